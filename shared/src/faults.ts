@@ -1,0 +1,79 @@
+/**
+ * The fault model shared by every exporter and by alerting: stable codes, a severity and a place.
+ * Codes are part of the public contract (alert rules, dashboards and silences match on them): never rename one.
+ */
+
+export const FAULT_CODES = {
+  FAN_STOPPED: { severity: 'critical', summary: 'fan stopped' },
+  FAN_MISSING: { severity: 'critical', summary: 'fan missing' },
+  CHIPS_DEAD: { severity: 'warning', summary: 'dead chips on a hashboard' },
+  BOARD_MISSING: { severity: 'critical', summary: 'hashboard missing' },
+  BOARD_OVERHEAT: { severity: 'critical', summary: 'hashboard overheating' },
+  CHIP_OVERHEAT: { severity: 'critical', summary: 'chips overheating' },
+  TEMP_SENSOR_FAULT: { severity: 'warning', summary: 'temperature sensor reads nonsense' },
+  HASHRATE_LOW: { severity: 'warning', summary: 'hashrate below nominal' },
+  POOLS_DEAD: { severity: 'critical', summary: 'all pools dead' },
+  MINER_UNREACHABLE: { severity: 'critical', summary: 'miner unreachable' },
+  MINER_NOT_HASHING: { severity: 'critical', summary: 'miner reachable but not hashing' },
+  MINER_SLEEPING: { severity: 'info', summary: 'miner sleeping' },
+  MINER_REBOOTED: { severity: 'warning', summary: 'miner rebooted' },
+  SCRAPE_PARTIAL: { severity: 'info', summary: 'some API commands failed' },
+} as const;
+
+export type FaultCode = keyof typeof FAULT_CODES;
+export type Severity = 'critical' | 'warning' | 'info';
+
+/** Where a thing stands in the farm: the path staff walk to reach it. */
+export interface Location {
+  site: string;
+  container: string;
+  rack: string;
+  shelf: string;
+  slot: string;
+}
+
+export interface Fault {
+  code: FaultCode;
+  severity: Severity;
+  /** Stable id of the miner (inventory key). */
+  minerId: string;
+  location: Location;
+  /** The part concerned, e.g. "board 2", "fan 3"; empty for the whole miner. */
+  part: string;
+  /** One sentence a technician can act on, naming container/rack/shelf/slot. */
+  message: string;
+  /** ms since epoch when this fault was first seen in the current episode. */
+  since: number;
+  /** Extra detail for notices, e.g. { rpm: 0, tempC: 97 }. */
+  details?: Record<string, number | string>;
+}
+
+/** Identity of a fault episode: one miner, one code, one part. Used for de-duplication everywhere. */
+export function faultKey(f: Pick<Fault, 'minerId' | 'code' | 'part'>): string {
+  return `${f.minerId}|${f.code}|${f.part}`;
+}
+
+export function describeLocation(l: Location): string {
+  return `site ${l.site} / container ${l.container} / rack ${l.rack} / shelf ${l.shelf} / slot ${l.slot}`;
+}
+
+export function severityOf(code: FaultCode): Severity {
+  return FAULT_CODES[code].severity;
+}
+
+/** Events the exporters publish on Redis for alerting. */
+export interface FaultEvent {
+  type: 'raised' | 'cleared';
+  fault: Fault;
+  /** ms since epoch of the scrape that decided it. */
+  at: number;
+  /** Which exporter instance said it (e.g. the container name), for tracing. */
+  source: string;
+}
+
+export const REDIS_KEYS = {
+  /** Pub/sub channel carrying FaultEvent JSON. */
+  faultChannel: 'flymining:faults',
+  /** Hash faultKey -> Fault JSON of everything currently active, so a new subscriber can catch up. */
+  activeFaults: 'flymining:faults:active',
+} as const;
