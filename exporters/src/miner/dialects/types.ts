@@ -1,0 +1,34 @@
+import type { FirmwareFamily, JsonObject, MinerSample, Vendor } from '@flymining/shared';
+
+/** Replies of one scrape keyed by command name; a command that failed is absent (its error is recorded elsewhere). */
+export type Replies = Partial<Record<string, JsonObject>>;
+
+/** What a dialect derives from replies; the scraper adds `time` and `errors`. */
+export type ParsedMiner = Omit<MinerSample, 'time' | 'errors'>;
+
+/**
+ * One firmware family's way of speaking the CGMiner-style API. Adding a firmware = adding one module
+ * that implements this and listing it in dialects/index.ts.
+ */
+export interface Dialect {
+  readonly family: FirmwareFamily;
+  readonly vendor: Vendor;
+  /** Commands sent for one scrape, one TCP connection each (no `+` multi-commands: stock S19 and btminer refuse them). */
+  readonly commands: readonly string[];
+  /** Without a reply to each of these the scrape is a failure; the others are optional (e.g. refused with code 45). */
+  readonly requiredCommands: readonly string[];
+  /** True when the detection replies (see DETECTION_COMMANDS) come from this family. */
+  matches(probe: Replies): boolean;
+  /** Turns replies into the normalized sample. Throws DialectError when a required section is unusable. */
+  parse(replies: Replies): ParsedMiner;
+}
+
+export class DialectError extends Error {
+  constructor(
+    readonly command: string,
+    message: string,
+  ) {
+    super(`${command}: ${message}`);
+    this.name = 'DialectError';
+  }
+}
