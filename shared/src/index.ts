@@ -1,2 +1,3 @@
 export * from './sample';
 export * from './faults';
+export * from './inventory/types';

@@ -1,0 +1,66 @@
+import type { FirmwareFamily, Vendor } from '../sample';
+import type { Location } from '../faults';
+
+export type Cooling = 'air' | 'hydro' | 'immersion';
+
+/** Limits a miner is judged by; per-model defaults come from the model catalog, the inventory may override. */
+export interface MinerThresholds {
+  /** Chip temperature at or above which CHIP_OVERHEAT fires. */
+  chipOverheatC: number;
+  /** Board (PCB) temperature at or above which BOARD_OVERHEAT fires. */
+  boardOverheatC: number;
+  /** HASHRATE_LOW when the 5 s hashrate stays below this share of nominal ... */
+  lowHashrateShare: number;
+  /** ... for this many consecutive scrapes. */
+  lowHashrateScrapes: number;
+  /** A fan below this RPM while the miner hashes counts as stopped. */
+  fanStoppedRpm: number;
+}
+
+/** One miner as the inventory describes it: what it is, where it stands, what it should report. */
+export interface MinerSpec {
+  /** Stable id, unique in the farm; default `<container>-<rack>-<shelf>-<slot>`. */
+  id: string;
+  host: string;
+  port: number;
+  /** Expected vendor/firmware; when absent the scraper detects it from the replies. */
+  vendor?: Vendor;
+  firmware?: FirmwareFamily;
+  model: string;
+  nominalThs: number;
+  /** Fans the unit really has (0 for hydro/immersion). */
+  fans: number;
+  hashboards: number;
+  chipsPerBoard: number;
+  cooling: Cooling;
+  thresholds: MinerThresholds;
+  location: Location;
+}
+
+export type SensorPosition = 'intake' | 'exhaust' | 'outside' | 'damper' | 'power' | 'other';
+
+/** A container climate sensor; protocol details are read by the climate exporter. */
+export interface SensorSpec {
+  id: string;
+  position: SensorPosition;
+  protocol: 'mqtt' | 'http' | 'modbus';
+  /** Protocol-specific settings (topic, url, register map ...), validated by the climate exporter. */
+  settings: Record<string, unknown>;
+}
+
+export interface ContainerSpec {
+  name: string;
+  site: string;
+  sensors: SensorSpec[];
+  /** Slots in this container, including empty ones (miner undefined). */
+  slots: Array<{ location: Location; miner?: MinerSpec }>;
+}
+
+export interface Inventory {
+  site: string;
+  containers: ContainerSpec[];
+  /** All miners, by id. */
+  miners: Map<string, MinerSpec>;
+  /** Where the inventory came from (file path), for messages. */
+  source: string;
+}
