@@ -1,3 +1,3 @@
 export * from './sample';
 export * from './faults';
-export * from './inventory/types';
+export * from './inventory';

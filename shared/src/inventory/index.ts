@@ -1,0 +1,4 @@
+export * from './types';
+export * from './models';
+export * from './load';
+export * from './watch';

@@ -1,0 +1,255 @@
+/**
+ * Reads the farm inventory (YAML): site → containers → racks → shelves → slots, each slot's miner and each
+ * container's sensors. Every error names the file, the line and the field, because staff edit this file by hand.
+ */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { DEFAULT_THRESHOLDS, MODEL_CATALOG, type ModelExpectations } from './models';
+import type { ContainerSpec, Inventory, MinerSpec, MinerThresholds, SensorSpec } from './types';
+
+/** Names become InfluxDB tags, Redis keys and URL parts: keep them plain. */
+const name = z
+  .union([z.string(), z.number()])
+  .transform(String)
+  .pipe(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/, 'use letters, digits and _ . : - (at most 64, starting with a letter or digit)'));
+
+const host = z.string().refine((h) => isIP(h) !== 0 || /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/.test(h), {
+  message: 'must be an IP address or a host name',
+});
+const port = z.number().int().min(1).max(65535);
+
+const thresholds = z.strictObject({
+  chipOverheatC: z.number().min(30).max(150).optional(),
+  boardOverheatC: z.number().min(30).max(150).optional(),
+  lowHashrateShare: z.number().gt(0).max(1).optional(),
+  lowHashrateScrapes: z.number().int().min(1).max(1000).optional(),
+  fanStoppedRpm: z.number().min(0).max(20000).optional(),
+});
+
+const expectations = {
+  model: z.string().min(1).max(100).optional(),
+  nominalThs: z.number().positive().max(10000).optional(),
+  fans: z.number().int().min(0).max(16).optional(),
+  hashboards: z.number().int().min(1).max(16).optional(),
+  chipsPerBoard: z.number().int().min(1).max(1000).optional(),
+  cooling: z.enum(['air', 'hydro', 'immersion']).optional(),
+  thresholds: thresholds.optional(),
+};
+
+const slotSchema = z.strictObject({
+  slot: name,
+  id: name.optional(),
+  host: host.optional(),
+  port: port.optional(),
+  vendor: z.enum(['antminer', 'braiins', 'whatsminer', 'avalon']).optional(),
+  firmware: z.enum(['antminer-stock', 'hiveon', 'vnish', 'luxos', 'braiins-os', 'whatsminer', 'avalon']).optional(),
+  ...expectations,
+});
+
+const sensorSchema = z.looseObject({
+  id: name,
+  position: z.enum(['intake', 'exhaust', 'outside', 'damper', 'power', 'other']),
+  protocol: z.enum(['mqtt', 'http', 'modbus']),
+});
+
+const inventorySchema = z.strictObject({
+  site: name,
+  defaults: z
+    .strictObject({
+      port: port.optional(),
+      thresholds: thresholds.optional(),
+    })
+    .optional(),
+  models: z
+    .record(
+      z.string().min(1).max(100),
+      z.strictObject({
+        nominalThs: z.number().positive().max(10000),
+        fans: z.number().int().min(0).max(16),
+        hashboards: z.number().int().min(1).max(16),
+        chipsPerBoard: z.number().int().min(1).max(1000),
+        cooling: z.enum(['air', 'hydro', 'immersion']).default('air'),
+        thresholds: thresholds.optional(),
+      }),
+    )
+    .optional(),
+  containers: z
+    .array(
+      z.strictObject({
+        name,
+        sensors: z.array(sensorSchema).default([]),
+        racks: z.array(
+          z.strictObject({
+            name,
+            shelves: z.array(z.strictObject({ name, slots: z.array(slotSchema) })),
+          }),
+        ),
+      }),
+    )
+    .min(1),
+});
+
+type InventoryDoc = z.infer<typeof inventorySchema>;
+
+export class InventoryError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid inventory ${source}:\n  ${problems.join('\n  ')}`);
+    this.name = 'InventoryError';
+  }
+}
+
+function pathText(path: ReadonlyArray<PropertyKey>): string {
+  return path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
+    .join('');
+}
+
+/** Parses inventory text; `source` (the file path) appears in every message. */
+export function parseInventory(text: string, source: string): Inventory {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const lineOf = (offset: number | undefined): string => {
+    if (offset === undefined) return source;
+    const { line, col } = lineCounter.linePos(offset);
+    return `${source}:${line}:${col}`;
+  };
+  if (doc.errors.length > 0) {
+    throw new InventoryError(
+      source,
+      doc.errors.map((e) => `${lineOf(e.pos[0])}: YAML syntax: ${e.message.split('\n')[0]}`),
+    );
+  }
+  const parsed = inventorySchema.safeParse(doc.toJS({ maxAliasCount: 100 }));
+  if (!parsed.success) {
+    throw new InventoryError(
+      source,
+      parsed.error.issues.map((issue) => {
+        // Point at the deepest node that exists: a missing key is reported at its parent mapping.
+        let path = issue.path.slice() as Array<string | number>;
+        let node: unknown = doc.getIn(path, true);
+        while (!node && path.length > 0) {
+          path = path.slice(0, -1);
+          node = path.length ? doc.getIn(path, true) : doc.contents;
+        }
+        const range = (node as { range?: [number, number, number] } | null)?.range;
+        const field = pathText(issue.path) || '(document)';
+        return `${lineOf(range?.[0])}: ${field}: ${issue.message}`;
+      }),
+    );
+  }
+  return buildInventory(parsed.data, source, lineOf, doc);
+}
+
+function buildInventory(
+  data: InventoryDoc,
+  source: string,
+  lineOf: (offset: number | undefined) => string,
+  doc: ReturnType<typeof parseDocument>,
+): Inventory {
+  const problems: string[] = [];
+  const where = (path: Array<string | number>): string => {
+    const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+    return `${lineOf(node?.range?.[0])}: ${pathText(path)}`;
+  };
+  const models: Record<string, ModelExpectations> = { ...MODEL_CATALOG, ...(data.models ?? {}) };
+  const baseThresholds: MinerThresholds = { ...DEFAULT_THRESHOLDS, ...stripUndefined(data.defaults?.thresholds) };
+  const miners = new Map<string, MinerSpec>();
+  const endpoints = new Map<string, string>();
+  const containers: ContainerSpec[] = [];
+  const containerNames = new Set<string>();
+
+  data.containers.forEach((c, ci) => {
+    if (containerNames.has(c.name)) problems.push(`${where(['containers', ci, 'name'])}: container "${c.name}" is listed twice`);
+    containerNames.add(c.name);
+    const sensorIds = new Set<string>();
+    const sensors: SensorSpec[] = c.sensors.map((s, si) => {
+      if (sensorIds.has(s.id)) problems.push(`${where(['containers', ci, 'sensors', si, 'id'])}: sensor "${s.id}" is listed twice`);
+      sensorIds.add(s.id);
+      const { id, position, protocol, ...settings } = s;
+      return { id, position, protocol, settings };
+    });
+    const container: ContainerSpec = { name: c.name, site: data.site, sensors, slots: [] };
+    c.racks.forEach((r, ri) => {
+      r.shelves.forEach((sh, shi) => {
+        sh.slots.forEach((s, si) => {
+          const path: Array<string | number> = ['containers', ci, 'racks', ri, 'shelves', shi, 'slots', si];
+          const location = { site: data.site, container: c.name, rack: r.name, shelf: sh.name, slot: s.slot };
+          if (!s.host) {
+            if (s.model || s.id) problems.push(`${where(path)}: slot ${s.slot} names a miner but no host`);
+            container.slots.push({ location });
+            return;
+          }
+          const model = s.model ? models[s.model] : undefined;
+          const pick = <K extends keyof ModelExpectations>(key: K): ModelExpectations[K] | undefined =>
+            (s[key as keyof typeof s] as ModelExpectations[K] | undefined) ?? model?.[key];
+          const nominalThs = pick('nominalThs');
+          const fans = pick('fans');
+          const hashboards = pick('hashboards');
+          const chipsPerBoard = pick('chipsPerBoard');
+          const missing = Object.entries({ nominalThs, fans, hashboards, chipsPerBoard })
+            .filter(([, v]) => v === undefined)
+            .map(([k]) => k);
+          if (missing.length > 0) {
+            problems.push(
+              `${where(path)}: ${missing.join(', ')} missing: give them on the slot, or a model known to the catalog or the models: section` +
+                (s.model ? ` ("${s.model}" is not)` : ''),
+            );
+            return;
+          }
+          const id = s.id ?? `${c.name}-${r.name}-${sh.name}-${s.slot}`;
+          if (miners.has(id)) {
+            problems.push(`${where(path)}: miner id "${id}" is used twice`);
+            return;
+          }
+          const port = s.port ?? data.defaults?.port ?? 4028;
+          const endpoint = `${s.host}:${port}`;
+          const other = endpoints.get(endpoint);
+          if (other) problems.push(`${where(path)}: ${endpoint} is already the address of miner "${other}"`);
+          endpoints.set(endpoint, id);
+          const spec: MinerSpec = {
+            id,
+            host: s.host,
+            port,
+            vendor: s.vendor,
+            firmware: s.firmware,
+            model: s.model ?? 'unknown',
+            nominalThs: nominalThs as number,
+            fans: fans as number,
+            hashboards: hashboards as number,
+            chipsPerBoard: chipsPerBoard as number,
+            cooling: s.cooling ?? model?.cooling ?? 'air',
+            thresholds: { ...baseThresholds, ...stripUndefined(model?.thresholds), ...stripUndefined(s.thresholds) },
+            location,
+          };
+          miners.set(id, spec);
+          container.slots.push({ location, miner: spec });
+        });
+      });
+    });
+    containers.push(container);
+  });
+  if (problems.length > 0) throw new InventoryError(source, problems);
+  return { site: data.site, containers, miners, source };
+}
+
+function stripUndefined<T extends object>(o: T | undefined): Partial<T> {
+  if (!o) return {};
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Reads and validates an inventory file. Size is capped: an inventory is config, not data. */
+export function loadInventory(path: string): Inventory {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new InventoryError(path, [`cannot read: ${(err as Error).message}`]);
+  }
+  if (text.length > 64 * 1024 * 1024) throw new InventoryError(path, ['file is larger than 64 MiB']);
+  return parseInventory(text, path);
+}
