@@ -1,0 +1,294 @@
+/**
+ * The InfluxDB schema: every measurement, tag and field the stack writes, with units. This file is the single
+ * source; docs/schema.md explains it for people, dashboards and billing query it, exporters write it.
+ *
+ * Units are in the field names (_ths, _c, _w, _rpm, _s, _jth) so a query never needs a lookup table.
+ */
+import type { Fault } from './faults';
+import type { MinerSpec } from './inventory/types';
+import type { MinerSample } from './sample';
+
+export type FieldType = 'float' | 'int' | 'string' | 'bool';
+
+export interface MeasurementSpec {
+  readonly description: string;
+  readonly tags: readonly string[];
+  readonly fields: Readonly<Record<string, FieldType>>;
+}
+
+/** Tags that place a miner in the farm; on every miner-level measurement. */
+export const LOCATION_TAGS = ['site', 'container', 'rack', 'shelf', 'slot', 'miner'] as const;
+
+export const MEASUREMENTS = {
+  miner: {
+    description: 'One row per miner per scrape: totals and state.',
+    tags: [...LOCATION_TAGS, 'vendor', 'firmware', 'model'],
+    fields: {
+      hashrate_ths: 'float', // 5 s (shortest window the firmware gives)
+      hashrate_avg_ths: 'float', // since start; lags
+      nominal_ths: 'float', // inventory nominal
+      reported_nominal_ths: 'float', // what the firmware claims
+      power_w: 'float',
+      efficiency_jth: 'float',
+      uptime_s: 'int',
+      hw_errors: 'int',
+      ambient_c: 'float',
+      temp_max_c: 'float', // hottest chip (or board) reading that is plausible
+      fan_min_rpm: 'int',
+      boards_present: 'int',
+      boards_expected: 'int',
+      chips_ok: 'int',
+      chips_expected: 'int',
+      pools_alive: 'int',
+      mode: 'string', // hashing | sleeping | booting | idle
+      hashing: 'int', // 1 while mode = hashing: sums to "miners hashing" and averages to uptime share
+      firmware_version: 'string',
+      errors: 'int', // API commands that failed in this scrape
+    },
+  },
+  miner_board: {
+    description: 'One row per hashboard per scrape.',
+    tags: [...LOCATION_TAGS, 'board'],
+    fields: {
+      present: 'int',
+      hashrate_ths: 'float',
+      chips_found: 'int',
+      chips_ok: 'int',
+      chips_bad: 'int',
+      chips_expected: 'int',
+      board_temp_c: 'float',
+      chip_temp_c: 'float',
+      inlet_temp_c: 'float',
+      outlet_temp_c: 'float',
+      hw_errors: 'int',
+      frequency_mhz: 'float',
+      voltage_v: 'float',
+      power_w: 'float',
+    },
+  },
+  miner_fan: {
+    description: 'One row per real fan per scrape.',
+    tags: [...LOCATION_TAGS, 'fan'],
+    fields: { rpm: 'int', percent: 'float' },
+  },
+  miner_pool: {
+    description: 'One row per configured pool per scrape. URL and worker are fields: free text from the miner.',
+    tags: [...LOCATION_TAGS, 'pool'],
+    fields: {
+      url: 'string',
+      user: 'string',
+      status: 'string',
+      alive: 'int',
+      active: 'int',
+      accepted: 'int',
+      rejected: 'int',
+      stale: 'int',
+      last_share_ms: 'int',
+    },
+  },
+  miner_up: {
+    description: 'One row per miner per scrape attempt, success or not: reachability, for uptime and billing.',
+    tags: [...LOCATION_TAGS],
+    fields: {
+      reachable: 'int', // 1 when the API answered
+      hashing: 'int', // 1 when it answered and hashed
+      scrape_ms: 'float',
+      failure: 'string', // refused | timeout | reset | malformed | too-large | unreachable, empty when ok
+    },
+  },
+  fault: {
+    description: 'Fault transitions: active=1 when raised, active=0 when cleared. Code and part are tags.',
+    tags: [...LOCATION_TAGS, 'code', 'severity', 'part'],
+    fields: { active: 'int', message: 'string', since_ms: 'int' },
+  },
+  exporter: {
+    description: 'Self-metrics of each exporter per sweep.',
+    tags: ['site', 'exporter'],
+    fields: {
+      miners: 'int',
+      reachable: 'int',
+      sweep_ms: 'float',
+      overrun: 'int',
+      points_spooled: 'int',
+      points_dropped: 'int',
+    },
+  },
+} as const satisfies Record<string, MeasurementSpec>;
+
+export type MeasurementName = keyof typeof MEASUREMENTS;
+type FieldsOf<M extends MeasurementName> = keyof (typeof MEASUREMENTS)[M]['fields'];
+type TagsOf<M extends MeasurementName> = (typeof MEASUREMENTS)[M]['tags'][number];
+
+/** A point in schema terms, before line-protocol encoding. Undefined fields are left out. */
+export interface SchemaPoint<M extends MeasurementName = MeasurementName> {
+  measurement: M;
+  tags: Partial<Record<TagsOf<M>, string>>;
+  fields: Partial<Record<FieldsOf<M>, number | string | boolean | undefined>>;
+  time: number;
+}
+
+function locationTags(spec: MinerSpec): Record<(typeof LOCATION_TAGS)[number], string> {
+  const l = spec.location;
+  return { site: l.site, container: l.container, rack: l.rack, shelf: l.shelf, slot: l.slot, miner: spec.id };
+}
+
+/** A reading only counts when it is physically plausible (a dead sensor reads -83 °C or 0). */
+function plausibleTemp(t: number | undefined): number | undefined {
+  return t !== undefined && t > -40 && t < 150 && t !== 0 ? t : undefined;
+}
+
+function maxOf(values: Array<number | undefined>): number | undefined {
+  let m: number | undefined;
+  for (const v of values) if (v !== undefined && (m === undefined || v > m)) m = v;
+  return m;
+}
+
+function sumOf(values: Array<number | undefined>): number | undefined {
+  let s: number | undefined;
+  for (const v of values) if (v !== undefined) s = (s ?? 0) + v;
+  return s;
+}
+
+/** All points one successful scrape produces. */
+export function samplePoints(sample: MinerSample, spec: MinerSpec, scrapeMs: number): SchemaPoint[] {
+  const loc = locationTags(spec);
+  const t = sample.time;
+  const boardsPresent = sample.boards.filter((b) => b.present).length;
+  const points: SchemaPoint[] = [];
+  points.push({
+    measurement: 'miner',
+    tags: { ...loc, vendor: sample.vendor, firmware: sample.firmware, model: sample.model ?? spec.model },
+    fields: {
+      hashrate_ths: sample.hashrateThs,
+      hashrate_avg_ths: sample.hashrateAvgThs,
+      nominal_ths: spec.nominalThs,
+      reported_nominal_ths: sample.nominalThs,
+      power_w: sample.powerW,
+      efficiency_jth: sample.efficiencyJth,
+      uptime_s: sample.uptimeS,
+      hw_errors: sample.hwErrors,
+      ambient_c: sample.ambientTempC,
+      temp_max_c: maxOf(sample.boards.map((b) => plausibleTemp(b.chipTempC) ?? plausibleTemp(b.boardTempC))),
+      fan_min_rpm: sample.fans.length ? Math.min(...sample.fans.map((f) => f.rpm)) : undefined,
+      boards_present: boardsPresent,
+      boards_expected: spec.hashboards,
+      chips_ok: sumOf(sample.boards.map((b) => b.chipsOk ?? b.chipsFound)),
+      chips_expected: spec.hashboards * spec.chipsPerBoard,
+      pools_alive: sample.pools.filter((p) => p.status === 'alive').length,
+      mode: sample.mode,
+      hashing: sample.mode === 'hashing' ? 1 : 0,
+      firmware_version: sample.firmwareVersion,
+      errors: sample.errors.length,
+    },
+    time: t,
+  });
+  for (const b of sample.boards) {
+    points.push({
+      measurement: 'miner_board',
+      tags: { ...loc, board: String(b.index) },
+      fields: {
+        present: b.present ? 1 : 0,
+        hashrate_ths: b.hashrateThs,
+        chips_found: b.chipsFound,
+        chips_ok: b.chipsOk,
+        chips_bad: b.chipsBad,
+        chips_expected: spec.chipsPerBoard,
+        board_temp_c: b.boardTempC,
+        chip_temp_c: b.chipTempC,
+        inlet_temp_c: b.inletTempC,
+        outlet_temp_c: b.outletTempC,
+        hw_errors: b.hwErrors,
+        frequency_mhz: b.frequencyMhz,
+        voltage_v: b.voltageV,
+        power_w: b.powerW,
+      },
+      time: t,
+    });
+  }
+  for (const f of sample.fans) {
+    points.push({ measurement: 'miner_fan', tags: { ...loc, fan: String(f.index) }, fields: { rpm: f.rpm, percent: f.percent }, time: t });
+  }
+  for (const p of sample.pools) {
+    points.push({
+      measurement: 'miner_pool',
+      tags: { ...loc, pool: String(p.index) },
+      fields: {
+        url: p.url,
+        user: p.user,
+        status: p.status,
+        alive: p.status === 'alive' ? 1 : 0,
+        active: p.active ? 1 : 0,
+        accepted: p.accepted,
+        rejected: p.rejected,
+        stale: p.stale,
+        last_share_ms: p.lastShareTime,
+      },
+      time: t,
+    });
+  }
+  points.push(upPoint(spec, t, scrapeMs, sample.mode === 'hashing', ''));
+  return points;
+}
+
+/** The reachability point of a scrape attempt; `failure` is empty when the miner answered. */
+export function upPoint(spec: MinerSpec, time: number, scrapeMs: number, hashing: boolean, failure: string): SchemaPoint {
+  return {
+    measurement: 'miner_up',
+    tags: locationTags(spec),
+    fields: { reachable: failure ? 0 : 1, hashing: hashing ? 1 : 0, scrape_ms: scrapeMs, failure },
+    time,
+  };
+}
+
+export function faultPoint(fault: Fault, active: boolean, time: number): SchemaPoint {
+  const l = fault.location;
+  return {
+    measurement: 'fault',
+    tags: {
+      site: l.site,
+      container: l.container,
+      rack: l.rack,
+      shelf: l.shelf,
+      slot: l.slot,
+      miner: fault.minerId,
+      code: fault.code,
+      severity: fault.severity,
+      part: fault.part || 'miner',
+    },
+    fields: { active: active ? 1 : 0, message: fault.message, since_ms: fault.since },
+    time,
+  };
+}
+
+/** Retention: raw samples long enough for billing reruns; 5-minute rollups for long history. */
+export const RETENTION = {
+  raw: { name: 'raw', duration: '40d', default: true },
+  rollup: { name: 'rollup', duration: '730d', default: false },
+} as const;
+
+export interface DownsampleRule {
+  measurement: MeasurementName;
+  interval: string;
+  /** field -> aggregate; the target field is named `<aggregate>_<field>`. */
+  aggregates: Record<string, 'mean' | 'max' | 'min' | 'last' | 'sum'>;
+}
+
+export const DOWNSAMPLE_RULES: readonly DownsampleRule[] = [
+  {
+    measurement: 'miner',
+    interval: '5m',
+    aggregates: {
+      hashrate_ths: 'mean',
+      power_w: 'mean',
+      temp_max_c: 'max',
+      fan_min_rpm: 'min',
+      hashing: 'mean',
+      chips_ok: 'min',
+      boards_present: 'min',
+      nominal_ths: 'last',
+    },
+  },
+  { measurement: 'miner_board', interval: '5m', aggregates: { hashrate_ths: 'mean', chip_temp_c: 'max', board_temp_c: 'max' } },
+  { measurement: 'miner_fan', interval: '5m', aggregates: { rpm: 'mean' } },
+  { measurement: 'miner_up', interval: '5m', aggregates: { reachable: 'mean', hashing: 'mean' } },
+];
