@@ -1,3 +1,5 @@
 export * from './sample';
 export * from './faults';
 export * from './inventory';
+export * from './schema';
+export * from './log';

@@ -7,6 +7,7 @@
 import type { Fault } from './faults';
 import type { MinerSpec } from './inventory/types';
 import type { MinerSample } from './sample';
+import { formatLine, type FieldSet, type TagSet } from './influx/lineProtocol';
 
 export type FieldType = 'float' | 'int' | 'string' | 'bool';
 
@@ -292,3 +293,20 @@ export const DOWNSAMPLE_RULES: readonly DownsampleRule[] = [
   { measurement: 'miner_fan', interval: '5m', aggregates: { rpm: 'mean' } },
   { measurement: 'miner_up', interval: '5m', aggregates: { reachable: 'mean', hashing: 'mean' } },
 ];
+
+const INTEGER_FIELDS: Record<string, ReadonlySet<string>> = Object.fromEntries(
+  Object.entries(MEASUREMENTS).map(([name, spec]) => [
+    name,
+    new Set(Object.entries(spec.fields as Record<string, FieldType>).filter(([, t]) => t === 'int').map(([f]) => f)),
+  ]),
+);
+
+/** Encodes schema points as line protocol (ms precision); points without any field value are left out. */
+export function encodePoints(points: readonly SchemaPoint[]): string[] {
+  const lines: string[] = [];
+  for (const p of points) {
+    const line = formatLine(p.measurement, p.tags as TagSet, p.fields as FieldSet, p.time, { integerFields: INTEGER_FIELDS[p.measurement] });
+    if (line !== undefined) lines.push(line);
+  }
+  return lines;
+}

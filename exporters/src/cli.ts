@@ -1,0 +1,158 @@
+/** The exporter's staff commands: `flymining scrape`, `flymining discover`, `flymining exporter`. */
+import { DEFAULT_THRESHOLDS, MODEL_CATALOG, loadInventory, type Fault, type Inventory, type MinerSample, type MinerSpec } from '@flymining/shared';
+import type { Command } from 'commander';
+import { discover, type DiscoveryReport } from './discovery';
+import { evaluateMinerHealth, emptyHealthState } from './health';
+import { scrapeMiner } from './miner/scrape';
+import { DEFAULT_TRANSPORT } from './miner/tcp-client';
+
+function parseEndpoint(text: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(text.trim());
+  const port = m?.[2] === undefined ? 4028 : Number(m[2]);
+  if (!m || !m[1] || port < 1 || port > 65535) throw new Error(`"${text}" is not HOST or HOST:PORT`);
+  return { host: m[1].replace(/^\[|\]$/g, ''), port };
+}
+
+/** Without an inventory entry, judge the miner by its model's catalog figures, else by what it reports itself. */
+function specFor(host: string, port: number, sample: MinerSample | undefined, inventory: Inventory | undefined): MinerSpec {
+  const listed = [...(inventory?.miners.values() ?? [])].find((m) => m.host === host && m.port === port);
+  if (listed) return listed;
+  const model = sample?.model ? MODEL_CATALOG[sample.model] : undefined;
+  const boards = sample?.boards.length ?? 0;
+  const chips = Math.max(0, ...(sample?.boards.map((b) => b.chipsFound ?? 0) ?? [0]));
+  return {
+    id: `${host}:${port}`,
+    host,
+    port,
+    model: sample?.model ?? 'unknown',
+    nominalThs: model?.nominalThs ?? sample?.nominalThs ?? sample?.hashrateAvgThs ?? 0,
+    fans: model?.fans ?? sample?.fans.length ?? 0,
+    hashboards: model?.hashboards ?? (boards || 1),
+    chipsPerBoard: model?.chipsPerBoard ?? (chips || 1),
+    cooling: model?.cooling ?? 'air',
+    thresholds: { ...DEFAULT_THRESHOLDS, ...(model?.thresholds ?? {}) },
+    location: { site: '-', container: '-', rack: '-', shelf: '-', slot: `${host}:${port}` },
+  };
+}
+
+const fmt = (v: number | undefined, digits = 1, unit = ''): string => (v === undefined ? '-' : `${v.toFixed(digits)}${unit}`);
+
+function duration(s: number | undefined): string {
+  if (s === undefined) return '-';
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return d > 0 ? `${d}d ${h}h` : h > 0 ? `${h}h ${m}m` : `${m}m ${Math.floor(s % 60)}s`;
+}
+
+function printSample(endpoint: string, s: MinerSample, faults: Fault[], out: NodeJS.WritableStream): void {
+  const lines: string[] = [];
+  lines.push(`${endpoint}  ${s.model ?? 'unknown model'}  (${s.firmware}${s.firmwareVersion ? `, ${s.firmwareVersion}` : ''})  ${s.mode}`);
+  lines.push(
+    `  hashrate  ${fmt(s.hashrateThs, 2, ' TH/s')} (avg ${fmt(s.hashrateAvgThs, 2)}, nominal ${fmt(s.nominalThs, 2)})` +
+      `   power ${fmt(s.powerW, 0, ' W')}   ${fmt(s.efficiencyJth, 1, ' J/TH')}   uptime ${duration(s.uptimeS)}`,
+  );
+  for (const b of s.boards) {
+    lines.push(
+      `  board ${b.index}  ${b.present ? fmt(b.hashrateThs, 2, ' TH/s') : 'MISSING'}  chips ${b.chipsFound ?? '-'}` +
+        `${b.chipsBad ? ` (${b.chipsBad} bad)` : ''}  chip ${fmt(b.chipTempC, 0, '°C')}  board ${fmt(b.boardTempC, 0, '°C')}`,
+    );
+  }
+  lines.push(`  fans      ${s.fans.length ? s.fans.map((f) => `#${f.index} ${f.rpm} rpm`).join('  ') : 'none reported'}`);
+  for (const p of s.pools) {
+    lines.push(`  pool ${p.index}    ${p.status}${p.active ? ' (active)' : ''}  ${p.url}  ${p.user}  accepted ${p.accepted ?? '-'} rejected ${p.rejected ?? '-'}`);
+  }
+  for (const e of s.errors) lines.push(`  note      ${e.command}: ${e.kind}: ${e.message}`);
+  lines.push(faults.length ? '  faults' : '  faults    none');
+  for (const f of faults) lines.push(`    [${f.severity}] ${f.code}${f.part ? ` ${f.part}` : ''}: ${f.message}`);
+  out.write(lines.join('\n') + '\n');
+}
+
+export function registerExporterCommands(program: Command): void {
+  program
+    .command('scrape')
+    .description("read one miner's API and print its normalized sample and faults")
+    .argument('<host[:port]>', 'miner address; port defaults to 4028')
+    .option('--json', 'print exactly one JSON object on stdout')
+    .option('--inventory <file>', 'judge the miner by its inventory entry (expected fans, boards, chips)')
+    .option('--timeout <ms>', 'read timeout per command', (v) => Number(v), DEFAULT_TRANSPORT.readTimeoutMs)
+    .action(async (target: string, opts: { json?: boolean; inventory?: string; timeout: number }) => {
+      const { host, port } = parseEndpoint(target);
+      const inventory = opts.inventory ? loadInventory(opts.inventory) : undefined;
+      const result = await scrapeMiner({ host, port }, { transport: { ...DEFAULT_TRANSPORT, readTimeoutMs: opts.timeout } });
+      if (!result.ok) {
+        const message = `cannot read miner ${host}:${port}: ${result.failure.kind}: ${result.failure.message}`;
+        if (opts.json) process.stdout.write(JSON.stringify({ ok: false, endpoint: `${host}:${port}`, error: result.failure }) + '\n');
+        process.stderr.write(`flymining: ${message}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const spec = specFor(host, port, result.sample, inventory);
+      const { faults } = evaluateMinerHealth(result.sample, spec, emptyHealthState(), result.sample.time);
+      const s = result.sample;
+      if (opts.json) {
+        process.stdout.write(
+          JSON.stringify({
+            ok: true,
+            endpoint: `${host}:${port}`,
+            vendor: s.vendor,
+            firmware: s.firmware,
+            firmwareVersion: s.firmwareVersion,
+            model: s.model,
+            mode: s.mode,
+            hashrateThs: s.hashrateThs,
+            hashrateAvgThs: s.hashrateAvgThs,
+            nominalThs: s.nominalThs,
+            powerW: s.powerW,
+            efficiencyJth: s.efficiencyJth,
+            uptimeS: s.uptimeS,
+            hwErrors: s.hwErrors,
+            boards: s.boards,
+            fans: s.fans,
+            pools: s.pools,
+            errors: s.errors,
+            faults,
+            time: s.time,
+          }) + '\n',
+        );
+      } else {
+        printSample(`${host}:${port}`, s, faults, process.stdout);
+      }
+    });
+
+  program
+    .command('discover')
+    .description('scan an address range for miner APIs and compare with the inventory')
+    .argument('<cidr>', 'IPv4 range, e.g. 10.0.1.0/24 (at most a /16)')
+    .option('--port <port>', 'API port', (v) => Number(v), 4028)
+    .option('--inventory <file>', 'report miners missing from it and slots whose miner is gone')
+    .option('--concurrency <n>', 'addresses probed at once', (v) => Number(v), 256)
+    .option('--json', 'print the report as JSON')
+    .action(async (cidr: string, opts: { port: number; inventory?: string; concurrency: number; json?: boolean }) => {
+      const inventory = opts.inventory ? loadInventory(opts.inventory) : undefined;
+      const progress = process.stderr.isTTY && !opts.json;
+      const report = await discover(cidr, {
+        port: opts.port,
+        concurrency: opts.concurrency,
+        inventory,
+        onProgress: progress ? (done, total) => process.stderr.write(`\rscanning ${done}/${total}`) : undefined,
+      });
+      if (progress) process.stderr.write('\n');
+      if (opts.json) process.stdout.write(JSON.stringify(report) + '\n');
+      else printDiscovery(report, inventory !== undefined, process.stdout);
+    });
+}
+
+function printDiscovery(r: DiscoveryReport, withInventory: boolean, out: NodeJS.WritableStream): void {
+  const lines = [`scanned ${r.scanned} addresses, found ${r.found.length} miner API${r.found.length === 1 ? '' : 's'}`];
+  for (const f of r.found) {
+    lines.push(`  ${`${f.host}:${f.port}`.padEnd(22)} ${(f.family ?? '?').padEnd(15)} ${(f.model ?? f.note ?? '').padEnd(28)} ${f.hashrateThs === undefined ? '' : `${f.hashrateThs.toFixed(2)} TH/s`}`);
+  }
+  if (withInventory) {
+    lines.push(r.unknown.length ? `not in the inventory (${r.unknown.length}):` : 'every miner found is in the inventory');
+    for (const f of r.unknown) lines.push(`  ${f.host}:${f.port}  ${f.model ?? f.family ?? ''}`);
+    lines.push(r.missing.length ? `listed but not answering (${r.missing.length}):` : 'every listed miner in this range answered');
+    for (const m of r.missing) lines.push(`  ${m.id.padEnd(20)} ${m.host}:${m.port}  ${m.where}`);
+  }
+  out.write(lines.join('\n') + '\n');
+}

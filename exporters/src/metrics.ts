@@ -1,0 +1,80 @@
+/** The exporter's own health, for Prometheus (or anyone) on /metrics. One registry per exporter instance. */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface StoreCounters {
+  written: number;
+  spooled: number;
+  dropped: number;
+  replayed: number;
+  failed: number;
+  spoolBytes?: number;
+}
+
+export class ExporterMetrics {
+  readonly registry = new Registry();
+  readonly scrapeDuration = new Histogram({
+    name: 'flymining_scrape_duration_seconds',
+    help: 'Time to scrape one miner (all its commands)',
+    labelNames: ['result'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly scrapeErrors = new Counter({
+    name: 'flymining_scrape_errors_total',
+    help: 'Failed scrapes by kind (refused, timeout, reset, too-large, malformed, unknown-firmware, ...)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly badReplies = new Counter({
+    name: 'flymining_bad_replies_total',
+    help: 'Miner replies that were malformed, truncated, oversized or needed repair',
+    registers: [this.registry],
+  });
+  readonly sweepDuration = new Gauge({
+    name: 'flymining_sweep_duration_seconds',
+    help: 'Wall time of the last complete sweep over all miners',
+    registers: [this.registry],
+  });
+  readonly sweepOverruns = new Counter({
+    name: 'flymining_sweep_overruns_total',
+    help: 'Miner turns skipped because the previous scrape of that miner was still running',
+    registers: [this.registry],
+  });
+  readonly minersUp = new Gauge({
+    name: 'flymining_miners_reachable',
+    help: 'Miners that answered in the last sweep',
+    registers: [this.registry],
+  });
+  readonly activeFaults = new Gauge({
+    name: 'flymining_faults_active',
+    help: 'Active faults by severity',
+    labelNames: ['severity'] as const,
+    registers: [this.registry],
+  });
+  readonly faultEvents = new Counter({
+    name: 'flymining_fault_events_total',
+    help: 'Fault transitions published',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(store: () => StoreCounters) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'flymining_exporter_' });
+    const fromStore = (name: string, help: string, pick: (c: StoreCounters) => number | undefined): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(pick(store()) ?? 0);
+        },
+      });
+    };
+    // Monotonic in the store; exposed as gauges because their source of truth is the store's own counters.
+    fromStore('flymining_points_written_total', 'Points InfluxDB accepted', (c) => c.written);
+    fromStore('flymining_points_spooled_total', 'Points put in the on-disk spool while InfluxDB was unreachable', (c) => c.spooled);
+    fromStore('flymining_points_dropped_total', 'Points dropped (spool full: oldest first; or rejected by InfluxDB)', (c) => c.dropped);
+    fromStore('flymining_points_replayed_total', 'Spooled points delivered later with their original timestamps', (c) => c.replayed);
+    fromStore('flymining_spool_bytes', 'Bytes waiting in the spool', (c) => c.spoolBytes);
+  }
+}
