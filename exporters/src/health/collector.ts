@@ -1,0 +1,58 @@
+import { describeLocation, faultKey, severityOf, type Fault, type FaultCode, type MinerSpec } from '@flymining/shared';
+
+export type FaultDetails = Record<string, number | string>;
+
+/**
+ * Builds the next set of active faults of one miner. A rule either raises a fault (its condition is observed now),
+ * keeps the previous one (the reading is unknown or ambiguous, so nothing is decided), or does neither (cleared).
+ * A fault raised again keeps the `since` of its episode.
+ */
+export class FaultCollector {
+  private readonly next: Record<string, Fault> = {};
+  private readonly where: string;
+
+  constructor(
+    private readonly spec: MinerSpec,
+    private readonly previous: Readonly<Record<string, Fault>>,
+    private readonly now: number,
+  ) {
+    this.where = `${describeLocation(spec.location)} (${spec.model}, ${spec.id})`;
+  }
+
+  raise(code: FaultCode, part: string, problem: string, details?: FaultDetails): void {
+    const key = faultKey({ minerId: this.spec.id, code, part });
+    const fault: Fault = {
+      code,
+      severity: severityOf(code),
+      minerId: this.spec.id,
+      location: this.spec.location,
+      part,
+      message: `${this.where}: ${problem}`,
+      since: this.previous[key]?.since ?? this.now,
+    };
+    if (details) fault.details = details;
+    this.next[key] = fault;
+  }
+
+  /** Carries over, unchanged, the previous faults with this code (and this part, when given). */
+  keep(code: FaultCode, part?: string): void {
+    for (const [key, fault] of Object.entries(this.previous)) {
+      if (fault.code === code && (part === undefined || fault.part === part)) this.next[key] = fault;
+    }
+  }
+
+  /** Carries over every previous fault except those with the given codes. */
+  keepAllExcept(codes: ReadonlySet<FaultCode>): void {
+    for (const [key, fault] of Object.entries(this.previous)) {
+      if (!codes.has(fault.code)) this.next[key] = fault;
+    }
+  }
+
+  wasActive(code: FaultCode, part: string): Fault | undefined {
+    return this.previous[faultKey({ minerId: this.spec.id, code, part })];
+  }
+
+  result(): Record<string, Fault> {
+    return this.next;
+  }
+}

@@ -1,0 +1,4 @@
+export { evaluateMinerHealth } from './evaluate';
+export { HealthTracker, faultTransitions } from './tracker';
+export { OVERHEAT_CLEAR_MARGIN_C, REBOOT_SETTLE_S, STUCK_BOOT_S, boardPart, fanPart } from './rules';
+export * from './types';
