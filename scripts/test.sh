@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# `npm test`: installs what the tests need, makes sure Redis, PostgreSQL and Mosquitto answer (starting our own
+# when they do not, and stopping those again at the end), then typechecks and runs jest (arguments go to jest).
+# The last line printed is `N passed, N failed[, N skipped]`, counted over jest's tests.
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/servers.sh"
+cd "$FLYMINING_ROOT" || exit 1
+set -e
+
+flymining_ensure_node_modules
+# influxd for jest's throwaway InfluxDB, docker-compose to validate docker-compose.yml; the other servers'
+# programs for the test that starts our own copies of them on spare ports.
+required_packages=(influxdb docker-compose)
+command -v redis-server >/dev/null 2>&1 || required_packages+=(redis-server)
+flymining_pg_bindir >/dev/null || required_packages+=(postgresql)
+flymining_find_program mosquitto >/dev/null || required_packages+=(mosquitto)
+flymining_ensure_debian_packages "${required_packages[@]}"
+
+stop_what_we_started() {
+  if ((${#FLYMINING_STARTED_SERVICES[@]})); then
+    flymining_stop_services "${FLYMINING_STARTED_SERVICES[@]}"
+  fi
+}
+trap stop_what_we_started EXIT
+flymining_start_services redis postgres mosquitto
+export FLYMINING_TEST_REDIS_URL="${FLYMINING_TEST_REDIS_URL:-$(flymining_url redis)}"
+export FLYMINING_TEST_PG_URL="${FLYMINING_TEST_PG_URL:-$(flymining_url postgres)}"
+export FLYMINING_TEST_MQTT_URL="${FLYMINING_TEST_MQTT_URL:-$(flymining_url mosquitto)}"
+set +e
+
+flymining_say "typechecking (tsc -p tsconfig.json --noEmit)..."
+npx tsc -p tsconfig.json --noEmit
+typecheck_status=$?
+if ((typecheck_status == 0)); then flymining_say "typecheck passed"; fi
+
+results="$FLYMINING_STATE_DIR/jest-results.json"
+rm -f "$results"
+npx jest --json --outputFile="$results" "$@"
+jest_status=$?
+# Stop our servers now rather than in the EXIT trap, so the counts below stay the last line printed.
+stop_what_we_started
+FLYMINING_STARTED_SERVICES=()
+
+((typecheck_status == 0)) || flymining_say "typecheck FAILED (see tsc's messages above)"
+((jest_status == 0)) || flymining_say "jest FAILED (exit $jest_status)"
+# A suite that cannot even load counts as a failure: jest reports it only as a runtime error of the suite.
+node -e '
+  const fs = require("node:fs");
+  let r = { numPassedTests: 0, numFailedTests: 0, numRuntimeErrorTestSuites: 0, numPendingTests: 0, numTodoTests: 0 };
+  try { r = JSON.parse(fs.readFileSync(process.argv[1], "utf8")); }
+  catch { console.error("[flymining] jest wrote no results (it failed before running tests)"); }
+  const skipped = r.numPendingTests + r.numTodoTests;
+  const failed = r.numFailedTests + r.numRuntimeErrorTestSuites;
+  console.log(`${r.numPassedTests} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' "$results"
+
+if ((typecheck_status != 0 || jest_status != 0)); then exit 1; fi
