@@ -45,7 +45,7 @@ export interface MinerExporterOptions {
 
 export class MinerExporter {
   readonly metrics: ExporterMetrics;
-  readonly health = new HealthTracker();
+  readonly health: HealthTracker;
   private readonly scheduler: ScrapeScheduler<MinerSpec>;
   private readonly dialects = new Map<string, Dialect>();
   private readonly publisher: RedisFaultPublisher | undefined;
@@ -63,6 +63,7 @@ export class MinerExporter {
     redis?: Redis,
   ) {
     this.metrics = new ExporterMetrics(() => sink.stats());
+    this.health = new HealthTracker(options.name);
     this.publisher = redis ? new RedisFaultPublisher(redis, options.name) : undefined;
     this.scheduler = new ScrapeScheduler<MinerSpec>({
       intervalMs: options.intervalMs,
@@ -111,7 +112,7 @@ export class MinerExporter {
       this.metrics.scrapeErrors.inc({ kind: result.failure.kind });
       const now = Date.now();
       points = [upPoint(spec, now, result.durationMs, false, result.failure.kind)];
-      events = this.health.update(spec, { kind: healthFailureKind(result.failure.kind), message: result.failure.message }, now);
+      events = this.health.update(spec, result.failure, now);
     }
     const announced = await this.announce(events);
     for (const e of announced) points.push(faultPoint(e.fault, e.type === 'raised', e.at));
@@ -137,6 +138,7 @@ export class MinerExporter {
 
   private afterSweep(report: SweepReport): void {
     this.lastSweep = report;
+    this.forgetRemovedMiners();
     this.metrics.sweepDuration.set(report.durationMs / 1000);
     this.metrics.sweepOverruns.inc(report.overruns);
     const reachable = this.reachableThisSweep;
@@ -174,6 +176,19 @@ export class MinerExporter {
     }
   }
 
+  /** Miners taken out of the inventory: clear their faults once, so alerting does not page about them forever. */
+  private forgetRemovedMiners(): void {
+    const listed = new Set(this.miners().map((m) => m.id));
+    const removed: FaultEvent[] = [];
+    for (const id of [...this.health.minerIds()]) {
+      if (!listed.has(id)) removed.push(...this.health.forget(id, Date.now()));
+    }
+    if (removed.length === 0) return;
+    void this.announce(removed).then((announced) =>
+      this.sink.write(encodePoints(announced.map((e) => faultPoint(e.fault, false, e.at)))),
+    );
+  }
+
   sweep(jitterMs?: number): Promise<SweepReport> {
     return this.scheduler.sweep(jitterMs);
   }
@@ -184,22 +199,5 @@ export class MinerExporter {
 
   stop(): Promise<void> {
     return this.scheduler.stop();
-  }
-}
-
-function healthFailureKind(kind: string): 'refused' | 'timeout' | 'reset' | 'malformed' | 'too-large' | 'unreachable' {
-  switch (kind) {
-    case 'refused':
-    case 'timeout':
-    case 'reset':
-    case 'malformed':
-    case 'too-large':
-      return kind;
-    case 'empty':
-      return 'reset';
-    case 'unknown-firmware':
-      return 'malformed';
-    default:
-      return 'unreachable';
   }
 }

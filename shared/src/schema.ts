@@ -8,6 +8,7 @@ import type { Fault } from './faults';
 import type { MinerSpec } from './inventory/types';
 import type { MinerSample } from './sample';
 import { formatLine, type FieldSet, type TagSet } from './influx/lineProtocol';
+import type { RetentionSpec } from './influx/retention';
 
 export type FieldType = 'float' | 'int' | 'string' | 'bool';
 
@@ -309,4 +310,14 @@ export function encodePoints(points: readonly SchemaPoint[]): string[] {
     if (line !== undefined) lines.push(line);
   }
   return lines;
+}
+
+/** Retention policies and downsampling in the storage layer's terms (ensureDatabase / downsample). */
+export function schemaRetention(database?: string): RetentionSpec {
+  return {
+    database,
+    raw: { name: RETENTION.raw.name, duration: RETENTION.raw.duration },
+    rollup: { name: RETENTION.rollup.name, duration: RETENTION.rollup.duration },
+    downsamples: DOWNSAMPLE_RULES.map((r) => ({ measurement: r.measurement, interval: r.interval, fields: r.aggregates })),
+  };
 }

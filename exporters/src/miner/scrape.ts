@@ -7,7 +7,7 @@ import type { CommandError, FirmwareFamily, JsonObject, MinerSample } from '@fly
 import { DETECTION_COMMANDS, detectDialect } from './detect';
 import { DIALECTS } from './dialects';
 import type { Dialect, Replies } from './dialects/types';
-import { readEnvelope } from './envelope';
+import { checkEnvelope } from './envelope';
 import { MinerReplyError, parseMinerReply } from './json-repair';
 import { DEFAULT_TRANSPORT, MinerConnectionError, sendCommand, type ConnectionFailureKind, type TransportOptions } from './tcp-client';
 
@@ -62,7 +62,7 @@ async function runCommand(target: ScrapeTarget, command: string, options: Scrape
         problem: `${parsed.truncated ? 'truncated; ' : ''}repaired: ${parsed.repairs.join(', ') || 'none'}`,
       });
     }
-    const env = readEnvelope(command, parsed.value);
+    const env = checkEnvelope(command, parsed.value);
     if (!env.ok) return { ok: false, error: env.error };
     return { ok: true, reply: env.reply };
   } catch (err) {
