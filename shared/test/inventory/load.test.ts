@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { InventoryError, InventoryHolder, parseInventory } from '../../src/inventory';
+import { InventoryError, InventoryHolder, loadInventory, parseInventory } from '../../src/inventory';
 
 const GOOD = `site: north-1
 defaults:
@@ -97,4 +97,10 @@ describe('inventory', () => {
     expect(results).toEqual([false, true]);
     expect(() => new InventoryHolder(path.join(dir, 'missing.yaml'))).toThrow(/missing\.yaml.*cannot read/s);
   });
+});
+
+test('the example inventory shipped in provisioning/ is valid', () => {
+  const inv = loadInventory(path.resolve(__dirname, '../../../provisioning/inventory/example-farm.yaml'));
+  expect(inv.miners.size).toBe(7);
+  expect(inv.miners.get('C02-R1-S1-1')).toMatchObject({ cooling: 'hydro', fans: 0 });
 });
