@@ -49,7 +49,7 @@ export function evaluateMinerHealth(
   checkScrapeErrors(context);
   checkMode(context);
   checkReboot(context, previous.lastUptimeS);
-  if (input.mode !== 'sleeping') checkFans(context);
+  checkFans(context);
   checkBoards(context);
   const lowHashrateScrapes = checkHashrate(context, previous.lowHashrateScrapes);
   checkPools(context);

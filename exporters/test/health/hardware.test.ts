@@ -43,10 +43,11 @@ describe('fans', () => {
   });
 
   it('never raises fan faults for hydro or immersion units', () => {
-    for (const cooling of ['hydro', 'immersion'] as const) {
-      const waterCooled = s19ProSpec({ cooling, fans: 0 });
-      expect(codes(last(waterCooled, [healthySample({ fans: [1, 2, 3, 4].map((index) => ({ index, rpm: 0 })) })]))).toEqual([]);
-      expect(codes(last(waterCooled, [healthySample({ fans: [] })]))).toEqual([]);
+    // Also when the inventory copied a fan count from the air-cooled sibling model.
+    for (const [cooling, fans] of [['hydro', 0], ['hydro', 4], ['immersion', 4]] as const) {
+      const liquidCooled = s19ProSpec({ cooling, fans });
+      expect(codes(last(liquidCooled, [healthySample({ fans: [1, 2, 3, 4].map((index) => ({ index, rpm: 0 })) })]))).toEqual([]);
+      expect(codes(last(liquidCooled, [healthySample({ fans: [] })]))).toEqual([]);
     }
   });
 
