@@ -1,0 +1,200 @@
+import type { BoardSample, FanSample, JsonObject, MinerMode } from '@flymining/shared';
+import type { Dialect, ParsedMiner, Replies } from './types';
+import { DialectError } from './types';
+import {
+  compact,
+  deriveEfficiency,
+  firstDefined,
+  firstOf,
+  ghsToThs,
+  mhsToThs,
+  num,
+  parsePools,
+  positive,
+  requireReply,
+  sectionOf,
+  sum,
+  text,
+} from './values';
+
+/**
+ * Canaan Avalon (QUIRKS §8-§10): all telemetry sits in `"MM IDn"` strings of `Key[value]` pairs. Older
+ * controllers (741/8xx) list one module per MM ID (one board each); 10xx/12xx units have one MM ID with
+ * per-board lists (`MGHS[a b]`, `MTmax[a b]`); Avalon Q uses `"MM ID0:Summary"` with a `'STATS':{…}` wrapper
+ * and a separate `"HBinfo"` (`'HB0':{…}`).
+ */
+
+/** Fields of one MM ID string, e.g. { Ver: '1047-…', MGHS: '18727.58 18507.76' }. */
+export type ModuleFields = Record<string, string>;
+
+/**
+ * Parses `Key[value] Key2[value]` text. Handles glued pairs (`Elapsed[103840]BOOTBY[1]`), keys with spaces
+ * (`Nonce Mask[25]`) and the Avalon Q wrappers (`'STATS':{`, `'HB0':{`, closing `}`).
+ */
+export function parseModuleFields(value: string): ModuleFields {
+  const fields: ModuleFields = {};
+  for (const match of value.matchAll(/([^[\]]+?)\[([^\]]*)\]/g)) {
+    const key = (match[1] ?? '').replace(/^.*\{/, '').trim();
+    if (key !== '') fields[key] = match[2] ?? '';
+  }
+  return fields;
+}
+
+/** Space-separated numbers inside a field: `MGHS[18727.58 18507.76]`, `PVT_T0[ 70  69 …]`. */
+function numbers(field: string | undefined): number[] {
+  if (field === undefined) return [];
+  return field
+    .trim()
+    .split(/\s+/)
+    .map((part) => num(part))
+    .filter((n): n is number => n !== undefined);
+}
+
+const fieldNumber = (field: string | undefined): number | undefined => num(field?.replace(/%$/, '').trim());
+
+/** Every MM ID module in a `stats` reply, with the HBinfo of its STATS entry merged in (Avalon Q). */
+export function readModules(stats: JsonObject | undefined): ModuleFields[] {
+  const modules: ModuleFields[] = [];
+  for (const entry of sectionOf(stats, 'STATS')) {
+    const start = modules.length;
+    for (const [key, value] of Object.entries(entry)) {
+      if (/^MM ID\d+/.test(key) && typeof value === 'string') modules.push(parseModuleFields(value));
+    }
+    const boardInfo = text(entry.HBinfo);
+    const last = modules[modules.length - 1];
+    if (boardInfo !== undefined && last !== undefined && modules.length > start) Object.assign(last, parseModuleFields(boardInfo));
+  }
+  return modules;
+}
+
+/** "AvalonMiner 1047" from Ver[1047-…], "AvalonMiner 741" from Ver[7411706-…], "Avalon Q" from Ver[Q-…]. */
+function modelFromVer(ver: string | undefined): string | undefined {
+  if (ver === undefined) return undefined;
+  const modern = /^(\d{4})-/.exec(ver);
+  if (modern?.[1]) return `AvalonMiner ${modern[1]}`;
+  const legacy = /^(\d{3})\d{4}-/.exec(ver);
+  if (legacy?.[1]) return `AvalonMiner ${legacy[1]}`;
+  const letter = /^([A-Z])-/.exec(ver);
+  return letter?.[1] ? `Avalon ${letter[1]}` : undefined;
+}
+
+/** Modules of 10xx and later describe several boards; 741/8xx modules are one board each. */
+function isMultiBoard(module: ModuleFields): boolean {
+  return module.MGHS !== undefined || module.SYSTEMSTATU !== undefined;
+}
+
+function boardCount(module: ModuleFields): number {
+  const declared = /Hash Board:\s*(\d+)/.exec(module.SYSTEMSTATU ?? '');
+  return Math.max(declared?.[1] ? Number(declared[1]) : 0, numbers(module.MGHS).length);
+}
+
+function readBoards(modules: ModuleFields[], hashing: boolean): BoardSample[] {
+  const boards: BoardSample[] = [];
+  for (const module of modules) {
+    if (!isMultiBoard(module)) {
+      // One module, one board: GHSmm is the module's own rate report on this generation.
+      boards.push(
+        compact({
+          index: boards.length,
+          present: true,
+          hashrateThs: ghsToThs(fieldNumber(module.GHSmm)),
+          chipTempC: positive(fieldNumber(module.TMax)),
+          hwErrors: fieldNumber(module.HW),
+          frequencyMhz: positive(fieldNumber(module.Freq)),
+        }),
+      );
+      continue;
+    }
+    const rates = numbers(module.MGHS);
+    const chipMax = numbers(module.MTmax);
+    for (let i = 0; i < boardCount(module); i++) {
+      const chipTemps = numbers(module[`PVT_T${i}`]);
+      boards.push(
+        compact({
+          index: boards.length,
+          present: true,
+          // MGHS is an average since start: stale once the unit stops, so only reported while it hashes.
+          hashrateThs: hashing ? ghsToThs(rates[i]) : undefined,
+          chipsFound: chipTemps.length > 0 ? chipTemps.length : undefined,
+          chipTempC: positive(chipMax[i]),
+        }),
+      );
+    }
+  }
+  return boards;
+}
+
+function readFans(modules: ModuleFields[]): FanSample[] {
+  const fans: FanSample[] = [];
+  modules.forEach((module, moduleIndex) => {
+    const percent = fieldNumber(module.FanR);
+    const add = (index: number, rpm: number | undefined): void => {
+      // Unused or stopped-while-idle slots read 0 (Avalon Q idle): only spinning fans are reported.
+      if (rpm !== undefined && rpm > 0) fans.push(compact({ index, rpm, percent }));
+    };
+    if (module.Fan !== undefined) add(moduleIndex, fieldNumber(module.Fan));
+    for (let n = 1; n <= 8; n++) add(n, fieldNumber(module[`Fan${n}`]));
+  });
+  return fans;
+}
+
+function readMode(modules: ModuleFields[], hashrateThs: number | undefined): MinerMode {
+  const status = modules.map((m) => m.SYSTEMSTATU ?? '').find((s) => s !== '') ?? '';
+  if (/In Idle/i.test(status)) {
+    // Soft-off (`ascset|0,softoff`) leaves SoftOffTime later than SoftOnTime: a deliberate sleep.
+    const softOff = modules.some((m) => (fieldNumber(m.SoftOffTime) ?? 0) > (fieldNumber(m.SoftOnTime) ?? 0));
+    return softOff ? 'sleeping' : 'idle';
+  }
+  return hashrateThs !== undefined && hashrateThs > 0 ? 'hashing' : 'idle';
+}
+
+function parseAvalon(replies: Replies): ParsedMiner {
+  const modules = readModules(requireReply(replies, 'stats'));
+  if (modules.length === 0) throw new DialectError('stats', 'no "MM ID" module entries in STATS');
+  const summary = firstOf(replies.summary, 'SUMMARY');
+  const version = firstOf(replies.version, 'VERSION');
+  const multiBoard = modules.some(isMultiBoard);
+
+  const summaryRate = mhsToThs(firstDefined(num(summary?.['MHS 5s']), num(summary?.['MHS 30s']), num(summary?.['MHS 1m'])));
+  const moduleRate = (key: string): number | undefined => ghsToThs(sum(modules.map((m) => fieldNumber(m[key]))));
+  const hashrateThs = firstDefined(summaryRate, moduleRate('GHSspd'), multiBoard ? undefined : moduleRate('GHSmm'));
+  const mode = readMode(modules, hashrateThs);
+  const powerW = sum(modules.map((m) => positive(numbers(m.PS)[4])));
+  const hashrateAvgThs = firstDefined(mhsToThs(num(summary?.['MHS av'])), moduleRate('GHSavg'));
+  const models = [...new Set(modules.map((m) => modelFromVer(m.Ver)).filter((m): m is string => m !== undefined))];
+
+  return compact({
+    vendor: 'avalon',
+    firmware: 'avalon',
+    firmwareVersion: firstDefined(modules[0]?.Ver, text(version?.CGVERSION)),
+    model: firstDefined(text(version?.PROD), models.length > 0 ? models.join('/') : undefined),
+    mode,
+    hashrateThs,
+    hashrateAvgThs,
+    // Newer units report the expected rate as GHSmm (pyasic's expected hashrate); on 741/8xx it is the live rate.
+    nominalThs: multiBoard ? moduleRate('GHSmm') : undefined,
+    boards: readBoards(modules, mode === 'hashing'),
+    fans: readFans(modules),
+    pools: parsePools(replies.pools),
+    powerW,
+    efficiencyJth: mode === 'hashing' ? deriveEfficiency(powerW, hashrateAvgThs ?? hashrateThs) : undefined,
+    uptimeS: firstDefined(num(summary?.Elapsed), fieldNumber(modules[0]?.Elapsed)),
+    hwErrors: firstDefined(num(summary?.['Hardware Errors']), sum(modules.map((m) => fieldNumber(m.HW)))),
+    ambientTempC: firstDefined(fieldNumber(modules[0]?.ITemp), fieldNumber(modules[0]?.Temp)),
+  });
+}
+
+function isAvalon(probe: Replies): boolean {
+  const version = firstOf(probe.version, 'VERSION');
+  if (version && (version.PROD !== undefined || version.HWTYPE !== undefined)) return true;
+  return sectionOf(probe.stats, 'STATS').some((entry) => Object.keys(entry).some((key) => /^MM ID\d+/.test(key)));
+}
+
+export const avalon: Dialect = {
+  family: 'avalon',
+  vendor: 'avalon',
+  commands: ['version', 'summary', 'stats', 'pools'],
+  requiredCommands: ['stats'],
+  matches: isAvalon,
+  parse: parseAvalon,
+};

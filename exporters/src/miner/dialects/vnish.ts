@@ -1,0 +1,36 @@
+import type { JsonObject } from '@flymining/shared';
+import type { Dialect } from './types';
+import { bitmainVersionText, classifyBitmainFirmware, parseAntminerReplies } from './antminer-common';
+import { sectionOf, text } from './values';
+
+/** "vnish 3.8.6" from Type "Antminer S9 (vnish 3.8.6)", else from stats build_version. */
+function vnishVersion(version: JsonObject | undefined, statsVersion: JsonObject | undefined, stats: JsonObject): string | undefined {
+  for (const type of [text(version?.Type), text(statsVersion?.Type)]) {
+    const match = type === undefined ? null : /\((vnish [^)]+)\)/i.exec(type);
+    if (match?.[1]) return match[1];
+  }
+  const build = sectionOf(stats, 'STATS')
+    .map((e) => text(e.build_version))
+    .find((b) => b !== undefined);
+  return build === undefined ? undefined : `vnish ${build}`;
+}
+
+/** Vnish firmware on Antminer: Bitmain `stats` layout plus per-chain power (chain_consumptionN, W). */
+export const vnish: Dialect = {
+  family: 'vnish',
+  vendor: 'antminer',
+  commands: ['version', 'stats', 'summary', 'pools'],
+  requiredCommands: ['stats'],
+  matches: (probe) => classifyBitmainFirmware(probe) === 'vnish',
+  parse: (replies) =>
+    parseAntminerReplies(replies, {
+      family: 'vnish',
+      trustChipErrors: true,
+      firmwareVersion: (version, statsVersion, stats) => {
+        const own = vnishVersion(version, statsVersion, stats);
+        const program = bitmainVersionText(version, statsVersion);
+        if (own === undefined) return program;
+        return program === undefined ? own : `${own} (${program})`;
+      },
+    }),
+};

@@ -1,0 +1,107 @@
+import type { CommandError, JsonObject, JsonValue } from '@flymining/shared';
+
+/**
+ * Reading the cgminer STATUS envelope (QUIRKS §4) and splitting multi-command replies (QUIRKS §2).
+ */
+
+export interface ReplyStatus {
+  /** S, I, W, E, F, or RESTART/BYE as the firmware wrote it. */
+  letter: string;
+  code?: number;
+  /** Usually text; Whatsminer API 2.x puts an object here (Code 131). */
+  message?: JsonValue;
+  description?: string;
+}
+
+export type EnvelopeResult =
+  | { ok: true; command: string; status: ReplyStatus; reply: JsonObject }
+  | { ok: false; command: string; status?: ReplyStatus; error: CommandError };
+
+const SUCCESS_LETTERS = new Set(['S', 'I', 'W', 'RESTART', 'BYE']);
+const ACCESS_DENIED_CODE = 45;
+
+function isObject(value: JsonValue | undefined): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The status block: `"STATUS":[{...}]` (cgminer) or top-level `"STATUS":"S"` with Code/Msg beside it (Whatsminer API 2.x, restart). */
+export function readStatus(reply: JsonObject): ReplyStatus | undefined {
+  const status = reply.STATUS;
+  if (Array.isArray(status)) {
+    const first = status[0];
+    if (!isObject(first)) return undefined;
+    return statusFrom(first);
+  }
+  if (typeof status === 'string') return statusFrom({ ...reply, STATUS: status });
+  return undefined;
+}
+
+function statusFrom(block: JsonObject): ReplyStatus | undefined {
+  const letter = block.STATUS;
+  if (typeof letter !== 'string') return undefined;
+  const status: ReplyStatus = { letter: letter.trim().toUpperCase() };
+  if (typeof block.Code === 'number') status.code = block.Code;
+  if (block.Msg !== undefined) status.message = block.Msg;
+  if (typeof block.Description === 'string') status.description = block.Description;
+  return status;
+}
+
+function messageText(status: ReplyStatus): string {
+  if (typeof status.message === 'string') return status.message;
+  return status.message === undefined ? '' : JSON.stringify(status.message);
+}
+
+/**
+ * Checks one command's reply. Success (S, I, W, RESTART/BYE) returns the reply itself, so a dialect reads
+ * sections by name; E/F return a CommandError (code 45 and Whatsminer "can't access write cmd" as access-denied).
+ */
+export function checkEnvelope(command: string, reply: JsonObject): EnvelopeResult {
+  const status = readStatus(reply);
+  if (!status) {
+    return { ok: false, command, error: { command, kind: 'malformed', message: `${command}: reply has no STATUS` } };
+  }
+  if (SUCCESS_LETTERS.has(status.letter)) return { ok: true, command, status, reply };
+  const text = messageText(status);
+  const denied = status.code === ACCESS_DENIED_CODE || /can't access write cmd|access denied/i.test(text);
+  const codePart = status.code === undefined ? '' : ` code ${status.code}`;
+  return {
+    ok: false,
+    command,
+    status,
+    error: {
+      command,
+      kind: denied ? 'access-denied' : 'status',
+      message: `${command}: miner answered STATUS ${status.letter}${codePart}: ${text || '(no message)'}`,
+    },
+  };
+}
+
+/** Splits a request like "pools+summary+stats" into its commands (cgminer collapses duplicates). */
+export function splitCommandList(request: string): string[] {
+  const names = request.split('+').map((name) => name.trim()).filter((name) => name !== '');
+  return [...new Set(names)];
+}
+
+/**
+ * Splits a multi-command reply `{"summary":[{STATUS…,SUMMARY…}],"stats":[{…}],…}` into one checked reply per
+ * command, looked up by key (sections may come in any order). A reply with a top-level STATUS instead (e.g.
+ * Whatsminer "Missing JSON 'command'", or firmware without `+` support) is that error for every command.
+ */
+export function splitMultiReply(request: string, reply: JsonObject): Record<string, EnvelopeResult> {
+  const results: Record<string, EnvelopeResult> = {};
+  for (const command of splitCommandList(request)) {
+    const section = reply[command];
+    const inner = Array.isArray(section) ? section[0] : section;
+    if (isObject(inner)) {
+      results[command] = checkEnvelope(command, inner);
+    } else if (reply.STATUS !== undefined) {
+      const whole = checkEnvelope(command, reply);
+      results[command] = whole.ok
+        ? { ok: false, command, status: whole.status, error: { command, kind: 'malformed', message: `${command}: missing from the multi-command reply` } }
+        : whole;
+    } else {
+      results[command] = { ok: false, command, error: { command, kind: 'malformed', message: `${command}: missing from the multi-command reply` } };
+    }
+  }
+  return results;
+}

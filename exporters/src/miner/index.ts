@@ -1,0 +1,4 @@
+export * from './json-repair';
+export * from './envelope';
+export * from './dialects';
+export * from './detect';
