@@ -3,3 +3,4 @@ export * from './faults';
 export * from './inventory';
 export * from './schema';
 export * from './log';
+export * from './influx';

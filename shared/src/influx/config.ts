@@ -1,0 +1,134 @@
+/**
+ * InfluxDB connection and write-path settings: one schema, defaults, and FLYMINING_INFLUX_* environment overrides.
+ */
+import { z } from 'zod';
+
+export const influxFlavors = ['v1', 'v2', 'v3'] as const;
+export type InfluxFlavor = (typeof influxFlavors)[number];
+
+const positiveInt = z.number().int().positive();
+
+export const InfluxConfigSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+    database: z.string().min(1).default('flymining'),
+    retentionPolicy: z.string().min(1).default('raw'),
+    /** v2: API token (Authorization: Token); v3: database token (Authorization: Bearer). */
+    token: z.string().min(1).optional(),
+    /** v1 user (HTTP basic auth); v2 accepts it too for its v1-compatibility endpoints. */
+    username: z.string().min(1).optional(),
+    password: z.string().optional(),
+    /** Which server: only the authentication header differs, the wire format (/write, /query) is the same. */
+    flavor: z.enum(influxFlavors).default('v1'),
+    timeoutMs: positiveInt.default(10_000),
+    batchSize: positiveInt.default(5_000),
+    flushIntervalMs: positiveInt.default(1_000),
+    /** Lines the client keeps in memory for retries before handing the oldest to the spool. */
+    maxBufferLines: positiveInt.default(100_000),
+    /** Retries (with exponential back-off) before a batch goes to the spool. */
+    maxRetries: z.number().int().min(0).default(3),
+    minRetryDelayMs: positiveInt.default(1_000),
+    maxRetryDelayMs: positiveInt.default(15_000),
+    /** Write bodies larger than this are gzipped; 0 turns gzip off (fastest on a LAN). */
+    gzipThresholdBytes: z.number().int().min(0).default(0),
+    spool: z
+      .object({
+        dir: z.string().min(1).default('.flymining/spool'),
+        maxBytes: positiveInt.default(1024 * 1024 * 1024),
+        /** How often the replay loop looks at the spool while it holds data. */
+        replayIntervalMs: positiveInt.default(2_000),
+      })
+      .prefault({}),
+  })
+  .superRefine((cfg, ctx) => {
+    if (cfg.flavor === 'v3' && cfg.token === undefined && cfg.username !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['token'], message: 'InfluxDB 3 authenticates with a token, not a username' });
+    }
+    if (cfg.password !== undefined && cfg.username === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['username'], message: 'password given without username' });
+    }
+  });
+
+export type InfluxConfig = z.output<typeof InfluxConfigSchema>;
+export type InfluxConfigInput = z.input<typeof InfluxConfigSchema>;
+
+type EnvKind = 'string' | 'int';
+/** Environment variable → config path. Env wins over the file, so one container image fits every site. */
+export const influxEnvVars: ReadonlyArray<{ name: string; path: readonly string[]; kind: EnvKind }> = [
+  { name: 'FLYMINING_INFLUX_URL', path: ['url'], kind: 'string' },
+  { name: 'FLYMINING_INFLUX_DB', path: ['database'], kind: 'string' },
+  { name: 'FLYMINING_INFLUX_RP', path: ['retentionPolicy'], kind: 'string' },
+  { name: 'FLYMINING_INFLUX_TOKEN', path: ['token'], kind: 'string' },
+  { name: 'FLYMINING_INFLUX_USERNAME', path: ['username'], kind: 'string' },
+  { name: 'FLYMINING_INFLUX_PASSWORD', path: ['password'], kind: 'string' },
+  { name: 'FLYMINING_INFLUX_FLAVOR', path: ['flavor'], kind: 'string' },
+  { name: 'FLYMINING_INFLUX_TIMEOUT_MS', path: ['timeoutMs'], kind: 'int' },
+  { name: 'FLYMINING_INFLUX_BATCH_SIZE', path: ['batchSize'], kind: 'int' },
+  { name: 'FLYMINING_INFLUX_FLUSH_INTERVAL_MS', path: ['flushIntervalMs'], kind: 'int' },
+  { name: 'FLYMINING_INFLUX_MAX_BUFFER_LINES', path: ['maxBufferLines'], kind: 'int' },
+  { name: 'FLYMINING_INFLUX_MAX_RETRIES', path: ['maxRetries'], kind: 'int' },
+  { name: 'FLYMINING_INFLUX_SPOOL_DIR', path: ['spool', 'dir'], kind: 'string' },
+  { name: 'FLYMINING_INFLUX_SPOOL_MAX_BYTES', path: ['spool', 'maxBytes'], kind: 'int' },
+];
+
+export class InfluxConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly issues: string[],
+  ) {
+    super(`invalid InfluxDB settings in ${source}: ${issues.join('; ')}`);
+    this.name = 'InfluxConfigError';
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const child = node[key];
+    const next: Record<string, unknown> =
+      typeof child === 'object' && child !== null && !Array.isArray(child) ? { ...(child as Record<string, unknown>) } : {};
+    node[key] = next;
+    node = next;
+  }
+  node[path[path.length - 1] as string] = value;
+}
+
+/**
+ * Validates settings (e.g. the `influx:` section of a YAML file) with environment overrides applied.
+ * `source` names where the settings came from, for the error message.
+ */
+export function loadInfluxConfig(
+  input: unknown = {},
+  env: NodeJS.ProcessEnv = process.env,
+  source = 'influx settings',
+): InfluxConfig {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new InfluxConfigError(source, ['expected an object']);
+  }
+  const merged: Record<string, unknown> = { ...(input as Record<string, unknown>) };
+  const envIssues: string[] = [];
+  const envPaths = new Map<string, string>();
+  for (const v of influxEnvVars) {
+    const text = env[v.name];
+    if (text === undefined || text === '') continue;
+    envPaths.set(v.path.join('.'), v.name);
+    if (v.kind === 'int') {
+      if (!/^\d+$/.test(text.trim())) {
+        envIssues.push(`${v.name}: expected a whole number, got "${text}"`);
+        continue;
+      }
+      setPath(merged, v.path, Number(text.trim()));
+    } else {
+      setPath(merged, v.path, text);
+    }
+  }
+  if (envIssues.length > 0) throw new InfluxConfigError('environment', envIssues);
+  const parsed = InfluxConfigSchema.safeParse(merged);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((issue) => {
+    const field = issue.path.join('.');
+    const fromEnv = envPaths.get(field);
+    return `${field || '(root)'}${fromEnv ? ` (from ${fromEnv})` : ''}: ${issue.message}`;
+  });
+  throw new InfluxConfigError(source, issues);
+}

@@ -1,0 +1,6 @@
+export * from './lineProtocol';
+export * from './influxql';
+export * from './config';
+export * from './spool';
+export * from './store';
+export * from './retention';

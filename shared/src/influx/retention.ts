@@ -1,0 +1,183 @@
+/**
+ * Database, retention policies and downsampling (InfluxDB 1.x continuous queries; the equivalent InfluxDB 2.x
+ * task is described in docs/influx-storage.md).
+ *
+ * raw: full-resolution points, kept at least 35 days because billing reruns a month after its end.
+ * rollup: downsampled points, kept long (400 days by default, or INF).
+ */
+import { durationLiteral, ident, influxql, quoteIdentifier, raw } from './influxql';
+import type { InfluxStore } from './store';
+
+export type Aggregation = 'mean' | 'max' | 'min' | 'last' | 'sum';
+export const aggregations: readonly Aggregation[] = ['mean', 'max', 'min', 'last', 'sum'];
+
+export interface DownsampleSpec {
+  measurement: string;
+  /** Field → aggregation(s); the rolled-up field is named `<aggregation>_<field>`, e.g. mean_hashrate_ths. */
+  fields: Readonly<Record<string, Aggregation | readonly Aggregation[]>>;
+  /** Bucket width as an InfluxQL duration, e.g. '5m' (at least 1s). */
+  interval: string;
+  /** Default: the raw policy of the RetentionSpec. */
+  sourceRp?: string;
+  /** Default: the rollup policy of the RetentionSpec. */
+  targetRp?: string;
+  /** Default: the same measurement name in the target policy. */
+  targetMeasurement?: string;
+}
+
+export interface RetentionSpec {
+  /** Default: the store's database. */
+  database?: string;
+  raw?: { name?: string; duration?: string };
+  rollup?: { name?: string; duration?: string };
+  downsamples?: readonly DownsampleSpec[];
+}
+
+const DAY_MS = 86_400_000;
+/** Billing reruns a month after its end: raw data must outlive that. */
+export const MIN_RAW_RETENTION_MS = 35 * DAY_MS;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS };
+const DURATION = /^(\d+)(ms|s|m|h|d|w)$/;
+/** Names of the continuous queries this module owns; others on the database are left alone. */
+const CQ_PREFIX = 'fm_';
+
+/** Parses an InfluxQL duration ('40d', '12h', 'INF') to ms (Infinity for INF). */
+export function parseDuration(text: string, what: string): number {
+  if (text.toUpperCase() === 'INF') return Infinity;
+  const m = DURATION.exec(text);
+  if (!m) throw new Error(`${what}: "${text}" is not a duration like 40d, 12h or INF`);
+  return Number(m[1]) * (UNIT_MS[m[2] as string] as number);
+}
+
+function resolved(spec: RetentionSpec, store: InfluxStore) {
+  const database = spec.database ?? store.config.database;
+  const rawRp = { name: spec.raw?.name ?? store.config.retentionPolicy, duration: spec.raw?.duration ?? '40d' };
+  const rollupRp = { name: spec.rollup?.name ?? 'rollup', duration: spec.rollup?.duration ?? '400d' };
+  const rawMs = parseDuration(rawRp.duration, `retention policy ${rawRp.name}`);
+  if (rawMs < MIN_RAW_RETENTION_MS) {
+    throw new Error(
+      `retention policy ${rawRp.name}: ${rawRp.duration} is below 35d; billing reruns need raw data for 35 days`,
+    );
+  }
+  parseDuration(rollupRp.duration, `retention policy ${rollupRp.name}`);
+  const downsamples = (spec.downsamples ?? []).map((d) => resolveDownsample(d, rawRp.name, rollupRp.name));
+  return { database, rawRp, rollupRp, downsamples };
+}
+
+/** A downsample spec with defaults filled in and checked. */
+interface ResolvedDownsample {
+  name: string;
+  measurement: string;
+  targetMeasurement: string;
+  fields: Array<[field: string, aggregation: Aggregation]>;
+  intervalMs: number;
+  sourceRp: string;
+  targetRp: string;
+}
+
+function resolveDownsample(d: DownsampleSpec, rawName: string, rollupName: string): ResolvedDownsample {
+  const where = `downsample of ${d.measurement}`;
+  const intervalMs = parseDuration(d.interval, `${where}: interval`);
+  if (!Number.isFinite(intervalMs) || intervalMs < 1000) throw new Error(`${where}: interval must be at least 1s`);
+  const fields = Object.entries(d.fields).flatMap(([field, aggs]) =>
+    (typeof aggs === 'string' ? [aggs] : aggs).map((a): [string, Aggregation] => [field, a]),
+  );
+  if (fields.length === 0) throw new Error(`${where}: no fields to aggregate`);
+  for (const [field, a] of fields) {
+    if (!aggregations.includes(a)) throw new Error(`${where}: unknown aggregation "${a}" for field ${field}`);
+  }
+  const sourceRp = d.sourceRp ?? rawName;
+  const targetRp = d.targetRp ?? rollupName;
+  const safe = (s: string) => s.replace(/[^A-Za-z0-9]+/g, '_');
+  return {
+    name: `${CQ_PREFIX}${safe(d.measurement)}_${safe(sourceRp)}_${safe(targetRp)}_${d.interval}`,
+    measurement: d.measurement,
+    targetMeasurement: d.targetMeasurement ?? d.measurement,
+    fields,
+    intervalMs,
+    sourceRp,
+    targetRp,
+  };
+}
+
+/** The SELECT … INTO … GROUP BY time(..), * statement shared by the CQ and by downsample(). */
+function selectInto(database: string, d: ResolvedDownsample, where: string): string {
+  const projections = d.fields.map(([field, a]) => `${a}(${quoteIdentifier(field)}) AS ${quoteIdentifier(`${a}_${field}`)}`);
+  const target = `${quoteIdentifier(database)}.${quoteIdentifier(d.targetRp)}.${quoteIdentifier(d.targetMeasurement)}`;
+  const source = `${quoteIdentifier(database)}.${quoteIdentifier(d.sourceRp)}.${quoteIdentifier(d.measurement)}`;
+  return `SELECT ${projections.join(', ')} INTO ${target} FROM ${source}${where} GROUP BY time(${durationLiteral(d.intervalMs)}), *`;
+}
+
+export interface EnsureDatabaseResult {
+  database: string;
+  statements: string[];
+}
+
+/**
+ * Creates the database, the raw (DEFAULT) and rollup retention policies (altering durations that differ) and one
+ * continuous query per downsample spec. Idempotent: run it at every start.
+ */
+export async function ensureDatabase(store: InfluxStore, spec: RetentionSpec = {}): Promise<EnsureDatabaseResult> {
+  const { database, rawRp, rollupRp, downsamples } = resolved(spec, store);
+  const statements: string[] = [];
+  const run = async (q: string) => {
+    statements.push(q);
+    await store.query(q);
+  };
+  await run(influxql`CREATE DATABASE ${ident(database)}`);
+
+  const existing = await store.query(influxql`SHOW RETENTION POLICIES ON ${ident(database)}`);
+  const existingNames = new Set(existing.flatMap((s) => s.rows.map((r) => String(r.name))));
+  for (const [rp, isDefault] of [
+    [rawRp, true],
+    [rollupRp, false],
+  ] as const) {
+    const verb = existingNames.has(rp.name) ? 'ALTER' : 'CREATE';
+    const duration = rp.duration.toUpperCase() === 'INF' ? 'INF' : rp.duration;
+    await run(
+      influxql`${raw(verb)} RETENTION POLICY ${ident(rp.name)} ON ${ident(database)} DURATION ${raw(duration)} REPLICATION 1${raw(isDefault ? ' DEFAULT' : '')}`,
+    );
+  }
+
+  const wanted = new Map(downsamples.map((d) => [d.name, d]));
+  const cqs = await store.query('SHOW CONTINUOUS QUERIES');
+  const ours = cqs
+    .filter((s) => s.name === database)
+    .flatMap((s) => s.rows.map((r) => String(r.name)))
+    .filter((name) => name.startsWith(CQ_PREFIX));
+  for (const name of ours) {
+    if (!wanted.has(name)) await run(influxql`DROP CONTINUOUS QUERY ${ident(name)} ON ${ident(database)}`);
+  }
+  for (const [name, d] of wanted) {
+    // Re-created each time so a changed spec takes effect; DROP of a missing CQ is not an error on 1.x.
+    await run(influxql`DROP CONTINUOUS QUERY ${ident(name)} ON ${ident(database)}`);
+    await run(
+      `CREATE CONTINUOUS QUERY ${quoteIdentifier(name)} ON ${quoteIdentifier(database)} BEGIN ${selectInto(database, d, '')} END`,
+    );
+  }
+  return { database, statements };
+}
+
+/**
+ * Runs the downsampling of [fromMs, toMs) now, bucket-aligned (from rounded down, to rounded up), writing the same
+ * points the continuous queries write. Re-running over a range overwrites with identical points. Returns the
+ * number of points written per spec, in spec order.
+ */
+export async function downsample(
+  store: InfluxStore,
+  spec: RetentionSpec,
+  fromMs: number,
+  toMs: number,
+): Promise<number[]> {
+  const { database, downsamples } = resolved(spec, store);
+  const written: number[] = [];
+  for (const d of downsamples) {
+    const from = Math.floor(fromMs / d.intervalMs) * d.intervalMs;
+    const to = Math.ceil(toMs / d.intervalMs) * d.intervalMs;
+    const where = ` WHERE time >= ${durationLiteral(from)} AND time < ${durationLiteral(to)}`;
+    const series = await store.query(selectInto(database, d, where));
+    const count = series.flatMap((s) => s.rows).reduce((sum, r) => sum + Number(r.written ?? 0), 0);
+    written.push(count);
+  }
+  return written;
+}
