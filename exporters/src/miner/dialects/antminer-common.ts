@@ -1,5 +1,5 @@
-import type { BoardSample, FanSample, FirmwareFamily, JsonObject, MinerMode } from '@flymining/shared';
-import type { ParsedMiner, Replies } from './types';
+import type { BoardSample, FanSample, FirmwareFamily, JsonObject, MinerMode, Vendor } from '@flymining/shared';
+import type { Dialect, ParsedMiner, Replies } from './types';
 import {
   compact,
   deriveEfficiency,
@@ -277,4 +277,20 @@ export function classifyBitmainFirmware(probe: Replies): BitmainFirmware | undef
   if (types.some((t) => /^braiins-am/i.test(t)) || programs.some((p) => /^bOS_/.test(p))) return 'braiins-bmminer';
   if (identities.some((e) => hasBitmainProgramKey(e) && /^antminer/i.test(text(e.Type) ?? ''))) return 'antminer-stock';
   return undefined;
+}
+
+/** Commands of every Bitmain-style dialect: `stats` carries boards, chips, temperatures and fans. */
+const BITMAIN_COMMANDS = ['version', 'stats', 'summary', 'pools'] as const;
+
+/** A dialect for firmware that keeps Bitmain's `stats` layout; `classifiedAs` is its classifyBitmainFirmware answer. */
+export function bitmainStyleDialect(classifiedAs: BitmainFirmware, spec: AntminerFamilySpec & { vendor?: Vendor }): Dialect {
+  const vendor = spec.vendor ?? 'antminer';
+  return {
+    family: spec.family,
+    vendor,
+    commands: BITMAIN_COMMANDS,
+    requiredCommands: ['stats'],
+    matches: (probe) => classifyBitmainFirmware(probe) === classifiedAs,
+    parse: (replies) => ({ ...parseAntminerReplies(replies, spec), vendor }),
+  };
 }

@@ -1,6 +1,6 @@
 import type { BoardSample, FanSample, JsonObject, MinerMode } from '@flymining/shared';
 import type { Dialect, ParsedMiner, Replies } from './types';
-import { bitmainVersionText, classifyBitmainFirmware, parseAntminerReplies, versionEntry } from './antminer-common';
+import { bitmainStyleDialect, bitmainVersionText, versionEntry } from './antminer-common';
 import { compact, firstDefined, mhsToThs, modeFromHashrate, num, parsePools, positive, requireSection, sectionOf, text } from './values';
 
 /**
@@ -99,18 +99,9 @@ export const braiinsOs: Dialect = {
 };
 
 /** Braiins OS before bosminer (2018, `"Type":"braiins-am1-s9"`): bmminer with the Bitmain `stats` layout. */
-export const braiinsOsBmminer: Dialect = {
+export const braiinsOsBmminer = bitmainStyleDialect('braiins-bmminer', {
   family: 'braiins-os',
   vendor: 'braiins',
-  commands: ['version', 'stats', 'summary', 'pools'],
-  requiredCommands: ['stats'],
-  matches: (probe) => classifyBitmainFirmware(probe) === 'braiins-bmminer',
-  parse: (replies) => ({
-    ...parseAntminerReplies(replies, {
-      family: 'braiins-os',
-      trustChipErrors: true,
-      firmwareVersion: (version, statsVersion) => text(version?.BMMiner) ?? bitmainVersionText(version, statsVersion),
-    }),
-    vendor: 'braiins',
-  }),
-};
+  trustChipErrors: true,
+  firmwareVersion: (version, statsVersion) => text(version?.BMMiner) ?? bitmainVersionText(version, statsVersion),
+});

@@ -1,6 +1,5 @@
 import type { JsonObject } from '@flymining/shared';
-import type { Dialect } from './types';
-import { bitmainVersionText, classifyBitmainFirmware, parseAntminerReplies } from './antminer-common';
+import { bitmainStyleDialect, bitmainVersionText } from './antminer-common';
 import { sectionOf, text } from './values';
 
 /** "vnish 3.8.6" from Type "Antminer S9 (vnish 3.8.6)", else from stats build_version. */
@@ -16,21 +15,13 @@ function vnishVersion(version: JsonObject | undefined, statsVersion: JsonObject 
 }
 
 /** Vnish firmware on Antminer: Bitmain `stats` layout plus per-chain power (chain_consumptionN, W). */
-export const vnish: Dialect = {
+export const vnish = bitmainStyleDialect('vnish', {
   family: 'vnish',
-  vendor: 'antminer',
-  commands: ['version', 'stats', 'summary', 'pools'],
-  requiredCommands: ['stats'],
-  matches: (probe) => classifyBitmainFirmware(probe) === 'vnish',
-  parse: (replies) =>
-    parseAntminerReplies(replies, {
-      family: 'vnish',
-      trustChipErrors: true,
-      firmwareVersion: (version, statsVersion, stats) => {
-        const own = vnishVersion(version, statsVersion, stats);
-        const program = bitmainVersionText(version, statsVersion);
-        if (own === undefined) return program;
-        return program === undefined ? own : `${own} (${program})`;
-      },
-    }),
-};
+  trustChipErrors: true,
+  firmwareVersion: (version, statsVersion, stats) => {
+    const own = vnishVersion(version, statsVersion, stats);
+    const program = bitmainVersionText(version, statsVersion);
+    if (own === undefined) return program;
+    return program === undefined ? own : `${own} (${program})`;
+  },
+});
