@@ -1,0 +1,193 @@
+/**
+ * scripts/services.sh for real: starts its own InfluxDB, Redis, PostgreSQL and Mosquitto on spare ports with a
+ * separate data folder, reuses a server that already answers, refuses a port held by something else, and `stop`
+ * leaves none of its servers running.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import Redis from 'ioredis';
+import mqtt from 'mqtt';
+import { freePort } from '../../../scripts/jest/influx-server';
+
+const repoRoot = path.resolve(__dirname, '../../..');
+const servicesScript = path.join(repoRoot, 'scripts/services.sh');
+const serverNames = ['influxdb', 'redis', 'postgres', 'mosquitto'] as const;
+
+interface ScriptResult {
+  status: number | null;
+  output: string;
+}
+
+/** The caller's environment without anything that would point services.sh at other servers. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!/^FLYMINING_(INFLUX|REDIS|PG|MQTT)_(URL|PORT|RPC_PORT)$/.test(key) && key !== 'FLYMINING_STATE_DIR') {
+      env[key] = value;
+    }
+  }
+  return { ...env, ...extra };
+}
+
+/** Asynchronous on purpose: a server living in this test process must keep answering while the script runs. */
+async function runServices(args: string[], env: NodeJS.ProcessEnv): Promise<ScriptResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [servicesScript, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, output }));
+  });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** A folder every user can traverse: PostgreSQL, started as user postgres when we are root, must reach it. */
+function makeStateDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'flymining-services-'));
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+describe('scripts/services.sh', () => {
+  const stateDirs: string[] = [];
+  let env: NodeJS.ProcessEnv;
+  let ports: Record<'influx' | 'influxRpc' | 'redis' | 'pg' | 'mqtt', number>;
+
+  beforeAll(async () => {
+    ports = {
+      influx: await freePort(),
+      influxRpc: await freePort(),
+      redis: await freePort(),
+      pg: await freePort(),
+      mqtt: await freePort(),
+    };
+    const stateDir = makeStateDir();
+    stateDirs.push(stateDir);
+    env = cleanEnv({
+      FLYMINING_STATE_DIR: stateDir,
+      FLYMINING_INFLUX_PORT: String(ports.influx),
+      FLYMINING_INFLUX_RPC_PORT: String(ports.influxRpc),
+      FLYMINING_REDIS_PORT: String(ports.redis),
+      FLYMINING_PG_PORT: String(ports.pg),
+      FLYMINING_MQTT_PORT: String(ports.mqtt),
+    });
+  });
+
+  afterAll(async () => {
+    // Whatever a failed assertion left behind must not outlive the test run.
+    for (const dir of stateDirs) {
+      await runServices(['stop'], cleanEnv({ FLYMINING_STATE_DIR: dir }));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('starts its own servers on spare ports, reuses them when started again, and stop leaves none running', async () => {
+    const stateDir = env.FLYMINING_STATE_DIR as string;
+    const started = await runServices(['start', 'all'], env);
+    expect(started.output).toContain('starting our own');
+    expect(started.status).toBe(0);
+
+    const pids = serverNames.map((name) => Number(readFileSync(path.join(stateDir, 'run', `${name}.pid`), 'utf8')));
+    for (const pid of pids) expect(isAlive(pid)).toBe(true);
+
+    const status = await runServices(['status'], env);
+    for (const name of serverNames) expect(status.output).toMatch(new RegExp(`^${name}\\s+running \\(ours, pid \\d+\\)`, 'm'));
+
+    const exports = (await runServices(['env'], env)).output;
+    expect(exports).toContain(`export FLYMINING_INFLUX_URL=http://127.0.0.1:${ports.influx}`);
+    expect(exports).toContain(`export FLYMINING_REDIS_URL=redis://127.0.0.1:${ports.redis}/0`);
+    expect(exports).toContain(`export FLYMINING_PG_URL=postgres://postgres@127.0.0.1:${ports.pg}/postgres`);
+    expect(exports).toContain(`export FLYMINING_MQTT_URL=mqtt://127.0.0.1:${ports.mqtt}`);
+
+    // Each server answers its own protocol.
+    const ping = await fetch(`http://127.0.0.1:${ports.influx}/ping`);
+    expect(ping.status).toBe(204);
+    const redis = new Redis(`redis://127.0.0.1:${ports.redis}/0`, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await redis.connect();
+      expect(await redis.ping()).toBe('PONG');
+    } finally {
+      redis.disconnect();
+    }
+    const answer = execFileSync('psql', [`postgres://postgres@127.0.0.1:${ports.pg}/postgres`, '-Atc', 'select 40 + 2'], {
+      encoding: 'utf8',
+    });
+    expect(answer.trim()).toBe('42');
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${ports.mqtt}`, { reconnectPeriod: 0, connectTimeout: 5000 });
+    try {
+      await client.subscribeAsync('flymining/test');
+      const received = new Promise<string>((resolve) => client.once('message', (_topic, payload) => resolve(payload.toString())));
+      await client.publishAsync('flymining/test', 'hello');
+      expect(await received).toBe('hello');
+    } finally {
+      await client.endAsync();
+    }
+
+    // Starting again is a no-op: same processes.
+    const again = await runServices(['start', 'all'], env);
+    expect(again.status).toBe(0);
+    expect(again.output).toContain('already running (ours');
+    const pidsAgain = serverNames.map((name) => Number(readFileSync(path.join(stateDir, 'run', `${name}.pid`), 'utf8')));
+    expect(pidsAgain).toEqual(pids);
+
+    // Another checkout (other state folder) pointed at the same Redis reuses it, and its stop leaves it alone.
+    const otherStateDir = makeStateDir();
+    stateDirs.push(otherStateDir);
+    const otherEnv = { ...env, FLYMINING_STATE_DIR: otherStateDir };
+    const reuse = await runServices(['start', 'redis'], otherEnv);
+    expect(reuse.status).toBe(0);
+    expect(reuse.output).toContain(`reusing the server already answering at redis://127.0.0.1:${ports.redis}/0`);
+    expect((await runServices(['stop'], otherEnv)).output).toContain('none of our servers is running');
+    expect(isAlive(pids[1] as number)).toBe(true);
+
+    const stopped = await runServices(['stop'], env);
+    expect(stopped.status).toBe(0);
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
+    for (const port of [ports.influx, ports.redis, ports.pg, ports.mqtt]) expect(await acceptsConnections(port)).toBe(false);
+    for (const name of serverNames) expect(existsSync(path.join(stateDir, 'run', `${name}.pid`))).toBe(false);
+    expect((await runServices(['status'], env)).output).toMatch(/^redis\s+stopped/m);
+  });
+
+  it('refuses a port held by something that does not speak the protocol, naming the variable to change', async () => {
+    const impostor = net.createServer((socket) => {
+      socket.on('error', () => undefined); // the probe may hang up first
+      socket.end('SSH-2.0-OpenSSH_9.2\r\n');
+    });
+    await new Promise<void>((resolve) => impostor.listen(0, '127.0.0.1', resolve));
+    const port = (impostor.address() as net.AddressInfo).port;
+    try {
+      const stateDir = makeStateDir();
+      stateDirs.push(stateDir);
+      const result = await runServices(['start', 'redis'], cleanEnv({ FLYMINING_STATE_DIR: stateDir, FLYMINING_REDIS_PORT: String(port) }));
+      expect(result.status).not.toBe(0);
+      expect(result.output).toContain(`port ${port} on 127.0.0.1 is taken by something that does not answer Redis`);
+      expect(result.output).toContain('FLYMINING_REDIS_PORT');
+      expect(existsSync(path.join(stateDir, 'run', 'redis.pid'))).toBe(false);
+    } finally {
+      await new Promise<void>((resolve) => impostor.close(() => resolve()));
+    }
+  });
+});
