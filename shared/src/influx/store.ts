@@ -154,6 +154,7 @@ export class InfluxStore {
 
     const cfg = this.config;
     const client = new InfluxDB({ url: this.baseUrl, timeout: cfg.timeoutMs, headers: this.headers });
+    this.trackRequests(client);
     this.writeApi = client.getWriteApi('', '', 'ms', {
       batchSize: cfg.batchSize,
       flushInterval: cfg.flushIntervalMs,
@@ -176,6 +177,36 @@ export class InfluxStore {
     });
     this.writeApi.path = this.writePath();
     if (this.spool && !this.spool.isEmpty()) this.scheduleReplay(0);
+  }
+
+  /**
+   * The WriteApi sends full batches on its own, without handing out a promise; flush() must still wait for them
+   * (and for their failure hooks, which spool). So every request the client makes is tracked until it settles.
+   */
+  private trackRequests(client: InfluxDB): void {
+    const transport = client.transport;
+    const send = transport.send.bind(transport);
+    transport.send = (path, body, options, callbacks) => {
+      let settle: () => void = () => undefined;
+      this.track(new Promise<void>((resolve) => (settle = resolve)));
+      send(path, body, options, {
+        ...callbacks,
+        error: (error) => {
+          try {
+            callbacks?.error?.(error);
+          } finally {
+            settle();
+          }
+        },
+        complete: () => {
+          try {
+            callbacks?.complete?.();
+          } finally {
+            settle();
+          }
+        },
+      });
+    };
   }
 
   private writePath(): string {
