@@ -8,6 +8,9 @@ import type { JsonObject, JsonValue } from '@flymining/shared';
  * string content), this is a single-pass, iterative parser that knows where string literals are and repairs
  * defects only between tokens. Every repair is reported, so callers can log what the firmware got wrong.
  * Time is linear in the input and nesting is bounded, so hostile input fails fast.
+ *
+ * Quoted "nan"/"inf" are left as strings: a valid document must read exactly as JSON.parse reads it, and only
+ * the reader of a numeric field knows a number belongs there (dialects/values.ts `num` gives no value for them).
  */
 
 export type MinerReplyErrorKind = 'malformed' | 'not-json' | 'empty';
@@ -366,11 +369,7 @@ export function parseMinerReply(raw: Buffer | string, source: string): ParsedRep
     if (ch === '"') {
       const str = readString();
       if (str === undefined) break scan;
-      if (isNonNumberWord(str)) {
-        // Quoted "nan"/"inf" (Avalon, QUIRKS §3) stands for a number nobody knows: no value, never 0.
-        noteRepair(`quoted "${str}" replaced by null`);
-        emit(null);
-      } else emit(str);
+      emit(str);
       continue;
     }
     if (code < 0x20 || code === 0x7f || code === 0xfffd) throw fail(pos, 'binary data');

@@ -145,7 +145,9 @@ function readMode(modules: ModuleFields[], hashrateThs: number | undefined): Min
     const softOff = modules.some((m) => (fieldNumber(m.SoftOffTime) ?? 0) > (fieldNumber(m.SoftOnTime) ?? 0));
     return softOff ? 'sleeping' : 'idle';
   }
-  return hashrateThs !== undefined && hashrateThs > 0 ? 'hashing' : 'idle';
+  if (hashrateThs !== undefined) return hashrateThs > 0 ? 'hashing' : 'idle';
+  // 10xx without `summary` gives only averages; the firmware's own work state is the best short-term signal.
+  return /In Work/i.test(status) ? 'hashing' : 'idle';
 }
 
 function parseAvalon(replies: Replies): ParsedMiner {
@@ -162,12 +164,15 @@ function parseAvalon(replies: Replies): ParsedMiner {
   const powerW = sum(modules.map((m) => positive(numbers(m.PS)[4])));
   const hashrateAvgThs = firstDefined(mhsToThs(num(summary?.['MHS av'])), moduleRate('GHSavg'));
   const models = [...new Set(modules.map((m) => modelFromVer(m.Ver)).filter((m): m is string => m !== undefined))];
+  // Mixed controllers (841 and 821 modules) read "AvalonMiner 841/821".
+  const model = models.length === 0 ? undefined : models.map((m, i) => (i === 0 ? m : m.replace(/^AvalonMiner /, ''))).join('/');
+  const statsElapsed = sectionOf(replies.stats, 'STATS').map((e) => num(e.Elapsed)).find((e) => e !== undefined);
 
   return compact({
     vendor: 'avalon',
     firmware: 'avalon',
     firmwareVersion: firstDefined(modules[0]?.Ver, text(version?.CGVERSION)),
-    model: firstDefined(text(version?.PROD), models.length > 0 ? models.join('/') : undefined),
+    model: firstDefined(text(version?.PROD), model),
     mode,
     hashrateThs,
     hashrateAvgThs,
@@ -178,7 +183,7 @@ function parseAvalon(replies: Replies): ParsedMiner {
     pools: parsePools(replies.pools),
     powerW,
     efficiencyJth: mode === 'hashing' ? deriveEfficiency(powerW, hashrateAvgThs ?? hashrateThs) : undefined,
-    uptimeS: firstDefined(num(summary?.Elapsed), fieldNumber(modules[0]?.Elapsed)),
+    uptimeS: firstDefined(num(summary?.Elapsed), statsElapsed),
     hwErrors: firstDefined(num(summary?.['Hardware Errors']), sum(modules.map((m) => fieldNumber(m.HW)))),
     ambientTempC: firstDefined(fieldNumber(modules[0]?.ITemp), fieldNumber(modules[0]?.Temp)),
   });
