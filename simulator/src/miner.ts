@@ -1,0 +1,479 @@
+/**
+ * One simulated miner: its identity, a compact state that evolves with the clock, and the faults injected into it.
+ * State advances lazily when someone looks (a scrape or the control API), so 5,000 idle miners cost no timers.
+ */
+import type { Location } from '@flymining/shared';
+import { PROFILES, type ProfileId, type SimProfile } from './catalog';
+import { FaultError, type ActiveFaults, type FaultRequest, faultRequestSchema } from './faults';
+import { Prng, deriveSeed } from './prng';
+
+export interface SimMinerSpec {
+  id: string;
+  /** An address in 127.0.0.0/8 (Linux routes all of it to lo). */
+  host: string;
+  port: number;
+  profile: ProfileId;
+  position: Location;
+}
+
+/** Where a miner's intake air (or cooling water, on hydro units) temperature comes from. */
+export interface IntakeSource {
+  intakeC(nowMs: number): number;
+}
+
+export const CONSTANT_INTAKE_25C: IntakeSource = { intakeC: () => 25 };
+
+export type SimMode = 'hashing' | 'sleeping' | 'booting' | 'overheated' | 'no-work';
+
+export interface BoardReading {
+  present: boolean;
+  /** Chips found on the chain. */
+  chipsFound: number;
+  /** Found chips that read 'x'. */
+  chipsBad: number;
+  rateGhs: number;
+  idealGhs: number;
+  boardTempC: number;
+  chipTempC: number;
+  /** Hydro units: water temperature at the board's inlet and outlet. */
+  inletTempC: number;
+  outletTempC: number;
+  hwErrors: number;
+  accepted: number;
+  frequencyMhz: number;
+  powerW: number;
+}
+
+export interface PoolReading {
+  url: string;
+  user: string;
+  alive: boolean;
+  active: boolean;
+  accepted: number;
+  rejected: number;
+  stale: number;
+  getworks: number;
+  difficulty: number;
+  /** Seconds since the last accepted share, when there was one. */
+  lastShareAgoS: number | null;
+}
+
+/** Everything the reply builders need, computed at most once per second per miner. */
+export interface MinerReading {
+  nowMs: number;
+  uptimeS: number;
+  mode: SimMode;
+  boards: BoardReading[];
+  fansRpm: number[];
+  fanPercent: number;
+  intakeC: number;
+  rateGhs: number;
+  avgGhs: number;
+  avg30mGhs: number;
+  idealGhs: number;
+  accepted: number;
+  rejected: number;
+  stale: number;
+  hwErrors: number;
+  powerW: number;
+  /** Difficulty-weighted totals, as cgminer counts them. */
+  difficultyAccepted: number;
+  difficultyRejected: number;
+  bestShare: number;
+  pools: PoolReading[];
+}
+
+interface FaultState extends ActiveFaults {
+  /** Until then the API refuses connections (reboot). */
+  downUntilMs: number;
+}
+
+const POOL_DIFFICULTY_SMALL = 65536;
+const POOL_DIFFICULTY_LARGE = 524288;
+/** Seconds over which "GHS 30m" averages. */
+const AVG_WINDOW_S = 1800;
+/** hw errors per board per second at nominal (S19 Pro capture: ~190 per chain in 14 h). */
+const HW_ERROR_RATE = 0.0036;
+/** Reuse one reading for all commands of a scrape. */
+const READING_TTL_MS = 1000;
+
+export class SimMiner {
+  readonly profile: SimProfile;
+  private readonly rng: Prng;
+  private bootMs: number;
+  private warmupUntilMs = 0;
+  private lastMs: number;
+  private hashedGh: number;
+  private avg30mGhs: number;
+  private accepted: number;
+  private rejected: number;
+  private readonly boardHw: number[];
+  private readonly boardAccepted: number[];
+  /** Per-board offsets so boards of one unit do not read identical temperatures. */
+  private readonly boardTempOffset: number[];
+  private faults: FaultState | undefined;
+  private cached: MinerReading | undefined;
+  /** Called when reachability changes (offline / reboot), so the server can close or reopen its listener. */
+  onReachabilityChange: (() => void) | undefined;
+
+  constructor(
+    readonly spec: SimMinerSpec,
+    seed: number,
+    private readonly clock: () => number,
+    private intake: IntakeSource = CONSTANT_INTAKE_25C,
+  ) {
+    this.profile = PROFILES[spec.profile];
+    this.rng = new Prng(deriveSeed(seed, spec.id));
+    const now = clock();
+    // Start somewhere between 1 hour and 20 days of uptime, already averaging close to nominal.
+    const uptimeS = this.rng.range(3600, 20 * 86400);
+    this.bootMs = now - uptimeS * 1000;
+    this.lastMs = now;
+    const nominalGhs = this.profile.nominalThs * 1000;
+    this.hashedGh = nominalGhs * this.rng.range(0.985, 1.01) * uptimeS;
+    this.avg30mGhs = nominalGhs * this.rng.range(0.99, 1.01);
+    const sharesPerS = this.sharesPerSecond(nominalGhs);
+    this.accepted = Math.floor(sharesPerS * uptimeS);
+    this.rejected = Math.floor(this.accepted * this.rng.range(0.0005, 0.003));
+    this.boardHw = [];
+    this.boardAccepted = [];
+    this.boardTempOffset = [];
+    for (let b = 0; b < this.profile.boards; b++) {
+      this.boardHw.push(Math.floor(uptimeS * HW_ERROR_RATE * this.rng.range(0.3, 1.2)));
+      this.boardAccepted.push(Math.floor(this.accepted / this.profile.boards));
+      this.boardTempOffset.push(this.rng.range(-3, 4));
+    }
+  }
+
+  get id(): string {
+    return this.spec.id;
+  }
+
+  setIntake(source: IntakeSource): void {
+    this.intake = source;
+    this.cached = undefined;
+  }
+
+  /** False while the miner should refuse connections (offline fault, or the down phase of a reboot). */
+  isReachable(nowMs = this.clock()): boolean {
+    const f = this.faults;
+    return !f || (!f.offline && nowMs >= f.downUntilMs);
+  }
+
+  /** Until when a reboot keeps the API down (0 when not rebooting). */
+  downUntilMs(): number {
+    return this.faults?.downUntilMs ?? 0;
+  }
+
+  activeFaults(): ActiveFaults {
+    const f = this.faults;
+    if (!f) return healthyFaults(this.profile.boards);
+    const { downUntilMs: _down, ...active } = f;
+    return { ...active, stoppedFans: [...f.stoppedFans], deadChips: [...f.deadChips], missingChips: [...f.missingChips], droppedBoards: [...f.droppedBoards] };
+  }
+
+  /** Validates and applies one fault request. Throws FaultError when it does not fit this miner. */
+  applyFault(request: FaultRequest): void {
+    const parsed = faultRequestSchema.safeParse(request);
+    if (!parsed.success) throw new FaultError(`invalid fault request for miner ${this.id}: ${parsed.error.message}`);
+    const req = parsed.data;
+    const p = this.profile;
+    const now = this.clock();
+    this.advance(now);
+    const wasReachable = this.isReachable(now);
+    if (req.fault === 'clear') {
+      this.faults = undefined;
+    } else {
+      const f = (this.faults ??= { ...healthyFaults(p.boards), downUntilMs: 0 });
+      switch (req.fault) {
+        case 'stopFan':
+          if (req.index >= p.fans) throw new FaultError(`miner ${this.id} (${p.model}) has ${p.fans} fan(s); no fan index ${req.index}`);
+          if (!f.stoppedFans.includes(req.index)) f.stoppedFans.push(req.index);
+          break;
+        case 'killChips': {
+          this.checkBoard(req.board);
+          const alreadyGone = (f.deadChips[req.board] ?? 0) + (f.missingChips[req.board] ?? 0);
+          const count = Math.min(req.count, p.chipsPerBoard - alreadyGone);
+          const target = req.missing ? f.missingChips : f.deadChips;
+          target[req.board] = (target[req.board] ?? 0) + count;
+          break;
+        }
+        case 'dropBoard':
+          this.checkBoard(req.board);
+          if (!f.droppedBoards.includes(req.board)) f.droppedBoards.push(req.board);
+          break;
+        case 'sleep':
+          if (req.on && !p.supportsSleep) throw new FaultError(`miner ${this.id}: ${p.model} on ${p.firmware} firmware has no sleep mode the simulator knows how to show`);
+          f.sleep = req.on;
+          break;
+        case 'overheat':
+        case 'offline':
+        case 'hang':
+        case 'poolsDead':
+          f[req.fault] = req.on;
+          break;
+        case 'slow':
+          f.slowMs = req.ms;
+          break;
+        case 'garbage':
+          f.garbage = req.kind === 'off' ? null : req.kind;
+          break;
+        case 'reboot':
+          this.reboot(now, req.downSeconds, req.warmupSeconds);
+          f.downUntilMs = now + req.downSeconds * 1000;
+          break;
+      }
+    }
+    this.cached = undefined;
+    if (wasReachable !== this.isReachable(now) || req.fault === 'reboot') this.onReachabilityChange?.();
+  }
+
+  private checkBoard(board: number): void {
+    if (board >= this.profile.boards) {
+      throw new FaultError(`miner ${this.id} (${this.profile.model}) has ${this.profile.boards} hashboards; no board index ${board}`);
+    }
+  }
+
+  private reboot(now: number, downSeconds: number, warmupSeconds: number): void {
+    this.bootMs = now + downSeconds * 1000;
+    this.warmupUntilMs = this.bootMs + warmupSeconds * 1000;
+    this.lastMs = now;
+    this.hashedGh = 0;
+    this.avg30mGhs = 0;
+    this.accepted = 0;
+    this.rejected = 0;
+    this.boardHw.fill(0);
+    this.boardAccepted.fill(0);
+  }
+
+  private sharesPerSecond(rateGhs: number): number {
+    return (rateGhs * 1e9) / (this.poolDifficulty() * 2 ** 32);
+  }
+
+  private poolDifficulty(): number {
+    return this.profile.nominalThs < 30 ? POOL_DIFFICULTY_SMALL : POOL_DIFFICULTY_LARGE;
+  }
+
+  /** The miner as its firmware would report it now. */
+  read(nowMs = this.clock()): MinerReading {
+    const cached = this.cached;
+    if (cached && nowMs >= cached.nowMs && nowMs - cached.nowMs < READING_TTL_MS) return cached;
+    const reading = this.advance(nowMs);
+    this.cached = reading;
+    return reading;
+  }
+
+  private modeAt(nowMs: number): SimMode {
+    const f = this.faults;
+    if (f?.sleep) return 'sleeping';
+    if (f?.overheat) return 'overheated';
+    if (nowMs < this.warmupUntilMs) return 'booting';
+    if (f?.poolsDead) return 'no-work';
+    return 'hashing';
+  }
+
+  /** Integrates counters from the last look up to now and builds a fresh reading. */
+  private advance(nowMs: number): MinerReading {
+    const p = this.profile;
+    const f = this.faults;
+    const rng = this.rng;
+    const dtS = Math.max(0, (nowMs - this.lastMs) / 1000);
+    this.lastMs = Math.max(this.lastMs, nowMs);
+    const mode = this.modeAt(nowMs);
+    const hashing = mode === 'hashing';
+    const intakeC = this.intake.intakeC(nowMs);
+    const idealGhs = (p.nominalThs * 1000) / p.boards;
+
+    const stoppedFans = f?.stoppedFans.length ?? 0;
+    let fanPercent: number;
+    if (p.fans === 0) fanPercent = 0;
+    else if (mode === 'sleeping') fanPercent = 10;
+    else if (mode === 'overheated' || stoppedFans > 0) fanPercent = 100;
+    else fanPercent = clamp(35 + (intakeC - 10) * 2.2, 25, 100);
+
+    const boards: BoardReading[] = [];
+    let rateGhs = 0;
+    let presentBoards = 0;
+    for (let b = 0; b < p.boards; b++) {
+      const present = !f?.droppedBoards.includes(b);
+      const missing = f?.missingChips[b] ?? 0;
+      const dead = f?.deadChips[b] ?? 0;
+      const chipsFound = present ? p.chipsPerBoard - missing : 0;
+      const healthyShare = (p.chipsPerBoard - missing - dead) / p.chipsPerBoard;
+      const boardRate = present && hashing ? idealGhs * healthyShare * (1 + 0.012 * rng.gauss()) : 0;
+      rateGhs += boardRate;
+      if (present) presentBoards++;
+      const load = boardRate / idealGhs;
+      const offset = this.boardTempOffset[b] ?? 0;
+      let boardTempC: number;
+      let chipTempC: number;
+      let inletTempC = 0;
+      let outletTempC = 0;
+      if (p.cooling === 'hydro') {
+        inletTempC = intakeC + 0.3 * rng.gauss();
+        outletTempC = inletTempC + 9 * load + 0.3 * rng.gauss();
+        boardTempC = outletTempC + 4 * load + offset * 0.5;
+        chipTempC = outletTempC + 14 * load + offset;
+      } else {
+        // Less airflow (lower fan duty, stopped fans) means a larger rise over intake.
+        const airflow = Math.max(0.15, (fanPercent / 100) * (1 - stoppedFans / Math.max(1, p.fans)));
+        const rise = 38 * load * (1.3 - 0.5 * airflow) + 3;
+        boardTempC = intakeC + rise + offset + 0.6 * rng.gauss();
+        chipTempC = boardTempC + 5 + 6 * load + 0.6 * rng.gauss();
+      }
+      if (mode === 'overheated') {
+        boardTempC = Math.max(boardTempC, 88 + offset + rng.gauss());
+        chipTempC = boardTempC + 6;
+      }
+      if (!present) {
+        boardTempC = 0;
+        chipTempC = 0;
+      }
+      // Counters keep growing only while the board hashes; a board with dead chips throws more hw errors.
+      const hwRate = HW_ERROR_RATE * (1 + dead * 2) * (0.5 + rng.next());
+      if (boardRate > 0) this.boardHw[b] = (this.boardHw[b] ?? 0) + hwRate * dtS;
+      const boardShares = this.sharesPerSecond(boardRate) * dtS;
+      this.boardAccepted[b] = (this.boardAccepted[b] ?? 0) + boardShares;
+      boards.push({
+        present,
+        chipsFound,
+        chipsBad: present ? dead : 0,
+        rateGhs: boardRate,
+        idealGhs: present ? idealGhs : 0,
+        boardTempC,
+        chipTempC,
+        inletTempC,
+        outletTempC,
+        hwErrors: Math.floor(this.boardHw[b] ?? 0),
+        accepted: Math.floor(this.boardAccepted[b] ?? 0),
+        frequencyMhz: present ? p.frequencyMhz : 0,
+        powerW: present ? (p.typicalPowerW / p.boards) * (0.08 + 0.92 * load) : 0,
+      });
+    }
+
+    const fansRpm: number[] = [];
+    for (let i = 0; i < p.fans; i++) {
+      const stopped = f?.stoppedFans.includes(i) ?? false;
+      // Real tachometers read in steps of 60 rpm (two pulses per turn over a 1 s window).
+      fansRpm.push(stopped ? 0 : Math.round(((fanPercent / 100) * p.maxFanRpm * (1 + 0.015 * rng.gauss())) / 60) * 60);
+    }
+
+    this.hashedGh += rateGhs * dtS;
+    const alpha = 1 - Math.exp(-dtS / AVG_WINDOW_S);
+    this.avg30mGhs += alpha * (rateGhs - this.avg30mGhs);
+    const newShares = this.sharesPerSecond(rateGhs) * dtS;
+    this.accepted += newShares;
+    if (rng.chance(Math.min(1, newShares * 0.002))) this.rejected += 1;
+
+    const uptimeS = Math.max(0, Math.floor((nowMs - this.bootMs) / 1000));
+    const avgGhs = uptimeS > 0 ? this.hashedGh / uptimeS : 0;
+    const accepted = Math.floor(this.accepted);
+    const rejected = Math.floor(this.rejected);
+    const difficulty = this.poolDifficulty();
+    const fanPowerW = p.fans * 30 * (fanPercent / 100);
+    const powerW =
+      presentBoards === 0 || mode === 'sleeping'
+        ? 15 + fanPowerW
+        : 60 + fanPowerW + boards.reduce((sum, b) => sum + b.powerW, 0);
+    const sharesPerS = this.sharesPerSecond(rateGhs);
+    const poolsDead = f?.poolsDead ?? false;
+    const pools: PoolReading[] = [0, 1, 2].map((i) => ({
+      url: ['stratum+tcp://btc.pool.example:3333', 'stratum+tcp://btc.pool.example:443', 'stratum+tcp://backup.pool.example:3333'][i] ?? '',
+      user: `flymining.${this.id}`,
+      alive: !poolsDead,
+      active: i === 0 && !poolsDead,
+      accepted: i === 0 ? accepted : 0,
+      rejected: i === 0 ? rejected : 0,
+      stale: 0,
+      getworks: i === 0 ? Math.floor(uptimeS / 30) : 2,
+      difficulty: i === 0 && !poolsDead ? difficulty : 0,
+      lastShareAgoS: i === 0 && sharesPerS > 0 ? Math.floor(rng.range(0, Math.min(60, 1 / sharesPerS))) : null,
+    }));
+
+    return {
+      nowMs,
+      uptimeS,
+      mode,
+      boards,
+      fansRpm,
+      fanPercent,
+      intakeC,
+      rateGhs,
+      avgGhs,
+      avg30mGhs: Math.max(0, this.avg30mGhs),
+      idealGhs: idealGhs * presentBoards,
+      accepted,
+      rejected,
+      stale: 0,
+      hwErrors: boards.reduce((sum, b) => sum + b.hwErrors, 0),
+      powerW,
+      difficultyAccepted: accepted * difficulty,
+      difficultyRejected: rejected * difficulty,
+      bestShare: accepted > 0 ? Math.floor(difficulty * 1000 * (1 + (this.spec.id.length % 7))) : 0,
+      pools,
+    };
+  }
+
+  /** Key state for the control API and logs. */
+  describe(nowMs = this.clock()): MinerDescription {
+    const r = this.read(nowMs);
+    return {
+      id: this.id,
+      host: this.spec.host,
+      port: this.spec.port,
+      profile: this.profile.id,
+      model: this.profile.model,
+      position: this.spec.position,
+      reachable: this.isReachable(nowMs),
+      mode: r.mode,
+      hashrateThs: round(r.rateGhs / 1000, 3),
+      maxChipTempC: round(Math.max(0, ...r.boards.map((b) => b.chipTempC)), 1),
+      fansRpm: r.fansRpm,
+      uptimeS: r.uptimeS,
+      powerW: Math.round(r.powerW),
+      faults: this.activeFaults(),
+    };
+  }
+}
+
+export interface MinerDescription {
+  id: string;
+  host: string;
+  port: number;
+  profile: ProfileId;
+  model: string;
+  position: Location;
+  reachable: boolean;
+  mode: SimMode;
+  hashrateThs: number;
+  maxChipTempC: number;
+  fansRpm: number[];
+  uptimeS: number;
+  powerW: number;
+  faults: ActiveFaults;
+}
+
+function healthyFaults(boards: number): ActiveFaults {
+  return {
+    stoppedFans: [],
+    deadChips: new Array<number>(boards).fill(0),
+    missingChips: new Array<number>(boards).fill(0),
+    droppedBoards: [],
+    overheat: false,
+    sleep: false,
+    offline: false,
+    hang: false,
+    poolsDead: false,
+    slowMs: 0,
+    garbage: null,
+  };
+}
+
+export function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
+}
+
+export function round(value: number, digits: number): number {
+  const m = 10 ** digits;
+  return Math.round(value * m) / m;
+}
