@@ -22,6 +22,9 @@ stop_what_we_started() {
   fi
 }
 trap stop_what_we_started EXIT
+# Turn Ctrl-C and kill into a normal exit, so the EXIT trap above still stops our servers.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 flymining_start_services redis postgres mosquitto
 export FLYMINING_TEST_REDIS_URL="${FLYMINING_TEST_REDIS_URL:-$(flymining_url redis)}"
 export FLYMINING_TEST_PG_URL="${FLYMINING_TEST_PG_URL:-$(flymining_url postgres)}"

@@ -5,11 +5,13 @@
 #
 # For scripts that source this file:
 #   flymining_start_services [influxdb|redis|postgres|mosquitto|all]...   start (or reuse) them, install if needed
-#   flymining_stop_services [NAME...]    stop the ones we started (all of ours when no name is given)
+#   flymining_stop_services [NAME...]    stop the ones we started; with no name also every process started
+#                                        through processes.sh (flymining_start_process), first
 #   flymining_status                     print one line per server
 #   flymining_env                        print `export FLYMINING_*_URL=...` lines
 #   FLYMINING_STARTED_SERVICES           array: the servers the last flymining_start_services started itself
 source "$(dirname "${BASH_SOURCE[0]}")/deps.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/processes.sh"
 
 FLYMINING_ALL_SERVICES=(influxdb redis postgres mosquitto)
 FLYMINING_STARTED_SERVICES=()
@@ -52,30 +54,7 @@ flymining_url() {
 
 _flymining_pidfile() { echo "$FLYMINING_RUN_DIR/$1.pid"; }
 
-# The PID of our own running server, or failure. A PID file whose process is gone (or is now another program)
-# is stale and removed.
-_flymining_our_pid() {
-  local service=$1 pidfile pid
-  pidfile=$(_flymining_pidfile "$service")
-  [[ -s "$pidfile" ]] || return 1
-  pid=$(<"$pidfile")
-  if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "$(_flymining_process_name "$service")"; then
-    echo "$pid"
-    return 0
-  fi
-  rm -f "$pidfile"
-  return 1
-}
-
-_flymining_process_name() {
-  case "$1" in
-    influxdb) echo influxd ;;
-    redis) echo redis-server ;;
-    postgres) echo postgres ;;
-    mosquitto) echo mosquitto ;;
-  esac
-}
+_flymining_our_pid() { flymining_process_pid "$1"; }
 
 _flymining_package() {
   case "$1" in
@@ -182,27 +161,18 @@ _flymining_port_var() {
 
 # ---- starting our own ----
 
-# Runs a server in the background in its own session (so a Ctrl-C meant for the caller does not reach it) and
-# records the PID of the server process itself.
-_flymining_spawn() {
+# Runs a server in the background in its own session, PID kept in $FLYMINING_RUN_DIR/<name>.pid.
+_flymining_spawn_server() {
   local service=$1 log=$2
   shift 2
-  local pidfile
-  pidfile=$(_flymining_pidfile "$service")
-  rm -f "$pidfile"
-  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" </dev/null >>"$log" 2>&1 &
-  local waited=0
-  while [[ ! -s "$pidfile" ]] && ((waited < 50)); do
-    sleep 0.1
-    waited=$((waited + 1))
-  done
+  _flymining_spawn "$(_flymining_pidfile "$service")" "$log" "$@"
 }
 
 _flymining_start_influxdb() {
   local port=$1 dir="$FLYMINING_STATE_DIR/influxdb" rpc_port="${FLYMINING_INFLUX_RPC_PORT:-$(($1 + 2))}"
   mkdir -p "$dir"
   # influxd reads its whole configuration from the environment; -config /dev/null keeps /etc out of it.
-  _flymining_spawn influxdb "$FLYMINING_LOG_DIR/influxdb.log" env \
+  _flymining_spawn_server influxdb "$FLYMINING_LOG_DIR/influxdb.log" env \
     INFLUXDB_HTTP_BIND_ADDRESS="127.0.0.1:$port" \
     INFLUXDB_BIND_ADDRESS="127.0.0.1:$rpc_port" \
     INFLUXDB_META_DIR="$dir/meta" \
@@ -218,7 +188,7 @@ _flymining_start_influxdb() {
 _flymining_start_redis() {
   local port=$1 dir="$FLYMINING_STATE_DIR/redis"
   mkdir -p "$dir"
-  _flymining_spawn redis "$FLYMINING_LOG_DIR/redis.log" redis-server \
+  _flymining_spawn_server redis "$FLYMINING_LOG_DIR/redis.log" redis-server \
     --bind 127.0.0.1 --port "$port" --dir "$dir" --daemonize no --save '' --appendonly no --logfile ''
 }
 
@@ -236,7 +206,7 @@ log_dest stderr
 log_type error
 log_type warning
 CONF
-  _flymining_spawn mosquitto "$FLYMINING_LOG_DIR/mosquitto.log" "$(flymining_find_program mosquitto)" -c "$conf"
+  _flymining_spawn_server mosquitto "$FLYMINING_LOG_DIR/mosquitto.log" "$(flymining_find_program mosquitto)" -c "$conf"
 }
 
 # Runs a command as the PostgreSQL server's owner: user 'postgres' when we are root (PostgreSQL refuses root).
@@ -277,7 +247,9 @@ _flymining_start_postgres() {
     -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='' -c fsync=off" start >/dev/null; then
     flymining_die "PostgreSQL did not start; see $dir/postgres.log"
   fi
-  head -n 1 "$dir/data/postmaster.pid" >"$(_flymining_pidfile postgres)"
+  local pid
+  pid=$(head -n 1 "$dir/data/postmaster.pid")
+  printf '%s %s\n' "$pid" "$(_flymining_start_time "$pid")" >"$(_flymining_pidfile postgres)"
 }
 
 _flymining_start_one() {
@@ -355,10 +327,16 @@ flymining_start_services() {
   done
 }
 
-# Asks each of our servers to stop at once, then waits for all of them (up to 20 s, then SIGKILL).
+# Stops what the scripts started: first the processes that use the servers (demo apps), then the servers, each
+# asked at once and then waited for (up to 20 s, then SIGKILL). With names, only those.
 flymining_stop_services() {
-  local services=() service pid pids=() waited=0
-  if (($# == 0)); then services=("${FLYMINING_ALL_SERVICES[@]}"); else mapfile -t services < <(_flymining_expand_services "$@"); fi
+  local services=() service pid pids=()
+  if (($# == 0)); then
+    flymining_stop_processes
+    services=("${FLYMINING_ALL_SERVICES[@]}")
+  else
+    mapfile -t services < <(_flymining_expand_services "$@")
+  fi
   for service in "${services[@]}"; do
     pid=$(_flymining_our_pid "$service") || continue
     flymining_say "$service: stopping (pid $pid)"
@@ -371,17 +349,7 @@ flymining_stop_services() {
     flymining_say "none of our servers is running"
     return 0
   fi
-  for pid in "${pids[@]}"; do
-    while kill -0 "$pid" 2>/dev/null; do
-      if ((waited >= 200)); then
-        flymining_warn "pid $pid did not stop within 20 s; killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-        break
-      fi
-      sleep 0.1
-      waited=$((waited + 1))
-    done
-  done
+  _flymining_wait_gone "${pids[@]}"
   flymining_say "stopped ${#pids[@]} server(s)"
 }
 
@@ -404,6 +372,11 @@ flymining_status() {
       esac
     fi
   done
+  local name
+  while read -r name; do
+    [[ -n "$name" ]] || continue
+    if pid=$(flymining_process_pid "$name"); then printf '%-10s running (ours, pid %s)\n' "$name" "$pid"; fi
+  done < <(_flymining_process_names)
 }
 
 flymining_env() {

@@ -44,6 +44,11 @@ async function runServices(args: string[], env: NodeJS.ProcessEnv): Promise<Scri
   });
 }
 
+/** A PID file holds "PID START-TIME"; the start time tells a reused PID from ours. */
+function recordedPid(stateDir: string, name: string): number {
+  return Number(readFileSync(path.join(stateDir, 'run', `${name}.pid`), 'utf8').split(' ')[0]);
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -110,7 +115,7 @@ describe('scripts/services.sh', () => {
     expect(started.output).toContain('starting our own');
     expect(started.status).toBe(0);
 
-    const pids = serverNames.map((name) => Number(readFileSync(path.join(stateDir, 'run', `${name}.pid`), 'utf8')));
+    const pids = serverNames.map((name) => recordedPid(stateDir, name));
     for (const pid of pids) expect(isAlive(pid)).toBe(true);
 
     const status = await runServices(['status'], env);
@@ -150,7 +155,7 @@ describe('scripts/services.sh', () => {
     const again = await runServices(['start', 'all'], env);
     expect(again.status).toBe(0);
     expect(again.output).toContain('already running (ours');
-    const pidsAgain = serverNames.map((name) => Number(readFileSync(path.join(stateDir, 'run', `${name}.pid`), 'utf8')));
+    const pidsAgain = serverNames.map((name) => recordedPid(stateDir, name));
     expect(pidsAgain).toEqual(pids);
 
     // Another checkout (other state folder) pointed at the same Redis reuses it, and its stop leaves it alone.
@@ -169,6 +174,32 @@ describe('scripts/services.sh', () => {
     for (const port of [ports.influx, ports.redis, ports.pg, ports.mqtt]) expect(await acceptsConnections(port)).toBe(false);
     for (const name of serverNames) expect(existsSync(path.join(stateDir, 'run', `${name}.pid`))).toBe(false);
     expect((await runServices(['status'], env)).output).toMatch(/^redis\s+stopped/m);
+  });
+
+  it('stop also ends processes started through scripts/lib/processes.sh, children included', async () => {
+    const stateDir = makeStateDir();
+    stateDirs.push(stateDir);
+    const processEnv = cleanEnv({ FLYMINING_STATE_DIR: stateDir });
+    // A stand-in for the demo's apps: a shell whose own child (like tsx's) must go too.
+    const startScript = `source ${JSON.stringify(path.join(repoRoot, 'scripts/lib/processes.sh'))}
+      flymining_start_process demo-app "$FLYMINING_STATE_DIR/log/demo-app.log" bash -c 'sleep 300 & echo child $! ; wait'`;
+    const started = spawn('bash', ['-c', startScript], { env: processEnv, stdio: 'ignore' });
+    await new Promise((resolve) => started.once('close', resolve));
+    const pid = recordedPid(stateDir, 'demo-app');
+    expect(isAlive(pid)).toBe(true);
+    let childPid = NaN;
+    for (let i = 0; i < 50 && Number.isNaN(childPid); i += 1) {
+      const match = /child (\d+)/.exec(readFileSync(path.join(stateDir, 'log', 'demo-app.log'), 'utf8'));
+      if (match) childPid = Number(match[1]);
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(isAlive(childPid)).toBe(true);
+    expect((await runServices(['status'], processEnv)).output).toMatch(/^demo-app\s+running \(ours, pid \d+\)/m);
+
+    const stopped = await runServices(['stop'], processEnv);
+    expect(stopped.output).toContain('demo-app: stopping');
+    expect(isAlive(pid)).toBe(false);
+    expect(isAlive(childPid)).toBe(false);
   });
 
   it('refuses a port held by something that does not speak the protocol, naming the variable to change', async () => {
