@@ -94,6 +94,10 @@ const POOL_DIFFICULTY_LARGE = 524288;
 const AVG_WINDOW_S = 1800;
 /** hw errors per board per second at nominal (S19 Pro capture: ~190 per chain in 14 h). */
 const HW_ERROR_RATE = 0.0036;
+/** Air an air-cooled miner moves at typical fan speed (about 300 CFM). */
+const AIRFLOW_PER_MINER_KG_S = 0.17;
+/** Share of a water-cooled miner's power that still ends up in the room air. */
+const HYDRO_HEAT_TO_AIR = 0.03;
 /** Reuse one reading for all commands of a scrape. */
 const READING_TTL_MS = 1000;
 
@@ -412,6 +416,21 @@ export class SimMiner {
       bestShare: accepted > 0 ? Math.floor(difficulty * 1000 * (1 + (this.spec.id.length % 7))) : 0,
       pools,
     };
+  }
+
+  /**
+   * Heat this miner puts into the container air and the air its fans move, estimated from mode and faults without
+   * advancing the state (the climate model asks for every miner once a second).
+   */
+  airLoad(nowMs = this.clock()): { airHeatW: number; airflowKgS: number } {
+    const p = this.profile;
+    const f = this.faults;
+    const mode = this.modeAt(nowMs);
+    const boardsUp = p.boards - (f?.droppedBoards.length ?? 0);
+    const powerW = mode === 'hashing' ? (p.typicalPowerW * boardsUp) / p.boards : mode === 'sleeping' ? 15 : p.typicalPowerW * 0.08;
+    if (p.cooling === 'hydro') return { airHeatW: powerW * HYDRO_HEAT_TO_AIR, airflowKgS: 0 };
+    const fansRunning = p.fans - (f?.stoppedFans.length ?? 0);
+    return { airHeatW: powerW, airflowKgS: (AIRFLOW_PER_MINER_KG_S * fansRunning) / Math.max(1, p.fans) };
   }
 
   /** Key state for the control API and logs. */

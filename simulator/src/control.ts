@@ -1,0 +1,127 @@
+/**
+ * The control HTTP API the demo and tests use to look at the farm and inject faults:
+ *   GET    /miners[?container=C01]       every miner's id, address, profile, faults and key state
+ *   GET    /miners/:id                   one miner
+ *   POST   /miners/:id/faults            body {"fault": "...", ...args}  (see faults.ts)
+ *   DELETE /miners/:id/faults            clear every fault
+ *   GET    /containers                   climate per container
+ *   POST   /containers/:name/damper      body {"position": 0..0.8 | null}
+ */
+import http from 'node:http';
+import { z } from 'zod';
+import type { SimulatedFarm } from './farm';
+import { FaultError, faultRequestSchema } from './faults';
+
+const MAX_BODY_BYTES = 64 * 1024;
+const damperSchema = z.object({ position: z.number().min(0).max(1).nullable() });
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      body += chunk;
+      if (body.length > MAX_BODY_BYTES) reject(new HttpError(413, `request body larger than ${MAX_BODY_BYTES} bytes`));
+    });
+    req.on('end', () => {
+      try {
+        resolve(body.trim() === '' ? {} : JSON.parse(body));
+      } catch {
+        reject(new HttpError(400, 'request body is not valid JSON'));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+function zodMessage(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+}
+
+async function route(farm: SimulatedFarm, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://control');
+  const parts = url.pathname.split('/').filter((p) => p.length > 0).map(decodeURIComponent);
+  const method = req.method ?? 'GET';
+
+  if (parts[0] === 'miners') {
+    if (parts.length === 1 && method === 'GET') {
+      return send(res, 200, { miners: farm.describe({ container: url.searchParams.get('container') ?? undefined }) });
+    }
+    const id = parts[1] ?? '';
+    const miner = farm.miner(id);
+    if (!miner) throw new HttpError(404, `no simulated miner with id "${id}"`);
+    if (parts.length === 2 && method === 'GET') return send(res, 200, miner.describe());
+    if (parts.length === 3 && parts[2] === 'faults') {
+      if (method === 'DELETE') {
+        miner.applyFault({ fault: 'clear' });
+        return send(res, 200, miner.describe());
+      }
+      if (method === 'POST') {
+        const parsed = faultRequestSchema.safeParse(await readJsonBody(req));
+        if (!parsed.success) throw new HttpError(400, `invalid fault for miner ${id}: ${zodMessage(parsed.error)}`);
+        miner.applyFault(parsed.data);
+        return send(res, 200, miner.describe());
+      }
+    }
+  }
+  if (parts[0] === 'containers') {
+    if (parts.length === 1 && method === 'GET') return send(res, 200, { containers: farm.climateReadings() });
+    if (parts.length === 3 && parts[2] === 'damper' && method === 'POST') {
+      const name = parts[1] ?? '';
+      const climate = farm.climates.get(name);
+      if (!climate) throw new HttpError(404, `no container named "${name}"`);
+      const parsed = damperSchema.safeParse(await readJsonBody(req));
+      if (!parsed.success) throw new HttpError(400, `invalid damper setting for container ${name}: ${zodMessage(parsed.error)}`);
+      climate.setDamper(parsed.data.position);
+      return send(res, 200, climate.read(Date.now()));
+    }
+  }
+  if (parts.length === 0 && method === 'GET') return send(res, 200, { miners: farm.miners.size, containers: farm.climates.size });
+  throw new HttpError(404, `no route for ${method} ${url.pathname}`);
+}
+
+export interface ControlServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serves the control API on host:port (port 0 picks a free one). */
+export function startControlServer(farm: SimulatedFarm, port: number, host = '127.0.0.1'): Promise<ControlServer> {
+  const server = http.createServer((req, res) => {
+    route(farm, req, res).catch((err: unknown) => {
+      if (err instanceof HttpError) return send(res, err.status, { error: err.message });
+      if (err instanceof FaultError) return send(res, 400, { error: err.message });
+      send(res, 500, { error: `simulator control API: ${(err as Error).message}` });
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', (err) => reject(new Error(`control API: cannot listen on ${host}:${port}: ${err.message}`)));
+    server.listen(port, host, () => {
+      const address = server.address();
+      const actualPort = typeof address === 'object' && address ? address.port : port;
+      resolve({
+        url: `http://${host}:${actualPort}`,
+        close: () =>
+          new Promise((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,106 @@
+/**
+ * Runs a simulated farm until SIGINT/SIGTERM:
+ *   npx tsx simulator/src/main.ts --miners 200 --control-port 4100 [--specs-out specs.json] [--mqtt mqtt://127.0.0.1:1883] [--seed N]
+ */
+import { writeFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError } from 'commander';
+import { isProfileId, type ProfileId } from './catalog';
+import { startControlServer } from './control';
+import { SimulatedFarm, generateFarmSpecs } from './farm';
+
+function wholeNumber(name: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be a whole number >= ${min}, got "${value}"`);
+    return n;
+  };
+}
+
+/** "antminer-s19pro=3,avalon-1246=1" -> weights. */
+function parseMix(value: string): Partial<Record<ProfileId, number>> {
+  const mix: Partial<Record<ProfileId, number>> = {};
+  for (const part of value.split(',')) {
+    const [id, weight = '1'] = part.split('=').map((s) => s.trim());
+    if (!id || !isProfileId(id)) throw new InvalidArgumentError(`--mix: unknown profile "${id ?? ''}"`);
+    const w = Number(weight);
+    if (!Number.isFinite(w) || w < 0) throw new InvalidArgumentError(`--mix: weight of ${id} must be a number >= 0`);
+    mix[id] = w;
+  }
+  return mix;
+}
+
+async function main(): Promise<void> {
+  const program = new Command()
+    .name('flymining-simulator')
+    .description('Simulated mining farm: CGMiner-style API over TCP, climate sensors over MQTT, control API over HTTP')
+    .option('--miners <n>', 'number of miners', wholeNumber('--miners', 0), 200)
+    .option('--containers <n>', 'number of containers (default: as many as needed)', wholeNumber('--containers', 1))
+    .option('--control-port <port>', 'control HTTP API port', wholeNumber('--control-port', 0), 4100)
+    .option('--specs-out <file>', 'write the miner specs (ids, addresses, profiles, positions) as JSON')
+    .option('--mqtt <url>', 'publish Tasmota-style climate sensors to this MQTT broker')
+    .option('--mqtt-interval <ms>', 'sensor publish interval', wholeNumber('--mqtt-interval', 100), 10_000)
+    .option('--seed <n>', 'random seed', wholeNumber('--seed', 0), 1)
+    .option('--bind <mode>', "'addresses' (own 127.x.y.z each, port 4028) or 'ports' (127.0.0.1, distinct ports)", 'addresses')
+    .option('--base-address <ip>', 'first miner address in addresses mode', '127.1.0.1')
+    .option('--base-port <port>', 'port (addresses mode) or first port (ports mode)', wholeNumber('--base-port', 1))
+    .option('--mix <weights>', 'profile weights, e.g. antminer-s19pro=3,whatsminer-m31s=1', parseMix)
+    .parse();
+  const o = program.opts<{
+    miners: number;
+    containers?: number;
+    controlPort: number;
+    specsOut?: string;
+    mqtt?: string;
+    mqttInterval: number;
+    seed: number;
+    bind: string;
+    baseAddress: string;
+    basePort?: number;
+    mix?: Partial<Record<ProfileId, number>>;
+  }>();
+  if (o.bind !== 'addresses' && o.bind !== 'ports') throw new Error(`--bind must be 'addresses' or 'ports', got "${o.bind}"`);
+
+  const specs = generateFarmSpecs({
+    miners: o.miners,
+    containers: o.containers,
+    profileMix: o.mix,
+    baseAddress: o.baseAddress,
+    bind: o.bind,
+    basePort: o.basePort,
+    seed: o.seed,
+  });
+  if (o.specsOut) await writeFile(o.specsOut, JSON.stringify(specs, null, 2) + '\n');
+  const farm = new SimulatedFarm({ specs, seed: o.seed, mqttUrl: o.mqtt, mqttIntervalMs: o.mqttInterval });
+  const started = Date.now();
+  await farm.start();
+  const control = await startControlServer(farm, o.controlPort);
+
+  const first = specs[0];
+  const last = specs[specs.length - 1];
+  console.log(`simulator: ${specs.length} miners in ${farm.climates.size} containers, listening in ${Date.now() - started} ms`);
+  if (first && last) console.log(`simulator: miners ${first.host}:${first.port} (${first.id}) .. ${last.host}:${last.port} (${last.id})`);
+  console.log(`simulator: control API ${control.url}  (GET /miners, POST /miners/:id/faults, DELETE /miners/:id/faults, GET /containers)`);
+  if (o.mqtt) console.log(`simulator: climate sensors -> ${o.mqtt} on tele/<container>-<intake|exhaust|outside>/SENSOR every ${o.mqttInterval} ms`);
+  if (o.specsOut) console.log(`simulator: specs written to ${o.specsOut}`);
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`simulator: ${signal}, stopping`);
+    void Promise.all([control.close(), farm.stop()]).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(`simulator: error while stopping: ${(err as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  console.error(`simulator: ${(err as Error).message}`);
+  process.exit(1);
+});
