@@ -1,14 +1,8 @@
-import type { BoardSample } from '@flymining/shared';
-import { antminerStock, braiinsOsBmminer, cleanModel, detectDialect, hiveon, luxos, splitDashTemps, vnish, type ParsedMiner } from '../../src/miner';
-import { replies, reply } from './fixtures';
+import { antminerStock, braiinsOsBmminer, cleanModel, detectDialect, hiveon, luxos, splitDashTemps, vnish } from '../../src/miner';
+import { board, replies, reply } from './fixtures';
 
 /** Values below were read by hand from the raw corpus files named in each test. */
 
-function board(sample: ParsedMiner, index: number): BoardSample {
-  const found = sample.boards.find((b) => b.index === index);
-  if (!found) throw new Error(`no board ${index} in ${JSON.stringify(sample.boards.map((b) => b.index))}`);
-  return found;
-}
 
 describe('helpers for Bitmain stats strings', () => {
   it('splits dash-joined temperatures keeping negative values (S19 Pro cold: temp_pcb1, temp_pic1)', () => {

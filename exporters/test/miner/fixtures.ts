@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { JsonObject } from '@flymining/shared';
-import { checkEnvelope, parseMinerReply } from '../../src/miner';
+import type { BoardSample, JsonObject } from '@flymining/shared';
+import { checkEnvelope, parseMinerReply, type ParsedMiner } from '../../src/miner';
 
 /** The project's copy of the shared miner API corpus (see fixtures/miner-api/PROVENANCE.md). */
 export const CORPUS_DIR = join(__dirname, '..', 'fixtures', 'miner-api');
@@ -26,4 +26,11 @@ export function reply(name: string): JsonObject {
 /** Replies keyed by command, from a map command → corpus file. */
 export function replies(files: Record<string, string>): Record<string, JsonObject> {
   return Object.fromEntries(Object.entries(files).map(([command, file]) => [command, reply(file)]));
+}
+
+/** The board a sample reports under the firmware's own index; fails the test when it is absent. */
+export function board(sample: ParsedMiner, index: number): BoardSample {
+  const found = sample.boards.find((b) => b.index === index);
+  if (!found) throw new Error(`no board ${index} in ${JSON.stringify(sample.boards.map((b) => b.index))}`);
+  return found;
 }

@@ -1,4 +1,4 @@
-import type { BoardSample, JsonObject } from '@flymining/shared';
+import type { JsonObject } from '@flymining/shared';
 import {
   avalon,
   braiinsOs,
@@ -10,20 +10,14 @@ import {
   splitMultiReply,
   whatsminer,
   whatsminerMiningOff,
-  type ParsedMiner,
 } from '../../src/miner';
-import { rawFixture, replies, reply } from './fixtures';
+import { board, rawFixture, replies, reply } from './fixtures';
 
 /** A multi-command reply has no top-level STATUS: it is split before any envelope check. */
 const multiReply = (name: string): JsonObject => parseMinerReply(rawFixture(name), name).value;
 
 /** Values below were read by hand from the raw corpus files named in each test. */
 
-function board(sample: ParsedMiner, index: number): BoardSample {
-  const found = sample.boards.find((b) => b.index === index);
-  if (!found) throw new Error(`no board ${index}`);
-  return found;
-}
 
 describe('Braiins OS (bosminer)', () => {
   it.each([
