@@ -120,4 +120,15 @@ describe('docker-compose.yml', () => {
     );
     expect(services.grafana?.volumes).toContain(`${path.join(repoRoot, 'provisioning/grafana')}:/etc/grafana/provisioning:ro`);
   });
+
+  it('builds our image from a Dockerfile that copies every npm workspace (npm ci fails on a missing one)', () => {
+    const dockerfile = readFileSync(path.join(repoRoot, 'docker/Dockerfile'), 'utf8');
+    const { workspaces } = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { workspaces: string[] };
+    expect(dockerfile).toMatch(/^FROM node:20-bookworm-slim$/m);
+    for (const workspace of workspaces) {
+      expect(dockerfile).toContain(`COPY ${workspace}/package.json ${workspace}/`);
+      expect(dockerfile).toContain(`COPY ${workspace} ${workspace}`);
+    }
+    for (const name of ['exporter', 'simulator']) expect(services[name]?.build).toBeDefined();
+  });
 });
