@@ -29,3 +29,4 @@ export { startControlServer, type ControlServer } from './control';
 export { sendCommand, sendRaw, type RawReply } from './client';
 export { answerRequest, BTMINER_PROCESS_DOWN } from './replies';
 export { Prng, deriveSeed } from './prng';
+export { inventoryYaml, type InventoryWriteOptions } from './write-inventory';

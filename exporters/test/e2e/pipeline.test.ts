@@ -1,0 +1,121 @@
+/**
+ * End to end over real connections: simulated miners (real TCP, every dialect) → exporter → real InfluxDB and Redis.
+ * The firmware is left out of the inventory, so detection runs too.
+ */
+import { REDIS_KEYS, type FaultEvent, type InfluxStore } from '@flymining/shared';
+import { PROFILES, SimulatedFarm } from '@flymining/simulator';
+import Redis from 'ioredis';
+import { exporterFor, freshStore, inventoryFor, mixedFarmSpecs } from './helpers';
+
+const REDIS_DB = 11; // this file's own Redis database, flushed at start
+
+describe('simulator → exporter → InfluxDB and Redis', () => {
+  const specs = mixedFarmSpecs('127.31.0.1');
+  const farm = new SimulatedFarm({ specs, seed: 5 });
+  let store: InfluxStore;
+  let redis: Redis;
+  let subscriber: Redis;
+  const published: FaultEvent[] = [];
+
+  beforeAll(async () => {
+    await farm.start();
+    store = await freshStore('e2e_pipeline');
+    const url = `${process.env.FLYMINING_TEST_REDIS_URL?.replace(/\/\d*$/, '') ?? 'redis://127.0.0.1:6379'}/${REDIS_DB}`;
+    redis = new Redis(url);
+    subscriber = new Redis(url);
+    await redis.flushdb();
+    await subscriber.subscribe(REDIS_KEYS.faultChannel);
+    subscriber.on('message', (_channel, message: string) => published.push(JSON.parse(message) as FaultEvent));
+  });
+
+  afterAll(async () => {
+    await farm.stop();
+    await store.close();
+    redis.disconnect();
+    subscriber.disconnect();
+  });
+
+  test('a sweep stores every miner with the values its firmware reports, and a stopped fan becomes a fault', async () => {
+    const exporter = exporterFor(inventoryFor(specs), store, redis);
+    const report = await exporter.sweep(0);
+    expect(report.scraped).toBe(specs.length);
+    await store.flush();
+
+    const rows = await store.queryRows(
+      'SELECT last(hashrate_ths) AS ths, last(boards_present) AS boards, last(mode) AS mode FROM miner GROUP BY miner, vendor, firmware',
+    );
+    expect(rows).toHaveLength(specs.length);
+    for (const spec of specs) {
+      const profile = PROFILES[spec.profile];
+      const row = rows.find((r) => r.miner === spec.id);
+      expect({ id: spec.id, vendor: row?.vendor, firmware: row?.firmware, mode: row?.mode, boards: row?.boards }).toEqual({
+        id: spec.id,
+        vendor: profile.vendor,
+        firmware: profile.firmware,
+        mode: 'hashing',
+        boards: profile.boards,
+      });
+      // The simulator hashes around nominal: the stored value must be that, in TH/s, not GH/s or MH/s.
+      expect(row?.ths as number).toBeGreaterThan(profile.nominalThs * 0.8);
+      expect(row?.ths as number).toBeLessThan(profile.nominalThs * 1.2);
+    }
+    const fans = await store.queryRows('SELECT count(rpm) AS n FROM miner_fan GROUP BY miner');
+    for (const spec of specs) {
+      const expected = PROFILES[spec.profile].fans;
+      expect({ id: spec.id, fans: fans.find((r) => r.miner === spec.id)?.n ?? 0 }).toEqual({ id: spec.id, fans: expected });
+    }
+    // A healthy farm raises nothing.
+    expect(await store.queryRows('SELECT * FROM fault')).toEqual([]);
+    expect(await redis.hlen(REDIS_KEYS.activeFaults)).toBe(0);
+
+    // Stop the first fan of an air-cooled Antminer: the next sweep records FAN_STOPPED for that slot.
+    const victim = specs.find((s) => s.profile === 'antminer-s19pro')!;
+    farm.miner(victim.id)!.applyFault({ fault: 'stopFan', index: 0 });
+    await exporter.sweep(0);
+    await store.flush();
+    const faults = await store.queryRows(`SELECT active, message FROM fault WHERE code = 'FAN_STOPPED' GROUP BY miner, part`);
+    expect(faults).toHaveLength(1);
+    const [fault] = faults;
+    const { container, rack, shelf, slot } = victim.position;
+    expect(fault).toMatchObject({ miner: victim.id, active: 1 });
+    for (const place of [container, rack, shelf, slot]) expect(fault?.message).toContain(place);
+    expect(await redis.hkeys(REDIS_KEYS.activeFaults)).toEqual([expect.stringMatching(new RegExp(`^${victim.id}\\|FAN_STOPPED\\|`))]);
+    await waitFor(() => published.some((e) => e.type === 'raised' && e.fault.code === 'FAN_STOPPED'));
+
+    // The fan spins again: cleared in InfluxDB and Redis, announced once.
+    farm.miner(victim.id)!.applyFault({ fault: 'clear' });
+    await exporter.sweep(0);
+    await store.flush();
+    const history = await store.queryRows(`SELECT active FROM fault WHERE code = 'FAN_STOPPED'`);
+    expect(history.map((r) => r.active)).toEqual([1, 0]);
+    expect(await redis.hlen(REDIS_KEYS.activeFaults)).toBe(0);
+    await waitFor(() => published.some((e) => e.type === 'cleared'));
+    expect(published.map((e) => `${e.type} ${e.fault.code}`)).toEqual(['raised FAN_STOPPED', 'cleared FAN_STOPPED']);
+  });
+
+  test('a restarted exporter does not announce a fault that is still active', async () => {
+    const victim = specs.find((s) => s.profile === 'whatsminer-m31s')!;
+    farm.miner(victim.id)!.applyFault({ fault: 'offline' });
+    published.length = 0;
+    const first = exporterFor(inventoryFor(specs), store, redis);
+    await first.sweep(0);
+    await waitFor(() => published.length > 0);
+    expect(published.map((e) => `${e.type} ${e.fault.code} ${e.fault.minerId}`)).toEqual([`raised MINER_UNREACHABLE ${victim.id}`]);
+    const restarted = exporterFor(inventoryFor(specs), store, redis);
+    await restarted.sweep(0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(published).toHaveLength(1);
+    farm.miner(victim.id)!.applyFault({ fault: 'clear' });
+    await restarted.sweep(0);
+    await waitFor(() => published.length === 2);
+    expect(published[1]).toMatchObject({ type: 'cleared', fault: { code: 'MINER_UNREACHABLE', minerId: victim.id } });
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
