@@ -6,6 +6,9 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/servers.sh"
 cd "$FLYMINING_ROOT" || exit 1
 set -e
+# Tests write and delete data: they never use the servers the application is pointed at (FLYMINING_*_URL), only
+# local ones on the configured ports, or what FLYMINING_TEST_*_URL names.
+unset FLYMINING_INFLUX_URL FLYMINING_REDIS_URL FLYMINING_PG_URL FLYMINING_MQTT_URL
 
 flymining_ensure_node_modules
 # influxd for jest's throwaway InfluxDB, docker-compose to validate docker-compose.yml; the other servers'

@@ -1,7 +1,7 @@
 /**
  * Starts the real servers the test suite shares: one throwaway InfluxDB. Redis, PostgreSQL and Mosquitto are
  * expected on their standard 127.0.0.1 ports (scripts/test.sh starts them when missing) or wherever
- * FLYMINING_TEST_*_URL / FLYMINING_*_URL point.
+ * FLYMINING_TEST_*_URL point. Never the application's FLYMINING_*_URL: tests write and delete data.
  * Tests that stop and restart InfluxDB start their own InfluxTestServer instead of touching this one.
  */
 import { execFileSync } from 'node:child_process';
@@ -28,7 +28,7 @@ export default async function globalSetup(): Promise<void> {
   await server.start();
   globalThis.__FLYMINING_INFLUX__ = server;
   process.env.FLYMINING_TEST_INFLUX_URL = server.url;
-  process.env.FLYMINING_TEST_REDIS_URL ??= process.env.FLYMINING_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
-  process.env.FLYMINING_TEST_PG_URL ??= process.env.FLYMINING_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  process.env.FLYMINING_TEST_MQTT_URL ??= process.env.FLYMINING_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
+  process.env.FLYMINING_TEST_REDIS_URL ??= 'redis://127.0.0.1:6379/0';
+  process.env.FLYMINING_TEST_PG_URL ??= 'postgres://postgres@127.0.0.1:5432/postgres';
+  process.env.FLYMINING_TEST_MQTT_URL ??= 'mqtt://127.0.0.1:1883';
 }
