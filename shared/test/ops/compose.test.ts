@@ -3,7 +3,7 @@
  * image is pinned to a version, every service has a health check and waits for healthy dependencies.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -130,5 +130,16 @@ describe('docker-compose.yml', () => {
       expect(dockerfile).toContain(`COPY ${workspace} ${workspace}`);
     }
     for (const name of ['exporter', 'simulator']) expect(services[name]?.build).toBeDefined();
+  });
+
+  it('maps InfluxDB 2 database "flymining" / retention policy "raw" for the v1 API with an executable init script', () => {
+    const script = path.join(repoRoot, 'provisioning/influxdb/init/10-flymining-v1.sh');
+    // The influxdb image runs only executable *.sh files from /docker-entrypoint-initdb.d.
+    expect(statSync(script).mode & 0o111).not.toBe(0);
+    expect(spawnSync('bash', ['-n', script]).status).toBe(0);
+    const text = readFileSync(script, 'utf8');
+    expect(text).toMatch(/influx v1 dbrp create[\s\S]*--db flymining[\s\S]*--rp raw/);
+    expect(text).toMatch(/influx v1 auth create/);
+    expect(services.influxdb?.volumes).toContain(`${path.join(repoRoot, 'provisioning/influxdb/init')}:/docker-entrypoint-initdb.d:ro`);
   });
 });
