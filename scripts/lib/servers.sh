@@ -68,7 +68,7 @@ _flymining_package() {
 # Debian keeps PostgreSQL's server programs out of PATH, in /usr/lib/postgresql/<major>/bin.
 flymining_pg_bindir() {
   local dir
-  dir=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)
+  dir=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1 || true)
   if [[ -n "$dir" && -x "$dir/initdb" ]]; then
     echo "$dir"
   elif command -v initdb >/dev/null 2>&1; then
