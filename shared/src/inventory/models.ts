@@ -36,7 +36,7 @@ export const MODEL_CATALOG: Readonly<Record<string, ModelExpectations>> = {
   'WhatsMiner M30S': { nominalThs: 86, fans: 2, hashboards: 3, chipsPerBoard: 148, cooling: 'air' },
   'WhatsMiner M31S': { nominalThs: 76, fans: 2, hashboards: 3, chipsPerBoard: 111, cooling: 'air' },
   'AvalonMiner 1047': { nominalThs: 37, fans: 2, hashboards: 3, chipsPerBoard: 114, cooling: 'air' },
-  'AvalonMiner 1246': { nominalThs: 90, fans: 2, hashboards: 3, chipsPerBoard: 120, cooling: 'air' },
+  'AvalonMiner 1246': { nominalThs: 90, fans: 4, hashboards: 3, chipsPerBoard: 120, cooling: 'air' },
 };
 
 export const DEFAULT_THRESHOLDS: MinerThresholds = {
