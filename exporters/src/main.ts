@@ -1,5 +1,7 @@
 /**
- * Miner exporter process: `npx tsx exporters/src/main.ts --inventory farm.yaml [--containers C01]`.
+ * Miner exporter process: `npm run exporter -- --inventory farm.yaml [--containers C01]`, which runs
+ * `node --max-old-space-size=256 -r tsx/cjs exporters/src/main.ts`. The heap ceiling matters: without it V8 lets a
+ * long-running scraper's heap grow to several times its ~100 MB live set before collecting.
  * Settings come from flags, then FLYMINING_* environment variables, then defaults; all are validated here,
  * at the edge, with messages that name the flag or variable.
  */

@@ -52,8 +52,6 @@ export class MinerExporter {
   private reconciled = false;
   private reachableThisSweep = 0;
   lastSweep: SweepReport | undefined;
-  /** The latest result per miner, for the CLI and /healthz. */
-  readonly latest = new Map<string, ScrapeResult>();
 
   constructor(
     private readonly inventory: InventoryHolder,
@@ -98,7 +96,6 @@ export class MinerExporter {
         },
       },
     );
-    this.latest.set(spec.id, result);
     const seconds = result.durationMs / 1000;
     let points: SchemaPoint[];
     let events: FaultEvent[];

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parse, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_THRESHOLDS, MODEL_CATALOG, type ModelExpectations } from './models';
 import type { ContainerSpec, Inventory, MinerSpec, MinerThresholds, SensorSpec } from './types';
@@ -109,53 +109,67 @@ function pathText(path: ReadonlyArray<PropertyKey>): string {
     .join('');
 }
 
+/** Finds the line of a path in the YAML text; built only when there is something to report (it costs memory). */
+class Locator {
+  private doc: ReturnType<typeof parseDocument> | undefined;
+  private readonly lineCounter = new LineCounter();
+
+  constructor(
+    private readonly text: string,
+    readonly source: string,
+  ) {}
+
+  get document(): ReturnType<typeof parseDocument> {
+    this.doc ??= parseDocument(this.text, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: true });
+    return this.doc;
+  }
+
+  lineOf(offset: number | undefined): string {
+    if (offset === undefined) return this.source;
+    this.document;
+    const { line, col } = this.lineCounter.linePos(offset);
+    return `${this.source}:${line}:${col}`;
+  }
+
+  /** "file:line:col: path" of the deepest node that exists (a missing key is reported at its parent mapping). */
+  where(path: ReadonlyArray<PropertyKey>): string {
+    let at = path.slice() as Array<string | number>;
+    let node: unknown = this.document.getIn(at, true);
+    while (!node && at.length > 0) {
+      at = at.slice(0, -1);
+      node = at.length ? this.document.getIn(at, true) : this.document.contents;
+    }
+    const range = (node as { range?: [number, number, number] } | null)?.range;
+    return `${this.lineOf(range?.[0])}: ${pathText(path) || '(document)'}`;
+  }
+}
+
 /** Parses inventory text; `source` (the file path) appears in every message. */
 export function parseInventory(text: string, source: string): Inventory {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const lineOf = (offset: number | undefined): string => {
-    if (offset === undefined) return source;
-    const { line, col } = lineCounter.linePos(offset);
-    return `${source}:${line}:${col}`;
-  };
-  if (doc.errors.length > 0) {
+  const locator = new Locator(text, source);
+  let data: unknown;
+  try {
+    // The plain parser is several times leaner than the document API; the document is built only to explain errors.
+    data = parse(text, { uniqueKeys: true, maxAliasCount: 100 });
+  } catch {
+    const errors = locator.document.errors;
     throw new InventoryError(
       source,
-      doc.errors.map((e) => `${lineOf(e.pos[0])}: YAML syntax: ${e.message.split('\n')[0]}`),
+      errors.length > 0 ? errors.map((e) => `${locator.lineOf(e.pos[0])}: YAML syntax: ${e.message.split('\n')[0]}`) : ['YAML could not be read'],
     );
   }
-  const parsed = inventorySchema.safeParse(doc.toJS({ maxAliasCount: 100 }));
+  const parsed = inventorySchema.safeParse(data);
   if (!parsed.success) {
     throw new InventoryError(
       source,
-      parsed.error.issues.map((issue) => {
-        // Point at the deepest node that exists: a missing key is reported at its parent mapping.
-        let path = issue.path.slice() as Array<string | number>;
-        let node: unknown = doc.getIn(path, true);
-        while (!node && path.length > 0) {
-          path = path.slice(0, -1);
-          node = path.length ? doc.getIn(path, true) : doc.contents;
-        }
-        const range = (node as { range?: [number, number, number] } | null)?.range;
-        const field = pathText(issue.path) || '(document)';
-        return `${lineOf(range?.[0])}: ${field}: ${issue.message}`;
-      }),
+      parsed.error.issues.map((issue) => `${locator.where(issue.path)}: ${issue.message}`),
     );
   }
-  return buildInventory(parsed.data, source, lineOf, doc);
+  return buildInventory(parsed.data, source, (path) => locator.where(path));
 }
 
-function buildInventory(
-  data: InventoryDoc,
-  source: string,
-  lineOf: (offset: number | undefined) => string,
-  doc: ReturnType<typeof parseDocument>,
-): Inventory {
+function buildInventory(data: InventoryDoc, source: string, where: (path: Array<string | number>) => string): Inventory {
   const problems: string[] = [];
-  const where = (path: Array<string | number>): string => {
-    const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
-    return `${lineOf(node?.range?.[0])}: ${pathText(path)}`;
-  };
   const models: Record<string, ModelExpectations> = { ...MODEL_CATALOG, ...(data.models ?? {}) };
   const baseThresholds: MinerThresholds = { ...DEFAULT_THRESHOLDS, ...stripUndefined(data.defaults?.thresholds) };
   const miners = new Map<string, MinerSpec>();
