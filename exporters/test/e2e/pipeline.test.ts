@@ -2,6 +2,7 @@
  * End to end over real connections: simulated miners (real TCP, every dialect) → exporter → real InfluxDB and Redis.
  * The firmware is left out of the inventory, so detection runs too.
  */
+import net from 'node:net';
 import { REDIS_KEYS, type FaultEvent, type InfluxStore } from '@flymining/shared';
 import { PROFILES, SimulatedFarm } from '@flymining/simulator';
 import Redis from 'ioredis';
@@ -106,11 +107,28 @@ describe('simulator → exporter → InfluxDB and Redis', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(published).toHaveLength(1);
     farm.miner(victim.id)!.applyFault({ fault: 'clear' });
+    await waitForListener(victim.host, victim.port); // the simulator reopens its listener asynchronously
     await restarted.sweep(0);
     await waitFor(() => published.length === 2);
     expect(published[1]).toMatchObject({ type: 'cleared', fault: { code: 'MINER_UNREACHABLE', minerId: victim.id } });
   });
 });
+
+async function waitForListener(host: string, port: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect({ host, port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`${host}:${port} did not listen again`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
 
 async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
