@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { isProfileId, type ProfileId } from './catalog';
 import { startControlServer } from './control';
 import { SimulatedFarm, generateFarmSpecs } from './farm';
+import { inventoryYaml } from './write-inventory';
 
 function wholeNumber(name: string, min: number) {
   return (value: string): number => {
@@ -35,8 +36,10 @@ async function main(): Promise<void> {
     .description('Simulated mining farm: CGMiner-style API over TCP, climate sensors over MQTT, control API over HTTP')
     .option('--miners <n>', 'number of miners', wholeNumber('--miners', 0), 200)
     .option('--containers <n>', 'number of containers (default: as many as needed)', wholeNumber('--containers', 1))
+    .option('--racks-per-container <n>', 'racks per container (4 shelves of 5 slots each)', wholeNumber('--racks-per-container', 1), 10)
     .option('--control-port <port>', 'control HTTP API port', wholeNumber('--control-port', 0), 4100)
     .option('--specs-out <file>', 'write the miner specs (ids, addresses, profiles, positions) as JSON')
+    .option('--inventory-out <file>', 'write a farm inventory (YAML) listing every simulated miner and climate sensor')
     .option('--mqtt <url>', 'publish Tasmota-style climate sensors to this MQTT broker')
     .option('--mqtt-interval <ms>', 'sensor publish interval', wholeNumber('--mqtt-interval', 100), 10_000)
     .option('--seed <n>', 'random seed', wholeNumber('--seed', 0), 1)
@@ -48,8 +51,10 @@ async function main(): Promise<void> {
   const o = program.opts<{
     miners: number;
     containers?: number;
+    racksPerContainer: number;
     controlPort: number;
     specsOut?: string;
+    inventoryOut?: string;
     mqtt?: string;
     mqttInterval: number;
     seed: number;
@@ -63,6 +68,7 @@ async function main(): Promise<void> {
   const specs = generateFarmSpecs({
     miners: o.miners,
     containers: o.containers,
+    racksPerContainer: o.racksPerContainer,
     profileMix: o.mix,
     baseAddress: o.baseAddress,
     bind: o.bind,
@@ -70,6 +76,8 @@ async function main(): Promise<void> {
     seed: o.seed,
   });
   if (o.specsOut) await writeFile(o.specsOut, JSON.stringify(specs, null, 2) + '\n');
+  // Written before the listeners open; whoever waits for the control API finds the inventory complete.
+  if (o.inventoryOut) await writeFile(o.inventoryOut, inventoryYaml(specs, { sensors: true }));
   const farm = new SimulatedFarm({ specs, seed: o.seed, mqttUrl: o.mqtt, mqttIntervalMs: o.mqttInterval });
   const started = Date.now();
   await farm.start();
@@ -82,6 +90,7 @@ async function main(): Promise<void> {
   console.log(`simulator: control API ${control.url}  (GET /miners, POST /miners/:id/faults, DELETE /miners/:id/faults, GET /containers)`);
   if (o.mqtt) console.log(`simulator: climate sensors -> ${o.mqtt} on tele/<container>-<intake|exhaust|outside>/SENSOR every ${o.mqttInterval} ms`);
   if (o.specsOut) console.log(`simulator: specs written to ${o.specsOut}`);
+  if (o.inventoryOut) console.log(`simulator: inventory written to ${o.inventoryOut}`);
 
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# `npm start`: the whole stack as a demo. A simulated farm (real TCP miners of every firmware family, climate
+# sensors on MQTT) feeds the real pipeline: one miner exporter per container → InfluxDB, faults → Redis.
+# Installs what is missing, starts the servers it needs (reusing running ones), prints the URLs, runs until
+# Ctrl-C and then stops everything it started. FLYMINING_DEMO_SECONDS=N stops by itself after N seconds.
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/servers.sh"
+cd "$FLYMINING_ROOT" || exit 1
+set -e
+
+MINERS=${FLYMINING_DEMO_MINERS:-240}
+CONTAINERS=${FLYMINING_DEMO_CONTAINERS:-4}
+CONTROL_PORT=${FLYMINING_DEMO_CONTROL_PORT:-4100}
+FIRST_METRICS_PORT=${FLYMINING_DEMO_METRICS_PORT:-9410}
+INTERVAL=${FLYMINING_DEMO_INTERVAL:-30}
+DEMO_DIR="$FLYMINING_STATE_DIR/demo"
+LOG_DIR="$FLYMINING_STATE_DIR/log"
+mkdir -p "$DEMO_DIR" "$LOG_DIR"
+
+flymining_ensure_node_modules
+packages=()
+command -v influxd >/dev/null 2>&1 || packages+=(influxdb)
+command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
+flymining_find_program mosquitto >/dev/null || packages+=(mosquitto)
+if ((${#packages[@]})); then flymining_ensure_debian_packages "${packages[@]}"; fi
+
+demo_processes=(simulator)
+for ((i = 1; i <= CONTAINERS; i++)); do demo_processes+=("exporter-$i"); done
+stopping=0
+stop_demo() {
+  ((stopping)) && return
+  stopping=1
+  flymining_say "stopping the demo..."
+  flymining_stop_processes "${demo_processes[@]}" || true
+  if ((${#FLYMINING_STARTED_SERVICES[@]})); then flymining_stop_services "${FLYMINING_STARTED_SERVICES[@]}" || true; fi
+  flymining_say "demo stopped; nothing of it is left running"
+}
+trap stop_demo EXIT
+trap 'exit 130' INT TERM
+
+flymining_start_services influxdb redis mosquitto
+eval "$(flymining_env)"
+export FLYMINING_INFLUX_URL FLYMINING_REDIS_URL FLYMINING_MQTT_URL
+
+flymining_say "starting a simulated farm of $MINERS miners in $CONTAINERS containers..."
+rm -f "$DEMO_DIR/farm.yaml"
+flymining_start_process simulator "$LOG_DIR/simulator.log" \
+  node node_modules/tsx/dist/cli.mjs simulator/src/main.ts --miners "$MINERS" --containers "$CONTAINERS" \
+  --racks-per-container "$(( (MINERS + CONTAINERS * 20 - 1) / (CONTAINERS * 20) ))" \
+  --control-port "$CONTROL_PORT" --inventory-out "$DEMO_DIR/farm.yaml" --mqtt "$FLYMINING_MQTT_URL" --seed 1
+flymining_wait_for_url "http://127.0.0.1:$CONTROL_PORT/miners" 60 || flymining_die "the simulator did not come up; see $LOG_DIR/simulator.log"
+
+mapfile -t container_names < <(node -e '
+  const yaml = require("yaml");
+  const inv = yaml.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  for (const c of inv.containers) console.log(c.name);
+' "$DEMO_DIR/farm.yaml")
+
+export FLYMINING_LOG_LEVEL=${FLYMINING_LOG_LEVEL:-warn}
+i=0
+for name in "${container_names[@]}"; do
+  i=$((i + 1))
+  port=$((FIRST_METRICS_PORT + i - 1))
+  FLYMINING_INFLUX_SPOOL_DIR="$FLYMINING_STATE_DIR/spool/$name" \
+    flymining_start_process "exporter-$i" "$LOG_DIR/exporter-$name.log" \
+    node --max-old-space-size=256 -r tsx/cjs exporters/src/main.ts --inventory "$DEMO_DIR/farm.yaml" \
+    --containers "$name" --name "$name" --interval "$INTERVAL" --listen "127.0.0.1:$port"
+done
+for ((j = 1; j <= i; j++)); do
+  port=$((FIRST_METRICS_PORT + j - 1))
+  flymining_wait_for_url "http://127.0.0.1:$port/healthz" 90 || flymining_die "exporter $j did not finish its first sweep; see $LOG_DIR"
+done
+
+first_miner=$(node -e '
+  const inv = require("yaml").parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const s = inv.containers[0].racks[0].shelves[0].slots.find((s) => s.host);
+  console.log(`${s.id} ${s.host}`);
+' "$DEMO_DIR/farm.yaml")
+read -r first_id first_host <<<"$first_miner"
+
+cat <<EOF
+
+  FlyMining Ops demo is up: $MINERS simulated miners in ${#container_names[@]} containers, one exporter each.
+
+  InfluxDB          $FLYMINING_INFLUX_URL   (database flymining; try:
+                    curl -sG $FLYMINING_INFLUX_URL/query --data-urlencode db=flymining --data-urlencode 'q=SELECT last(hashrate_ths) FROM miner GROUP BY container' )
+  Redis             $FLYMINING_REDIS_URL   (fault events on channel flymining:faults)
+  MQTT sensors      $FLYMINING_MQTT_URL   (tele/<container>-<intake|exhaust|outside>/SENSOR)
+  Simulator control http://127.0.0.1:$CONTROL_PORT/miners
+EOF
+for ((j = 1; j <= i; j++)); do
+  port=$((FIRST_METRICS_PORT + j - 1))
+  printf '  Exporter %-8s http://127.0.0.1:%s/metrics   http://127.0.0.1:%s/healthz\n' "${container_names[$((j - 1))]}" "$port" "$port"
+done
+cat <<EOF
+
+  Try:
+    npx flymining scrape $first_host                     # one miner's sample and faults
+    curl -X POST http://127.0.0.1:$CONTROL_PORT/miners/$first_id/faults -H 'content-type: application/json' -d '{"fault":"stopFan","index":0}'
+                                                        # within one sweep ($INTERVAL s): FAN_STOPPED in InfluxDB and on Redis
+    npx flymining discover 127.1.0.0/24 --inventory $DEMO_DIR/farm.yaml
+
+  Logs: $LOG_DIR    Press Ctrl-C to stop.
+EOF
+
+if [[ -n "${FLYMINING_DEMO_SECONDS:-}" ]]; then
+  sleep "$FLYMINING_DEMO_SECONDS"
+else
+  while true; do sleep 3600; done
+fi

@@ -1,0 +1,97 @@
+/**
+ * README's first command, for real: `bash scripts/demo.sh` starts the servers, the simulated farm and one exporter
+ * per container, prints its URLs; a fault injected through the simulator's control API shows up in InfluxDB within
+ * one sweep; Ctrl-C stops everything it started. Own ports and data folder, so a developer's demo is not touched.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../../../scripts/jest/influx-server';
+
+const ROOT = path.resolve(__dirname, '../../..');
+
+async function influxRows(url: string, q: string): Promise<Array<Array<unknown>>> {
+  const res = await fetch(`${url}/query?db=flymining&q=${encodeURIComponent(q)}`);
+  const body = (await res.json()) as { results: Array<{ series?: Array<{ values: Array<Array<unknown>> }> }> };
+  return body.results[0]?.series?.flatMap((s) => s.values) ?? [];
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+}
+
+async function until<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${seconds} s`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+test('npm start: the demo comes up, records an injected fault within a sweep, and stops cleanly on Ctrl-C', async () => {
+  const state = mkdtempSync(path.join(os.tmpdir(), 'flymining-demo-'));
+  const influxPort = await freePort();
+  const controlPort = await freePort();
+  const metricsPort = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    FLYMINING_STATE_DIR: state,
+    FLYMINING_INFLUX_PORT: String(influxPort),
+    FLYMINING_INFLUX_RPC_PORT: String(await freePort()),
+    FLYMINING_DEMO_CONTROL_PORT: String(controlPort),
+    FLYMINING_DEMO_METRICS_PORT: String(metricsPort),
+    FLYMINING_DEMO_MINERS: '40',
+    FLYMINING_DEMO_CONTAINERS: '2',
+    FLYMINING_DEMO_INTERVAL: '5',
+  };
+  delete env.FLYMINING_INFLUX_URL;
+  const demo = spawn('bash', ['scripts/demo.sh'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  demo.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  demo.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => demo.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  try {
+    await until('demo is up', 150, async () => (output.includes('demo is up') ? true : undefined));
+    const influx = `http://127.0.0.1:${influxPort}`;
+    expect(output).toContain(influx);
+    expect(output).toContain(`http://127.0.0.1:${controlPort}/miners`);
+    expect(output).toContain(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(output).toContain(`http://127.0.0.1:${metricsPort + 1}/healthz`);
+
+    // Every simulated miner is in InfluxDB after the first sweeps.
+    await until('all 40 miners stored', 30, async () => ((await influxRows(influx, 'SELECT last(hashrate_ths) FROM miner GROUP BY miner')).length === 40 ? true : undefined));
+
+    const { miners } = (await (await fetch(`http://127.0.0.1:${controlPort}/miners`)).json()) as { miners: Array<{ id: string; profile: string }> };
+    const victim = miners.find((m) => m.profile === 'antminer-s19pro') ?? miners[0]!;
+    const injected = await fetch(`http://127.0.0.1:${controlPort}/miners/${victim.id}/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ fault: 'offline' }),
+    });
+    expect(injected.status).toBeLessThan(300);
+    const row = await until('MINER_UNREACHABLE stored', 5 + 10, async () => {
+      const rows = await influxRows(influx, `SELECT active, message FROM fault WHERE code = 'MINER_UNREACHABLE' AND miner = '${victim.id}'`);
+      return rows.length ? rows[0] : undefined;
+    });
+    expect(row?.[1]).toBe(1);
+    expect(String(row?.[2])).toMatch(/refused/);
+  } finally {
+    // Ctrl-C: SIGINT to the demo's process group, as a terminal would.
+    if (demo.pid) process.kill(-demo.pid, 'SIGINT');
+    const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 30_000).unref())]);
+    if (code === 'timeout' && demo.pid) process.kill(-demo.pid, 'SIGKILL');
+    rmSync(state, { recursive: true, force: true });
+  }
+  expect(output).toContain('nothing of it is left running');
+  for (const port of [influxPort, controlPort, metricsPort, metricsPort + 1]) expect(await portOpen(port)).toBe(false);
+}, 240_000);
