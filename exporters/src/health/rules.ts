@@ -124,7 +124,8 @@ export function checkFans({ sample, spec, faults }: RuleContext): void {
   const limit = spec.thresholds.fanStoppedRpm;
   const reported = sample.fans.length;
   if (reported < spec.fans) {
-    faults.raise('FAN_MISSING', '', `reports ${reported} of ${spec.fans} fans; check fan connectors and cables`, {
+    // Firmware that lists only spinning fans (S9 line, bosminer, Avalon) shows a stopped fan this way too.
+    faults.raise('FAN_MISSING', '', `reports ${reported} of ${spec.fans} fans: a fan has stopped or is disconnected; check the fans and their cables`, {
       expected: spec.fans,
       reported,
     });

@@ -123,6 +123,7 @@ export async function scrapeMiner(target: ScrapeTarget, options: ScrapeOptions =
 
   const replies: Replies = {};
   const errors: CommandError[] = [];
+  let firstFailure: Extract<CommandOutcome, { ok: false }> | undefined;
   for (const command of dialect.commands) {
     const already = probe[command];
     if (already) {
@@ -134,6 +135,7 @@ export async function scrapeMiner(target: ScrapeTarget, options: ScrapeOptions =
       replies[command] = outcome.reply;
       continue;
     }
+    firstFailure ??= outcome;
     if (dialect.requiredCommands.includes(command)) {
       // A cached dialect may be stale (firmware changed): forget it so the next scrape detects again.
       if (!outcome.connection) options.dialectCache?.delete(endpoint);
@@ -141,9 +143,17 @@ export async function scrapeMiner(target: ScrapeTarget, options: ScrapeOptions =
     }
     errors.push(outcome.error);
   }
+  if (Object.keys(replies).length === 0) {
+    // Nothing answered: a down or garbage-spewing miner, whatever the dialect would have made of it.
+    const first = firstFailure;
+    return { ok: false, failure: first ? failureOf(first) : { kind: 'unreachable', message: `${endpoint}: no reply` }, durationMs: elapsed(), dialect };
+  }
   try {
     const parsed = dialect.parse(replies);
-    return { ok: true, sample: { ...parsed, time, errors }, dialect, durationMs: elapsed() };
+    // A sleeping miner's mining process refuses some commands by design (btminer: "Socket connect failed"):
+    // those refusals are not a partial scrape. Transport problems still count.
+    const kept = parsed.mode === 'sleeping' ? errors.filter((e) => e.kind !== 'malformed' && e.kind !== 'status') : errors;
+    return { ok: true, sample: { ...parsed, time, errors: kept }, dialect, durationMs: elapsed() };
   } catch (err) {
     options.dialectCache?.delete(endpoint);
     const message = `${endpoint}: ${(err as Error).message}`;

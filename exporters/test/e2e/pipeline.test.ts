@@ -8,7 +8,8 @@ import { PROFILES, SimulatedFarm } from '@flymining/simulator';
 import Redis from 'ioredis';
 import { exporterFor, freshStore, inventoryFor, mixedFarmSpecs } from './helpers';
 
-const REDIS_DB = 11; // this file's own Redis database, flushed at start
+const REDIS_DB = 11;
+const LISTS_ONLY_SPINNING_FANS = new Set(['antminer-s9', 'antminer-s9-hiveon', 'antminer-s9-vnish', 'braiins-s9', 'avalon-1246']); // this file's own Redis database, flushed at start
 
 describe('simulator → exporter → InfluxDB and Redis', () => {
   const specs = mixedFarmSpecs('127.31.0.1');
@@ -92,6 +93,47 @@ describe('simulator → exporter → InfluxDB and Redis', () => {
     expect(await redis.hlen(REDIS_KEYS.activeFaults)).toBe(0);
     await waitFor(() => published.some((e) => e.type === 'cleared'));
     expect(published.map((e) => `${e.type} ${e.fault.code}`)).toEqual(['raised FAN_STOPPED', 'cleared FAN_STOPPED']);
+  });
+
+  test('broken parts are found in every dialect: a dropped hashboard, a stopped fan, dead chips; sleep raises no hardware fault', async () => {
+    for (const s of specs) farm.miner(s.id)!.applyFault({ fault: 'clear' });
+    const exporter = exporterFor(inventoryFor(specs), store);
+    await exporter.sweep(0); // first sample of each miner: uptime baseline
+    const expected = new Map<string, string[]>();
+    const seen = new Set<string>();
+    for (const spec of specs) {
+      const profile = PROFILES[spec.profile];
+      const miner = farm.miner(spec.id)!;
+      if (!seen.has(spec.profile)) {
+        seen.add(spec.profile);
+        miner.applyFault({ fault: 'dropBoard', board: 1 });
+        expected.set(spec.id, ['BOARD_MISSING']);
+      } else if (profile.fans > 0) {
+        miner.applyFault({ fault: 'stopFan', index: 0 });
+        // Firmware that lists only spinning fans cannot tell a stopped fan from a missing one.
+        expected.set(spec.id, [LISTS_ONLY_SPINNING_FANS.has(spec.profile) ? 'FAN_MISSING' : 'FAN_STOPPED']);
+      } else {
+        miner.applyFault({ fault: 'killChips', board: 0, count: 4 });
+        expected.set(spec.id, ['CHIPS_DEAD']);
+      }
+    }
+    await exporter.sweep(0);
+    const found = (id: string): string[] => [...new Set(exporter.health.activeFaults(id).map((f) => f.code))].sort();
+    const mismatches = specs.filter((s) => JSON.stringify(found(s.id)) !== JSON.stringify(expected.get(s.id))).map((s) => `${s.profile} ${s.id}: expected ${expected.get(s.id)} got ${found(s.id)}`);
+    expect(mismatches).toEqual([]);
+
+    // Asleep (where the firmware has a sleep mode): only MINER_SLEEPING, although fans and boards read zero.
+    const sleepers = specs.filter((s) => PROFILES[s.profile].supportsSleep);
+    expect(sleepers.length).toBeGreaterThan(2);
+    for (const s of specs) farm.miner(s.id)!.applyFault({ fault: 'clear' });
+    for (const s of sleepers) farm.miner(s.id)!.applyFault({ fault: 'sleep' });
+    await exporter.sweep(0);
+    const wrong = specs
+      .map((s) => ({ s, want: PROFILES[s.profile].supportsSleep ? ['MINER_SLEEPING'] : [] }))
+      .filter(({ s, want }) => JSON.stringify(found(s.id)) !== JSON.stringify(want))
+      .map(({ s, want }) => `${s.profile} ${s.id}: expected ${want} got ${found(s.id)}`);
+    expect(wrong).toEqual([]);
+    for (const s of sleepers) farm.miner(s.id)!.applyFault({ fault: 'clear' });
   });
 
   test('a restarted exporter does not announce a fault that is still active', async () => {

@@ -142,7 +142,10 @@ function readMode(modules: ModuleFields[], hashrateThs: number | undefined): Min
   const status = modules.map((m) => m.SYSTEMSTATU ?? '').find((s) => s !== '') ?? '';
   if (/In Idle/i.test(status)) {
     // Soft-off (`ascset|0,softoff`) leaves SoftOffTime later than SoftOnTime: a deliberate sleep.
-    const softOff = modules.some((m) => (fieldNumber(m.SoftOffTime) ?? 0) > (fieldNumber(m.SoftOnTime) ?? 0));
+    // SoftOFF[n] with n > 0 is the soft-off state itself (the Avalon Q capture idles with SoftOFF[4]).
+    const softOff = modules.some(
+      (m) => (fieldNumber(m.SoftOffTime) ?? 0) > (fieldNumber(m.SoftOnTime) ?? 0) || (fieldNumber(m.SoftOFF) ?? 0) > 0,
+    );
     return softOff ? 'sleeping' : 'idle';
   }
   if (hashrateThs !== undefined) return hashrateThs > 0 ? 'hashing' : 'idle';

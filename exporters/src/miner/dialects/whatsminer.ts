@@ -89,6 +89,20 @@ function readFans(summary: JsonObject): FanSample[] {
 }
 
 function parseWhatsminer(replies: Replies): ParsedMiner {
+  if (!replies.summary && whatsminerMiningOff(replies.status) === true) {
+    // Asleep, btminer's cgminer side is down and answers "Socket connect failed" (QUIRKS §1.7, §10); only the
+    // API-2 `status`/`get_version` still answer. That is a sleeping miner, not a broken one.
+    return compact({
+      vendor: 'whatsminer',
+      firmware: 'whatsminer',
+      firmwareVersion: unquoteVersion(text(whatsminerMessage(replies.get_version)?.fw_ver)),
+      mode: 'sleeping',
+      hashrateThs: 0,
+      boards: [],
+      fans: [],
+      pools: [],
+    });
+  }
   const summary = requireSection(replies, 'summary', 'SUMMARY');
   const devs = sectionOf(replies.devs ?? replies.edevs, 'DEVS');
   const hashrateThs = mhsToThs(firstDefined(num(summary['MHS 5s']), num(summary['MHS 1m'])));
@@ -140,7 +154,9 @@ export const whatsminer: Dialect = {
   family: 'whatsminer',
   vendor: 'whatsminer',
   commands: ['summary', 'devs', 'pools', 'status', 'get_version'],
-  requiredCommands: ['summary'],
+  // summary is required unless status says mining is off (see parseWhatsminer); the scraper fails a scrape
+  // in which no command answered at all.
+  requiredCommands: [],
   matches: isWhatsminer,
   parse: parseWhatsminer,
 };
