@@ -3,6 +3,7 @@
  * in the same run, against the same throwaway InfluxDB. Prints JSON. Run: npx tsx bench/write-path.ts [points]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { InfluxTestServer } from '../scripts/jest/influx-server';
@@ -48,6 +49,35 @@ async function rawPost(url: string, db: string, lines: string[], concurrent: boo
   return performance.now() - started;
 }
 
+/** Raw POSTs with node:http and a keep-alive agent, one batch after the other: the leanest client we can write. */
+async function rawHttpPost(url: string, db: string, lines: string[]): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const target = new URL(`${url}/write?db=${db}&rp=raw&precision=ms`);
+  const started = performance.now();
+  for (let i = 0; i < lines.length; i += BATCH) {
+    const body = lines.slice(i, i + BATCH).join('\n');
+    await new Promise<void>((resolve, reject) => {
+      const req = http.request(target, { method: 'POST', agent, headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 204 ? resolve() : reject(new Error(`raw http write: HTTP ${res.statusCode}`))));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+  const elapsed = performance.now() - started;
+  agent.destroy();
+  return elapsed;
+}
+
+/** Shift every line's time by `ms`: new points of the same size and shape. */
+function shiftBy(lines: string[], ms: number): string[] {
+  return lines.map((l) => {
+    const cut = l.lastIndexOf(' ');
+    return `${l.slice(0, cut)} ${Number(l.slice(cut + 1)) + ms}`;
+  });
+}
+
 /** The same lines 1 ms later: new points for the second raw variant, same size and shape. */
 function shiftTimes(lines: string[]): string[] {
   return lines.map((l) => {
@@ -78,6 +108,7 @@ async function main(): Promise<void> {
     const store = new InfluxStore({ url: server.url, database: 'bench_store', batchSize: BATCH, spool: { dir: spoolDir } });
     const rawMs: number[] = [];
     const rawConcurrentMs: number[] = [];
+    const rawHttpMs: number[] = [];
     const storeMs: number[] = [];
     let formatMs = 0;
     for (let round = 0; round < ROUNDS; round++) {
@@ -87,6 +118,7 @@ async function main(): Promise<void> {
       formatMs += performance.now() - t0;
       rawMs.push(await rawPost(server.url, 'bench_raw', lines, false));
       rawConcurrentMs.push(await rawPost(server.url, 'bench_raw', shiftTimes(lines), true));
+      rawHttpMs.push(await rawHttpPost(server.url, 'bench_raw', shiftBy(lines, 2)));
       storeMs.push(await viaStore(store, lines));
     }
     const stats = store.stats();
@@ -96,7 +128,8 @@ async function main(): Promise<void> {
     const rate = (ms: number) => Math.round((POINTS / ms) * 1000);
     const rawSequentialRate = rate(best(rawMs));
     const rawConcurrentRate = rate(best(rawConcurrentMs));
-    const rawRate = Math.max(rawSequentialRate, rawConcurrentRate);
+    const rawHttpRate = rate(best(rawHttpMs));
+    const rawRate = Math.max(rawSequentialRate, rawConcurrentRate, rawHttpRate);
     const storeRate = rate(best(storeMs));
     const result = {
       points: POINTS,
@@ -104,8 +137,9 @@ async function main(): Promise<void> {
       rounds: ROUNDS,
       rawSequentialPointsPerSec: rawSequentialRate,
       rawConcurrentPointsPerSec: rawConcurrentRate,
+      rawNodeHttpPointsPerSec: rawHttpRate,
       storePointsPerSec: storeRate,
-      /** Against the faster of the two raw variants. */
+      /** Against the fastest of the three raw variants. */
       storeVsRaw: Number((storeRate / rawRate).toFixed(3)),
       formatLinePointsPerSec: Math.round((POINTS * ROUNDS * 1000) / formatMs),
       rawMs: rawMs.map(Math.round),

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# `npm run bench`: every benchmark under bench/, each printing JSON with its same-run baseline.
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/servers.sh"
+cd "$FLYMINING_ROOT" || exit 1
+set -e
+flymining_ensure_node_modules
+command -v influxd >/dev/null 2>&1 || flymining_ensure_debian_packages influxdb
+flymining_say "write path (storage layer vs raw HTTP)..."
+npx tsx bench/write-path.ts
+flymining_say "sweep of 5,000 simulated miners (exporter vs bare TCP)..."
+npx tsx bench/sweep.ts 5000 4
