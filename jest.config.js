@@ -1,7 +1,7 @@
 /** One jest run covers every workspace; real servers are started once in globalSetup. */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/shared', '<rootDir>/simulator', '<rootDir>/exporters'],
+  roots: ['<rootDir>/shared', '<rootDir>/simulator', '<rootDir>/exporters', '<rootDir>/alerting', '<rootDir>/billing'],
   testMatch: ['**/test/**/*.test.ts'],
   transform: { '^.+\\.tsx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }] },
   globalSetup: '<rootDir>/scripts/jest/global-setup.ts',
