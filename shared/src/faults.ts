@@ -18,6 +18,13 @@ export const FAULT_CODES = {
   MINER_SLEEPING: { severity: 'info', summary: 'miner sleeping' },
   MINER_REBOOTED: { severity: 'warning', summary: 'miner rebooted' },
   SCRAPE_PARTIAL: { severity: 'info', summary: 'some API commands failed' },
+  // Container climate (climate exporter). minerId is the container name or the sensor id; rack/shelf/slot are '-'.
+  CLIMATE_SENSOR_STALE: { severity: 'warning', summary: 'climate sensor silent or offline' },
+  INTAKE_TOO_HOT: { severity: 'critical', summary: 'container intake air too hot' },
+  INTAKE_TOO_COLD: { severity: 'warning', summary: 'container intake air too cold' },
+  CONDENSATION_RISK: { severity: 'critical', summary: 'intake air near its dew point: water may condense on boards' },
+  DAMPER_STUCK: { severity: 'warning', summary: 'recirculation damper does not follow its command' },
+  EXHAUST_TOO_HOT: { severity: 'critical', summary: 'container exhaust air over its limit' },
 } as const;
 
 export type FaultCode = keyof typeof FAULT_CODES;

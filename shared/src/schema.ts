@@ -103,6 +103,39 @@ export const MEASUREMENTS = {
     tags: [...LOCATION_TAGS, 'code', 'severity', 'part'],
     fields: { active: 'int', message: 'string', since_ms: 'int' },
   },
+  climate_sensor: {
+    description: 'One row per accepted climate sensor reading, in SI units (°F converted). Only what the sensor reports.',
+    tags: ['site', 'container', 'position', 'sensor'],
+    fields: {
+      temperature_c: 'float',
+      humidity_pct: 'float', // relative humidity
+      dew_point_c: 'float', // computed from temperature and humidity (Magnus)
+      damper_pct: 'float', // measured damper opening, 0 = all outside air
+      damper_command_pct: 'float', // what the damper controller was told
+      power_w: 'float', // container power meter
+      energy_kwh: 'float', // meter total
+    },
+  },
+  climate_container: {
+    description: 'One row per container per climate evaluation: derived airflow, condensation and recirculation figures.',
+    tags: ['site', 'container'],
+    fields: {
+      intake_c: 'float',
+      exhaust_c: 'float',
+      outside_c: 'float',
+      delta_t_c: 'float', // exhaust - intake
+      intake_humidity_pct: 'float',
+      intake_dew_point_c: 'float',
+      condensation_margin_c: 'float', // intake - intake dew point; < margin setting raises CONDENSATION_RISK
+      miners_power_w: 'float', // sum of the container's miners' last power_w
+      metered_power_w: 'float', // container power meter, when there is one
+      heat_share: 'float', // miners' power / metered power
+      airflow_m3h: 'float', // air that carries the miners' heat at the measured delta-T
+      damper_pct: 'float', // measured
+      damper_advice_pct: 'float', // opening that holds the intake in its band
+      sensors_stale: 'int',
+    },
+  },
   exporter: {
     description: 'Self-metrics of each exporter per sweep.',
     tags: ['site', 'exporter'],
