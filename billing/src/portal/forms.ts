@@ -1,0 +1,67 @@
+/**
+ * Every request the portal accepts is parsed here, at the edge, with messages written for the person at the form.
+ */
+import { z } from 'zod';
+
+const SATS_PER_BTC = 100_000_000n;
+const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use a date like 2026-01-31');
+
+export const loginForm = z.object({
+  email: z.string().trim().min(1, 'Enter your email address').max(320, 'That email address is too long'),
+  password: z.string().min(1, 'Enter your password').max(1024, 'That password is too long'),
+});
+
+export const totpForm = z.object({
+  code: z
+    .string()
+    .trim()
+    .regex(/^\d{6}$/, 'Enter the 6-digit code from your authenticator app'),
+});
+
+/** Converts "0.015" BTC to satoshis without floating point. */
+export function btcToSats(text: string): bigint {
+  const [whole = '0', fraction = ''] = text.split('.');
+  return BigInt(whole) * SATS_PER_BTC + BigInt(fraction.padEnd(8, '0'));
+}
+
+export function satsToBtc(sats: string | bigint): string {
+  const value = BigInt(sats);
+  const sign = value < 0n ? '-' : '';
+  const abs = value < 0n ? -value : value;
+  return `${sign}${abs / SATS_PER_BTC}.${(abs % SATS_PER_BTC).toString().padStart(8, '0')}`;
+}
+
+export const payoutRequestForm = z.object({
+  amountBtc: z
+    .string()
+    .trim()
+    .regex(/^\d{1,8}(\.\d{1,8})?$/, 'Amount: enter BTC with at most 8 decimals, e.g. 0.0125')
+    .refine((v) => btcToSats(v) > 0n, 'Amount: must be more than zero'),
+  // Shape only; the ledger checks the checksum and network of the address.
+  address: z
+    .string()
+    .trim()
+    .regex(/^(bc1|tb1|bcrt1)[02-9ac-hj-np-z]{8,87}$|^[123mn][1-9A-HJ-NP-Za-km-z]{25,34}$/, 'Address: not a Bitcoin address'),
+});
+
+export const statementQuery = z
+  .object({
+    contract: z.string().trim().max(100).optional(),
+    from: isoDay.optional(),
+    to: isoDay.optional(),
+  })
+  .refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'the "from" date must not be after the "to" date' });
+
+export const idParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'not a valid id') });
+
+export const markSentForm = z.object({
+  txid: z
+    .string()
+    .trim()
+    .regex(/^[0-9a-fA-F]{64}$/, 'Transaction id: 64 hexadecimal characters'),
+});
+
+/** One readable line per problem, e.g. "Amount: must be more than zero". */
+export function problems(error: z.ZodError): string[] {
+  return error.issues.map((issue) => issue.message);
+}

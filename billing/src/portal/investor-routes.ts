@@ -1,0 +1,121 @@
+/**
+ * The investor's own pages. Which investor is always taken from the session (res.locals.user), never from the
+ * URL or a form field: another investor's contract id answers 404, exactly like one that does not exist.
+ */
+import { Router, type Request, type Response } from 'express';
+import { flash, render, type PortalDeps } from './app';
+import { btcToSats, idParam, payoutRequestForm, problems, statementQuery, totpForm } from './forms';
+import { PayoutRefused } from './ledger-view';
+import { statementCsv } from './statement';
+import { beginTotpEnrolment, checkTotpCode, disableTotp, type PortalUser } from './users';
+import { accountBody, contractBody, dashboardBody, messageBody, payoutsBody } from './views';
+import { csrfToken } from './csrf';
+
+function notFound(req: Request, res: Response): void {
+  render(req, res, 'Not found', messageBody('There is no such contract among yours.', { href: '/', label: 'Back to your contracts' }), 404);
+}
+
+export function investorRoutes({ ledger, pool }: PortalDeps): Router {
+  const router = Router();
+
+  // Staff have no investor of their own: their start page is the admin view.
+  router.use((req, res, next) => {
+    const user = res.locals.user as PortalUser;
+    if (user.role === 'staff' || user.investorId === null) return res.redirect(303, '/admin');
+    res.locals.investorId = user.investorId;
+    next();
+  });
+  const investorOf = (res: Response): string => String(res.locals.investorId);
+
+  router.get('/', async (req, res) => {
+    const investorId = investorOf(res);
+    const [investor, contracts, credits] = await Promise.all([ledger.investor(investorId), ledger.contractsOf(investorId), ledger.creditsOf(investorId)]);
+    if (!investor) return render(req, res, 'Account not found', messageBody('Your investor account no longer exists. Contact the farm.'), 404);
+    render(req, res, `${investor.name}: contracts`, dashboardBody({ investor, contracts, credits }));
+  });
+
+  router.get('/contracts/:id', async (req, res) => {
+    const id = idParam.safeParse(req.params);
+    if (!id.success) return notFound(req, res);
+    const investorId = investorOf(res);
+    const contract = (await ledger.contractsOf(investorId)).find((c) => c.id === id.data.id);
+    if (!contract) return notFound(req, res);
+    const credits = await ledger.creditsOf(investorId, { contractId: contract.id });
+    render(req, res, `Contract ${contract.label}`, contractBody(contract, credits));
+  });
+
+  router.get('/statement.csv', async (req, res) => {
+    const query = statementQuery.safeParse(req.query);
+    if (!query.success) return render(req, res, 'Statement', messageBody(`Cannot make that statement: ${problems(query.error).join('; ')}.`), 400);
+    const { contract: contractId, from, to } = query.data;
+    const investorId = investorOf(res);
+    const contracts = await ledger.contractsOf(investorId);
+    if (contractId && !contracts.some((c) => c.id === contractId)) return notFound(req, res);
+    const [credits, payouts] = await Promise.all([
+      ledger.creditsOf(investorId, { contractId, fromDay: from, toDay: to }),
+      // Payouts belong to the investor, not to a contract: a one-contract statement leaves them out.
+      contractId ? Promise.resolve([]) : ledger.payoutsOf(investorId),
+    ]);
+    const inRange = payouts.filter((p) => (!from || p.requestedAt.slice(0, 10) >= from) && (!to || p.requestedAt.slice(0, 10) <= to));
+    const name = `statement-${investorId}${contractId ? `-${contractId}` : ''}${from ? `-from-${from}` : ''}${to ? `-to-${to}` : ''}.csv`;
+    res.type('text/csv').attachment(name).send(statementCsv(contracts, credits, inRange));
+  });
+
+  const showPayouts = async (req: Request, res: Response, errors: string[] = [], form?: { amountBtc: string; address: string }, status = 200): Promise<void> => {
+    const investorId = investorOf(res);
+    const [investor, payouts] = await Promise.all([ledger.investor(investorId), ledger.payoutsOf(investorId)]);
+    if (!investor) return notFound(req, res);
+    render(req, res, 'Payouts', payoutsBody(csrfToken(req), investor, payouts, errors, form), status);
+  };
+
+  router.get('/payouts', (req, res) => showPayouts(req, res));
+
+  router.post('/payouts', async (req, res) => {
+    const echo = { amountBtc: String(req.body?.amountBtc ?? ''), address: String(req.body?.address ?? '') };
+    // Unknown fields (an investorId, say) are dropped by the schema: the payout is always the signed-in investor's.
+    const form = payoutRequestForm.safeParse(req.body);
+    if (!form.success) return showPayouts(req, res, problems(form.error), echo, 400);
+    try {
+      const payout = await ledger.requestPayout(investorOf(res), btcToSats(form.data.amountBtc), form.data.address);
+      flash(req, 'ok', `Payout of ${form.data.amountBtc} BTC requested (number ${payout.id}); staff will approve it.`);
+      res.redirect(303, '/payouts');
+    } catch (err) {
+      if (err instanceof PayoutRefused) return showPayouts(req, res, [err.message], echo, 422);
+      throw err;
+    }
+  });
+
+  return router;
+}
+
+/** Account settings (two-factor sign-in), for investors and staff alike. */
+export function accountRoutes({ pool }: PortalDeps): Router {
+  const router = Router();
+  router.get('/', (req, res) => {
+    const user = res.locals.user as PortalUser;
+    render(req, res, 'Account', accountBody(csrfToken(req), user.totpEnabled));
+  });
+
+  router.post('/totp', async (req, res) => {
+    const enrolment = await beginTotpEnrolment(pool, res.locals.user as PortalUser);
+    render(req, res, 'Account', accountBody(csrfToken(req), false, enrolment));
+  });
+
+  router.post('/totp/confirm', async (req, res) => {
+    const user = res.locals.user as PortalUser;
+    const form = totpForm.safeParse(req.body);
+    if (form.success && (await checkTotpCode(pool, user.id, form.data.code, true))) {
+      flash(req, 'ok', 'Two-factor sign-in is on.');
+      return res.redirect(303, '/account');
+    }
+    render(req, res, 'Account', accountBody(csrfToken(req), false, undefined, ['That code did not match. Set up again and enter the current code.']), 400);
+  });
+
+  router.post('/totp/disable', async (req, res) => {
+    await disableTotp(pool, (res.locals.user as PortalUser).id);
+    flash(req, 'ok', 'Two-factor sign-in is off.');
+    res.redirect(303, '/account');
+  });
+
+  return router;
+}

@@ -1,0 +1,73 @@
+/**
+ * What the portal reads from and asks of the billing ledger. The portal never touches ledger tables directly
+ * except through an implementation of this interface (see ledger-adapter.ts), so the access rules stay in one
+ * place: every investor-facing call takes the investor id from the session, never from the request.
+ * Amounts are satoshis as decimal strings (bigint-safe); hashrates are TH/s as decimal strings.
+ */
+export interface InvestorSummary {
+  id: string;
+  name: string;
+  email: string | null;
+  balanceSats: string;
+}
+
+export interface ContractSummary {
+  id: string;
+  investorId: string;
+  label: string;
+  purchasedThs: string;
+  startDay: string;
+  endDay: string | null;
+  status: string;
+}
+
+export interface DailyCredit {
+  contractId: string;
+  day: string;
+  deliveredThs: string;
+  purchasedThs: string;
+  netSats: string;
+  /** The figures the credit was computed from, as the engine recorded them (pool reward, fees, uptime...). */
+  inputs: Record<string, string>;
+}
+
+export type PayoutStatus = 'requested' | 'approved' | 'sent' | 'rejected';
+
+export interface Payout {
+  id: string;
+  investorId: string;
+  amountSats: string;
+  address: string;
+  status: PayoutStatus;
+  requestedAt: string;
+  txid: string | null;
+}
+
+export interface DailyRun {
+  day: string;
+  status: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  detail: string | null;
+}
+
+export interface PortalLedger {
+  investor(investorId: string): Promise<InvestorSummary | undefined>;
+  contractsOf(investorId: string): Promise<ContractSummary[]>;
+  /** Credits of one investor's contracts, oldest day first; `contractId` narrows to one of them. */
+  creditsOf(investorId: string, options?: { contractId?: string; fromDay?: string; toDay?: string }): Promise<DailyCredit[]>;
+  payoutsOf(investorId: string): Promise<Payout[]>;
+  /** Throws PayoutRefused with a message for the investor when the request cannot be accepted. */
+  requestPayout(investorId: string, amountSats: bigint, address: string): Promise<Payout>;
+
+  // Staff only.
+  investors(): Promise<InvestorSummary[]>;
+  contracts(): Promise<ContractSummary[]>;
+  payouts(status?: PayoutStatus): Promise<Payout[]>;
+  dailyRuns(limit: number): Promise<DailyRun[]>;
+  approvePayout(payoutId: string, staffEmail: string): Promise<void>;
+  markPayoutSent(payoutId: string, txid: string, staffEmail: string): Promise<void>;
+}
+
+/** A refusal the user should read (not enough balance, bad address...), as opposed to a failure of ours. */
+export class PayoutRefused extends Error {}

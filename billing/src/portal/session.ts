@@ -1,0 +1,77 @@
+/**
+ * Sessions live in Redis (connect-redis) so that a portal restart or a second instance keeps everyone signed in,
+ * and a session ends for good when its key expires.
+ */
+import { RedisStore } from 'connect-redis';
+import session from 'express-session';
+import type { RequestHandler } from 'express';
+import type Redis from 'ioredis';
+
+export type PortalRole = 'investor' | 'staff';
+
+declare module 'express-session' {
+  interface SessionData {
+    csrfToken: string;
+    userId: number;
+    email: string;
+    role: PortalRole;
+    /** Set for investors: the only investor whose data this session may read. */
+    investorId: string | null;
+    /** Password accepted, TOTP code still due. */
+    pendingTotpUserId: number;
+    signedInAt: number;
+    flash: { kind: 'ok' | 'error'; text: string };
+  }
+}
+
+/**
+ * connect-redis 9 talks to node-redis v5; the portal shares ioredis with the rate limiter, so this adapter maps
+ * the few calls the store makes onto ioredis.
+ */
+function nodeRedisFacade(redis: Redis): object {
+  return {
+    get: (key: string) => redis.get(key),
+    set: (key: string, value: string, options?: { expiration?: { type: 'EX'; value: number } }) =>
+      options?.expiration ? redis.set(key, value, 'EX', options.expiration.value) : redis.set(key, value),
+    expire: (key: string, seconds: number) => redis.expire(key, seconds),
+    del: (keys: string[]) => redis.del(...keys),
+    mGet: (keys: string[]) => redis.mget(...keys),
+    async *scanIterator(options: { MATCH: string; COUNT: number }) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', options.MATCH, 'COUNT', options.COUNT);
+        cursor = next;
+        yield keys;
+      } while (cursor !== '0');
+    },
+  };
+}
+
+export interface SessionSettings {
+  secret: string;
+  idleTimeoutS: number;
+  /** `auto`: Secure when the request came over HTTPS (directly or per X-Forwarded-Proto behind a trusted proxy). */
+  secureCookies: 'auto' | 'always' | 'never';
+  keyPrefix: string;
+}
+
+export const SESSION_COOKIE = 'flymining.sid';
+
+export function sessionMiddleware(redis: Redis, settings: SessionSettings): RequestHandler {
+  return session({
+    name: SESSION_COOKIE,
+    store: new RedisStore({ client: nodeRedisFacade(redis), prefix: `${settings.keyPrefix}sess:` }),
+    secret: settings.secret,
+    resave: false,
+    saveUninitialized: false,
+    // Each request pushes the idle deadline back; an idle session expires in the browser and in Redis alike.
+    rolling: true,
+    cookie: {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: settings.secureCookies === 'auto' ? 'auto' : settings.secureCookies === 'always',
+      maxAge: settings.idleTimeoutS * 1000,
+      path: '/',
+    },
+  });
+}

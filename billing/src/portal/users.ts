@@ -1,0 +1,143 @@
+/**
+ * Portal accounts: credentials, TOTP second factor and the audit of sign-ins (tables of migrations/1*.sql).
+ * Investors' money lives in the ledger; this module only decides who may look at which investor.
+ */
+import { generateSecret, generateURI, verify as verifyTotp } from 'otplib';
+import type { Pool } from 'pg';
+import { inTransaction } from '../db';
+import { decoyPasswordHash, hashPassword, verifyPassword } from './passwords';
+import type { PortalRole } from './session';
+
+export interface PortalUser {
+  id: number;
+  email: string;
+  role: PortalRole;
+  investorId: string | null;
+  totpEnabled: boolean;
+}
+
+interface UserRow {
+  id: string;
+  email: string;
+  role: PortalRole;
+  investor_id: string | null;
+  password_hash: string;
+  totp_confirmed: boolean;
+}
+
+const USER_COLUMNS = `u.id, u.email, u.role, u.investor_id::text AS investor_id, u.password_hash,
+  (t.confirmed_at IS NOT NULL) AS totp_confirmed`;
+
+function toUser(row: UserRow): PortalUser {
+  return { id: Number(row.id), email: row.email, role: row.role, investorId: row.investor_id, totpEnabled: row.totp_confirmed };
+}
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export interface NewPortalUser {
+  email: string;
+  password: string;
+  role: PortalRole;
+  investorId?: string;
+}
+
+export async function createPortalUser(pool: Pool, user: NewPortalUser): Promise<PortalUser> {
+  if ((user.role === 'investor') !== (user.investorId !== undefined)) {
+    throw new Error('an investor account needs --investor; a staff account must not have one');
+  }
+  const hash = await hashPassword(user.password);
+  try {
+    const { rows } = await pool.query<{ id: string }>(
+      'INSERT INTO portal_users (email, password_hash, role, investor_id) VALUES ($1, $2, $3, $4) RETURNING id',
+      [normalizeEmail(user.email), hash, user.role, user.investorId ?? null],
+    );
+    return { id: Number(rows[0]?.id), email: normalizeEmail(user.email), role: user.role, investorId: user.investorId ?? null, totpEnabled: false };
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') throw new Error(`a portal user with email ${user.email} already exists`);
+    if ((err as { code?: string }).code === '23503') throw new Error(`no investor with id ${user.investorId}`);
+    throw err;
+  }
+}
+
+export async function findUserById(pool: Pool, id: number): Promise<PortalUser | undefined> {
+  const { rows } = await pool.query<UserRow>(
+    `SELECT ${USER_COLUMNS} FROM portal_users u LEFT JOIN portal_totp t ON t.user_id = u.id WHERE u.id = $1 AND NOT u.disabled`,
+    [id],
+  );
+  return rows[0] && toUser(rows[0]);
+}
+
+export type PasswordCheck = { ok: true; user: PortalUser } | { ok: false };
+
+/** Same work whether or not the email exists, so neither the answer nor its timing reveals accounts. */
+export async function checkPassword(pool: Pool, email: string, password: string): Promise<PasswordCheck> {
+  const { rows } = await pool.query<UserRow>(
+    `SELECT ${USER_COLUMNS} FROM portal_users u LEFT JOIN portal_totp t ON t.user_id = u.id
+     WHERE u.email = $1 AND NOT u.disabled`,
+    [normalizeEmail(email)],
+  );
+  const row = rows[0];
+  const matches = await verifyPassword(password, row?.password_hash ?? (await decoyPasswordHash()));
+  return row && matches ? { ok: true, user: toUser(row) } : { ok: false };
+}
+
+export type LoginOutcome = 'signed_in' | 'bad_credentials' | 'totp_required' | 'bad_totp' | 'rate_limited';
+
+export async function auditLogin(
+  pool: Pool,
+  entry: { email: string; userId?: number; outcome: LoginOutcome; ip?: string; userAgent?: string },
+): Promise<void> {
+  await pool.query('INSERT INTO portal_login_audit (email, user_id, outcome, ip, user_agent) VALUES ($1, $2, $3, $4, $5)', [
+    normalizeEmail(entry.email).slice(0, 320),
+    entry.userId ?? null,
+    entry.outcome,
+    entry.ip ?? null,
+    entry.userAgent?.slice(0, 400) ?? null,
+  ]);
+}
+
+// ---- TOTP -------------------------------------------------------------------------------------------------
+
+/** Starts (or restarts) enrolment: a new unconfirmed secret, which counts only once a code from it is confirmed. */
+export async function beginTotpEnrolment(pool: Pool, user: PortalUser, issuer = 'FlyMining'): Promise<{ secret: string; uri: string }> {
+  const secret = generateSecret();
+  await pool.query(
+    `INSERT INTO portal_totp (user_id, secret) VALUES ($1, $2)
+     ON CONFLICT (user_id) DO UPDATE SET secret = EXCLUDED.secret, confirmed_at = NULL, last_step = NULL`,
+    [user.id, secret],
+  );
+  return { secret, uri: generateURI({ issuer, label: user.email, secret }) };
+}
+
+/**
+ * Checks a code against the user's secret (one 30 s step of clock drift either way) and records its time step,
+ * so the same code cannot be replayed. `confirm` turns a pending enrolment on.
+ */
+export async function checkTotpCode(pool: Pool, userId: number, code: string, confirm = false): Promise<boolean> {
+  return inTransaction(pool, async (client) => {
+    const { rows } = await client.query<{ secret: string; last_step: string | null; confirmed: boolean }>(
+      'SELECT secret, last_step, confirmed_at IS NOT NULL AS confirmed FROM portal_totp WHERE user_id = $1 FOR UPDATE',
+      [userId],
+    );
+    const row = rows[0];
+    if (!row || (!row.confirmed && !confirm)) return false;
+    const result = await verifyTotp({
+      secret: row.secret,
+      token: code,
+      epochTolerance: 30,
+      ...(row.last_step === null ? {} : { afterTimeStep: Number(row.last_step) }),
+    }).catch(() => ({ valid: false as const }));
+    if (!result.valid || !('timeStep' in result)) return false;
+    await client.query('UPDATE portal_totp SET last_step = $2, confirmed_at = COALESCE(confirmed_at, now()) WHERE user_id = $1', [
+      userId,
+      result.timeStep,
+    ]);
+    return true;
+  });
+}
+
+export async function disableTotp(pool: Pool, userId: number): Promise<void> {
+  await pool.query('DELETE FROM portal_totp WHERE user_id = $1', [userId]);
+}

@@ -1,0 +1,168 @@
+/** Page bodies. Each returns escaped HTML; `page()` in html.ts wraps it with the header and styles. */
+import { hashrateChart, type HashrateDay } from './chart';
+import { satsToBtc } from './forms';
+import { csrfField, html, type SafeHtml } from './html';
+import type { ContractSummary, DailyCredit, DailyRun, InvestorSummary, Payout } from './ledger-view';
+
+function errorList(errors: readonly string[]): SafeHtml {
+  return errors.length ? html`<ul class="errors" role="alert">${errors.map((e) => html`<li>${e}</li>`)}</ul>` : html``;
+}
+
+const btc = (sats: string): string => `${satsToBtc(sats)} BTC`;
+
+export function loginBody(csrf: string, errors: readonly string[], email = ''): SafeHtml {
+  return html`<section>${errorList(errors)}
+  <form method="post" action="/login">${csrfField(csrf)}
+    <label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" value="${email}" required>
+    <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+    <p><button class="primary" type="submit">Sign in</button></p>
+  </form></section>`;
+}
+
+export function totpBody(csrf: string, errors: readonly string[]): SafeHtml {
+  return html`<section>${errorList(errors)}
+  <form method="post" action="/login/totp">${csrfField(csrf)}
+    <label for="code">6-digit code from your authenticator app</label>
+    <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" required>
+    <p><button class="primary" type="submit">Verify</button></p>
+  </form></section>`;
+}
+
+/** Daily delivered vs purchased over every contract, summed per day. */
+export function chartDays(credits: readonly DailyCredit[]): HashrateDay[] {
+  const byDay = new Map<string, HashrateDay>();
+  for (const c of credits) {
+    const d = byDay.get(c.day) ?? { day: c.day, deliveredThs: 0, purchasedThs: 0 };
+    d.deliveredThs += Number(c.deliveredThs);
+    d.purchasedThs += Number(c.purchasedThs);
+    byDay.set(c.day, d);
+  }
+  return [...byDay.values()].sort((a, b) => a.day.localeCompare(b.day));
+}
+
+function contractsTable(contracts: readonly ContractSummary[], link: boolean): SafeHtml {
+  if (!contracts.length) return html`<p class="muted">No contracts.</p>`;
+  return html`<table><thead><tr><th>Contract</th><th class="num">Purchased TH/s</th><th>From</th><th>Until</th><th>Status</th></tr></thead><tbody>
+  ${contracts.map(
+    (c) => html`<tr><td>${link ? html`<a href="/contracts/${encodeURIComponent(c.id)}">${c.label}</a>` : c.label}</td>
+      <td class="num">${c.purchasedThs}</td><td>${c.startDay}</td><td>${c.endDay ?? '—'}</td><td>${c.status}</td></tr>`,
+  )}</tbody></table>`;
+}
+
+function creditsTable(credits: readonly DailyCredit[], contracts: readonly ContractSummary[]): SafeHtml {
+  if (!credits.length) return html`<p class="muted">No credits yet.</p>`;
+  const label = new Map(contracts.map((c) => [c.id, c.label]));
+  return html`<table class="credits"><thead><tr><th>Day</th><th>Contract</th><th class="num">Delivered TH/s</th><th class="num">Purchased TH/s</th>
+  <th class="num">Credit</th><th>Inputs</th></tr></thead><tbody>
+  ${[...credits].reverse().map(
+    (c) => html`<tr data-day="${c.day}"><td>${c.day}</td><td>${label.get(c.contractId) ?? c.contractId}</td>
+      <td class="num">${c.deliveredThs}</td><td class="num">${c.purchasedThs}</td><td class="num">${btc(c.netSats)}</td>
+      <td class="muted">${Object.entries(c.inputs).map(([k, v]) => `${k}=${v}`).join(' · ')}</td></tr>`,
+  )}</tbody></table>`;
+}
+
+function payoutsTable(payouts: readonly Payout[], staffActions?: (p: Payout) => SafeHtml): SafeHtml {
+  if (!payouts.length) return html`<p class="muted">No payouts.</p>`;
+  return html`<table class="payouts"><thead><tr><th>Requested</th>${staffActions ? html`<th>Investor</th>` : html``}
+  <th class="num">Amount</th><th>Address</th><th>Status</th><th>Transaction</th>${staffActions ? html`<th></th>` : html``}</tr></thead><tbody>
+  ${payouts.map(
+    (p) => html`<tr data-payout="${p.id}"><td>${p.requestedAt.slice(0, 16).replace('T', ' ')}</td>
+      ${staffActions ? html`<td><a href="/admin/investors/${encodeURIComponent(p.investorId)}">${p.investorId}</a></td>` : html``}
+      <td class="num">${btc(p.amountSats)}</td><td><code>${p.address}</code></td><td>${p.status}</td><td><code>${p.txid ?? ''}</code></td>
+      ${staffActions ? html`<td>${staffActions(p)}</td>` : html``}</tr>`,
+  )}</tbody></table>`;
+}
+
+export interface DashboardData {
+  investor: InvestorSummary;
+  contracts: ContractSummary[];
+  credits: DailyCredit[];
+}
+
+export function dashboardBody(d: DashboardData): SafeHtml {
+  return html`<section><h2>Balance</h2><p class="balance"><strong>${btc(d.investor.balanceSats)}</strong>
+    <a href="/payouts">Request a payout</a></p></section>
+  <section><h2>Hashrate delivered vs purchased</h2>${hashrateChart(chartDays(d.credits), 'Daily hashrate delivered against purchased')}</section>
+  <section><h2>Contracts</h2>${contractsTable(d.contracts, true)}</section>
+  <section><h2>Daily credits</h2><p><a href="/statement.csv" download>Download statement (CSV)</a></p>${creditsTable(d.credits, d.contracts)}</section>`;
+}
+
+export function contractBody(contract: ContractSummary, credits: DailyCredit[]): SafeHtml {
+  const csv = `/statement.csv?contract=${encodeURIComponent(contract.id)}`;
+  return html`<section>${contractsTable([contract], false)}</section>
+  <section><h2>Hashrate delivered vs purchased</h2>${hashrateChart(chartDays(credits), `Contract ${contract.label}: daily hashrate`)}</section>
+  <section><h2>Daily credits</h2><p><a href="${csv}" download>Download statement (CSV)</a></p>${creditsTable(credits, [contract])}</section>`;
+}
+
+export function payoutsBody(csrf: string, investor: InvestorSummary, payouts: Payout[], errors: readonly string[], form = { amountBtc: '', address: '' }): SafeHtml {
+  return html`<section><h2>Request a payout</h2><p>Available: <strong>${btc(investor.balanceSats)}</strong></p>${errorList(errors)}
+  <form method="post" action="/payouts">${csrfField(csrf)}
+    <label for="amountBtc">Amount (BTC)</label><input id="amountBtc" name="amountBtc" inputmode="decimal" value="${form.amountBtc}" required>
+    <label for="address">Bitcoin address</label><input id="address" name="address" size="64" value="${form.address}" required>
+    <p><button class="primary" type="submit">Request payout</button></p>
+  </form><p class="muted">Staff approve each request before it is sent.</p></section>
+  <section><h2>Your payouts</h2>${payoutsTable(payouts)}</section>`;
+}
+
+export function accountBody(csrf: string, totpEnabled: boolean, enrolment?: { secret: string; uri: string }, errors: readonly string[] = []): SafeHtml {
+  if (enrolment) {
+    return html`<section><h2>Two-factor sign-in</h2>${errorList(errors)}
+    <p>Add this key to your authenticator app (or open the link on your phone), then enter the code it shows.</p>
+    <p>Key: <code class="totp-secret">${enrolment.secret}</code></p><p><a href="${enrolment.uri}">${enrolment.uri}</a></p>
+    <form method="post" action="/account/totp/confirm">${csrfField(csrf)}
+      <label for="code">Code</label><input id="code" name="code" inputmode="numeric" pattern="[0-9]{6}" required>
+      <p><button class="primary" type="submit">Turn on two-factor sign-in</button></p></form></section>`;
+  }
+  return html`<section><h2>Two-factor sign-in</h2>${errorList(errors)}
+  ${
+    totpEnabled
+      ? html`<p>On: signing in asks for a code from your authenticator app.</p>
+        <form method="post" action="/account/totp/disable">${csrfField(csrf)}<button type="submit">Turn off</button></form>`
+      : html`<p>Off.</p><form method="post" action="/account/totp">${csrfField(csrf)}<button class="primary" type="submit">Set up two-factor sign-in</button></form>`
+  }</section>`;
+}
+
+export interface AdminData {
+  investors: InvestorSummary[];
+  contracts: ContractSummary[];
+  payouts: Payout[];
+  runs: DailyRun[];
+}
+
+export function adminBody(csrf: string, d: AdminData, errors: readonly string[]): SafeHtml {
+  const actions = (p: Payout): SafeHtml =>
+    p.status === 'requested'
+      ? html`<form method="post" action="/admin/payouts/${encodeURIComponent(p.id)}/approve">${csrfField(csrf)}<button type="submit">Approve</button></form>`
+      : p.status === 'approved'
+        ? html`<form method="post" action="/admin/payouts/${encodeURIComponent(p.id)}/sent">${csrfField(csrf)}
+            <input name="txid" placeholder="transaction id" size="20" required aria-label="transaction id"><button type="submit">Mark sent</button></form>`
+        : html``;
+  return html`${errorList(errors)}
+  <section><h2>Payouts to handle</h2>${payoutsTable(d.payouts.filter((p) => p.status === 'requested' || p.status === 'approved'), actions)}</section>
+  <section><h2>Daily runs</h2>${
+    d.runs.length
+      ? html`<table class="runs"><thead><tr><th>Day</th><th>Status</th><th>Started</th><th>Finished</th><th>Detail</th></tr></thead><tbody>${d.runs.map(
+          (r) => html`<tr><td>${r.day}</td><td class="${/fail|error/i.test(r.status) ? 'status-failed' : 'status-ok'}">${r.status}</td>
+            <td>${r.startedAt ?? ''}</td><td>${r.finishedAt ?? ''}</td><td>${r.detail ?? ''}</td></tr>`,
+        )}</tbody></table>`
+      : html`<p class="muted">No runs yet.</p>`
+  }</section>
+  <section><h2>Investors</h2><table class="investors"><thead><tr><th>Investor</th><th>Email</th><th class="num">Balance</th></tr></thead><tbody>
+  ${d.investors.map(
+    (i) => html`<tr><td><a href="/admin/investors/${encodeURIComponent(i.id)}">${i.name}</a></td><td>${i.email ?? ''}</td><td class="num">${btc(i.balanceSats)}</td></tr>`,
+  )}</tbody></table></section>
+  <section><h2>Contracts</h2>${contractsTable(d.contracts, false)}</section>
+  <section><h2>All payouts</h2>${payoutsTable(d.payouts, () => html``)}</section>`;
+}
+
+export function adminInvestorBody(d: DashboardData & { payouts: Payout[] }): SafeHtml {
+  return html`<section><p>Balance <strong>${btc(d.investor.balanceSats)}</strong> · ${d.investor.email ?? ''}</p></section>
+  <section><h2>Hashrate delivered vs purchased</h2>${hashrateChart(chartDays(d.credits), 'Daily hashrate delivered against purchased')}</section>
+  <section><h2>Contracts</h2>${contractsTable(d.contracts, false)}</section>
+  <section><h2>Daily credits</h2>${creditsTable(d.credits, d.contracts)}</section>
+  <section><h2>Payouts</h2>${payoutsTable(d.payouts)}</section>`;
+}
+
+export function messageBody(text: string, link?: { href: string; label: string }): SafeHtml {
+  return html`<section><p>${text}</p>${link ? html`<p><a href="${link.href}">${link.label}</a></p>` : html``}</section>`;
+}
