@@ -1,0 +1,145 @@
+/**
+ * The double-entry journal: posting balanced transactions (in batches, idempotently) and reading balances.
+ * Debit positive, credit negative; the database refuses unbalanced transactions at commit, edits and deletes
+ * always, and any investor balance below zero (see migrations/0001_ledger.sql).
+ */
+import type { PoolClient, Pool } from 'pg';
+import { satoshi } from './db';
+
+export type SystemAccount = 'pool:receivable' | 'farm:revenue' | 'farm:fees' | 'payouts:pending' | 'payouts:sent';
+export type TransactionKind = 'credit' | 'farm_share' | 'reversal' | 'payout_request' | 'payout_sent' | 'payout_rejected';
+
+export interface Posting {
+  accountId: number;
+  amountSat: number; // debit > 0, credit < 0
+}
+
+export interface NewTransaction {
+  idempotencyKey: string;
+  kind: TransactionKind;
+  day?: string;
+  contractId?: string;
+  reversesId?: number;
+  memo?: string;
+  entries: Posting[];
+}
+
+type Queryable = Pool | PoolClient;
+
+export async function systemAccountId(db: Queryable, code: SystemAccount): Promise<number> {
+  const { rows } = await db.query<{ id: string }>('SELECT id FROM accounts WHERE code = $1', [code]);
+  if (!rows[0]) throw new Error(`system account ${code} is missing: run the billing migrations`);
+  return Number(rows[0].id);
+}
+
+/** The investor's account id, creating the account on first use. */
+export async function investorAccountId(db: Queryable, investorId: string): Promise<number> {
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO accounts (code, kind, investor_id, normal_side) VALUES ('investor:' || $1, 'investor', $1, -1)
+     ON CONFLICT (code) DO UPDATE SET code = EXCLUDED.code RETURNING id`,
+    [investorId],
+  );
+  return Number(rows[0]!.id);
+}
+
+/**
+ * Posts transactions in one statement pair; a transaction whose idempotency key already exists is skipped
+ * (its entries are not written twice). Returns key → new transaction id for those actually posted.
+ * Must run inside a database transaction: the balance check fires at COMMIT.
+ */
+export async function postTransactions(client: PoolClient, txns: readonly NewTransaction[]): Promise<Map<string, number>> {
+  const posted = new Map<string, number>();
+  if (txns.length === 0) return posted;
+  for (const t of txns) {
+    const sum = t.entries.reduce((s, e) => s + e.amountSat, 0);
+    if (sum !== 0) throw new Error(`transaction ${t.idempotencyKey} does not balance (${sum} sat)`);
+  }
+  const { rows } = await client.query<{ id: string; idempotency_key: string }>(
+    `INSERT INTO journal_transactions (idempotency_key, kind, day, contract_id, reverses_id, memo)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::bigint[], $6::text[])
+     ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key`,
+    [
+      txns.map((t) => t.idempotencyKey),
+      txns.map((t) => t.kind),
+      txns.map((t) => t.day ?? null),
+      txns.map((t) => t.contractId ?? null),
+      txns.map((t) => t.reversesId ?? null),
+      txns.map((t) => t.memo ?? ''),
+    ],
+  );
+  for (const r of rows) posted.set(r.idempotency_key, Number(r.id));
+  const txIds: number[] = [];
+  const accountIds: number[] = [];
+  const amounts: string[] = [];
+  for (const t of txns) {
+    const id = posted.get(t.idempotencyKey);
+    if (id === undefined) continue;
+    for (const e of t.entries) {
+      if (e.amountSat === 0) continue;
+      txIds.push(id);
+      accountIds.push(e.accountId);
+      amounts.push(String(e.amountSat));
+    }
+  }
+  if (txIds.length > 0) {
+    await client.query(
+      `INSERT INTO journal_entries (transaction_id, account_id, amount_sat)
+       SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])`,
+      [txIds, accountIds, amounts],
+    );
+  }
+  return posted;
+}
+
+/** A transaction's entries negated, under a new key: the only way to undo anything in the journal. */
+export async function reversalOf(db: Queryable, transactionId: number, idempotencyKey: string, memo: string): Promise<NewTransaction> {
+  const { rows } = await db.query<{ account_id: string; amount_sat: string; day: string | null; contract_id: string | null }>(
+    `SELECT e.account_id, e.amount_sat, to_char(t.day, 'YYYY-MM-DD') AS day, t.contract_id
+       FROM journal_entries e JOIN journal_transactions t ON t.id = e.transaction_id WHERE e.transaction_id = $1 ORDER BY e.id`,
+    [transactionId],
+  );
+  if (rows.length === 0) throw new Error(`journal transaction ${transactionId} does not exist`);
+  return {
+    idempotencyKey,
+    kind: 'reversal',
+    day: rows[0]!.day ?? undefined,
+    contractId: rows[0]!.contract_id ?? undefined,
+    reversesId: transactionId,
+    memo,
+    entries: rows.map((r) => ({ accountId: Number(r.account_id), amountSat: -satoshi(r.amount_sat) })),
+  };
+}
+
+export interface LedgerCheck {
+  ok: boolean;
+  problems: string[];
+  transactions: number;
+  entries: number;
+}
+
+/** Recomputes every invariant from the entries alone (the cached balances are only a convenience). */
+export async function verifyLedger(db: Queryable): Promise<LedgerCheck> {
+  const problems: string[] = [];
+  const unbalanced = await db.query<{ id: string; total: string; n: string }>(
+    `SELECT t.id, coalesce(sum(e.amount_sat), 0) AS total, count(e.id) AS n FROM journal_transactions t
+       LEFT JOIN journal_entries e ON e.transaction_id = t.id GROUP BY t.id HAVING coalesce(sum(e.amount_sat), 0) <> 0 OR count(e.id) < 2`,
+  );
+  for (const r of unbalanced.rows) problems.push(`transaction ${r.id}: ${r.n} entries summing to ${r.total}`);
+  const drift = await db.query<{ code: string; cached: string; derived: string }>(
+    `SELECT a.code, a.balance_sat AS cached, coalesce(sum(e.amount_sat), 0) * a.normal_side AS derived
+       FROM accounts a LEFT JOIN journal_entries e ON e.account_id = a.id GROUP BY a.id
+      HAVING a.balance_sat <> coalesce(sum(e.amount_sat), 0) * a.normal_side`,
+  );
+  for (const r of drift.rows) problems.push(`account ${r.code}: cached ${r.cached} but entries give ${r.derived}`);
+  const negative = await db.query<{ code: string; derived: string }>(
+    `SELECT a.code, -coalesce(sum(e.amount_sat), 0) AS derived FROM accounts a JOIN journal_entries e ON e.account_id = a.id
+      WHERE a.kind = 'investor' GROUP BY a.id HAVING -sum(e.amount_sat) < 0`,
+  );
+  for (const r of negative.rows) problems.push(`investor account ${r.code} is negative: ${r.derived}`);
+  const total = await db.query<{ total: string }>('SELECT coalesce(sum(amount_sat), 0) AS total FROM journal_entries');
+  if (satoshi(total.rows[0]?.total) !== 0) problems.push(`all entries sum to ${total.rows[0]?.total}, not 0`);
+  const counts = await db.query<{ t: string; e: string }>(
+    'SELECT (SELECT count(*) FROM journal_transactions) AS t, (SELECT count(*) FROM journal_entries) AS e',
+  );
+  return { ok: problems.length === 0, problems, transactions: Number(counts.rows[0]!.t), entries: Number(counts.rows[0]!.e) };
+}
