@@ -29,6 +29,11 @@ export function startHttp(exporter: MinerExporter, extra: HealthzExtra, host: st
       influxReachable: influx,
     });
   });
+  return listenWithNotFound(app, host, port);
+}
+
+/** Answers anything else with a JSON 404 and listens; shared by the exporters' /metrics + /healthz servers. */
+export function listenWithNotFound(app: express.Express, host: string, port: number): Promise<Server> {
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found: try /metrics or /healthz' });
   });

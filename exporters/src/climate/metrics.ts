@@ -1,0 +1,55 @@
+/** The climate exporter's own health on /metrics. One registry per instance. */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class ClimateMetrics {
+  readonly registry = new Registry();
+  readonly readings = new Counter({
+    name: 'flymining_climate_readings_total',
+    help: 'Sensor readings accepted and stored, per sensor',
+    labelNames: ['sensor'] as const,
+    registers: [this.registry],
+  });
+  readonly rejected = new Counter({
+    name: 'flymining_climate_rejected_total',
+    help: 'Sensor payloads refused, per sensor and reason (not-json, wrong-type, absurd-value, no-values, flood, too-large, unreachable)',
+    labelNames: ['sensor', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly stale = new Gauge({
+    name: 'flymining_climate_sensors_stale',
+    help: 'Sensors without a valid reading for longer than their staleAfterS',
+    registers: [this.registry],
+  });
+  readonly activeFaults = new Gauge({
+    name: 'flymining_climate_faults_active',
+    help: 'Active climate faults by code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly faultEvents = new Counter({
+    name: 'flymining_climate_fault_events_total',
+    help: 'Climate fault transitions published',
+    labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(store: () => { written: number; spooled: number; dropped: number }) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'flymining_climate_exporter_' });
+    new Gauge({
+      name: 'flymining_points_written_total',
+      help: 'Points InfluxDB accepted',
+      registers: [this.registry],
+      collect() {
+        this.set(store().written);
+      },
+    });
+    new Gauge({
+      name: 'flymining_points_spooled_total',
+      help: 'Points put in the on-disk spool while InfluxDB was unreachable',
+      registers: [this.registry],
+      collect() {
+        this.set(store().spooled);
+      },
+    });
+  }
+}

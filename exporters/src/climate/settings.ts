@@ -1,0 +1,139 @@
+/**
+ * Protocol settings of each inventory sensor (the `settings` of a SensorSpec), validated once at start with
+ * messages that name the inventory file, the container and the sensor id: staff write these by hand.
+ */
+import type { ContainerSpec, Inventory, SensorSpec } from '@flymining/shared';
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import type { SensorRef } from './types';
+
+const quantity = z.enum(['temperatureC', 'humidityPct', 'damperPct', 'damperCommandPct', 'powerW', 'energyKwh']);
+const unit = z.enum(['C', 'F']).default('C');
+const seconds = (min: number, max: number) => z.number().min(min).max(max);
+
+/** Limits that make a reading a fault rather than a rejection; per sensor, defaults in DEFAULT_LIMITS. */
+const limits = {
+  /** Intake band (intake sensors): the damper advice aims inside it, faults fire outside it. */
+  minC: z.number().min(-30).max(60).optional(),
+  maxC: z.number().min(-30).max(90).optional(),
+  /** Intake sensors: CONDENSATION_RISK below this many °C above the dew point. */
+  condensationMarginC: z.number().min(0).max(20).optional(),
+  /** Damper sensors: DAMPER_STUCK when |command - measured| exceeds this for stuckAfterS. */
+  tolerancePct: z.number().min(1).max(100).optional(),
+  stuckAfterS: seconds(1, 86_400).optional(),
+  /** CLIMATE_SENSOR_STALE after this long without a valid reading. */
+  staleAfterS: seconds(1, 86_400).optional(),
+};
+
+const mqttSettings = z.discriminatedUnion('format', [
+  z.strictObject({ format: z.literal('tasmota'), topic: z.string().min(1).max(256), sensorKey: z.string().max(64).optional(), ...limits }),
+  z.strictObject({ format: z.literal('shelly'), topic: z.string().min(1).max(256), component: z.number().int().min(0).max(99).default(0), ...limits }),
+  z.strictObject({
+    format: z.literal('esphome'),
+    topics: z.partialRecord(quantity, z.string().min(1).max(256)).refine((t) => Object.keys(t).length > 0, 'name at least one state topic'),
+    unit,
+    ...limits,
+  }),
+  z.strictObject({
+    format: z.literal('json'),
+    topic: z.string().min(1).max(256),
+    paths: z.partialRecord(quantity, z.string().min(1).max(200)).refine((t) => Object.keys(t).length > 0, 'name at least one path'),
+    unit,
+    ...limits,
+  }),
+]);
+
+const httpSettings = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }),
+  format: z.enum(['tasmota', 'shelly', 'json']).default('json'),
+  paths: z.partialRecord(quantity, z.string().min(1).max(200)).optional(),
+  component: z.number().int().min(0).max(99).default(0),
+  unit,
+  intervalS: seconds(1, 3600).default(10),
+  timeoutMs: z.number().int().min(100).max(60_000).default(3000),
+  ...limits,
+});
+
+const register = z.strictObject({
+  address: z.number().int().min(0).max(65535),
+  type: z.enum(['int16', 'uint16', 'int32', 'uint32', 'float32']).default('int16'),
+  /** value = raw × scale + offset, e.g. 0.1 for tenths of a degree. */
+  scale: z.number().default(1),
+  offset: z.number().default(0),
+  /** Word order of 32-bit values: big (high word first, the Modbus norm) or little. */
+  words: z.enum(['big', 'little']).default('big'),
+});
+
+const modbusSettings = z.strictObject({
+  host: z.string().refine((h) => isIP(h) !== 0 || /^[A-Za-z0-9.-]{1,253}$/.test(h), 'must be an IP address or host name'),
+  port: z.number().int().min(1).max(65535).default(502),
+  unitId: z.number().int().min(0).max(255).default(1),
+  registers: z.partialRecord(quantity, register).refine((r) => Object.keys(r).length > 0, 'map at least one quantity to a register'),
+  unit,
+  intervalS: seconds(1, 3600).default(10),
+  timeoutMs: z.number().int().min(100).max(60_000).default(3000),
+  ...limits,
+});
+
+export type MqttSensorSettings = z.infer<typeof mqttSettings>;
+export type HttpSensorSettings = z.infer<typeof httpSettings>;
+export type ModbusSensorSettings = z.infer<typeof modbusSettings>;
+export type RegisterSpec = z.infer<typeof register>;
+export type SensorLimits = { [K in keyof typeof limits]?: number };
+
+export type ConfiguredSensor =
+  | (SensorRef & { protocol: 'mqtt'; settings: MqttSensorSettings })
+  | (SensorRef & { protocol: 'http'; settings: HttpSensorSettings })
+  | (SensorRef & { protocol: 'modbus'; settings: ModbusSensorSettings });
+
+export const DEFAULT_LIMITS = {
+  minC: 5,
+  maxC: 38,
+  condensationMarginC: 3,
+  tolerancePct: 10,
+  stuckAfterS: 60,
+  staleAfterS: 120,
+  /** Exhaust sensors: EXHAUST_TOO_HOT over this. */
+  exhaustMaxC: 60,
+} as const;
+
+export class SensorSettingsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid climate sensor settings:\n  ${problems.join('\n  ')}`);
+    this.name = 'SensorSettingsError';
+  }
+}
+
+function parseOne(spec: SensorSpec, container: ContainerSpec): ConfiguredSensor {
+  const ref: SensorRef = { id: spec.id, site: container.site, container: container.name, position: spec.position };
+  const raw = spec.protocol === 'mqtt' ? { format: 'tasmota', ...spec.settings } : spec.settings;
+  const schema = spec.protocol === 'mqtt' ? mqttSettings : spec.protocol === 'http' ? httpSettings : modbusSettings;
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(parsed.error.issues.map((i) => `${i.path.join('.') || '(settings)'}: ${i.message}`).join('; '));
+  }
+  return { ...ref, protocol: spec.protocol, settings: parsed.data } as ConfiguredSensor;
+}
+
+/** Every sensor of the chosen containers, validated; all problems at once, each naming file, container and sensor. */
+export function configureSensors(inventory: Inventory, containers?: readonly string[]): ConfiguredSensor[] {
+  const wanted = containers?.length ? new Set(containers) : undefined;
+  const problems: string[] = [];
+  const out: ConfiguredSensor[] = [];
+  for (const c of inventory.containers) {
+    if (wanted && !wanted.has(c.name)) continue;
+    for (const s of c.sensors) {
+      try {
+        out.push(parseOne(s, c));
+      } catch (err) {
+        problems.push(`${inventory.source}: container ${c.name}, sensor ${s.id} (${s.protocol}): ${(err as Error).message}`);
+      }
+    }
+  }
+  if (problems.length > 0) throw new SensorSettingsError(problems);
+  return out;
+}
+
+export function limitsOf(sensor: ConfiguredSensor): SensorLimits {
+  return sensor.settings;
+}

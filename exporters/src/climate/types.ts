@@ -1,0 +1,51 @@
+/** What every climate source produces: readings in SI units, or a rejection with its reason. */
+import type { SensorPosition } from '@flymining/shared';
+
+/** Quantities a container sensor can report, already normalized (°C, %, W, kWh). */
+export interface SensorValues {
+  temperatureC?: number;
+  humidityPct?: number;
+  /** Measured damper opening, 0 = all outside air, 100 = full recirculation. */
+  damperPct?: number;
+  /** What the damper controller was told. */
+  damperCommandPct?: number;
+  powerW?: number;
+  energyKwh?: number;
+}
+
+export type Quantity = keyof SensorValues;
+export const QUANTITIES: readonly Quantity[] = ['temperatureC', 'humidityPct', 'damperPct', 'damperCommandPct', 'powerW', 'energyKwh'];
+
+/** A sensor as the climate exporter knows it: inventory identity plus validated protocol settings. */
+export interface SensorRef {
+  id: string;
+  site: string;
+  container: string;
+  position: SensorPosition;
+}
+
+export type RejectReason = 'not-json' | 'wrong-type' | 'absurd-value' | 'no-values' | 'flood' | 'too-large' | 'unreachable';
+
+/** Why a payload was refused, for the counter and the log line (which names the sensor). */
+export class PayloadRejected extends Error {
+  constructor(
+    readonly reason: RejectReason,
+    detail: string,
+  ) {
+    super(detail);
+    this.name = 'PayloadRejected';
+  }
+}
+
+export interface SourceEvents {
+  /** A decoded payload (not yet checked for plausibility or floods). */
+  reading(sensor: SensorRef, values: SensorValues, time: number): void;
+  rejected(sensor: SensorRef, reason: RejectReason, detail: string): void;
+}
+
+/** One protocol = one source module: it reads its sensors and reports through SourceEvents. */
+export interface ClimateSource {
+  readonly protocol: 'mqtt' | 'http' | 'modbus';
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
