@@ -1,6 +1,7 @@
 /** `flymining`: the staff command line. Each component contributes its commands; this file only assembles them. */
 import { Command, CommanderError } from 'commander';
 import { registerExporterCommands } from '../exporters/src/cli';
+import { registerPortalCommands } from '../billing/src/portal/cli';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('flymining')
@@ -8,6 +9,7 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError()
     .exitOverride();
   registerExporterCommands(program);
+  registerPortalCommands(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

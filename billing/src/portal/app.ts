@@ -121,6 +121,7 @@ export function createPortalApp(deps: PortalDeps): express.Express {
       // Browsers keep HSTS only from HTTPS responses, so sending it always is harmless on plain HTTP.
       strictTransportSecurity: { maxAge: 31536000, includeSubDomains: true },
       referrerPolicy: { policy: 'same-origin' },
+      frameguard: { action: 'deny' },
     }),
   );
   app.use((_req, res, next) => {

@@ -24,6 +24,8 @@ export interface ContractSummary {
 export interface DailyCredit {
   contractId: string;
   day: string;
+  /** A reversal undoes an earlier credit of the same day when the day is recomputed. */
+  kind: 'credit' | 'reversal';
   deliveredThs: string;
   purchasedThs: string;
   netSats: string;

@@ -16,7 +16,7 @@ export function statementCsv(contracts: readonly ContractSummary[], credits: rea
   for (const c of credits) {
     rows.push({
       sortKey: `${c.day}T99`,
-      cells: [c.day, 'credit', label.get(c.contractId) ?? c.contractId, c.purchasedThs, c.deliveredThs, c.netSats, satsToBtc(c.netSats), 'credited',
+      cells: [c.day, c.kind, label.get(c.contractId) ?? c.contractId, c.purchasedThs, c.deliveredThs, c.netSats, satsToBtc(c.netSats), 'credited',
         Object.entries(c.inputs).map(([k, v]) => `${k}=${v}`).join('; ')],
     });
   }

@@ -100,15 +100,18 @@ export async function auditLogin(
 
 // ---- TOTP -------------------------------------------------------------------------------------------------
 
-/** Starts (or restarts) enrolment: a new unconfirmed secret, which counts only once a code from it is confirmed. */
-export async function beginTotpEnrolment(pool: Pool, user: PortalUser, issuer = 'FlyMining'): Promise<{ secret: string; uri: string }> {
+/**
+ * Starts (or restarts) enrolment: a new secret that counts only once a code from it is confirmed, unless
+ * `confirmed` (staff creating an account hand the secret over themselves).
+ */
+export async function beginTotpEnrolment(pool: Pool, user: PortalUser, options: { issuer?: string; confirmed?: boolean } = {}): Promise<{ secret: string; uri: string }> {
   const secret = generateSecret();
   await pool.query(
-    `INSERT INTO portal_totp (user_id, secret) VALUES ($1, $2)
-     ON CONFLICT (user_id) DO UPDATE SET secret = EXCLUDED.secret, confirmed_at = NULL, last_step = NULL`,
-    [user.id, secret],
+    `INSERT INTO portal_totp (user_id, secret, confirmed_at) VALUES ($1, $2, CASE WHEN $3 THEN now() END)
+     ON CONFLICT (user_id) DO UPDATE SET secret = EXCLUDED.secret, confirmed_at = EXCLUDED.confirmed_at, last_step = NULL`,
+    [user.id, secret, options.confirmed ?? false],
   );
-  return { secret, uri: generateURI({ issuer, label: user.email, secret }) };
+  return { secret, uri: generateURI({ issuer: options.issuer ?? 'FlyMining', label: user.email, secret }) };
 }
 
 /**

@@ -28,10 +28,15 @@ export function totpBody(csrf: string, errors: readonly string[]): SafeHtml {
   </form></section>`;
 }
 
-/** Daily delivered vs purchased over every contract, summed per day. */
+/**
+ * Daily delivered vs purchased over every contract, summed per day. A recomputed day has a reversal and a newer
+ * credit: only the newest credit of each contract and day counts (credits arrive oldest first).
+ */
 export function chartDays(credits: readonly DailyCredit[]): HashrateDay[] {
+  const latest = new Map<string, DailyCredit>();
+  for (const c of credits) if (c.kind === 'credit') latest.set(`${c.contractId}|${c.day}`, c);
   const byDay = new Map<string, HashrateDay>();
-  for (const c of credits) {
+  for (const c of latest.values()) {
     const d = byDay.get(c.day) ?? { day: c.day, deliveredThs: 0, purchasedThs: 0 };
     d.deliveredThs += Number(c.deliveredThs);
     d.purchasedThs += Number(c.purchasedThs);
@@ -55,7 +60,7 @@ function creditsTable(credits: readonly DailyCredit[], contracts: readonly Contr
   return html`<table class="credits"><thead><tr><th>Day</th><th>Contract</th><th class="num">Delivered TH/s</th><th class="num">Purchased TH/s</th>
   <th class="num">Credit</th><th>Inputs</th></tr></thead><tbody>
   ${[...credits].reverse().map(
-    (c) => html`<tr data-day="${c.day}"><td>${c.day}</td><td>${label.get(c.contractId) ?? c.contractId}</td>
+    (c) => html`<tr data-day="${c.day}"><td>${c.day}</td><td>${label.get(c.contractId) ?? c.contractId}${c.kind === 'reversal' ? ' (reversal)' : ''}</td>
       <td class="num">${c.deliveredThs}</td><td class="num">${c.purchasedThs}</td><td class="num">${btc(c.netSats)}</td>
       <td class="muted">${Object.entries(c.inputs).map(([k, v]) => `${k}=${v}`).join(' · ')}</td></tr>`,
   )}</tbody></table>`;

@@ -1,0 +1,124 @@
+/**
+ * Investor portal process: `npm run portal -- [--listen 127.0.0.1:8480]`.
+ * Settings come from flags, then FLYMINING_* environment variables, then defaults, validated here at the edge.
+ * The session secret is read from the environment only, so it never shows in `ps`.
+ */
+import type { AddressInfo } from 'node:net';
+import { Command } from 'commander';
+import Redis from 'ioredis';
+import type { Pool } from 'pg';
+import { z } from 'zod';
+import { createLogger } from '@flymining/shared';
+import { openPool } from '../db';
+import { createPortalApp, type PortalSettings } from './app';
+import { engineLedger } from './ledger-adapter';
+import { migratePortal } from './migrate';
+
+const positiveInt = (what: string) => z.coerce.number().int(`${what} must be a whole number`).positive(`${what} must be more than 0`);
+
+const settingsSchema = z.object({
+  listen: z.string().regex(/^[^:]+:\d{1,5}$/, 'use HOST:PORT, e.g. 127.0.0.1:8480'),
+  pgUrl: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL'),
+  redisUrl: z.string().regex(/^rediss?:\/\//, 'a redis:// URL'),
+  secret: z
+    .string({ error: 'FLYMINING_PORTAL_SESSION_SECRET is required (at least 32 random characters)' })
+    .min(32, 'FLYMINING_PORTAL_SESSION_SECRET must be at least 32 characters'),
+  idleTimeoutS: positiveInt('the idle timeout'),
+  maxSessionS: positiveInt('the session lifetime'),
+  loginAttempts: positiveInt('login attempts'),
+  loginWindowS: positiveInt('the login window'),
+  trustProxyHops: z.coerce.number().int().min(0, 'trust-proxy is a number of proxy hops (0 for none)').max(10),
+  secureCookies: z.enum(['auto', 'always', 'never'], { error: 'secure-cookies is auto, always or never' }),
+  network: z.enum(['mainnet', 'testnet', 'regtest'], { error: 'network is mainnet, testnet or regtest' }),
+  keyPrefix: z.string().max(64),
+});
+
+export type PortalProcessSettings = z.infer<typeof settingsSchema>;
+
+export function readPortalSettings(argv: string[], env: NodeJS.ProcessEnv = process.env): PortalProcessSettings {
+  const o = new Command('portal')
+    .option('--listen <host:port>', 'address to serve on', env.FLYMINING_PORTAL_LISTEN ?? '127.0.0.1:8480')
+    .option('--pg <url>', 'billing database', env.FLYMINING_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/flymining')
+    .option('--redis <url>', 'sessions and login rate limits', env.FLYMINING_REDIS_URL ?? 'redis://127.0.0.1:6379/0')
+    .option('--idle-timeout <s>', 'sign out after this many idle seconds', env.FLYMINING_PORTAL_IDLE_TIMEOUT_S ?? '1800')
+    .option('--max-session <s>', 'sign out this many seconds after sign-in', env.FLYMINING_PORTAL_MAX_SESSION_S ?? '43200')
+    .option('--login-attempts <n>', 'failed sign-ins per address and per email per window', env.FLYMINING_PORTAL_LOGIN_ATTEMPTS ?? '10')
+    .option('--login-window <s>', 'the rate-limit window', env.FLYMINING_PORTAL_LOGIN_WINDOW_S ?? '900')
+    .option('--trust-proxy <hops>', 'reverse proxies in front (their X-Forwarded-Proto/For are believed)', env.FLYMINING_PORTAL_TRUST_PROXY ?? '0')
+    .option('--secure-cookies <mode>', 'auto (over HTTPS), always, never', env.FLYMINING_PORTAL_SECURE_COOKIES ?? 'auto')
+    .option('--network <net>', 'Bitcoin network of payout addresses', env.FLYMINING_BTC_NETWORK ?? 'mainnet')
+    .exitOverride()
+    .parse(argv)
+    .opts<Record<string, string>>();
+  const result = settingsSchema.safeParse({
+    listen: o.listen,
+    pgUrl: o.pg,
+    redisUrl: o.redis,
+    secret: env.FLYMINING_PORTAL_SESSION_SECRET,
+    idleTimeoutS: o.idleTimeout,
+    maxSessionS: o.maxSession,
+    loginAttempts: o.loginAttempts,
+    loginWindowS: o.loginWindow,
+    trustProxyHops: o.trustProxy,
+    secureCookies: o.secureCookies,
+    network: o.network,
+    keyPrefix: 'flymining:portal:',
+  });
+  if (!result.success) {
+    throw new Error(`invalid portal settings:\n  ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`);
+  }
+  return result.data;
+}
+
+export interface RunningPortal {
+  url: string;
+  pool: Pool;
+  close(): Promise<void>;
+}
+
+export async function startPortal(settings: PortalProcessSettings): Promise<RunningPortal> {
+  const log = createLogger('portal');
+  const pool = openPool(settings.pgUrl);
+  await migratePortal(pool);
+  const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: 2 });
+  redis.on('error', (err) => log.warn({ err: err.message }, 'Redis connection problem'));
+  const portalSettings: PortalSettings = settings;
+  const app = createPortalApp({ pool, redis, ledger: engineLedger(pool, { network: settings.network }), settings: portalSettings, log });
+  const [host, port] = settings.listen.split(':') as [string, string];
+  const server = await new Promise<import('node:http').Server>((resolve, reject) => {
+    const s = app.listen(Number(port), host, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${host}:${address.port}`;
+  log.info(`investor portal on ${url}`);
+  return {
+    url,
+    pool,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      redis.disconnect();
+      await pool.end();
+    },
+  };
+}
+
+if (require.main === module) {
+  Promise.resolve()
+    .then(() => startPortal(readPortalSettings(process.argv)))
+    .then((portal) => {
+      process.stdout.write(`investor portal on ${portal.url}\n`);
+      const shutdown = (): void => {
+        portal.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+    })
+    .catch((err: Error) => {
+      process.stderr.write(`portal: ${err.message}\n`);
+      process.exit(1);
+    });
+}
