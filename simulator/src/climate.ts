@@ -164,6 +164,8 @@ export interface ClimatePublisherOptions {
   intervalMs: number;
   climates: readonly ContainerClimate[];
   clock: () => number;
+  /** Injected sensor faults per container: silent sensors publish nothing, absurd ones publish -273 °C. */
+  faults?: (container: string) => { stale: ReadonlySet<string>; absurd: ReadonlySet<string> } | undefined;
 }
 
 /** Publishes every container's sensors over MQTT on an interval, the way Tasmota devices do. */
@@ -197,8 +199,11 @@ export class ClimatePublisher {
     const sends: Array<Promise<unknown>> = [];
     for (const climate of this.options.climates) {
       const r = climate.read(now);
+      const faults = this.options.faults?.(climate.name);
       for (const placement of SENSOR_PLACEMENTS) {
-        sends.push(client.publishAsync(sensorTopic(climate.name, placement), tasmotaPayload(now, r[placement])));
+        if (faults?.stale.has(placement)) continue;
+        const air = faults?.absurd.has(placement) ? { ...r[placement], temperatureC: -273 } : r[placement];
+        sends.push(client.publishAsync(sensorTopic(climate.name, placement), tasmotaPayload(now, air)));
       }
     }
     await Promise.all(sends);

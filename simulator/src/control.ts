@@ -6,10 +6,12 @@
  *   DELETE /miners/:id/faults            clear every fault
  *   GET    /containers                   climate per container
  *   POST   /containers/:name/damper      body {"position": 0..0.8 | null}
+ *   POST   /containers/:name/sensor-faults  body {"fault": "stale"|"absurd", "sensor": ...} | {"fault": "stuckDamper"} | {"fault": "clear"}
  */
 import http from 'node:http';
 import { z } from 'zod';
 import type { SimulatedFarm } from './farm';
+import { sensorFaultSchema } from './climate-sensors';
 import { FaultError, faultRequestSchema } from './faults';
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -89,6 +91,13 @@ async function route(farm: SimulatedFarm, req: http.IncomingMessage, res: http.S
       if (!parsed.success) throw new HttpError(400, `invalid damper setting for container ${name}: ${zodMessage(parsed.error)}`);
       climate.setDamper(parsed.data.position);
       return send(res, 200, climate.read(Date.now()));
+    }
+    if (parts.length === 3 && parts[2] === 'sensor-faults' && method === 'POST') {
+      const name = parts[1] ?? '';
+      const parsed = sensorFaultSchema.safeParse(await readJsonBody(req));
+      if (!parsed.success) throw new HttpError(400, `invalid sensor fault for container ${name}: ${zodMessage(parsed.error)}`);
+      if (!farm.applySensorFault(name, parsed.data)) throw new HttpError(404, `no container named "${name}"`);
+      return send(res, 200, { container: name, faults: farm.sensorFaults.get(name)?.describe() });
     }
   }
   if (parts.length === 0 && method === 'GET') return send(res, 200, { miners: farm.miners.size, containers: farm.climates.size });

@@ -4,6 +4,7 @@
  */
 import { PROFILE_IDS, PROFILES, isProfileId, type ProfileId } from './catalog';
 import { ClimatePublisher, ContainerClimate, DEFAULT_CLIMATE, type ClimateOptions, type ClimateReading } from './climate';
+import { ContainerModbusDevice, SensorFaults, type SensorFaultRequest } from './climate-sensors';
 import { SimMiner, type MinerDescription, type SimMinerSpec } from './miner';
 import { Prng } from './prng';
 import { MinerServer } from './server';
@@ -120,6 +121,8 @@ export interface FarmOptions {
   /** Publish climate sensors to this MQTT broker (e.g. mqtt://127.0.0.1:1883). */
   mqttUrl?: string;
   mqttIntervalMs?: number;
+  /** Serve each container's damper and power meter over Modbus TCP on 127.0.0.1 from this port (one per container). */
+  modbusBasePort?: number;
 }
 
 /** Listeners opened at once while starting; keeps the accept queue and file-descriptor spikes modest. */
@@ -128,6 +131,8 @@ const START_BATCH = 500;
 export class SimulatedFarm {
   readonly miners = new Map<string, SimMiner>();
   readonly climates = new Map<string, ContainerClimate>();
+  readonly sensorFaults = new Map<string, SensorFaults>();
+  readonly modbusDevices = new Map<string, ContainerModbusDevice>();
   private readonly servers: MinerServer[] = [];
   private publisher: ClimatePublisher | undefined;
   private readonly clock: () => number;
@@ -164,6 +169,14 @@ export class SimulatedFarm {
         return { airHeatW, airflowKgS };
       });
       this.climates.set(name, climate);
+      const faults = new SensorFaults();
+      this.sensorFaults.set(name, faults);
+      if (options.modbusBasePort !== undefined) {
+        // The meter sees the miners plus the container's own ventilation, lights and uplink (~2 % + 800 W).
+        const powerW = (): number => 800 + 1.02 * list.reduce((sum, m) => sum + m.read(this.clock()).powerW, 0);
+        const port = options.modbusBasePort + this.modbusDevices.size;
+        this.modbusDevices.set(name, new ContainerModbusDevice(climate, faults, powerW, this.clock, '127.0.0.1', port));
+      }
       for (const m of list) m.setIntake(PROFILES[m.profile.id].cooling === 'hydro' ? climate.water : climate);
     }
   }
@@ -185,9 +198,11 @@ export class SimulatedFarm {
           intervalMs: this.options.mqttIntervalMs ?? 10_000,
           climates: [...this.climates.values()],
           clock: this.clock,
+          faults: (container) => this.sensorFaults.get(container),
         });
         await this.publisher.start();
       }
+      for (const device of this.modbusDevices.values()) await device.start();
     } catch (err) {
       await this.stop();
       throw err;
@@ -199,6 +214,7 @@ export class SimulatedFarm {
     const publisher = this.publisher;
     this.publisher = undefined;
     await publisher?.stop();
+    await Promise.all([...this.modbusDevices.values()].map((d) => d.stop()));
     const servers = this.servers.splice(0);
     await Promise.all(servers.map((s) => s.stop()));
   }
@@ -220,6 +236,16 @@ export class SimulatedFarm {
   climateReadings(): ClimateReading[] {
     const now = this.clock();
     return [...this.climates.values()].map((c) => c.read(now));
+  }
+
+  /** Injects a sensor fault into a container (see climate-sensors.ts); false when there is no such container. */
+  applySensorFault(container: string, req: SensorFaultRequest): boolean {
+    const faults = this.sensorFaults.get(container);
+    const climate = this.climates.get(container);
+    if (!faults || !climate) return false;
+    faults.apply(req, climate.read(this.clock()).damperPercent);
+    if (req.fault === 'stale') this.modbusDevices.get(container)?.dropConnections();
+    return true;
   }
 
   /** Publishes the climate sensors right now (tests use it instead of waiting for the interval). */

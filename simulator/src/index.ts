@@ -26,7 +26,16 @@ export {
   type SensorPlacement,
 } from './climate';
 export { startControlServer, type ControlServer } from './control';
+export {
+  ContainerModbusDevice,
+  MODBUS_REGISTERS,
+  SensorFaults,
+  registerValues,
+  sensorFaultSchema,
+  type SensorFaultRequest,
+  type SimSensorName,
+} from './climate-sensors';
 export { sendCommand, sendRaw, type RawReply } from './client';
 export { answerRequest, BTMINER_PROCESS_DOWN } from './replies';
 export { Prng, deriveSeed } from './prng';
-export { inventoryYaml, type InventoryWriteOptions } from './write-inventory';
+export { inventoryYaml, modbusSensorEntries, type InventoryWriteOptions } from './write-inventory';

@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     .option('--specs-out <file>', 'write the miner specs (ids, addresses, profiles, positions) as JSON')
     .option('--inventory-out <file>', 'write a farm inventory (YAML) listing every simulated miner and climate sensor')
     .option('--mqtt <url>', 'publish Tasmota-style climate sensors to this MQTT broker')
+    .option('--modbus-port <port>', 'serve each container\'s damper and power meter over Modbus TCP from this port on 127.0.0.1', wholeNumber('--modbus-port', 1))
     .option('--mqtt-interval <ms>', 'sensor publish interval', wholeNumber('--mqtt-interval', 100), 10_000)
     .option('--seed <n>', 'random seed', wholeNumber('--seed', 0), 1)
     .option('--bind <mode>', "'addresses' (own 127.x.y.z each, port 4028) or 'ports' (127.0.0.1, distinct ports)", 'addresses')
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
     inventoryOut?: string;
     mqtt?: string;
     mqttInterval: number;
+    modbusPort?: number;
     seed: number;
     bind: string;
     baseAddress: string;
@@ -77,8 +79,8 @@ async function main(): Promise<void> {
   });
   if (o.specsOut) await writeFile(o.specsOut, JSON.stringify(specs, null, 2) + '\n');
   // Written before the listeners open; whoever waits for the control API finds the inventory complete.
-  if (o.inventoryOut) await writeFile(o.inventoryOut, inventoryYaml(specs, { sensors: true }));
-  const farm = new SimulatedFarm({ specs, seed: o.seed, mqttUrl: o.mqtt, mqttIntervalMs: o.mqttInterval });
+  if (o.inventoryOut) await writeFile(o.inventoryOut, inventoryYaml(specs, { sensors: true, modbusBasePort: o.modbusPort }));
+  const farm = new SimulatedFarm({ specs, seed: o.seed, mqttUrl: o.mqtt, mqttIntervalMs: o.mqttInterval, modbusBasePort: o.modbusPort });
   const started = Date.now();
   await farm.start();
   const control = await startControlServer(farm, o.controlPort);
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
   if (first && last) console.log(`simulator: miners ${first.host}:${first.port} (${first.id}) .. ${last.host}:${last.port} (${last.id})`);
   console.log(`simulator: control API ${control.url}  (GET /miners, POST /miners/:id/faults, DELETE /miners/:id/faults, GET /containers)`);
   if (o.mqtt) console.log(`simulator: climate sensors -> ${o.mqtt} on tele/<container>-<intake|exhaust|outside>/SENSOR every ${o.mqttInterval} ms`);
+  if (o.modbusPort) console.log(`simulator: damper and power meter per container on Modbus TCP 127.0.0.1:${o.modbusPort}.. (POST /containers/:name/sensor-faults)`);
   if (o.specsOut) console.log(`simulator: specs written to ${o.specsOut}`);
   if (o.inventoryOut) console.log(`simulator: inventory written to ${o.inventoryOut}`);
 

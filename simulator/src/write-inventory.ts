@@ -4,6 +4,7 @@
  */
 import { stringify } from 'yaml';
 import { PROFILES } from './catalog';
+import { MODBUS_REGISTERS } from './climate-sensors';
 import type { SimMinerSpec } from './miner';
 
 export interface InventoryWriteOptions {
@@ -11,6 +12,25 @@ export interface InventoryWriteOptions {
   sensors?: boolean;
   /** Leave the firmware out so the exporter has to detect it from the replies. */
   detectFirmware?: boolean;
+  /** List each container's simulated Modbus damper and power meter (127.0.0.1, this port + container index). */
+  modbusBasePort?: number;
+}
+
+/** The damper and power-meter entries for a container's simulated Modbus device (registers: climate-sensors.ts). */
+export function modbusSensorEntries(container: string, port: number): Array<Record<string, unknown>> {
+  const device = { protocol: 'modbus', host: '127.0.0.1', port, unitId: 1 };
+  return [
+    {
+      id: `${container}-damper`,
+      position: 'damper',
+      ...device,
+      registers: {
+        damperPct: { address: MODBUS_REGISTERS.damperMeasured, type: 'uint16', scale: 0.1 },
+        damperCommandPct: { address: MODBUS_REGISTERS.damperCommand, type: 'uint16', scale: 0.1 },
+      },
+    },
+    { id: `${container}-power`, position: 'power', ...device, registers: { powerW: { address: MODBUS_REGISTERS.powerHigh, type: 'uint32' } } },
+  ];
 }
 
 export function inventoryYaml(specs: readonly SimMinerSpec[], options: InventoryWriteOptions = {}): string {
@@ -45,16 +65,19 @@ export function inventoryYaml(specs: readonly SimMinerSpec[], options: Inventory
   }
   const doc = {
     site,
-    containers: [...containers.entries()].map(([name, racks]) => ({
+    containers: [...containers.entries()].map(([name, racks], index) => ({
       name,
       ...(options.sensors
         ? {
-            sensors: (['intake', 'exhaust', 'outside'] as const).map((position) => ({
-              id: `${name}-${position}`,
-              position,
-              protocol: 'mqtt',
-              topic: `tele/${name}-${position}/SENSOR`,
-            })),
+            sensors: [
+              ...(['intake', 'exhaust', 'outside'] as const).map((position) => ({
+                id: `${name}-${position}`,
+                position,
+                protocol: 'mqtt',
+                topic: `tele/${name}-${position}/SENSOR`,
+              })),
+              ...(options.modbusBasePort !== undefined ? modbusSensorEntries(name, options.modbusBasePort + index) : []),
+            ],
           }
         : {}),
       racks: [...racks.values()].map((r) => ({

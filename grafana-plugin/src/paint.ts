@@ -1,0 +1,116 @@
+/** Draws a laid-out farm on a 2D canvas: one fill per colour group, so 5,000 slots cost a few thousand fillRects. */
+import type { SlotPaint } from './colors';
+import type { FarmGeometry } from './geometry';
+import type { SlotCell } from './types';
+
+/** The part of CanvasRenderingContext2D used here (tests record calls on a stand-in). */
+export interface Canvas2D {
+  fillStyle: string | CanvasGradient | CanvasPattern;
+  strokeStyle: string | CanvasGradient | CanvasPattern;
+  lineWidth: number;
+  font: string;
+  textAlign: CanvasTextAlign;
+  textBaseline: CanvasTextBaseline;
+  clearRect(x: number, y: number, w: number, h: number): void;
+  fillRect(x: number, y: number, w: number, h: number): void;
+  strokeRect(x: number, y: number, w: number, h: number): void;
+  fillText(text: string, x: number, y: number): void;
+}
+
+export interface PaintStyle {
+  background: string;
+  containerFill: string;
+  containerBorder: string;
+  text: string;
+  dimText: string;
+  showLabels: boolean;
+  fontFamily: string;
+}
+
+export function paintFarm(ctx: Canvas2D, geometry: FarmGeometry, paintOf: (cell: SlotCell) => SlotPaint, style: PaintStyle): void {
+  ctx.clearRect(0, 0, geometry.width, geometry.height);
+  ctx.fillStyle = style.background;
+  ctx.fillRect(0, 0, geometry.width, geometry.height);
+  const font = geometry.fontPx;
+
+  for (const box of geometry.containers) {
+    ctx.fillStyle = style.containerFill;
+    ctx.fillRect(box.x, box.y, box.w, box.h);
+    ctx.strokeStyle = style.containerBorder;
+    ctx.lineWidth = 1;
+    ctx.strokeRect(box.x + 0.5, box.y + 0.5, box.w - 1, box.h - 1);
+    ctx.fillStyle = style.text;
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'middle';
+    ctx.font = `bold ${font}px ${style.fontFamily}`;
+    ctx.fillText(box.container.name, box.x + font * 0.5, box.y + box.headerH / 2);
+    const climate = box.container.climate;
+    if (climate && (climate.intakeC !== undefined || climate.exhaustC !== undefined)) {
+      ctx.textAlign = 'right';
+      ctx.font = `${font}px ${style.fontFamily}`;
+      ctx.fillText(climateText(climate.intakeC, climate.exhaustC), box.x + box.w - font * 0.5, box.y + box.headerH / 2);
+    }
+  }
+  if (style.showLabels) {
+    ctx.fillStyle = style.dimText;
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'top';
+    ctx.font = `${Math.round(font * 0.85)}px ${style.fontFamily}`;
+    for (const rack of geometry.racks) ctx.fillText(rack.name, rack.x, rack.y);
+  }
+
+  const paints = geometry.slots.map((box) => paintOf(box.cell));
+  // Group by fill colour: changing fillStyle per slot costs more than the rectangles themselves.
+  const byFill = new Map<string, number[]>();
+  paints.forEach((paint, i) => {
+    const group = byFill.get(paint.fill);
+    if (group) group.push(i);
+    else byFill.set(paint.fill, [i]);
+  });
+  for (const [fill, indexes] of byFill) {
+    if (fill === 'transparent') continue;
+    ctx.fillStyle = fill;
+    for (const i of indexes) {
+      const box = geometry.slots[i]!;
+      ctx.fillRect(box.x, box.y, box.size, box.size);
+    }
+  }
+  ctx.strokeStyle = style.containerBorder;
+  ctx.lineWidth = 1;
+  paints.forEach((paint, i) => {
+    if (paint.fill !== 'transparent') return;
+    const box = geometry.slots[i]!;
+    ctx.strokeRect(box.x + 0.5, box.y + 0.5, box.size - 1, box.size - 1);
+  });
+  paints.forEach((paint, i) => {
+    if (!paint.outline) return;
+    const box = geometry.slots[i]!;
+    const width = Math.max(2, box.size / 8);
+    ctx.strokeStyle = paint.outline;
+    ctx.lineWidth = width;
+    ctx.strokeRect(box.x + width / 2, box.y + width / 2, box.size - width, box.size - width);
+  });
+
+  // Glyphs and values only where a slot is big enough to read them.
+  const slotPx = geometry.slots[0]?.size ?? 0;
+  if (slotPx < 10) return;
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  const glyphFont = `bold ${Math.round(slotPx * 0.6)}px ${style.fontFamily}`;
+  const valueFont = `${Math.round(slotPx * 0.34)}px ${style.fontFamily}`;
+  paints.forEach((paint, i) => {
+    const box = geometry.slots[i]!;
+    const label = paint.glyph ?? (style.showLabels && slotPx >= 28 ? paint.text : undefined);
+    if (!label) return;
+    ctx.font = paint.glyph ? glyphFont : valueFont;
+    ctx.fillStyle = '#ffffff';
+    ctx.fillText(label, box.x + box.size / 2, box.y + box.size / 2);
+  });
+}
+
+export function climateText(intakeC: number | undefined, exhaustC: number | undefined): string {
+  const parts: string[] = [];
+  if (intakeC !== undefined) parts.push(`in ${intakeC.toFixed(1)} °C`);
+  if (exhaustC !== undefined) parts.push(`out ${exhaustC.toFixed(1)} °C`);
+  return parts.join('  ');
+}

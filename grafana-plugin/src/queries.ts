@@ -1,0 +1,23 @@
+/**
+ * The InfluxQL the rack map needs (Grafana macros $timeFilter and a $site variable). The provisioned dashboards
+ * and the TV-wall server both use these, so what a test proves about them holds for both.
+ */
+const PLACE = `"site", "container", "rack", "shelf", "slot", "miner"`;
+
+export const RACKMAP_QUERIES = {
+  /** Newest scrape attempt per miner: its time decides stale, its value unreachable. */
+  up: `SELECT last("reachable") AS "reachable" FROM "miner_up" WHERE "site" =~ /^$site$/ AND $timeFilter GROUP BY ${PLACE}`,
+  miner:
+    `SELECT last("temp_max_c") AS "temp_max_c", last("hashrate_ths") AS "hashrate_ths", last("nominal_ths") AS "nominal_ths", ` +
+    `last("fan_min_rpm") AS "fan_min_rpm", last("power_w") AS "power_w", last("mode") AS "mode" ` +
+    `FROM "miner" WHERE "site" =~ /^$site$/ AND $timeFilter GROUP BY ${PLACE}, "model"`,
+  /** Last transition of every fault in 30 days (not the dashboard window: a fault raised last week is still on). */
+  faults:
+    `SELECT last("active") AS "active", last("message") AS "message" FROM "fault" ` +
+    `WHERE "site" =~ /^$site$/ AND time > now() - 30d GROUP BY ${PLACE}, "code", "severity", "part"`,
+  climate:
+    `SELECT last("intake_c") AS "intake_c", last("exhaust_c") AS "exhaust_c" FROM "climate_container" ` +
+    `WHERE "site" =~ /^$site$/ AND $timeFilter GROUP BY "site", "container"`,
+} as const;
+
+export type RackMapQueryName = keyof typeof RACKMAP_QUERIES;

@@ -1,0 +1,82 @@
+/**
+ * In-browser benchmark page (bench/rackmap-render.ts drives it): one update of the rack map = new readings →
+ * farm model → layout → canvas paint, timed synchronously with flushSync. Baseline in the same page: React
+ * re-colouring the same number of plain absolutely-positioned divs.
+ */
+import React from 'react';
+import { flushSync } from 'react-dom';
+import { createRoot } from 'react-dom/client';
+import { createTheme } from '@grafana/data';
+import { buildFarm } from '../src/farm';
+import { RackMapView } from '../src/RackMapView';
+import { DEFAULT_OPTIONS, type MinerReading } from '../src/types';
+
+interface Timing {
+  medianMs: number;
+  p95Ms: number;
+  maxMs: number;
+}
+
+function summarize(samples: number[]): Timing {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return { medianMs: at(0.5), p95Ms: at(0.95), maxMs: sorted[sorted.length - 1]! };
+}
+
+/** 20 containers × 5 racks × 5 shelves × 10 slots = 5,000 for the default size. */
+function syntheticReadings(slots: number, frame: number, now: number): MinerReading[] {
+  const readings: MinerReading[] = [];
+  for (let i = 0; i < slots; i++) {
+    const container = `C${String(Math.floor(i / 250) + 1).padStart(2, '0')}`;
+    const rack = `R${Math.floor((i % 250) / 50) + 1}`;
+    const shelf = `S${Math.floor((i % 50) / 10) + 1}`;
+    const temp = 60 + ((i * 7 + frame * 13) % 45);
+    readings.push({
+      site: 'bench', container, rack, shelf, slot: String((i % 10) + 1), miner: `${container}-${rack}-${shelf}-${(i % 10) + 1}`,
+      time: now, reachable: (i + frame) % 97 !== 0, tempMaxC: temp, hashrateThs: 100, nominalThs: 110, fanMinRpm: 4000, powerW: 3200,
+      faults: temp > 100 ? [{ code: 'CHIP_OVERHEAT', severity: 'critical', part: 'board 1' }] : [],
+    });
+  }
+  return readings;
+}
+
+async function run(slots: number, frames: number, width: number, height: number) {
+  const theme = createTheme({ colors: { mode: 'dark' } });
+  const host = document.getElementById('root')!;
+  const root = createRoot(host);
+  const options = { ...DEFAULT_OPTIONS, metric: 'temperature' as const, tvMode: true };
+  const rackmap: number[] = [];
+  const now = Date.now();
+  for (let f = 0; f < frames; f++) {
+    const readings = syntheticReadings(slots, f, now);
+    const started = performance.now();
+    const farm = buildFarm(readings, [], { metric: options.metric, now, staleAfterMs: 180_000, slotsPerShelf: 0 });
+    flushSync(() => root.render(<RackMapView farm={farm} options={options} width={width} height={height} theme={theme} />));
+    rackmap.push(performance.now() - started);
+    await new Promise((r) => requestAnimationFrame(() => r(undefined)));
+  }
+  root.unmount();
+
+  const plain: number[] = [];
+  const divRoot = createRoot(host);
+  const side = Math.floor(Math.sqrt((width * height) / slots));
+  const perRow = Math.floor(width / side);
+  for (let f = 0; f < frames; f++) {
+    const started = performance.now();
+    flushSync(() =>
+      divRoot.render(
+        <div style={{ position: 'relative', width, height }}>
+          {Array.from({ length: slots }, (_, i) => (
+            <div key={i} style={{ position: 'absolute', left: (i % perRow) * side, top: Math.floor(i / perRow) * side, width: side - 1, height: side - 1, background: `hsl(${(i * 7 + f * 13) % 120}, 80%, 45%)` }} />
+          ))}
+        </div>,
+      ),
+    );
+    plain.push(performance.now() - started);
+    await new Promise((r) => requestAnimationFrame(() => r(undefined)));
+  }
+  divRoot.unmount();
+  return { slots, frames, width, height, rackmap: summarize(rackmap.slice(1)), plainDivs: summarize(plain.slice(1)) };
+}
+
+(window as unknown as { rackmapBench: typeof run }).rackmapBench = run;
