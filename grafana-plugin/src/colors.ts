@@ -13,38 +13,22 @@ export interface SlotPaint {
 }
 
 /** Each metric's default scale (Grafana-style thresholds and unit), used unless the panel takes its field config. */
+function thresholdScale(unit: string, min: number, max: number, steps: Array<[value: number, color: string]>): FieldConfig {
+  return {
+    unit,
+    min,
+    max,
+    decimals: 0,
+    color: { mode: FieldColorModeId.Thresholds },
+    thresholds: { mode: ThresholdsMode.Absolute, steps: steps.map(([value, color]) => ({ value, color })) },
+  };
+}
+
 export const METRIC_FIELD_CONFIG: Record<Exclude<SlotMetric, 'health'>, FieldConfig> = {
-  temperature: {
-    unit: 'celsius',
-    min: 30,
-    max: 100,
-    decimals: 0,
-    color: { mode: FieldColorModeId.Thresholds },
-    thresholds: { mode: ThresholdsMode.Absolute, steps: [{ value: -Infinity, color: 'green' }, { value: 75, color: 'yellow' }, { value: 85, color: 'orange' }, { value: 95, color: 'red' }] },
-  },
-  hashrate: {
-    unit: 'percent',
-    min: 0,
-    max: 110,
-    decimals: 0,
-    color: { mode: FieldColorModeId.Thresholds },
-    thresholds: { mode: ThresholdsMode.Absolute, steps: [{ value: -Infinity, color: 'red' }, { value: 80, color: 'orange' }, { value: 95, color: 'green' }] },
-  },
-  fan: {
-    unit: 'rotrpm',
-    min: 0,
-    max: 7000,
-    decimals: 0,
-    color: { mode: FieldColorModeId.Thresholds },
-    thresholds: { mode: ThresholdsMode.Absolute, steps: [{ value: -Infinity, color: 'red' }, { value: 300, color: 'green' }, { value: 6000, color: 'orange' }] },
-  },
-  power: {
-    unit: 'watt',
-    min: 0,
-    max: 6000,
-    decimals: 0,
-    color: { mode: FieldColorModeId.ContinuousBlYlRd },
-  },
+  temperature: thresholdScale('celsius', 30, 100, [[-Infinity, 'green'], [75, 'yellow'], [85, 'orange'], [95, 'red']]),
+  hashrate: thresholdScale('percent', 0, 110, [[-Infinity, 'red'], [80, 'orange'], [95, 'green']]),
+  fan: thresholdScale('rotrpm', 0, 7000, [[-Infinity, 'red'], [300, 'green'], [6000, 'orange']]),
+  power: { unit: 'watt', min: 0, max: 6000, decimals: 0, color: { mode: FieldColorModeId.ContinuousBlYlRd } },
 };
 
 /** Fixed colours of the states that are not a live value; none of them is on any metric's scale. */
