@@ -93,17 +93,20 @@ export async function postTransactions(client: PoolClient, txns: readonly NewTra
 
 /** A transaction's entries negated, under a new key: the only way to undo anything in the journal. */
 export async function reversalOf(db: Queryable, transactionId: number, idempotencyKey: string, memo: string): Promise<NewTransaction> {
-  const { rows } = await db.query<{ account_id: string; amount_sat: string; day: string | null; contract_id: string | null }>(
-    `SELECT e.account_id, e.amount_sat, to_char(t.day, 'YYYY-MM-DD') AS day, t.contract_id
-       FROM journal_entries e JOIN journal_transactions t ON t.id = e.transaction_id WHERE e.transaction_id = $1 ORDER BY e.id`,
+  const txn = await db.query<{ day: string | null; contract_id: string | null }>(
+    `SELECT to_char(day, 'YYYY-MM-DD') AS day, contract_id FROM journal_transactions WHERE id = $1`,
     [transactionId],
   );
-  if (rows.length === 0) throw new Error(`journal transaction ${transactionId} does not exist`);
+  if (!txn.rows[0]) throw new Error(`journal transaction ${transactionId} does not exist`);
+  const { rows } = await db.query<{ account_id: string; amount_sat: string }>(
+    'SELECT account_id, amount_sat FROM journal_entries WHERE transaction_id = $1 ORDER BY id',
+    [transactionId],
+  );
   return {
     idempotencyKey,
     kind: 'reversal',
-    day: rows[0]!.day ?? undefined,
-    contractId: rows[0]!.contract_id ?? undefined,
+    day: txn.rows[0].day ?? undefined,
+    contractId: txn.rows[0].contract_id ?? undefined,
     reversesId: transactionId,
     memo,
     entries: rows.map((r) => ({ accountId: Number(r.account_id), amountSat: -satoshi(r.amount_sat) })),
@@ -122,7 +125,7 @@ export async function verifyLedger(db: Queryable): Promise<LedgerCheck> {
   const problems: string[] = [];
   const unbalanced = await db.query<{ id: string; total: string; n: string }>(
     `SELECT t.id, coalesce(sum(e.amount_sat), 0) AS total, count(e.id) AS n FROM journal_transactions t
-       LEFT JOIN journal_entries e ON e.transaction_id = t.id GROUP BY t.id HAVING coalesce(sum(e.amount_sat), 0) <> 0 OR count(e.id) < 2`,
+       LEFT JOIN journal_entries e ON e.transaction_id = t.id GROUP BY t.id HAVING coalesce(sum(e.amount_sat), 0) <> 0 OR count(e.id) = 1`,
   );
   for (const r of unbalanced.rows) problems.push(`transaction ${r.id}: ${r.n} entries summing to ${r.total}`);
   const drift = await db.query<{ code: string; cached: string; derived: string }>(

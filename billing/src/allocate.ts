@@ -1,0 +1,105 @@
+/**
+ * Splitting one day's revenue between the contracts and the farm, exactly.
+ *
+ * Each contract's gross quota is revenue · contracted / max(delivered, sold): while the farm delivers at least
+ * what it sold, a contract earns its hashrate's share of what the farm delivered and the farm keeps the rest;
+ * when it delivers less (downtime), every contract is scaled down by delivered/sold alike and the farm keeps
+ * nothing. Quotas are exact rationals over integer micro-TH/s; rounding to the satoshi is by largest remainder
+ * (ties to the earlier contract id, the farm last), so the credits plus the farm's share equal the revenue.
+ * Fees are taken from each gross, rounded down, never more than the gross.
+ */
+import Decimal from 'decimal.js';
+import { BillingDecimal as D, SAT_PER_BTC } from './fpps';
+
+export interface ContractTerms {
+  id: string;
+  investorId: string;
+  hashrateThs: string;
+  maintenanceUsdPerThsDay: string;
+  revenueFeePct: string;
+}
+
+export interface ContractAllocation {
+  contract: ContractTerms;
+  quotaSat: string; // exact quota, as a decimal
+  grossSat: number;
+  maintenanceUsd: string;
+  maintenanceFeeSat: number;
+  revenueFeeSat: number;
+  netSat: number;
+}
+
+export interface DayAllocation {
+  revenueSat: number;
+  deliveredThs: string;
+  soldThs: string;
+  scale: string; // min(1, delivered / sold)
+  contracts: ContractAllocation[];
+  farmSat: number; // revenue − Σ gross
+}
+
+/** TH/s as integer micro-TH/s (contracts store 6 decimals; measured hashrate is rounded half-up to that). */
+export function microThs(value: Decimal.Value): bigint {
+  return BigInt(new D(value).mul(1_000_000).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toFixed(0));
+}
+
+export function allocateDay(input: {
+  revenueSat: number;
+  deliveredThs: Decimal.Value;
+  contracts: readonly ContractTerms[];
+  btcPriceUsd: Decimal.Value | null;
+}): DayAllocation {
+  if (!Number.isSafeInteger(input.revenueSat) || input.revenueSat < 0) throw new RangeError('revenue must be whole satoshi, not negative');
+  const contracts = [...input.contracts].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const revenue = BigInt(input.revenueSat);
+  const delivered = microThs(input.deliveredThs);
+  const sizes = contracts.map((c) => microThs(c.hashrateThs));
+  const sold = sizes.reduce((s, t) => s + t, 0n);
+  const denominator = delivered > sold ? delivered : sold;
+
+  // Integer parts and remainders of revenue · size / denominator; the farm's quota is the unsold part.
+  const shares = sizes.map((size) => (denominator === 0n ? { floor: 0n, rest: 0n } : { floor: (revenue * size) / denominator, rest: (revenue * size) % denominator }));
+  const farmNumerator = denominator === 0n ? 0n : revenue * (denominator - sold);
+  const farm = denominator === 0n ? { floor: revenue, rest: 0n } : { floor: farmNumerator / denominator, rest: farmNumerator % denominator };
+  const parties = [...shares, farm];
+  let leftover = revenue - parties.reduce((s, p) => s + p.floor, 0n);
+  const order = parties.map((_, i) => i).sort((a, b) => {
+    const ra = parties[a]!.rest;
+    const rb = parties[b]!.rest;
+    return ra === rb ? a - b : ra > rb ? -1 : 1;
+  });
+  for (const i of order) {
+    if (leftover === 0n) break;
+    parties[i]!.floor += 1n;
+    leftover -= 1n;
+  }
+
+  const scale = sold === 0n ? new D(1) : D.min(1, new D(delivered.toString()).div(sold.toString()));
+  const price = input.btcPriceUsd === null ? null : new D(input.btcPriceUsd);
+  const allocations = contracts.map((contract, i): ContractAllocation => {
+    const gross = Number(parties[i]!.floor);
+    const maintenanceUsd = new D(contract.maintenanceUsdPerThsDay).mul(contract.hashrateThs).mul(scale);
+    if (maintenanceUsd.gt(0) && price === null) throw new Error(`contract ${contract.id} has a maintenance fee but the day has no BTC price`);
+    const maintenanceSat = price === null ? 0 : maintenanceUsd.div(price).mul(SAT_PER_BTC).floor().toNumber();
+    const maintenanceFeeSat = Math.min(gross, maintenanceSat);
+    const revenueFeeSat = Math.min(gross - maintenanceFeeSat, new D(gross).mul(contract.revenueFeePct).div(100).floor().toNumber());
+    const quota = denominator === 0n ? new D(0) : new D((revenue * sizes[i]!).toString()).div(denominator.toString());
+    return {
+      contract,
+      quotaSat: quota.toDecimalPlaces(12).toString(),
+      grossSat: gross,
+      maintenanceUsd: maintenanceUsd.toDecimalPlaces(10).toString(),
+      maintenanceFeeSat,
+      revenueFeeSat,
+      netSat: gross - maintenanceFeeSat - revenueFeeSat,
+    };
+  });
+  return {
+    revenueSat: input.revenueSat,
+    deliveredThs: new D(delivered.toString()).div(1_000_000).toString(),
+    soldThs: new D(sold.toString()).div(1_000_000).toString(),
+    scale: scale.toDecimalPlaces(12).toString(),
+    contracts: allocations,
+    farmSat: Number(parties[parties.length - 1]!.floor),
+  };
+}
