@@ -1,0 +1,148 @@
+/**
+ * HTTP API: list alerts and groups, create and expire silences and recurring maintenance windows, acknowledge a
+ * group; /metrics and /healthz. Every body is validated here, and errors name the field.
+ */
+import { randomUUID } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { parseDuration } from './duration';
+import { parseMatcher } from './matchers';
+import { windowSchedule } from './config';
+import { firingHashOf } from './pipeline/dedup';
+import type { Silence } from './pipeline/silence';
+import type { AlertingService } from './service';
+
+const matcherText = z.string().refine(
+  (m) => {
+    try {
+      parseMatcher(m);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'not a matcher: write name="value", name!="value", name=~"regex" or name!~"regex"' },
+);
+
+const time = z.union([z.number().int().nonnegative(), z.iso.datetime({ offset: true }).transform((s) => Date.parse(s))]);
+
+const silenceBody = z
+  .strictObject({
+    matchers: z.array(matcherText).min(1),
+    comment: z.string().min(1).max(500),
+    createdBy: z.string().min(1).max(100),
+    startsAt: time.optional(),
+    endsAt: time.optional(),
+    /** Instead of endsAt: "2h", "30m". */
+    duration: z.string().optional(),
+    /** Makes it a recurring maintenance window: active only during the schedule. */
+    schedule: windowSchedule.optional(),
+  })
+  .superRefine((b, ctx) => {
+    if (b.duration !== undefined) {
+      try {
+        parseDuration(b.duration);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', path: ['duration'], message: (e as Error).message });
+      }
+    }
+    if (!b.schedule && b.endsAt === undefined && b.duration === undefined) ctx.addIssue({ code: 'custom', path: ['endsAt'], message: 'a one-off silence needs endsAt or duration' });
+  });
+
+function problems(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+}
+
+export function createApi(service: AlertingService): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '64kb' }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true, leader: service.isLeader, lastCycleMs: Math.round(service.lastCycleMs) });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(service.metrics.registry.contentType).send(await service.metrics.registry.metrics());
+  });
+
+  app.get('/api/alerts', async (req, res) => {
+    const state = typeof req.query.state === 'string' ? req.query.state : undefined;
+    const { alerts } = await service.snapshot();
+    res.json(alerts.filter((a) => !state || a.state === state));
+  });
+
+  app.get('/api/groups', async (_req, res) => {
+    const { groups, acks } = await service.snapshot();
+    res.json(
+      groups.map((g) => {
+        const hash = firingHashOf(g.alerts.filter((a) => a.state === 'firing').map((a) => a.fingerprint));
+        return { id: g.id, key: g.key, receiver: g.route.receiver, labels: g.groupLabels, alerts: g.alerts.length, acknowledged: acks.get(g.id) === hash };
+      }),
+    );
+  });
+
+  app.get('/api/silences', async (_req, res) => {
+    res.json(await service.state.silences());
+  });
+
+  app.post('/api/silences', async (req, res) => {
+    const parsed = silenceBody.safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).json({ error: 'invalid silence', problems: problems(parsed.error) });
+      return;
+    }
+    const b = parsed.data;
+    const now = Date.now();
+    const startsAt = b.startsAt ?? now;
+    const endsAt = b.endsAt ?? (b.duration ? startsAt + parseDuration(b.duration) : Number.MAX_SAFE_INTEGER);
+    if (endsAt <= startsAt) {
+      res.status(400).json({ error: 'invalid silence', problems: ['endsAt: must be after startsAt'] });
+      return;
+    }
+    const silence: Silence = { id: randomUUID(), matchers: b.matchers, comment: b.comment, createdBy: b.createdBy, createdAt: now, startsAt, endsAt, schedule: b.schedule };
+    await service.state.saveSilence(silence);
+    service.wake();
+    res.status(201).json(silence);
+  });
+
+  app.delete('/api/silences/:id', async (req, res) => {
+    const silence = (await service.state.silences()).find((s) => s.id === req.params.id);
+    if (!silence) {
+      res.status(404).json({ error: `no silence ${req.params.id}` });
+      return;
+    }
+    // Expired, not deleted: the record of who silenced what stays.
+    const expired = { ...silence, endsAt: Math.min(silence.endsAt, Date.now()) };
+    await service.state.saveSilence(expired);
+    service.wake();
+    res.json(expired);
+  });
+
+  const acknowledge = async (id: string, by: string): Promise<{ status: number; body: Record<string, unknown> }> => {
+    const group = (await service.snapshot()).groups.find((g) => g.id === id);
+    if (!group) return { status: 404, body: { error: 'no such group (it may have resolved already)' } };
+    const hash = firingHashOf(group.alerts.filter((a) => a.state === 'firing').map((a) => a.fingerprint));
+    await service.state.acknowledge(id, hash);
+    return { status: 200, body: { acknowledged: group.key, by, alerts: group.alerts.length } };
+  };
+
+  app.post('/api/groups/:id/ack', async (req, res) => {
+    const by = typeof req.body?.by === 'string' ? req.body.by.slice(0, 100) : 'api';
+    const { status, body } = await acknowledge(String(req.params.id), by);
+    res.status(status).json(body);
+  });
+
+  // The link in each notice: one click from a phone, so a GET that answers with a short page.
+  app.get('/ack/:id', async (req, res) => {
+    const { status, body } = await acknowledge(String(req.params.id), 'link');
+    const text = status === 200 ? `Acknowledged: no reminders for ${String(body.acknowledged)} until its alerts change.` : String(body.error);
+    res.status(status).type('html').send(`<!doctype html><meta charset="utf-8"><title>FlyMining alerting</title><p>${text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)}</p>`);
+  });
+
+  app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
+    const status = (err as Error & { status?: number }).status ?? 500;
+    res.status(status).json({ error: status === 500 ? 'internal error' : err.message });
+  });
+  return app;
+}

@@ -1,0 +1,275 @@
+/**
+ * The alerting configuration (YAML): rules, root causes, inhibition, the routing tree, receivers and maintenance
+ * windows. Validated at start; every error names the file, line and field, because on-call staff edit it by hand.
+ */
+import { readFileSync } from 'node:fs';
+import { FAULT_CODES, type FaultCode } from '@flymining/shared';
+import { LineCounter, parse, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { parseDuration } from './duration';
+import { parseMatcher } from './matchers';
+import { SEVERITIES, type Matcher } from './types';
+
+const duration = z
+  .union([z.string(), z.number()])
+  .transform((v, ctx) => {
+    try {
+      return parseDuration(String(v));
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      return z.NEVER;
+    }
+  });
+
+const matcher = z.string().transform((v, ctx): Matcher => {
+  try {
+    return parseMatcher(v);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+
+const labelName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'label names are letters, digits and _');
+const labels = z.record(labelName, z.string());
+const faultCode = z.enum(Object.keys(FAULT_CODES) as [FaultCode, ...FaultCode[]]);
+const severity = z.enum(SEVERITIES);
+const ruleName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'rule names are letters, digits and _ (e.g. FanStopped)');
+
+const common = {
+  name: ruleName,
+  for: duration.default(0),
+  keep_firing_for: duration.default(0),
+  severity: severity.optional(),
+  labels: labels.default({}),
+  summary: z.string().max(300).optional(),
+};
+
+const faultRule = z.strictObject({
+  ...common,
+  faults: z.array(faultCode).min(1),
+  matchers: z.array(matcher).default([]),
+});
+
+/**
+ * A query rule fires when `value` (one per series of the GROUP BY) crosses `below`/`above`, and resolves only
+ * once it crosses `resolve_below`/`resolve_above` back: the gap between the two is the hysteresis.
+ */
+const queryRule = z
+  .strictObject({
+    ...common,
+    query: z.string().min(10).max(4000),
+    interval: duration.default(60_000),
+    below: z.number().optional(),
+    above: z.number().optional(),
+    resolve_above: z.number().optional(),
+    resolve_below: z.number().optional(),
+  })
+  .superRefine((r, ctx) => {
+    if ((r.below === undefined) === (r.above === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of below or above', path: ['below'] });
+    if (r.below !== undefined && r.resolve_below !== undefined) ctx.addIssue({ code: 'custom', message: 'with below, the resolve threshold is resolve_above', path: ['resolve_below'] });
+    if (r.above !== undefined && r.resolve_above !== undefined) ctx.addIssue({ code: 'custom', message: 'with above, the resolve threshold is resolve_below', path: ['resolve_above'] });
+    if (r.below !== undefined && r.resolve_above !== undefined && r.resolve_above < r.below)
+      ctx.addIssue({ code: 'custom', message: `resolve_above (${r.resolve_above}) must be at least below (${r.below})`, path: ['resolve_above'] });
+    if (r.above !== undefined && r.resolve_below !== undefined && r.resolve_below > r.above)
+      ctx.addIssue({ code: 'custom', message: `resolve_below (${r.resolve_below}) must be at most above (${r.above})`, path: ['resolve_below'] });
+    if (!/^\s*select\b/i.test(r.query)) ctx.addIssue({ code: 'custom', message: 'only SELECT queries are allowed', path: ['query'] });
+  });
+
+/** "Most miners of a container MINER_UNREACHABLE at once" becomes one alert about the container. */
+const rootCause = z.strictObject({
+  name: ruleName,
+  fault: faultCode,
+  by: z.enum(['container', 'rack']).default('container'),
+  min_miners: z.number().int().min(1).default(3),
+  /** Share of the container's miners (from the inventory); without an inventory only min_miners counts. */
+  min_share: z.number().gt(0).max(1).default(0.5),
+  severity: severity.default('critical'),
+  summary: z.string().max(300).optional(),
+});
+
+const inhibitRule = z.strictObject({
+  source_matchers: z.array(matcher).min(1),
+  target_matchers: z.array(matcher).min(1),
+  equal: z.array(labelName).default([]),
+});
+
+const timings = {
+  group_by: z.array(z.union([labelName, z.literal('...')])).optional(),
+  group_wait: duration.optional(),
+  group_interval: duration.optional(),
+  repeat_interval: duration.optional(),
+};
+
+export interface RouteConfig {
+  receiver?: string;
+  matchers: Matcher[];
+  continue: boolean;
+  group_by?: string[];
+  group_wait?: number;
+  group_interval?: number;
+  repeat_interval?: number;
+  routes: RouteConfig[];
+}
+
+const route: z.ZodType<RouteConfig, unknown> = z.lazy(() =>
+  z.strictObject({
+    receiver: z.string().optional(),
+    matchers: z.array(matcher).default([]),
+    continue: z.boolean().default(false),
+    ...timings,
+    routes: z.array(route).default([]),
+  }),
+);
+
+const emailReceiver = z.strictObject({
+  to: z.array(z.email()).min(1),
+  from: z.string().min(3).default('FlyMining alerts <alerts@flymining.local>'),
+  smarthost: z.url({ protocol: /^smtps?$/, error: 'must be smtp://host:port or smtps://host:port' }),
+  /** More alerts than this in one notice become a digest: a table instead of one section each. */
+  digest_over: z.number().int().min(1).default(5),
+});
+
+const slackReceiver = z.strictObject({
+  webhook_url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  channel: z.string().optional(),
+});
+
+const receiver = z.strictObject({
+  name: z.string().min(1).max(64),
+  email: emailReceiver.optional(),
+  slack: slackReceiver.optional(),
+  send_resolved: z.boolean().default(true),
+});
+
+const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'write the time as HH:MM (24 h)');
+export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+
+export const windowSchedule = z
+  .strictObject({
+    days: z.array(z.enum(WEEKDAYS)).min(1).default([...WEEKDAYS]),
+    start: timeOfDay,
+    end: timeOfDay,
+    time_zone: z.string().default('UTC'),
+  })
+  .superRefine((s, ctx) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: s.time_zone });
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `unknown time zone "${s.time_zone}" (use an IANA name such as Europe/Berlin)`, path: ['time_zone'] });
+    }
+    if (s.start === s.end) ctx.addIssue({ code: 'custom', message: 'start and end are the same time', path: ['end'] });
+  });
+export type WindowSchedule = z.infer<typeof windowSchedule>;
+
+const maintenanceWindow = z.strictObject({
+  name: z.string().min(1).max(100),
+  matchers: z.array(matcher).min(1),
+  schedule: windowSchedule,
+});
+
+const configSchema = z.strictObject({
+  redis: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379/0'),
+  key_prefix: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('flymining:alerting'),
+  listen: z.string().regex(/^[^:]+:\d{1,5}$/, 'write host:port').default('127.0.0.1:9420'),
+  /** Base of the acknowledge links in notices: how staff reach this service. */
+  external_url: z.url().optional(),
+  evaluation_interval: duration.default(5000),
+  /** Resolved alerts stay listed (and in the API) this long. */
+  resolved_retention: duration.default(3_600_000),
+  inventory: z.string().optional(),
+  influx: z.strictObject({ url: z.url(), database: z.string().default('flymining'), token: z.string().optional() }).optional(),
+  /** Checked one by one below: a rule with `query` is a query rule, else a fault rule (clearer errors than a union). */
+  rules: z.array(z.record(z.string(), z.unknown())).default([]),
+  root_causes: z.array(rootCause).default([]),
+  inhibit_rules: z.array(inhibitRule).default([]),
+  route: route,
+  receivers: z.array(receiver).min(1),
+  maintenance_windows: z.array(maintenanceWindow).default([]),
+});
+
+export type AlertingConfig = Omit<z.infer<typeof configSchema>, 'rules'> & { rules: Rule[] };
+export type FaultRule = z.infer<typeof faultRule>;
+export type QueryRule = z.infer<typeof queryRule>;
+export type Rule = FaultRule | QueryRule;
+export type RootCause = z.infer<typeof rootCause>;
+export type InhibitRule = z.infer<typeof inhibitRule>;
+export type ReceiverConfig = z.infer<typeof receiver>;
+export type MaintenanceWindowConfig = z.infer<typeof maintenanceWindow>;
+
+export function isQueryRule(r: Rule): r is QueryRule {
+  return 'query' in r;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid alerting config:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function pathText(path: ReadonlyArray<PropertyKey>): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('') || '(document)';
+}
+
+/** "file:line:col: path" of the deepest node of `path` that exists in the YAML text. */
+function locate(text: string, source: string): (path: ReadonlyArray<PropertyKey>) => string {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  return (path) => {
+    let at = path.filter((p): p is string | number => typeof p !== 'symbol');
+    let node: unknown = doc.getIn(at, true);
+    while (!node && at.length > 0) {
+      at = at.slice(0, -1);
+      node = at.length ? doc.getIn(at, true) : doc.contents;
+    }
+    const offset = (node as { range?: [number, number, number] } | null)?.range?.[0];
+    if (offset === undefined) return `${source}: ${pathText(path)}`;
+    const { line, col } = lineCounter.linePos(offset);
+    return `${source}:${line}:${col}: ${pathText(path)}`;
+  };
+}
+
+export function parseConfig(text: string, source: string): AlertingConfig {
+  let data: unknown;
+  try {
+    data = parse(text, { uniqueKeys: true, maxAliasCount: 100 });
+  } catch (e) {
+    const pos = (e as { linePos?: Array<{ line: number; col: number }> }).linePos?.[0];
+    throw new ConfigError([`${source}${pos ? `:${pos.line}:${pos.col}` : ''}: YAML syntax: ${String((e as Error).message).split('\n')[0]}`]);
+  }
+  const parsed = configSchema.safeParse(data);
+  const where = locate(text, source);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => `${where(issue.path)}: ${issue.message}`));
+  const problems: string[] = [];
+  const rules: Rule[] = [];
+  parsed.data.rules.forEach((raw, i) => {
+    const result = 'query' in raw ? queryRule.safeParse(raw) : faultRule.safeParse(raw);
+    if (result.success) rules.push(result.data);
+    else for (const issue of result.error.issues) problems.push(`${where(['rules', i, ...issue.path])}: ${issue.message}`);
+  });
+  const config: AlertingConfig = { ...parsed.data, rules };
+  const receivers = new Set<string>();
+  config.receivers.forEach((r, i) => {
+    if (receivers.has(r.name)) problems.push(`${where(['receivers', i, 'name'])}: receiver "${r.name}" is listed twice`);
+    receivers.add(r.name);
+  });
+  const names = new Set<string>();
+  config.rules.forEach((r, i) => {
+    if (names.has(r.name)) problems.push(`${where(['rules', i, 'name'])}: rule "${r.name}" is listed twice`);
+    names.add(r.name);
+  });
+  if (!config.route.receiver) problems.push(`${where(['route'])}.receiver: the top route needs a receiver`);
+  const checkRoute = (r: RouteConfig, path: Array<string | number>): void => {
+    if (r.receiver && !receivers.has(r.receiver)) problems.push(`${where([...path, 'receiver'])}: no receiver is named "${r.receiver}"`);
+    r.routes.forEach((child, i) => checkRoute(child, [...path, 'routes', i]));
+  };
+  checkRoute(config.route, ['route']);
+  if (config.rules.some(isQueryRule) && !config.influx) problems.push(`${where(['influx'])}.influx: query rules need influx: { url, database }`);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+export function loadConfig(file: string): AlertingConfig {
+  return parseConfig(readFileSync(file, 'utf8'), file);
+}

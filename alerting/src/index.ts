@@ -1,0 +1,3 @@
+export { AlertingService, type ServiceOptions, type Snapshot } from './service';
+export { createApi } from './api';
+export { loadConfig, parseConfig, ConfigError, type AlertingConfig } from './config';

@@ -1,0 +1,43 @@
+/** `npm run alerting -- --config alerting.yaml`: the alerting service with its HTTP API. */
+import { createLogger } from '@flymining/shared';
+import { Command } from 'commander';
+import { createApi } from './api';
+import { ConfigError, loadConfig } from './config';
+import { AlertingService } from './service';
+
+async function main(): Promise<void> {
+  const program = new Command('alerting')
+    .requiredOption('--config <file>', 'alerting config (YAML)', process.env.FLYMINING_ALERTING_CONFIG)
+    .option('--redis <url>', 'Redis URL (overrides the config file)', process.env.FLYMINING_REDIS_URL)
+    .option('--listen <host:port>', 'address of the API (overrides the config file)', process.env.FLYMINING_ALERTING_LISTEN)
+    .parse();
+  const options = program.opts<{ config: string; redis?: string; listen?: string }>();
+  const logger = createLogger('alerting');
+  let config;
+  try {
+    config = loadConfig(options.config);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  if (options.redis) config.redis = options.redis;
+  if (options.listen) config.listen = options.listen;
+  const service = new AlertingService(config, logger);
+  await service.start();
+  const [host, port] = [config.listen.slice(0, config.listen.lastIndexOf(':')), Number(config.listen.slice(config.listen.lastIndexOf(':') + 1))];
+  const server = createApi(service).listen(port, host, () => logger.info({ listen: config.listen }, 'alerting API listening'));
+  const shutdown = (): void => {
+    server.close();
+    void service.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+void main().catch((e: unknown) => {
+  process.stderr.write(`alerting: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

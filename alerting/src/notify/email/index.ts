@@ -1,0 +1,80 @@
+/**
+ * Email notifier (nodemailer over SMTP): text and HTML, the subject naming site, container and fault. Many alerts
+ * in one notice become a digest: a table sorted by place instead of one paragraph each.
+ */
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { ReceiverConfig } from '../../config';
+import type { Notice } from '../../pipeline/dedup';
+import type { Alert } from '../../types';
+import { alertLine, noticeTitle, slotText, type NoticeContext, type Notifier } from '../notice';
+
+type EmailConfig = NonNullable<ReceiverConfig['email']>;
+
+const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+const byPlace = (a: Alert, b: Alert): number =>
+  (a.labels.container ?? '').localeCompare(b.labels.container ?? '') || (a.labels.miner ?? '').localeCompare(b.labels.miner ?? '', 'en', { numeric: true });
+
+export function renderEmail(notice: Notice, context: NoticeContext, digestOver: number, now = Date.now()): { subject: string; text: string; html: string } {
+  const subject = noticeTitle(notice);
+  const sections: Array<[string, Alert[]]> = [
+    ['Firing', [...notice.firing].sort(byPlace)],
+    ['Resolved', [...notice.resolved].sort(byPlace)],
+  ];
+  const text: string[] = [subject, ''];
+  const html: string[] = [`<h2 style="font-family:sans-serif">${escape(subject)}</h2>`];
+  for (const [title, alerts] of sections) {
+    if (alerts.length === 0) continue;
+    text.push(`${title} (${alerts.length}):`);
+    html.push(`<h3 style="font-family:sans-serif">${title} (${alerts.length})</h3>`);
+    if (alerts.length > digestOver) {
+      html.push('<table border="1" cellpadding="4" style="border-collapse:collapse;font-family:sans-serif"><tr><th>severity</th><th>fault</th><th>place</th><th>since</th></tr>');
+      for (const a of alerts) {
+        const since = new Date(a.firedAt ?? a.activeAt).toISOString();
+        text.push(`  ${a.labels.severity ?? ''}\t${a.labels.fault ?? a.labels.alertname}\t${slotText(a) || a.labels.container}\t${since}`);
+        html.push(`<tr><td>${escape(a.labels.severity ?? '')}</td><td>${escape(a.labels.fault ?? a.labels.alertname ?? '')}</td><td>${escape(slotText(a) || a.labels.container || '')}</td><td>${since}</td></tr>`);
+      }
+      html.push('</table>');
+    } else {
+      html.push('<ul style="font-family:sans-serif">');
+      for (const a of alerts) {
+        text.push(`  - ${alertLine(a, now)}`);
+        html.push(`<li>${escape(alertLine(a, now))}</li>`);
+      }
+      html.push('</ul>');
+    }
+    text.push('');
+  }
+  if (context.ackUrl) {
+    text.push(`Acknowledge (stops reminders until this group changes): ${context.ackUrl}`);
+    html.push(`<p style="font-family:sans-serif"><a href="${escape(context.ackUrl)}">Acknowledge</a> — stops reminders until this group changes.</p>`);
+  }
+  return { subject, text: text.join('\n'), html: html.join('\n') };
+}
+
+export class EmailNotifier implements Notifier {
+  private readonly transport: Transporter;
+
+  constructor(private readonly config: EmailConfig) {
+    // Plain SMTP on a local relay is the common farm setup; TLS is used when the server offers it.
+    const url = new URL(config.smarthost);
+    this.transport = nodemailer.createTransport({
+      host: url.hostname,
+      port: Number(url.port || (url.protocol === 'smtps:' ? 465 : 25)),
+      secure: url.protocol === 'smtps:',
+      auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 20_000,
+    });
+  }
+
+  async send(notice: Notice, context: NoticeContext): Promise<void> {
+    const mail = renderEmail(notice, context, this.config.digest_over);
+    await this.transport.sendMail({ from: this.config.from, to: this.config.to, ...mail });
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+}

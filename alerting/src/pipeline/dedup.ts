@@ -1,0 +1,96 @@
+/**
+ * Stage 5, dedup: decides, per group and receiver integration, whether to send now, using the notification log
+ * kept in Redis (what was last sent and when). This is where group_wait, group_interval, repeat_interval,
+ * acknowledgements and retry back-off apply, and why a restart sends nothing twice.
+ */
+import { createHash } from 'node:crypto';
+import type { ReceiverConfig } from '../config';
+import type { NotifyLogEntry, RetryEntry } from '../state';
+import type { Alert } from '../types';
+import type { AlertGroup } from './group';
+
+export type Integration = 'email' | 'slack';
+
+export interface Notice {
+  /** Notification-log key: receiver, integration and group. */
+  logKey: string;
+  receiver: ReceiverConfig;
+  integration: Integration;
+  group: AlertGroup;
+  firing: Alert[];
+  /** Alerts of this group told as firing before and resolved since. */
+  resolved: Alert[];
+  firingHash: string;
+  /** Same alerts as last time: a reminder after repeat_interval. */
+  repeat: boolean;
+  /** Only the log changes (alerts muted, or resolved with send_resolved off): nothing is sent. */
+  quiet: boolean;
+}
+
+export function firingHashOf(fingerprints: readonly string[]): string {
+  return createHash('sha1').update([...fingerprints].sort().join(',')).digest('hex').slice(0, 16);
+}
+
+export function integrationsOf(r: ReceiverConfig): Integration[] {
+  const out: Integration[] = [];
+  if (r.email) out.push('email');
+  if (r.slack) out.push('slack');
+  return out;
+}
+
+export interface DedupInput {
+  groups: ReadonlyMap<string, AlertGroup>;
+  receivers: ReadonlyMap<string, ReceiverConfig>;
+  log: ReadonlyMap<string, NotifyLogEntry>;
+  retries: ReadonlyMap<string, RetryEntry>;
+  acks: ReadonlyMap<string, string>;
+  now: number;
+}
+
+export interface DedupResult {
+  notices: Notice[];
+  /** Log entries to forget without sending: groups that went away while muted, or whose alerts all expired. */
+  forget: string[];
+}
+
+export function decideNotices(input: DedupInput): DedupResult {
+  const { groups, receivers, log, retries, acks, now } = input;
+  const notices: Notice[] = [];
+  const live = new Set<string>();
+  for (const group of groups.values()) {
+    const receiver = receivers.get(group.route.receiver);
+    if (!receiver) continue;
+    const firing = group.alerts.filter((a) => a.state === 'firing').sort((a, b) => a.fingerprint.localeCompare(b.fingerprint));
+    const firingFps = firing.map((a) => a.fingerprint);
+    const firingHash = firingHashOf(firingFps);
+    for (const integration of integrationsOf(receiver)) {
+      const logKey = `${receiver.name}/${integration}|${group.key}`;
+      live.add(logKey);
+      const retry = retries.get(logKey);
+      if (retry && now < retry.retryAt) continue;
+      const last = log.get(logKey);
+      const told = new Set(last?.firing ?? []);
+      const resolved = group.alerts.filter((a) => a.state === 'resolved' && told.has(a.fingerprint));
+      const notice = { logKey, receiver, integration, group, firing, resolved, firingHash, repeat: false, quiet: false };
+      if (!last) {
+        if (firing.length === 0) continue;
+        const firstFired = Math.min(...firing.map((a) => a.firedAt ?? a.activeAt));
+        if (now >= firstFired + group.route.groupWaitMs) notices.push(notice);
+        continue;
+      }
+      const added = firingFps.some((fp) => !told.has(fp));
+      if (resolved.length > 0 && receiver.send_resolved) {
+        notices.push(notice); // resolved notices go out at once, not after group_interval
+      } else if (added) {
+        if (now >= last.sentAt + group.route.groupIntervalMs) notices.push(notice);
+      } else if (firing.length === 0 || firing.length < told.size) {
+        // Fewer alerts without a resolved notice to send (muted, or send_resolved off): remember quietly.
+        notices.push({ ...notice, resolved: [], quiet: true });
+      } else if (acks.get(group.id) !== firingHash && now >= last.sentAt + group.route.repeatIntervalMs) {
+        notices.push({ ...notice, repeat: true });
+      }
+    }
+  }
+  const forget = [...log.keys()].filter((k) => !live.has(k));
+  return { notices, forget };
+}

@@ -1,0 +1,178 @@
+/**
+ * Stage 1, evaluate: turns what is true now (active faults, query results) into conditions, and conditions into
+ * the alert lifecycle pending → firing → resolved, honouring `for` (wait before firing) and `keep_firing_for`
+ * (hold a firing alert through short clears, so a flapping sensor stays one alert).
+ */
+import { createHash } from 'node:crypto';
+import { FAULT_CODES, type Fault } from '@flymining/shared';
+import { isQueryRule, type FaultRule, type QueryRule, type Rule } from '../config';
+import { matchesAll } from '../matchers';
+import type { Alert, Labels } from '../types';
+
+/** One thing that is wrong right now, with the timing of the rule that noticed it. */
+export interface Condition {
+  labels: Labels;
+  annotations: Record<string, string>;
+  since: number;
+  forMs: number;
+  keepFiringForMs: number;
+  value?: number;
+}
+
+export function fingerprint(labels: Labels): string {
+  const text = Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`)
+    .join('\u0000');
+  return createHash('sha1').update(text).digest('hex').slice(0, 16);
+}
+
+export function faultLabels(f: Fault): Labels {
+  const labels: Labels = {
+    site: f.location.site,
+    container: f.location.container,
+    rack: f.location.rack,
+    shelf: f.location.shelf,
+    slot: f.location.slot,
+    miner: f.minerId,
+    fault: f.code,
+    severity: f.severity,
+  };
+  if (f.part) labels.part = f.part;
+  // Tells a refused connection (miner up, API down) from a timeout (power or network) in routing and notices.
+  const reason = f.details?.reason;
+  if (typeof reason === 'string' && reason) labels.reason = reason;
+  return labels;
+}
+
+export function faultConditions(faults: readonly Fault[], rules: readonly Rule[], into = new Map<string, Condition>()): Map<string, Condition> {
+  const byCode = new Map<string, FaultRule[]>();
+  for (const r of rules) if (!isQueryRule(r)) for (const code of r.faults) byCode.set(code, [...(byCode.get(code) ?? []), r]);
+  for (const f of faults) {
+    const matching = byCode.get(f.code);
+    if (!matching) continue;
+    const base = faultLabels(f);
+    for (const r of matching) {
+      if (!matchesAll(r.matchers, base)) continue;
+      const labels: Labels = { ...base, ...r.labels, alertname: r.name, severity: r.severity ?? base.severity! };
+      into.set(fingerprint(labels), {
+        labels,
+        annotations: { summary: r.summary ?? FAULT_CODES[f.code].summary, message: f.message },
+        since: f.since,
+        forMs: r.for,
+        keepFiringForMs: r.keep_firing_for,
+      });
+    }
+  }
+  return into;
+}
+
+/** Is this query result a problem? Once firing, the resolve threshold decides (hysteresis). */
+export function breaches(rule: QueryRule, value: number, firing: boolean): boolean {
+  if (rule.below !== undefined) return firing ? value < (rule.resolve_above ?? rule.below) : value < rule.below;
+  return firing ? value > (rule.resolve_below ?? rule.above!) : value > rule.above!;
+}
+
+/** Rows of a query rule (tags of its GROUP BY plus a `value` column) → conditions. */
+export function queryConditions(
+  rule: QueryRule,
+  rows: ReadonlyArray<Record<string, unknown>>,
+  current: ReadonlyMap<string, Alert>,
+  now: number,
+  into = new Map<string, Condition>(),
+): Map<string, Condition> {
+  for (const row of rows) {
+    const value = row.value;
+    if (typeof value !== 'number' || !Number.isFinite(value)) continue;
+    const tags: Labels = {};
+    for (const [k, v] of Object.entries(row)) if (k !== 'time' && k !== 'value' && typeof v === 'string') tags[k] = v;
+    const labels: Labels = { ...tags, ...rule.labels, alertname: rule.name, severity: rule.severity ?? 'warning' };
+    const fp = fingerprint(labels);
+    const existing = current.get(fp);
+    const firing = existing?.state === 'firing' || existing?.state === 'pending';
+    if (!breaches(rule, value, firing)) continue;
+    const threshold = rule.below !== undefined ? `below ${rule.below}` : `above ${rule.above}`;
+    into.set(fp, {
+      labels,
+      annotations: { summary: rule.summary ?? `${rule.name} ${threshold}`, message: `${rule.name}: value ${round(value)} (${threshold}) for ${placeOf(labels)}` },
+      since: existing && existing.state !== 'resolved' ? existing.activeAt : now,
+      forMs: rule.for,
+      keepFiringForMs: rule.keep_firing_for,
+      value,
+    });
+  }
+  return into;
+}
+
+function round(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
+
+export function placeOf(labels: Labels): string {
+  return ['site', 'container', 'rack', 'shelf', 'slot', 'miner']
+    .filter((k) => labels[k])
+    .map((k) => `${k} ${labels[k]}`)
+    .join(' / ');
+}
+
+export interface EvaluationResult {
+  alerts: Map<string, Alert>;
+  changed: Alert[];
+  deleted: string[];
+}
+
+/**
+ * Advances every alert one step. `conditions` is everything true now; alerts without a condition clear (after
+ * keep_firing_for) or, if only pending, vanish. Resolved alerts are kept `resolvedRetentionMs` for the record.
+ */
+export function advance(
+  previous: ReadonlyMap<string, Alert>,
+  conditions: ReadonlyMap<string, Condition>,
+  now: number,
+  resolvedRetentionMs: number,
+  keepFiringFor: (a: Alert) => number,
+): EvaluationResult {
+  const alerts = new Map<string, Alert>();
+  const changed: Alert[] = [];
+  const deleted: string[] = [];
+  for (const [fp, c] of conditions) {
+    const old = previous.get(fp);
+    let next: Alert;
+    if (!old || old.state === 'resolved') {
+      const activeAt = Math.min(c.since, now);
+      const fires = now - activeAt >= c.forMs;
+      next = { fingerprint: fp, labels: c.labels, annotations: c.annotations, state: fires ? 'firing' : 'pending', activeAt, flaps: 0, value: c.value };
+      if (fires) next.firedAt = now;
+    } else if (old.state === 'pending') {
+      const fires = now - old.activeAt >= c.forMs;
+      next = fires ? { ...old, state: 'firing', firedAt: now, value: c.value, annotations: c.annotations } : old;
+      if (!fires && c.value !== old.value) next = { ...old, value: c.value };
+    } else if (old.clearedAt !== undefined) {
+      // Back within keep_firing_for: the same alert continues, counted as a flap.
+      next = { ...old, clearedAt: undefined, flaps: old.flaps + 1, value: c.value, annotations: c.annotations };
+      delete next.clearedAt;
+    } else {
+      next = c.value !== old.value ? { ...old, value: c.value } : old;
+    }
+    alerts.set(fp, next);
+    if (next !== old) changed.push(next);
+  }
+  for (const [fp, old] of previous) {
+    if (conditions.has(fp)) continue;
+    if (old.state === 'pending') {
+      deleted.push(fp);
+      continue;
+    }
+    if (old.state === 'resolved') {
+      if (now - (old.resolvedAt ?? now) > resolvedRetentionMs) deleted.push(fp);
+      else alerts.set(fp, old);
+      continue;
+    }
+    const clearedAt = old.clearedAt ?? now;
+    const next: Alert =
+      now - clearedAt >= keepFiringFor(old) ? { ...old, state: 'resolved', resolvedAt: now } : old.clearedAt === undefined ? { ...old, clearedAt } : old;
+    alerts.set(fp, next);
+    if (next !== old) changed.push(next);
+  }
+  return { alerts, changed, deleted };
+}

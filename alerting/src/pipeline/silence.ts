@@ -1,0 +1,82 @@
+/**
+ * Stage 4, silence: one-off silences (matchers, start, end) and recurring maintenance windows ("container C3,
+ * Tuesdays 02:00-04:00 Europe/Berlin"). A window whose end is before its start runs across midnight and belongs
+ * to the day it starts on.
+ */
+import { WEEKDAYS, type WindowSchedule } from '../config';
+import { matchesAll, parseMatcher } from '../matchers';
+import type { Alert } from '../types';
+
+export interface Silence {
+  id: string;
+  /** Matchers as text (name="value"), parsed when used: what is stored is what the user wrote. */
+  matchers: string[];
+  comment: string;
+  createdBy: string;
+  createdAt: number;
+  /** One-off silences: active from startsAt to endsAt (ms). */
+  startsAt: number;
+  endsAt: number;
+  /** Recurring windows: active during the schedule, between startsAt and endsAt. */
+  schedule?: WindowSchedule;
+}
+
+const MINUTES_PER_DAY = 24 * 60;
+
+function minutesOf(hhmm: string): number {
+  const [h, m] = hhmm.split(':').map(Number);
+  return h! * 60 + m!;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** Weekday (0 = Sunday) and minute of the day of `at` in `timeZone`. */
+export function localTime(at: number, timeZone: string): { day: number; minute: number } {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    formatters.set(timeZone, f);
+  }
+  let weekday = '';
+  let hour = 0;
+  let minute = 0;
+  for (const p of f.formatToParts(at)) {
+    if (p.type === 'weekday') weekday = p.value.toLowerCase().slice(0, 3);
+    else if (p.type === 'hour') hour = Number(p.value);
+    else if (p.type === 'minute') minute = Number(p.value);
+  }
+  return { day: WEEKDAYS.indexOf(weekday as (typeof WEEKDAYS)[number]), minute: hour * 60 + minute };
+}
+
+export function inWindow(schedule: WindowSchedule, at: number): boolean {
+  const { day, minute } = localTime(at, schedule.time_zone);
+  const start = minutesOf(schedule.start);
+  const end = minutesOf(schedule.end);
+  const days = new Set(schedule.days.map((d) => WEEKDAYS.indexOf(d)));
+  if (start < end) return days.has(day) && minute >= start && minute < end;
+  // Across midnight: the evening part on a listed day, or the early-morning part the day after one.
+  if (minute >= start) return days.has(day);
+  return minute < end && days.has((day + 6) % 7);
+}
+
+export function silenceActive(s: Silence, at: number): boolean {
+  if (at < s.startsAt || at >= s.endsAt) return false;
+  return s.schedule ? inWindow(s.schedule, at) : true;
+}
+
+/** Silences in force now, with their matchers parsed once for the whole cycle. */
+export function activeSilences(silences: readonly Silence[], at: number): Array<{ silence: Silence; matchers: ReturnType<typeof parseMatcher>[] }> {
+  return silences.filter((s) => silenceActive(s, at)).map((silence) => ({ silence, matchers: silence.matchers.map(parseMatcher) }));
+}
+
+/** Fingerprints of alerts muted now, each with the id of the first silence that mutes it. */
+export function silencedFingerprints(alerts: Iterable<Alert>, silences: readonly Silence[], at: number): Map<string, string> {
+  const active = activeSilences(silences, at);
+  const muted = new Map<string, string>();
+  if (active.length === 0) return muted;
+  for (const a of alerts) {
+    const hit = active.find((s) => matchesAll(s.matchers, a.labels));
+    if (hit) muted.set(a.fingerprint, hit.silence.id);
+  }
+  return muted;
+}

@@ -1,0 +1,245 @@
+/**
+ * The alerting service: one cycle every evaluation_interval (and soon after each fault event on Redis) runs the
+ * pipeline evaluate → group → inhibit → silence → dedup → notify. Only the instance holding the Redis lease runs
+ * it; the others answer the API from the same Redis state and take over if the leader stops.
+ */
+import { REDIS_KEYS, InfluxStore, loadInventory, type Fault, type Logger } from '@flymining/shared';
+import Redis from 'ioredis';
+import { isQueryRule, type AlertingConfig, type QueryRule } from './config';
+import { matcherText } from './matchers';
+import { createMetrics, type AlertingMetrics } from './metrics';
+import { Dispatcher } from './notify/dispatch';
+import { EmailNotifier } from './notify/email';
+import type { Notifier } from './notify/notice';
+import { SlackNotifier } from './notify/slack';
+import { decideNotices } from './pipeline/dedup';
+import { advance, faultConditions, queryConditions, type Condition } from './pipeline/evaluate';
+import { groupAlerts, type AlertGroup } from './pipeline/group';
+import { inhibitedFingerprints } from './pipeline/inhibit';
+import { placeKey, rootCauseConditions, type PlaceSizes } from './pipeline/root-cause';
+import { buildRoute, type Route } from './pipeline/route';
+import { silencedFingerprints, type Silence } from './pipeline/silence';
+import { AlertState } from './state';
+import type { Alert } from './types';
+
+export interface ServiceOptions {
+  /** Base of the first retry delay (doubles per failure, at most 5 min). */
+  retryBaseMs?: number;
+  /** Replaces the notifiers built from the config (benchmarks count notices without sending mail). */
+  notifiers?: ReadonlyMap<string, Notifier>;
+}
+
+export interface AlertView extends Alert {
+  silencedBy?: string;
+  inhibited: boolean;
+}
+
+export interface Snapshot {
+  alerts: AlertView[];
+  groups: AlertGroup[];
+  acks: Map<string, string>;
+}
+
+export class AlertingService {
+  readonly state: AlertState;
+  readonly metrics: AlertingMetrics = createMetrics();
+  readonly route: Route;
+  private readonly redis: Redis;
+  private readonly subscriber: Redis;
+  private readonly dispatcher: Dispatcher;
+  private readonly notifiers: ReadonlyMap<string, Notifier>;
+  private readonly influx: InfluxStore | undefined;
+  private readonly queryRows = new Map<string, { at: number; rows: Array<Record<string, unknown>> }>();
+  private readonly sizes: PlaceSizes | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  lastCycleMs = 0;
+  isLeader = false;
+
+  constructor(
+    readonly config: AlertingConfig,
+    private readonly logger: Logger,
+    options: ServiceOptions = {},
+  ) {
+    this.redis = new Redis(config.redis, { maxRetriesPerRequest: 2 });
+    this.subscriber = new Redis(config.redis);
+    this.state = new AlertState(this.redis, config.key_prefix);
+    this.route = buildRoute(config.route);
+    this.notifiers = options.notifiers ?? buildNotifiers(config);
+    this.dispatcher = new Dispatcher(this.state, this.notifiers, this.metrics, logger, config.external_url, options.retryBaseMs);
+    this.influx = config.influx ? new InfluxStore({ url: config.influx.url, database: config.influx.database, token: config.influx.token }, { spool: false, logger }) : undefined;
+    this.sizes = config.inventory ? inventorySizes(config.inventory) : undefined;
+  }
+
+  async start(): Promise<void> {
+    await this.subscriber.subscribe(REDIS_KEYS.faultChannel);
+    // A fault event wakes the cycle at once: the notice should not wait for the next evaluation tick.
+    this.subscriber.on('message', () => this.wake());
+    this.timer = setInterval(() => this.wake(), this.config.evaluation_interval);
+    this.wake();
+  }
+
+  /** Runs a cycle now, or right after the one in progress. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.cycle()
+      .catch((e: unknown) => this.logger.error({ err: (e as Error).message }, 'alerting cycle failed'))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+    await this.dispatcher.idle();
+    await this.state.resign().catch(() => undefined);
+    this.subscriber.disconnect();
+    this.redis.disconnect();
+    for (const n of this.notifiers.values()) n.close?.();
+    await this.influx?.close();
+  }
+
+  /** One pass of the pipeline. Returns once notices are handed over (not delivered: see dispatcher.idle). */
+  async cycle(now = Date.now()): Promise<void> {
+    const started = performance.now();
+    this.isLeader = await this.state.lead(Math.max(3 * this.config.evaluation_interval, 10_000));
+    this.metrics.leader.set(this.isLeader ? 1 : 0);
+    if (!this.isLeader) return;
+    const [faults, previous, silences, log, retries, acks] = await Promise.all([
+      this.activeFaults(),
+      this.state.alerts(),
+      this.state.silences(),
+      this.state.notifyLog(),
+      this.state.retries(),
+      this.state.acks(),
+    ]);
+    await this.runDueQueries(now);
+
+    // evaluate
+    const conditions = faultConditions(faults, this.config.rules);
+    rootCauseConditions(faults, this.config.root_causes, this.sizes, conditions);
+    this.addQueryConditions(previous, now, conditions);
+    const keepFor = new Map(this.config.rules.map((r) => [r.name, r.keep_firing_for]));
+    const result = advance(previous, conditions, now, this.config.resolved_retention, (a) => keepFor.get(a.labels.alertname ?? '') ?? 0);
+    await this.state.saveAlerts(result.changed, result.deleted);
+
+    // inhibit, silence, group, dedup, notify
+    const { groups, muted } = this.arrange(result.alerts.values(), silences, now);
+    const { notices, forget } = decideNotices({ groups, receivers: new Map(this.config.receivers.map((r) => [r.name, r])), log, retries, acks, now });
+    for (const key of forget) await this.state.recordSent(key, undefined);
+    void this.dispatcher.dispatch(notices, now);
+
+    let firing = 0;
+    for (const a of result.alerts.values()) if (a.state === 'firing') firing += 1;
+    this.metrics.alerts.set({ state: 'firing' }, firing);
+    this.metrics.alerts.set({ state: 'muted' }, muted);
+    this.metrics.alerts.set({ state: 'total' }, result.alerts.size);
+    this.metrics.retriesPending.set(retries.size);
+    this.lastCycleMs = performance.now() - started;
+    this.metrics.cycleSeconds.observe(this.lastCycleMs / 1000);
+  }
+
+  /** Waits until every notice started so far has been delivered or has failed. */
+  async idle(): Promise<void> {
+    await this.running;
+    await this.dispatcher.idle();
+  }
+
+  /** Every alert with why it is muted, and the groups notices are made of: what the API shows. */
+  async snapshot(now = Date.now()): Promise<Snapshot> {
+    const [alerts, silences, acks] = await Promise.all([this.state.alerts(), this.state.silences(), this.state.acks()]);
+    const { groups, silenced, inhibited } = this.arrange(alerts.values(), silences, now);
+    const views: AlertView[] = [...alerts.values()].map((a) => ({ ...a, silencedBy: silenced.get(a.fingerprint), inhibited: inhibited.has(a.fingerprint) }));
+    return { alerts: views, groups: [...groups.values()], acks };
+  }
+
+  private arrange(alerts: Iterable<Alert>, stored: readonly Silence[], now: number) {
+    const all = [...alerts];
+    const inhibited = inhibitedFingerprints(all, this.config.inhibit_rules);
+    const silenced = silencedFingerprints(all, [...stored, ...this.configuredWindows()], now);
+    const visible = all.filter((a) => !inhibited.has(a.fingerprint) && !silenced.has(a.fingerprint));
+    return { groups: groupAlerts(visible, this.route), silenced, inhibited, muted: all.length - visible.length };
+  }
+
+  private configuredWindows(): Silence[] {
+    return this.config.maintenance_windows.map((w) => ({
+      id: `config:${w.name}`,
+      matchers: w.matchers.map(matcherText),
+      comment: w.name,
+      createdBy: 'alerting.yaml',
+      createdAt: 0,
+      startsAt: 0,
+      endsAt: Number.MAX_SAFE_INTEGER,
+      schedule: w.schedule,
+    }));
+  }
+
+  private async activeFaults(): Promise<Fault[]> {
+    const raw = await this.redis.hgetall(REDIS_KEYS.activeFaults);
+    const faults: Fault[] = [];
+    for (const value of Object.values(raw)) {
+      try {
+        const f = JSON.parse(value) as Fault;
+        if (f && typeof f.code === 'string' && f.location && typeof f.minerId === 'string') faults.push(f);
+      } catch {
+        /* a corrupt entry: skipped, the exporter rewrites it on its next transition */
+      }
+    }
+    return faults;
+  }
+
+  private async runDueQueries(now: number): Promise<void> {
+    if (!this.influx) return;
+    const due = this.config.rules.filter(isQueryRule).filter((r) => now - (this.queryRows.get(r.name)?.at ?? -Infinity) >= r.interval);
+    await Promise.all(
+      due.map(async (rule: QueryRule) => {
+        try {
+          this.queryRows.set(rule.name, { at: now, rows: await this.influx!.queryRows(rule.query) });
+        } catch (e) {
+          // A failed query is not "all clear": the rule's alerts keep their state until a query answers again.
+          this.metrics.queryErrors.inc({ rule: rule.name });
+          this.logger.warn({ rule: rule.name, err: (e as Error).message }, 'query rule failed; its alerts keep their state');
+          const last = this.queryRows.get(rule.name);
+          this.queryRows.set(rule.name, { at: now, rows: last?.rows ?? [] });
+        }
+      }),
+    );
+  }
+
+  private addQueryConditions(previous: ReadonlyMap<string, Alert>, now: number, into: Map<string, Condition>): void {
+    for (const rule of this.config.rules.filter(isQueryRule)) {
+      const result = this.queryRows.get(rule.name);
+      if (result) queryConditions(rule, result.rows, previous, now, into);
+    }
+  }
+}
+
+export function buildNotifiers(config: AlertingConfig): Map<string, Notifier> {
+  const notifiers = new Map<string, Notifier>();
+  for (const r of config.receivers) {
+    if (r.email) notifiers.set(`${r.name}/email`, new EmailNotifier(r.email));
+    if (r.slack) notifiers.set(`${r.name}/slack`, new SlackNotifier(r.slack));
+  }
+  return notifiers;
+}
+
+function inventorySizes(file: string): PlaceSizes {
+  const sizes = new Map<string, number>();
+  for (const m of loadInventory(file).miners.values()) {
+    const { site, container, rack } = m.location;
+    for (const key of [placeKey(site, container), placeKey(site, container, rack)]) sizes.set(key, (sizes.get(key) ?? 0) + 1);
+  }
+  return sizes;
+}

@@ -1,0 +1,36 @@
+/** The alert model every stage of the pipeline shares. */
+export type Labels = Record<string, string>;
+
+export type AlertState = 'pending' | 'firing' | 'resolved';
+
+export interface Alert {
+  /** Stable identity of one alert: rule + the labels that name its place. */
+  fingerprint: string;
+  labels: Labels;
+  annotations: Record<string, string>;
+  state: AlertState;
+  /** ms: when the condition was first seen in this episode (pending starts here). */
+  activeAt: number;
+  /** ms: when it became firing. */
+  firedAt?: number;
+  /** ms: when the condition last went away while firing (keep_firing_for runs from here). */
+  clearedAt?: number;
+  resolvedAt?: number;
+  /** Times the condition came back during keep_firing_for: a flapping sensor shows here, not in the inbox. */
+  flaps: number;
+  /** Last value of a query rule. */
+  value?: number;
+}
+
+export type MatchOp = '=' | '!=' | '=~' | '!~';
+
+export interface Matcher {
+  name: string;
+  op: MatchOp;
+  value: string;
+  /** Compiled once for =~ and !~ (anchored like Alertmanager's). */
+  regex?: RegExp;
+}
+
+export const SEVERITIES = ['critical', 'warning', 'info'] as const;
+export type AlertSeverity = (typeof SEVERITIES)[number];
