@@ -36,7 +36,8 @@ export const payoutRequestForm = z.object({
     .string()
     .trim()
     .regex(/^\d{1,8}(\.\d{1,8})?$/, 'Amount: enter BTC with at most 8 decimals, e.g. 0.0125')
-    .refine((v) => btcToSats(v) > 0n, 'Amount: must be more than zero'),
+    // The shape check above does not stop zod from running this one: guard it.
+    .refine((v) => !/^\d{1,8}(\.\d{1,8})?$/.test(v) || btcToSats(v) > 0n, 'Amount: must be more than zero'),
   // Shape only; the ledger checks the checksum and network of the address.
   address: z
     .string()

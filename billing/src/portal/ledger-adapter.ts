@@ -112,7 +112,7 @@ export function engineLedger(pool: Pool, options: { network?: BtcNetwork } = {})
       } catch (err) {
         if (err instanceof PayoutError && err.code === 'INSUFFICIENT_BALANCE') throw new PayoutRefused('Amount: more than your available balance.');
         if (err instanceof PayoutError && err.code === 'BELOW_MINIMUM') throw new PayoutRefused(`Amount: ${err.message}.`);
-        if (err instanceof PayoutError && err.code === 'INVALID_ADDRESS') throw new PayoutRefused(`Address: the ${err.message}.`);
+        if (err instanceof PayoutError && err.code === 'INVALID_ADDRESS') throw new PayoutRefused(`Address: not valid (${err.message}).`);
         if (err instanceof BillingInputError) throw new PayoutRefused(err.message);
         throw err;
       }
