@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerExporterCommands } from '../exporters/src/cli';
 import { registerPortalCommands } from '../billing/src/portal/cli';
+import { registerBillingCommands } from '../billing/src/cli';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('flymining')
@@ -10,6 +11,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride();
   registerExporterCommands(program);
   registerPortalCommands(program);
+  registerBillingCommands(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

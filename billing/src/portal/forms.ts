@@ -47,7 +47,6 @@ export const payoutRequestForm = z.object({
 
 export const statementQuery = z
   .object({
-    contract: z.string().trim().max(100).optional(),
     from: isoDay.optional(),
     to: isoDay.optional(),
   })

@@ -20,6 +20,7 @@ import {
   type Payout as EnginePayout,
 } from '../api';
 import type { BtcNetwork } from '../address';
+import { statementCsv } from '../statement';
 import { PayoutRefused, type ContractSummary, type DailyCredit, type InvestorSummary, type Payout, type PortalLedger } from './ledger-view';
 
 const today = (): string => new Date().toISOString().slice(0, 10);
@@ -105,6 +106,9 @@ export function engineLedger(pool: Pool, options: { network?: BtcNetwork } = {})
     },
     async payoutsOf(investorId) {
       return (await listPayouts(pool, { investorId })).map(payoutView).reverse();
+    },
+    statementCsv(investorId, fromDay, toDay) {
+      return statementCsv(pool, investorId, fromDay, toDay);
     },
     async requestPayout(investorId, amountSats, address) {
       try {

@@ -59,6 +59,8 @@ export interface PortalLedger {
   /** Credits of one investor's contracts, oldest day first; `contractId` narrows to one of them. */
   creditsOf(investorId: string, options?: { contractId?: string; fromDay?: string; toDay?: string }): Promise<DailyCredit[]>;
   payoutsOf(investorId: string): Promise<Payout[]>;
+  /** The investor's statement as CSV (credits, reversals and payout movements), days inclusive. */
+  statementCsv(investorId: string, fromDay: string, toDay: string): Promise<string>;
   /** Throws PayoutRefused with a message for the investor when the request cannot be accepted. */
   requestPayout(investorId: string, amountSats: bigint, address: string): Promise<Payout>;
 

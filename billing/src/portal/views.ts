@@ -93,10 +93,9 @@ export function dashboardBody(d: DashboardData): SafeHtml {
 }
 
 export function contractBody(contract: ContractSummary, credits: DailyCredit[]): SafeHtml {
-  const csv = `/statement.csv?contract=${encodeURIComponent(contract.id)}`;
   return html`<section>${contractsTable([contract], false)}</section>
   <section><h2>Hashrate delivered vs purchased</h2>${hashrateChart(chartDays(credits), `Contract ${contract.label}: daily hashrate`)}</section>
-  <section><h2>Daily credits</h2><p><a href="${csv}" download>Download statement (CSV)</a></p>${creditsTable(credits, [contract])}</section>`;
+  <section><h2>Daily credits</h2><p><a href="/statement.csv" download>Download statement (CSV)</a></p>${creditsTable(credits, [contract])}</section>`;
 }
 
 export function payoutsBody(csrf: string, investor: InvestorSummary, payouts: Payout[], errors: readonly string[], form = { amountBtc: '', address: '' }): SafeHtml {

@@ -1,0 +1,300 @@
+/** Billing's staff commands: `flymining billing ...` (see billing/README.md). PostgreSQL from FLYMINING_PG_URL. */
+import { InfluxStore, loadInfluxConfig } from '@flymining/shared';
+import type { Command } from 'commander';
+import type { Pool } from 'pg';
+import {
+  approvePayout,
+  createContract,
+  createInvestor,
+  getInvestor,
+  listContracts,
+  listDailyCredits,
+  listInvestors,
+  listPayouts,
+  markPayoutSent,
+  rejectPayout,
+  type PayoutStatus,
+} from './api';
+import { migrate, openPool } from './db';
+import { fppsBtcPerDay } from './fpps';
+import { InfluxHashrateSource } from './hashrate';
+import { verifyLedger } from './ledger';
+import { importMarketCsv, importPoolPayoutsCsv, recordMarketDay, recordPoolPayout } from './market';
+import { catchUp, correctDay, recomputeDay, runDay, settingsFromEnv } from './run';
+import { startBillingScheduler } from './scheduler';
+import { statementCsv } from './statement';
+
+type Out = NodeJS.WritableStream;
+
+async function withPool<T>(fn: (pool: Pool) => Promise<T>): Promise<T> {
+  const pool = openPool();
+  try {
+    await migrate(pool);
+    return await fn(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
+function openInflux(): { source: InfluxHashrateSource; store: InfluxStore } {
+  const store = new InfluxStore(loadInfluxConfig({ url: 'http://127.0.0.1:8086' }), { spool: false });
+  return { store, source: new InfluxHashrateSource(store, process.env.FLYMINING_BILLING_SITE || undefined) };
+}
+
+async function withInflux<T>(fn: (source: InfluxHashrateSource) => Promise<T>): Promise<T> {
+  const { store, source } = openInflux();
+  try {
+    return await fn(source);
+  } finally {
+    await store.close();
+  }
+}
+
+function fail(err: unknown): void {
+  process.stderr.write(`flymining billing: ${(err as Error).message}\n`);
+  process.exitCode = 2;
+}
+
+/** Wraps an action so a refused input or failed run prints one line on stderr and exits 2, not a stack trace. */
+function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      fail(err);
+    }
+  };
+}
+
+const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
+
+export function registerBillingCommands(program: Command, out: Out = process.stdout): void {
+  const billing = program.command('billing').description('investor credits, ledger and payouts (PostgreSQL: FLYMINING_PG_URL)');
+
+  billing
+    .command('fpps')
+    .description('expected BTC per day for a hashrate under FPPS')
+    .requiredOption('--ths <n>', 'hashrate in TH/s')
+    .requiredOption('--difficulty <d>', 'network difficulty')
+    .requiredOption('--subsidy <btc>', 'block subsidy in BTC')
+    .option('--fees <btc>', 'average transaction fees per block in BTC', '0')
+    .option('--pool-fee-pct <p>', 'pool fee in percent', '0')
+    .option('--fpps-rate <r>', 'FPPS rate (1 = full expected reward)', '1')
+    .action(
+      action(async (o: { ths: string; difficulty: string; subsidy: string; fees: string; poolFeePct: string; fppsRate: string }) => {
+        for (const [name, value] of Object.entries(o)) {
+          if (!/^\d+(\.\d+)?$/.test(value)) throw new Error(`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: "${value}" is not a non-negative number`);
+        }
+        const btc = fppsBtcPerDay({ hashrateThs: o.ths, difficulty: o.difficulty, subsidyBtc: o.subsidy, feesPerBlockBtc: o.fees, poolFeePct: o.poolFeePct, fppsRate: o.fppsRate });
+        out.write(`${btc.toFixed(8)}\n`);
+      }),
+    );
+
+  billing
+    .command('run')
+    .description('credit one closed UTC day (safe to repeat), or every missed day with --catch-up')
+    .option('--date <YYYY-MM-DD>', 'the day')
+    .option('--catch-up', 'run every closed day not done yet (last 35 days)')
+    .action(
+      action(async (o: { date?: string; catchUp?: boolean }) => {
+        if (!o.date && !o.catchUp) throw new Error('give --date YYYY-MM-DD or --catch-up');
+        const settings = { ...settingsFromEnv(), log: (m: string) => process.stderr.write(`${m}\n`) };
+        await withPool((pool) =>
+          withInflux(async (source) => {
+            if (o.catchUp) {
+              out.write(json(await catchUp(pool, source, settings)));
+              return;
+            }
+            const result = await runDay(pool, source, o.date!, settings);
+            out.write(json(result));
+            if (result.status === 'locked') {
+              process.stderr.write('flymining billing: another billing run holds the lock; nothing done\n');
+              process.exitCode = 3;
+            }
+          }),
+        );
+      }),
+    );
+
+  billing
+    .command('recompute')
+    .description("recompute a finished day from today's inputs and compare; --apply posts reversals and the new credits")
+    .requiredOption('--date <YYYY-MM-DD>', 'the day')
+    .option('--apply', 'correct the ledger (reversing entries, new revision)')
+    .action(
+      action(async (o: { date: string; apply?: boolean }) => {
+        await withPool((pool) =>
+          withInflux(async (source) => {
+            const settings = settingsFromEnv();
+            const r = await recomputeDay(pool, source, o.date, settings);
+            out.write(`day ${r.day} revision ${r.revision}: revenue ${r.stored.revenueSat} → ${r.recomputed.revenueSat} sat (${r.stored.revenueSource} → ${r.recomputed.revenueSource}), `);
+            out.write(`delivered ${r.stored.hashrate.deliveredThs} → ${r.recomputed.hashrate.deliveredThs} TH/s, farm ${r.storedFarmSat} → ${r.recomputedFarmSat} sat\n`);
+            out.write(`${r.differences.length} credit(s) differ\n`);
+            for (const d of r.differences.slice(0, 50)) out.write(`  ${d.contractId}: ${d.storedNetSat ?? '-'} → ${d.recomputedNetSat ?? '-'} sat\n`);
+            if (o.apply) out.write(json(await correctDay(pool, source, o.date, settings)));
+          }),
+        );
+      }),
+    );
+
+  billing
+    .command('statement')
+    .description("an investor's credits and payouts as CSV")
+    .requiredOption('--investor <id>', 'investor id')
+    .requiredOption('--from <YYYY-MM-DD>', 'first day')
+    .requiredOption('--to <YYYY-MM-DD>', 'last day')
+    .action(
+      action(async (o: { investor: string; from: string; to: string }) => {
+        await withPool(async (pool) => {
+          if (!(await getInvestor(pool, o.investor))) throw new Error(`investor ${o.investor} does not exist`);
+          out.write(await statementCsv(pool, o.investor, o.from, o.to));
+        });
+      }),
+    );
+
+  billing
+    .command('add-investor')
+    .requiredOption('--id <id>')
+    .requiredOption('--name <name>')
+    .option('--email <email>')
+    .action(action(async (o: { id: string; name: string; email?: string }) => withPool(async (pool) => void out.write(json(await createInvestor(pool, o))))));
+
+  billing
+    .command('add-contract')
+    .requiredOption('--id <id>')
+    .requiredOption('--investor <id>')
+    .requiredOption('--ths <n>', 'contracted TH/s')
+    .requiredOption('--start <YYYY-MM-DD>', 'first day credited')
+    .requiredOption('--end <YYYY-MM-DD>', 'last day credited')
+    .option('--maintenance-usd <usd>', 'maintenance fee per TH/s per day in USD', '0')
+    .option('--revenue-fee-pct <p>', 'fee in percent of the gross credit', '0')
+    .action(
+      action(async (o: { id: string; investor: string; ths: string; start: string; end: string; maintenanceUsd: string; revenueFeePct: string }) =>
+        withPool(async (pool) => {
+          const c = await createContract(pool, {
+            id: o.id,
+            investorId: o.investor,
+            hashrateThs: o.ths,
+            startDay: o.start,
+            endDay: o.end,
+            maintenanceUsdPerThsDay: o.maintenanceUsd,
+            revenueFeePct: o.revenueFeePct,
+          });
+          out.write(json(c));
+        }),
+      ),
+    );
+
+  billing
+    .command('list')
+    .description('investors, contracts or payouts')
+    .argument('<what>', 'investors | contracts | payouts')
+    .option('--investor <id>')
+    .option('--status <status>', 'payouts: requested, approved, sent, rejected')
+    .action(
+      action(async (what: string, o: { investor?: string; status?: PayoutStatus }) =>
+        withPool(async (pool) => {
+          if (what === 'investors') out.write(json(await listInvestors(pool)));
+          else if (what === 'contracts') out.write(json(await listContracts(pool, { investorId: o.investor })));
+          else if (what === 'payouts') out.write(json(await listPayouts(pool, { investorId: o.investor, status: o.status })));
+          else if (what === 'credits' && o.investor) out.write(json(await listDailyCredits(pool, o.investor)));
+          else throw new Error(`list what? investors, contracts, payouts or credits --investor ID (got "${what}")`);
+        }),
+      ),
+    );
+
+  billing
+    .command('record-market')
+    .description("record a day's network difficulty, block subsidy and fees, and BTC price")
+    .requiredOption('--date <YYYY-MM-DD>')
+    .requiredOption('--difficulty <d>')
+    .requiredOption('--subsidy <btc>')
+    .option('--fees <btc>', 'average fees per block', '0')
+    .requiredOption('--price-usd <usd>')
+    .action(
+      action(async (o: { date: string; difficulty: string; subsidy: string; fees: string; priceUsd: string }) =>
+        withPool((pool) => recordMarketDay(pool, { day: o.date, difficulty: o.difficulty, subsidyBtc: o.subsidy, feesPerBlockBtc: o.fees, btcPriceUsd: o.priceUsd })),
+      ),
+    );
+
+  billing
+    .command('record-payout')
+    .description("record what the pool paid for a day (replaces the FPPS expectation for that day)")
+    .requiredOption('--date <YYYY-MM-DD>')
+    .requiredOption('--pool <name>')
+    .requiredOption('--btc <amount>')
+    .action(action(async (o: { date: string; pool: string; btc: string }) => withPool((pool) => recordPoolPayout(pool, { day: o.date, pool: o.pool, amountBtc: o.btc }))));
+
+  billing
+    .command('import')
+    .description('import a CSV: payouts (date,pool,amount_btc) or market (date,difficulty,subsidy_btc,fees_btc,btc_price_usd)')
+    .argument('<kind>', 'payouts | market')
+    .argument('<file>')
+    .action(
+      action(async (kind: string, file: string) =>
+        withPool(async (pool) => {
+          if (kind !== 'payouts' && kind !== 'market') throw new Error(`import payouts FILE or import market FILE (got "${kind}")`);
+          const n = kind === 'payouts' ? await importPoolPayoutsCsv(pool, file) : await importMarketCsv(pool, file);
+          out.write(`${n} line(s) recorded from ${file}\n`);
+        }),
+      ),
+    );
+
+  billing
+    .command('approve')
+    .argument('<payoutId>')
+    .requiredOption('--staff <name>')
+    .action(action(async (id: string, o: { staff: string }) => withPool(async (pool) => void out.write(json(await approvePayout(pool, Number(id), o.staff))))));
+
+  billing
+    .command('mark-sent')
+    .argument('<payoutId>')
+    .requiredOption('--txid <hex>', 'the Bitcoin transaction id')
+    .requiredOption('--staff <name>')
+    .action(
+      action(async (id: string, o: { txid: string; staff: string }) =>
+        withPool(async (pool) => void out.write(json(await markPayoutSent(pool, Number(id), { btcTxid: o.txid, staff: o.staff })))),
+      ),
+    );
+
+  billing
+    .command('reject')
+    .argument('<payoutId>')
+    .requiredOption('--reason <text>')
+    .requiredOption('--staff <name>')
+    .action(
+      action(async (id: string, o: { reason: string; staff: string }) =>
+        withPool(async (pool) => void out.write(json(await rejectPayout(pool, Number(id), { reason: o.reason, staff: o.staff })))),
+      ),
+    );
+
+  billing
+    .command('verify')
+    .description('recompute every ledger invariant from the journal entries')
+    .action(
+      action(async () =>
+        withPool(async (pool) => {
+          const check = await verifyLedger(pool);
+          out.write(json(check));
+          if (!check.ok) process.exitCode = 1;
+        }),
+      ),
+    );
+
+  billing
+    .command('scheduler')
+    .description('run every closed day automatically (node-cron, FLYMINING_BILLING_CRON, default 00:30 UTC); catches up at start')
+    .action(
+      action(async () => {
+        const pool = openPool();
+        await migrate(pool);
+        const { source } = openInflux();
+        const scheduler = startBillingScheduler(pool, source, { ...settingsFromEnv(), log: (m) => process.stderr.write(`${new Date().toISOString()} ${m}\n`) });
+        await new Promise<void>((resolve) => {
+          const stop = () => void scheduler.stop().then(() => pool.end()).then(resolve);
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+      }),
+    );
+}
