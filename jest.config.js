@@ -1,8 +1,11 @@
 /** One jest run covers every workspace; real servers are started once in globalSetup. */
-module.exports = {
+const nodeProject = {
+  displayName: 'node',
   testEnvironment: 'node',
-  roots: ['<rootDir>/shared', '<rootDir>/simulator', '<rootDir>/exporters', '<rootDir>/alerting', '<rootDir>/billing'],
+  roots: ['<rootDir>/shared', '<rootDir>/simulator', '<rootDir>/exporters', '<rootDir>/alerting', '<rootDir>/billing', '<rootDir>/grafana-plugin'],
   testMatch: ['**/test/**/*.test.ts'],
+  // The panel's React tests run in the jsdom project below.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/grafana-plugin/test/dom/'],
   transform: {
     '^.+\\.tsx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }],
     // otplib (portal TOTP) depends on @scure/base and @noble/hashes, which ship only as ES modules.
@@ -12,6 +15,24 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(@scure|@noble)/)(?!.*/node_modules/)'],
   globalSetup: '<rootDir>/scripts/jest/global-setup.ts',
   globalTeardown: '<rootDir>/scripts/jest/global-teardown.ts',
+};
+
+/** The rack-map panel's components in a browser-like DOM (no servers needed). */
+const domProject = {
+  displayName: 'dom',
+  testEnvironment: 'jsdom',
+  // @grafana/data and @grafana/ui require a few ESM-only packages (marked, d3-*): those are compiled too.
+  transformIgnorePatterns: ['/node_modules/(?!(marked|d3-[^/]+|internmap|@react-hookz|@ver0)/)'],
+  roots: ['<rootDir>/grafana-plugin/test/dom'],
+  testMatch: ['**/*.test.ts?(x)'],
+  transform: {
+    '^.+\\.(t|j|mj)sx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript', tsx: true }, transform: { react: { runtime: 'automatic' } }, target: 'es2022' } }],
+  },
+  setupFiles: ['<rootDir>/grafana-plugin/test/dom/setup.ts'],
+};
+
+module.exports = {
+  projects: [nodeProject, domProject],
   testTimeout: 60000,
   maxWorkers: 2,
 };

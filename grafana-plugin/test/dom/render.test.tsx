@@ -1,0 +1,95 @@
+import { act, fireEvent, render, screen } from '@testing-library/react';
+import { createTheme } from '@grafana/data';
+import { STATE_PAINT } from '../../src/colors';
+import { buildFarm } from '../../src/farm';
+import { layoutFarm } from '../../src/geometry';
+import { RackMapView } from '../../src/RackMapView';
+import { DEFAULT_OPTIONS, type RackMapOptions } from '../../src/types';
+import { NOW, healthyFarm, reading } from '../fixtures';
+import type { RecordingContext } from './setup';
+
+const theme = createTheme({ colors: { mode: 'dark' } });
+
+function farmWithTrouble(metric: RackMapOptions['metric']) {
+  const readings = healthyFarm(2, 2, 3, 4).map((r) => {
+    if (r.miner === 'C01-R2-S2-3') return { ...r, faults: [{ code: 'FAN_STOPPED', severity: 'critical' as const, part: 'fan 1', message: 'fan 1 stopped' }] };
+    if (r.miner === 'C02-R1-S1-1') return { ...r, reachable: false };
+    if (r.miner === 'C02-R1-S1-2') return { ...r, tempMaxC: 99 };
+    return r;
+  });
+  return buildFarm(readings, [{ container: 'C01', intakeC: 24.4, exhaustC: 39.9 }], { metric, now: NOW, staleAfterMs: 180_000, slotsPerShelf: 0 });
+}
+
+function fillAt(ctx: RecordingContext, x: number, y: number): string | undefined {
+  const hits = ctx.fills.filter((f) => x >= f.x && x < f.x + f.w && y >= f.y && y < f.y + f.h);
+  return hits[hits.length - 1]?.fill;
+}
+
+function renderMap(options: Partial<RackMapOptions>, width = 1200, height = 700) {
+  const farm = farmWithTrouble(options.metric ?? 'health');
+  const full = { ...DEFAULT_OPTIONS, ...options };
+  const utils = render(<RackMapView farm={farm} options={full} width={width} height={height} theme={theme} />);
+  const canvas = utils.container.querySelector('canvas')!;
+  const ctx = canvas.getContext('2d') as unknown as RecordingContext;
+  const listWidth = full.tvMode ? Math.round(Math.min(width * 0.22, 520)) : 0;
+  const geometry = layoutFarm(farm, full, width - listWidth, height);
+  const centreOf = (miner: string) => {
+    const box = geometry.slots.find((s) => s.cell.reading?.miner === miner)!;
+    return [box.x + 1, box.y + 1] as const;
+  };
+  return { ...utils, canvas, ctx, centreOf };
+}
+
+describe('rack map rendering', () => {
+  test('by health: the faulted slot is painted in the fault colour, the unreachable one in its own, a healthy one in neither', () => {
+    const { ctx, centreOf } = renderMap({ metric: 'health' });
+    expect(fillAt(ctx, ...centreOf('C01-R2-S2-3'))).toBe(STATE_PAINT.fault.fill);
+    expect(fillAt(ctx, ...centreOf('C02-R1-S1-1'))).toBe(STATE_PAINT.unreachable.fill);
+    const healthy = fillAt(ctx, ...centreOf('C01-R1-S1-1'));
+    expect([STATE_PAINT.fault.fill, STATE_PAINT.unreachable.fill, STATE_PAINT['no-data'].fill]).not.toContain(healthy);
+  });
+
+  test("by temperature: a hot miner takes the scale's red, a cool one another colour, the unreachable one never a scale colour", () => {
+    const { ctx, centreOf } = renderMap({ metric: 'temperature' });
+    const hot = fillAt(ctx, ...centreOf('C02-R1-S1-2'));
+    const cool = fillAt(ctx, ...centreOf('C01-R1-S1-1'));
+    expect(hot).toBe(theme.visualization.getColorByName('red'));
+    expect(cool).toBe(theme.visualization.getColorByName('green'));
+    expect(fillAt(ctx, ...centreOf('C02-R1-S1-1'))).toBe(STATE_PAINT.unreachable.fill);
+  });
+
+  test('container headers show the container climate when the data has it', () => {
+    const { ctx } = renderMap({ metric: 'health' });
+    expect(ctx.texts.map((t) => t.text)).toEqual(expect.arrayContaining(['C01', 'in 24.4 °C  out 39.9 °C', 'C02']));
+  });
+
+  test('TV mode lists the miners needing attention, worst first, without hovering', () => {
+    renderMap({ tvMode: true });
+    const items = screen.getByTestId('attention-list').querySelectorAll('li');
+    expect([...items].map((li) => [li.dataset.miner, li.dataset.state])).toEqual([
+      ['C01-R2-S2-3', 'fault'],
+      ['C02-R1-S1-1', 'unreachable'],
+    ]);
+    expect(items[0]!.textContent).toContain('FAN_STOPPED');
+  });
+
+  test("hovering a slot shows the miner's key values and its active faults", () => {
+    const { canvas, centreOf } = renderMap({ metric: 'health' });
+    canvas.getBoundingClientRect = () => ({ left: 0, top: 0, right: 1200, bottom: 700, width: 1200, height: 700, x: 0, y: 0, toJSON: () => ({}) });
+    const [x, y] = centreOf('C01-R2-S2-3');
+    act(() => {
+      fireEvent.mouseMove(canvas, { clientX: x, clientY: y });
+    });
+    const tooltip = screen.getByTestId('slot-tooltip');
+    expect(tooltip.textContent).toContain('C01-R2-S2-3');
+    expect(tooltip.textContent).toContain('FAN_STOPPED (critical, fan 1)');
+    expect(tooltip.textContent).toContain('100.0 TH/s (91 %)');
+  });
+
+  test('a stale miner keeps its place but is drawn stale', () => {
+    const farm = buildFarm([reading('C01-R1-S1-1', { time: NOW - 3_600_000 })], [], { metric: 'temperature', now: NOW, staleAfterMs: 180_000, slotsPerShelf: 0 });
+    const { container } = render(<RackMapView farm={farm} options={{ ...DEFAULT_OPTIONS, metric: 'temperature' }} width={300} height={200} theme={theme} />);
+    const ctx = container.querySelector('canvas')!.getContext('2d') as unknown as RecordingContext;
+    expect(ctx.fills.map((f) => f.fill)).toContain(STATE_PAINT.stale.fill);
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * jsdom has no canvas: each canvas gets a context that records its fillRect calls with the fill colour in force,
+ * which is what the rendering tests check. Grafana's UI code asks for matchMedia and ResizeObserver.
+ */
+export interface FilledRect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  fill: string;
+}
+
+export interface RecordingContext {
+  fills: FilledRect[];
+  texts: Array<{ text: string; x: number; y: number }>;
+}
+
+const contexts = new WeakMap<HTMLCanvasElement, RecordingContext & Record<string, unknown>>();
+
+function recordingContext(): RecordingContext & Record<string, unknown> {
+  const ctx = {
+    fills: [] as FilledRect[],
+    texts: [] as Array<{ text: string; x: number; y: number }>,
+    fillStyle: '#000',
+    strokeStyle: '#000',
+    lineWidth: 1,
+    font: '',
+    textAlign: 'left',
+    textBaseline: 'alphabetic',
+    setTransform() {},
+    clearRect() {
+      ctx.fills.length = 0;
+      ctx.texts.length = 0;
+    },
+    fillRect(x: number, y: number, w: number, h: number) {
+      ctx.fills.push({ x, y, w, h, fill: String(ctx.fillStyle) });
+    },
+    strokeRect() {},
+    fillText(text: string, x: number, y: number) {
+      ctx.texts.push({ text, x, y });
+    },
+  };
+  return ctx;
+}
+
+Object.defineProperty(HTMLCanvasElement.prototype, 'getContext', {
+  value(this: HTMLCanvasElement) {
+    let ctx = contexts.get(this);
+    if (!ctx) {
+      ctx = recordingContext();
+      contexts.set(this, ctx);
+    }
+    return ctx;
+  },
+});
+
+window.matchMedia ??= ((query: string) => ({
+  matches: false, media: query, onchange: null, addListener() {}, removeListener() {}, addEventListener() {}, removeEventListener() {}, dispatchEvent: () => false,
+})) as typeof window.matchMedia;
+
+class NoopResizeObserver {
+  observe() {}
+  unobserve() {}
+  disconnect() {}
+}
+(globalThis as { ResizeObserver?: unknown }).ResizeObserver ??= NoopResizeObserver;
