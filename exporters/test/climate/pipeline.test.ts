@@ -1,0 +1,241 @@
+/**
+ * The climate exporter end to end against real servers: Mosquitto (Tasmota, Shelly Gen2, ESPHome payloads),
+ * an HTTP JSON sensor, the simulator's Modbus TCP damper/power meter, InfluxDB and Redis.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Redis from 'ioredis';
+import mqtt, { type MqttClient } from 'mqtt';
+import { REDIS_KEYS, createLogger, parseInventory, type InfluxStore } from '@flymining/shared';
+import { ContainerClimate, ContainerModbusDevice, DEFAULT_CLIMATE, SensorFaults, modbusSensorEntries } from '@flymining/simulator';
+import { stringify } from 'yaml';
+import { ClimateExporter } from '../../src/climate/climate-exporter';
+import { configureSensors } from '../../src/climate/settings';
+import { freshStore } from '../e2e/helpers';
+
+const MQTT_URL = process.env.FLYMINING_TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
+const REDIS_DB = 12;
+const MODBUS_PORT = 15620 + (process.pid % 200);
+const run = `t${process.pid.toString(36)}${Date.now().toString(36)}`;
+const K = `K${process.pid % 1000}`; // container name, unique per run
+const topics = {
+  intake: `${run}/tele/intake/SENSOR`,
+  exhaust: `${run}/shelly-exhaust/events/rpc`,
+  outsideT: `${run}/esp-outside/sensor/temperature/state`,
+  outsideRh: `${run}/esp-outside/sensor/humidity/state`,
+  never: `${run}/tele/never/SENSOR`,
+};
+
+let store: InfluxStore;
+let redis: Redis;
+let publisher: MqttClient;
+let httpServer: http.Server;
+let httpBody = '{"data":{"t":22.5,"rh":41}}';
+let device: ContainerModbusDevice;
+let deviceFaults: SensorFaults;
+let exporter: ClimateExporter;
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function counter(name: string, labels: Record<string, string>): Promise<number> {
+  const metric = (await exporter.metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
+  const value = metric?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l));
+  return Number(value?.value ?? 0);
+}
+
+async function publish(topic: string, payload: string): Promise<void> {
+  await publisher.publishAsync(topic, payload);
+}
+
+const tasmota = (t: number, rh: number): string => JSON.stringify({ Time: '2026-11-24T20:00:00', SHT3X: { Temperature: t, Humidity: rh }, TempUnit: 'C' });
+const shelly = (t: number): string => JSON.stringify({ src: 'shellyplusht-1', method: 'NotifyStatus', params: { ts: 1, 'temperature:0': { id: 0, tC: t } } });
+
+beforeAll(async () => {
+  store = await freshStore(`climate_${process.pid}`);
+  redis = new Redis(`${process.env.FLYMINING_TEST_REDIS_URL?.replace(/\/\d*$/, '') ?? 'redis://127.0.0.1:6379'}/${REDIS_DB}`);
+  await redis.flushdb();
+  httpServer = http.createServer((_req, res) => res.end(httpBody));
+  await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
+  const httpPort = (httpServer.address() as AddressInfo).port;
+
+  // A frosty night: the simulated damper controller commands a wide opening.
+  const climate = new ContainerClimate(K, 1, { ...DEFAULT_CLIMATE, meanOutsideC: -10, dailySwingC: 0 }, () => ({ airHeatW: 50_000, airflowKgS: 3 }));
+  deviceFaults = new SensorFaults();
+  device = new ContainerModbusDevice(climate, deviceFaults, () => 7000, Date.now, '127.0.0.1', MODBUS_PORT);
+  await device.start();
+
+  const [damper, meter] = modbusSensorEntries(K, MODBUS_PORT).map((s) => ({ ...s, intervalS: 1 }));
+  const yaml = stringify({
+    site: 'climtest',
+    containers: [
+      {
+        name: K,
+        sensors: [
+          { id: `${K}-intake`, position: 'intake', protocol: 'mqtt', topic: topics.intake },
+          { id: `${K}-exhaust`, position: 'exhaust', protocol: 'mqtt', format: 'shelly', topic: topics.exhaust },
+          { id: `${K}-outside`, position: 'outside', protocol: 'mqtt', format: 'esphome', unit: 'F', topics: { temperatureC: topics.outsideT, humidityPct: topics.outsideRh } },
+          { id: `${K}-never`, position: 'other', protocol: 'mqtt', topic: topics.never, staleAfterS: 3 },
+          { id: `${K}-http`, position: 'other', protocol: 'http', url: `http://127.0.0.1:${httpPort}/status`, paths: { temperatureC: 'data.t', humidityPct: 'data.rh' }, intervalS: 1 },
+          { ...damper, stuckAfterS: 1 },
+          meter,
+        ],
+        racks: [],
+      },
+    ],
+  });
+  const sensors = configureSensors(parseInventory(yaml, 'climtest.yaml'));
+  exporter = new ClimateExporter(sensors, store, { name: 'climate-test', mqttUrl: MQTT_URL, intervalS: 3600, floodBurst: 10, floodPerSecond: 1 }, createLogger('climate-test', 'silent'), redis);
+  await exporter.start();
+  publisher = await mqtt.connectAsync(MQTT_URL);
+});
+
+afterAll(async () => {
+  await exporter?.stop();
+  await publisher?.endAsync();
+  await device?.stop();
+  httpServer?.close();
+  await redis?.flushdb();
+  redis?.disconnect();
+  await store?.close();
+});
+
+describe('climate exporter against Mosquitto, HTTP, Modbus TCP, InfluxDB and Redis', () => {
+  it('stores readings from every sensor family in °C, tagged with site/container/position/sensor', async () => {
+    await publish(topics.intake, tasmota(12, 60));
+    await publish(topics.exhaust, shelly(30));
+    await publish(topics.outsideT, '50'); // °F
+    await publish(topics.outsideRh, '80');
+    await waitFor('one reading of each sensor', async () => {
+      for (const s of ['intake', 'exhaust', 'outside', 'http', 'damper', 'power']) {
+        if ((await counter('flymining_climate_readings_total', { sensor: `${K}-${s}` })) < 1) return false;
+      }
+      return (await counter('flymining_climate_readings_total', { sensor: `${K}-outside` })) >= 2;
+    });
+    await store.flush();
+    const rows = await store.query(`SELECT last(*) FROM climate_sensor WHERE container = '${K}' GROUP BY sensor, position, site`);
+    const bySensor = Object.fromEntries(rows.map((s) => [s.tags.sensor, { ...s.rows[0], position: s.tags.position, site: s.tags.site }]));
+    expect(bySensor[`${K}-intake`]).toMatchObject({ position: 'intake', site: 'climtest', last_temperature_c: 12, last_humidity_pct: 60 });
+    expect(bySensor[`${K}-intake`]?.last_dew_point_c).toBeCloseTo(4.47, 1); // 12 °C at 60 % RH
+    expect(bySensor[`${K}-exhaust`]).toMatchObject({ position: 'exhaust', last_temperature_c: 30 });
+    expect(bySensor[`${K}-outside`]?.last_temperature_c).toBeCloseTo(10, 5); // 50 °F
+    expect(bySensor[`${K}-http`]).toMatchObject({ last_temperature_c: 22.5, last_humidity_pct: 41 });
+    expect(bySensor[`${K}-power`]).toMatchObject({ position: 'power', last_power_w: 7000 });
+    expect(Number(bySensor[`${K}-damper`]?.last_damper_command_pct)).toBeGreaterThan(40);
+  });
+
+  it('derives delta-T, dew point, heat share against the miners power and a damper advice that holds the band', async () => {
+    const now = Date.now();
+    store.write([
+      `miner,site=climtest,container=${K},rack=R1,shelf=S1,slot=1,miner=${K}-R1-S1-1 power_w=3000 ${now - 20_000}`,
+      `miner,site=climtest,container=${K},rack=R1,shelf=S1,slot=2,miner=${K}-R1-S1-2 power_w=3250 ${now - 10_000}`,
+    ]);
+    await store.flush();
+    await exporter.evaluate();
+    await store.flush();
+    const [row] = await store.queryRows(`SELECT * FROM climate_container WHERE container = '${K}' ORDER BY time DESC LIMIT 1`);
+    expect(row).toMatchObject({ intake_c: 12, exhaust_c: 30, delta_t_c: 18, miners_power_w: 6250, metered_power_w: 7000 });
+    expect(Number(row?.heat_share)).toBeCloseTo(6250 / 7000, 3);
+    expect(Number(row?.condensation_margin_c)).toBeCloseTo(12 - 4.47, 1);
+    // Advice: mixing 10 °C outside air with exhaust 18 °C warmer at that opening gives an intake inside the band,
+    // above the outside dew point (6.7 °C at 10 °C/80 %) plus the 3 °C margin.
+    const d = Number(row?.damper_advice_pct) / 100;
+    expect(d).toBeGreaterThan(0);
+    const intake = 10 + (d * 18) / (1 - d);
+    expect(intake).toBeGreaterThanOrEqual(6.7 + 3);
+    expect(intake).toBeLessThan(38);
+  });
+
+  it('raises and clears a stale sensor with the container-level location, in Redis and InfluxDB', async () => {
+    const events = await exporter.evaluate(Date.now() + 5_000);
+    const stale = events.find((e) => e.fault.code === 'CLIMATE_SENSOR_STALE');
+    expect(stale?.type).toBe('raised');
+    expect(stale?.fault).toMatchObject({ minerId: `${K}-never`, part: `${K}-never`, location: { site: 'climtest', container: K, rack: '-', shelf: '-', slot: '-' } });
+    expect(events.filter((e) => e.fault.code === 'CLIMATE_SENSOR_STALE')).toHaveLength(1); // the others are fresh
+    expect(await redis.hexists(REDIS_KEYS.activeFaults, `${K}-never|CLIMATE_SENSOR_STALE|${K}-never`)).toBe(1);
+
+    await publish(topics.never, tasmota(15, 50));
+    await waitFor('the silent sensor to speak', async () => (await counter('flymining_climate_readings_total', { sensor: `${K}-never` })) >= 1);
+    const after = await exporter.evaluate();
+    expect(after.find((e) => e.fault.code === 'CLIMATE_SENSOR_STALE')?.type).toBe('cleared');
+    expect(await redis.hexists(REDIS_KEYS.activeFaults, `${K}-never|CLIMATE_SENSOR_STALE|${K}-never`)).toBe(0);
+    await store.flush();
+    const faults = await store.queryRows(`SELECT active FROM fault WHERE code = 'CLIMATE_SENSOR_STALE' AND miner = '${K}-never'`);
+    // The raise was judged at a clock 5 s ahead, so order by value rather than time.
+    expect(faults.map((f) => f.active).sort()).toEqual([0, 1]);
+  });
+
+  it('raises INTAKE_TOO_COLD and CONDENSATION_RISK for a cold, wet intake, and EXHAUST_TOO_HOT', async () => {
+    await publish(topics.intake, tasmota(3, 95));
+    await publish(topics.exhaust, shelly(65));
+    await waitFor('the cold intake reading', async () => (await counter('flymining_climate_readings_total', { sensor: `${K}-intake` })) >= 2);
+    await waitFor('the hot exhaust reading', async () => (await counter('flymining_climate_readings_total', { sensor: `${K}-exhaust` })) >= 2);
+    const events = await exporter.evaluate();
+    const raised = events.filter((e) => e.type === 'raised').map((e) => e.fault.code);
+    expect(raised).toEqual(expect.arrayContaining(['INTAKE_TOO_COLD', 'CONDENSATION_RISK', 'EXHAUST_TOO_HOT']));
+    const cold = events.find((e) => e.fault.code === 'INTAKE_TOO_COLD');
+    expect(cold?.fault.message).toMatch(new RegExp(`container ${K}: intake 3.0 °C is below 5 °C; advised damper opening \\d`));
+    expect(cold?.fault.minerId).toBe(K);
+
+    await publish(topics.intake, tasmota(18, 40));
+    await publish(topics.exhaust, shelly(35));
+    await waitFor('the recovered readings', async () => (await counter('flymining_climate_readings_total', { sensor: `${K}-exhaust` })) >= 3);
+    await waitFor('the recovered intake', async () => (await counter('flymining_climate_readings_total', { sensor: `${K}-intake` })) >= 3);
+    const cleared = (await exporter.evaluate()).filter((e) => e.type === 'cleared').map((e) => e.fault.code);
+    expect(cleared).toEqual(expect.arrayContaining(['INTAKE_TOO_COLD', 'CONDENSATION_RISK', 'EXHAUST_TOO_HOT']));
+  });
+
+  it('raises DAMPER_STUCK when the measured opening stops following the command over Modbus', async () => {
+    deviceFaults.apply({ fault: 'stuckDamper', positionPct: 5 }, 0);
+    const before = await counter('flymining_climate_readings_total', { sensor: `${K}-damper` });
+    await waitFor('a damper reading after the fault', async () => (await counter('flymining_climate_readings_total', { sensor: `${K}-damper` })) > before, 5000);
+    expect((await exporter.evaluate()).some((e) => e.fault.code === 'DAMPER_STUCK')).toBe(false); // not yet: stuckAfterS
+    const events = await exporter.evaluate(Date.now() + 1500);
+    const stuck = events.find((e) => e.fault.code === 'DAMPER_STUCK');
+    expect(stuck?.type).toBe('raised');
+    expect(stuck?.fault.message).toMatch(/damper .*-damper reads 5 % but was commanded \d+ %/);
+
+    deviceFaults.apply({ fault: 'clear' }, 0);
+    const n = await counter('flymining_climate_readings_total', { sensor: `${K}-damper` });
+    await waitFor('a damper reading after clearing', async () => (await counter('flymining_climate_readings_total', { sensor: `${K}-damper` })) > n, 5000);
+    expect((await exporter.evaluate()).find((e) => e.fault.code === 'DAMPER_STUCK')?.type).toBe('cleared');
+  });
+
+  it('counts and rejects bad payloads per sensor and reason, and keeps working', async () => {
+    await new Promise((r) => setTimeout(r, 1500)); // let the flood guard refill from the tests above
+    await publish(topics.intake, 'Online');
+    await publish(topics.intake, '{"SHT3X":{"Temperature":"warm","Humidity":40},"TempUnit":"C"}');
+    await publish(topics.intake, tasmota(-273, 40));
+    await publish(topics.intake, tasmota(500, 40));
+    await publish(topics.outsideT, 'nan');
+    httpBody = '<html>502 Bad Gateway</html>';
+    const labels = (reason: string, sensor = `${K}-intake`) => ({ sensor, reason });
+    await waitFor('the rejections', async () =>
+      (await counter('flymining_climate_rejected_total', labels('not-json'))) >= 1 &&
+      (await counter('flymining_climate_rejected_total', labels('wrong-type'))) >= 1 &&
+      (await counter('flymining_climate_rejected_total', labels('absurd-value'))) >= 2 &&
+      (await counter('flymining_climate_rejected_total', labels('absurd-value', `${K}-outside`))) >= 1 &&
+      (await counter('flymining_climate_rejected_total', labels('not-json', `${K}-http`))) >= 1,
+    );
+    // A flood: 40 messages at once on the exhaust topic; the burst (10) passes, the rest are counted as flood.
+    await Promise.all(Array.from({ length: 40 }, (_, i) => publish(topics.exhaust, shelly(30 + i / 100))));
+    await waitFor('flood rejections', async () => (await counter('flymining_climate_rejected_total', labels('flood', `${K}-exhaust`))) >= 25);
+    await store.flush();
+    const [absurd] = await store.queryRows(`SELECT count(temperature_c) FROM climate_sensor WHERE sensor = '${K}-intake' AND (temperature_c < -60 OR temperature_c > 100)`);
+    expect(absurd).toBeUndefined();
+    // Still alive: a good reading after all that is stored.
+    httpBody = '{"data":{"t":23.5,"rh":41}}';
+    await publish(topics.intake, tasmota(17.5, 45));
+    await waitFor('a good reading after the bad ones', async () => {
+      await store.flush();
+      const rows = await store.queryRows(`SELECT last(temperature_c) FROM climate_sensor WHERE sensor = '${K}-intake'`);
+      return rows[0]?.last === 17.5;
+    });
+  });
+});
