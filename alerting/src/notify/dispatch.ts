@@ -50,7 +50,9 @@ export class Dispatcher {
     if (n.quiet) return this.state.recordSent(n.logKey, entry);
     const notifier = this.notifiers.get(`${n.receiver.name}/${n.integration}`);
     if (!notifier) return;
-    const claimId = `${n.logKey}|${n.firingHash}|${firingHashOf(n.resolved.map((a) => a.fingerprint))}|${n.repeat ? 'repeat' : 'change'}`;
+    // Same log state and same alert episodes = the same notice, whichever instance computed it.
+    const episodes = Math.max(0, ...n.firing.map((a) => a.firedAt ?? 0), ...n.resolved.map((a) => a.resolvedAt ?? 0));
+    const claimId = `${n.logKey}|${n.firingHash}|${firingHashOf(n.resolved.map((a) => a.fingerprint))}|${n.lastSentAt}|${episodes}`;
     if (!(await this.state.claim(claimId, CLAIM_TTL_MS))) return; // another instance is sending this very notice
     const context: NoticeContext = this.externalUrl ? { ackUrl: `${this.externalUrl.replace(/\/+$/, '')}/ack/${n.group.id}` } : {};
     const labels = { receiver: n.receiver.name, integration: n.integration };

@@ -23,6 +23,8 @@ export interface Notice {
   firingHash: string;
   /** Same alerts as last time: a reminder after repeat_interval. */
   repeat: boolean;
+  /** When this group was last told (0: never): with the alerts' own times, it makes the send claim unique. */
+  lastSentAt: number;
   /** Only the log changes (alerts muted, or resolved with send_resolved off): nothing is sent. */
   quiet: boolean;
 }
@@ -71,7 +73,7 @@ export function decideNotices(input: DedupInput): DedupResult {
       const last = log.get(logKey);
       const told = new Set(last?.firing ?? []);
       const resolved = group.alerts.filter((a) => a.state === 'resolved' && told.has(a.fingerprint));
-      const notice = { logKey, receiver, integration, group, firing, resolved, firingHash, repeat: false, quiet: false };
+      const notice = { logKey, receiver, integration, group, firing, resolved, firingHash, repeat: false, quiet: false, lastSentAt: last?.sentAt ?? 0 };
       if (!last) {
         if (firing.length === 0) continue;
         const firstFired = Math.min(...firing.map((a) => a.firedAt ?? a.activeAt));

@@ -1,0 +1,78 @@
+/** Real servers for alerting tests: an SMTP server (smtp-server) as the on-call mailbox, an HTTP server as Slack. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+import { parseConfig, type AlertingConfig } from '../src/config';
+
+export interface Mailbox {
+  url: string;
+  mails: ParsedMail[];
+  close(): Promise<void>;
+}
+
+export async function startMailbox(): Promise<Mailbox> {
+  const mails: ParsedMail[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, _session, callback) {
+      simpleParser(stream)
+        .then((mail) => {
+          mails.push(mail);
+          callback();
+        })
+        .catch((e: Error) => callback(e));
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.server.address() as AddressInfo;
+  return { url: `smtp://127.0.0.1:${port}`, mails, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+export interface SlackEndpoint {
+  url: string;
+  messages: Array<Record<string, unknown>>;
+  /** While set, the endpoint answers with this status instead of 200. */
+  failWith: number | undefined;
+  close(): Promise<void>;
+}
+
+export async function startSlack(): Promise<SlackEndpoint> {
+  const endpoint: SlackEndpoint = { url: '', messages: [], failWith: undefined, close: async () => undefined };
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      if (endpoint.failWith) {
+        res.writeHead(endpoint.failWith).end('no_service');
+        return;
+      }
+      endpoint.messages.push(JSON.parse(body) as Record<string, unknown>);
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  endpoint.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/T000/B000`;
+  endpoint.close = () => new Promise((resolve) => server.close(() => resolve()));
+  return endpoint;
+}
+
+export function redisUrl(db: number): string {
+  return `${process.env.FLYMINING_TEST_REDIS_URL?.replace(/\/\d*$/, '') ?? 'redis://127.0.0.1:6379'}/${db}`;
+}
+
+export function config(yaml: string): AlertingConfig {
+  return parseConfig(yaml, 'test.yaml');
+}
+
+export async function waitFor(condition: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
