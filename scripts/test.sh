@@ -17,6 +17,8 @@ required_packages=(influxdb docker-compose)
 command -v redis-server >/dev/null 2>&1 || required_packages+=(redis-server)
 flymining_pg_bindir >/dev/null || required_packages+=(postgresql)
 flymining_find_program mosquitto >/dev/null || required_packages+=(mosquitto)
+# The portal's browser tests drive Debian's chromium (playwright-core cannot download a browser here).
+[[ -x /usr/bin/chromium ]] || required_packages+=(chromium)
 flymining_ensure_debian_packages "${required_packages[@]}"
 
 stop_what_we_started() {

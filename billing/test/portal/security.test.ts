@@ -235,13 +235,14 @@ describe('one investor, one investor’s data', () => {
     const other = await alice.get('/contracts/bob-c1');
     expect(other.status).toBe(404);
     expect(other.text).not.toContain('bob');
-    expect((await alice.get('/statement.csv?contract=bob-c1')).status).toBe(404);
     expect((await alice.get('/admin')).status).toBe(403);
     expect((await alice.get('/admin/investors/bob')).status).toBe(403);
     const approve = await alice.submit('/', '/admin/payouts/1/approve', {});
     expect(approve.status).toBe(403);
     const statement = await alice.get('/statement.csv');
-    expect(statement.headers.get('content-disposition')).toContain('statement-alice.csv');
+    expect(statement.headers.get('content-disposition')).toMatch(/statement-alice-2026-01-01-to-\d{4}-\d\d-\d\d\.csv/);
+    // A form field naming another investor changes nothing: the statement is the session's investor's.
+    expect((await alice.get('/statement.csv?investor=bob&investorId=bob')).headers.get('content-disposition')).toContain('statement-alice-');
   });
 
   test('staff see every investor and land on the admin page', async () => {
