@@ -22,12 +22,13 @@ const domProject = {
   displayName: 'dom',
   testEnvironment: 'jsdom',
   // @grafana/data and @grafana/ui require a few ESM-only packages (marked, d3-*): those are compiled too.
-  transformIgnorePatterns: ['/node_modules/(?!(marked|d3-[^/]+|internmap|@react-hookz|@ver0)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(marked|d3-[^/]+|internmap|@react-hookz|@ver0|react-calendar|get-user-locale|memoize|mimic-function|@wojtekmaj|ol|rbush|quickselect|earcut|color-space|color-rgba|color-parse|color-name|pbf|geotiff)/)'],
   roots: ['<rootDir>/grafana-plugin/test/dom'],
   testMatch: ['**/*.test.ts?(x)'],
   transform: {
     '^.+\\.(t|j|mj)sx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript', tsx: true }, transform: { react: { runtime: 'automatic' } }, target: 'es2022' } }],
   },
+  moduleNameMapper: { '\\.css$': '<rootDir>/grafana-plugin/test/dom/style-stub.js' },
   setupFiles: ['<rootDir>/grafana-plugin/test/dom/setup.ts'],
 };
 

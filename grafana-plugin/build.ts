@@ -7,11 +7,10 @@
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { GRAFANA_EXTERNALS } from './externals';
 
 const root = __dirname;
 const dist = path.join(root, 'dist');
-/** Modules Grafana provides to plugins at run time; the bundle must not carry its own copies. */
-export const GRAFANA_EXTERNALS = ['react', 'react-dom', '@grafana/data', '@grafana/ui', '@grafana/runtime', '@emotion/css'];
 
 export function wrapAsAmd(commonJsCode: string, dependencies: readonly string[]): string {
   const params = dependencies.map((_, i) => `__amd${i}`);
@@ -33,7 +32,8 @@ async function buildPanel(): Promise<void> {
     format: 'cjs',
     platform: 'browser',
     target: 'es2020',
-    jsx: 'transform',
+    // Classic React.createElement: not every Grafana version shares react/jsx-runtime with plugins.
+    tsconfigRaw: { compilerOptions: { jsx: 'react' } },
     external: GRAFANA_EXTERNALS,
     minify: true,
     sourcemap: false,
@@ -41,7 +41,10 @@ async function buildPanel(): Promise<void> {
     legalComments: 'none',
   });
   const code = result.outputFiles[0]!.text;
-  const used = GRAFANA_EXTERNALS.filter((name) => code.includes(`require("${name}")`));
+  const required = new Set([...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!));
+  const unknown = [...required].filter((name) => !GRAFANA_EXTERNALS.includes(name));
+  if (unknown.length) throw new Error(`panel bundle requires modules Grafana does not provide: ${unknown.join(', ')}`);
+  const used = GRAFANA_EXTERNALS.filter((name) => required.has(name));
   mkdirSync(path.join(dist, 'img'), { recursive: true });
   writeFileSync(path.join(dist, 'module.js'), wrapAsAmd(code, used));
   const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
@@ -60,7 +63,6 @@ async function buildTvWall(): Promise<void> {
     format: 'iife',
     platform: 'browser',
     target: 'es2020',
-    jsx: 'transform',
     minify: true,
     outdir: path.join(root, 'tvwall/dist'),
     define: { 'process.env.NODE_ENV': '"production"' },

@@ -39,6 +39,10 @@ set +e
 flymining_say "typechecking (tsc -p tsconfig.json --noEmit)..."
 npx tsc -p tsconfig.json --noEmit
 typecheck_status=$?
+# The panel has its own tsconfig (DOM and JSX), and its tests load the built bundle: build it before jest.
+npx tsc -p grafana-plugin/tsconfig.json --noEmit || typecheck_status=1
+flymining_say "building the Grafana panel and the TV-wall page (grafana-plugin/dist, grafana-plugin/tvwall/dist)..."
+npm run --silent build -w grafana-plugin || typecheck_status=1
 if ((typecheck_status == 0)); then flymining_say "typecheck passed"; fi
 
 results="$FLYMINING_STATE_DIR/jest-results.json"

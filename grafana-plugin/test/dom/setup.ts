@@ -1,7 +1,9 @@
 /**
  * jsdom has no canvas: each canvas gets a context that records its fillRect calls with the fill colour in force,
- * which is what the rendering tests check. Grafana's UI code asks for matchMedia and ResizeObserver.
+ * which is what the rendering tests check. Grafana's UI code asks for matchMedia, ResizeObserver and TextEncoder.
  */
+import { TextDecoder, TextEncoder } from 'node:util';
+
 export interface FilledRect {
   x: number;
   y: number;
@@ -64,3 +66,5 @@ class NoopResizeObserver {
   disconnect() {}
 }
 (globalThis as { ResizeObserver?: unknown }).ResizeObserver ??= NoopResizeObserver;
+
+Object.assign(globalThis, { TextEncoder: globalThis.TextEncoder ?? TextEncoder, TextDecoder: globalThis.TextDecoder ?? TextDecoder });

@@ -1,0 +1,2 @@
+// Stylesheets imported by @grafana/ui components mean nothing to jsdom.
+module.exports = {};
