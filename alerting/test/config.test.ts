@@ -1,0 +1,77 @@
+/** Config errors name the file, line and field; a good config loads with its defaults. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, loadConfig, parseConfig } from '../src/config';
+
+function problemsOf(yaml: string): string[] {
+  try {
+    parseConfig(yaml, 'alerting.yaml');
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  throw new Error('expected the config to be refused');
+}
+
+const receivers = `receivers:
+  - name: oncall
+    email: { to: [oncall@farm.example], smarthost: 'smtp://127.0.0.1:2525' }
+`;
+
+describe('alerting config', () => {
+  test('the example config of the demo loads', () => {
+    const file = path.join(__dirname, '../../provisioning/alerting/alerting.yaml');
+    const config = loadConfig(file);
+    expect(config.rules.length).toBeGreaterThan(3);
+    expect(config.receivers[0]!.email?.smarthost).toMatch(/^smtp:/);
+    expect(readFileSync(file, 'utf8')).toContain('maintenance_windows');
+  });
+
+  test('an unknown fault code, a bad duration and a bad matcher are reported at their lines', () => {
+    const problems = problemsOf(`${receivers}route: { receiver: oncall }
+rules:
+  - name: Fan
+    faults: [FAN_STOPED]
+  - name: Hot
+    faults: [CHIP_OVERHEAT]
+    for: 5 minutes
+  - name: Miner
+    faults: [MINER_UNREACHABLE]
+    matchers: ['container = C3 or C4']
+`);
+    expect(problems).toEqual([
+      expect.stringMatching(/^alerting\.yaml:7:14: rules\[0\]\.faults\[0\]: /),
+      expect.stringMatching(/^alerting\.yaml:10:10: rules\[1\]\.for: "5 minutes" is not a duration/),
+      expect.stringMatching(/^alerting\.yaml:13:16: rules\[2\]\.matchers\[0\]: "container = C3 or C4" is not a matcher/),
+    ]);
+  });
+
+  test('hysteresis the wrong way round, a route to an unknown receiver and a bad time zone are refused', () => {
+    const problems = problemsOf(`${receivers}influx: { url: 'http://127.0.0.1:8086' }
+route:
+  receiver: oncall
+  routes:
+    - receiver: pager
+rules:
+  - name: Low
+    query: SELECT mean(hashrate_ths) AS value FROM miner GROUP BY container
+    below: 0.9
+    resolve_above: 0.8
+`);
+    const windowProblems = problemsOf(`${receivers}route: { receiver: oncall }
+maintenance_windows:
+  - name: C3 Tuesday
+    matchers: ['container="C3"']
+    schedule: { days: [tue], start: '02:00', end: '04:00', time_zone: Europe/Berln }
+`);
+    expect(windowProblems).toEqual([expect.stringMatching(/^alerting\.yaml:8:71: maintenance_windows\[0\]\.schedule\.time_zone: unknown time zone "Europe\/Berln"/)]);
+    expect(problems).toEqual([
+      expect.stringMatching(/^alerting\.yaml:13:20: rules\[0\]\.resolve_above: resolve_above \(0\.8\) must be at least below \(0\.9\)/),
+      expect.stringMatching(/^alerting\.yaml:8:17: route\.routes\[0\]\.receiver: no receiver is named "pager"/),
+    ]);
+  });
+
+  test('YAML syntax errors carry the line', () => {
+    expect(problemsOf(`${receivers}route: { receiver: oncall\nrules: []\n`)[0]).toMatch(/^alerting\.yaml:\d+:\d+: YAML syntax/);
+  });
+});
