@@ -13,6 +13,7 @@ CONTAINERS=${FLYMINING_DEMO_CONTAINERS:-4}
 CONTROL_PORT=${FLYMINING_DEMO_CONTROL_PORT:-4100}
 FIRST_METRICS_PORT=${FLYMINING_DEMO_METRICS_PORT:-9410}
 INTERVAL=${FLYMINING_DEMO_INTERVAL:-30}
+PORTAL_PORT=${FLYMINING_DEMO_PORTAL_PORT:-8480}
 DEMO_DIR="$FLYMINING_STATE_DIR/demo"
 LOG_DIR="$FLYMINING_STATE_DIR/log"
 mkdir -p "$DEMO_DIR" "$LOG_DIR"
@@ -26,6 +27,7 @@ if ((${#packages[@]})); then flymining_ensure_debian_packages "${packages[@]}"; 
 
 demo_processes=(simulator)
 for ((i = 1; i <= CONTAINERS; i++)); do demo_processes+=("exporter-$i"); done
+demo_processes+=(portal)
 stopping=0
 stop_demo() {
   ((stopping)) && return
@@ -38,7 +40,7 @@ stop_demo() {
 trap stop_demo EXIT
 trap 'exit 130' INT TERM
 
-flymining_start_services influxdb redis mosquitto
+flymining_start_services influxdb redis mosquitto postgres
 eval "$(flymining_env)"
 export FLYMINING_INFLUX_URL FLYMINING_REDIS_URL FLYMINING_MQTT_URL
 
@@ -71,6 +73,15 @@ for ((j = 1; j <= i; j++)); do
   flymining_wait_for_url "http://127.0.0.1:$port/healthz" 90 || flymining_die "exporter $j did not finish its first sweep; see $LOG_DIR"
 done
 
+# The investor portal on its own demo billing database: one investor with a week of credits, one staff account.
+PORTAL_PG_URL="${FLYMINING_PG_URL%/*}/flymining_demo"
+portal_logins=$(node node_modules/tsx/dist/cli.mjs billing/src/portal/demo-seed.ts --pg "$PORTAL_PG_URL" 2>"$LOG_DIR/portal-seed.log") ||
+  flymining_die "seeding the portal's demo data failed; see $LOG_DIR/portal-seed.log"
+FLYMINING_PORTAL_SESSION_SECRET=$(node -e 'console.log(require("crypto").randomBytes(32).toString("hex"))') \
+  flymining_start_process portal "$LOG_DIR/portal.log" \
+  node node_modules/tsx/dist/cli.mjs billing/src/portal/main.ts --listen "127.0.0.1:$PORTAL_PORT" --pg "$PORTAL_PG_URL" --redis "$FLYMINING_REDIS_URL"
+flymining_wait_for_url "http://127.0.0.1:$PORTAL_PORT/healthz" 60 || flymining_die "the investor portal did not come up; see $LOG_DIR/portal.log"
+
 first_miner=$(node -e '
   const inv = require("yaml").parse(require("fs").readFileSync(process.argv[1], "utf8"));
   const s = inv.containers[0].racks[0].shelves[0].slots.find((s) => s.host);
@@ -87,6 +98,7 @@ cat <<EOF
   Redis             $FLYMINING_REDIS_URL   (fault events on channel flymining:faults)
   MQTT sensors      $FLYMINING_MQTT_URL   (tele/<container>-<intake|exhaust|outside>/SENSOR)
   Simulator control http://127.0.0.1:$CONTROL_PORT/miners
+  Investor portal   http://127.0.0.1:$PORTAL_PORT   ($portal_logins)
 EOF
 for ((j = 1; j <= i; j++)); do
   port=$((FIRST_METRICS_PORT + j - 1))
