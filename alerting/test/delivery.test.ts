@@ -1,0 +1,125 @@
+/**
+ * Delivery over real Redis, SMTP and HTTP, with faults published the way exporters publish them: a failing Slack
+ * does not hold up email and is retried until it answers; a container that goes dark pages once.
+ */
+import { REDIS_KEYS, createLogger, type Fault, type FaultEvent } from '@flymining/shared';
+import Redis from 'ioredis';
+import { AlertingService } from '../src/service';
+import { config, redisUrl, sleep, startMailbox, startSlack, waitFor, type Mailbox, type SlackEndpoint } from './helpers';
+
+const REDIS_DB = 14;
+
+function fault(minerId: string, code: Fault['code'], container: string, reason?: string): Fault {
+  const slot = minerId.split('-').pop()!;
+  return {
+    code,
+    severity: 'critical',
+    minerId,
+    location: { site: 'north-1', container, rack: 'R1', shelf: 'S1', slot },
+    part: code === 'FAN_STOPPED' ? 'fan 1' : '',
+    message: `${code} at ${container} R1 S1 ${slot}`,
+    since: Date.now(),
+    details: reason ? { reason } : undefined,
+  };
+}
+
+/** Writes faults the way RedisFaultPublisher does: the active hash, then the event on the channel. */
+async function raise(redis: Redis, faults: Fault[]): Promise<void> {
+  const tx = redis.multi();
+  for (const f of faults) {
+    tx.hset(REDIS_KEYS.activeFaults, `${f.minerId}|${f.code}|${f.part}`, JSON.stringify(f));
+    const event: FaultEvent = { type: 'raised', fault: f, at: Date.now(), source: 'test' };
+    tx.publish(REDIS_KEYS.faultChannel, JSON.stringify(event));
+  }
+  await tx.exec();
+}
+
+describe('delivery', () => {
+  let redis: Redis;
+  let mailbox: Mailbox;
+  let slack: SlackEndpoint;
+  let service: AlertingService;
+
+  beforeAll(async () => {
+    redis = new Redis(redisUrl(REDIS_DB));
+    mailbox = await startMailbox();
+    slack = await startSlack();
+  });
+
+  beforeEach(async () => {
+    await redis.flushdb();
+    mailbox.mails.length = 0;
+    slack.messages.length = 0;
+    service = new AlertingService(
+      config(`
+redis: ${redisUrl(REDIS_DB)}
+evaluation_interval: 100ms
+rules:
+  - { name: FanFailure, faults: [FAN_STOPPED] }
+  - { name: MinerDown, faults: [MINER_UNREACHABLE] }
+root_causes: [{ name: ContainerUnreachable, fault: MINER_UNREACHABLE, min_miners: 5 }]
+inhibit_rules:
+  - { source_matchers: ['alertname="ContainerUnreachable"'], target_matchers: ['alertname="MinerDown"'], equal: [site, container] }
+route: { receiver: oncall, group_by: [site, container, alertname], group_wait: 300ms, group_interval: 1s, repeat_interval: 1h }
+receivers:
+  - name: oncall
+    email: { to: [oncall@farm.example], smarthost: ${mailbox.url}, digest_over: 5 }
+    slack: { webhook_url: ${slack.url} }
+`),
+      createLogger('alerting-test', 'silent'),
+      { retryBaseMs: 200 },
+    );
+    await service.start();
+  });
+
+  afterEach(async () => {
+    slack.failWith = undefined;
+    await service.stop();
+  });
+
+  afterAll(async () => {
+    redis.disconnect();
+    await mailbox.close();
+    await slack.close();
+  });
+
+  test('Slack answering 500: email still goes out at once, Slack is retried with back-off and gets the notice once it recovers', async () => {
+    slack.failWith = 500;
+    await raise(redis, [fault('C07-R1-S1-4', 'FAN_STOPPED', 'C07')]);
+    await waitFor(() => mailbox.mails.length === 1, 5000, 'email despite Slack failing');
+    await sleep(1000);
+    const metrics = await service.metrics.registry.getSingleMetricAsString('flymining_alerting_notifications_total');
+    const failed = Number(/integration="slack",outcome="failed"} (\d+)/.exec(metrics)?.[1] ?? 0);
+    expect(failed).toBeGreaterThanOrEqual(2); // retried
+    expect(failed).toBeLessThan(10); // with back-off, not every 100 ms cycle
+    expect(Object.keys(await redis.hgetall('flymining:alerting:retry'))).toEqual([expect.stringMatching(/^oncall\/slack\|/)]);
+    slack.failWith = undefined;
+    await waitFor(() => slack.messages.length === 1, 10_000, 'Slack after recovery');
+    expect(JSON.stringify(slack.messages[0])).toContain('C07-R1-S1-4');
+    await sleep(500);
+    expect({ mails: mailbox.mails.length, slack: slack.messages.length }).toEqual({ mails: 1, slack: 1 });
+    expect(await redis.hlen('flymining:alerting:retry')).toBe(0);
+  });
+
+  test('30 of a container\'s miners unreachable at once: one page naming the container, not 30', async () => {
+    const dark = [...Array(30).keys()].map((i) => fault(`C03-R1-S1-${i + 1}`, 'MINER_UNREACHABLE', 'C03', 'timeout'));
+    await raise(redis, dark);
+    await waitFor(() => mailbox.mails.length >= 1, 5000, 'root-cause page');
+    await sleep(1500);
+    expect(mailbox.mails.map((m) => m.subject)).toEqual(['[FIRING:1] north-1 container C03 MINER_UNREACHABLE: container C03']);
+    expect(mailbox.mails[0]!.text).toContain('30 miners report MINER_UNREACHABLE at once (timeout 30)');
+    const { alerts } = await service.snapshot();
+    expect(alerts.filter((a) => a.labels.alertname === 'MinerDown' && a.inhibited)).toHaveLength(30);
+  });
+
+  test('many alerts in one group: the email is a digest table', async () => {
+    await raise(redis, [...Array(12).keys()].map((i) => fault(`C05-R1-S1-${i + 1}`, 'FAN_STOPPED', 'C05')));
+    await waitFor(() => mailbox.mails.length >= 1, 5000, 'digest');
+    await sleep(500);
+    expect(mailbox.mails).toHaveLength(1);
+    const [mail] = mailbox.mails;
+    expect(mail!.subject).toBe('[FIRING:12] north-1 container C05 FAN_STOPPED: 12 alerts');
+    expect(mail!.html).toContain('<table');
+    expect((mail!.html as string).match(/<tr>/g)).toHaveLength(13);
+  });
+});
