@@ -14,6 +14,7 @@ CONTROL_PORT=${FLYMINING_DEMO_CONTROL_PORT:-4100}
 FIRST_METRICS_PORT=${FLYMINING_DEMO_METRICS_PORT:-9410}
 INTERVAL=${FLYMINING_DEMO_INTERVAL:-30}
 PORTAL_PORT=${FLYMINING_DEMO_PORTAL_PORT:-8480}
+ALERTING_PORT=${FLYMINING_DEMO_ALERTING_PORT:-9430}
 DEMO_DIR="$FLYMINING_STATE_DIR/demo"
 LOG_DIR="$FLYMINING_STATE_DIR/log"
 mkdir -p "$DEMO_DIR" "$LOG_DIR"
@@ -28,6 +29,7 @@ if ((${#packages[@]})); then flymining_ensure_debian_packages "${packages[@]}"; 
 demo_processes=(simulator)
 for ((i = 1; i <= CONTAINERS; i++)); do demo_processes+=("exporter-$i"); done
 demo_processes+=(portal)
+demo_processes+=(mail-catcher alerting)
 stopping=0
 stop_demo() {
   ((stopping)) && return
@@ -73,6 +75,15 @@ for ((j = 1; j <= i; j++)); do
   flymining_wait_for_url "http://127.0.0.1:$port/healthz" 90 || flymining_die "exporter $j did not finish its first sweep; see $LOG_DIR"
 done
 
+# Alerting: faults → email to our local mail catcher (.flymining/mail, port 2525, the address in the demo config).
+flymining_start_process mail-catcher "$LOG_DIR/mail-catcher.log" \
+  node node_modules/tsx/dist/cli.mjs alerting/src/mail-catcher.ts --dir "$FLYMINING_STATE_DIR/mail" --port 2525
+flymining_start_process alerting "$LOG_DIR/alerting.log" \
+  node node_modules/tsx/dist/cli.mjs alerting/src/main.ts --config provisioning/alerting/alerting.yaml \
+  --redis "$FLYMINING_REDIS_URL" --influx "$FLYMINING_INFLUX_URL" --inventory "$DEMO_DIR/farm.yaml" \
+  --listen "127.0.0.1:$ALERTING_PORT" --external-url "http://127.0.0.1:$ALERTING_PORT"
+flymining_wait_for_url "http://127.0.0.1:$ALERTING_PORT/healthz" 60 || flymining_die "alerting did not come up; see $LOG_DIR/alerting.log"
+
 # The investor portal on its own demo billing database: one investor with a week of credits, one staff account.
 PORTAL_PG_URL="${FLYMINING_PG_URL%/*}/flymining_demo"
 portal_logins=$(node node_modules/tsx/dist/cli.mjs billing/src/portal/demo-seed.ts --pg "$PORTAL_PG_URL" 2>"$LOG_DIR/portal-seed.log") ||
@@ -104,6 +115,7 @@ for ((j = 1; j <= i; j++)); do
   port=$((FIRST_METRICS_PORT + j - 1))
   printf '  Exporter %-8s http://127.0.0.1:%s/metrics   http://127.0.0.1:%s/healthz\n' "${container_names[$((j - 1))]}" "$port" "$port"
 done
+printf '  Alerting          http://127.0.0.1:%s/api/alerts   /api/silences   /metrics   (mails: %s, listed in %s)\n' "$ALERTING_PORT" "$FLYMINING_STATE_DIR/mail" "$LOG_DIR/mail-catcher.log"
 cat <<EOF
 
   Try:
@@ -111,6 +123,10 @@ cat <<EOF
     curl -X POST http://127.0.0.1:$CONTROL_PORT/miners/$first_id/faults -H 'content-type: application/json' -d '{"fault":"stopFan","index":0}'
                                                         # within one sweep ($INTERVAL s): FAN_STOPPED in InfluxDB and on Redis
     npx flymining discover 127.1.0.0/24 --inventory $DEMO_DIR/farm.yaml
+
+  Alerting: the stopFan above also emails on-call within a sweep (one .eml each in $FLYMINING_STATE_DIR/mail).
+  Silence a container for two hours:
+    curl -X POST http://127.0.0.1:$ALERTING_PORT/api/silences -H 'content-type: application/json' -d '{"matchers":["container=\\"${container_names[0]}\\""],"duration":"2h","comment":"maintenance","createdBy":"you"}'
 
   Logs: $LOG_DIR    Press Ctrl-C to stop.
 EOF

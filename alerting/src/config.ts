@@ -171,7 +171,7 @@ const maintenanceWindow = z.strictObject({
 const configSchema = z.strictObject({
   redis: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379/0'),
   key_prefix: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('flymining:alerting'),
-  listen: z.string().regex(/^[^:]+:\d{1,5}$/, 'write host:port').default('127.0.0.1:9420'),
+  listen: z.string().regex(/^[^:]+:\d{1,5}$/, 'write host:port').default('127.0.0.1:9430'),
   /** Base of the acknowledge links in notices: how staff reach this service. */
   external_url: z.url().optional(),
   evaluation_interval: duration.default(5000),

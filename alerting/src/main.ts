@@ -10,8 +10,11 @@ async function main(): Promise<void> {
     .requiredOption('--config <file>', 'alerting config (YAML)', process.env.FLYMINING_ALERTING_CONFIG)
     .option('--redis <url>', 'Redis URL (overrides the config file)', process.env.FLYMINING_REDIS_URL)
     .option('--listen <host:port>', 'address of the API (overrides the config file)', process.env.FLYMINING_ALERTING_LISTEN)
+    .option('--influx <url>', 'InfluxDB URL for query rules (overrides the config file)', process.env.FLYMINING_INFLUX_URL)
+    .option('--inventory <file>', 'farm inventory: miners per container for root causes (overrides the config file)', process.env.FLYMINING_INVENTORY)
+    .option('--external-url <url>', 'base of the acknowledge links (overrides the config file)', process.env.FLYMINING_ALERTING_EXTERNAL_URL)
     .parse();
-  const options = program.opts<{ config: string; redis?: string; listen?: string }>();
+  const options = program.opts<{ config: string; redis?: string; listen?: string; influx?: string; inventory?: string; externalUrl?: string }>();
   const logger = createLogger('alerting');
   let config;
   try {
@@ -25,6 +28,9 @@ async function main(): Promise<void> {
   }
   if (options.redis) config.redis = options.redis;
   if (options.listen) config.listen = options.listen;
+  if (options.influx && config.influx) config.influx.url = options.influx;
+  if (options.inventory) config.inventory = options.inventory;
+  if (options.externalUrl) config.external_url = options.externalUrl;
   const service = new AlertingService(config, logger);
   await service.start();
   const [host, port] = [config.listen.slice(0, config.listen.lastIndexOf(':')), Number(config.listen.slice(config.listen.lastIndexOf(':') + 1))];

@@ -29,7 +29,7 @@ describe('fault → alerting → email and Slack', () => {
   const yaml = (): string => `
 redis: ${redisUrl(REDIS_DB)}
 evaluation_interval: 200ms
-external_url: http://alerts.example:9420
+external_url: http://alerts.example:9430
 rules:
   - name: FanStopped
     faults: [FAN_STOPPED, FAN_MISSING]
@@ -104,7 +104,7 @@ receivers:
     expect(mail!.subject).toContain(`rack ${rack} shelf ${shelf} slot ${slot}`);
     expect(mail!.text).toContain(victim.id);
     expect(mail!.html).toContain('Acknowledge');
-    expect(mail!.text).toMatch(/http:\/\/alerts\.example:9420\/ack\/[A-Za-z0-9_-]+/);
+    expect(mail!.text).toMatch(/http:\/\/alerts\.example:9430\/ack\/[A-Za-z0-9_-]+/);
     const attachment = (slack.messages[0]!.attachments as Array<{ color: string }>)[0]!;
     expect(attachment.color).toBe('#d40e0d'); // critical
     expect(JSON.stringify(slack.messages[0])).toContain(victim.id);
