@@ -13,8 +13,9 @@ async function main(): Promise<void> {
     .option('--influx <url>', 'InfluxDB URL for query rules (overrides the config file)', process.env.FLYMINING_INFLUX_URL)
     .option('--inventory <file>', 'farm inventory: miners per container for root causes (overrides the config file)', process.env.FLYMINING_INVENTORY)
     .option('--external-url <url>', 'base of the acknowledge links (overrides the config file)', process.env.FLYMINING_ALERTING_EXTERNAL_URL)
+    .option('--smtp <url>', 'SMTP server for every email receiver (overrides their smarthost)', process.env.FLYMINING_SMTP_URL)
     .parse();
-  const options = program.opts<{ config: string; redis?: string; listen?: string; influx?: string; inventory?: string; externalUrl?: string }>();
+  const options = program.opts<{ config: string; redis?: string; listen?: string; influx?: string; inventory?: string; externalUrl?: string; smtp?: string }>();
   const logger = createLogger('alerting');
   let config;
   try {
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
   if (options.influx && config.influx) config.influx.url = options.influx;
   if (options.inventory) config.inventory = options.inventory;
   if (options.externalUrl) config.external_url = options.externalUrl;
+  if (options.smtp) for (const r of config.receivers) if (r.email) r.email.smarthost = options.smtp;
   const service = new AlertingService(config, logger);
   await service.start();
   const [host, port] = [config.listen.slice(0, config.listen.lastIndexOf(':')), Number(config.listen.slice(config.listen.lastIndexOf(':') + 1))];
