@@ -1,16 +1,10 @@
 /** How a slot is painted: metric values through Grafana's display processor, every other state by a fixed code. */
 import { FieldColorModeId, FieldType, getDisplayProcessor, ThresholdsMode, type FieldConfig, type GrafanaTheme2 } from '@grafana/data';
-import type { SlotCell, SlotMetric, SlotState } from './types';
+import { HEALTHY_FILL, STATE_PAINT, type SlotPaint } from './states';
+import type { SlotCell, SlotMetric } from './types';
 
-export interface SlotPaint {
-  fill: string;
-  /** One character drawn on the slot, so states read without colour vision and from across the room. */
-  glyph?: string;
-  /** Thick outline: a fault on a metric other than health still shows. */
-  outline?: string;
-  /** Formatted value, drawn when the slot is large enough. */
-  text?: string;
-}
+export { STATE_LABEL, STATE_PAINT, type SlotPaint } from './states';
+
 
 /** Each metric's default scale (Grafana-style thresholds and unit), used unless the panel takes its field config. */
 function thresholdScale(unit: string, min: number, max: number, steps: Array<[value: number, color: string]>): FieldConfig {
@@ -31,33 +25,10 @@ export const METRIC_FIELD_CONFIG: Record<Exclude<SlotMetric, 'health'>, FieldCon
   power: { unit: 'watt', min: 0, max: 6000, decimals: 0, color: { mode: FieldColorModeId.ContinuousBlYlRd } },
 };
 
-/** Fixed colours of the states that are not a live value; none of them is on any metric's scale. */
-export const STATE_PAINT: Record<Exclude<SlotState, 'ok'>, SlotPaint> = {
-  fault: { fill: '#ff1a1a', glyph: '!' },
-  warning: { fill: '#ff9830', glyph: '!' },
-  unreachable: { fill: '#b31aff', glyph: '×' },
-  stale: { fill: '#5c5c66', glyph: '~' },
-  'no-data': { fill: '#26262b', glyph: '?' },
-  sleeping: { fill: '#1f4e8c', glyph: 'z' },
-  empty: { fill: 'transparent' },
-};
-const HEALTHY = '#1fbf4a';
-
-export const STATE_LABEL: Record<SlotState, string> = {
-  ok: 'healthy',
-  warning: 'warning',
-  fault: 'fault',
-  unreachable: 'unreachable',
-  stale: 'stale data',
-  'no-data': 'no data',
-  sleeping: 'sleeping',
-  empty: 'empty slot',
-};
-
 /** A function giving each slot its paint for one metric and colour configuration. */
 export function slotPainter(metric: SlotMetric, theme: GrafanaTheme2, fieldConfig?: FieldConfig): (cell: SlotCell) => SlotPaint {
   if (metric === 'health') {
-    return (cell) => (cell.state === 'ok' ? { fill: HEALTHY } : STATE_PAINT[cell.state]);
+    return (cell) => (cell.state === 'ok' ? { fill: HEALTHY_FILL } : STATE_PAINT[cell.state]);
   }
   const display = getDisplayProcessor({ field: { type: FieldType.number, config: fieldConfig ?? METRIC_FIELD_CONFIG[metric] }, theme });
   return (cell) => {
@@ -65,7 +36,7 @@ export function slotPainter(metric: SlotMetric, theme: GrafanaTheme2, fieldConfi
       return STATE_PAINT[cell.state === 'ok' || cell.state === 'warning' || cell.state === 'fault' ? 'no-data' : cell.state];
     }
     const shown = display(cell.value);
-    const paint: SlotPaint = { fill: shown.color ?? HEALTHY, text: shown.text };
+    const paint: SlotPaint = { fill: shown.color ?? HEALTHY_FILL, text: shown.text };
     if (cell.state === 'fault') {
       paint.outline = STATE_PAINT.fault.fill;
       paint.glyph = '!';
