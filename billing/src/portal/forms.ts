@@ -38,6 +38,8 @@ export const payoutRequestForm = z.object({
     .regex(/^\d{1,8}(\.\d{1,8})?$/, 'Amount: enter BTC with at most 8 decimals, e.g. 0.0125')
     // The shape check above does not stop zod from running this one: guard it.
     .refine((v) => !/^\d{1,8}(\.\d{1,8})?$/.test(v) || btcToSats(v) > 0n, 'Amount: must be more than zero'),
+  // One per rendered form: a double click or a reload re-posting the form cannot request the payout twice.
+  requestKey: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'This form is incomplete. Reload the page and try again.'),
   // Shape only; the ledger checks the checksum and network of the address.
   address: z
     .string()

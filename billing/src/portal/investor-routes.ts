@@ -70,7 +70,7 @@ export function investorRoutes({ ledger, pool }: PortalDeps): Router {
     const form = payoutRequestForm.safeParse(req.body);
     if (!form.success) return showPayouts(req, res, problems(form.error), echo, 400);
     try {
-      const payout = await ledger.requestPayout(investorOf(res), btcToSats(form.data.amountBtc), form.data.address);
+      const payout = await ledger.requestPayout(investorOf(res), btcToSats(form.data.amountBtc), form.data.address, form.data.requestKey);
       flash(req, 'ok', `Payout of ${form.data.amountBtc} BTC requested (number ${payout.id}); staff will approve it.`);
       res.redirect(303, '/payouts');
     } catch (err) {

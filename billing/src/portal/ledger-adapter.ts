@@ -110,9 +110,9 @@ export function engineLedger(pool: Pool, options: { network?: BtcNetwork } = {})
     statementCsv(investorId, fromDay, toDay) {
       return statementCsv(pool, investorId, fromDay, toDay);
     },
-    async requestPayout(investorId, amountSats, address) {
+    async requestPayout(investorId, amountSats, address, requestKey) {
       try {
-        return payoutView(await requestPayout(pool, { investorId, amountSat: Number(amountSats), address }, { network: options.network }));
+        return payoutView(await requestPayout(pool, { investorId, amountSat: Number(amountSats), address, requestKey }, { network: options.network }));
       } catch (err) {
         if (err instanceof PayoutError && err.code === 'INSUFFICIENT_BALANCE') throw new PayoutRefused('Amount: more than your available balance.');
         if (err instanceof PayoutError && err.code === 'BELOW_MINIMUM') throw new PayoutRefused(`Amount: ${err.message}.`);

@@ -62,7 +62,7 @@ export interface PortalLedger {
   /** The investor's statement as CSV (credits, reversals and payout movements), days inclusive. */
   statementCsv(investorId: string, fromDay: string, toDay: string): Promise<string>;
   /** Throws PayoutRefused with a message for the investor when the request cannot be accepted. */
-  requestPayout(investorId: string, amountSats: bigint, address: string): Promise<Payout>;
+  requestPayout(investorId: string, amountSats: bigint, address: string, requestKey: string): Promise<Payout>;
 
   // Staff only.
   investors(): Promise<InvestorSummary[]>;

@@ -1,4 +1,5 @@
 /** Page bodies. Each returns escaped HTML; `page()` in html.ts wraps it with the header and styles. */
+import { randomBytes } from 'node:crypto';
 import { hashrateChart, type HashrateDay } from './chart';
 import { satsToBtc } from './forms';
 import { csrfField, html, type SafeHtml } from './html';
@@ -100,7 +101,7 @@ export function contractBody(contract: ContractSummary, credits: DailyCredit[]):
 
 export function payoutsBody(csrf: string, investor: InvestorSummary, payouts: Payout[], errors: readonly string[], form = { amountBtc: '', address: '' }): SafeHtml {
   return html`<section><h2>Request a payout</h2><p>Available: <strong>${btc(investor.balanceSats)}</strong></p>${errorList(errors)}
-  <form method="post" action="/payouts">${csrfField(csrf)}
+  <form method="post" action="/payouts">${csrfField(csrf)}<input type="hidden" name="requestKey" value="${randomBytes(18).toString('base64url')}">
     <label for="amountBtc">Amount (BTC)</label><input id="amountBtc" name="amountBtc" inputmode="decimal" value="${form.amountBtc}" required>
     <label for="address">Bitcoin address</label><input id="address" name="address" size="64" value="${form.address}" required>
     <p><button class="primary" type="submit">Request payout</button></p>

@@ -14,7 +14,7 @@ import { recordPoolPayout } from '../../src/market';
 import { addDays, runDay, utcToday } from '../../src/run';
 import { createPortalUser } from '../../src/portal/users';
 import { satsToBtc } from '../../src/portal/forms';
-import { PASSWORD, seedInvestor, startTestPortal, type PortalUnderTest } from './harness';
+import { HttpClient, PASSWORD, hiddenFieldsIn, seedInvestor, startTestPortal, type PortalUnderTest } from './harness';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const ADDRESS = 'bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq';
@@ -119,6 +119,16 @@ test('an investor sees yesterday’s credit and the chart, downloads the stateme
   } finally {
     await context.close();
   }
+});
+
+test('the same payout form posted twice (a double click) requests one payout', async () => {
+  const client = new HttpClient(portal.url);
+  await client.signIn('alice@example.com');
+  const form = { ...hiddenFieldsIn((await client.get('/payouts')).text), amountBtc: '0.001', address: ADDRESS };
+  expect((await client.post('/payouts', form)).location).toBe('/payouts');
+  expect((await client.post('/payouts', form)).location).toBe('/payouts');
+  const { rows } = await portal.db.pool.query("SELECT count(*)::int AS n FROM payouts WHERE investor_id = 'alice'");
+  expect(rows[0].n).toBe(2); // the browser test's payout and this one, not three
 });
 
 test('an investor cannot open another investor’s contract or the staff pages', async () => {

@@ -121,10 +121,10 @@ export class HttpClient {
     return this.request('POST', path, form);
   }
 
-  /** GETs the page holding a form and posts it with that page's CSRF token. */
+  /** GETs the page holding a form and posts it with that page's hidden fields (CSRF token, request key). */
   async submit(formPage: string, action: string, fields: Record<string, string>): Promise<Reply> {
     const page = await this.get(formPage);
-    return this.post(action, { _csrf: csrfTokenIn(page.text), ...fields });
+    return this.post(action, { ...hiddenFieldsIn(page.text), ...fields });
   }
 
   async signIn(email: string, password = PASSWORD): Promise<Reply> {
@@ -136,4 +136,10 @@ export function csrfTokenIn(pageHtml: string): string {
   const m = /name="_csrf" value="([^"]+)"/.exec(pageHtml);
   if (!m?.[1]) throw new Error(`no CSRF token in page:\n${pageHtml.slice(0, 500)}`);
   return m[1];
+}
+
+export function hiddenFieldsIn(pageHtml: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const m of pageHtml.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields[m[1]!] = m[2]!;
+  return fields;
 }
