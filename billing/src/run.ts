@@ -6,7 +6,7 @@
  * transaction each, under idempotency keys `credit:<contract>:<day>:r<revision>`. A run that crashes midway is
  * finished by the next one from the same frozen inputs, so the ledger ends exactly as if it had never stopped.
  */
-import type { Pool, PoolClient } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import { BillingInputError, daySchema, parseInput } from './api';
 import { allocateDay, type ContractTerms, type DayAllocation } from './allocate';
 import { inTransaction, satoshi } from './db';
@@ -159,7 +159,15 @@ interface StoredRun {
   inputs: RunInputs;
 }
 
-async function latestRun(db: Pool | PoolClient, day: string): Promise<StoredRun | undefined> {
+type Db = Pool | PoolClient;
+/** Runs one unit of work atomically: a new transaction per call on a pool, or inside the caller's transaction. */
+type Atomic = <T>(fn: (client: PoolClient) => Promise<T>) => Promise<T>;
+
+function atomicOn(db: Db): Atomic {
+  return db instanceof Pool ? (fn) => inTransaction(db, fn) : (fn) => fn(db);
+}
+
+async function latestRun(db: Db, day: string): Promise<StoredRun | undefined> {
   const { rows } = await db.query<{ revision: number; status: 'running' | 'done'; inputs: RunInputs }>(
     'SELECT revision, status, inputs FROM daily_runs WHERE day = $1 ORDER BY revision DESC LIMIT 1',
     [day],
@@ -167,12 +175,12 @@ async function latestRun(db: Pool | PoolClient, day: string): Promise<StoredRun 
   return rows[0];
 }
 
-async function freezeRun(pool: Pool, inputs: RunInputs, revision: number): Promise<StoredRun> {
-  await pool.query(
+async function freezeRun(db: Db, inputs: RunInputs, revision: number): Promise<StoredRun> {
+  await db.query(
     `INSERT INTO daily_runs (day, revision, status, inputs, contracts, revenue_sat) VALUES ($1, $2, 'running', $3, $4, $5) ON CONFLICT DO NOTHING`,
     [inputs.day, revision, JSON.stringify(inputs), inputs.contracts, inputs.revenueSat],
   );
-  return (await latestRun(pool, inputs.day))!;
+  return (await latestRun(db, inputs.day))!;
 }
 
 /** Runs (or finishes, or harmlessly repeats) one closed day. */
@@ -189,8 +197,8 @@ export async function runDay(pool: Pool, source: HashrateSource, day: string, se
   return result ?? { day, status: 'locked', revision: 0, contracts: 0, postedNow: 0, revenueSat: 0, creditedSat: 0, farmSat: 0 };
 }
 
-async function summarise(pool: Pool, day: string, run: StoredRun, status: RunStatus, postedNow: number): Promise<RunResult> {
-  const { rows } = await pool.query<{ credited_sat: string | null; farm_sat: string | null }>(
+async function summarise(db: Db, day: string, run: StoredRun, status: RunStatus, postedNow: number): Promise<RunResult> {
+  const { rows } = await db.query<{ credited_sat: string | null; farm_sat: string | null }>(
     'SELECT credited_sat, farm_sat FROM daily_runs WHERE day = $1 AND revision = $2',
     [day, run.revision],
   );
@@ -206,18 +214,19 @@ async function summarise(pool: Pool, day: string, run: StoredRun, status: RunSta
   };
 }
 
-async function investorAccounts(pool: Pool, investorIds: readonly string[]): Promise<Map<string, number>> {
+async function investorAccounts(db: Db, investorIds: readonly string[]): Promise<Map<string, number>> {
   const unique = [...new Set(investorIds)];
-  await pool.query(
+  await db.query(
     `INSERT INTO accounts (code, kind, investor_id, normal_side) SELECT 'investor:' || i, 'investor', i, -1 FROM unnest($1::text[]) AS i
      ON CONFLICT (code) DO NOTHING`,
     [unique],
   );
-  const { rows } = await pool.query<{ id: string; investor_id: string }>('SELECT id, investor_id FROM accounts WHERE investor_id = ANY($1::text[])', [unique]);
+  const { rows } = await db.query<{ id: string; investor_id: string }>('SELECT id, investor_id FROM accounts WHERE investor_id = ANY($1::text[])', [unique]);
   return new Map(rows.map((r) => [r.investor_id, Number(r.id)]));
 }
 
-async function postRun(pool: Pool, run: StoredRun, settings: RunSettings): Promise<RunResult> {
+async function postRun(pool: Db, run: StoredRun, settings: RunSettings): Promise<RunResult> {
+  const atomic = atomicOn(pool);
   const { inputs, revision } = run;
   const day = inputs.day;
   const contracts = await activeContracts(pool, day);
@@ -237,7 +246,7 @@ async function postRun(pool: Pool, run: StoredRun, settings: RunSettings): Promi
   let postedNow = 0;
   for (let start = 0; start < allocation.contracts.length; start += chunkSize) {
     const chunk = allocation.contracts.slice(start, start + chunkSize);
-    postedNow += await inTransaction(pool, async (client) => {
+    postedNow += await atomic(async (client) => {
       const txns: NewTransaction[] = chunk.map((a) => ({
         idempotencyKey: `credit:${a.contract.id}:${day}:r${revision}`,
         kind: 'credit',
@@ -288,7 +297,7 @@ async function postRun(pool: Pool, run: StoredRun, settings: RunSettings): Promi
     settings.log?.(`${day}: ${Math.min(start + chunkSize, allocation.contracts.length)}/${allocation.contracts.length} contracts`);
   }
   const creditedSat = allocation.contracts.reduce((s, a) => s + a.grossSat, 0);
-  await inTransaction(pool, async (client) => {
+  await atomic(async (client) => {
     const farmRevenue = await systemAccountId(client, 'farm:revenue');
     await postTransactions(client, [
       {
@@ -311,7 +320,8 @@ async function postRun(pool: Pool, run: StoredRun, settings: RunSettings): Promi
 }
 
 /** Posts the reversal of every transaction of one revision of a day (idempotent: `reverse:<transaction id>`). */
-async function reverseRevision(pool: Pool, day: string, revision: number, settings: RunSettings): Promise<void> {
+async function reverseRevision(pool: Db, day: string, revision: number, settings: RunSettings): Promise<void> {
+  const atomic = atomicOn(pool);
   const { rows } = await pool.query<{ id: string }>(
     `SELECT t.id FROM journal_transactions t WHERE t.day = $1 AND t.kind IN ('credit', 'farm_share')
         AND (t.idempotency_key LIKE '%:r' || $2::text) AND NOT EXISTS (SELECT 1 FROM journal_transactions r WHERE r.reverses_id = t.id)
@@ -321,7 +331,7 @@ async function reverseRevision(pool: Pool, day: string, revision: number, settin
   const chunkSize = settings.chunkSize ?? 2000;
   for (let start = 0; start < rows.length; start += chunkSize) {
     const ids = rows.slice(start, start + chunkSize).map((r) => Number(r.id));
-    await inTransaction(pool, async (client) => {
+    await atomic(async (client) => {
       const txns: NewTransaction[] = [];
       for (const id of ids) txns.push(await reversalOf(client, id, `reverse:${id}`, `correction of ${day} revision ${revision}`));
       const posted = await postTransactions(client, txns);
@@ -376,16 +386,18 @@ export async function recomputeDay(pool: Pool, source: HashrateSource, day: stri
 
 /**
  * Applies a recomputation: a new revision with today's inputs. Every credit of the previous revision is reversed
- * by a new transaction (nothing is edited), then the new credits are posted. Refused by the database if a
- * reversal would take an investor's balance below zero (they already withdrew it).
+ * by a new transaction (nothing is edited), then the new credits are posted, all in one database transaction:
+ * a correction happens entirely or not at all. Refused by the database if a reversal would take an investor's
+ * balance below zero (they already withdrew it).
  */
 export async function correctDay(pool: Pool, source: HashrateSource, day: string, settings: RunSettings = {}): Promise<RunResult> {
   parseInput(daySchema, day, 'day');
   const result = await withRunLock(pool, async () => {
     const run = await latestRun(pool, day);
     if (!run) throw new BillingInputError(`${day} has not been run yet: run it instead of correcting it`);
-    const next = run.status === 'done' ? await freezeRun(pool, await gatherInputs(pool, source, day, settings), run.revision + 1) : run;
-    return postRun(pool, next, settings);
+    if (run.status !== 'done') throw new BillingInputError(`${day} is still running: finish it with 'flymining billing run --date ${day}' first`);
+    const inputs = await gatherInputs(pool, source, day, settings);
+    return inTransaction(pool, async (client) => postRun(client, await freezeRun(client, inputs, run.revision + 1), settings));
   });
   return result ?? { day, status: 'locked', revision: 0, contracts: 0, postedNow: 0, revenueSat: 0, creditedSat: 0, farmSat: 0 };
 }
