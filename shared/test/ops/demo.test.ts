@@ -53,6 +53,7 @@ test('npm start: the demo comes up, records an injected fault within a sweep, an
     FLYMINING_DEMO_MINERS: '40',
     FLYMINING_DEMO_CONTAINERS: '2',
     FLYMINING_DEMO_INTERVAL: '5',
+    FLYMINING_DEMO_PORTAL_PORT: String(await freePort()),
   };
   delete env.FLYMINING_INFLUX_URL;
   const demo = spawn('bash', ['scripts/demo.sh'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -67,6 +68,9 @@ test('npm start: the demo comes up, records an injected fault within a sweep, an
     expect(output).toContain(`http://127.0.0.1:${controlPort}/miners`);
     expect(output).toContain(`http://127.0.0.1:${metricsPort}/metrics`);
     expect(output).toContain(`http://127.0.0.1:${metricsPort + 1}/healthz`);
+    // The investor portal answers, and the demo printed the investor's sign-in.
+    expect(output).toMatch(/investor investor@demo\.flymining\.local \/ \S+/);
+    expect((await fetch(`http://127.0.0.1:${env.FLYMINING_DEMO_PORTAL_PORT}/login`)).status).toBe(200);
 
     // Every simulated miner is in InfluxDB after the first sweeps.
     await until('all 40 miners stored', 30, async () => ((await influxRows(influx, 'SELECT last(hashrate_ths) FROM miner GROUP BY miner')).length === 40 ? true : undefined));
@@ -93,5 +97,5 @@ test('npm start: the demo comes up, records an injected fault within a sweep, an
     rmSync(state, { recursive: true, force: true });
   }
   expect(output).toContain('nothing of it is left running');
-  for (const port of [influxPort, controlPort, metricsPort, metricsPort + 1]) expect(await portOpen(port)).toBe(false);
+  for (const port of [influxPort, controlPort, metricsPort, metricsPort + 1, Number(env.FLYMINING_DEMO_PORTAL_PORT)]) expect(await portOpen(port)).toBe(false);
 }, 240_000);
