@@ -138,6 +138,19 @@ describe('sign-in', () => {
     }
   });
 
+  test('guesses at one account spread over many addresses are limited per email too', async () => {
+    const limited = await startTestPortal('ratelimit-email', { loginAttempts: 3, loginWindowS: 60, trustProxyHops: 1 }, db);
+    try {
+      const from = (i: number) => new HttpClient(limited.url, { 'x-forwarded-for': `198.51.100.${i}` });
+      for (let i = 1; i <= 3; i++) expect((await from(i).signIn('bob@example.com', `wrong password ${i}xx`)).status).toBe(401);
+      expect((await from(4).signIn('bob@example.com')).status).toBe(429);
+      // Other accounts from fresh addresses are unaffected.
+      expect((await from(5).signIn('alice@example.com')).location).toBe('/');
+    } finally {
+      await limited.close();
+    }
+  });
+
   test('with TOTP on, the password alone does not sign in; the current code does, once', async () => {
     const user = await createPortalUser(db.pool, { email: 'carol@example.com', password: PASSWORD, role: 'staff' });
     const { secret } = await beginTotpEnrolment(db.pool, user, { confirmed: true });

@@ -1,0 +1,66 @@
+/** `flymining portal add-user`: the accounts it creates can sign in to a running portal, and bad input is refused. */
+import { generate } from 'otplib';
+import { main } from '../../../bin/flymining-cli';
+import { createInvestor } from '../../src/api';
+import { HttpClient, startTestPortal, type PortalUnderTest } from './harness';
+
+let portal: PortalUnderTest;
+
+beforeAll(async () => {
+  portal = await startTestPortal('cli');
+  await createInvestor(portal.db.pool, { id: 'erin', name: 'Erin' });
+});
+
+afterAll(async () => {
+  await portal?.close();
+});
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  process.exitCode = undefined;
+  try {
+    const code = await main(['node', 'flymining', 'portal', 'add-user', ...args, '--pg', portal.db.url]);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    process.exitCode = undefined;
+  }
+}
+
+test('an investor account with a generated password signs in and sees that investor', async () => {
+  const result = await run(['Erin@Example.com', '--investor', 'erin']);
+  expect(result.code).toBe(0);
+  expect(result.stdout).toContain('created investor account erin@example.com for investor erin');
+  const password = /password: (\S+)/.exec(result.stdout)?.[1];
+  expect(password).toBeTruthy();
+  const client = new HttpClient(portal.url);
+  expect((await client.signIn('erin@example.com', password)).location).toBe('/');
+  expect((await client.get('/')).text).toContain('Erin: contracts');
+});
+
+test('a staff account with --totp needs the printed secret’s code', async () => {
+  const result = await run(['ops@example.com', '--role', 'staff', '--totp']);
+  expect(result.code).toBe(0);
+  const password = /password: (\S+)/.exec(result.stdout)?.[1]!;
+  const secret = /TOTP secret: ([A-Z2-7]+)/.exec(result.stdout)?.[1]!;
+  expect(result.stdout).toContain('otpauth://totp/');
+  const client = new HttpClient(portal.url);
+  expect((await client.signIn('ops@example.com', password)).location).toBe('/login/totp');
+  expect((await client.submit('/login/totp', '/login/totp', { code: await generate({ secret }) })).location).toBe('/admin');
+});
+
+test('refusals: investor without --investor, unknown investor, duplicate email', async () => {
+  const noInvestor = await run(['x@example.com']);
+  expect(noInvestor.code).toBe(2);
+  expect(noInvestor.stderr).toContain('an investor account needs --investor ID');
+  const unknown = await run(['y@example.com', '--investor', 'nobody']);
+  expect(unknown.code).toBe(1);
+  expect(unknown.stderr).toContain('no investor with id nobody');
+  const duplicate = await run(['erin@example.com', '--investor', 'erin']);
+  expect(duplicate.code).toBe(1);
+  expect(duplicate.stderr).toContain('already exists');
+});
