@@ -1,0 +1,108 @@
+/** Small builders for Grafana dashboard JSON (schemaVersion 39+), so every panel queries InfluxQL the same way. */
+
+export const DATASOURCE = { type: 'influxdb', uid: 'flymining-influxdb' } as const;
+export const RACKMAP_PANEL_TYPE = 'flymining-rackmap-panel';
+
+export interface Target {
+  refId: string;
+  datasource: typeof DATASOURCE;
+  rawQuery: true;
+  query: string;
+  resultFormat: 'time_series' | 'table';
+  alias?: string;
+}
+
+export interface Panel {
+  id: number;
+  type: string;
+  title: string;
+  description?: string;
+  gridPos: { x: number; y: number; w: number; h: number };
+  datasource?: typeof DATASOURCE;
+  targets?: Target[];
+  options?: Record<string, unknown>;
+  fieldConfig?: { defaults: Record<string, unknown>; overrides: unknown[] };
+}
+
+export interface Variable {
+  name: string;
+  label: string;
+  type: 'query';
+  datasource: typeof DATASOURCE;
+  query: string;
+  includeAll: boolean;
+  allValue?: string;
+  multi: false;
+  refresh: 1;
+  sort: 3;
+}
+
+export interface Dashboard {
+  uid: string;
+  title: string;
+  tags: string[];
+  timezone: 'browser';
+  schemaVersion: 39;
+  version: 1;
+  editable: true;
+  refresh: string;
+  time: { from: string; to: string };
+  templating: { list: Variable[] };
+  links: Array<{ title: string; type: 'dashboards'; tags: string[]; asDropdown: boolean }>;
+  panels: Panel[];
+}
+
+export function dashboard(uid: string, title: string, panels: Panel[], variables: Variable[], extra: Partial<Pick<Dashboard, 'refresh' | 'time'>> = {}): Dashboard {
+  return {
+    uid,
+    title,
+    tags: ['flymining'],
+    timezone: 'browser',
+    schemaVersion: 39,
+    version: 1,
+    editable: true,
+    refresh: extra.refresh ?? '30s',
+    time: extra.time ?? { from: 'now-6h', to: 'now' },
+    templating: { list: variables },
+    links: [{ title: 'FlyMining', type: 'dashboards', tags: ['flymining'], asDropdown: true }],
+    panels: panels.map((p, i) => ({ ...p, id: i + 1 })),
+  };
+}
+
+/** A `query` variable listing one tag's values; "All" matches everything through the regex `.*`. */
+export function tagVariable(name: string, label: string, measurement: string, where = '', includeAll = true): Variable {
+  const variable: Variable = {
+    name,
+    label,
+    type: 'query',
+    datasource: DATASOURCE,
+    query: `SHOW TAG VALUES FROM "${measurement}" WITH KEY = "${name}"${where ? ` WHERE ${where}` : ''}`,
+    includeAll,
+    multi: false,
+    refresh: 1,
+    sort: 3,
+  };
+  if (includeAll) variable.allValue = '.*';
+  return variable;
+}
+
+export function influx(queries: string[] | Record<string, string>, resultFormat: Target['resultFormat'] = 'time_series'): Target[] {
+  const entries = Array.isArray(queries) ? queries.map((q) => [undefined, q] as const) : Object.entries(queries);
+  return entries.map(([alias, query], i) => {
+    const target: Target = { refId: String.fromCharCode(65 + i), datasource: DATASOURCE, rawQuery: true, query, resultFormat };
+    if (alias) target.alias = alias;
+    return target;
+  });
+}
+
+type Grid = Panel['gridPos'];
+
+export function panel(type: string, title: string, gridPos: Grid, targets: Target[], options: Record<string, unknown> = {}, defaults: Record<string, unknown> = {}, description?: string): Panel {
+  const p: Panel = { id: 0, type, title, gridPos, datasource: DATASOURCE, targets, options, fieldConfig: { defaults, overrides: [] } };
+  if (description) p.description = description;
+  return p;
+}
+
+export function textPanel(title: string, gridPos: Grid, markdown: string): Panel {
+  return { id: 0, type: 'text', title, gridPos, options: { mode: 'markdown', content: markdown } };
+}
