@@ -10,3 +10,5 @@ flymining_say "write path (storage layer vs raw HTTP)..."
 npx tsx bench/write-path.ts
 flymining_say "sweep of 5,000 simulated miners (exporter vs bare TCP)..."
 npx tsx bench/sweep.ts 5000 4
+flymining_say "billing daily run for 100,000 contracts (ledger vs plain INSERTs)..."
+npx tsx bench/billing.ts 100000

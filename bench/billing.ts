@@ -1,0 +1,135 @@
+/**
+ * Billing benchmark: the daily run for N contracts (default 100,000) in a throwaway PostgreSQL database: wall
+ * time and memory of the run, then a repeat (which must post nothing). Ledger postings/s are compared with plain
+ * INSERTs of the same number of rows into a bare table of the same server in the same run: batched like the
+ * ledger's (unnest, one transaction per chunk) and one row per statement (a plain loop, on a sample).
+ * Hashrate comes from a fixed source: InfluxDB reading is one query per day and not what is measured here.
+ * Prints JSON. Run: npx tsx bench/billing.ts [contracts] (PostgreSQL from FLYMINING_PG_URL's server, else local).
+ */
+import { Client, Pool } from 'pg';
+import { migrate } from '../billing/src/db';
+import type { HashrateSource } from '../billing/src/hashrate';
+import { verifyLedger } from '../billing/src/ledger';
+import { recordPoolPayout } from '../billing/src/market';
+import { runDay } from '../billing/src/run';
+
+const CONTRACTS = Number(process.argv[2] ?? 100_000);
+const CHUNK = 2000;
+const LOOP_SAMPLE = 20_000;
+const DAY = '2026-01-15';
+
+const baseUrl = process.env.FLYMINING_TEST_PG_URL ?? process.env.FLYMINING_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+function urlFor(database: string): string {
+  const url = new URL(baseUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+async function admin(sql: string): Promise<void> {
+  const c = new Client({ connectionString: urlFor('postgres') });
+  await c.connect();
+  await c.query(sql);
+  await c.end();
+}
+
+/** Peak RSS and heap while fn runs, sampled every 20 ms. */
+async function measured<T>(fn: () => Promise<T>): Promise<{ result: T; seconds: number; peakRssMb: number; peakHeapMb: number }> {
+  let peakRss = process.memoryUsage().rss;
+  let peakHeap = process.memoryUsage().heapUsed;
+  const timer = setInterval(() => {
+    const m = process.memoryUsage();
+    peakRss = Math.max(peakRss, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed);
+  }, 20);
+  const started = performance.now();
+  try {
+    const result = await fn();
+    return { result, seconds: (performance.now() - started) / 1000, peakRssMb: Math.round(peakRss / 2 ** 20), peakHeapMb: Math.round(peakHeap / 2 ** 20) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function main(): Promise<void> {
+  const database = `billing_bench_${process.pid}`;
+  await admin(`CREATE DATABASE "${database}"`);
+  const pool = new Pool({ connectionString: urlFor(database), max: 4 });
+  try {
+    await migrate(pool);
+    // 100,000 contracts over 25,000 investors, 10..110 TH/s, half with a maintenance fee.
+    await pool.query(
+      `INSERT INTO investors (id, name) SELECT 'inv' || g, 'Investor ' || g FROM generate_series(1, $1::int / 4) g`,
+      [CONTRACTS],
+    );
+    await pool.query(
+      `INSERT INTO contracts (id, investor_id, hashrate_ths, start_day, end_day, maintenance_usd_per_ths_day)
+       SELECT 'c' || g, 'inv' || (1 + g % ($1::int / 4)), 10 + (g % 1000) / 10.0, '2026-01-01', '2026-12-31', CASE WHEN g % 2 = 0 THEN 0.045 ELSE 0 END
+         FROM generate_series(1, $1::int) g`,
+      [CONTRACTS],
+    );
+    const soldThs = (await pool.query<{ s: string }>('SELECT sum(hashrate_ths) AS s FROM contracts')).rows[0]!.s;
+    await pool.query(`INSERT INTO market_days (day, difficulty, subsidy_sat, btc_price_usd) VALUES ($1, 102289407543323, 312500000, 97000)`, [DAY]);
+    await recordPoolPayout(pool, { day: DAY, pool: 'main', amountBtc: '31.41592653' });
+    const source: HashrateSource = {
+      async dayHashrate() {
+        return { deliveredThs: String(Number(soldThs) * 0.97), nominalThs: soldThs, miners: 0, reachableUptime: '0.98', hashingUptime: '0.97', containers: [] };
+      },
+    };
+
+    const run = await measured(() => runDay(pool, source, DAY, { today: '2026-02-01', chunkSize: CHUNK }));
+    const counts = await verifyLedger(pool);
+    const again = await measured(() => runDay(pool, source, DAY, { today: '2026-02-01', chunkSize: CHUNK }));
+
+    // Baselines: the same number of rows as the ledger wrote (transactions + entries + credit records).
+    const rows = (await pool.query<{ n: string }>(
+      'SELECT (SELECT count(*) FROM journal_transactions) + (SELECT count(*) FROM journal_entries) + (SELECT count(*) FROM daily_credits) AS n',
+    )).rows[0]!.n;
+    const rowCount = Number(rows);
+    await pool.query('CREATE TABLE plain_rows (id bigserial PRIMARY KEY, account bigint NOT NULL, amount bigint NOT NULL)');
+    const batched = await measured(async () => {
+      for (let start = 0; start < rowCount; start += CHUNK * 3) {
+        const n = Math.min(CHUNK * 3, rowCount - start);
+        const ids = Array.from({ length: n }, (_, i) => start + i);
+        await pool.query('INSERT INTO plain_rows (account, amount) SELECT * FROM unnest($1::bigint[], $2::bigint[])', [ids, ids]);
+      }
+    });
+    const client = await pool.connect();
+    const loop = await measured(async () => {
+      for (let i = 0; i < LOOP_SAMPLE; i++) await client.query('INSERT INTO plain_rows (account, amount) VALUES ($1, $2)', [i, i]);
+    });
+    client.release();
+
+    const entries = counts.entries;
+    const postingsPerS = Math.round(entries / run.seconds);
+    const rowsPerS = Math.round(rowCount / run.seconds);
+    console.log(
+      JSON.stringify(
+        {
+          benchmark: 'billing daily run',
+          contracts: CONTRACTS,
+          chunk: CHUNK,
+          run: { status: run.result.status, seconds: +run.seconds.toFixed(2), peakRssMb: run.peakRssMb, peakHeapMb: run.peakHeapMb, goalSeconds: 60 },
+          ledger: { transactions: counts.transactions, entries, creditRecords: CONTRACTS, invariantsOk: counts.ok, postingsPerS, rowsWrittenPerS: rowsPerS },
+          repeatRun: { status: again.result.status, postedNow: again.result.postedNow, seconds: +again.seconds.toFixed(3) },
+          baseline: {
+            plainBatchedInsertRowsPerS: Math.round(rowCount / batched.seconds),
+            plainInsertLoopRowsPerS: Math.round(LOOP_SAMPLE / loop.seconds),
+            ledgerRowsVsBatched: +(rowsPerS / (rowCount / batched.seconds)).toFixed(3),
+            ledgerRowsVsLoop: +(rowsPerS / (LOOP_SAMPLE / loop.seconds)).toFixed(2),
+          },
+        },
+        null,
+        2,
+      ),
+    );
+  } finally {
+    await pool.end();
+    await admin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
