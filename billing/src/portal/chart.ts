@@ -43,6 +43,6 @@ export function hashrateChart(days: readonly HashrateDay[], title: string): Safe
   );
   return html`<figure><svg role="img" aria-label="${title}" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="100%" xmlns="http://www.w3.org/2000/svg">
   ${ticks}${bars}<path class="purchased" d="${purchasedPath}" fill="none" stroke="#e07b00" stroke-width="2"/>${dayLabels}
-  <text x="6" y="${PAD.top + 4}">TH/s</text></svg>
+  <text x="${PAD.left - 6}" y="${HEIGHT - 8}" text-anchor="end">TH/s</text></svg>
   <figcaption class="muted"><span class="swatch-delivered">■</span> delivered (daily average) · <span class="swatch-purchased">━</span> purchased</figcaption></figure>`;
 }
