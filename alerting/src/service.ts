@@ -51,6 +51,10 @@ export class AlertingService {
   private readonly influx: InfluxStore | undefined;
   private readonly queryRows = new Map<string, { at: number; rows: Array<Record<string, unknown>> }>();
   private readonly sizes: PlaceSizes | undefined;
+  /** The leader's copy of the alerts: valid only while it held the lease without a gap (nobody else wrote). */
+  private ownAlerts: Map<string, Alert> | undefined;
+  /** Parsed faults by their Redis key, reused while the stored JSON is unchanged (saves parsing 50,000 a cycle). */
+  private parsedFaults = new Map<string, { raw: string; fault: Fault }>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
@@ -114,12 +118,14 @@ export class AlertingService {
   /** One pass of the pipeline. Returns once notices are handed over (not delivered: see dispatcher.idle). */
   async cycle(now = Date.now()): Promise<void> {
     const started = performance.now();
+    const wasLeader = this.isLeader;
     this.isLeader = await this.state.lead(Math.max(3 * this.config.evaluation_interval, 10_000));
     this.metrics.leader.set(this.isLeader ? 1 : 0);
+    if (!this.isLeader || !wasLeader) this.ownAlerts = undefined;
     if (!this.isLeader) return;
     const [faults, previous, silences, log, retries, acks] = await Promise.all([
       this.activeFaults(),
-      this.state.alerts(),
+      this.ownAlerts ?? this.state.alerts(),
       this.state.silences(),
       this.state.notifyLog(),
       this.state.retries(),
@@ -133,7 +139,9 @@ export class AlertingService {
     this.addQueryConditions(previous, now, conditions);
     const keepFor = new Map(this.config.rules.map((r) => [r.name, r.keep_firing_for]));
     const result = advance(previous, conditions, now, this.config.resolved_retention, (a) => keepFor.get(a.labels.alertname ?? '') ?? 0);
+    this.ownAlerts = undefined; // if the write fails, the next cycle reads Redis again
     await this.state.saveAlerts(result.changed, result.deleted);
+    this.ownAlerts = result.alerts;
 
     // inhibit, silence, group, dedup, notify
     const { groups, muted } = this.arrange(result.alerts.values(), silences, now);
@@ -189,14 +197,25 @@ export class AlertingService {
   private async activeFaults(): Promise<Fault[]> {
     const raw = await this.redis.hgetall(REDIS_KEYS.activeFaults);
     const faults: Fault[] = [];
-    for (const value of Object.values(raw)) {
+    const parsed = new Map<string, { raw: string; fault: Fault }>();
+    for (const [key, value] of Object.entries(raw)) {
+      const known = this.parsedFaults.get(key);
+      if (known && known.raw === value) {
+        parsed.set(key, known);
+        faults.push(known.fault);
+        continue;
+      }
       try {
         const f = JSON.parse(value) as Fault;
-        if (f && typeof f.code === 'string' && f.location && typeof f.minerId === 'string') faults.push(f);
+        if (f && typeof f.code === 'string' && f.location && typeof f.minerId === 'string') {
+          faults.push(f);
+          parsed.set(key, { raw: value, fault: f });
+        }
       } catch {
         /* a corrupt entry: skipped, the exporter rewrites it on its next transition */
       }
     }
+    this.parsedFaults = parsed;
     return faults;
   }
 

@@ -62,7 +62,7 @@ export function decideNotices(input: DedupInput): DedupResult {
   for (const group of groups.values()) {
     const receiver = receivers.get(group.route.receiver);
     if (!receiver) continue;
-    const firing = group.alerts.filter((a) => a.state === 'firing').sort((a, b) => a.fingerprint.localeCompare(b.fingerprint));
+    const firing = group.alerts.filter((a) => a.state === 'firing').sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0));
     const firingFps = firing.map((a) => a.fingerprint);
     const firingHash = firingHashOf(firingFps);
     for (const integration of integrationsOf(receiver)) {

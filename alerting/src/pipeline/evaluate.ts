@@ -4,7 +4,7 @@
  * (hold a firing alert through short clears, so a flapping sensor stays one alert).
  */
 import { createHash } from 'node:crypto';
-import { FAULT_CODES, type Fault } from '@flymining/shared';
+import { FAULT_CODES, faultKey, type Fault } from '@flymining/shared';
 import { isQueryRule, type FaultRule, type QueryRule, type Rule } from '../config';
 import { matchesAll } from '../matchers';
 import type { Alert, Labels } from '../types';
@@ -55,7 +55,8 @@ export function faultConditions(faults: readonly Fault[], rules: readonly Rule[]
     for (const r of matching) {
       if (!matchesAll(r.matchers, base)) continue;
       const labels: Labels = { ...base, ...r.labels, alertname: r.name, severity: r.severity ?? base.severity! };
-      into.set(fingerprint(labels), {
+      // A fault alert is named by its rule and its fault episode key: cheaper than hashing labels, and readable.
+      into.set(`${r.name}|${faultKey(f)}`, {
         labels,
         annotations: { summary: r.summary ?? FAULT_CODES[f.code].summary, message: f.message },
         since: f.since,

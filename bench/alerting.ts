@@ -1,0 +1,155 @@
+/**
+ * Alerting benchmark: 50,000 active alerts across 5,000 miners (10 faults each) in real Redis.
+ * Measures the evaluation cycle (read faults and alerts, lifecycle, inhibit, silence, group, dedup, write back)
+ * and notices/s through the dispatcher (claim, send to a counting notifier, notification log), each against a
+ * bare loop over the same alerts doing only the same Redis round trips. Prints JSON.
+ * Run: npx tsx bench/alerting.ts [miners] [faultsPerMiner]   (uses Redis database 15 on FLYMINING_BENCH_REDIS_URL)
+ */
+import { REDIS_KEYS, createLogger, type Fault, type FaultCode } from '../shared/src';
+import Redis from 'ioredis';
+import { parseConfig } from '../alerting/src/config';
+import type { Notifier } from '../alerting/src/notify/notice';
+import { AlertingService } from '../alerting/src/service';
+
+const MINERS = Number(process.argv[2] ?? 5000);
+const PER_MINER = Number(process.argv[3] ?? 10);
+const REDIS_URL = process.env.FLYMINING_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
+const CODES: FaultCode[] = ['FAN_STOPPED', 'FAN_MISSING', 'CHIPS_DEAD', 'BOARD_MISSING', 'BOARD_OVERHEAT', 'CHIP_OVERHEAT', 'TEMP_SENSOR_FAULT', 'HASHRATE_LOW', 'POOLS_DEAD', 'MINER_NOT_HASHING'];
+
+function faults(): Fault[] {
+  const out: Fault[] = [];
+  for (let m = 0; m < MINERS; m++) {
+    const container = `C${String(Math.floor(m / 250)).padStart(2, '0')}`;
+    const location = { site: 'bench', container, rack: `R${Math.floor((m % 250) / 25)}`, shelf: `S${Math.floor((m % 25) / 5)}`, slot: String(m % 5) };
+    for (let k = 0; k < PER_MINER; k++) {
+      const code = CODES[k % CODES.length]!;
+      out.push({ code, severity: 'critical', minerId: `${container}-${m}`, location, part: `part ${Math.floor(k / CODES.length)}`, message: `${code} on ${m}`, since: Date.now() - 60_000 });
+    }
+  }
+  return out;
+}
+
+const yaml = (groupBy: string) => `
+redis: ${REDIS_URL}
+resolved_retention: 1h
+rules:
+  - { name: Hardware, faults: [${CODES.join(', ')}] }
+inhibit_rules:
+  - { source_matchers: ['alertname="ContainerDown"'], target_matchers: ['alertname="Hardware"'], equal: [container] }
+route: { receiver: oncall, group_by: ${groupBy}, group_wait: 0s, group_interval: 1m, repeat_interval: 4h }
+receivers:
+  - { name: oncall, slack: { webhook_url: 'http://127.0.0.1:9/unused' } }
+maintenance_windows:
+  - { name: never, matchers: ['container="none"'], schedule: { days: [sun], start: '02:00', end: '03:00' } }
+`;
+
+const ms = (t0: number) => Math.round((performance.now() - t0) * 10) / 10;
+const mb = (n: number) => Math.round(n / 1048576);
+
+async function main(): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  await redis.flushdb();
+  const all = faults();
+  for (let i = 0; i < all.length; i += 5000) {
+    const args: string[] = [];
+    for (const f of all.slice(i, i + 5000)) args.push(`${f.minerId}|${f.code}|${f.part}`, JSON.stringify(f));
+    await redis.hset(REDIS_KEYS.activeFaults, ...args);
+  }
+
+  // Baseline 1: the cycle's Redis round trips alone (read the faults and the alerts, write every alert once).
+  const b0 = performance.now();
+  const rawFaults = await redis.hgetall(REDIS_KEYS.activeFaults);
+  await redis.hgetall('bench:baseline:alerts');
+  const writes: string[] = [];
+  for (const [k, v] of Object.entries(rawFaults)) writes.push(k, v);
+  for (let i = 0; i < writes.length; i += 2000) await redis.hset('bench:baseline:alerts', ...writes.slice(i, i + 2000));
+  const baselineFirstMs = ms(b0);
+  const b1 = performance.now();
+  await redis.hgetall(REDIS_KEYS.activeFaults);
+  await redis.hgetall('bench:baseline:alerts');
+  const baselineSteadyMs = ms(b1);
+
+  let sent = 0;
+  const counting: Notifier = { send: async () => void (sent += 1) };
+  const logger = createLogger('bench', 'silent');
+  const cycles = new AlertingService(parseConfig(yaml('[container]'), 'bench.yaml'), logger, { notifiers: new Map([['oncall/slack', counting]]) });
+  const heapBefore = process.memoryUsage().heapUsed;
+  const c0 = performance.now();
+  await cycles.cycle();
+  const firstCycleMs = ms(c0);
+  await cycles.idle();
+  const steady: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    await cycles.cycle();
+    steady.push(ms(t));
+  }
+  const mem = process.memoryUsage();
+  const alerts = await redis.hlen('flymining:alerting:alerts');
+  await cycles.stop();
+
+  // Notices/s: one group per alert, so 50,000 notices each claim, send and log.
+  await redis.del('flymining:alerting:nflog', 'flymining:alerting:leader');
+  for (let cursor = '0'; ; ) {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', 'flymining:alerting:claim:*', 'COUNT', 10000);
+    if (keys.length) await redis.del(...keys);
+    cursor = next;
+    if (cursor === '0') break;
+  }
+  sent = 0;
+  const notify = new AlertingService(parseConfig(yaml("['...']"), 'bench.yaml'), logger, { notifiers: new Map([['oncall/slack', counting]]) });
+  const n0 = performance.now();
+  await notify.cycle();
+  await notify.idle();
+  const notifyMs = ms(n0);
+  const noticesSent = sent;
+  await notify.stop();
+
+  // Baseline 2: the same per-notice round trips (claim SET NX, then MULTI HSET+HDEL), all at once.
+  const keys = Object.keys(rawFaults);
+  const r0 = performance.now();
+  await Promise.all(
+    keys.map(async (k) => {
+      await redis.set(`bench:claim:${k}`, '1', 'PX', 60_000, 'NX');
+      await redis.multi().hset('bench:nflog', k, '{"firing":["x"],"sentAt":0}').hdel('bench:retry', k).exec();
+    }),
+  );
+  const baselineNotifyMs = ms(r0);
+
+  await redis.flushdb();
+  redis.disconnect();
+  const steadyBest = Math.min(...steady);
+  process.stdout.write(
+    JSON.stringify(
+      {
+        bench: 'alerting',
+        miners: MINERS,
+        activeAlerts: alerts,
+        cycle: {
+          firstMs: firstCycleMs,
+          steadyMs: steady,
+          baselineFirstMs,
+          baselineSteadyMs,
+          firstVsBaseline: Math.round((firstCycleMs / baselineFirstMs) * 10) / 10,
+          steadyVsBaseline: Math.round((steadyBest / baselineSteadyMs) * 10) / 10,
+        },
+        memory: { heapUsedMB: mb(mem.heapUsed), heapGrowthMB: mb(mem.heapUsed - heapBefore), rssMB: mb(mem.rss) },
+        notify: {
+          notices: noticesSent,
+          ms: notifyMs,
+          perSecond: Math.round((noticesSent / notifyMs) * 1000),
+          baselineMs: baselineNotifyMs,
+          baselinePerSecond: Math.round((keys.length / baselineNotifyMs) * 1000),
+          vsBaseline: Math.round((noticesSent / notifyMs / (keys.length / baselineNotifyMs)) * 100) / 100,
+        },
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+}
+
+void main().catch((e: unknown) => {
+  process.stderr.write(`${(e as Error).stack}\n`);
+  process.exit(1);
+});
