@@ -12,3 +12,5 @@ flymining_say "sweep of 5,000 simulated miners (exporter vs bare TCP)..."
 npx tsx bench/sweep.ts 5000 4
 flymining_say "billing daily run for 100,000 contracts (ledger vs plain INSERTs)..."
 npx tsx bench/billing.ts 100000
+flymining_say "alerting: 50,000 alerts across 5,000 miners (pipeline vs bare Redis round trips)..."
+npx tsx bench/alerting.ts 5000 10
