@@ -15,6 +15,7 @@ FIRST_METRICS_PORT=${FLYMINING_DEMO_METRICS_PORT:-9410}
 INTERVAL=${FLYMINING_DEMO_INTERVAL:-30}
 PORTAL_PORT=${FLYMINING_DEMO_PORTAL_PORT:-8480}
 ALERTING_PORT=${FLYMINING_DEMO_ALERTING_PORT:-9430}
+SMTP_PORT=${FLYMINING_DEMO_SMTP_PORT:-2525}
 DEMO_DIR="$FLYMINING_STATE_DIR/demo"
 LOG_DIR="$FLYMINING_STATE_DIR/log"
 mkdir -p "$DEMO_DIR" "$LOG_DIR"
@@ -75,13 +76,13 @@ for ((j = 1; j <= i; j++)); do
   flymining_wait_for_url "http://127.0.0.1:$port/healthz" 90 || flymining_die "exporter $j did not finish its first sweep; see $LOG_DIR"
 done
 
-# Alerting: faults → email to our local mail catcher (.flymining/mail, port 2525, the address in the demo config).
+# Alerting: faults → email to our local mail catcher (one .eml per mail under .flymining/mail).
 flymining_start_process mail-catcher "$LOG_DIR/mail-catcher.log" \
-  node node_modules/tsx/dist/cli.mjs alerting/src/mail-catcher.ts --dir "$FLYMINING_STATE_DIR/mail" --port 2525
+  node node_modules/tsx/dist/cli.mjs alerting/src/mail-catcher.ts --dir "$FLYMINING_STATE_DIR/mail" --port "$SMTP_PORT"
 flymining_start_process alerting "$LOG_DIR/alerting.log" \
   node node_modules/tsx/dist/cli.mjs alerting/src/main.ts --config provisioning/alerting/alerting.yaml \
   --redis "$FLYMINING_REDIS_URL" --influx "$FLYMINING_INFLUX_URL" --inventory "$DEMO_DIR/farm.yaml" \
-  --listen "127.0.0.1:$ALERTING_PORT" --external-url "http://127.0.0.1:$ALERTING_PORT"
+  --listen "127.0.0.1:$ALERTING_PORT" --external-url "http://127.0.0.1:$ALERTING_PORT" --smtp "smtp://127.0.0.1:$SMTP_PORT"
 flymining_wait_for_url "http://127.0.0.1:$ALERTING_PORT/healthz" 60 || flymining_die "alerting did not come up; see $LOG_DIR/alerting.log"
 
 # The investor portal on its own demo billing database: one investor with a week of credits, one staff account.

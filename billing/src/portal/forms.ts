@@ -63,6 +63,10 @@ export const markSentForm = z.object({
     .regex(/^[0-9a-fA-F]{64}$/, 'Transaction id: 64 hexadecimal characters'),
 });
 
+export const rejectForm = z.object({
+  reason: z.string().trim().min(1, 'Reason: say why the payout is refused (the investor sees it)').max(500, 'Reason: at most 500 characters'),
+});
+
 /** One readable line per problem, e.g. "Amount: must be more than zero". */
 export function problems(error: z.ZodError): string[] {
   return error.issues.map((issue) => issue.message);

@@ -13,6 +13,7 @@ import {
   listInvestors,
   listPayouts,
   markPayoutSent,
+  rejectPayout,
   requestPayout,
   type Contract,
   type DailyCredit as EngineCredit,
@@ -75,6 +76,7 @@ function payoutView(p: EnginePayout): Payout {
     status: p.status,
     requestedAt: new Date(p.requestedAt).toISOString(),
     txid: p.btcTxid,
+    rejectedReason: p.rejectedReason,
   };
 }
 
@@ -144,6 +146,9 @@ export function engineLedger(pool: Pool, options: { network?: BtcNetwork } = {})
     },
     async markPayoutSent(payoutId, txid, staffEmail) {
       await markPayoutSent(pool, payoutNumber(payoutId), { btcTxid: txid, staff: staffEmail });
+    },
+    async rejectPayout(payoutId, reason, staffEmail) {
+      await rejectPayout(pool, payoutNumber(payoutId), { reason, staff: staffEmail });
     },
   };
 }

@@ -43,6 +43,8 @@ export interface Payout {
   status: PayoutStatus;
   requestedAt: string;
   txid: string | null;
+  /** Why staff refused it. */
+  rejectedReason: string | null;
 }
 
 export interface DailyRun {
@@ -71,6 +73,8 @@ export interface PortalLedger {
   dailyRuns(limit: number): Promise<DailyRun[]>;
   approvePayout(payoutId: string, staffEmail: string): Promise<void>;
   markPayoutSent(payoutId: string, txid: string, staffEmail: string): Promise<void>;
+  /** The amount goes back to the investor's balance. */
+  rejectPayout(payoutId: string, reason: string, staffEmail: string): Promise<void>;
 }
 
 /** A refusal the user should read (not enough balance, bad address...), as opposed to a failure of ours. */

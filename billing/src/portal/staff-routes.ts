@@ -1,8 +1,9 @@
 /** Staff pages under /admin: investors, contracts, payouts to approve and send, and the daily runs. */
 import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
 import { flash, render, type PortalDeps } from './app';
 import { csrfToken } from './csrf';
-import { idParam, markSentForm, problems } from './forms';
+import { idParam, markSentForm, problems, rejectForm } from './forms';
 import type { PortalUser } from './users';
 import { adminBody, adminInvestorBody, messageBody } from './views';
 
@@ -31,34 +32,31 @@ export function staffRoutes({ ledger, log }: PortalDeps): Router {
     render(req, res, `Investor ${investor.name}`, adminInvestorBody({ investor, contracts, credits, payouts }));
   });
 
-  router.post('/payouts/:id/approve', async (req, res) => {
-    const id = idParam.safeParse(req.params);
-    if (!id.success) return showAdmin(req, res, ['No such payout.'], 404);
-    const staff = (res.locals.user as PortalUser).email;
-    try {
-      await ledger.approvePayout(id.data.id, staff);
-    } catch (err) {
-      log.warn({ err, payout: id.data.id }, 'payout approval refused');
-      return showAdmin(req, res, [`Payout ${id.data.id} was not approved: ${(err as Error).message}`], 409);
-    }
-    flash(req, 'ok', `Payout ${id.data.id} approved.`);
-    res.redirect(303, '/admin');
-  });
-
-  router.post('/payouts/:id/sent', async (req, res) => {
-    const id = idParam.safeParse(req.params);
-    if (!id.success) return showAdmin(req, res, ['No such payout.'], 404);
-    const form = markSentForm.safeParse(req.body);
-    if (!form.success) return showAdmin(req, res, problems(form.error), 400);
-    try {
-      await ledger.markPayoutSent(id.data.id, form.data.txid.toLowerCase(), (res.locals.user as PortalUser).email);
-    } catch (err) {
-      log.warn({ err, payout: id.data.id }, 'marking payout sent refused');
-      return showAdmin(req, res, [`Payout ${id.data.id} was not marked sent: ${(err as Error).message}`], 409);
-    }
-    flash(req, 'ok', `Payout ${id.data.id} marked sent.`);
-    res.redirect(303, '/admin');
-  });
+  /** One payout action: parse the id and the form, act as the signed-in staff member, report either way. */
+  const payoutAction = <T>(
+    action: string,
+    form: z.ZodType<T>,
+    act: (payoutId: string, fields: T, staff: string) => Promise<void>,
+    done: string,
+  ): void => {
+    router.post(`/payouts/:id/${action}`, async (req, res) => {
+      const id = idParam.safeParse(req.params);
+      if (!id.success) return showAdmin(req, res, ['No such payout.'], 404);
+      const fields = form.safeParse(req.body);
+      if (!fields.success) return showAdmin(req, res, problems(fields.error), 400);
+      try {
+        await act(id.data.id, fields.data, (res.locals.user as PortalUser).email);
+      } catch (err) {
+        log.warn({ err, payout: id.data.id, action }, 'payout action refused');
+        return showAdmin(req, res, [`Payout ${id.data.id} was not ${done}: ${(err as Error).message}`], 409);
+      }
+      flash(req, 'ok', `Payout ${id.data.id} ${done}.`);
+      res.redirect(303, '/admin');
+    });
+  };
+  payoutAction('approve', z.object({}), (id, _fields, staff) => ledger.approvePayout(id, staff), 'approved');
+  payoutAction('sent', markSentForm, (id, { txid }, staff) => ledger.markPayoutSent(id, txid.toLowerCase(), staff), 'marked sent');
+  payoutAction('reject', rejectForm, (id, { reason }, staff) => ledger.rejectPayout(id, reason, staff), 'rejected');
 
   return router;
 }

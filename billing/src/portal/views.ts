@@ -74,7 +74,7 @@ function payoutsTable(payouts: readonly Payout[], staffActions?: (p: Payout) => 
   ${payouts.map(
     (p) => html`<tr data-payout="${p.id}"><td>${p.requestedAt.slice(0, 16).replace('T', ' ')}</td>
       ${staffActions ? html`<td><a href="/admin/investors/${encodeURIComponent(p.investorId)}">${p.investorId}</a></td>` : html``}
-      <td class="num">${btc(p.amountSats)}</td><td><code>${p.address}</code></td><td>${p.status}</td><td><code>${p.txid ?? ''}</code></td>
+      <td class="num">${btc(p.amountSats)}</td><td><code>${p.address}</code></td><td>${p.status}${p.rejectedReason ? `: ${p.rejectedReason}` : ''}</td><td><code>${p.txid ?? ''}</code></td>
       ${staffActions ? html`<td>${staffActions(p)}</td>` : html``}</tr>`,
   )}</tbody></table>`;
 }
@@ -142,8 +142,11 @@ export function adminBody(csrf: string, d: AdminData, errors: readonly string[])
         ? html`<form method="post" action="/admin/payouts/${encodeURIComponent(p.id)}/sent">${csrfField(csrf)}
             <input name="txid" placeholder="transaction id" size="20" required aria-label="transaction id"><button type="submit">Mark sent</button></form>`
         : html``;
+  const handle = (p: Payout): SafeHtml =>
+    html`${actions(p)}<form method="post" action="/admin/payouts/${encodeURIComponent(p.id)}/reject">${csrfField(csrf)}
+      <input name="reason" placeholder="reason" size="16" required aria-label="reason for refusing"><button type="submit">Reject</button></form>`;
   return html`${errorList(errors)}
-  <section><h2>Payouts to handle</h2>${payoutsTable(d.payouts.filter((p) => p.status === 'requested' || p.status === 'approved'), actions)}</section>
+  <section><h2>Payouts to handle</h2>${payoutsTable(d.payouts.filter((p) => p.status === 'requested' || p.status === 'approved'), handle)}</section>
   <section><h2>Daily runs</h2>${
     d.runs.length
       ? html`<table class="runs"><thead><tr><th>Day</th><th>Status</th><th>Started</th><th>Finished</th><th>Detail</th></tr></thead><tbody>${d.runs.map(

@@ -170,3 +170,20 @@ test('staff see the daily run, approve the payout and mark it sent; the investor
     await investor.context.close();
   }
 });
+
+test('staff reject a payout with a reason: the investor sees why and gets the amount back', async () => {
+  const alice = new HttpClient(portal.url);
+  await alice.signIn('alice@example.com');
+  const balanceBefore = /<p class="balance"><strong>([\d.]+) BTC/.exec((await alice.get('/')).text)?.[1];
+  expect((await alice.submit('/payouts', '/payouts', { amountBtc: '0.0011', address: ADDRESS })).location).toBe('/payouts');
+  expect(/<p class="balance"><strong>([\d.]+) BTC/.exec((await alice.get('/')).text)?.[1]).not.toBe(balanceBefore);
+  const { rows } = await portal.db.pool.query("SELECT id FROM payouts WHERE amount_sat = 110000 AND status = 'requested'");
+  const staff = new HttpClient(portal.url);
+  await staff.signIn('staff@example.com');
+  const noReason = await staff.submit('/admin', `/admin/payouts/${rows[0].id}/reject`, { reason: ' ' });
+  expect(noReason.status).toBe(400);
+  expect(noReason.text).toContain('Reason: say why the payout is refused');
+  expect((await staff.submit('/admin', `/admin/payouts/${rows[0].id}/reject`, { reason: 'address on a sanctions list' })).location).toBe('/admin');
+  expect((await alice.get('/payouts')).text).toContain('rejected: address on a sanctions list (staff@example.com)');
+  expect(/<p class="balance"><strong>([\d.]+) BTC/.exec((await alice.get('/')).text)?.[1]).toBe(balanceBefore);
+});
