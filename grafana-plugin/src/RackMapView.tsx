@@ -54,8 +54,13 @@ export function RackMapView({ farm, options, width, height, theme, fieldConfig, 
     const ctx = canvas?.getContext('2d');
     if (!canvas || !ctx) return;
     const ratio = window.devicePixelRatio || 1;
-    canvas.width = Math.round(mapWidth * ratio);
-    canvas.height = Math.round(height * ratio);
+    const pixelWidth = Math.round(mapWidth * ratio);
+    const pixelHeight = Math.round(height * ratio);
+    // Resizing reallocates the bitmap (tens of ms at 4K): only when the size really changed.
+    if (canvas.width !== pixelWidth || canvas.height !== pixelHeight) {
+      canvas.width = pixelWidth;
+      canvas.height = pixelHeight;
+    }
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     paintFarm(ctx, geometry, paintOf, style);
   });

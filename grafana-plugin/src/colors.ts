@@ -1,5 +1,5 @@
 /** How a slot is painted: metric values through Grafana's display processor, every other state by a fixed code. */
-import { FieldColorModeId, FieldType, getDisplayProcessor, ThresholdsMode, type FieldConfig, type GrafanaTheme2 } from '@grafana/data';
+import { FieldColorModeId, FieldType, getActiveThreshold, getDisplayProcessor, ThresholdsMode, type FieldConfig, type GrafanaTheme2 } from '@grafana/data';
 import { HEALTHY_FILL, STATE_PAINT, type SlotPaint } from './states';
 import type { SlotCell, SlotMetric } from './types';
 
@@ -30,19 +30,44 @@ export function slotPainter(metric: SlotMetric, theme: GrafanaTheme2, fieldConfi
   if (metric === 'health') {
     return (cell) => (cell.state === 'ok' ? { fill: HEALTHY_FILL } : STATE_PAINT[cell.state]);
   }
-  const display = getDisplayProcessor({ field: { type: FieldType.number, config: fieldConfig ?? METRIC_FIELD_CONFIG[metric] }, theme });
+  const config = fieldConfig ?? METRIC_FIELD_CONFIG[metric];
+  const colorOf = valueColorer(config, theme);
+  const decimals = config.decimals ?? 0;
   return (cell) => {
     if (cell.value === undefined || (cell.state !== 'ok' && cell.state !== 'warning' && cell.state !== 'fault')) {
       return STATE_PAINT[cell.state === 'ok' || cell.state === 'warning' || cell.state === 'fault' ? 'no-data' : cell.state];
     }
-    const shown = display(cell.value);
-    const paint: SlotPaint = { fill: shown.color ?? HEALTHY_FILL, text: shown.text };
+    const paint: SlotPaint = { fill: colorOf(cell.value), text: cell.value.toFixed(decimals) };
     if (cell.state === 'fault') {
       paint.outline = STATE_PAINT.fault.fill;
       paint.glyph = '!';
     }
     return paint;
   };
+}
+
+/**
+ * Colour of a value under a field config. Absolute thresholds take a fast path (the active step's colour,
+ * resolved once per step): Grafana's display processor formats text too, which costs more than the whole paint
+ * at 5,000 slots. Other modes (continuous schemes, percentage thresholds) go through the display processor.
+ */
+function valueColorer(config: FieldConfig, theme: GrafanaTheme2): (value: number) => string {
+  const steps = config.thresholds?.steps;
+  const mode = config.color?.mode ?? FieldColorModeId.Thresholds;
+  if (mode === FieldColorModeId.Thresholds && steps?.length && config.thresholds?.mode !== ThresholdsMode.Percentage) {
+    const resolved = new Map<string, string>();
+    return (value) => {
+      const name = getActiveThreshold(value, steps).color;
+      let color = resolved.get(name);
+      if (color === undefined) {
+        color = theme.visualization.getColorByName(name);
+        resolved.set(name, color);
+      }
+      return color;
+    };
+  }
+  const display = getDisplayProcessor({ field: { type: FieldType.number, config }, theme });
+  return (value) => display(value).color ?? HEALTHY_FILL;
 }
 
 /** The metric's value as the panel writes it (unit included). */

@@ -96,15 +96,21 @@ export function paintFarm(ctx: Canvas2D, geometry: FarmGeometry, paintOf: (cell:
   if (slotPx < 10) return;
   ctx.textAlign = 'center';
   ctx.textBaseline = 'middle';
-  const glyphFont = `bold ${Math.round(slotPx * 0.6)}px ${style.fontFamily}`;
-  const valueFont = `${Math.round(slotPx * 0.34)}px ${style.fontFamily}`;
+  ctx.fillStyle = '#ffffff';
+  // Setting ctx.font parses a CSS font string: once per pass, not once per slot.
+  if (style.showLabels && slotPx >= 28) {
+    ctx.font = `${Math.round(slotPx * 0.34)}px ${style.fontFamily}`;
+    paints.forEach((paint, i) => {
+      if (paint.glyph || !paint.text) return;
+      const box = geometry.slots[i]!;
+      ctx.fillText(paint.text, box.x + box.size / 2, box.y + box.size / 2);
+    });
+  }
+  ctx.font = `bold ${Math.round(slotPx * 0.6)}px ${style.fontFamily}`;
   paints.forEach((paint, i) => {
+    if (!paint.glyph) return;
     const box = geometry.slots[i]!;
-    const label = paint.glyph ?? (style.showLabels && slotPx >= 28 ? paint.text : undefined);
-    if (!label) return;
-    ctx.font = paint.glyph ? glyphFont : valueFont;
-    ctx.fillStyle = '#ffffff';
-    ctx.fillText(label, box.x + box.size / 2, box.y + box.size / 2);
+    ctx.fillText(paint.glyph, box.x + box.size / 2, box.y + box.size / 2);
   });
 }
 
