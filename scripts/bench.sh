@@ -14,3 +14,6 @@ flymining_say "billing daily run for 100,000 contracts (ledger vs plain INSERTs)
 npx tsx bench/billing.ts 100000
 flymining_say "alerting: 50,000 alerts across 5,000 miners (pipeline vs bare Redis round trips)..."
 npx tsx bench/alerting.ts 5000 10
+flymining_say "rack-map render, 5,000 slots in chromium (panel vs plain divs)..."
+npm run --silent build -w grafana-plugin
+npx tsx bench/rackmap-render.ts 5000 60
