@@ -31,6 +31,7 @@ demo_processes=(simulator)
 for ((i = 1; i <= CONTAINERS; i++)); do demo_processes+=("exporter-$i"); done
 demo_processes+=(portal)
 demo_processes+=(mail-catcher alerting)
+demo_processes+=(tvwall)
 stopping=0
 stop_demo() {
   ((stopping)) && return
@@ -94,6 +95,14 @@ FLYMINING_PORTAL_SESSION_SECRET=$(node -e 'console.log(require("crypto").randomB
   node node_modules/tsx/dist/cli.mjs billing/src/portal/main.ts --listen "127.0.0.1:$PORTAL_PORT" --pg "$PORTAL_PG_URL" --redis "$FLYMINING_REDIS_URL"
 flymining_wait_for_url "http://127.0.0.1:$PORTAL_PORT/healthz" 60 || flymining_die "the investor portal did not come up; see $LOG_DIR/portal.log"
 
+# The TV wall: the rack map full screen, read from InfluxDB, refreshing itself (grafana-plugin/tvwall).
+TVWALL_PORT=${FLYMINING_DEMO_TVWALL_PORT:-4200}
+npm run --silent build -w grafana-plugin >"$LOG_DIR/grafana-plugin-build.log" 2>&1 ||
+  flymining_die "building the rack map failed; see $LOG_DIR/grafana-plugin-build.log"
+flymining_start_process tvwall "$LOG_DIR/tvwall.log" \
+  node node_modules/tsx/dist/cli.mjs grafana-plugin/tvwall/main.ts --port "$TVWALL_PORT" --refresh 10
+flymining_wait_for_url "http://127.0.0.1:$TVWALL_PORT/healthz" 60 || flymining_die "the TV wall did not come up; see $LOG_DIR/tvwall.log"
+
 first_miner=$(node -e '
   const inv = require("yaml").parse(require("fs").readFileSync(process.argv[1], "utf8"));
   const s = inv.containers[0].racks[0].shelves[0].slots.find((s) => s.host);
@@ -117,6 +126,7 @@ for ((j = 1; j <= i; j++)); do
   printf '  Exporter %-8s http://127.0.0.1:%s/metrics   http://127.0.0.1:%s/healthz\n' "${container_names[$((j - 1))]}" "$port" "$port"
 done
 printf '  Alerting          http://127.0.0.1:%s/api/alerts   /api/silences   /metrics   (mails: %s, listed in %s)\n' "$ALERTING_PORT" "$FLYMINING_STATE_DIR/mail" "$LOG_DIR/mail-catcher.log"
+printf '  TV wall           http://127.0.0.1:%s/   (rack map; ?metric=temperature|hashrate|fan|power)\n' "$TVWALL_PORT"
 cat <<EOF
 
   Try:

@@ -56,6 +56,7 @@ test('npm start: the demo comes up, records an injected fault within a sweep, an
     FLYMINING_DEMO_PORTAL_PORT: String(await freePort()),
     FLYMINING_DEMO_ALERTING_PORT: String(await freePort()),
     FLYMINING_DEMO_SMTP_PORT: String(await freePort()),
+    FLYMINING_DEMO_TVWALL_PORT: String(await freePort()),
   };
   delete env.FLYMINING_INFLUX_URL;
   const demo = spawn('bash', ['scripts/demo.sh'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -77,6 +78,10 @@ test('npm start: the demo comes up, records an injected fault within a sweep, an
     // The alerting service answers and is the leader of its Redis.
     expect(output).toContain(`http://127.0.0.1:${env.FLYMINING_DEMO_ALERTING_PORT}/api/alerts`);
     expect(await (await fetch(`http://127.0.0.1:${env.FLYMINING_DEMO_ALERTING_PORT}/healthz`)).json()).toMatchObject({ ok: true });
+
+    // The TV wall is printed and serves the farm.
+    expect(output).toContain(`http://127.0.0.1:${env.FLYMINING_DEMO_TVWALL_PORT}/`);
+    expect((await fetch(`http://127.0.0.1:${env.FLYMINING_DEMO_TVWALL_PORT}/healthz`)).status).toBe(200);
 
     // Every simulated miner is in InfluxDB after the first sweeps.
     await until('all 40 miners stored', 30, async () => ((await influxRows(influx, 'SELECT last(hashrate_ths) FROM miner GROUP BY miner')).length === 40 ? true : undefined));
