@@ -3,7 +3,9 @@
  * does not hold up email and is retried until it answers; a container that goes dark pages once.
  */
 import { REDIS_KEYS, createLogger, type Fault, type FaultEvent } from '@flymining/shared';
+import type { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
+import { createApi } from '../src/api';
 import { AlertingService } from '../src/service';
 import { config, redisUrl, sleep, startMailbox, startSlack, waitFor, type Mailbox, type SlackEndpoint } from './helpers';
 
@@ -40,6 +42,30 @@ describe('delivery', () => {
   let slack: SlackEndpoint;
   let service: AlertingService;
 
+  async function startService(repeatInterval: string): Promise<AlertingService> {
+    const started = new AlertingService(
+      config(`
+redis: ${redisUrl(REDIS_DB)}
+evaluation_interval: 100ms
+rules:
+  - { name: FanFailure, faults: [FAN_STOPPED] }
+  - { name: MinerDown, faults: [MINER_UNREACHABLE] }
+root_causes: [{ name: ContainerUnreachable, fault: MINER_UNREACHABLE, min_miners: 5 }]
+inhibit_rules:
+  - { source_matchers: ['alertname="ContainerUnreachable"'], target_matchers: ['alertname="MinerDown"'], equal: [site, container] }
+route: { receiver: oncall, group_by: [site, container, alertname], group_wait: 300ms, group_interval: 1s, repeat_interval: ${repeatInterval} }
+receivers:
+  - name: oncall
+    email: { to: [oncall@farm.example], smarthost: ${mailbox.url}, digest_over: 5 }
+    slack: { webhook_url: ${slack.url} }
+`),
+      createLogger('alerting-test', 'silent'),
+      { retryBaseMs: 200 },
+    );
+    await started.start();
+    return started;
+  }
+
   beforeAll(async () => {
     redis = new Redis(redisUrl(REDIS_DB));
     mailbox = await startMailbox();
@@ -50,26 +76,7 @@ describe('delivery', () => {
     await redis.flushdb();
     mailbox.mails.length = 0;
     slack.messages.length = 0;
-    service = new AlertingService(
-      config(`
-redis: ${redisUrl(REDIS_DB)}
-evaluation_interval: 100ms
-rules:
-  - { name: FanFailure, faults: [FAN_STOPPED] }
-  - { name: MinerDown, faults: [MINER_UNREACHABLE] }
-root_causes: [{ name: ContainerUnreachable, fault: MINER_UNREACHABLE, min_miners: 5 }]
-inhibit_rules:
-  - { source_matchers: ['alertname="ContainerUnreachable"'], target_matchers: ['alertname="MinerDown"'], equal: [site, container] }
-route: { receiver: oncall, group_by: [site, container, alertname], group_wait: 300ms, group_interval: 1s, repeat_interval: 1h }
-receivers:
-  - name: oncall
-    email: { to: [oncall@farm.example], smarthost: ${mailbox.url}, digest_over: 5 }
-    slack: { webhook_url: ${slack.url} }
-`),
-      createLogger('alerting-test', 'silent'),
-      { retryBaseMs: 200 },
-    );
-    await service.start();
+    service = await startService('1h');
   });
 
   afterEach(async () => {
@@ -121,5 +128,40 @@ receivers:
     expect(mail!.subject).toBe('[FIRING:12] north-1 container C05 FAN_STOPPED: 12 alerts');
     expect(mail!.html).toContain('<table');
     expect((mail!.html as string).match(/<tr>/g)).toHaveLength(13);
+  });
+
+  test('acknowledging a group through the API stops its reminders until a new alert joins it; bad silences get 400 naming the field', async () => {
+    await service.stop();
+    service = await startService('1500ms');
+    const server = createApi(service).listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      await raise(redis, [fault('C09-R1-S1-1', 'FAN_STOPPED', 'C09')]);
+      await waitFor(() => mailbox.mails.length === 1, 5000, 'first notice');
+      await waitFor(() => mailbox.mails.length === 2, 5000, 'a reminder after repeat_interval (1.5 s)');
+      const [group] = (await (await fetch(`${api}/api/groups`)).json()) as Array<{ id: string; acknowledged: boolean }>;
+      expect(group!.acknowledged).toBe(false);
+      expect((await fetch(`${api}/ack/${group!.id}`)).status).toBe(200);
+      const count = mailbox.mails.length;
+      await sleep(3500);
+      expect(mailbox.mails).toHaveLength(count);
+      expect(((await (await fetch(`${api}/api/groups`)).json()) as Array<{ acknowledged: boolean }>)[0]!.acknowledged).toBe(true);
+      // A second fan in the same group changes it: the acknowledgement no longer holds.
+      await raise(redis, [fault('C09-R1-S1-2', 'FAN_STOPPED', 'C09')]);
+      await waitFor(() => mailbox.mails.length === count + 1, 5000, 'notice for the changed group');
+      expect(mailbox.mails[count]!.subject).toContain('[FIRING:2]');
+
+      const bad = await fetch(`${api}/api/silences`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ matchers: ['container C3'], comment: 'x', createdBy: 'y', schedule: { start: '25:00', end: '04:00' } }),
+      });
+      expect(bad.status).toBe(400);
+      const { problems } = (await bad.json()) as { problems: string[] };
+      expect(problems).toEqual([expect.stringMatching(/^matchers\.0: not a matcher/), expect.stringMatching(/^schedule\.start: write the time as HH:MM/)]);
+    } finally {
+      server.close();
+    }
   });
 });
