@@ -6,7 +6,7 @@ import { getInvestor } from '../api';
 import { openPool } from '../db';
 import { migratePortal } from './migrate';
 import { MIN_PASSWORD_LENGTH } from './passwords';
-import { beginTotpEnrolment, createPortalUser } from './users';
+import { beginTotpEnrolment, createPortalUser, setUserDisabled } from './users';
 
 const addUserSchema = z
   .object({
@@ -27,8 +27,30 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
+const pgOption = (): string => process.env.FLYMINING_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/flymining';
+
 export function registerPortalCommands(program: Command): void {
   const portal = program.command('portal').description('investor portal accounts');
+  for (const [name, disabled] of [['disable-user', true], ['enable-user', false]] as const) {
+    portal
+      .command(`${name} <email>`)
+      .description(disabled ? 'refuse sign-in to an account and end its open sessions' : 'allow sign-in to a disabled account again')
+      .option('--pg <url>', 'billing database', pgOption())
+      .action(async (email: string, opts: { pg: string }) => {
+        const pool = openPool(opts.pg);
+        try {
+          await migratePortal(pool);
+          if (await setUserDisabled(pool, email, disabled)) {
+            process.stdout.write(`${disabled ? 'disabled' : 'enabled'} ${email.trim().toLowerCase()}\n`);
+          } else {
+            process.stderr.write(`flymining portal ${name}: no portal account ${email}\n`);
+            process.exitCode = 1;
+          }
+        } finally {
+          await pool.end();
+        }
+      });
+  }
   portal
     .command('add-user <email>')
     .description('create a portal account; prints a generated password unless --password-stdin')
@@ -36,7 +58,7 @@ export function registerPortalCommands(program: Command): void {
     .option('--investor <id>', 'the investor this account may see (investor accounts)')
     .option('--password-stdin', 'read the password from standard input')
     .option('--totp', 'require a TOTP code at sign-in; prints the secret to add to an authenticator app')
-    .option('--pg <url>', 'billing database', process.env.FLYMINING_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/flymining')
+    .option('--pg <url>', 'billing database', pgOption())
     .action(async (email: string, opts: { role: string; investor?: string; passwordStdin?: boolean; totp?: boolean; pg: string }) => {
       const generated = opts.passwordStdin ? undefined : randomBytes(12).toString('base64url');
       const parsed = addUserSchema.safeParse({

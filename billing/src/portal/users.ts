@@ -61,6 +61,12 @@ export async function createPortalUser(pool: Pool, user: NewPortalUser): Promise
   }
 }
 
+/** Turns an account off (or on again). Its open sessions end at their next request. Returns false if unknown. */
+export async function setUserDisabled(pool: Pool, email: string, disabled: boolean): Promise<boolean> {
+  const { rowCount } = await pool.query('UPDATE portal_users SET disabled = $2 WHERE email = $1', [normalizeEmail(email), disabled]);
+  return rowCount === 1;
+}
+
 export async function findUserById(pool: Pool, id: number): Promise<PortalUser | undefined> {
   const { rows } = await pool.query<UserRow>(
     `SELECT ${USER_COLUMNS} FROM portal_users u LEFT JOIN portal_totp t ON t.user_id = u.id WHERE u.id = $1 AND NOT u.disabled`,

@@ -15,14 +15,14 @@ afterAll(async () => {
   await portal?.close();
 });
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(args: string[], command = 'add-user'): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
   const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
   process.exitCode = undefined;
   try {
-    const code = await main(['node', 'flymining', 'portal', 'add-user', ...args, '--pg', portal.db.url]);
+    const code = await main(['node', 'flymining', 'portal', command, ...args, '--pg', portal.db.url]);
     return { code, stdout, stderr };
   } finally {
     out.mockRestore();
@@ -63,4 +63,20 @@ test('refusals: investor without --investor, unknown investor, duplicate email',
   const duplicate = await run(['erin@example.com', '--investor', 'erin']);
   expect(duplicate.code).toBe(1);
   expect(duplicate.stderr).toContain('already exists');
+});
+
+test('a disabled account is signed out at its next request and cannot sign in until enabled again', async () => {
+  const created = await run(['frank@example.com', '--investor', 'erin']);
+  const password = /password: (\S+)/.exec(created.stdout)?.[1]!;
+  const client = new HttpClient(portal.url);
+  await client.signIn('frank@example.com', password);
+  expect((await client.get('/')).status).toBe(200);
+  expect((await run(['frank@example.com'], 'disable-user')).stdout).toContain('disabled frank@example.com');
+  expect((await client.get('/')).location).toBe('/login');
+  const refused = await client.signIn('frank@example.com', password);
+  expect(refused.status).toBe(401);
+  expect(refused.text).toContain('Email or password is incorrect.');
+  expect((await run(['frank@example.com'], 'enable-user')).code).toBe(0);
+  expect((await client.signIn('frank@example.com', password)).location).toBe('/');
+  expect((await run(['nobody@example.com'], 'disable-user')).stderr).toContain('no portal account nobody@example.com');
 });
