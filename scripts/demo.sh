@@ -16,6 +16,8 @@ INTERVAL=${FLYMINING_DEMO_INTERVAL:-30}
 PORTAL_PORT=${FLYMINING_DEMO_PORTAL_PORT:-8480}
 ALERTING_PORT=${FLYMINING_DEMO_ALERTING_PORT:-9430}
 SMTP_PORT=${FLYMINING_DEMO_SMTP_PORT:-2525}
+CLIMATE_PORT=${FLYMINING_DEMO_CLIMATE_PORT:-9420}
+MODBUS_PORT=${FLYMINING_DEMO_MODBUS_PORT:-15020}
 DEMO_DIR="$FLYMINING_STATE_DIR/demo"
 LOG_DIR="$FLYMINING_STATE_DIR/log"
 mkdir -p "$DEMO_DIR" "$LOG_DIR"
@@ -27,7 +29,7 @@ command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
 flymining_find_program mosquitto >/dev/null || packages+=(mosquitto)
 if ((${#packages[@]})); then flymining_ensure_debian_packages "${packages[@]}"; fi
 
-demo_processes=(simulator)
+demo_processes=(simulator climate)
 for ((i = 1; i <= CONTAINERS; i++)); do demo_processes+=("exporter-$i"); done
 demo_processes+=(portal)
 demo_processes+=(mail-catcher alerting)
@@ -53,7 +55,8 @@ rm -f "$DEMO_DIR/farm.yaml"
 flymining_start_process simulator "$LOG_DIR/simulator.log" \
   node node_modules/tsx/dist/cli.mjs simulator/src/main.ts --miners "$MINERS" --containers "$CONTAINERS" \
   --racks-per-container "$(( (MINERS + CONTAINERS * 20 - 1) / (CONTAINERS * 20) ))" \
-  --control-port "$CONTROL_PORT" --inventory-out "$DEMO_DIR/farm.yaml" --mqtt "$FLYMINING_MQTT_URL" --seed 1
+  --control-port "$CONTROL_PORT" --inventory-out "$DEMO_DIR/farm.yaml" --mqtt "$FLYMINING_MQTT_URL" --seed 1 \
+  --modbus-port "$MODBUS_PORT"
 flymining_wait_for_url "http://127.0.0.1:$CONTROL_PORT/miners" 60 || flymining_die "the simulator did not come up; see $LOG_DIR/simulator.log"
 
 mapfile -t container_names < <(node -e '
@@ -72,10 +75,16 @@ for name in "${container_names[@]}"; do
     node --max-old-space-size=256 -r tsx/cjs exporters/src/main.ts --inventory "$DEMO_DIR/farm.yaml" \
     --containers "$name" --name "$name" --interval "$INTERVAL" --listen "127.0.0.1:$port"
 done
+# The climate exporter reads every container's sensors (MQTT thermometers, Modbus damper and power meter).
+FLYMINING_INFLUX_SPOOL_DIR="$FLYMINING_STATE_DIR/spool/climate" \
+  flymining_start_process climate "$LOG_DIR/climate-exporter.log" \
+  node node_modules/tsx/dist/cli.mjs exporters/src/climate/main.ts --inventory "$DEMO_DIR/farm.yaml" --name climate \
+  --interval 10 --listen "127.0.0.1:$CLIMATE_PORT" --mqtt "$FLYMINING_MQTT_URL"
 for ((j = 1; j <= i; j++)); do
   port=$((FIRST_METRICS_PORT + j - 1))
   flymining_wait_for_url "http://127.0.0.1:$port/healthz" 90 || flymining_die "exporter $j did not finish its first sweep; see $LOG_DIR"
 done
+flymining_wait_for_url "http://127.0.0.1:$CLIMATE_PORT/healthz" 60 || flymining_die "the climate exporter did not come up; see $LOG_DIR/climate-exporter.log"
 
 # Alerting: faults → email to our local mail catcher (one .eml per mail under .flymining/mail).
 flymining_start_process mail-catcher "$LOG_DIR/mail-catcher.log" \
@@ -125,6 +134,7 @@ for ((j = 1; j <= i; j++)); do
   port=$((FIRST_METRICS_PORT + j - 1))
   printf '  Exporter %-8s http://127.0.0.1:%s/metrics   http://127.0.0.1:%s/healthz\n' "${container_names[$((j - 1))]}" "$port" "$port"
 done
+printf '  Climate exporter  http://127.0.0.1:%s/metrics   http://127.0.0.1:%s/healthz   (Modbus damper/meter from 127.0.0.1:%s)\n' "$CLIMATE_PORT" "$CLIMATE_PORT" "$MODBUS_PORT"
 printf '  Alerting          http://127.0.0.1:%s/api/alerts   /api/silences   /metrics   (mails: %s, listed in %s)\n' "$ALERTING_PORT" "$FLYMINING_STATE_DIR/mail" "$LOG_DIR/mail-catcher.log"
 printf '  TV wall           http://127.0.0.1:%s/   (rack map; ?metric=temperature|hashrate|fan|power)\n' "$TVWALL_PORT"
 cat <<EOF
@@ -134,6 +144,8 @@ cat <<EOF
     curl -X POST http://127.0.0.1:$CONTROL_PORT/miners/$first_id/faults -H 'content-type: application/json' -d '{"fault":"stopFan","index":0}'
                                                         # within one sweep ($INTERVAL s): FAN_STOPPED in InfluxDB and on Redis
     npx flymining discover 127.1.0.0/24 --inventory $DEMO_DIR/farm.yaml
+    curl -X POST http://127.0.0.1:$CONTROL_PORT/containers/${container_names[0]}/sensor-faults -H 'content-type: application/json' -d '{"fault":"stuckDamper","positionPct":0}'
+                                                        # within a minute: DAMPER_STUCK (climate_container, fault)
 
   Alerting: the stopFan above also emails on-call within a sweep (one .eml each in $FLYMINING_STATE_DIR/mail).
   Silence a container for two hours:

@@ -49,6 +49,10 @@ const silenceBody = z
     if (!b.schedule && b.endsAt === undefined && b.duration === undefined) ctx.addIssue({ code: 'custom', path: ['endsAt'], message: 'a one-off silence needs endsAt or duration' });
   });
 
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 function problems(error: z.ZodError): string[] {
   return error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
 }
@@ -133,11 +137,25 @@ export function createApi(service: AlertingService): express.Express {
     res.status(status).json(body);
   });
 
-  // The link in each notice: one click from a phone, so a GET that answers with a short page.
+  // The link in each notice opens a page with one button: a GET never acknowledges, because mail scanners and
+  // link previews fetch links nobody clicked.
   app.get('/ack/:id', async (req, res) => {
+    const id = String(req.params.id);
+    const group = (await service.snapshot()).groups.find((g) => g.id === id);
+    const text = group ? `Acknowledge ${group.key} (${group.alerts.length} alerts)? Reminders stop until its alerts change.` : 'No such group (it may have resolved already).';
+    res
+      .status(group ? 200 : 404)
+      .type('html')
+      .send(
+        `<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>FlyMining alerting</title><p>${escapeHtml(text)}</p>` +
+          (group ? `<form method="post" action="/ack/${encodeURIComponent(id)}"><button type="submit">Acknowledge</button></form>` : ''),
+      );
+  });
+
+  app.post('/ack/:id', async (req, res) => {
     const { status, body } = await acknowledge(String(req.params.id), 'link');
     const text = status === 200 ? `Acknowledged: no reminders for ${String(body.acknowledged)} until its alerts change.` : String(body.error);
-    res.status(status).type('html').send(`<!doctype html><meta charset="utf-8"><title>FlyMining alerting</title><p>${text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)}</p>`);
+    res.status(status).type('html').send(`<!doctype html><meta charset="utf-8"><title>FlyMining alerting</title><p>${escapeHtml(text)}</p>`);
   });
 
   app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {

@@ -147,6 +147,7 @@ export class AlertingService {
     const { groups, muted } = this.arrange(result.alerts.values(), silences, now);
     const { notices, forget } = decideNotices({ groups, receivers: new Map(this.config.receivers.map((r) => [r.name, r])), log, retries, acks, now });
     for (const key of forget) await this.state.recordSent(key, undefined);
+    await this.state.forgetAcks([...acks.keys()].filter((id) => ![...groups.values()].some((g) => g.id === id)));
     void this.dispatcher.dispatch(notices, now);
 
     let firing = 0;

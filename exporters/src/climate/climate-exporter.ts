@@ -41,6 +41,7 @@ export class ClimateExporter {
   private readonly flood: FloodGuard;
   private readonly publisher: RedisFaultPublisher | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private firstTimer: NodeJS.Timeout | undefined;
   private minersPower = new Map<string, number>();
   lastEvaluation: number | undefined;
 
@@ -155,11 +156,15 @@ export class ClimateExporter {
 
   async start(): Promise<void> {
     for (const s of this.sources) await s.start();
-    this.timer = setInterval(() => void this.evaluate().catch((err: Error) => this.log.error({ err }, 'climate evaluation failed')), this.options.intervalS * 1000);
+    const evaluate = (): void => void this.evaluate().catch((err: Error) => this.log.error({ err }, 'climate evaluation failed'));
+    // A first look soon after start (sources have had a moment to deliver), so /healthz turns ok quickly.
+    this.firstTimer = setTimeout(evaluate, Math.min(2000, this.options.intervalS * 1000));
+    this.timer = setInterval(evaluate, this.options.intervalS * 1000);
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.firstTimer) clearTimeout(this.firstTimer);
     this.timer = undefined;
     await Promise.all(this.sources.map((s) => s.stop()));
   }

@@ -57,6 +57,8 @@ test('npm start: the demo comes up, records an injected fault within a sweep, an
     FLYMINING_DEMO_ALERTING_PORT: String(await freePort()),
     FLYMINING_DEMO_SMTP_PORT: String(await freePort()),
     FLYMINING_DEMO_TVWALL_PORT: String(await freePort()),
+    FLYMINING_DEMO_CLIMATE_PORT: String(await freePort()),
+    FLYMINING_DEMO_MODBUS_PORT: String(await freePort()),
   };
   delete env.FLYMINING_INFLUX_URL;
   const demo = spawn('bash', ['scripts/demo.sh'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -74,6 +76,7 @@ test('npm start: the demo comes up, records an injected fault within a sweep, an
     // The investor portal answers, and the demo printed the investor's sign-in.
     expect(output).toMatch(/investor investor@demo\.flymining\.local \/ \S+/);
     expect((await fetch(`http://127.0.0.1:${env.FLYMINING_DEMO_PORTAL_PORT}/login`)).status).toBe(200);
+    expect(output).toContain(`http://127.0.0.1:${env.FLYMINING_DEMO_CLIMATE_PORT}/metrics`);
 
     // The alerting service answers and is the leader of its Redis.
     expect(output).toContain(`http://127.0.0.1:${env.FLYMINING_DEMO_ALERTING_PORT}/api/alerts`);
@@ -85,6 +88,11 @@ test('npm start: the demo comes up, records an injected fault within a sweep, an
 
     // Every simulated miner is in InfluxDB after the first sweeps.
     await until('all 40 miners stored', 30, async () => ((await influxRows(influx, 'SELECT last(hashrate_ths) FROM miner GROUP BY miner')).length === 40 ? true : undefined));
+
+    // The climate exporter stores every simulated sensor: 3 MQTT thermometers, the Modbus damper and meter per container.
+    await until('climate sensors stored', 30, async () =>
+      (await influxRows(influx, 'SELECT last(*) FROM climate_sensor GROUP BY sensor')).length === 10 ? true : undefined,
+    );
 
     const { miners } = (await (await fetch(`http://127.0.0.1:${controlPort}/miners`)).json()) as { miners: Array<{ id: string; profile: string }> };
     const victim = miners.find((m) => m.profile === 'antminer-s19pro') ?? miners[0]!;
@@ -108,5 +116,5 @@ test('npm start: the demo comes up, records an injected fault within a sweep, an
     rmSync(state, { recursive: true, force: true });
   }
   expect(output).toContain('nothing of it is left running');
-  for (const port of [influxPort, controlPort, metricsPort, metricsPort + 1, Number(env.FLYMINING_DEMO_PORTAL_PORT)]) expect(await portOpen(port)).toBe(false);
+  for (const port of [influxPort, controlPort, metricsPort, metricsPort + 1, Number(env.FLYMINING_DEMO_CLIMATE_PORT), Number(env.FLYMINING_DEMO_PORTAL_PORT)]) expect(await portOpen(port)).toBe(false);
 }, 240_000);
