@@ -9,7 +9,7 @@ import { createApi } from '../src/api';
 import { AlertingService } from '../src/service';
 import { config, redisUrl, sleep, startMailbox, startSlack, waitFor, type Mailbox, type SlackEndpoint } from './helpers';
 
-const REDIS_DB = 14;
+const REDIS_DB = 5;
 
 function fault(minerId: string, code: Fault['code'], container: string, reason?: string): Fault {
   const slot = minerId.split('-').pop()!;

@@ -12,7 +12,7 @@ import { createApi } from '../src/api';
 import { AlertingService } from '../src/service';
 import { config, redisUrl, sleep, startMailbox, startSlack, waitFor, type Mailbox, type SlackEndpoint } from './helpers';
 
-const REDIS_DB = 13; // this file's own Redis database, flushed at start
+const REDIS_DB = 4; // this file's own Redis database, flushed at start
 
 describe('fault → alerting → email and Slack', () => {
   const specs = mixedFarmSpecs('127.43.0.1', 1);

@@ -8,7 +8,7 @@ import { freshStore } from '../../exporters/test/e2e/helpers';
 import { AlertingService } from '../src/service';
 import { config, redisUrl, sleep, startMailbox, waitFor, type Mailbox } from './helpers';
 
-const REDIS_DB = 12;
+const REDIS_DB = 6;
 const DB = 'alerting_query';
 
 describe('query rule on InfluxDB', () => {
