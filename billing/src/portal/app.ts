@@ -82,9 +82,13 @@ function loginLimiter(redis: Redis, settings: PortalSettings, name: string, key:
   });
 }
 
+/** A new session id whenever privilege changes, so an id planted before sign-in (session fixation) is worthless. */
+function regenerateSession(req: Request): Promise<void> {
+  return new Promise<void>((resolve, reject) => req.session.regenerate((err: unknown) => (err ? reject(err) : resolve())));
+}
+
 async function signIn(req: Request, user: PortalUser): Promise<void> {
-  // A new session id at sign-in, so an id planted before sign-in (session fixation) is worthless.
-  await new Promise<void>((resolve, reject) => req.session.regenerate((err: unknown) => (err ? reject(err) : resolve())));
+  await regenerateSession(req);
   const s = req.session;
   s.userId = user.id;
   s.email = user.email;
@@ -164,6 +168,9 @@ export function createPortalApp(deps: PortalDeps): express.Express {
   // Per account too, so that many addresses together cannot guess one investor's password.
   const limitByEmail = loginLimiter(redis, settings, 'email', (req) => normalizeEmail(typeof req.body?.email === 'string' ? req.body.email : ''), onLimited);
 
+  // And per account at the TOTP step: a stolen password does not buy unlimited guesses at the 6 digits.
+  const limitTotpByUser = loginLimiter(redis, settings, 'totp', (req) => String(req.session.pendingTotpUserId ?? ''), onLimited);
+
   const audit = (req: Request, email: string, outcome: LoginOutcome, userId?: number): Promise<void> =>
     auditLogin(pool, { email, userId, outcome, ip: req.ip, userAgent: req.get('user-agent') });
 
@@ -185,7 +192,7 @@ export function createPortalApp(deps: PortalDeps): express.Express {
         return render(req, res, 'Sign in', loginBody(csrfToken(req), ['Email or password is incorrect.'], email), 401);
       }
       if (check.user.totpEnabled) {
-        await new Promise<void>((resolve, reject) => req.session.regenerate((err: unknown) => (err ? reject(err) : resolve())));
+        await regenerateSession(req);
         req.session.pendingTotpUserId = check.user.id;
         await audit(req, email, 'totp_required', check.user.id);
         return res.redirect(303, '/login/totp');
@@ -203,7 +210,7 @@ export function createPortalApp(deps: PortalDeps): express.Express {
     render(req, res, 'Two-factor sign-in', totpBody(csrfToken(req), []));
   });
 
-  app.post('/login/totp', limitByAddress, async (req, res, next) => {
+  app.post('/login/totp', limitByAddress, limitTotpByUser, async (req, res, next) => {
     try {
       const pendingId = req.session.pendingTotpUserId;
       if (pendingId === undefined) return res.redirect(303, '/login');

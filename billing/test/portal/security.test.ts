@@ -174,6 +174,25 @@ describe('sign-in', () => {
     expect((await replay.submit('/login/totp', '/login/totp', { code })).status).toBe(401);
   });
 
+  test('wrong TOTP codes are limited per account, whatever the address', async () => {
+    const user = await createPortalUser(db.pool, { email: 'grace@example.com', password: PASSWORD, role: 'staff' });
+    const { secret } = await beginTotpEnrolment(db.pool, user, { confirmed: true });
+    const limited = await startTestPortal('ratelimit-totp', { loginAttempts: 3, loginWindowS: 60, trustProxyHops: 1 }, db);
+    try {
+      const attempt = async (i: number, code: string) => {
+        const client = new HttpClient(limited.url, { 'x-forwarded-for': `203.0.113.${i}` });
+        expect((await client.signIn('grace@example.com')).location).toBe('/login/totp');
+        return client.submit('/login/totp', '/login/totp', { code });
+      };
+      const right = await generate({ secret });
+      const wrong = right === '000000' ? '111111' : '000000';
+      for (let i = 1; i <= 3; i++) expect((await attempt(i, wrong)).status).toBe(401);
+      expect((await attempt(4, right)).status).toBe(429);
+    } finally {
+      await limited.close();
+    }
+  });
+
   test('an investor can turn TOTP on from the account page, and sign-in then asks for it', async () => {
     await seedInvestor(db, 'dave');
     const client = new HttpClient(portal.url);
