@@ -114,6 +114,10 @@ export async function gatherInputs(pool: Pool, source: HashrateSource, day: stri
   if (poolPayouts.length === 0 && fppsSat === null) {
     throw new BillingInputError(`${day}: no pool payout and no difficulty recorded; record one (flymining billing record-payout / record-market) first`);
   }
+  // Checked before anything is frozen: a run frozen without a price could never post its maintenance fees.
+  if (!market && contracts.some((c) => Number(c.maintenanceUsdPerThsDay) > 0)) {
+    throw new BillingInputError(`${day}: contracts have maintenance fees but no BTC price is recorded; record one (flymining billing record-market) first`);
+  }
   const revenueSat = poolPayouts.length > 0 ? poolPayouts.reduce((s, p) => s + p.amountSat, 0) : (fppsSat as number);
   return {
     day,
@@ -361,11 +365,11 @@ export interface Recomputation {
   recomputedFarmSat: number;
 }
 
-/** Recomputes a finished day from today's inputs and compares each credit with what the ledger holds. */
+/** Recomputes a day from today's inputs and compares each credit with what the ledger holds (of an unfinished run: what it posted). */
 export async function recomputeDay(pool: Pool, source: HashrateSource, day: string, settings: RunSettings = {}): Promise<Recomputation> {
   parseInput(daySchema, day, 'day');
   const run = await latestRun(pool, day);
-  if (!run || run.status !== 'done') throw new BillingInputError(`${day} has not been run yet: nothing to compare`);
+  if (!run) throw new BillingInputError(`${day} has not been run yet: nothing to compare`);
   const recomputed = await gatherInputs(pool, source, day, settings);
   const allocation = allocate(recomputed, await activeContracts(pool, day));
   const { rows } = await pool.query<{ contract_id: string; net_sat: string }>(
@@ -395,7 +399,8 @@ export async function correctDay(pool: Pool, source: HashrateSource, day: string
   const result = await withRunLock(pool, async () => {
     const run = await latestRun(pool, day);
     if (!run) throw new BillingInputError(`${day} has not been run yet: run it instead of correcting it`);
-    if (run.status !== 'done') throw new BillingInputError(`${day} is still running: finish it with 'flymining billing run --date ${day}' first`);
+    // A revision left unfinished (e.g. its contracts changed after it froze) is superseded the same way: what it
+    // posted is reversed, and the new revision credits everything.
     const inputs = await gatherInputs(pool, source, day, settings);
     return inTransaction(pool, async (client) => postRun(client, await freezeRun(client, inputs, run.revision + 1), settings));
   });

@@ -10,7 +10,7 @@ import { createContract, createInvestor, getBalance, listDailyCredits, listDaily
 import { InfluxHashrateSource } from '../src/hashrate';
 import { verifyLedger } from '../src/ledger';
 import { recordMarketDay } from '../src/market';
-import { addDays, catchUp, correctDay, recomputeDay, runDay, utcToday } from '../src/run';
+import { addDays, catchUp, correctDay, gatherInputs, recomputeDay, runDay, utcToday } from '../src/run';
 import { openTestStore, testInfluxUrl } from '../../shared/test/influx/helpers';
 import { ledgerSnapshot, recordPayout } from './fixtures';
 import { createTestDatabase, type TestDatabase } from './pg';
@@ -221,4 +221,40 @@ test('a run SIGKILLed midway and run again leaves exactly the ledger of an unint
     await crashed.drop();
     await clean.drop();
   }
+});
+
+test('a day whose contracts charge maintenance waits for its BTC price instead of freezing without one', async () => {
+  const fresh = await createTestDatabase('noprice');
+  try {
+    await addContracts(fresh, 1, 'np');
+    await recordPayout(fresh.pool, dayA, '0.00100000');
+    await expect(runDay(fresh.pool, source, dayA)).rejects.toThrow(/no BTC price is recorded/);
+    expect(await listDailyRuns(fresh.pool)).toEqual([]);
+    await recordMarketDay(fresh.pool, { day: dayA, difficulty: '100000000000000', subsidyBtc: '3.125', btcPriceUsd: '95000' });
+    expect(await runDay(fresh.pool, source, dayA)).toMatchObject({ status: 'done', revenueSat: 100_000 });
+  } finally {
+    await fresh.drop();
+  }
+});
+
+test('a contract added for a day after its run started is refused until the day is recomputed', async () => {
+  const dayX = addDays(dayC, -1);
+  await recordPayout(db.pool, dayX, '0.00100000');
+  // A run of dayX that froze its inputs and then stopped (as after a crash), before the contract existed.
+  const frozen = await gatherInputs(db.pool, source, dayX);
+  await db.pool.query(`INSERT INTO daily_runs (day, revision, status, inputs, contracts, revenue_sat) VALUES ($1, 1, 'running', $2, $3, $4)`, [
+    dayX,
+    JSON.stringify(frozen),
+    frozen.contracts,
+    frozen.revenueSat,
+  ]);
+  await createInvestor(db.pool, { id: 'late', name: 'Late' });
+  await createContract(db.pool, { id: 'late-c', investorId: 'late', hashrateThs: '5', startDay: dayX, endDay: dayA });
+  await expect(runDay(db.pool, source, dayX)).rejects.toThrow(/contracts changed since the run started .* recompute --date/);
+  expect(await correctDay(db.pool, source, dayX)).toMatchObject({ status: 'done', revision: 2, contracts: 1, creditedSat: 100_000 });
+  expect((await listDailyCredits(db.pool, 'late')).map((c) => [c.day, c.revision, c.grossSat])).toEqual([[dayX, 2, 100_000]]);
+  // A finished day keeps its credits; recomputing it shows what the new contract would change.
+  expect(await runDay(db.pool, source, dayA)).toMatchObject({ status: 'already-done' });
+  const cmp = await recomputeDay(db.pool, source, dayA);
+  expect(cmp.differences).toContainEqual({ contractId: 'late-c', storedNetSat: null, recomputedNetSat: expect.any(Number) });
 });
