@@ -8,7 +8,7 @@ import type { FieldConfig, GrafanaTheme2 } from '@grafana/data';
 import { slotPainter, STATE_LABEL, valueFormatter } from './colors';
 import { attentionList, slotLink } from './farm';
 import { layoutFarm, slotAt, type SlotBox } from './geometry';
-import { paintFarm, type PaintStyle } from './paint';
+import { paintFarmIncremental, type PaintedFrame, type PaintStyle } from './paint';
 import type { FarmModel, MinerReading, RackMapOptions, SlotCell } from './types';
 
 export interface RackMapViewProps {
@@ -27,6 +27,7 @@ const FONT = 'Inter, "Helvetica Neue", Arial, sans-serif';
 
 export function RackMapView({ farm, options, width, height, theme, fieldConfig, resolveLink }: RackMapViewProps): React.JSX.Element {
   const canvasRef = useRef<HTMLCanvasElement>(null);
+  const paintedRef = useRef<PaintedFrame | undefined>(undefined);
   const [hovered, setHovered] = useState<SlotBox | undefined>();
   const attention = useMemo(() => attentionList(farm), [farm]);
   // TV mode keeps a column for the attention list, so nobody needs to hover to see what is wrong.
@@ -60,9 +61,10 @@ export function RackMapView({ farm, options, width, height, theme, fieldConfig, 
     if (canvas.width !== pixelWidth || canvas.height !== pixelHeight) {
       canvas.width = pixelWidth;
       canvas.height = pixelHeight;
+      paintedRef.current = undefined; // a resized canvas is blank
     }
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    paintFarm(ctx, geometry, paintOf, style);
+    paintedRef.current = paintFarmIncremental(ctx, geometry, paintOf, style, paintedRef.current);
   });
 
   const linkOf = (reading: MinerReading | undefined) => {

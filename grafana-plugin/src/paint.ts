@@ -28,6 +28,10 @@ export interface PaintStyle {
 }
 
 export function paintFarm(ctx: Canvas2D, geometry: FarmGeometry, paintOf: (cell: SlotCell) => SlotPaint, style: PaintStyle): void {
+  paintScene(ctx, geometry, geometry.slots.map((box) => paintOf(box.cell)), style);
+}
+
+function paintScene(ctx: Canvas2D, geometry: FarmGeometry, paints: readonly SlotPaint[], style: PaintStyle): void {
   ctx.clearRect(0, 0, geometry.width, geometry.height);
   ctx.fillStyle = style.background;
   ctx.fillRect(0, 0, geometry.width, geometry.height);
@@ -59,7 +63,6 @@ export function paintFarm(ctx: Canvas2D, geometry: FarmGeometry, paintOf: (cell:
     for (const rack of geometry.racks) ctx.fillText(rack.name, rack.x, rack.y);
   }
 
-  const paints = geometry.slots.map((box) => paintOf(box.cell));
   // Group by fill colour: changing fillStyle per slot costs more than the rectangles themselves.
   const byFill = new Map<string, number[]>();
   paints.forEach((paint, i) => {
@@ -119,4 +122,75 @@ export function climateText(intakeC: number | undefined, exhaustC: number | unde
   if (intakeC !== undefined) parts.push(`in ${intakeC.toFixed(1)} °C`);
   if (exhaustC !== undefined) parts.push(`out ${exhaustC.toFixed(1)} °C`);
   return parts.join('  ');
+}
+
+/** What the canvas holds after a paint: enough to repaint only the slots whose look changed. */
+export interface PaintedFrame {
+  /** Everything but the slots' own look: size, slot positions, container headers, style. */
+  sceneKey: string;
+  positions: Float64Array;
+  looks: string[];
+}
+
+const lookOf = (p: SlotPaint, showValues: boolean) => `${p.fill}|${p.glyph ?? ''}|${p.outline ?? ''}|${showValues ? (p.text ?? '') : ''}`;
+
+function sceneKeyOf(geometry: FarmGeometry, style: PaintStyle): string {
+  const headers = geometry.containers.map((c) => `${c.container.name}:${c.x},${c.y},${c.w},${c.h}:${climateText(c.container.climate?.intakeC, c.container.climate?.exhaustC)}`);
+  const racks = geometry.racks.map((r) => `${r.name}:${r.x},${r.y}`);
+  return JSON.stringify([geometry.width, geometry.height, geometry.fontPx, style, headers, racks]);
+}
+
+/**
+ * Paints the farm, redrawing only the slots whose look changed when the scene (size, positions, headers) is the
+ * one already on the canvas. A refresh of a real farm changes a handful of slots, and re-rasterising a 4K
+ * canvas costs more than all the rest of an update.
+ */
+export function paintFarmIncremental(ctx: Canvas2D, geometry: FarmGeometry, paintOf: (cell: SlotCell) => SlotPaint, style: PaintStyle, previous: PaintedFrame | undefined): PaintedFrame {
+  const slotPx = geometry.slots[0]?.size ?? 0;
+  const showValues = style.showLabels && slotPx >= 28;
+  const paints = geometry.slots.map((box) => paintOf(box.cell));
+  const looks = paints.map((p) => lookOf(p, showValues));
+  const positions = new Float64Array(geometry.slots.length * 2);
+  geometry.slots.forEach((box, i) => {
+    positions[2 * i] = box.x;
+    positions[2 * i + 1] = box.y;
+  });
+  const sceneKey = sceneKeyOf(geometry, style);
+  const samePositions = previous !== undefined && previous.positions.length === positions.length && previous.positions.every((v, i) => v === positions[i]);
+  if (!previous || previous.sceneKey !== sceneKey || !samePositions) {
+    paintScene(ctx, geometry, paints, style);
+    return { sceneKey, positions, looks };
+  }
+  for (let i = 0; i < looks.length; i++) {
+    if (looks[i] === previous.looks[i]) continue;
+    const box = geometry.slots[i]!;
+    ctx.fillStyle = style.containerFill;
+    ctx.fillRect(box.x, box.y, box.size, box.size);
+    drawSlot(ctx, box, paints[i]!, style, showValues);
+  }
+  return { sceneKey, positions, looks };
+}
+
+function drawSlot(ctx: Canvas2D, box: FarmGeometry['slots'][number], paint: SlotPaint, style: PaintStyle, showValues: boolean): void {
+  if (paint.fill === 'transparent') {
+    ctx.strokeStyle = style.containerBorder;
+    ctx.lineWidth = 1;
+    ctx.strokeRect(box.x + 0.5, box.y + 0.5, box.size - 1, box.size - 1);
+  } else {
+    ctx.fillStyle = paint.fill;
+    ctx.fillRect(box.x, box.y, box.size, box.size);
+  }
+  if (paint.outline) {
+    const width = Math.max(2, box.size / 8);
+    ctx.strokeStyle = paint.outline;
+    ctx.lineWidth = width;
+    ctx.strokeRect(box.x + width / 2, box.y + width / 2, box.size - width, box.size - width);
+  }
+  const label = paint.glyph ?? (showValues ? paint.text : undefined);
+  if (!label || box.size < 10) return;
+  ctx.fillStyle = '#ffffff';
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  ctx.font = paint.glyph ? `bold ${Math.round(box.size * 0.6)}px ${style.fontFamily}` : `${Math.round(box.size * 0.34)}px ${style.fontFamily}`;
+  ctx.fillText(label, box.x + box.size / 2, box.y + box.size / 2);
 }

@@ -27,13 +27,14 @@ function summarize(samples: number[]): Timing {
 }
 
 /** 20 containers × 5 racks × 5 shelves × 10 slots = 5,000 for the default size. */
-function syntheticReadings(slots: number, frame: number, now: number): MinerReading[] {
+/** allChange: every slot's temperature moves each frame; otherwise 1 % of the slots do (a typical refresh). */
+function syntheticReadings(slots: number, frame: number, now: number, allChange = true): MinerReading[] {
   const readings: MinerReading[] = [];
   for (let i = 0; i < slots; i++) {
     const container = `C${String(Math.floor(i / 250) + 1).padStart(2, '0')}`;
     const rack = `R${Math.floor((i % 250) / 50) + 1}`;
     const shelf = `S${Math.floor((i % 50) / 10) + 1}`;
-    const temp = 60 + ((i * 7 + frame * 13) % 45);
+    const temp = 60 + ((i * 7 + (allChange || i % 100 === frame % 100 ? frame * 13 : 0)) % 45);
     readings.push({
       site: 'bench', container, rack, shelf, slot: String((i % 10) + 1), miner: `${container}-${rack}-${shelf}-${(i % 10) + 1}`,
       time: now, reachable: (i + frame) % 97 !== 0, tempMaxC: temp, hashrateThs: 100, nominalThs: 110, fanMinRpm: 4000, powerW: 3200,
@@ -49,19 +50,24 @@ async function run(slots: number, frames: number, width: number, height: number)
   const root = createRoot(host);
   const options = { ...DEFAULT_OPTIONS, metric: 'temperature' as const, tvMode: true };
   const rackmap: number[] = [];
+  const rackmapAllChange: number[] = [];
   const now = Date.now();
-  for (let f = 0; f < frames; f++) {
-    const readings = syntheticReadings(slots, f, now);
-    const started = performance.now();
-    const farm = buildFarm(readings, [], { metric: options.metric, now, staleAfterMs: 180_000, slotsPerShelf: 0 });
-    flushSync(() => root.render(<RackMapView farm={farm} options={options} width={width} height={height} theme={theme} />));
-    rackmap.push(performance.now() - started);
-    await new Promise((r) => requestAnimationFrame(() => r(undefined)));
+  for (const [samples, allChange] of [[rackmap, false], [rackmapAllChange, true]] as const) {
+    for (let f = 0; f < frames; f++) {
+      const readings = syntheticReadings(slots, f, now, allChange);
+      const started = performance.now();
+      const farm = buildFarm(readings, [], { metric: options.metric, now, staleAfterMs: 180_000, slotsPerShelf: 0 });
+      flushSync(() => root.render(<RackMapView farm={farm} options={options} width={width} height={height} theme={theme} />));
+      // Reading one pixel makes the browser finish rasterising the canvas inside the timing.
+      (host.querySelector('canvas') as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 1, 1);
+      samples.push(performance.now() - started);
+      await new Promise((r) => requestAnimationFrame(() => r(undefined)));
+    }
   }
   root.unmount();
 
   // Where an update's time goes: the same steps one by one, painting on a detached canvas.
-  const parts = { model: [] as number[], layout: [] as number[], paint: [] as number[] };
+  const parts = { model: [] as number[], layout: [] as number[], paint: [] as number[], paintWithoutValues: [] as number[] };
   const canvas = document.createElement('canvas');
   canvas.width = width;
   canvas.height = height;
@@ -80,6 +86,10 @@ async function run(slots: number, frames: number, width: number, height: number)
     paintFarm(ctx, geometry, paintOf, style);
     ctx.getImageData(0, 0, 1, 1); // forces the queued drawing to finish inside the timing
     parts.paint.push(performance.now() - t);
+    t = performance.now();
+    paintFarm(ctx, geometry, paintOf, { ...style, showLabels: false });
+    ctx.getImageData(0, 0, 1, 1);
+    parts.paintWithoutValues.push(performance.now() - t);
   }
 
   const plain: number[] = [];
@@ -101,7 +111,7 @@ async function run(slots: number, frames: number, width: number, height: number)
     await new Promise((r) => requestAnimationFrame(() => r(undefined)));
   }
   divRoot.unmount();
-  return { slots, frames, width, height, rackmap: summarize(rackmap.slice(1)), plainDivs: summarize(plain.slice(1)), model: summarize(parts.model.slice(1)), layout: summarize(parts.layout.slice(1)), paint: summarize(parts.paint.slice(1)) };
+  return { slots, frames, width, height, rackmap: summarize(rackmap.slice(1)), rackmapAllChange: summarize(rackmapAllChange.slice(1)), plainDivs: summarize(plain.slice(1)), model: summarize(parts.model.slice(1)), layout: summarize(parts.layout.slice(1)), paint: summarize(parts.paint.slice(1)), paintWithoutValues: summarize(parts.paintWithoutValues.slice(1)) };
 }
 
 (window as unknown as { rackmapBench: typeof run }).rackmapBench = run;

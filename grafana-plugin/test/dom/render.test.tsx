@@ -92,4 +92,23 @@ describe('rack map rendering', () => {
     const ctx = container.querySelector('canvas')!.getContext('2d') as unknown as RecordingContext;
     expect(ctx.fills.map((f) => f.fill)).toContain(STATE_PAINT.stale.fill);
   });
+
+  test('an update that changes one miner repaints only that slot, and the canvas ends up as a full paint would', () => {
+    const options = { ...DEFAULT_OPTIONS, metric: 'health' as const };
+    const settings = { metric: 'health' as const, now: NOW, staleAfterMs: 180_000, slotsPerShelf: 0 };
+    const healthy = healthyFarm(2, 2, 3, 4);
+    const { container, rerender } = render(<RackMapView farm={buildFarm(healthy, [], settings)} options={options} width={900} height={500} theme={theme} />);
+    const ctx = container.querySelector('canvas')!.getContext('2d') as unknown as RecordingContext;
+    const fullPaintRects = ctx.fills.length;
+    const broken = healthy.map((r) => (r.miner === 'C02-R2-S3-4' ? { ...r, faults: [{ code: 'BOARD_MISSING', severity: 'critical' as const, part: 'board 2' }] } : r));
+    const farm = buildFarm(broken, [], settings);
+    rerender(<RackMapView farm={farm} options={options} width={900} height={500} theme={theme} />);
+    expect(ctx.fills.length - fullPaintRects).toBeLessThanOrEqual(2);
+    const box = layoutFarm(farm, options, 900, 500).slots.find((s) => s.cell.reading?.miner === 'C02-R2-S3-4')!;
+    expect(fillAt(ctx, box.x + 1, box.y + 1)).toBe(STATE_PAINT.fault.fill);
+    // A change outside the slots (climate arrives in a header) repaints everything.
+    rerender(<RackMapView farm={buildFarm(broken, [{ container: 'C01', intakeC: 20 }], settings)} options={options} width={900} height={500} theme={theme} />);
+    expect(ctx.fills.length).toBeGreaterThanOrEqual(fullPaintRects);
+    expect(ctx.texts.map((t) => t.text)).toContain('in 20.0 °C');
+  });
 });
