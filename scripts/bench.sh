@@ -10,6 +10,9 @@ flymining_say "write path (storage layer vs raw HTTP)..."
 npx tsx bench/write-path.ts
 flymining_say "sweep of 5,000 simulated miners (exporter vs bare TCP)..."
 npx tsx bench/sweep.ts 5000 4
+flymining_say "climate ingest: 10,000 MQTT sensors every 10 s (climate exporter vs bare subscriber)..."
+flymining_start_services mosquitto
+FLYMINING_MQTT_URL="$(flymining_url mosquitto)" npx tsx bench/climate-ingest.ts 10000 30
 flymining_say "billing daily run for 100,000 contracts (ledger vs plain INSERTs)..."
 npx tsx bench/billing.ts 100000
 flymining_say "alerting: 50,000 alerts across 5,000 miners (pipeline vs bare Redis round trips)..."
