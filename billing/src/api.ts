@@ -278,8 +278,10 @@ export async function requestPayout(
   if (v.amountSat < minimum) throw new PayoutError('BELOW_MINIMUM', `the minimum withdrawal is ${minimum} sat`);
   return inTransaction(pool, async (client) => {
     const key = `payout-request:${v.investorId}:${v.requestKey ?? randomUUID()}`;
-    const existing = await client.query('SELECT p.* FROM payouts p JOIN journal_transactions t ON t.id = p.request_transaction_id WHERE t.idempotency_key = $1', [key]);
-    if (existing.rows[0]) return toPayout(existing.rows[0]);
+    const existingPayout = async () =>
+      (await client.query('SELECT p.* FROM payouts p JOIN journal_transactions t ON t.id = p.request_transaction_id WHERE t.idempotency_key = $1', [key])).rows[0];
+    const existing = await existingPayout();
+    if (existing) return toPayout(existing);
     const account = await client.query<{ id: string; balance_sat: string }>(
       'SELECT id, balance_sat FROM accounts WHERE investor_id = $1 FOR UPDATE',
       [v.investorId],
@@ -302,6 +304,8 @@ export async function requestPayout(
         ],
       },
     ]);
+    // The same key submitted twice at once: the other request committed first, so answer with its payout.
+    if (!posted.has(key)) return toPayout(await existingPayout());
     const { rows } = await client.query(
       `INSERT INTO payouts (investor_id, amount_sat, address, status, request_transaction_id) VALUES ($1, $2, $3, 'requested', $4) RETURNING *`,
       [v.investorId, v.amountSat, address, posted.get(key)],

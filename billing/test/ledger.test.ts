@@ -101,11 +101,14 @@ describe('payouts', () => {
     const a = await requestPayout(db.pool, { investorId: 'bob', amountSat: 100_000, address: ADDRESSES.p2wpkh, requestKey: 'form-1' });
     const b = await requestPayout(db.pool, { investorId: 'bob', amountSat: 100_000, address: ADDRESSES.p2wpkh, requestKey: 'form-1' });
     expect(b.id).toBe(a.id);
-    expect((await getBalance(db.pool, 'bob')).availableSat).toBe(1_000_000 - 100_000);
+    const both = await Promise.all([1, 2].map(() => requestPayout(db.pool, { investorId: 'bob', amountSat: 100_000, address: ADDRESSES.p2wpkh, requestKey: 'form-2' })));
+    expect(both[0]!.id).toBe(both[1]!.id);
+    expect((await getBalance(db.pool, 'bob')).availableSat).toBe(1_000_000 - 200_000);
   });
 
   test('staff approve then mark sent; rejected payouts return to the balance', async () => {
     const [first, second] = await listPayoutsToApprove(db.pool);
+    expect(first!.investorId).toBe('alice');
     await expect(markPayoutSent(db.pool, first!.id, { btcTxid: 'ab'.repeat(32), staff: 'carol' })).rejects.toMatchObject({ code: 'WRONG_STATUS' });
     await approvePayout(db.pool, first!.id, 'carol');
     await expect(approvePayout(db.pool, first!.id, 'carol')).rejects.toMatchObject({ code: 'WRONG_STATUS' });
