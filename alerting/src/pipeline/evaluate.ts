@@ -45,25 +45,40 @@ export function faultLabels(f: Fault): Labels {
   return labels;
 }
 
+/** Conditions of a fault object under a rule set, kept while both live: unchanged faults cost nothing next cycle. */
+const derived = new WeakMap<readonly Rule[], WeakMap<Fault, Array<[string, Condition]>>>();
+
 export function faultConditions(faults: readonly Fault[], rules: readonly Rule[], into = new Map<string, Condition>()): Map<string, Condition> {
+  let cache = derived.get(rules);
+  if (!cache) {
+    cache = new WeakMap();
+    derived.set(rules, cache);
+  }
   const byCode = new Map<string, FaultRule[]>();
   for (const r of rules) if (!isQueryRule(r)) for (const code of r.faults) byCode.set(code, [...(byCode.get(code) ?? []), r]);
   for (const f of faults) {
-    const matching = byCode.get(f.code);
-    if (!matching) continue;
-    const base = faultLabels(f);
-    for (const r of matching) {
-      if (!matchesAll(r.matchers, base)) continue;
-      const labels: Labels = { ...base, ...r.labels, alertname: r.name, severity: r.severity ?? base.severity! };
-      // A fault alert is named by its rule and its fault episode key: cheaper than hashing labels, and readable.
-      into.set(`${r.name}|${faultKey(f)}`, {
-        labels,
-        annotations: { summary: r.summary ?? FAULT_CODES[f.code].summary, message: f.message },
-        since: f.since,
-        forMs: r.for,
-        keepFiringForMs: r.keep_firing_for,
-      });
+    let entries = cache.get(f);
+    if (!entries) {
+      entries = [];
+      const base = faultLabels(f);
+      for (const r of byCode.get(f.code) ?? []) {
+        if (!matchesAll(r.matchers, base)) continue;
+        const labels: Labels = { ...base, ...r.labels, alertname: r.name, severity: r.severity ?? base.severity! };
+        // A fault alert is named by its rule and its fault episode key: cheaper than hashing labels, and readable.
+        entries.push([
+          `${r.name}|${faultKey(f)}`,
+          {
+            labels,
+            annotations: { summary: r.summary ?? FAULT_CODES[f.code].summary, message: f.message },
+            since: f.since,
+            forMs: r.for,
+            keepFiringForMs: r.keep_firing_for,
+          },
+        ]);
+      }
+      cache.set(f, entries);
     }
+    for (const [fp, c] of entries) into.set(fp, c);
   }
   return into;
 }
