@@ -44,6 +44,8 @@ export class ClimateExporter {
   private firstTimer: NodeJS.Timeout | undefined;
   private minersPower = new Map<string, number>();
   lastEvaluation: number | undefined;
+  /** Readings accepted since start (cheap to read, unlike summing the per-sensor counter's 10,000 series). */
+  readingsAccepted = 0;
 
   constructor(
     readonly sensors: readonly ConfiguredSensor[],
@@ -78,6 +80,7 @@ export class ClimateExporter {
     Object.assign(state.values, Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)));
     state.lastSeen = time;
     this.metrics.readings.inc({ sensor: sensor.id });
+    this.readingsAccepted++;
     const dew = values.temperatureC !== undefined && values.humidityPct !== undefined ? dewPointC(values.temperatureC, values.humidityPct) : undefined;
     const point: SchemaPoint<'climate_sensor'> = {
       measurement: 'climate_sensor',

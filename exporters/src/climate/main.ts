@@ -70,6 +70,7 @@ export function startClimateHttp(exporter: ClimateExporter, influxReachable: () 
       containers: exporter.containers().length,
       lastEvaluation: last ?? null,
       activeFaults: exporter.faults.all().length,
+      readingsAccepted: exporter.readingsAccepted,
       influxReachable: influx,
     });
   });
