@@ -66,6 +66,11 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...arg
   };
 }
 
+function payoutId(text: string): number {
+  if (!/^\d{1,15}$/.test(text)) throw new Error(`payout id must be a number, got "${text}"`);
+  return Number(text);
+}
+
 const json = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 
 export function registerBillingCommands(program: Command, out: Out = process.stdout): void {
@@ -118,7 +123,7 @@ export function registerBillingCommands(program: Command, out: Out = process.std
 
   billing
     .command('recompute')
-    .description("recompute a finished day from today's inputs and compare; --apply posts reversals and the new credits")
+    .description("recompute a day from today's inputs and compare; --apply posts reversals and the new credits")
     .requiredOption('--date <YYYY-MM-DD>', 'the day')
     .option('--apply', 'correct the ledger (reversing entries, new revision)')
     .action(
@@ -154,6 +159,7 @@ export function registerBillingCommands(program: Command, out: Out = process.std
 
   billing
     .command('add-investor')
+    .description('add an investor (and their ledger account)')
     .requiredOption('--id <id>')
     .requiredOption('--name <name>')
     .option('--email <email>')
@@ -161,6 +167,7 @@ export function registerBillingCommands(program: Command, out: Out = process.std
 
   billing
     .command('add-contract')
+    .description('add a hashrate contract (never edited afterwards)')
     .requiredOption('--id <id>')
     .requiredOption('--investor <id>')
     .requiredOption('--ths <n>', 'contracted TH/s')
@@ -187,7 +194,7 @@ export function registerBillingCommands(program: Command, out: Out = process.std
 
   billing
     .command('list')
-    .description('investors, contracts or payouts')
+    .description('investors, contracts, payouts, or credits --investor ID, as JSON')
     .argument('<what>', 'investors | contracts | payouts')
     .option('--investor <id>')
     .option('--status <status>', 'payouts: requested, approved, sent, rejected')
@@ -242,30 +249,38 @@ export function registerBillingCommands(program: Command, out: Out = process.std
 
   billing
     .command('approve')
+    .description('approve a requested payout')
     .argument('<payoutId>')
     .requiredOption('--staff <name>')
-    .action(action(async (id: string, o: { staff: string }) => withPool(async (pool) => void out.write(json(await approvePayout(pool, Number(id), o.staff))))));
+    .action(action(async (id: string, o: { staff: string }) => {
+        const pid = payoutId(id);
+        await withPool(async (pool) => void out.write(json(await approvePayout(pool, pid, o.staff))));
+      }));
 
   billing
     .command('mark-sent')
+    .description('record that an approved payout was broadcast (ledger: pending → sent)')
     .argument('<payoutId>')
     .requiredOption('--txid <hex>', 'the Bitcoin transaction id')
     .requiredOption('--staff <name>')
     .action(
-      action(async (id: string, o: { txid: string; staff: string }) =>
-        withPool(async (pool) => void out.write(json(await markPayoutSent(pool, Number(id), { btcTxid: o.txid, staff: o.staff })))),
-      ),
+      action(async (id: string, o: { txid: string; staff: string }) => {
+        const pid = payoutId(id);
+        await withPool(async (pool) => void out.write(json(await markPayoutSent(pool, pid, { btcTxid: o.txid, staff: o.staff }))));
+      }),
     );
 
   billing
     .command('reject')
+    .description('refuse a payout; the amount returns to the balance')
     .argument('<payoutId>')
     .requiredOption('--reason <text>')
     .requiredOption('--staff <name>')
     .action(
-      action(async (id: string, o: { reason: string; staff: string }) =>
-        withPool(async (pool) => void out.write(json(await rejectPayout(pool, Number(id), { reason: o.reason, staff: o.staff })))),
-      ),
+      action(async (id: string, o: { reason: string; staff: string }) => {
+        const pid = payoutId(id);
+        await withPool(async (pool) => void out.write(json(await rejectPayout(pool, pid, { reason: o.reason, staff: o.staff }))));
+      }),
     );
 
   billing

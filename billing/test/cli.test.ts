@@ -72,6 +72,12 @@ test('set-up, imports, run and statement from the command line', async () => {
   expect(rows[1]).toMatchObject({ type: 'payout_request', net_sat: '-100000' });
   expect(Number(rows[1]!.period_net_sat)).toBe((await getBalance(db.pool, 'alice')).availableSat);
 
+  const [requested] = JSON.parse((await cli('list', 'payouts', '--status', 'requested')).stdout) as Array<{ id: number }>;
+  expect((await cli('mark-sent', String(requested!.id), '--txid', 'ef'.repeat(32), '--staff', 'carol')).stderr).toContain('is requested, not approved');
+  expect(JSON.parse((await cli('approve', String(requested!.id), '--staff', 'carol')).stdout)).toMatchObject({ status: 'approved', approvedBy: 'carol' });
+  expect(JSON.parse((await cli('mark-sent', String(requested!.id), '--txid', 'ef'.repeat(32), '--staff', 'carol')).stdout)).toMatchObject({ status: 'sent', btcTxid: 'ef'.repeat(32) });
+  expect(await getBalance(db.pool, 'alice')).toMatchObject({ pendingPayoutSat: 0, paidOutSat: 100_000 });
+
   const recompute = await cli('recompute', '--date', day);
   expect(recompute.stdout).toContain('0 credit(s) differ');
   expect((await cli('verify')).code).toBe(0);
