@@ -88,10 +88,13 @@ describe('docker-compose.yml', () => {
 
   it('runs InfluxDB 2.7, Grafana 12, Redis, PostgreSQL, Mosquitto, mailpit, the exporter and the simulator', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['alerting', 'exporter', 'grafana', 'influxdb', 'mailpit', 'mosquitto', 'postgres', 'redis', 'simulator'].sort(),
+      ['alerting', 'exporter', 'grafana', 'influxdb', 'mailpit', 'mosquitto', 'portal', 'postgres', 'redis', 'simulator'].sort(),
     );
     // Alerting mails through mailpit (the SMTP URL every service gets) and reads its rules from the config folder.
     expect(services.alerting?.command).toEqual(expect.arrayContaining(['alerting/src/main.ts', '/config/alerting.yaml']));
+    // The portal trusts one proxy hop: it is published on 127.0.0.1 for the TLS proxy in front of it.
+    expect(services.portal?.command).toEqual(expect.arrayContaining(['billing/src/portal/main.ts', '--trust-proxy', '1']));
+    expect(String(services.portal?.ports)).toMatch(/^127\.0\.0\.1:8480:8480(\/tcp)?$/);
     expect(services.influxdb?.image).toMatch(/^influxdb:2\.7\.\d+$/);
     expect(services.grafana?.image).toMatch(/^grafana\/grafana:12\.\d+\.\d+$/);
   });
