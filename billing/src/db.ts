@@ -9,7 +9,12 @@ export const MIGRATIONS_DIR = path.join(__dirname, '..', 'migrations');
 const MIGRATION_LOCK_ID = 0x464c594d49475200n;
 
 export function openPool(url = process.env.FLYMINING_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/flymining', extra: PoolConfig = {}): Pool {
-  return new Pool({ connectionString: url, max: 10, ...extra });
+  const pool = new Pool({ connectionString: url, max: 10, ...extra });
+  // An idle connection dropped by the server (restart, failover) must not crash a long-running scheduler: the
+  // pool replaces it on the next query, and that query reports any lasting outage.
+  pool.on('error', (err) => process.stderr.write(`billing: idle PostgreSQL connection lost: ${err.message}
+`));
+  return pool;
 }
 
 /**
