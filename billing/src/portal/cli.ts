@@ -1,6 +1,6 @@
 /** `flymining portal add-user`: staff create portal accounts for investors and for themselves. */
 import { randomBytes } from 'node:crypto';
-import type { Command } from 'commander';
+import { Command } from 'commander';
 import { z } from 'zod';
 import { getInvestor } from '../api';
 import { openPool } from '../db';
@@ -95,4 +95,14 @@ export function registerPortalCommands(program: Command): void {
         await pool.end();
       }
     });
+}
+
+/** Also runnable alone (`tsx billing/src/portal/cli.ts portal add-user ...`), e.g. in the container image, which ships no bin/. */
+if (require.main === module) {
+  const program = new Command('flymining');
+  registerPortalCommands(program);
+  program.parseAsync(process.argv).catch((err: Error) => {
+    process.stderr.write(`${err.message}\n`);
+    process.exitCode = 1;
+  });
 }
