@@ -3,7 +3,7 @@
  * each container is judged → `climate_container` points and fault transitions → InfluxDB and Redis, through the
  * same publisher and keys as the miner exporter.
  */
-import { encodePoints, faultPoint, ident, influxql, type FaultEvent, type Logger, type QuerySeries, type SchemaPoint } from '@flymining/shared';
+import { encodePoints, faultKey, faultPoint, ident, influxql, type FaultEvent, type Logger, type QuerySeries, type SchemaPoint } from '@flymining/shared';
 import type { Redis } from 'ioredis';
 import { RedisFaultPublisher } from '../sinks/redis-faults';
 import { ClimateFaultBook, evaluateContainer, type SensorState } from './evaluate';
@@ -31,6 +31,8 @@ export interface ClimateExporterOptions {
   /** Flood guard: messages a sensor may send at once, and per second after that. */
   floodBurst?: number;
   floodPerSecond?: number;
+  /** Delay of the first evaluation after start (default: 2 s, or the interval if shorter). */
+  firstEvaluationMs?: number;
 }
 
 export class ClimateExporter {
@@ -43,6 +45,7 @@ export class ClimateExporter {
   private timer: NodeJS.Timeout | undefined;
   private firstTimer: NodeJS.Timeout | undefined;
   private minersPower = new Map<string, number>();
+  private reconciled = false;
   lastEvaluation: number | undefined;
   /** Readings accepted since start (cheap to read, unlike summing the per-sensor counter's 10,000 series). */
   readingsAccepted = 0;
@@ -141,7 +144,24 @@ export class ClimateExporter {
     this.metrics.activeFaults.reset();
     for (const f of this.faults.all()) this.metrics.activeFaults.inc({ code: f.code });
     this.lastEvaluation = now;
+    if (!this.reconciled) await this.reconcile(now);
     return announced;
+  }
+
+  /** Once: clear faults Redis still holds for our containers and sensors that ended while we were not running. */
+  private async reconcile(now: number): Promise<void> {
+    this.reconciled = true;
+    if (!this.publisher) return;
+    const ids = new Set([...this.containers(), ...this.sensors.map((s) => s.id)]);
+    try {
+      const cleared = await this.publisher.reconcile(ids, new Set(this.faults.all().map(faultKey)), now);
+      if (cleared.length > 0) {
+        this.store.write(encodePoints(cleared.map((e) => faultPoint(e.fault, false, e.at))));
+        this.log.info({ cleared: cleared.length }, 'cleared climate faults left from before');
+      }
+    } catch (err) {
+      this.log.error({ err }, 'climate fault reconciliation failed');
+    }
   }
 
   private async announce(events: FaultEvent[]): Promise<FaultEvent[]> {
@@ -161,7 +181,7 @@ export class ClimateExporter {
     for (const s of this.sources) await s.start();
     const evaluate = (): void => void this.evaluate().catch((err: Error) => this.log.error({ err }, 'climate evaluation failed'));
     // A first look soon after start (sources have had a moment to deliver), so /healthz turns ok quickly.
-    this.firstTimer = setTimeout(evaluate, Math.min(2000, this.options.intervalS * 1000));
+    this.firstTimer = setTimeout(evaluate, this.options.firstEvaluationMs ?? Math.min(2000, this.options.intervalS * 1000));
     this.timer = setInterval(evaluate, this.options.intervalS * 1000);
   }
 

@@ -61,6 +61,9 @@ beforeAll(async () => {
   store = await freshStore(`climate_${process.pid}`);
   redis = new Redis(`${process.env.FLYMINING_TEST_REDIS_URL?.replace(/\/\d*$/, '') ?? 'redis://127.0.0.1:6379'}/${REDIS_DB}`);
   await redis.flushdb();
+  // Left over from a previous run of the exporter: this fault ended while it was down.
+  const leftover = { code: 'INTAKE_TOO_HOT', severity: 'critical', minerId: K, part: 'intake', message: 'old', since: 1, location: { site: 'climtest', container: K, rack: '-', shelf: '-', slot: '-' } };
+  await redis.hset(REDIS_KEYS.activeFaults, `${K}|INTAKE_TOO_HOT|intake`, JSON.stringify(leftover));
   httpServer = http.createServer((_req, res) => res.end(httpBody));
   await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
   const httpPort = (httpServer.address() as AddressInfo).port;
@@ -91,7 +94,7 @@ beforeAll(async () => {
     ],
   });
   const sensors = configureSensors(parseInventory(yaml, 'climtest.yaml'));
-  exporter = new ClimateExporter(sensors, store, { name: 'climate-test', mqttUrl: MQTT_URL, intervalS: 3600, floodBurst: 10, floodPerSecond: 1 }, createLogger('climate-test', 'silent'), redis);
+  exporter = new ClimateExporter(sensors, store, { name: 'climate-test', mqttUrl: MQTT_URL, intervalS: 3600, firstEvaluationMs: 3_600_000, floodBurst: 10, floodPerSecond: 1 }, createLogger('climate-test', 'silent'), redis);
   await exporter.start();
   publisher = await mqtt.connectAsync(MQTT_URL);
 });
@@ -138,6 +141,8 @@ describe('climate exporter against Mosquitto, HTTP, Modbus TCP, InfluxDB and Red
     ]);
     await store.flush();
     await exporter.evaluate();
+    // The first evaluation also clears what Redis still held from before.
+    expect(await redis.hexists(REDIS_KEYS.activeFaults, `${K}|INTAKE_TOO_HOT|intake`)).toBe(0);
     await store.flush();
     const [row] = await store.queryRows(`SELECT * FROM climate_container WHERE container = '${K}' ORDER BY time DESC LIMIT 1`);
     expect(row).toMatchObject({ intake_c: 12, exhaust_c: 30, delta_t_c: 18, miners_power_w: 6250, metered_power_w: 7000 });
