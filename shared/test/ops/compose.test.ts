@@ -88,7 +88,7 @@ describe('docker-compose.yml', () => {
 
   it('runs InfluxDB 2.7, Grafana 12, Redis, PostgreSQL, Mosquitto, mailpit, the exporter and the simulator', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['alerting', 'exporter', 'grafana', 'influxdb', 'mailpit', 'mosquitto', 'portal', 'postgres', 'redis', 'simulator'].sort(),
+      ['alerting', 'climate', 'exporter', 'grafana', 'influxdb', 'mailpit', 'mosquitto', 'portal', 'postgres', 'redis', 'simulator'].sort(),
     );
     // Alerting mails through mailpit (the SMTP URL every service gets) and reads its rules from the config folder.
     expect(services.alerting?.command).toEqual(expect.arrayContaining(['alerting/src/main.ts', '/config/alerting.yaml']));
