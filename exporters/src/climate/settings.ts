@@ -10,6 +10,8 @@ import type { SensorRef } from './types';
 const quantity = z.enum(['temperatureC', 'humidityPct', 'damperPct', 'damperCommandPct', 'powerW', 'energyKwh']);
 const unit = z.enum(['C', 'F']).default('C');
 const seconds = (min: number, max: number) => z.number().min(min).max(max);
+/** One exact topic per sensor: a wildcard would mix several devices' readings under one sensor id. */
+const topic = z.string().min(1).max(256).regex(/^[^+#\u0000]+$/, 'one exact topic, without the MQTT wildcards + and #');
 
 /** Limits that make a reading a fault rather than a rejection; per sensor, defaults in DEFAULT_LIMITS. */
 const limits = {
@@ -26,17 +28,17 @@ const limits = {
 };
 
 const mqttSettings = z.discriminatedUnion('format', [
-  z.strictObject({ format: z.literal('tasmota'), topic: z.string().min(1).max(256), sensorKey: z.string().max(64).optional(), ...limits }),
-  z.strictObject({ format: z.literal('shelly'), topic: z.string().min(1).max(256), component: z.number().int().min(0).max(99).default(0), ...limits }),
+  z.strictObject({ format: z.literal('tasmota'), topic, sensorKey: z.string().max(64).optional(), ...limits }),
+  z.strictObject({ format: z.literal('shelly'), topic, component: z.number().int().min(0).max(99).default(0), ...limits }),
   z.strictObject({
     format: z.literal('esphome'),
-    topics: z.partialRecord(quantity, z.string().min(1).max(256)).refine((t) => Object.keys(t).length > 0, 'name at least one state topic'),
+    topics: z.partialRecord(quantity, topic).refine((t) => Object.keys(t).length > 0, 'name at least one state topic'),
     unit,
     ...limits,
   }),
   z.strictObject({
     format: z.literal('json'),
-    topic: z.string().min(1).max(256),
+    topic,
     paths: z.partialRecord(quantity, z.string().min(1).max(200)).refine((t) => Object.keys(t).length > 0, 'name at least one path'),
     unit,
     ...limits,

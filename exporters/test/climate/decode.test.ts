@@ -168,6 +168,7 @@ containers:
     sensors:
       - { id: c7-in, position: intake, protocol: mqtt, format: shelly }
       - { id: c7-meter, position: power, protocol: modbus, host: 10.0.0.9, registers: { powerW: { address: -1 } } }
+      - { id: c7-wild, position: exhaust, protocol: mqtt, topic: "tele/+/SENSOR" }
       - { id: c7-ok, position: outside, protocol: http, url: "http://10.0.0.8/status", paths: { temperatureC: t } }
     racks: []
 `,
@@ -175,6 +176,7 @@ containers:
     );
     expect(() => configureSensors(inv)).toThrow(/north\.yaml: container C7, sensor c7-in \(mqtt\): topic/);
     expect(() => configureSensors(inv)).toThrow(/north\.yaml: container C7, sensor c7-meter \(modbus\): registers\.powerW\.address/);
+    expect(() => configureSensors(inv)).toThrow(/sensor c7-wild \(mqtt\): topic: one exact topic, without the MQTT wildcards/);
     expect(() => configureSensors(inv)).not.toThrow(/c7-ok/);
   });
 });
