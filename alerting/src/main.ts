@@ -37,6 +37,10 @@ async function main(): Promise<void> {
   await service.start();
   const [host, port] = [config.listen.slice(0, config.listen.lastIndexOf(':')), Number(config.listen.slice(config.listen.lastIndexOf(':') + 1))];
   const server = createApi(service).listen(port, host, () => logger.info({ listen: config.listen }, 'alerting API listening'));
+  server.on('error', (e: Error) => {
+    process.stderr.write(`alerting: cannot listen on ${config.listen}: ${e.message}\n`);
+    process.exit(1);
+  });
   const shutdown = (): void => {
     server.close();
     void service.stop().then(() => process.exit(0));
