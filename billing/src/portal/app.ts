@@ -158,9 +158,12 @@ export function createPortalApp(deps: PortalDeps): express.Express {
     }),
   );
 
-  const onLimited = (req: Request, res: Response): void => {
+  const onLimited = async (req: Request, res: Response): Promise<void> => {
     const email = typeof req.body?.email === 'string' ? req.body.email : '';
-    void auditLogin(pool, { email, outcome: 'rate_limited', ip: req.ip, userAgent: req.get('user-agent') }).catch(() => undefined);
+    // Recorded before answering, so the audit trail is complete when the client sees the refusal.
+    await auditLogin(pool, { email, outcome: 'rate_limited', ip: req.ip, userAgent: req.get('user-agent') }).catch((err: unknown) =>
+      log.warn({ err }, 'could not record a rate-limited sign-in'),
+    );
     const minutes = Math.ceil(settings.loginWindowS / 60);
     render(req, res, 'Sign in', loginBody(csrfToken(req), [`Too many sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`], email), 429);
   };
