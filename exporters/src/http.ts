@@ -1,6 +1,7 @@
-/** /metrics (Prometheus text) and /healthz (JSON) of one exporter. Read-only; nothing here takes input. */
+/** /metrics (Prometheus text) and /healthz (JSON) of an exporter. Read-only; nothing here takes input. */
 import express from 'express';
 import type { Server } from 'node:http';
+import type { Registry } from 'prom-client';
 import type { MinerExporter } from './miner-exporter';
 
 export interface HealthzExtra {
@@ -8,32 +9,30 @@ export interface HealthzExtra {
   influxReachable: () => boolean;
 }
 
-export function startHttp(exporter: MinerExporter, extra: HealthzExtra, host: string, port: number): Promise<Server> {
+export interface HealthReport {
+  /** False until the first sweep/evaluation finished: /healthz answers 503 "starting". */
+  started: boolean;
+  influxReachable: boolean;
+  /** Component-specific figures shown beside the status. */
+  details: Record<string, unknown>;
+}
+
+/**
+ * The /metrics + /healthz server every exporter runs. Healthy = working; InfluxDB down is "degraded", not
+ * unhealthy, because the spool keeps the data.
+ */
+export function serveMetricsAndHealth(registry: Registry, health: () => HealthReport, host: string, port: number): Promise<Server> {
   const app = express();
   app.disable('x-powered-by');
   app.get('/metrics', async (_req, res) => {
-    res.set('Content-Type', exporter.metrics.registry.contentType);
-    res.send(await exporter.metrics.registry.metrics());
+    res.set('Content-Type', registry.contentType);
+    res.send(await registry.metrics());
   });
   app.get('/healthz', (_req, res) => {
-    const last = exporter.lastSweep;
-    const ageMs = last ? Date.now() - (last.startedAt + last.durationMs) : undefined;
-    const influx = extra.influxReachable();
-    // Healthy = sweeping; InfluxDB down is "degraded", not unhealthy: the spool keeps the data.
-    const sweeping = last !== undefined;
-    const status = !sweeping ? 'starting' : influx ? 'ok' : 'degraded';
-    res.status(status === 'starting' ? 503 : 200).json({
-      status,
-      miners: exporter.miners().length,
-      lastSweep: last ? { ...last, ageMs } : null,
-      influxReachable: influx,
-    });
+    const report = health();
+    const status = !report.started ? 'starting' : report.influxReachable ? 'ok' : 'degraded';
+    res.status(status === 'starting' ? 503 : 200).json({ status, ...report.details, influxReachable: report.influxReachable });
   });
-  return listenWithNotFound(app, host, port);
-}
-
-/** Answers anything else with a JSON 404 and listens; shared by the exporters' /metrics + /healthz servers. */
-export function listenWithNotFound(app: express.Express, host: string, port: number): Promise<Server> {
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found: try /metrics or /healthz' });
   });
@@ -41,4 +40,23 @@ export function listenWithNotFound(app: express.Express, host: string, port: num
     const server = app.listen(port, host, () => resolve(server));
     server.once('error', reject);
   });
+}
+
+export function startHttp(exporter: MinerExporter, extra: HealthzExtra, host: string, port: number): Promise<Server> {
+  return serveMetricsAndHealth(
+    exporter.metrics.registry,
+    () => {
+      const last = exporter.lastSweep;
+      return {
+        started: last !== undefined,
+        influxReachable: extra.influxReachable(),
+        details: {
+          miners: exporter.miners().length,
+          lastSweep: last ? { ...last, ageMs: Date.now() - (last.startedAt + last.durationMs) } : null,
+        },
+      };
+    },
+    host,
+    port,
+  );
 }

@@ -15,12 +15,13 @@ import { HttpSource } from './sources/http';
 import { ModbusSource } from './sources/modbus';
 import { MqttSource } from './sources/mqtt';
 import { PayloadRejected, type ClimateSource, type RejectReason, type SensorRef, type SensorValues } from './types';
+import type { StoreCounters } from '../metrics';
 
 /** What the exporter needs of the storage layer (InfluxStore satisfies it). */
 export interface ClimateStore {
   write(lines: string[]): void;
   query(q: string): Promise<QuerySeries[]>;
-  stats(): { written: number; spooled: number; dropped: number };
+  stats(): StoreCounters;
 }
 
 export interface ClimateExporterOptions {

@@ -6,11 +6,10 @@
 import { hostname } from 'node:os';
 import type { Server } from 'node:http';
 import { Command } from 'commander';
-import express from 'express';
 import Redis from 'ioredis';
 import { z } from 'zod';
 import { InfluxStore, createLogger, ensureDatabase, loadInfluxConfig, loadInventory, schemaRetention } from '@flymining/shared';
-import { listenWithNotFound } from '../http';
+import { serveMetricsAndHealth } from '../http';
 import { ClimateExporter } from './climate-exporter';
 import { configureSensors } from './settings';
 
@@ -54,27 +53,22 @@ export function readClimateSettings(argv: string[], env: NodeJS.ProcessEnv = pro
 }
 
 export function startClimateHttp(exporter: ClimateExporter, influxReachable: () => boolean, host: string, port: number): Promise<Server> {
-  const app = express();
-  app.disable('x-powered-by');
-  app.get('/metrics', async (_req, res) => {
-    res.set('Content-Type', exporter.metrics.registry.contentType);
-    res.send(await exporter.metrics.registry.metrics());
-  });
-  app.get('/healthz', (_req, res) => {
-    const last = exporter.lastEvaluation;
-    const influx = influxReachable();
-    const status = last === undefined ? 'starting' : influx ? 'ok' : 'degraded';
-    res.status(status === 'starting' ? 503 : 200).json({
-      status,
-      sensors: exporter.sensors.length,
-      containers: exporter.containers().length,
-      lastEvaluation: last ?? null,
-      activeFaults: exporter.faults.all().length,
-      readingsAccepted: exporter.readingsAccepted,
-      influxReachable: influx,
-    });
-  });
-  return listenWithNotFound(app, host, port);
+  return serveMetricsAndHealth(
+    exporter.metrics.registry,
+    () => ({
+      started: exporter.lastEvaluation !== undefined,
+      influxReachable: influxReachable(),
+      details: {
+        sensors: exporter.sensors.length,
+        containers: exporter.containers().length,
+        lastEvaluation: exporter.lastEvaluation ?? null,
+        activeFaults: exporter.faults.all().length,
+        readingsAccepted: exporter.readingsAccepted,
+      },
+    }),
+    host,
+    port,
+  );
 }
 
 export async function runClimateExporter(argv: string[]): Promise<() => Promise<void>> {

@@ -1,5 +1,6 @@
 /** The climate exporter's own health on /metrics. One registry per instance. */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerStoreGauges, type StoreCounters } from '../metrics';
 
 export class ClimateMetrics {
   readonly registry = new Registry();
@@ -33,23 +34,9 @@ export class ClimateMetrics {
     registers: [this.registry],
   });
 
-  constructor(store: () => { written: number; spooled: number; dropped: number }) {
+  constructor(store: () => StoreCounters) {
     collectDefaultMetrics({ register: this.registry, prefix: 'flymining_climate_exporter_' });
-    new Gauge({
-      name: 'flymining_points_written_total',
-      help: 'Points InfluxDB accepted',
-      registers: [this.registry],
-      collect() {
-        this.set(store().written);
-      },
-    });
-    new Gauge({
-      name: 'flymining_points_spooled_total',
-      help: 'Points put in the on-disk spool while InfluxDB was unreachable',
-      registers: [this.registry],
-      collect() {
-        this.set(store().spooled);
-      },
-    });
+    registerStoreGauges(this.registry, store);
   }
+
 }
