@@ -9,6 +9,7 @@ import Redis from 'ioredis';
 import { exporterFor, freshStore, inventoryFor, mixedFarmSpecs } from './helpers';
 
 const REDIS_DB = 11;
+const SOURCE = 'e2e-pipeline'; // this file's exporters: events from other tests' exporters are ignored
 const LISTS_ONLY_SPINNING_FANS = new Set(['antminer-s9', 'antminer-s9-hiveon', 'antminer-s9-vnish', 'braiins-s9', 'avalon-1246']); // this file's own Redis database, flushed at start
 
 describe('simulator → exporter → InfluxDB and Redis', () => {
@@ -27,7 +28,11 @@ describe('simulator → exporter → InfluxDB and Redis', () => {
     subscriber = new Redis(url);
     await redis.flushdb();
     await subscriber.subscribe(REDIS_KEYS.faultChannel);
-    subscriber.on('message', (_channel, message: string) => published.push(JSON.parse(message) as FaultEvent));
+    // Redis pub/sub channels are global (not per database): other tests' exporters publish on the same channel.
+    subscriber.on('message', (_channel, message: string) => {
+      const event = JSON.parse(message) as FaultEvent;
+      if (event.source === SOURCE) published.push(event);
+    });
   });
 
   afterAll(async () => {
@@ -38,7 +43,7 @@ describe('simulator → exporter → InfluxDB and Redis', () => {
   });
 
   test('a sweep stores every miner with the values its firmware reports, and a stopped fan becomes a fault', async () => {
-    const exporter = exporterFor(inventoryFor(specs), store, redis);
+    const exporter = exporterFor(inventoryFor(specs), store, redis, SOURCE);
     const report = await exporter.sweep(0);
     expect(report.scraped).toBe(specs.length);
     await store.flush();
@@ -140,11 +145,11 @@ describe('simulator → exporter → InfluxDB and Redis', () => {
     const victim = specs.find((s) => s.profile === 'whatsminer-m31s')!;
     farm.miner(victim.id)!.applyFault({ fault: 'offline' });
     published.length = 0;
-    const first = exporterFor(inventoryFor(specs), store, redis);
+    const first = exporterFor(inventoryFor(specs), store, redis, SOURCE);
     await first.sweep(0);
     await waitFor(() => published.length > 0);
     expect(published.map((e) => `${e.type} ${e.fault.code} ${e.fault.minerId}`)).toEqual([`raised MINER_UNREACHABLE ${victim.id}`]);
-    const restarted = exporterFor(inventoryFor(specs), store, redis);
+    const restarted = exporterFor(inventoryFor(specs), store, redis, SOURCE);
     await restarted.sweep(0);
     await new Promise((r) => setTimeout(r, 300));
     expect(published).toHaveLength(1);
