@@ -27,6 +27,7 @@ packages=()
 command -v influxd >/dev/null 2>&1 || packages+=(influxdb)
 command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
 flymining_find_program mosquitto >/dev/null || packages+=(mosquitto)
+flymining_pg_bindir >/dev/null || packages+=(postgresql)
 if ((${#packages[@]})); then flymining_ensure_debian_packages "${packages[@]}"; fi
 
 demo_processes=(simulator climate)
