@@ -18,6 +18,7 @@ ALERTING_PORT=${FLYMINING_DEMO_ALERTING_PORT:-9430}
 SMTP_PORT=${FLYMINING_DEMO_SMTP_PORT:-2525}
 CLIMATE_PORT=${FLYMINING_DEMO_CLIMATE_PORT:-9420}
 MODBUS_PORT=${FLYMINING_DEMO_MODBUS_PORT:-15020}
+BASE_ADDRESS=${FLYMINING_DEMO_BASE_ADDRESS:-127.1.0.1}
 DEMO_DIR="$FLYMINING_STATE_DIR/demo"
 LOG_DIR="$FLYMINING_STATE_DIR/log"
 mkdir -p "$DEMO_DIR" "$LOG_DIR"
@@ -57,8 +58,15 @@ flymining_start_process simulator "$LOG_DIR/simulator.log" \
   node node_modules/tsx/dist/cli.mjs simulator/src/main.ts --miners "$MINERS" --containers "$CONTAINERS" \
   --racks-per-container "$(( (MINERS + CONTAINERS * 20 - 1) / (CONTAINERS * 20) ))" \
   --control-port "$CONTROL_PORT" --inventory-out "$DEMO_DIR/farm.yaml" --mqtt "$FLYMINING_MQTT_URL" --seed 1 \
-  --modbus-port "$MODBUS_PORT"
-flymining_wait_for_url "http://127.0.0.1:$CONTROL_PORT/miners" 60 || flymining_die "the simulator did not come up; see $LOG_DIR/simulator.log"
+  --modbus-port "$MODBUS_PORT" --base-address "$BASE_ADDRESS"
+# Waits in a subshell so that a failure can show the process's own words before the demo stops.
+wait_or_explain() {
+  local url=$1 seconds=$2 name=$3 log=$4
+  (flymining_wait_for_url "$url" "$seconds") 2>/dev/null && return 0
+  flymining_die "$name did not answer $url within $seconds s; last lines of $log:
+$(tail -n 20 "$log" 2>/dev/null)"
+}
+wait_or_explain "http://127.0.0.1:$CONTROL_PORT/miners" 60 simulator "$LOG_DIR/simulator.log"
 
 mapfile -t container_names < <(node -e '
   const yaml = require("yaml");
@@ -144,7 +152,7 @@ cat <<EOF
     npx flymining scrape $first_host                     # one miner's sample and faults
     curl -X POST http://127.0.0.1:$CONTROL_PORT/miners/$first_id/faults -H 'content-type: application/json' -d '{"fault":"stopFan","index":0}'
                                                         # within one sweep ($INTERVAL s): FAN_STOPPED in InfluxDB and on Redis
-    npx flymining discover 127.1.0.0/24 --inventory $DEMO_DIR/farm.yaml
+    npx flymining discover ${BASE_ADDRESS%.*}.0/24 --inventory $DEMO_DIR/farm.yaml
     curl -X POST http://127.0.0.1:$CONTROL_PORT/containers/${container_names[0]}/sensor-faults -H 'content-type: application/json' -d '{"fault":"stuckDamper","positionPct":0}'
                                                         # within a minute: DAMPER_STUCK (climate_container, fault)
 

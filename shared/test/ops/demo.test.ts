@@ -51,6 +51,8 @@ test('npm start: the demo comes up, records an injected fault within a sweep, an
     FLYMINING_DEMO_CONTROL_PORT: String(controlPort),
     FLYMINING_DEMO_METRICS_PORT: String(metricsPort),
     FLYMINING_DEMO_MINERS: '40',
+    // Its own miner addresses: a developer's demo (127.1.0.x) or a previous run still shutting down is not in the way.
+    FLYMINING_DEMO_BASE_ADDRESS: '127.38.0.1',
     FLYMINING_DEMO_CONTAINERS: '2',
     FLYMINING_DEMO_INTERVAL: '5',
     FLYMINING_DEMO_PORTAL_PORT: String(await freePort()),
@@ -67,7 +69,13 @@ test('npm start: the demo comes up, records an injected fault within a sweep, an
   demo.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => demo.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
   try {
-    await until('demo is up', 150, async () => (output.includes('demo is up') ? true : undefined));
+    const died = exited.then((code) => {
+      throw new Error(`the demo exited (${code}) before it was up`);
+    });
+    died.catch(() => undefined); // after a successful start its later exit is expected
+    await Promise.race([until('demo is up', 150, async () => (output.includes('demo is up') ? true : undefined)), died]).catch((err: Error) => {
+      throw new Error(`${err.message}\n--- demo output ---\n${output.slice(-3000)}`);
+    });
     const influx = `http://127.0.0.1:${influxPort}`;
     expect(output).toContain(influx);
     expect(output).toContain(`http://127.0.0.1:${controlPort}/miners`);
@@ -110,9 +118,21 @@ test('npm start: the demo comes up, records an injected fault within a sweep, an
     expect(String(row?.[2])).toMatch(/refused/);
   } finally {
     // Ctrl-C: SIGINT to the demo's process group, as a terminal would.
-    if (demo.pid) process.kill(-demo.pid, 'SIGINT');
+    if (demo.pid) {
+      try {
+        process.kill(-demo.pid, 'SIGINT');
+      } catch {
+        /* already gone */
+      }
+    }
     const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 30_000).unref())]);
-    if (code === 'timeout' && demo.pid) process.kill(-demo.pid, 'SIGKILL');
+    if (code === 'timeout' && demo.pid) {
+      try {
+        process.kill(-demo.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
     rmSync(state, { recursive: true, force: true });
   }
   expect(output).toContain('nothing of it is left running');
