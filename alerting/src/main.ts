@@ -1,11 +1,11 @@
 /** `npm run alerting -- --config alerting.yaml`: the alerting service with its HTTP API. */
-import { createLogger } from '@flymining/shared';
+import { createLogger, runService } from '@flymining/shared';
 import { Command } from 'commander';
 import { createApi } from './api';
 import { ConfigError, loadConfig } from './config';
 import { AlertingService } from './service';
 
-async function main(): Promise<void> {
+async function main(): Promise<() => Promise<void>> {
   const program = new Command('alerting')
     .requiredOption('--config <file>', 'alerting config (YAML)', process.env.FLYMINING_ALERTING_CONFIG)
     .option('--redis <url>', 'Redis URL (overrides the config file)', process.env.FLYMINING_REDIS_URL)
@@ -41,15 +41,10 @@ async function main(): Promise<void> {
     process.stderr.write(`alerting: cannot listen on ${config.listen}: ${e.message}\n`);
     process.exit(1);
   });
-  const shutdown = (): void => {
+  return async () => {
     server.close();
-    void service.stop().then(() => process.exit(0));
+    await service.stop();
   };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
 }
 
-void main().catch((e: unknown) => {
-  process.stderr.write(`alerting: ${(e as Error).stack ?? String(e)}\n`);
-  process.exit(1);
-});
+runService('alerting', main);

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { Command } from 'commander';
 import Redis from 'ioredis';
 import { z } from 'zod';
-import { InfluxStore, InventoryHolder, createLogger, ensureDatabase, loadInfluxConfig, schemaRetention } from '@flymining/shared';
+import { InfluxStore, InventoryHolder, createLogger, runService, ensureDatabase, loadInfluxConfig, schemaRetention } from '@flymining/shared';
 import { startHttp } from './http';
 import { MinerExporter } from './miner-exporter';
 
@@ -104,20 +104,4 @@ export async function runExporter(argv: string[]): Promise<() => Promise<void>> 
   };
 }
 
-if (require.main === module) {
-  runExporter(process.argv)
-    .then((stop) => {
-      const shutdown = (): void => {
-        stop().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once('SIGINT', shutdown);
-      process.once('SIGTERM', shutdown);
-    })
-    .catch((err: Error) => {
-      process.stderr.write(`miner exporter: ${err.message}\n`);
-      process.exit(1);
-    });
-}
+if (require.main === module) runService('miner exporter', () => runExporter(process.argv));

@@ -4,3 +4,4 @@ export * from './inventory';
 export * from './schema';
 export * from './log';
 export * from './influx';
+export * from './service';

@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import Redis from 'ioredis';
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { createLogger } from '@flymining/shared';
+import { createLogger, runService } from '@flymining/shared';
 import { openPool } from '../db';
 import { createPortalApp, type PortalSettings } from './app';
 import { engineLedger } from './ledger-adapter';
@@ -104,21 +104,9 @@ export async function startPortal(settings: PortalProcessSettings): Promise<Runn
 }
 
 if (require.main === module) {
-  Promise.resolve()
-    .then(() => startPortal(readPortalSettings(process.argv)))
-    .then((portal) => {
-      process.stdout.write(`investor portal on ${portal.url}\n`);
-      const shutdown = (): void => {
-        portal.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
-      };
-      process.once('SIGINT', shutdown);
-      process.once('SIGTERM', shutdown);
-    })
-    .catch((err: Error) => {
-      process.stderr.write(`portal: ${err.message}\n`);
-      process.exit(1);
-    });
+  runService('portal', async () => {
+    const portal = await startPortal(readPortalSettings(process.argv));
+    process.stdout.write(`investor portal on ${portal.url}\n`);
+    return () => portal.close();
+  });
 }

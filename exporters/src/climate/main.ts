@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import { Command } from 'commander';
 import Redis from 'ioredis';
 import { z } from 'zod';
-import { InfluxStore, createLogger, ensureDatabase, loadInfluxConfig, loadInventory, schemaRetention } from '@flymining/shared';
+import { InfluxStore, createLogger, ensureDatabase, runService, loadInfluxConfig, loadInventory, schemaRetention } from '@flymining/shared';
 import { serveMetricsAndHealth } from '../http';
 import { ClimateExporter } from './climate-exporter';
 import { configureSensors } from './settings';
@@ -95,15 +95,4 @@ export async function runClimateExporter(argv: string[]): Promise<() => Promise<
   };
 }
 
-if (require.main === module) {
-  runClimateExporter(process.argv)
-    .then((stop) => {
-      const shutdown = (): void => void stop().then(() => process.exit(0), () => process.exit(1));
-      process.once('SIGINT', shutdown);
-      process.once('SIGTERM', shutdown);
-    })
-    .catch((err: Error) => {
-      process.stderr.write(`climate exporter: ${err.message}\n`);
-      process.exit(1);
-    });
-}
+if (require.main === module) runService('climate exporter', () => runClimateExporter(process.argv));
