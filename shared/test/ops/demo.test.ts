@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../../scripts/jest/influx-server';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -28,6 +27,25 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/** `size` consecutive free ports between 20000 and 32000 (Linux hands out ephemeral ports from 32768 up). */
+async function freePortBlock(size: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * (12000 - size));
+    let free = true;
+    for (let p = base; p < base + size && free; p++) free = await canListen(p);
+    if (free) return base;
+  }
+  throw new Error(`no block of ${size} free ports between 20000 and 32000`);
+}
+
 async function until<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
@@ -40,14 +58,18 @@ async function until<T>(what: string, seconds: number, probe: () => Promise<T | 
 
 test('npm start: the demo comes up, records an injected fault within a sweep, and stops cleanly on Ctrl-C', async () => {
   const state = mkdtempSync(path.join(os.tmpdir(), 'flymining-demo-'));
-  const influxPort = await freePort();
-  const controlPort = await freePort();
-  const metricsPort = await freePort();
+  // Services that run one per container take consecutive ports (exporter N at metrics+N-1, Modbus device N at
+  // modbus+N-1), so the demo gets one block of free ports below the ephemeral range, where no other test's
+  // listen(0) can land in it meanwhile.
+  const base = await freePortBlock(16);
+  const influxPort = base;
+  const controlPort = base + 2;
+  const metricsPort = base + 3; // and + 4
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     FLYMINING_STATE_DIR: state,
     FLYMINING_INFLUX_PORT: String(influxPort),
-    FLYMINING_INFLUX_RPC_PORT: String(await freePort()),
+    FLYMINING_INFLUX_RPC_PORT: String(base + 1),
     FLYMINING_DEMO_CONTROL_PORT: String(controlPort),
     FLYMINING_DEMO_METRICS_PORT: String(metricsPort),
     FLYMINING_DEMO_MINERS: '40',
@@ -55,12 +77,12 @@ test('npm start: the demo comes up, records an injected fault within a sweep, an
     FLYMINING_DEMO_BASE_ADDRESS: '127.38.0.1',
     FLYMINING_DEMO_CONTAINERS: '2',
     FLYMINING_DEMO_INTERVAL: '5',
-    FLYMINING_DEMO_PORTAL_PORT: String(await freePort()),
-    FLYMINING_DEMO_ALERTING_PORT: String(await freePort()),
-    FLYMINING_DEMO_SMTP_PORT: String(await freePort()),
-    FLYMINING_DEMO_TVWALL_PORT: String(await freePort()),
-    FLYMINING_DEMO_CLIMATE_PORT: String(await freePort()),
-    FLYMINING_DEMO_MODBUS_PORT: String(await freePort()),
+    FLYMINING_DEMO_PORTAL_PORT: String(base + 5),
+    FLYMINING_DEMO_ALERTING_PORT: String(base + 6),
+    FLYMINING_DEMO_SMTP_PORT: String(base + 7),
+    FLYMINING_DEMO_TVWALL_PORT: String(base + 8),
+    FLYMINING_DEMO_CLIMATE_PORT: String(base + 9),
+    FLYMINING_DEMO_MODBUS_PORT: String(base + 10), // and + 11
   };
   delete env.FLYMINING_INFLUX_URL;
   const demo = spawn('bash', ['scripts/demo.sh'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
