@@ -19,6 +19,10 @@ describe('simulator → exporter → InfluxDB and Redis', () => {
   let redis: Redis;
   let subscriber: Redis;
   const published: FaultEvent[] = [];
+  /** Everything on the channel, ours or not: shown when an expected event does not come. */
+  const heard: string[] = [];
+
+  const heardSoFar = (): string => `(heard on the channel: ${JSON.stringify(heard.slice(-20))}, subscriber ${subscriber.status})`;
 
   beforeAll(async () => {
     await farm.start();
@@ -31,6 +35,7 @@ describe('simulator → exporter → InfluxDB and Redis', () => {
     // Redis pub/sub channels are global (not per database): other tests' exporters publish on the same channel.
     subscriber.on('message', (_channel, message: string) => {
       const event = JSON.parse(message) as FaultEvent;
+      heard.push(`${event.source} ${event.type} ${event.fault.code}`);
       if (event.source === SOURCE) published.push(event);
     });
   });
@@ -87,7 +92,7 @@ describe('simulator → exporter → InfluxDB and Redis', () => {
     expect(fault).toMatchObject({ miner: victim.id, active: 1 });
     for (const place of [container, rack, shelf, slot]) expect(fault?.message).toContain(place);
     expect(await redis.hkeys(REDIS_KEYS.activeFaults)).toEqual([expect.stringMatching(new RegExp(`^${victim.id}\\|FAN_STOPPED\\|`))]);
-    await waitFor(() => published.some((e) => e.type === 'raised' && e.fault.code === 'FAN_STOPPED'));
+    await waitFor(() => published.some((e) => e.type === 'raised' && e.fault.code === 'FAN_STOPPED'), undefined, heardSoFar);
 
     // The fan spins again: cleared in InfluxDB and Redis, announced once.
     farm.miner(victim.id)!.applyFault({ fault: 'clear' });
@@ -96,7 +101,7 @@ describe('simulator → exporter → InfluxDB and Redis', () => {
     const history = await store.queryRows(`SELECT active FROM fault WHERE code = 'FAN_STOPPED'`);
     expect(history.map((r) => r.active)).toEqual([1, 0]);
     expect(await redis.hlen(REDIS_KEYS.activeFaults)).toBe(0);
-    await waitFor(() => published.some((e) => e.type === 'cleared'));
+    await waitFor(() => published.some((e) => e.type === 'cleared'), undefined, heardSoFar);
     expect(published.map((e) => `${e.type} ${e.fault.code}`)).toEqual(['raised FAN_STOPPED', 'cleared FAN_STOPPED']);
   });
 
@@ -147,7 +152,7 @@ describe('simulator → exporter → InfluxDB and Redis', () => {
     published.length = 0;
     const first = exporterFor(inventoryFor(specs), store, redis, SOURCE);
     await first.sweep(0);
-    await waitFor(() => published.length > 0);
+    await waitFor(() => published.length > 0, undefined, heardSoFar);
     expect(published.map((e) => `${e.type} ${e.fault.code} ${e.fault.minerId}`)).toEqual([`raised MINER_UNREACHABLE ${victim.id}`]);
     const restarted = exporterFor(inventoryFor(specs), store, redis, SOURCE);
     await restarted.sweep(0);
@@ -156,7 +161,7 @@ describe('simulator → exporter → InfluxDB and Redis', () => {
     farm.miner(victim.id)!.applyFault({ fault: 'clear' });
     await waitForListener(victim.host, victim.port); // the simulator reopens its listener asynchronously
     await restarted.sweep(0);
-    await waitFor(() => published.length === 2);
+    await waitFor(() => published.length === 2, undefined, heardSoFar);
     expect(published[1]).toMatchObject({ type: 'cleared', fault: { code: 'MINER_UNREACHABLE', minerId: victim.id } });
   });
 });
@@ -177,10 +182,10 @@ async function waitForListener(host: string, port: number): Promise<void> {
   }
 }
 
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+async function waitFor(condition: () => boolean, timeoutMs = 10_000, explain: () => string = () => ''): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
+    if (Date.now() > deadline) throw new Error(`condition not met in time ${explain()}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
