@@ -53,6 +53,13 @@ export interface Fault {
   since: number;
   /** Extra detail for notices, e.g. { rpm: 0, tempC: 97 }. */
   details?: Record<string, number | string>;
+  /** Which edge exporter reported it (`<edge>/<source>`); set by the center's uplink relay. */
+  source?: string;
+  /**
+   * Set by the center while the container's edge is silent: this is what the edge last said, not what holds now.
+   * Shown as stale, never paged as current; cleared when a fresh snapshot confirms or clears the fault.
+   */
+  stale?: { sinceMs: number; lastReportMs: number };
 }
 
 /** Identity of a fault episode: one miner, one code, one part. Used for de-duplication everywhere. */
@@ -83,4 +90,6 @@ export const REDIS_KEYS = {
   faultChannel: 'flymining:faults',
   /** Hash faultKey -> Fault JSON of everything currently active, so a new subscriber can catch up. */
   activeFaults: 'flymining:faults:active',
+  /** Hash `<site>/<container>/<source>` -> EdgeStatus JSON: what the center knows of each edge (see edge.ts). */
+  edges: 'flymining:edges',
 } as const;

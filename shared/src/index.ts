@@ -5,3 +5,4 @@ export * from './schema';
 export * from './log';
 export * from './influx';
 export * from './service';
+export * from './edge';

@@ -136,6 +136,33 @@ export const MEASUREMENTS = {
       sensors_stale: 'int',
     },
   },
+  edge_heartbeat: {
+    description:
+      'One row per container per sweep from each edge exporter (source miner or climate): proof of life across the uplink, ' +
+      'with the edge clock (the point time), its spool and uplink state. The center pages ContainerSilent when it stops.',
+    tags: ['site', 'container', 'edge', 'source'],
+    fields: {
+      seq: 'int', // sweeps since this edge process started; a restart starts again at 1
+      interval_ms: 'int', // the sweep interval, so the center knows when a heartbeat is late
+      miners: 'int', // miners (or sensors) of this container the edge watches
+      reachable: 'int', // of those, how many answered this sweep
+      active_faults: 'int', // fault_state rows written with this heartbeat (same time): the snapshot is complete when all are there
+      spool_lines: 'int', // points waiting in the edge spool for the uplink
+      spool_bytes: 'int',
+      spool_oldest_ms: 'int', // time of the oldest spooled point (0 when the spool is empty)
+      points_dropped: 'int', // points the edge lost since it started (spool full); should stay 0
+      clock_offset_ms: 'int', // center clock (HTTP Date of its last answer) minus edge clock; unset until measured
+      uplink: 'string', // ok | unreachable | refused (credentials) | tls (certificate) | starting
+      uplink_error: 'string', // the uplink's last error, without secrets
+    },
+  },
+  fault_state: {
+    description:
+      'Level-based fault snapshot: every fault active at an edge, re-asserted with each heartbeat at the heartbeat time. ' +
+      'The center rebuilds its active-fault state from the newest complete snapshot, so outages of any hop converge.',
+    tags: [...LOCATION_TAGS, 'code', 'severity', 'part', 'source', 'edge'],
+    fields: { since_ms: 'int', message: 'string', details: 'string' },
+  },
   exporter: {
     description: 'Self-metrics of each exporter per sweep.',
     tags: ['site', 'exporter'],
