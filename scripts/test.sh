@@ -19,6 +19,8 @@ flymining_pg_bindir >/dev/null || required_packages+=(postgresql)
 flymining_find_program mosquitto >/dev/null || required_packages+=(mosquitto)
 # The portal's browser tests drive Debian's chromium (playwright-core cannot download a browser here).
 [[ -x /usr/bin/chromium ]] || required_packages+=(chromium)
+# The uplink test impairs its veth with iptables statistic drops inside a network namespace (no tc netem here).
+command -v iptables >/dev/null 2>&1 || required_packages+=(iptables)
 flymining_ensure_debian_packages "${required_packages[@]}"
 
 stop_what_we_started() {
