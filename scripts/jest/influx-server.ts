@@ -1,9 +1,13 @@
 /**
  * A throwaway InfluxDB 1.x server (Debian's `influxd`) for tests and benchmarks: own port, own data folder
  * under .flymining/, bound to 127.0.0.1. Tests that need InfluxDB to go away and come back use stop()/start().
+ * Uplink tests start one with authentication (`auth: true`) and/or HTTPS (`tls`, certificates from
+ * makeTestCertificates(), made with the openssl CLI).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -19,33 +23,132 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface TestCertificates {
+  dir: string;
+  /** The CA that signed the server certificate (PEM file). */
+  caFile: string;
+  /** A second CA that signed nothing the server shows: the "wrong CA" case. */
+  otherCaFile: string;
+  /** Server certificate for IP 127.0.0.1, signed by caFile. */
+  certFile: string;
+  keyFile: string;
+}
+
+/** A CA, a server certificate for 127.0.0.1 signed by it, and an unrelated second CA, in `dir` (openssl CLI). */
+export function makeTestCertificates(dir: string): TestCertificates {
+  mkdirSync(dir, { recursive: true });
+  const file = (name: string) => path.join(dir, name);
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  for (const ca of ['ca', 'other-ca']) {
+    openssl('req', '-x509', ...ecKey, '-keyout', file(`${ca}.key`), '-out', file(`${ca}.pem`), '-days', '2', '-subj', `/CN=FlyMining test ${ca}`);
+  }
+  openssl('req', ...ecKey, '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=127.0.0.1');
+  writeFileSync(file('server.ext'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n');
+  openssl(
+    'x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial',
+    '-out', file('server.pem'), '-days', '2', '-extfile', file('server.ext'),
+  );
+  return { dir, caFile: file('ca.pem'), otherCaFile: file('other-ca.pem'), certFile: file('server.pem'), keyFile: file('server.key') };
+}
+
+export interface InfluxTestServerOptions {
+  /** `auth-enabled`: the first CREATE USER (createAdmin()) needs no credentials, everything else does. */
+  auth?: boolean;
+  /** `https-enabled` with this certificate and key. */
+  tls?: { certFile: string; keyFile: string };
+}
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+interface RawAnswer {
+  status: number;
+  body: string;
+}
+
 export class InfluxTestServer {
   private child: ChildProcess | undefined;
   readonly dataDir: string;
+  /** Set by createAdmin(); used by query() from then on. */
+  private admin: Credentials | undefined;
 
   constructor(
     readonly httpPort: number,
     readonly rpcPort: number,
     rootDir = path.resolve(__dirname, '../../.flymining/test-influx'),
+    readonly options: InfluxTestServerOptions = {},
   ) {
     this.dataDir = path.join(rootDir, String(httpPort));
   }
 
-  static async create(): Promise<InfluxTestServer> {
-    return new InfluxTestServer(await freePort(), await freePort());
+  static async create(options: InfluxTestServerOptions = {}): Promise<InfluxTestServer> {
+    return new InfluxTestServer(await freePort(), await freePort(), undefined, options);
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.httpPort}`;
+    return `${this.options.tls ? 'https' : 'http'}://127.0.0.1:${this.httpPort}`;
   }
 
   get pid(): number | undefined {
     return this.child?.pid;
   }
 
+  /**
+   * A request as the test harness (not the code under test): HTTPS without checking the certificate, admin
+   * credentials once created.
+   */
+  private request(method: 'GET' | 'POST', pathAndQuery: string, body = '', contentType = 'text/plain'): Promise<RawAnswer> {
+    const headers: Record<string, string> = { 'Content-Type': contentType };
+    if (this.admin) {
+      headers.Authorization = `Basic ${Buffer.from(`${this.admin.username}:${this.admin.password}`).toString('base64')}`;
+    }
+    const requestFn = this.options.tls ? https.request : http.request;
+    return new Promise((resolve, reject) => {
+      const req = requestFn(
+        `${this.url}${pathAndQuery}`,
+        { method, headers, rejectUnauthorized: false, timeout: 5000 },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  /** Runs InfluxQL as the admin (or anonymously before createAdmin()); throws on any error InfluxDB reports. */
+  async query(q: string, database?: string): Promise<unknown> {
+    const params = new URLSearchParams({ q, ...(database ? { db: database } : {}) });
+    const res = await this.request('POST', '/query', params.toString(), 'application/x-www-form-urlencoded');
+    const payload = JSON.parse(res.body) as { error?: string; results?: Array<{ error?: string }> };
+    const error = payload.error ?? payload.results?.find((r) => r.error)?.error;
+    if (res.status >= 300 || error) throw new Error(`test InfluxDB refused "${q}": HTTP ${res.status} ${error ?? res.body}`);
+    return payload;
+  }
+
+  /** With auth: the first CREATE USER, which InfluxDB 1.x accepts without credentials. */
+  async createAdmin(admin: Credentials): Promise<void> {
+    await this.query(`CREATE USER "${admin.username}" WITH PASSWORD '${admin.password}' WITH ALL PRIVILEGES`);
+    this.admin = admin;
+  }
+
+  /** A user that may only write to `database` (GRANT WRITE): what an edge gets. */
+  async createWriter(user: Credentials, database: string): Promise<void> {
+    await this.query(`CREATE USER "${user.username}" WITH PASSWORD '${user.password}'`);
+    await this.query(`GRANT WRITE ON "${database}" TO "${user.username}"`);
+  }
+
   async start(): Promise<void> {
     if (this.child) return;
     mkdirSync(this.dataDir, { recursive: true });
+    const tls = this.options.tls;
     const env = {
       ...process.env,
       INFLUXDB_HTTP_BIND_ADDRESS: `127.0.0.1:${this.httpPort}`,
@@ -61,6 +164,9 @@ export class InfluxTestServer {
       // Tests write tens of thousands of series; the 1.x default limit per database is 1M, fine, but keep it explicit.
       INFLUXDB_DATA_MAX_SERIES_PER_DATABASE: '0',
       INFLUXDB_DATA_MAX_VALUES_PER_TAG: '0',
+      INFLUXDB_HTTP_AUTH_ENABLED: this.options.auth ? 'true' : 'false',
+      INFLUXDB_HTTP_HTTPS_ENABLED: tls ? 'true' : 'false',
+      ...(tls ? { INFLUXDB_HTTP_HTTPS_CERTIFICATE: tls.certFile, INFLUXDB_HTTP_HTTPS_PRIVATE_KEY: tls.keyFile } : {}),
     };
     const child = spawn('influxd', ['-config', '/dev/null'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -75,7 +181,8 @@ export class InfluxTestServer {
     while (Date.now() < deadline) {
       if (!this.child) throw new Error(`influxd exited during start-up: ${stderr}`);
       try {
-        const res = await fetch(`${this.url}/ping`);
+        // /ping needs no credentials even with auth-enabled.
+        const res = await this.request('GET', '/ping');
         if (res.status === 204) return;
       } catch {
         /* not listening yet */
