@@ -7,6 +7,8 @@
  *   GET    /containers                   climate per container
  *   POST   /containers/:name/damper      body {"position": 0..0.8 | null}
  *   POST   /containers/:name/sensor-faults  body {"fault": "stale"|"absurd", "sensor": ...} | {"fault": "stuckDamper"} | {"fault": "clear"}
+ *   GET    /containers/:name/uplink     the container's simulated LTE uplink (when the simulator runs them: --uplink-target)
+ *   POST   /containers/:name/uplink     body {"state": "cut" | "up", "mode"?: "refuse" | "blackhole"}
  */
 import http from 'node:http';
 import { z } from 'zod';
@@ -16,6 +18,51 @@ import { FaultError, faultRequestSchema } from './faults';
 
 const MAX_BODY_BYTES = 64 * 1024;
 const damperSchema = z.object({ position: z.number().min(0).max(1).nullable() });
+const uplinkRequestSchema = z.strictObject({
+  state: z.enum(['cut', 'up']),
+  /** refuse: the edge's connections are refused at once; blackhole: they hang, as when a cell drops the SYNs. */
+  mode: z.enum(['refuse', 'blackhole']).default('refuse'),
+});
+
+/** What the control API needs of a container's uplink (a LinkProxy of link-proxy.ts). */
+export interface ControlledUplink {
+  cut(mode: 'refuse' | 'blackhole'): Promise<void>;
+  restore(): Promise<void>;
+  readonly isCut: boolean;
+  address(): { host: string; port: number };
+  stats(): object;
+}
+
+/** The simulated uplinks per container name, and since when each one is cut. */
+export class UplinkSet {
+  private readonly cutSince = new Map<string, { mode: 'refuse' | 'blackhole'; atMs: number }>();
+  constructor(readonly byContainer: ReadonlyMap<string, ControlledUplink>) {}
+
+  describe(container: string): Record<string, unknown> | undefined {
+    const uplink = this.byContainer.get(container);
+    if (!uplink) return undefined;
+    const cut = this.cutSince.get(container);
+    return {
+      container,
+      state: uplink.isCut ? 'cut' : 'up',
+      ...(cut && uplink.isCut ? { mode: cut.mode, cutAt: new Date(cut.atMs).toISOString() } : {}),
+      listen: uplink.address(),
+      stats: uplink.stats(),
+    };
+  }
+
+  async set(container: string, request: z.output<typeof uplinkRequestSchema>): Promise<void> {
+    const uplink = this.byContainer.get(container);
+    if (!uplink) return;
+    if (request.state === 'cut') {
+      await uplink.cut(request.mode);
+      this.cutSince.set(container, { mode: request.mode, atMs: Date.now() });
+    } else {
+      await uplink.restore();
+      this.cutSince.delete(container);
+    }
+  }
+}
 
 class HttpError extends Error {
   constructor(
@@ -55,7 +102,7 @@ function zodMessage(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
 }
 
-async function route(farm: SimulatedFarm, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function route(farm: SimulatedFarm, uplinks: UplinkSet | undefined, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://control');
   const parts = url.pathname.split('/').filter((p) => p.length > 0).map(decodeURIComponent);
   const method = req.method ?? 'GET';
@@ -99,6 +146,19 @@ async function route(farm: SimulatedFarm, req: http.IncomingMessage, res: http.S
       if (!farm.applySensorFault(name, parsed.data)) throw new HttpError(404, `no container named "${name}"`);
       return send(res, 200, { container: name, faults: farm.sensorFaults.get(name)?.describe() });
     }
+    if (parts.length === 3 && parts[2] === 'uplink' && (method === 'GET' || method === 'POST')) {
+      const name = parts[1] ?? '';
+      if (!farm.climates.has(name)) throw new HttpError(404, `no container named "${name}" (containers: ${[...farm.climates.keys()].join(', ')})`);
+      if (!uplinks) throw new HttpError(404, 'this simulator runs no uplinks (start it with --uplink-target host:port --uplink-port P)');
+      if (method === 'POST') {
+        const parsed = uplinkRequestSchema.safeParse(await readJsonBody(req));
+        if (!parsed.success) throw new HttpError(400, `invalid uplink request for container ${name}: ${zodMessage(parsed.error)}`);
+        await uplinks.set(name, parsed.data);
+      }
+      const described = uplinks.describe(name);
+      if (!described) throw new HttpError(404, `container ${name} has no simulated uplink`);
+      return send(res, 200, described);
+    }
   }
   if (parts.length === 0 && method === 'GET') return send(res, 200, { miners: farm.miners.size, containers: farm.climates.size });
   throw new HttpError(404, `no route for ${method} ${url.pathname}`);
@@ -109,10 +169,10 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
-/** Serves the control API on host:port (port 0 picks a free one). */
-export function startControlServer(farm: SimulatedFarm, port: number, host = '127.0.0.1'): Promise<ControlServer> {
+/** Serves the control API on host:port (port 0 picks a free one); `uplinks` adds the containers' uplink routes. */
+export function startControlServer(farm: SimulatedFarm, port: number, host = '127.0.0.1', uplinks?: UplinkSet): Promise<ControlServer> {
   const server = http.createServer((req, res) => {
-    route(farm, req, res).catch((err: unknown) => {
+    route(farm, uplinks, req, res).catch((err: unknown) => {
       if (err instanceof HttpError) return send(res, err.status, { error: err.message });
       if (err instanceof FaultError) return send(res, 400, { error: err.message });
       send(res, 500, { error: `simulator control API: ${(err as Error).message}` });

@@ -1,12 +1,14 @@
 /**
  * Runs a simulated farm until SIGINT/SIGTERM:
  *   npx tsx simulator/src/main.ts --miners 200 --control-port 4100 [--specs-out specs.json] [--mqtt mqtt://127.0.0.1:1883] [--seed N]
+ *       [--uplink-target 127.0.0.1:8086 --uplink-port 18601 [--uplink-delay-ms 40 --uplink-jitter-ms 20]]
  */
 import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { isProfileId, type ProfileId } from './catalog';
-import { startControlServer } from './control';
+import { UplinkSet, startControlServer } from './control';
 import { SimulatedFarm, generateFarmSpecs } from './farm';
+import { LinkProxy } from './link-proxy';
 import { inventoryYaml } from './write-inventory';
 
 function wholeNumber(name: string, min: number) {
@@ -15,6 +17,49 @@ function wholeNumber(name: string, min: number) {
     if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be a whole number >= ${min}, got "${value}"`);
     return n;
   };
+}
+
+/** "127.0.0.1:8086" -> host and port. */
+function hostPort(name: string) {
+  return (value: string): { host: string; port: number } => {
+    const colon = value.lastIndexOf(':');
+    const host = value.slice(0, colon);
+    const port = Number(value.slice(colon + 1));
+    if (colon <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError(`${name} must be host:port, got "${value}"`);
+    return { host, port };
+  };
+}
+
+/**
+ * One simulated LTE uplink per container (in container order): container i listens on 127.0.0.1:firstPort+i-1 and
+ * forwards to the center's InfluxDB. Stops the ones it opened when one cannot listen.
+ */
+async function startUplinks(
+  containers: readonly string[],
+  target: { host: string; port: number },
+  firstPort: number,
+  delay: { delayMs: number; jitterMs: number },
+  seed: number,
+): Promise<Map<string, LinkProxy>> {
+  const uplinks = new Map<string, LinkProxy>();
+  try {
+    for (const [index, container] of containers.entries()) {
+      const proxy = await LinkProxy.start({
+        listenHost: '127.0.0.1',
+        listenPort: firstPort + index,
+        targetHost: target.host,
+        targetPort: target.port,
+        up: delay,
+        down: delay,
+        seed: seed + index,
+      });
+      uplinks.set(container, proxy);
+    }
+  } catch (err) {
+    await Promise.all([...uplinks.values()].map((p) => p.close()));
+    throw new Error(`uplink of container ${containers[uplinks.size] ?? '?'}: ${(err as Error).message}`);
+  }
+  return uplinks;
 }
 
 /** "antminer-s19pro=3,avalon-1246=1" -> weights. */
@@ -48,6 +93,10 @@ async function main(): Promise<void> {
     .option('--base-address <ip>', 'first miner address in addresses mode', '127.1.0.1')
     .option('--base-port <port>', 'port (addresses mode) or first port (ports mode)', wholeNumber('--base-port', 1))
     .option('--mix <weights>', 'profile weights, e.g. antminer-s19pro=3,whatsminer-m31s=1', parseMix)
+    .option('--uplink-target <host:port>', "simulate each container's LTE uplink: a proxy per container to this address (the center's InfluxDB)", hostPort('--uplink-target'))
+    .option('--uplink-port <port>', 'first uplink listen port on 127.0.0.1 (container i listens on port+i-1)', wholeNumber('--uplink-port', 1), 18601)
+    .option('--uplink-delay-ms <ms>', 'one-way latency of each uplink', wholeNumber('--uplink-delay-ms', 0), 0)
+    .option('--uplink-jitter-ms <ms>', 'latency varies by up to this much either way', wholeNumber('--uplink-jitter-ms', 0), 0)
     .parse();
   const o = program.opts<{
     miners: number;
@@ -64,6 +113,10 @@ async function main(): Promise<void> {
     baseAddress: string;
     basePort?: number;
     mix?: Partial<Record<ProfileId, number>>;
+    uplinkTarget?: { host: string; port: number };
+    uplinkPort: number;
+    uplinkDelayMs: number;
+    uplinkJitterMs: number;
   }>();
   if (o.bind !== 'addresses' && o.bind !== 'ports') throw new Error(`--bind must be 'addresses' or 'ports', got "${o.bind}"`);
 
@@ -83,7 +136,15 @@ async function main(): Promise<void> {
   const farm = new SimulatedFarm({ specs, seed: o.seed, mqttUrl: o.mqtt, mqttIntervalMs: o.mqttInterval, modbusBasePort: o.modbusPort });
   const started = Date.now();
   await farm.start();
-  const control = await startControlServer(farm, o.controlPort);
+  const uplinks = o.uplinkTarget
+    ? await startUplinks([...farm.climates.keys()], o.uplinkTarget, o.uplinkPort, { delayMs: o.uplinkDelayMs, jitterMs: o.uplinkJitterMs }, o.seed).catch(
+        async (err: unknown) => {
+          await farm.stop();
+          throw err;
+        },
+      )
+    : undefined;
+  const control = await startControlServer(farm, o.controlPort, '127.0.0.1', uplinks ? new UplinkSet(uplinks) : undefined);
 
   const first = specs[0];
   const last = specs[specs.length - 1];
@@ -92,6 +153,12 @@ async function main(): Promise<void> {
   console.log(`simulator: control API ${control.url}  (GET /miners, POST /miners/:id/faults, DELETE /miners/:id/faults, GET /containers)`);
   if (o.mqtt) console.log(`simulator: climate sensors -> ${o.mqtt} on tele/<container>-<intake|exhaust|outside>/SENSOR every ${o.mqttInterval} ms`);
   if (o.modbusPort) console.log(`simulator: damper and power meter per container on Modbus TCP 127.0.0.1:${o.modbusPort}.. (POST /containers/:name/sensor-faults)`);
+  for (const [container, proxy] of uplinks ?? []) {
+    const { host, port } = proxy.address();
+    console.log(
+      `simulator: uplink of ${container} ${host}:${port} -> ${o.uplinkTarget?.host}:${o.uplinkTarget?.port} (${o.uplinkDelayMs} ± ${o.uplinkJitterMs} ms; POST /containers/${container}/uplink {"state":"cut"|"up"})`,
+    );
+  }
   if (o.specsOut) console.log(`simulator: specs written to ${o.specsOut}`);
   if (o.inventoryOut) console.log(`simulator: inventory written to ${o.inventoryOut}`);
 
@@ -100,7 +167,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`simulator: ${signal}, stopping`);
-    void Promise.all([control.close(), farm.stop()]).then(
+    void Promise.all([control.close(), farm.stop(), ...[...(uplinks?.values() ?? [])].map((p) => p.close())]).then(
       () => process.exit(0),
       (err: unknown) => {
         console.error(`simulator: error while stopping: ${(err as Error).message}`);
