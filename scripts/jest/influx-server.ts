@@ -57,7 +57,21 @@ export interface InfluxTestServerOptions {
   auth?: boolean;
   /** `https-enabled` with this certificate and key. */
   tls?: { certFile: string; keyFile: string };
+  /** Keep InfluxDB's HTTP access log (one line per request): tests count the requests a client made. */
+  accessLog?: boolean;
 }
+
+/** One request from InfluxDB's access log. */
+export interface LoggedRequest {
+  method: string;
+  /** Path and query string, e.g. `/write?db=x&rp=raw&precision=ms`. */
+  path: string;
+  status: number;
+  /** The user InfluxDB authenticated, '-' when none. */
+  user: string;
+}
+
+const ACCESS_LOG_LINE = /^\[httpd\] \S+ - (\S+) \[[^\]]*\] "(\S+) (\S+) [^"]*" (\d{3}) /;
 
 export interface Credentials {
   username: string;
@@ -74,6 +88,7 @@ export class InfluxTestServer {
   readonly dataDir: string;
   /** Set by createAdmin(); used by query() from then on. */
   private admin: Credentials | undefined;
+  private readonly accessLog: LoggedRequest[] = [];
 
   constructor(
     readonly httpPort: number,
@@ -145,6 +160,11 @@ export class InfluxTestServer {
     await this.query(`GRANT WRITE ON "${database}" TO "${user.username}"`);
   }
 
+  /** Requests InfluxDB logged so far (needs `accessLog: true`), optionally only those whose path starts with a prefix. */
+  requests(pathPrefix = ''): LoggedRequest[] {
+    return this.accessLog.filter((r) => r.path.startsWith(pathPrefix));
+  }
+
   async start(): Promise<void> {
     if (this.child) return;
     mkdirSync(this.dataDir, { recursive: true });
@@ -158,7 +178,7 @@ export class InfluxTestServer {
       INFLUXDB_DATA_WAL_DIR: path.join(this.dataDir, 'wal'),
       INFLUXDB_MONITOR_STORE_ENABLED: 'false',
       INFLUXDB_REPORTING_DISABLED: 'true',
-      INFLUXDB_HTTP_LOG_ENABLED: 'false',
+      INFLUXDB_HTTP_LOG_ENABLED: this.options.accessLog ? 'true' : 'false',
       INFLUXDB_DATA_QUERY_LOG_ENABLED: 'false',
       INFLUXDB_LOGGING_LEVEL: 'warn',
       // Tests write tens of thousands of series; the 1.x default limit per database is 1M, fine, but keep it explicit.
@@ -170,8 +190,16 @@ export class InfluxTestServer {
     };
     const child = spawn('influxd', ['-config', '/dev/null'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
+    let partial = '';
     child.stderr?.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-4000);
+      if (!this.options.accessLog) return;
+      const lines = (partial + d.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const m = ACCESS_LOG_LINE.exec(line);
+        if (m) this.accessLog.push({ user: m[1] as string, method: m[2] as string, path: m[3] as string, status: Number(m[4]) });
+      }
     });
     this.child = child;
     child.once('exit', () => {

@@ -6,7 +6,21 @@
  * Each append is fsynced before it resolves. A process killed mid-append leaves at most a torn last line, which
  * open() cuts off. The total size is bounded: when full, the OLDEST segments are deleted and their lines counted.
  */
-import { promises as fsp, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, unlinkSync } from 'node:fs';
+import {
+  closeSync,
+  fdatasync as fdatasyncCb,
+  fdatasyncSync,
+  promises as fsp,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  unlinkSync,
+  write,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 
 export interface SpoolOptions {
@@ -22,6 +36,8 @@ export interface SpoolSegment {
   readonly file: string;
   bytes: number;
   lines: number;
+  /** Timestamp (ms) of the segment's first line: the spool's oldest point is the first line of its oldest segment. */
+  firstTimeMs?: number;
 }
 
 export interface SpoolStats {
@@ -38,6 +54,18 @@ export interface SpoolStats {
 
 const SEGMENT_NAME = /^(\d{16})\.lp$/;
 const NEWLINE = 0x0a;
+const TRAILING_TIMESTAMP = / (-?\d{1,19})$/;
+
+/** The timestamp at the end of a line-protocol line, read as ms (the store writes precision=ms). */
+export function lineTimeMs(line: string): number | undefined {
+  const m = TRAILING_TIMESTAMP.exec(line);
+  return m ? Number(m[1]) : undefined;
+}
+
+function firstLineTime(buf: Buffer): number | undefined {
+  const end = buf.indexOf(NEWLINE);
+  return lineTimeMs(buf.subarray(0, end === -1 ? buf.length : end).toString('utf8'));
+}
 
 function countLines(buf: Buffer): number {
   let n = 0;
@@ -51,9 +79,12 @@ function countLines(buf: Buffer): number {
 
 export class Spool {
   private readonly segments: SpoolSegment[] = [];
-  private active: { segment: SpoolSegment; handle: fsp.FileHandle } | undefined;
+  /** The segment appends go to, with its open file descriptor (O_APPEND). */
+  private active: { segment: SpoolSegment; fd: number } | undefined;
   /** Serializes appends, seals and deletes: one file operation sequence at a time. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** Queued operations running now (between their first and last await): appendSync() must not touch their file. */
+  private running = 0;
   private appendedLines = 0;
   private droppedLines = 0;
   private tornBytesDiscarded = 0;
@@ -91,14 +122,23 @@ export class Spool {
       if (intact === 0) {
         unlinkSync(file);
       } else {
-        this.segments.push({ seq, file, bytes: intact, lines: countLines(buf.subarray(0, intact)) });
+        const lines = countLines(buf.subarray(0, intact));
+        this.segments.push({ seq, file, bytes: intact, lines, firstTimeMs: firstLineTime(buf.subarray(0, intact)) });
       }
       this.nextSeq = Math.max(this.nextSeq, seq + 1);
     }
   }
 
   private enqueue<T>(op: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(op, op);
+    const run = async (): Promise<T> => {
+      this.running++;
+      try {
+        return await op();
+      } finally {
+        this.running--;
+      }
+    };
+    const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
     return result;
   }
@@ -108,55 +148,94 @@ export class Spool {
     if (lines.length === 0) return Promise.resolve(0);
     const data = Buffer.from(lines.join('\n') + '\n', 'utf8');
     return this.enqueue(async () => {
-      const active = await this.activeSegment();
-      await active.handle.write(data);
-      await active.handle.datasync();
-      active.segment.bytes += data.length;
-      active.segment.lines += lines.length;
-      this.appendedLines += lines.length;
-      if (active.segment.bytes >= this.segmentBytes) await this.sealActive();
+      const active = this.activeSegment();
+      await writeAll(active.fd, data);
+      await fdatasync(active.fd);
+      this.noteAppended(active.segment, lines, data.length);
+      if (active.segment.bytes >= this.segmentBytes) this.sealActive();
       return this.enforceBound();
     });
   }
 
-  private async activeSegment(): Promise<{ segment: SpoolSegment; handle: fsp.FileHandle }> {
-    if (this.active) return this.active;
+  /**
+   * Appends lines durably before returning (write + fdatasync on the calling thread): a process killed right after
+   * loses none of them. Returns the lines dropped to make room. While a queued operation is mid-way on the active
+   * segment, the lines go to a segment file of their own instead, so the two never share a file descriptor.
+   */
+  appendSync(lines: readonly string[]): number {
+    if (lines.length === 0) return 0;
+    const data = Buffer.from(lines.join('\n') + '\n', 'utf8');
+    if (this.running > 0) {
+      const segment = this.newSegment();
+      const fd = openSync(segment.file, 'a');
+      try {
+        writeSync(fd, data);
+        fdatasyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      this.noteAppended(segment, lines, data.length);
+      return 0;
+    }
+    const active = this.activeSegment();
+    writeSync(active.fd, data);
+    fdatasyncSync(active.fd);
+    this.noteAppended(active.segment, lines, data.length);
+    if (active.segment.bytes >= this.segmentBytes) this.sealActive();
+    return this.enforceBound();
+  }
+
+  private noteAppended(segment: SpoolSegment, lines: readonly string[], bytes: number): void {
+    if (segment.lines === 0) segment.firstTimeMs = lineTimeMs(lines[0] as string);
+    segment.bytes += bytes;
+    segment.lines += lines.length;
+    this.appendedLines += lines.length;
+  }
+
+  private newSegment(): SpoolSegment {
     const seq = this.nextSeq++;
-    const file = path.join(this.options.dir, `${String(seq).padStart(16, '0')}.lp`);
-    const handle = await fsp.open(file, 'a');
-    const segment: SpoolSegment = { seq, file, bytes: 0, lines: 0 };
+    const segment: SpoolSegment = { seq, file: path.join(this.options.dir, `${String(seq).padStart(16, '0')}.lp`), bytes: 0, lines: 0 };
     this.segments.push(segment);
-    this.active = { segment, handle };
+    return segment;
+  }
+
+  // Opening, closing and deleting files are synchronous: quick (no fsync), and no other operation can interleave.
+  private activeSegment(): { segment: SpoolSegment; fd: number } {
+    if (this.active) return this.active;
+    const segment = this.newSegment();
+    this.active = { segment, fd: openSync(segment.file, 'a') };
     return this.active;
   }
 
-  private async sealActive(): Promise<void> {
+  private sealActive(): void {
     const active = this.active;
     if (!active) return;
     this.active = undefined;
-    await active.handle.close();
-    if (active.segment.bytes === 0) await this.unlink(active.segment);
+    closeSync(active.fd);
+    if (active.segment.bytes === 0) this.unlink(active.segment);
   }
 
-  private async enforceBound(): Promise<number> {
+  private enforceBound(): number {
     let dropped = 0;
     while (this.totalBytes() > this.options.maxBytes && this.segments.length > 0) {
       const oldest = this.segments[0] as SpoolSegment;
-      if (this.active?.segment === oldest) await this.sealActive();
-      await this.unlink(oldest);
+      if (this.active?.segment === oldest) this.sealActive();
+      this.unlink(oldest);
       dropped += oldest.lines;
     }
     this.droppedLines += dropped;
     return dropped;
   }
 
-  private async unlink(segment: SpoolSegment): Promise<void> {
+  private unlink(segment: SpoolSegment): void {
     const index = this.segments.indexOf(segment);
     if (index === -1) return;
     this.segments.splice(index, 1);
-    await fsp.unlink(segment.file).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') throw err;
-    });
+    try {
+      unlinkSync(segment.file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
   }
 
   /**
@@ -166,7 +245,7 @@ export class Spool {
   oldest(): Promise<SpoolSegment | undefined> {
     return this.enqueue(async () => {
       const first = this.segments[0];
-      if (first && this.active?.segment === first) await this.sealActive();
+      if (first && this.active?.segment === first) this.sealActive();
       return this.segments[0];
     });
   }
@@ -187,13 +266,24 @@ export class Spool {
     return lines.filter((l) => l.length > 0 && !l.includes('\0'));
   }
 
-  /** Deletes a segment after InfluxDB accepted all its lines. Returns false when it had been dropped already. */
-  remove(segment: SpoolSegment): Promise<boolean> {
+  /**
+   * Deletes a segment after InfluxDB accepted all its lines. Returns false when it had been dropped already.
+   * `onRemoved` runs in the same step as the segment leaves the spool's counts, so a reader never sees the lines
+   * gone from the spool but not yet counted where they went.
+   */
+  remove(segment: SpoolSegment, onRemoved?: () => void): Promise<boolean> {
     return this.enqueue(async () => {
       if (!this.segments.includes(segment)) return false;
-      await this.unlink(segment);
+      this.unlink(segment);
+      onRemoved?.();
       return true;
     });
+  }
+
+  /** Time (ms) of the oldest spooled point, 0 when the spool is empty; from the first line of the oldest segment. */
+  oldestTimeMs(): number {
+    for (const s of this.segments) if (s.lines > 0) return s.firstTimeMs ?? 0;
+    return 0;
   }
 
   totalBytes(): number {
@@ -221,8 +311,24 @@ export class Spool {
 
   /** Waits for pending appends and closes the active segment file. */
   close(): Promise<void> {
-    return this.enqueue(() => this.sealActive());
+    return this.enqueue(async () => this.sealActive());
   }
+}
+
+function writeAll(fd: number, data: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const from = (offset: number): void =>
+      write(fd, data, offset, data.length - offset, null, (err, written) => {
+        if (err) reject(err);
+        else if (offset + written < data.length) from(offset + written);
+        else resolve();
+      });
+    from(0);
+  });
+}
+
+function fdatasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fdatasyncCb(fd, (err) => (err ? reject(err) : resolve())));
 }
 
 /** Size of a spool folder on disk (for tests and the doctor command); 0 when absent. */
