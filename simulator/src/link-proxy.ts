@@ -301,3 +301,50 @@ export class LinkProxy {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }
+
+/** "10.213.0.1:8086" → host and port; undefined when it is not host:port. */
+function hostPort(text: string | undefined): { host: string; port: number } | undefined {
+  if (!text) return undefined;
+  const colon = text.lastIndexOf(':');
+  const port = Number(text.slice(colon + 1));
+  return colon > 0 && Number.isInteger(port) ? { host: text.slice(0, colon), port } : undefined;
+}
+
+/**
+ * As a process (e.g. inside an edge's network namespace):
+ *   node -r tsx/cjs simulator/src/link-proxy.ts --listen 127.0.0.1:18086 --target 10.213.0.1:8086 [--delay-ms 40]
+ *     [--jitter-ms 20] [--bandwidth-bytes 93750]
+ * Prints `listening HOST:PORT` once it accepts; SIGUSR1 cuts (refuse), SIGUSR2 restores, SIGTERM/SIGINT stop.
+ */
+async function main(argv: string[]): Promise<void> {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i += 2) flags.set(argv[i] ?? '', argv[i + 1] ?? '');
+  const listen = hostPort(flags.get('--listen'));
+  const target = hostPort(flags.get('--target'));
+  if (!listen || !target) throw new Error('usage: link-proxy.ts --listen HOST:PORT --target HOST:PORT [--delay-ms N] [--jitter-ms N] [--bandwidth-bytes N]');
+  const number = (flag: string): number | undefined => (flags.has(flag) ? Number(flags.get(flag)) : undefined);
+  const direction = { delayMs: number('--delay-ms') ?? 0, jitterMs: number('--jitter-ms') ?? 0 };
+  const proxy = await LinkProxy.start({
+    listenHost: listen.host,
+    listenPort: listen.port,
+    targetHost: target.host,
+    targetPort: target.port,
+    up: direction,
+    down: direction,
+    bandwidthBytesPerSec: number('--bandwidth-bytes'),
+  });
+  const { host, port } = proxy.address();
+  process.stdout.write(`listening ${host}:${port}\n`);
+  process.on('SIGUSR1', () => void proxy.cut('refuse'));
+  process.on('SIGUSR2', () => void proxy.restore());
+  const stop = (): void => void proxy.close().then(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((err: Error) => {
+    process.stderr.write(`link proxy: ${err.message}\n`);
+    process.exit(1);
+  });
+}

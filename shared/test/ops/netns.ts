@@ -148,6 +148,19 @@ export class EdgeNamespace {
     return run('ip', ['netns', 'exec', this.name, command, ...args], timeoutMs);
   }
 
+  /**
+   * One HTTP request from inside the namespace (a short-lived node process: the test's own process lives in the root
+   * namespace and cannot reach the edge's 127.x services).
+   */
+  async http(method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown): Promise<{ status: number; body: string }> {
+    const script =
+      "fetch(process.argv[1],{method:process.argv[2],body:process.argv[3]||undefined,headers:{'content-type':'application/json'}})" +
+      ".then(async r=>process.stdout.write(r.status+'\\n'+await r.text())).catch(e=>{process.stderr.write(String(e.cause||e));process.exit(1)})";
+    const out = await this.exec(process.execPath, ['-e', script, url, method, body === undefined ? '' : JSON.stringify(body)], 15_000);
+    const newline = out.indexOf('\n');
+    return { status: Number(out.slice(0, newline)), body: out.slice(newline + 1) };
+  }
+
   /** Starts a long-running process inside the namespace (`ip netns exec` execs it: the pid is the process's own). */
   spawn(command: string, args: readonly string[], options: SpawnOptions = {}): ChildProcess {
     if (this.tornDown) throw new NetnsError(`namespace ${this.name} is torn down`);
