@@ -13,13 +13,15 @@ export interface HealthReport {
   /** False until the first sweep/evaluation finished: /healthz answers 503 "starting". */
   started: boolean;
   influxReachable: boolean;
+  /** Why the component works but not fully (broker gone, edge clock off): non-empty means "degraded". */
+  problems: string[];
   /** Component-specific figures shown beside the status. */
   details: Record<string, unknown>;
 }
 
 /**
- * The /metrics + /healthz server every exporter runs. Healthy = working; InfluxDB down is "degraded", not
- * unhealthy, because the spool keeps the data.
+ * The /metrics + /healthz server every exporter runs. Healthy = working; InfluxDB down (or any listed problem) is
+ * "degraded", not unhealthy: the spool keeps the data, and restarting the exporter would not bring a broker back.
  */
 export function serveMetricsAndHealth(registry: Registry, health: () => HealthReport, host: string, port: number): Promise<Server> {
   const app = express();
@@ -30,8 +32,9 @@ export function serveMetricsAndHealth(registry: Registry, health: () => HealthRe
   });
   app.get('/healthz', (_req, res) => {
     const report = health();
-    const status = !report.started ? 'starting' : report.influxReachable ? 'ok' : 'degraded';
-    res.status(status === 'starting' ? 503 : 200).json({ status, ...report.details, influxReachable: report.influxReachable });
+    const problems = report.influxReachable ? report.problems : ['InfluxDB unreachable: samples go to the spool', ...report.problems];
+    const status = !report.started ? 'starting' : problems.length === 0 ? 'ok' : 'degraded';
+    res.status(status === 'starting' ? 503 : 200).json({ status, problems, ...report.details, influxReachable: report.influxReachable });
   });
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found: try /metrics or /healthz' });
@@ -50,7 +53,9 @@ export function startHttp(exporter: MinerExporter, extra: HealthzExtra, host: st
       return {
         started: last !== undefined,
         influxReachable: extra.influxReachable(),
+        problems: exporter.edge.problems(),
         details: {
+          edge: exporter.edge.status(),
           miners: exporter.miners().length,
           lastSweep: last ? { ...last, ageMs: Date.now() - (last.startedAt + last.durationMs) } : null,
         },

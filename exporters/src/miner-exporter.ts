@@ -1,15 +1,16 @@
 /**
- * The miner exporter: for each sweep, scrape every miner of the inventory, then send what was learned one way
- * through the sinks: samples → InfluxDB (through the store's batching and spool), health → fault transitions →
- * InfluxDB and Redis. One instance runs per container (or per farm): it keeps no state that a restart must keep,
- * except what Redis and the spool already hold.
+ * The miner exporter, the miner half of an edge: for each sweep, scrape every miner of the containers it serves,
+ * then send what was learned one way through the store (batching, on-disk spool, the one uplink): samples, fault
+ * transitions (`fault`, for history) and, per container, the level-based snapshot (`fault_state` rows + an
+ * `edge_heartbeat`, see edge/reporter.ts). Its health state is saved after each sweep and restored at start, so a
+ * restart re-asserts the same faults with the same `since`.
  */
 import {
   encodePoints,
-  faultKey,
   faultPoint,
   samplePoints,
   upPoint,
+  type Fault,
   type FaultEvent,
   type InventoryHolder,
   type Logger,
@@ -17,14 +18,15 @@ import {
   type SchemaPoint,
   type Severity,
 } from '@flymining/shared';
-import type { Redis } from 'ioredis';
-import { HealthTracker } from './health';
+import { z } from 'zod';
+import { EdgeReporter, type ContainerSnapshot } from './edge/reporter';
+import { EdgeStateFile, faultSchema, stateFilePath } from './edge/state-file';
+import { HealthTracker, type MinerHealthState } from './health';
 import { ExporterMetrics, type StoreCounters } from './metrics';
 import { scrapeMiner, type ScrapeResult } from './miner/scrape';
 import type { Dialect } from './miner/dialects/types';
 import type { TransportOptions } from './miner/tcp-client';
 import { ScrapeScheduler, type SweepReport } from './scheduler';
-import { RedisFaultPublisher } from './sinks/redis-faults';
 
 /** What the exporter needs of the storage layer (InfluxStore satisfies it). */
 export interface PointSink {
@@ -32,25 +34,39 @@ export interface PointSink {
   stats(): StoreCounters;
 }
 
+const minerStateSchema: z.ZodType<MinerHealthState> = z.object({
+  lowHashrateScrapes: z.number().int().min(0),
+  lastUptimeS: z.number().optional(),
+  active: z.record(z.string(), faultSchema),
+});
+/** What the miner exporter saves across restarts: each miner's health state (active faults, rule counters). */
+const savedStateSchema = z.object({ miners: z.record(z.string(), minerStateSchema) });
+type SavedState = z.infer<typeof savedStateSchema>;
+
 export interface MinerExporterOptions {
-  /** Name of this exporter instance, e.g. the container it runs in. */
+  /** The edge's name (--name), e.g. edge-C02: in heartbeats, fault_state rows and fault events. */
   name: string;
   intervalMs: number;
   jitterMs: number;
   concurrency: number;
   transport?: TransportOptions;
-  /** Restrict to miners of these containers (one exporter per container); all when empty. */
+  /** The containers this edge serves (one edge per container); all of the inventory when empty. */
   containers?: string[];
+  /** The edge's state folder; without it nothing is saved (a restart then re-raises active faults). */
+  stateDir?: string;
+  /** Clock offset to the center beyond which the edge reports its clock (default 10 min). */
+  clockToleranceMs?: number;
 }
 
 export class MinerExporter {
   readonly metrics: ExporterMetrics;
   readonly health: HealthTracker;
   private readonly scheduler: ScrapeScheduler<MinerSpec>;
+  readonly edge: EdgeReporter;
   private readonly dialects = new Map<string, Dialect>();
-  private readonly publisher: RedisFaultPublisher | undefined;
-  private reconciled = false;
-  private reachableThisSweep = 0;
+  private readonly stateFile: EdgeStateFile<SavedState> | undefined;
+  /** Miners that answered in the sweep under way. */
+  private reachableThisSweep = new Set<string>();
   lastSweep: SweepReport | undefined;
 
   constructor(
@@ -58,11 +74,19 @@ export class MinerExporter {
     private readonly sink: PointSink,
     private readonly options: MinerExporterOptions,
     private readonly log: Logger,
-    redis?: Redis,
   ) {
     this.metrics = new ExporterMetrics(() => sink.stats());
     this.health = new HealthTracker(options.name);
-    this.publisher = redis ? new RedisFaultPublisher(redis, options.name) : undefined;
+    this.edge = new EdgeReporter(
+      sink,
+      { edge: options.name, source: 'miner', intervalMs: options.intervalMs, clockToleranceMs: options.clockToleranceMs ?? 600_000 },
+      log,
+      this.metrics.registry,
+    );
+    if (options.stateDir) {
+      this.stateFile = new EdgeStateFile(stateFilePath(options.stateDir, 'miner'), savedStateSchema, log);
+      this.restoreState(this.stateFile.load());
+    }
     this.scheduler = new ScrapeScheduler<MinerSpec>({
       intervalMs: options.intervalMs,
       jitterMs: options.jitterMs,
@@ -83,6 +107,13 @@ export class MinerExporter {
     return wanted ? all.filter((m) => wanted.has(m.location.container)) : all;
   }
 
+  /** The containers this edge serves: the chosen ones (even without miners, or not yet in the inventory), else all. */
+  containers(): Array<{ site: string; container: string }> {
+    const inventory = this.inventory.current;
+    const names = this.options.containers?.length ? this.options.containers : inventory.containers.map((c) => c.name);
+    return [...new Set(names)].map((name) => ({ site: inventory.containers.find((c) => c.name === name)?.site ?? inventory.site, container: name }));
+  }
+
   /** Scrape one miner and push everything it yields into the sinks. */
   async scrapeOne(spec: MinerSpec): Promise<ScrapeResult> {
     const result = await scrapeMiner(
@@ -100,7 +131,7 @@ export class MinerExporter {
     let points: SchemaPoint[];
     let events: FaultEvent[];
     if (result.ok) {
-      this.reachableThisSweep++;
+      this.reachableThisSweep.add(spec.id);
       this.metrics.scrapeDuration.observe({ result: 'ok' }, seconds);
       points = samplePoints(result.sample, spec, result.durationMs);
       events = this.health.update(spec, result.sample, result.sample.time);
@@ -111,26 +142,15 @@ export class MinerExporter {
       points = [upPoint(spec, now, result.durationMs, false, result.failure.kind)];
       events = this.health.update(spec, result.failure, now);
     }
-    const announced = await this.announce(events);
-    for (const e of announced) points.push(faultPoint(e.fault, e.type === 'raised', e.at));
+    points.push(...this.transitionPoints(events));
     this.sink.write(encodePoints(points));
     return result;
   }
 
-  /** Publishes transitions; returns those that are news (Redis de-duplicates across restarts and instances). */
-  private async announce(events: FaultEvent[]): Promise<FaultEvent[]> {
-    if (events.length === 0) return events;
-    let announced = events;
-    if (this.publisher) {
-      try {
-        announced = await this.publisher.publish(events);
-      } catch (err) {
-        // Redis down: InfluxDB still gets the transitions; alerting catches up from the hash later.
-        this.log.error({ err }, 'cannot publish faults to Redis');
-      }
-    }
-    for (const e of announced) this.metrics.faultEvents.inc({ type: e.type });
-    return announced;
+  /** Fault transitions as `fault` points (the history; the center's active state comes from the snapshots). */
+  private transitionPoints(events: readonly FaultEvent[]): SchemaPoint[] {
+    for (const e of events) this.metrics.faultEvents.inc({ type: e.type });
+    return events.map((e) => faultPoint(e.fault, e.type === 'raised', e.at));
   }
 
   private afterSweep(report: SweepReport): void {
@@ -138,9 +158,10 @@ export class MinerExporter {
     this.forgetRemovedMiners();
     this.metrics.sweepDuration.set(report.durationMs / 1000);
     this.metrics.sweepOverruns.inc(report.overruns);
-    const reachable = this.reachableThisSweep;
+    const answered = this.reachableThisSweep;
+    this.reachableThisSweep = new Set();
+    const reachable = answered.size;
     this.metrics.minersUp.set(reachable);
-    this.reachableThisSweep = 0;
     const bySeverity: Record<Severity, number> = { critical: 0, warning: 0, info: 0 };
     for (const f of this.health.activeFaults()) bySeverity[f.severity]++;
     for (const [severity, n] of Object.entries(bySeverity)) this.metrics.activeFaults.set({ severity }, n);
@@ -162,15 +183,42 @@ export class MinerExporter {
         },
       ]),
     );
-    if (!this.reconciled && this.publisher) {
-      this.reconciled = true;
-      const ids = new Set(this.miners().map((m) => m.id));
-      const active = new Set(this.health.activeFaults().map(faultKey));
-      this.publisher
-        .reconcile(ids, active, Date.now())
-        .then((cleared) => cleared.length && this.log.info({ cleared: cleared.length }, 'cleared stale faults left from before'))
-        .catch((err) => this.log.error({ err }, 'fault reconciliation failed'));
+    this.reportSnapshots(report.startedAt, answered);
+    this.stateFile?.save(this.savedState());
+  }
+
+  /** One fault_state + heartbeat snapshot per served container, at the sweep's start time. */
+  private reportSnapshots(time: number, answered: ReadonlySet<string>): void {
+    const byContainer = new Map<string, ContainerSnapshot>();
+    for (const c of this.containers()) byContainer.set(c.container, { ...c, watched: 0, reachable: 0, faults: [] });
+    for (const m of this.miners()) {
+      const snapshot = byContainer.get(m.location.container);
+      if (!snapshot) continue;
+      snapshot.watched++;
+      if (answered.has(m.id)) snapshot.reachable++;
     }
+    const faults = new Map<string, Fault[]>();
+    for (const f of this.health.activeFaults()) faults.set(f.location.container, [...(faults.get(f.location.container) ?? []), f]);
+    this.edge.report(
+      time,
+      [...byContainer.values()].map((s) => ({ ...s, faults: faults.get(s.container) ?? [] })),
+    );
+  }
+
+  private savedState(): SavedState {
+    const miners: SavedState['miners'] = {};
+    for (const id of this.health.minerIds()) {
+      const state = this.health.stateOf(id);
+      if (state) miners[id] = state;
+    }
+    return { miners };
+  }
+
+  private restoreState(saved: SavedState | undefined): void {
+    if (!saved) return;
+    for (const [id, state] of Object.entries(saved.miners)) this.health.restore(id, state);
+    const faults = this.health.activeFaults().length;
+    this.log.info({ miners: Object.keys(saved.miners).length, faults }, `restored edge health state from ${this.stateFile?.file}`);
   }
 
   /** Miners taken out of the inventory: clear their faults once, so alerting does not page about them forever. */
@@ -180,10 +228,7 @@ export class MinerExporter {
     for (const id of [...this.health.minerIds()]) {
       if (!listed.has(id)) removed.push(...this.health.forget(id, Date.now()));
     }
-    if (removed.length === 0) return;
-    void this.announce(removed).then((announced) =>
-      this.sink.write(encodePoints(announced.map((e) => faultPoint(e.fault, false, e.at)))),
-    );
+    if (removed.length > 0) this.sink.write(encodePoints(this.transitionPoints(removed)));
   }
 
   sweep(jitterMs?: number): Promise<SweepReport> {

@@ -1,11 +1,14 @@
 /**
- * The climate exporter: sources → gate (plausible values, no floods) → `climate_sensor` points; every interval
- * each container is judged → `climate_container` points and fault transitions → InfluxDB and Redis, through the
- * same publisher and keys as the miner exporter.
+ * The climate exporter, the climate half of an edge: sources → gate (plausible values, no floods) →
+ * `climate_sensor` points; every interval each container is judged → `climate_container` points, fault transitions
+ * (`fault`, history) and the container's level-based snapshot (`fault_state` rows + `edge_heartbeat`, see
+ * edge/reporter.ts), all through the store and its one uplink. Its judgement state (active faults, last readings,
+ * damper disagreement) is saved after each evaluation and restored at start, so a restart does not flap faults.
  */
-import { encodePoints, faultKey, faultPoint, ident, influxql, type FaultEvent, type Logger, type QuerySeries, type SchemaPoint } from '@flymining/shared';
-import type { Redis } from 'ioredis';
-import { RedisFaultPublisher } from '../sinks/redis-faults';
+import { encodePoints, faultPoint, ident, influxql, type FaultEvent, type Logger, type QuerySeries, type SchemaPoint } from '@flymining/shared';
+import { z } from 'zod';
+import { EdgeReporter, type ContainerSnapshot } from '../edge/reporter';
+import { EdgeStateFile, faultSchema, stateFilePath } from '../edge/state-file';
 import { ClimateFaultBook, evaluateContainer, type SensorState } from './evaluate';
 import { FloodGuard, checkPlausible } from './gate';
 import { ClimateMetrics } from './metrics';
@@ -14,8 +17,21 @@ import type { ConfiguredSensor } from './settings';
 import { HttpSource } from './sources/http';
 import { ModbusSource } from './sources/modbus';
 import { MqttSource } from './sources/mqtt';
-import { PayloadRejected, type ClimateSource, type RejectReason, type SensorRef, type SensorValues } from './types';
+import { PayloadRejected, QUANTITIES, type ClimateSource, type RejectReason, type SensorRef, type SensorValues } from './types';
 import type { StoreCounters } from '../metrics';
+
+const sensorStateSchema = z.object({
+  values: z.partialRecord(z.enum(QUANTITIES as [keyof SensorValues, ...Array<keyof SensorValues>]), z.number()),
+  lastSeen: z.number(),
+  readingAt: z.number().optional(),
+  disagreeSince: z.number().optional(),
+});
+/** What the climate exporter saves across restarts: its active faults and each sensor's last readings. */
+const savedStateSchema = z.object({ faults: z.array(faultSchema), sensors: z.record(z.string(), sensorStateSchema) });
+type SavedState = z.infer<typeof savedStateSchema>;
+
+/** Readings written per sensor, by time: enough to tell a re-delivered reading from a distinct one at the same ms. */
+const RECENT_TIMES_KEPT = 64;
 
 /** What the exporter needs of the storage layer (InfluxStore satisfies it). */
 export interface ClimateStore {
@@ -25,8 +41,15 @@ export interface ClimateStore {
 }
 
 export interface ClimateExporterOptions {
+  /** The edge's name (--name), e.g. edge-C02: in heartbeats, fault_state rows and fault events. */
   name: string;
   mqttUrl: string;
+  /** Every container this edge serves, including those without sensors (they still get heartbeats). */
+  containers?: ReadonlyArray<{ site: string; container: string }>;
+  /** The edge's state folder; without it nothing is saved (a restart then re-raises active faults). */
+  stateDir?: string;
+  /** Clock offset to the center beyond which the edge reports its clock (default 10 min). */
+  clockToleranceMs?: number;
   /** Seconds between container evaluations. */
   intervalS: number;
   /** Flood guard: messages a sensor may send at once, and per second after that. */
@@ -40,13 +63,16 @@ export class ClimateExporter {
   readonly metrics: ClimateMetrics;
   readonly faults = new ClimateFaultBook();
   private readonly states = new Map<string, SensorState>();
+  readonly edge: EdgeReporter;
+  readonly mqtt: MqttSource;
   private readonly sources: ClimateSource[];
   private readonly flood: FloodGuard;
-  private readonly publisher: RedisFaultPublisher | undefined;
+  private readonly stateFile: EdgeStateFile<SavedState> | undefined;
+  /** Per sensor: time → fingerprint of the values written at that time. */
+  private readonly written = new Map<string, Map<number, string>>();
   private timer: NodeJS.Timeout | undefined;
   private firstTimer: NodeJS.Timeout | undefined;
   private minersPower = new Map<string, number>();
-  private reconciled = false;
   lastEvaluation: number | undefined;
   /** Readings accepted since start (cheap to read, unlike summing the per-sensor counter's 10,000 series). */
   readingsAccepted = 0;
@@ -56,23 +82,49 @@ export class ClimateExporter {
     private readonly store: ClimateStore,
     private readonly options: ClimateExporterOptions,
     private readonly log: Logger,
-    redis?: Redis,
   ) {
     this.metrics = new ClimateMetrics(() => store.stats());
     this.flood = new FloodGuard(options.floodBurst ?? 10, options.floodPerSecond ?? 1);
-    this.publisher = redis ? new RedisFaultPublisher(redis, options.name) : undefined;
+    this.edge = new EdgeReporter(
+      store,
+      { edge: options.name, source: 'climate', intervalMs: options.intervalS * 1000, clockToleranceMs: options.clockToleranceMs ?? 600_000 },
+      log,
+      this.metrics.registry,
+    );
     const started = Date.now();
     for (const s of sensors) this.states.set(s.id, { sensor: s, values: {}, lastSeen: started });
+    if (options.stateDir) {
+      this.stateFile = new EdgeStateFile(stateFilePath(options.stateDir, 'climate'), savedStateSchema, log);
+      this.restoreState(this.stateFile.load());
+    }
     const events = { reading: this.onReading.bind(this), rejected: this.onRejected.bind(this) };
-    this.sources = [new MqttSource(options.mqttUrl, sensors, events), new HttpSource(sensors, events), new ModbusSource(sensors, events)];
+    this.mqtt = new MqttSource(options.mqttUrl, sensors, events, {
+      lost: (url, reason) => {
+        this.metrics.brokerConnected.set(0);
+        this.metrics.brokerDisconnects.inc();
+        this.log.error({ broker: url, reason }, `MQTT broker ${url} lost (${reason}): MQTT sensors are not read until it is back; reconnecting`);
+      },
+      restored: (url, downMs) => {
+        this.metrics.brokerConnected.set(1);
+        this.log.info({ broker: url, downMs }, `MQTT broker ${url} back after ${Math.round(downMs / 1000)} s`);
+      },
+    });
+    this.sources = [this.mqtt, new HttpSource(sensors, events), new ModbusSource(sensors, events)];
   }
 
+  /** Containers with sensors, then the other served ones (they get heartbeats with no sensors). */
   containers(): string[] {
-    return [...new Set(this.sensors.map((s) => s.container))];
+    return [...new Set([...this.sensors.map((s) => s.container), ...(this.options.containers ?? []).map((c) => c.container)])];
   }
 
-  onReading(sensor: SensorRef, values: SensorValues, time: number): void {
-    if (!this.flood.allow(sensor.id, time)) return this.onRejected(sensor, 'flood', 'more messages than the flood guard allows');
+  /** Why /healthz should say degraded (beyond InfluxDB): a source that cannot read, the edge clock. */
+  problems(): string[] {
+    const fromSources = this.sources.map((s) => s.problem?.()).filter((p): p is string => p !== undefined);
+    return [...fromSources, ...this.edge.problems()];
+  }
+
+  onReading(sensor: SensorRef, values: SensorValues, measuredAt: number, receivedAt = measuredAt): void {
+    if (!this.flood.allow(sensor.id, receivedAt)) return this.onRejected(sensor, 'flood', 'more messages than the flood guard allows');
     try {
       checkPlausible(values);
     } catch (err) {
@@ -81,8 +133,14 @@ export class ClimateExporter {
     }
     const state = this.states.get(sensor.id);
     if (!state) return;
-    Object.assign(state.values, Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)));
-    state.lastSeen = time;
+    const time = this.distinctTime(sensor.id, measuredAt, values);
+    if (time === undefined) return; // the same reading delivered again (retained message, QoS 1 redelivery)
+    // Readings held back by an outage may arrive after newer ones: only the newest sets the values judged.
+    if (state.readingAt === undefined || time >= state.readingAt) {
+      Object.assign(state.values, Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)));
+      state.readingAt = time;
+    }
+    state.lastSeen = Math.max(state.lastSeen, receivedAt); // freshness goes by arrival, not by the device clock
     this.metrics.readings.inc({ sensor: sensor.id });
     this.readingsAccepted++;
     const dew = values.temperatureC !== undefined && values.humidityPct !== undefined ? dewPointC(values.temperatureC, values.humidityPct) : undefined;
@@ -101,6 +159,24 @@ export class ClimateExporter {
       time,
     };
     this.store.write(encodePoints([point]));
+  }
+
+  /**
+   * The time to store a reading at: its own, or 1 ms later per distinct reading already stored at that time (two
+   * readings stamped in the same second must stay two points: InfluxDB keeps one point per series and time).
+   * Undefined when this very reading was stored already.
+   */
+  private distinctTime(sensorId: string, time: number, values: SensorValues): number | undefined {
+    let times = this.written.get(sensorId);
+    if (!times) this.written.set(sensorId, (times = new Map()));
+    const fingerprint = JSON.stringify(values);
+    let t = time;
+    for (let seen = times.get(t); seen !== undefined; seen = times.get(++t)) {
+      if (seen === fingerprint) return undefined;
+    }
+    times.set(t, fingerprint);
+    if (times.size > RECENT_TIMES_KEPT) times.delete(times.keys().next().value as number);
+    return t;
   }
 
   onRejected(sensor: SensorRef, reason: RejectReason, detail: string): void {
@@ -129,57 +205,62 @@ export class ClimateExporter {
     await this.refreshMinersPower();
     const points: SchemaPoint[] = [];
     const events: FaultEvent[] = [];
+    const snapshots: Array<Omit<ContainerSnapshot, 'faults'>> = [];
     let stale = 0;
     for (const container of this.containers()) {
       const states = [...this.states.values()].filter((s) => s.sensor.container === container);
-      const site = states[0]?.sensor.site ?? '';
+      const site = states[0]?.sensor.site ?? this.options.containers?.find((c) => c.container === container)?.site ?? '';
       const { figures, faults } = evaluateContainer(container, states, this.minersPower.get(container), now);
       stale += figures.sensors_stale;
-      points.push({ measurement: 'climate_container', tags: { site, container }, fields: { ...figures }, time: now });
+      if (states.length > 0) points.push({ measurement: 'climate_container', tags: { site, container }, fields: { ...figures }, time: now });
       for (const t of this.faults.update(site, container, faults, now)) events.push({ ...t, at: now, source: this.options.name });
+      snapshots.push({ site, container, watched: states.length, reachable: states.length - figures.sensors_stale });
     }
-    const announced = await this.announce(events);
-    for (const e of announced) points.push(faultPoint(e.fault, e.type === 'raised', e.at));
+    for (const e of events) {
+      this.metrics.faultEvents.inc({ type: e.type });
+      points.push(faultPoint(e.fault, e.type === 'raised', e.at));
+    }
     this.store.write(encodePoints(points));
+    const active = this.faults.all();
+    this.edge.report(
+      now,
+      snapshots.map((s) => ({ ...s, faults: active.filter((f) => f.location.container === s.container) })),
+    );
+    this.stateFile?.save(this.savedState());
     this.metrics.stale.set(stale);
     this.metrics.activeFaults.reset();
-    for (const f of this.faults.all()) this.metrics.activeFaults.inc({ code: f.code });
+    for (const f of active) this.metrics.activeFaults.inc({ code: f.code });
     this.lastEvaluation = now;
-    if (!this.reconciled) await this.reconcile(now);
-    return announced;
+    return events;
   }
 
-  /** Once: clear faults Redis still holds for our containers and sensors that ended while we were not running. */
-  private async reconcile(now: number): Promise<void> {
-    this.reconciled = true;
-    if (!this.publisher) return;
-    const ids = new Set([...this.containers(), ...this.sensors.map((s) => s.id)]);
-    try {
-      const cleared = await this.publisher.reconcile(ids, new Set(this.faults.all().map(faultKey)), now);
-      if (cleared.length > 0) {
-        this.store.write(encodePoints(cleared.map((e) => faultPoint(e.fault, false, e.at))));
-        this.log.info({ cleared: cleared.length }, 'cleared climate faults left from before');
-      }
-    } catch (err) {
-      this.log.error({ err }, 'climate fault reconciliation failed');
+  private savedState(): SavedState {
+    const sensors: SavedState['sensors'] = {};
+    for (const [id, s] of this.states) {
+      sensors[id] = { values: s.values, lastSeen: s.lastSeen, readingAt: s.readingAt, disagreeSince: s.disagreeSince };
     }
+    return { faults: this.faults.all(), sensors };
   }
 
-  private async announce(events: FaultEvent[]): Promise<FaultEvent[]> {
-    let announced = events;
-    if (this.publisher && events.length > 0) {
-      try {
-        announced = await this.publisher.publish(events);
-      } catch (err) {
-        this.log.error({ err }, 'cannot publish climate faults to Redis');
-      }
+  /** Puts back faults and readings of sensors still configured; faults of others are dropped with them. */
+  private restoreState(saved: SavedState | undefined): void {
+    if (!saved) return;
+    for (const [id, s] of Object.entries(saved.sensors)) {
+      const state = this.states.get(id);
+      if (!state) continue;
+      state.values = { ...s.values };
+      state.lastSeen = s.lastSeen;
+      state.readingAt = s.readingAt;
+      state.disagreeSince = s.disagreeSince;
     }
-    for (const e of announced) this.metrics.faultEvents.inc({ type: e.type });
-    return announced;
+    const served = new Set(this.containers());
+    this.faults.restore(saved.faults.filter((f) => served.has(f.location.container)));
+    this.log.info({ faults: this.faults.all().length }, `restored edge health state from ${this.stateFile?.file}`);
   }
 
   async start(): Promise<void> {
     for (const s of this.sources) await s.start();
+    if (this.mqtt.topics().length > 0) this.metrics.brokerConnected.set(this.mqtt.link().connected ? 1 : 0);
     const evaluate = (): void => void this.evaluate().catch((err: Error) => this.log.error({ err }, 'climate evaluation failed'));
     // A first look soon after start (sources have had a moment to deliver), so /healthz turns ok quickly.
     this.firstTimer = setTimeout(evaluate, this.options.firstEvaluationMs ?? Math.min(2000, this.options.intervalS * 1000));

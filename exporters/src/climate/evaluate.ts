@@ -11,8 +11,10 @@ import type { SensorValues } from './types';
 export interface SensorState {
   sensor: ConfiguredSensor;
   values: SensorValues;
-  /** ms of the last accepted reading (start time until the first one). */
+  /** ms when the last accepted reading arrived (start time until the first one): freshness. */
   lastSeen: number;
+  /** ms the newest applied reading was measured at (its device stamp, else arrival). */
+  readingAt?: number;
   /** Since when measured and commanded damper disagree (undefined when they agree). */
   disagreeSince?: number;
 }
@@ -154,14 +156,21 @@ export function evaluateContainer(
 }
 
 /** Keeps active climate faults and turns each evaluation's wanted set into raised/cleared transitions. */
+const bookKey = (container: string, f: Pick<Fault, 'minerId' | 'code' | 'part'>): string => `${container}|${f.minerId}|${f.code}|${f.part}`;
+
 export class ClimateFaultBook {
   private readonly active = new Map<string, Fault>();
+
+  /** Puts back faults saved before a restart, with their `since`; announces nothing. */
+  restore(faults: readonly Fault[]): void {
+    for (const f of faults) this.active.set(bookKey(f.location.container, f), { ...f });
+  }
 
   update(site: string, container: string, wanted: readonly Wanted[], now: number): Array<{ type: 'raised' | 'cleared'; fault: Fault }> {
     const out: Array<{ type: 'raised' | 'cleared'; fault: Fault }> = [];
     const keys = new Set<string>();
     for (const w of wanted) {
-      const key = `${container}|${w.minerId}|${w.code}|${w.part}`;
+      const key = bookKey(container, w);
       keys.add(key);
       const existing = this.active.get(key);
       if (existing) {

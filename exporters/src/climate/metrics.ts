@@ -12,7 +12,7 @@ export class ClimateMetrics {
   });
   readonly rejected = new Counter({
     name: 'flymining_climate_rejected_total',
-    help: 'Sensor payloads refused, per sensor and reason (not-json, wrong-type, absurd-value, no-values, flood, too-large, unreachable)',
+    help: 'Sensor payloads refused, per sensor and reason (not-json, wrong-type, absurd-value, no-values, flood, too-large, unreachable, too-old, in-future)',
     labelNames: ['sensor', 'reason'] as const,
     registers: [this.registry],
   });
@@ -29,8 +29,19 @@ export class ClimateMetrics {
   });
   readonly faultEvents = new Counter({
     name: 'flymining_climate_fault_events_total',
-    help: 'Climate fault transitions published',
+    help: 'Climate fault transitions (raised, cleared)',
     labelNames: ['type'] as const,
+    registers: [this.registry],
+  });
+
+  readonly brokerConnected = new Gauge({
+    name: 'flymining_climate_mqtt_connected',
+    help: '1 while the MQTT broker of the sensors is connected, 0 while it is gone',
+    registers: [this.registry],
+  });
+  readonly brokerDisconnects = new Counter({
+    name: 'flymining_climate_mqtt_disconnects_total',
+    help: 'Times the MQTT broker connection was lost',
     registers: [this.registry],
   });
 

@@ -37,7 +37,11 @@ const temperature = (v: number | undefined, unit: TemperatureUnit): number | und
  * sensor (SHT3X, AM2301, BME280, DS18B20 ...) plus `TempUnit`; a power plug adds `ENERGY`.
  */
 export function decodeTasmota(text: string, sensorKey?: string): SensorValues {
-  let doc = parseJson(text);
+  return decodeTasmotaDoc(parseJson(text), sensorKey);
+}
+
+export function decodeTasmotaDoc(parsed: unknown, sensorKey?: string): SensorValues {
+  let doc = parsed;
   if (isRecord(doc) && isRecord(doc.StatusSNS)) doc = doc.StatusSNS;
   if (!isRecord(doc)) throw new PayloadRejected('wrong-type', 'Tasmota payload is not a JSON object');
   const unit: TemperatureUnit = doc.TempUnit === 'F' ? 'F' : 'C';
@@ -63,7 +67,10 @@ export function decodeTasmota(text: string, sensorKey?: string): SensorValues {
  * em:N (total_act_power).
  */
 export function decodeShelly(text: string, component = 0): SensorValues {
-  const doc = parseJson(text);
+  return decodeShellyDoc(parseJson(text), component);
+}
+
+export function decodeShellyDoc(doc: unknown, component = 0): SensorValues {
   if (!isRecord(doc)) throw new PayloadRejected('wrong-type', 'Shelly payload is not a JSON object');
   let status: Record<string, unknown> = doc;
   if ('method' in doc) {
@@ -116,4 +123,90 @@ export function decodeJsonPaths(text: string, paths: Partial<Record<keyof Sensor
     out[quantity] = quantity === 'temperatureC' ? temperature(n, unit) : n;
   }
   return out;
+}
+
+/** How to read a device's local wall-clock time (Tasmota `Time` has no zone): a fixed offset or an IANA zone. */
+export interface DeviceZone {
+  /** e.g. "+03:00", "-05:30", "Z". */
+  utcOffset?: string;
+  /** e.g. "Europe/Berlin" (daylight saving included). */
+  timezone?: string;
+}
+
+const OFFSET = /^(?:Z|([+-])(\d{2}):?(\d{2}))$/;
+
+/** Minutes east of UTC of "+03:00" / "-0530" / "Z"; undefined when it is not one. */
+export function parseUtcOffset(text: string): number | undefined {
+  const m = OFFSET.exec(text.trim());
+  if (!m) return undefined;
+  if (!m[1]) return 0;
+  const minutes = Number(m[2]) * 60 + Number(m[3]);
+  return minutes > 14 * 60 ? undefined : m[1] === '-' ? -minutes : minutes;
+}
+
+/** Whether the runtime knows this IANA zone. */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Offset of an IANA zone at an instant, in ms (local wall clock minus UTC). */
+function zoneOffsetMs(utcMs: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  }).formatToParts(new Date(utcMs));
+  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value);
+  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return wall - Math.floor(utcMs / 1000) * 1000;
+}
+
+const LOCAL_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?(.*)$/;
+
+/**
+ * ms since the epoch of a Tasmota `Time`: "2026-11-24T20:00:00" is the device's local time (its `TimeZone` when the
+ * payload carries one, else the sensor's utcOffset/timezone setting, else UTC); a time with its own offset
+ * (SetOption52) or an epoch number is taken as it is. Undefined when absent or unreadable (then: arrival time).
+ */
+export function tasmotaTime(doc: unknown, zone: DeviceZone = {}): number | undefined {
+  let d = doc;
+  if (isRecord(d) && isRecord(d.StatusSNS)) d = d.StatusSNS;
+  if (!isRecord(d)) return undefined;
+  const time = d.Time;
+  if (typeof time === 'number' && Number.isFinite(time)) return time > 1e12 ? time : time * 1000;
+  if (typeof time !== 'string') return undefined;
+  const m = LOCAL_TIME.exec(time.trim());
+  if (!m) return undefined;
+  const [, y, mo, day, h, mi, sec, frac, suffix = ''] = m;
+  const wall = Date.UTC(Number(y), Number(mo) - 1, Number(day), Number(h), Number(mi), Number(sec), Number((frac ?? '0').padEnd(3, '0')));
+  if (!Number.isFinite(wall)) return undefined;
+  const own = suffix ? parseUtcOffset(suffix) : undefined;
+  if (suffix && own === undefined) return undefined;
+  const declared = d.TimeZone ?? d.Timezone;
+  const deviceZone = typeof declared === 'string' ? parseUtcOffset(declared) : undefined;
+  const minutes = own ?? deviceZone ?? (zone.utcOffset === undefined ? undefined : parseUtcOffset(zone.utcOffset));
+  if (minutes !== undefined) return wall - minutes * 60_000;
+  if (zone.timezone) {
+    // The wall clock's offset is the zone's offset at the instant it names; a second look settles DST edges.
+    const first = wall - zoneOffsetMs(wall, zone.timezone);
+    return wall - zoneOffsetMs(first, zone.timezone);
+  }
+  return wall;
+}
+
+/** ms since the epoch of a Shelly Gen2 NotifyStatus/NotifyFullStatus (`params.ts`, epoch seconds); else undefined. */
+export function shellyTime(doc: unknown): number | undefined {
+  if (!isRecord(doc) || !isRecord(doc.params)) return undefined;
+  const ts = doc.params.ts;
+  return typeof ts === 'number' && Number.isFinite(ts) && ts > 0 ? Math.round(ts * 1000) : undefined;
 }

@@ -5,6 +5,7 @@
 import type { ContainerSpec, Inventory, SensorSpec } from '@flymining/shared';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { isTimeZone, parseUtcOffset } from './payloads';
 import type { SensorRef } from './types';
 
 const quantity = z.enum(['temperatureC', 'humidityPct', 'damperPct', 'damperCommandPct', 'powerW', 'energyKwh']);
@@ -27,13 +28,31 @@ const limits = {
   staleAfterS: seconds(1, 86_400).optional(),
 };
 
+/**
+ * Readings stamped by the device (Tasmota Time, Shelly ts) are stored at that time, within these bounds of their
+ * arrival; outside them the device clock is wrong and the reading is refused (counted as too-old / in-future).
+ */
+const readingTime = {
+  maxAgeS: seconds(1, 7 * 86_400).default(3600),
+  maxAheadS: seconds(1, 86_400).default(300),
+};
+
+/** Tasmota's Time is local wall-clock time without a zone: say which (else the payload's TimeZone, else UTC). */
+const deviceZone = {
+  utcOffset: z.string().refine((v) => parseUtcOffset(v) !== undefined, 'use +HH:MM or -HH:MM, e.g. +03:00').optional(),
+  timezone: z.string().refine(isTimeZone, 'not a time zone this system knows, e.g. Europe/Berlin').optional(),
+};
+
 const mqttSettings = z.discriminatedUnion('format', [
-  z.strictObject({ format: z.literal('tasmota'), topic, sensorKey: z.string().max(64).optional(), ...limits }),
-  z.strictObject({ format: z.literal('shelly'), topic, component: z.number().int().min(0).max(99).default(0), ...limits }),
+  z
+    .strictObject({ format: z.literal('tasmota'), topic, sensorKey: z.string().max(64).optional(), ...deviceZone, ...readingTime, ...limits })
+    .refine((s) => s.utcOffset === undefined || s.timezone === undefined, 'give utcOffset or timezone, not both'),
+  z.strictObject({ format: z.literal('shelly'), topic, component: z.number().int().min(0).max(99).default(0), ...readingTime, ...limits }),
   z.strictObject({
     format: z.literal('esphome'),
     topics: z.partialRecord(quantity, topic).refine((t) => Object.keys(t).length > 0, 'name at least one state topic'),
     unit,
+    ...readingTime,
     ...limits,
   }),
   z.strictObject({
@@ -41,6 +60,7 @@ const mqttSettings = z.discriminatedUnion('format', [
     topic,
     paths: z.partialRecord(quantity, z.string().min(1).max(200)).refine((t) => Object.keys(t).length > 0, 'name at least one path'),
     unit,
+    ...readingTime,
     ...limits,
   }),
 ]);

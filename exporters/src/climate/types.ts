@@ -24,7 +24,17 @@ export interface SensorRef {
   position: SensorPosition;
 }
 
-export type RejectReason = 'not-json' | 'wrong-type' | 'absurd-value' | 'no-values' | 'flood' | 'too-large' | 'unreachable';
+export type RejectReason =
+  | 'not-json'
+  | 'wrong-type'
+  | 'absurd-value'
+  | 'no-values'
+  | 'flood'
+  | 'too-large'
+  | 'unreachable'
+  /** Stamped by the device further in the past / future than its maxAgeS / maxAheadS: the device clock is wrong. */
+  | 'too-old'
+  | 'in-future';
 
 /** Why a payload was refused, for the counter and the log line (which names the sensor). */
 export class PayloadRejected extends Error {
@@ -38,14 +48,19 @@ export class PayloadRejected extends Error {
 }
 
 export interface SourceEvents {
-  /** A decoded payload (not yet checked for plausibility or floods). */
-  reading(sensor: SensorRef, values: SensorValues, time: number): void;
+  /**
+   * A decoded payload (not yet checked for plausibility or floods). `time` is when it was measured (the device's
+   * own stamp where the payload has one), `receivedAt` when it arrived (freshness and floods go by arrival).
+   */
+  reading(sensor: SensorRef, values: SensorValues, time: number, receivedAt?: number): void;
   rejected(sensor: SensorRef, reason: RejectReason, detail: string): void;
 }
 
 /** One protocol = one source module: it reads its sensors and reports through SourceEvents. */
 export interface ClimateSource {
   readonly protocol: 'mqtt' | 'http' | 'modbus';
+  /** Why this source cannot read its sensors right now (e.g. the MQTT broker is gone); undefined while fine. */
+  problem?(): string | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
 }

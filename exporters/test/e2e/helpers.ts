@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { InfluxStore, InventoryHolder, createLogger, ensureDatabase, schemaRetention, type InfluxConfigInput } from '@flymining/shared';
 import { PROFILE_IDS, generateFarmSpecs, inventoryYaml, type SimMinerSpec } from '@flymining/simulator';
-import type { Redis } from 'ioredis';
 import { MinerExporter } from '../../src/miner-exporter';
 
 /** Two miners of every simulated profile, on their own 127.x addresses (so tests running at once never collide). */
@@ -38,12 +37,42 @@ export async function freshStore(database: string, extra: Partial<InfluxConfigIn
   return store;
 }
 
-export function exporterFor(inventory: InventoryHolder, store: InfluxStore, redis?: Redis, name = 'e2e'): MinerExporter {
+export interface TestExporterOptions {
+  /** The edge name in heartbeats and fault_state rows. */
+  name?: string;
+  /** Keep the health state here across "restarts" (a new exporter on the same folder). */
+  stateDir?: string;
+  containers?: string[];
+}
+
+export function exporterFor(inventory: InventoryHolder, store: InfluxStore, options: TestExporterOptions = {}): MinerExporter {
   return new MinerExporter(
     inventory,
     store,
-    { name, intervalMs: 30_000, jitterMs: 0, concurrency: 64, transport: { connectTimeoutMs: 1000, readTimeoutMs: 1500, maxBytes: 1024 * 1024 } },
+    {
+      name: options.name ?? 'e2e',
+      intervalMs: 30_000,
+      jitterMs: 0,
+      concurrency: 64,
+      transport: { connectTimeoutMs: 1000, readTimeoutMs: 1500, maxBytes: 1024 * 1024 },
+      containers: options.containers,
+      stateDir: options.stateDir,
+    },
     createLogger('e2e', 'silent'),
-    redis,
   );
+}
+
+/** A new empty folder, e.g. an edge's state folder. */
+export function tempDir(prefix: string): string {
+  return mkdtempSync(path.join(tmpdir(), `flymining-${prefix}-`));
+}
+
+/** Polls until `check` holds; the error says what was awaited and, if given, what was seen last. */
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000, seen?: () => unknown): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${seen ? `; last seen: ${JSON.stringify(seen())}` : ''}`);
 }

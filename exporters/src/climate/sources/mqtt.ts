@@ -1,49 +1,77 @@
 /**
  * MQTT telemetry: one broker connection for every MQTT sensor. Tasmota `tele/<topic>/SENSOR`, Shelly Gen2
  * `<prefix>/events/rpc` NotifyStatus, ESPHome `<node>/sensor/<name>/state` (one value per topic) and plain JSON.
+ * A reading is stored at the time the device stamped it (Tasmota `Time`, Shelly `params.ts`), so readings that a
+ * broker outage held back and delivered together keep their own times; ESPHome and plain JSON carry none and are
+ * stamped on arrival.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { decodeEsphomeState, decodeJsonPaths, decodeShelly, decodeTasmota } from '../payloads';
+import { decodeEsphomeState, decodeJsonPaths, decodeShellyDoc, decodeTasmotaDoc, parseJson, shellyTime, tasmotaTime } from '../payloads';
 import type { ConfiguredSensor, MqttSensorSettings } from '../settings';
 import { PayloadRejected, type ClimateSource, type Quantity, type SensorRef, type SensorValues, type SourceEvents } from '../types';
 
 const MAX_PAYLOAD_BYTES = 16 * 1024;
 
-type Route = { sensor: SensorRef; decode: (text: string) => SensorValues };
+type Decoded = { values: SensorValues; time?: number };
+type Route = { sensor: SensorRef; settings: MqttSensorSettings; decode: (text: string) => Decoded };
 type MqttSensor = SensorRef & { settings: MqttSensorSettings };
 
 function routesOf(sensor: MqttSensor): Array<[string, Route]> {
   const s = sensor.settings;
   switch (s.format) {
     case 'tasmota':
-      return [[s.topic, { sensor, decode: (t) => decodeTasmota(t, s.sensorKey) }]];
+      return [[s.topic, { sensor, settings: s, decode: (t) => withTime(parseJson(t), (d) => decodeTasmotaDoc(d, s.sensorKey), (d) => tasmotaTime(d, s)) }]];
     case 'shelly':
-      return [[s.topic, { sensor, decode: (t) => decodeShelly(t, s.component) }]];
+      return [[s.topic, { sensor, settings: s, decode: (t) => withTime(parseJson(t), (d) => decodeShellyDoc(d, s.component), shellyTime) }]];
     case 'json':
-      return [[s.topic, { sensor, decode: (t) => decodeJsonPaths(t, s.paths, s.unit) }]];
+      return [[s.topic, { sensor, settings: s, decode: (t) => ({ values: decodeJsonPaths(t, s.paths, s.unit) }) }]];
     case 'esphome':
       return (Object.entries(s.topics) as Array<[Quantity, string]>).map(([quantity, topic]) => [
         topic,
         {
           sensor,
+          settings: s,
           decode: (t) => {
             const v = decodeEsphomeState(t, topic);
-            return { [quantity]: quantity === 'temperatureC' && s.unit === 'F' ? ((v - 32) * 5) / 9 : v };
+            return { values: { [quantity]: quantity === 'temperatureC' && s.unit === 'F' ? ((v - 32) * 5) / 9 : v } };
           },
         },
       ]);
   }
 }
 
+function withTime(doc: unknown, values: (doc: unknown) => SensorValues, time: (doc: unknown) => number | undefined): Decoded {
+  const t = time(doc);
+  return t === undefined ? { values: values(doc) } : { values: values(doc), time: t };
+}
+
+/** The broker connection as /healthz and the log tell it. */
+export interface BrokerLink {
+  connected: boolean;
+  /** Since when connected / disconnected (ms). */
+  since: number;
+  /** Why it is down: the close or the last connection error. */
+  reason?: string;
+}
+
+export interface BrokerLinkEvents {
+  lost(url: string, reason: string): void;
+  restored(url: string, downMs: number): void;
+}
+
 export class MqttSource implements ClimateSource {
   readonly protocol = 'mqtt' as const;
   private client: MqttClient | undefined;
   private readonly routes = new Map<string, Route[]>();
+  private state: BrokerLink = { connected: false, since: Date.now(), reason: 'not connected yet' };
+  private lastError: string | undefined;
+  private stopping = false;
 
   constructor(
     private readonly url: string,
     sensors: readonly ConfiguredSensor[],
     private readonly events: SourceEvents,
+    private readonly linkEvents?: BrokerLinkEvents,
     private readonly clientId = `flymining-climate-${process.pid}-${Date.now().toString(36)}`,
   ) {
     for (const s of sensors) {
@@ -63,22 +91,62 @@ export class MqttSource implements ClimateSource {
     } catch (err) {
       throw new Error(`climate exporter: cannot connect to MQTT broker ${this.url}: ${(err as Error).message}`);
     }
-    this.client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    this.state = { connected: true, since: Date.now() };
+    const client = this.client;
+    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('error', (err) => {
+      this.lastError = err.message;
+      if (!this.state.connected) this.state.reason = err.message;
+    });
+    client.on('close', () => this.onClose());
+    client.on('connect', () => this.onConnect());
     // Subscriptions are re-sent by mqtt.js after a reconnect (resubscribe defaults to true).
-    await this.client.subscribeAsync(this.topics(), { qos: 0 });
+    await client.subscribeAsync(this.topics(), { qos: 0 });
+  }
+
+  link(): BrokerLink {
+    return { ...this.state };
+  }
+
+  problem(): string | undefined {
+    if (this.routes.size === 0 || this.state.connected || !this.client) return undefined;
+    return `MQTT broker ${this.url} unreachable since ${new Date(this.state.since).toISOString()}: ${this.state.reason ?? 'connection closed'}`;
+  }
+
+  private onClose(): void {
+    if (this.stopping || !this.state.connected) return;
+    // Once per outage: mqtt.js retries every reconnectPeriod and closes again after each failed attempt.
+    const reason = this.lastError ?? 'the broker closed the connection';
+    this.state = { connected: false, since: Date.now(), reason };
+    this.linkEvents?.lost(this.url, reason);
+  }
+
+  private onConnect(): void {
+    if (this.state.connected) return;
+    const downMs = Date.now() - this.state.since;
+    this.state = { connected: true, since: Date.now() };
+    this.lastError = undefined;
+    this.linkEvents?.restored(this.url, downMs);
   }
 
   private onMessage(topic: string, payload: Buffer): void {
     const routes = this.routes.get(topic);
     if (!routes) return;
     const now = Date.now();
-    for (const { sensor, decode } of routes) {
+    for (const { sensor, settings, decode } of routes) {
       if (payload.length > MAX_PAYLOAD_BYTES) {
         this.events.rejected(sensor, 'too-large', `${payload.length} bytes on ${topic}`);
         continue;
       }
       try {
-        this.events.reading(sensor, decode(payload.toString('utf8')), now);
+        const { values, time = now } = decode(payload.toString('utf8'));
+        if (time < now - settings.maxAgeS * 1000) {
+          this.events.rejected(sensor, 'too-old', `stamped ${new Date(time).toISOString()}, more than ${settings.maxAgeS} s before it arrived (device clock or time zone wrong?) (topic ${topic})`);
+        } else if (time > now + settings.maxAheadS * 1000) {
+          this.events.rejected(sensor, 'in-future', `stamped ${new Date(time).toISOString()}, more than ${settings.maxAheadS} s after it arrived (device clock or time zone wrong?) (topic ${topic})`);
+        } else {
+          this.events.reading(sensor, values, time, now);
+        }
       } catch (err) {
         if (err instanceof PayloadRejected) this.events.rejected(sensor, err.reason, `${err.message} (topic ${topic})`);
         else this.events.rejected(sensor, 'wrong-type', `${(err as Error).message} (topic ${topic})`);
@@ -87,6 +155,7 @@ export class MqttSource implements ClimateSource {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     const client = this.client;
     this.client = undefined;
     if (client) await client.endAsync(true);
