@@ -8,22 +8,22 @@ import { RackMapView } from './RackMapView';
 import { readingsFromRows } from './rows';
 import type { RackMapOptions } from './types';
 
-export function RackMapPanel({ data, options, width, height, fieldConfig, replaceVariables }: PanelProps<RackMapOptions>): React.JSX.Element {
+export function RackMapPanel({ data, options, width, height, fieldConfig, replaceVariables, timeZone }: PanelProps<RackMapOptions>): React.JSX.Element {
   const theme = useTheme2();
   const now = data.timeRange.to.valueOf();
   const farm = useMemo(() => {
-    const { readings, climates } = readingsFromRows(rowsFromFrames(data.series));
-    return buildFarm(readings, climates, {
-      metric: options.metric,
-      now: Math.min(now, Date.now()),
-      staleAfterMs: options.staleAfterSeconds * 1000,
-      slotsPerShelf: options.slotsPerShelf,
-    });
+    const { readings, climates, heartbeats } = readingsFromRows(rowsFromFrames(data.series));
+    return buildFarm(
+      readings,
+      climates,
+      { metric: options.metric, now: Math.min(now, Date.now()), staleAfterMs: options.staleAfterSeconds * 1000, slotsPerShelf: options.slotsPerShelf },
+      heartbeats,
+    );
   }, [data.series, options.metric, options.staleAfterSeconds, options.slotsPerShelf, now]);
   if (farm.slotCount === 0) {
     return <div style={{ padding: 8 }}>No miners in the query results: the queries must return the tags container, rack, shelf, slot and miner.</div>;
   }
   return (
-    <RackMapView farm={farm} options={options} width={width} height={height} theme={theme} fieldConfig={fieldConfig.defaults} resolveLink={(url) => replaceVariables(url)} />
+    <RackMapView farm={farm} options={options} width={width} height={height} theme={theme} fieldConfig={fieldConfig.defaults} resolveLink={(url) => replaceVariables(url)} timeZone={timeZone} />
   );
 }

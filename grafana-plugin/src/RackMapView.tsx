@@ -5,11 +5,13 @@
  */
 import React, { useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { FieldConfig, GrafanaTheme2 } from '@grafana/data';
-import { slotPainter, STATE_LABEL, valueFormatter } from './colors';
-import { attentionList, slotLink } from './farm';
+import { attentionLines, attentionMetrics, attentionText, linesThatFit, moreText, type AttentionLine } from './attention';
+import { slotPainter, STATE_LABEL, STATE_PAINT, valueFormatter } from './colors';
+import { slotLink } from './farm';
 import { layoutFarm, slotAt, type SlotBox } from './geometry';
 import { paintFarmIncremental, type PaintedFrame, type PaintStyle } from './paint';
-import type { FarmModel, MinerReading, RackMapOptions, SlotCell } from './types';
+import { silenceText } from './silence';
+import type { FarmModel, MinerReading, RackMapOptions } from './types';
 
 export interface RackMapViewProps {
   farm: FarmModel;
@@ -21,15 +23,17 @@ export interface RackMapViewProps {
   fieldConfig?: FieldConfig;
   /** Turns a slot link template into a URL (Grafana: dashboard variables). */
   resolveLink?: (url: string) => string;
+  /** Zone of clock times shown (Grafana's dashboard time zone); absent = the browser's. */
+  timeZone?: string;
 }
 
 const FONT = 'Inter, "Helvetica Neue", Arial, sans-serif';
 
-export function RackMapView({ farm, options, width, height, theme, fieldConfig, resolveLink }: RackMapViewProps): React.JSX.Element {
+export function RackMapView({ farm, options, width, height, theme, fieldConfig, resolveLink, timeZone }: RackMapViewProps): React.JSX.Element {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const paintedRef = useRef<PaintedFrame | undefined>(undefined);
   const [hovered, setHovered] = useState<SlotBox | undefined>();
-  const attention = useMemo(() => attentionList(farm), [farm]);
+  const attention = useMemo(() => attentionLines(farm), [farm]);
   // TV mode keeps a column for the attention list, so nobody needs to hover to see what is wrong.
   const listWidth = options.tvMode ? Math.round(Math.min(width * 0.22, 520)) : 0;
   const mapWidth = Math.max(1, width - listWidth);
@@ -39,7 +43,7 @@ export function RackMapView({ farm, options, width, height, theme, fieldConfig, 
     [options.metric, options.colorSource, theme, fieldConfig],
   );
   const style: PaintStyle = options.tvMode
-    ? { background: '#000000', containerFill: '#0b0b0d', containerBorder: '#8a8a99', text: '#ffffff', dimText: '#d0d0d8', showLabels: options.showLabels, fontFamily: FONT }
+    ? { background: '#000000', containerFill: '#0b0b0d', containerBorder: '#8a8a99', text: '#ffffff', dimText: '#d0d0d8', showLabels: options.showLabels, fontFamily: FONT, timeZone }
     : {
         background: theme.colors.background.primary,
         containerFill: theme.colors.background.secondary,
@@ -48,6 +52,7 @@ export function RackMapView({ farm, options, width, height, theme, fieldConfig, 
         dimText: theme.colors.text.secondary,
         showLabels: options.showLabels,
         fontFamily: FONT,
+        timeZone,
       };
 
   useLayoutEffect(() => {
@@ -77,6 +82,8 @@ export function RackMapView({ farm, options, width, height, theme, fieldConfig, 
     return slotAt(geometry, event.clientX - rect.left, event.clientY - rect.top);
   };
   const hoveredLink = linkOf(hovered?.cell.reading);
+  // The canvas headers as text, for screen readers (and for reading the wall without pixels).
+  const silentNotes = farm.containers.filter((c) => c.silent).map((c) => `${c.name}: ${silenceText(c.silent!, timeZone)}`);
 
   return (
     <div
@@ -88,6 +95,7 @@ export function RackMapView({ farm, options, width, height, theme, fieldConfig, 
         ref={canvasRef}
         role="img"
         aria-label={`Rack map of ${farm.slotCount} slots, ${attention.length} needing attention`}
+        aria-describedby={silentNotes.length ? 'rackmap-silent-containers' : undefined}
         style={{ width: mapWidth, height, cursor: hoveredLink ? 'pointer' : 'default' }}
         onMouseMove={(e) => setHovered(pointerSlot(e))}
         onMouseLeave={() => setHovered(undefined)}
@@ -96,7 +104,14 @@ export function RackMapView({ farm, options, width, height, theme, fieldConfig, 
           if (url) window.location.assign(url);
         }}
       />
-      {options.tvMode && <AttentionList cells={attention} width={listWidth} fontPx={geometry.fontPx} />}
+      {silentNotes.length > 0 && (
+        <ul id="rackmap-silent-containers" data-testid="silent-containers" style={{ position: 'absolute', width: 1, height: 1, overflow: 'hidden', clipPath: 'inset(50%)', margin: 0, padding: 0 }}>
+          {silentNotes.map((note) => (
+            <li key={note}>{note}</li>
+          ))}
+        </ul>
+      )}
+      {options.tvMode && <AttentionList lines={attention} width={listWidth} height={height} fontPx={geometry.fontPx} timeZone={timeZone} />}
       {hovered && hovered.cell.state !== 'empty' && (
         <SlotTooltip box={hovered} options={options} theme={theme} mapWidth={mapWidth} link={hoveredLink} />
       )}
@@ -104,22 +119,46 @@ export function RackMapView({ farm, options, width, height, theme, fieldConfig, 
   );
 }
 
-function AttentionList({ cells, width, fontPx }: { cells: SlotCell[]; width: number; fontPx: number }) {
-  const shown = cells.slice(0, 40);
+function AttentionList({ lines, width, height, fontPx, timeZone }: { lines: AttentionLine[]; width: number; height: number; fontPx: number; timeZone: string | undefined }) {
+  const texts = lines.map((line) => attentionText(line, timeZone));
+  const shownCount = linesThatFit(texts.map((t) => t.detail !== undefined), height, fontPx);
+  const m = attentionMetrics(fontPx);
+  // One line each, cut with an ellipsis: their heights must be what linesThatFit counted.
+  const oneLine: React.CSSProperties = { whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis' };
   return (
-    <section data-testid="attention-list" style={{ width, padding: fontPx / 2, color: '#fff', fontFamily: FONT, fontSize: fontPx, overflow: 'hidden', borderLeft: '2px solid #444' }}>
-      <h2 style={{ fontSize: fontPx * 1.1, margin: `0 0 ${fontPx / 2}px` }}>{cells.length === 0 ? 'All miners OK' : `${cells.length} need attention`}</h2>
+    <section
+      data-testid="attention-list"
+      style={{ width, height, boxSizing: 'border-box', padding: m.padding, color: '#fff', fontFamily: FONT, fontSize: fontPx, overflow: 'hidden', borderLeft: '2px solid #444' }}
+    >
+      <h2 style={{ fontSize: fontPx * 1.1, lineHeight: `${m.heading - Math.round(fontPx / 2)}px`, margin: `0 0 ${Math.round(fontPx / 2)}px`, ...oneLine }}>
+        {lines.length === 0 ? 'All miners OK' : `${lines.length} need attention`}
+      </h2>
       <ul style={{ listStyle: 'none', margin: 0, padding: 0 }}>
-        {shown.map((cell) => {
-          const r = cell.reading!;
-          const faults = r.faults.filter((f) => f.severity !== 'info').map((f) => f.code);
+        {lines.slice(0, shownCount).map((line, i) => {
+          const text = texts[i]!;
+          const single = line.cells.length === 1 && line.kind !== 'silent' ? line.cells[0]!.reading!.miner : undefined;
           return (
-            <li key={r.miner} data-state={cell.state} data-miner={r.miner} style={{ margin: `0 0 ${fontPx * 0.4}px` }}>
-              <strong>{r.miner}</strong> {STATE_LABEL[cell.state]}
-              {faults.length > 0 && <div style={{ fontSize: fontPx * 0.75, color: '#ddd' }}>{faults.join(', ')}</div>}
+            <li
+              key={`${line.kind}|${line.container}|${single ?? ''}`}
+              data-state={line.kind}
+              data-container={line.container}
+              data-miner={single}
+              data-count={line.cells.length}
+              style={{ margin: `0 0 ${m.gap}px`, lineHeight: `${m.title}px` }}
+            >
+              <div style={oneLine}>
+                <span aria-hidden style={{ display: 'inline-block', width: fontPx * 0.7, height: fontPx * 0.7, marginRight: fontPx * 0.3, background: STATE_PAINT[line.kind].fill }} />
+                <strong>{text.who}</strong> {text.what}
+              </div>
+              {text.detail !== undefined && <div style={{ ...oneLine, fontSize: m.detailFont, lineHeight: `${m.detail}px`, color: '#ddd' }}>{text.detail}</div>}
             </li>
           );
         })}
+        {shownCount < lines.length && (
+          <li data-testid="attention-more" style={{ lineHeight: `${m.title}px`, color: '#ddd', ...oneLine }}>
+            {moreText(lines.slice(shownCount))}
+          </li>
+        )}
       </ul>
     </section>
   );

@@ -1,6 +1,8 @@
 /** Miner readings → the site/container/rack/shelf/slot tree the panel draws, with each slot's state and value. */
+import { containerSilences } from './silence';
 import type {
   ContainerClimate,
+  ContainerHeartbeat,
   ContainerModel,
   FarmModel,
   MinerReading,
@@ -50,9 +52,13 @@ function worstSeverity(reading: MinerReading): number {
 
 const isSleeping = (r: MinerReading) => r.mode === 'sleeping' || r.faults.some((f) => f.code === 'MINER_SLEEPING');
 
-/** Order matters: a miner that stopped answering is unreachable even though its last values still look fine. */
-export function slotState(reading: MinerReading | undefined, metric: SlotMetric, settings: Pick<FarmBuildSettings, 'now' | 'staleAfterMs'>): SlotState {
+/**
+ * Order matters: in a silent container nothing is current, whatever its last values said; a miner that stopped
+ * answering is unreachable even though its last values still look fine.
+ */
+export function slotState(reading: MinerReading | undefined, metric: SlotMetric, settings: Pick<FarmBuildSettings, 'now' | 'staleAfterMs'>, containerSilent = false): SlotState {
   if (!reading) return 'empty';
+  if (containerSilent) return 'silent';
   if (reading.reachable === false || reading.faults.some((f) => f.code === 'MINER_UNREACHABLE')) return 'unreachable';
   if (reading.time === undefined) return 'no-data';
   if (settings.now - reading.time > settings.staleAfterMs) return 'stale';
@@ -64,10 +70,19 @@ export function slotState(reading: MinerReading | undefined, metric: SlotMetric,
 
 const LIVE_STATES: ReadonlySet<SlotState> = new Set(['ok', 'warning', 'fault']);
 
-export function buildFarm(readings: readonly MinerReading[], climates: readonly ContainerClimate[], settings: FarmBuildSettings): FarmModel {
+/** heartbeats: the newest edge_heartbeat per container and edge; none (a farm without edges) = no container is silent. */
+export function buildFarm(
+  readings: readonly MinerReading[],
+  climates: readonly ContainerClimate[],
+  settings: FarmBuildSettings,
+  heartbeats: readonly ContainerHeartbeat[] = [],
+): FarmModel {
   // container → rack → shelf → slot → reading
   const tree = new Map<string, Map<string, Map<string, Map<string, MinerReading>>>>();
   const sites = new Set<string>();
+  const silences = containerSilences(heartbeats, settings.now);
+  // A container silent for longer than the miner queries' window has no readings left: it still gets its box.
+  for (const container of silences.keys()) getOrCreate(tree, container, () => new Map());
   for (const reading of readings) {
     sites.add(reading.site);
     const racks = getOrCreate(tree, reading.container, () => new Map());
@@ -81,23 +96,27 @@ export function buildFarm(readings: readonly MinerReading[], climates: readonly 
   let slotCount = 0;
   const containers: ContainerModel[] = [...tree.keys()].sort(naturalOrder).map((containerName) => {
     const racks = tree.get(containerName)!;
+    const silence = silences.get(containerName);
     const rackModels: RackModel[] = [...racks.keys()].sort(naturalOrder).map((rackName) => {
       const shelves = racks.get(rackName)!;
       const shelfModels: ShelfModel[] = [...shelves.keys()].sort(naturalOrder).map((shelfName) => {
-        const cells = shelfCells(shelves.get(shelfName)!, settings);
+        const cells = shelfCells(shelves.get(shelfName)!, settings, silence !== undefined);
         slotCount += cells.length;
         return { name: shelfName, slots: cells };
       });
       return { name: rackName, shelves: shelfModels };
     });
+    const model: ContainerModel = { name: containerName, racks: rackModels };
     const climate = climateByContainer.get(containerName);
-    return climate ? { name: containerName, racks: rackModels, climate } : { name: containerName, racks: rackModels };
+    if (climate) model.climate = climate;
+    if (silence) model.silent = silence;
+    return model;
   });
   return { sites: [...sites].sort(naturalOrder), containers, slotCount };
 }
 
 /** Numbered slots 1..N are laid out in place, gaps become empty slots; other slot names follow in order. */
-function shelfCells(slots: Map<string, MinerReading>, settings: FarmBuildSettings): SlotCell[] {
+function shelfCells(slots: Map<string, MinerReading>, settings: FarmBuildSettings, containerSilent: boolean): SlotCell[] {
   const numbered = [...slots.keys()].filter((s) => /^\d+$/.test(s)).map(Number);
   const highest = Math.max(settings.slotsPerShelf, ...numbered, 0);
   const names: string[] = [];
@@ -105,7 +124,7 @@ function shelfCells(slots: Map<string, MinerReading>, settings: FarmBuildSetting
   for (const name of [...slots.keys()].sort(naturalOrder)) if (!/^\d+$/.test(name) || Number(name) > highest || Number(name) < 1) names.push(name);
   return names.map((name) => {
     const reading = slots.get(name);
-    const state = slotState(reading, settings.metric, settings);
+    const state = slotState(reading, settings.metric, settings, containerSilent);
     const cell: SlotCell = { slot: name, state };
     if (reading) cell.reading = reading;
     if (reading && LIVE_STATES.has(state)) {
@@ -123,14 +142,6 @@ function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => V): V {
     map.set(key, value);
   }
   return value;
-}
-
-/** Miners that need someone's attention, worst first: what a TV wall lists so nobody has to hover. */
-export function attentionList(farm: FarmModel): SlotCell[] {
-  const rank: Partial<Record<SlotState, number>> = { fault: 0, unreachable: 1, stale: 2, 'no-data': 3, warning: 4 };
-  const cells: SlotCell[] = [];
-  for (const c of farm.containers) for (const r of c.racks) for (const s of r.shelves) for (const cell of s.slots) if (rank[cell.state] !== undefined) cells.push(cell);
-  return cells.sort((a, b) => rank[a.state]! - rank[b.state]! || naturalOrder(a.reading?.miner ?? '', b.reading?.miner ?? ''));
 }
 
 /** The slot's link with its place filled in (values URL-encoded). */

@@ -1,7 +1,9 @@
 /** Draws a laid-out farm on a 2D canvas: one fill per colour group, so 5,000 slots cost a few thousand fillRects. */
 import type { SlotPaint } from './colors';
-import type { FarmGeometry } from './geometry';
-import type { SlotCell } from './types';
+import type { ContainerBox, FarmGeometry } from './geometry';
+import { durationText, silenceText } from './silence';
+import { STATE_PAINT } from './states';
+import type { ContainerModel, SlotCell } from './types';
 
 /** The part of CanvasRenderingContext2D used here (tests record calls on a stand-in). */
 export interface Canvas2D {
@@ -25,6 +27,8 @@ export interface PaintStyle {
   dimText: string;
   showLabels: boolean;
   fontFamily: string;
+  /** Time zone of clock times in headers (Grafana's dashboard zone); absent = the browser's. */
+  timeZone?: string;
 }
 
 export function paintFarm(ctx: Canvas2D, geometry: FarmGeometry, paintOf: (cell: SlotCell) => SlotPaint, style: PaintStyle): void {
@@ -37,24 +41,7 @@ function paintScene(ctx: Canvas2D, geometry: FarmGeometry, paints: readonly Slot
   ctx.fillRect(0, 0, geometry.width, geometry.height);
   const font = geometry.fontPx;
 
-  for (const box of geometry.containers) {
-    ctx.fillStyle = style.containerFill;
-    ctx.fillRect(box.x, box.y, box.w, box.h);
-    ctx.strokeStyle = style.containerBorder;
-    ctx.lineWidth = 1;
-    ctx.strokeRect(box.x + 0.5, box.y + 0.5, box.w - 1, box.h - 1);
-    ctx.fillStyle = style.text;
-    ctx.textAlign = 'left';
-    ctx.textBaseline = 'middle';
-    ctx.font = `bold ${font}px ${style.fontFamily}`;
-    ctx.fillText(box.container.name, box.x + font * 0.5, box.y + box.headerH / 2);
-    const climate = box.container.climate;
-    if (climate && (climate.intakeC !== undefined || climate.exhaustC !== undefined)) {
-      ctx.textAlign = 'right';
-      ctx.font = `${font}px ${style.fontFamily}`;
-      ctx.fillText(climateText(climate.intakeC, climate.exhaustC), box.x + box.w - font * 0.5, box.y + box.headerH / 2);
-    }
-  }
+  for (const box of geometry.containers) paintContainerBox(ctx, box, style, font);
   if (style.showLabels) {
     ctx.fillStyle = style.dimText;
     ctx.textAlign = 'left';
@@ -117,6 +104,48 @@ function paintScene(ctx: Canvas2D, geometry: FarmGeometry, paints: readonly Slot
   });
 }
 
+/**
+ * A container's box and header. A silent container is one state over its whole box: header band and border in
+ * the silent colour, "silent 4 min · last data 09:12" where the climate would be (it is as old as the rest).
+ */
+function paintContainerBox(ctx: Canvas2D, box: ContainerBox, style: PaintStyle, font: number): void {
+  const silent = box.container.silent !== undefined;
+  ctx.fillStyle = style.containerFill;
+  ctx.fillRect(box.x, box.y, box.w, box.h);
+  if (silent) {
+    ctx.fillStyle = STATE_PAINT.silent.fill;
+    ctx.fillRect(box.x, box.y, box.w, box.headerH);
+  }
+  const border = silent ? Math.max(2, Math.round(font / 6)) : 1;
+  ctx.strokeStyle = silent ? STATE_PAINT.silent.fill : style.containerBorder;
+  ctx.lineWidth = border;
+  ctx.strokeRect(box.x + border / 2, box.y + border / 2, box.w - border, box.h - border);
+  ctx.fillStyle = silent ? '#ffffff' : style.text;
+  ctx.textAlign = 'left';
+  ctx.textBaseline = 'middle';
+  ctx.font = `bold ${font}px ${style.fontFamily}`;
+  ctx.fillText(box.container.name, box.x + font * 0.5, box.y + box.headerH / 2);
+  const note = headerNote(box.container, style.timeZone);
+  if (!note) return;
+  // No measureText on every canvas we draw on: an average glyph is ~0.55 em. Shrink to fit, then shorten.
+  const room = box.w - font * (1.5 + 0.6 * box.container.name.length);
+  let text = note;
+  let size = Math.min(font, room / (0.55 * text.length));
+  if (size < font * 0.6 && box.container.silent) {
+    text = `silent ${durationText(box.container.silent.silentForMs)}`;
+    size = Math.min(font, room / (0.55 * text.length));
+  }
+  ctx.textAlign = 'right';
+  ctx.font = `${Math.max(8, Math.floor(size))}px ${style.fontFamily}`;
+  ctx.fillText(text, box.x + box.w - font * 0.5, box.y + box.headerH / 2);
+}
+
+/** What a container header says right of its name: its silence, else its climate. */
+export function headerNote(container: ContainerModel, timeZone: string | undefined): string {
+  if (container.silent) return silenceText(container.silent, timeZone);
+  return climateText(container.climate?.intakeC, container.climate?.exhaustC);
+}
+
 export function climateText(intakeC: number | undefined, exhaustC: number | undefined): string {
   const parts: string[] = [];
   if (intakeC !== undefined) parts.push(`in ${intakeC.toFixed(1)} °C`);
@@ -135,7 +164,7 @@ export interface PaintedFrame {
 const lookOf = (p: SlotPaint, showValues: boolean) => `${p.fill}|${p.glyph ?? ''}|${p.outline ?? ''}|${showValues ? (p.text ?? '') : ''}`;
 
 function sceneKeyOf(geometry: FarmGeometry, style: PaintStyle): string {
-  const headers = geometry.containers.map((c) => `${c.container.name}:${c.x},${c.y},${c.w},${c.h}:${climateText(c.container.climate?.intakeC, c.container.climate?.exhaustC)}`);
+  const headers = geometry.containers.map((c) => `${c.container.name}:${c.x},${c.y},${c.w},${c.h}:${headerNote(c.container, style.timeZone)}`);
   const racks = geometry.racks.map((r) => `${r.name}:${r.x},${r.y}`);
   return JSON.stringify([geometry.width, geometry.height, geometry.fontPx, style, headers, racks]);
 }

@@ -13,11 +13,19 @@ export const RACKMAP_QUERIES = {
     `FROM "miner" WHERE "site" =~ /^$site$/ AND $timeFilter GROUP BY ${PLACE}, "model"`,
   /** Last transition of every fault in 30 days (not the dashboard window: a fault raised last week is still on). */
   faults:
-    `SELECT last("active") AS "active", last("message") AS "message" FROM "fault" ` +
+    `SELECT last("active") AS "active", last("message") AS "message", last("since_ms") AS "since_ms" FROM "fault" ` +
     `WHERE "site" =~ /^$site$/ AND time > now() - 30d GROUP BY ${PLACE}, "code", "severity", "part"`,
   climate:
     `SELECT last("intake_c") AS "intake_c", last("exhaust_c") AS "exhaust_c" FROM "climate_container" ` +
     `WHERE "site" =~ /^$site$/ AND $timeFilter GROUP BY "site", "container"`,
+  /**
+   * Newest heartbeat of each container's edge (source miner), with its own time: a raw select, newest first, one
+   * row per series (a selector function with several fields would carry the window start instead). 30 days, not
+   * the dashboard window, so a container silent for hours is still known to be silent. No edges: no rows.
+   */
+  heartbeats:
+    `SELECT "seq", "interval_ms", "clock_offset_ms" FROM "edge_heartbeat" WHERE "site" =~ /^$site$/ AND "source" = 'miner' AND time > now() - 30d ` +
+    `GROUP BY "site", "container", "edge" ORDER BY time DESC LIMIT 1`,
 } as const;
 
 export type RackMapQueryName = keyof typeof RACKMAP_QUERIES;

@@ -3,7 +3,8 @@
  * InfluxQL data frames (see frames.ts) and the storage layer's queryRows give. The same mapping feeds the Grafana
  * panel and the TV wall, so both show one farm the same way.
  */
-import type { ActiveFault, ContainerClimate, FaultSeverity, MinerReading } from './types';
+import { heartbeatFromRow } from '../../shared/src/edge';
+import type { ActiveFault, ContainerClimate, ContainerHeartbeat, FaultSeverity, MinerReading } from './types';
 
 export type QueryRow = Readonly<Record<string, unknown>>;
 
@@ -16,11 +17,14 @@ const SEVERITIES: ReadonlySet<string> = new Set(['critical', 'warning', 'info'])
 export interface FarmReadings {
   readings: MinerReading[];
   climates: ContainerClimate[];
+  /** Newest edge heartbeat per container and edge; empty on a farm without edges. */
+  heartbeats: ContainerHeartbeat[];
 }
 
 export function readingsFromRows(rows: Iterable<QueryRow>): FarmReadings {
   const byMiner = new Map<string, MinerReading>();
   const climates = new Map<string, ContainerClimate>();
+  const heartbeats: ContainerHeartbeat[] = [];
   for (const row of rows) {
     const minerId = text(row.miner);
     const container = text(row.container);
@@ -35,9 +39,16 @@ export function readingsFromRows(rows: Iterable<QueryRow>): FarmReadings {
       if (intake !== undefined) climate.intakeC = intake;
       if (exhaust !== undefined) climate.exhaustC = exhaust;
       climates.set(container, climate);
+    } else if (row.edge !== undefined) {
+      const h = heartbeatFromRow(row);
+      if (h?.source === 'miner') {
+        const heartbeat: ContainerHeartbeat = { site: h.site, container: h.container, edge: h.edge, time: h.time, intervalMs: h.intervalMs };
+        if (h.clockOffsetMs !== undefined) heartbeat.clockOffsetMs = h.clockOffsetMs;
+        heartbeats.push(heartbeat);
+      }
     }
   }
-  return { readings: [...byMiner.values()], climates: [...climates.values()] };
+  return { readings: [...byMiner.values()], climates: [...climates.values()], heartbeats };
 }
 
 function getReading(byMiner: Map<string, MinerReading>, row: QueryRow, miner: string): MinerReading {
@@ -70,6 +81,8 @@ function mergeMinerRow(reading: MinerReading, row: QueryRow): void {
       };
       const message = text(row.message);
       if (message) fault.message = message;
+      const since = num(row.since_ms);
+      if (since !== undefined) fault.since = since;
       if (!reading.faults.some((f) => f.code === fault.code && f.part === fault.part)) reading.faults.push(fault);
     }
     return;

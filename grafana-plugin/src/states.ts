@@ -19,6 +19,8 @@ export const STATE_PAINT: Record<Exclude<SlotState, 'ok'>, SlotPaint> = {
   stale: { fill: '#5c5c66', glyph: '~' },
   'no-data': { fill: '#26262b', glyph: '?' },
   sleeping: { fill: '#1f4e8c', glyph: 'z' },
+  // The container's edge went quiet: one look over the whole container (its header band too), unlike per-slot stale.
+  silent: { fill: '#0e7c86', glyph: '…' },
   empty: { fill: 'transparent' },
 };
 /** Health metric, no fault. */
@@ -32,6 +34,7 @@ export const STATE_LABEL: Record<SlotState, string> = {
   stale: 'stale data',
   'no-data': 'no data',
   sleeping: 'sleeping',
+  silent: 'silent',
   empty: 'empty slot',
 };
 

@@ -1,4 +1,5 @@
 /** The rack map's data model: what one miner slot reports, and what the panel draws from it. */
+import type { EdgeHeartbeat } from '../../shared/src/edge';
 
 export type SlotMetric = 'temperature' | 'hashrate' | 'health' | 'fan' | 'power';
 export const SLOT_METRICS: readonly SlotMetric[] = ['temperature', 'hashrate', 'health', 'fan', 'power'];
@@ -10,6 +11,8 @@ export interface ActiveFault {
   severity: FaultSeverity;
   part: string;
   message?: string;
+  /** ms since epoch the fault was first seen in this episode (field since_ms), when the data has it. */
+  since?: number;
 }
 
 /** The latest known values of one miner, keyed by its place in the farm (tags of docs/schema.md). */
@@ -41,11 +44,23 @@ export interface ContainerClimate {
   exhaustC?: number;
 }
 
+/** The newest heartbeat of a container's edge (measurement edge_heartbeat, source miner): what silence is judged on. */
+export type ContainerHeartbeat = Pick<EdgeHeartbeat, 'site' | 'container' | 'edge' | 'time' | 'intervalMs' | 'clockOffsetMs'>;
+
+/** A container whose edge stopped sending heartbeats: nothing the map shows of it is current. */
+export interface ContainerSilence {
+  edge: string;
+  /** Time of the newest heartbeat, on the center's clock when the edge measured its offset. */
+  lastDataMs: number;
+  /** now − lastDataMs. */
+  silentForMs: number;
+}
+
 /**
  * What a slot shows. Every state that is not a live reading has its own colour and glyph, so a dead or silent
  * miner can never be mistaken for a healthy or a cool one.
  */
-export type SlotState = 'ok' | 'warning' | 'fault' | 'sleeping' | 'stale' | 'unreachable' | 'no-data' | 'empty';
+export type SlotState = 'ok' | 'warning' | 'fault' | 'sleeping' | 'stale' | 'unreachable' | 'no-data' | 'silent' | 'empty';
 
 export interface SlotCell {
   slot: string;
@@ -69,6 +84,8 @@ export interface ContainerModel {
   name: string;
   racks: RackModel[];
   climate?: ContainerClimate;
+  /** Set when the container's edge is silent: every slot of it is drawn silent, and it is one attention line. */
+  silent?: ContainerSilence;
 }
 
 export interface FarmModel {

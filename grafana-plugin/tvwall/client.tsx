@@ -42,7 +42,8 @@ function TvWall() {
         const res = await fetch('/api/farm', { cache: 'no-store' });
         const body = (await res.json()) as FarmSnapshot | { error: string };
         if ('error' in body) throw new Error(body.error);
-        setFarm(buildFarm(body.readings, body.climates, { metric: options.metric, now: body.now, staleAfterMs: options.staleAfterSeconds * 1000, slotsPerShelf: options.slotsPerShelf }));
+        const settings = { metric: options.metric, now: body.now, staleAfterMs: options.staleAfterSeconds * 1000, slotsPerShelf: options.slotsPerShelf };
+        setFarm(buildFarm(body.readings, body.climates, settings, body.heartbeats));
         setError(undefined);
         document.body.dataset.updatedAt = String(Date.now());
       } catch (err) {

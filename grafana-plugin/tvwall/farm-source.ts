@@ -1,4 +1,7 @@
-/** Reads the farm for the TV wall from InfluxDB through the shared storage layer, with the panel's own queries. */
+/**
+ * Reads the farm for the TV wall from InfluxDB through the shared storage layer, with the panel's own queries:
+ * scrape attempts, latest miner values, fault transitions, container climate and the edges' heartbeats.
+ */
 import type { InfluxStore } from '@flymining/shared';
 import { expandMacros, regexValue } from '../src/macros';
 import { RACKMAP_QUERIES } from '../src/queries';

@@ -1,4 +1,5 @@
-import { buildFarm, attentionList, slotLink } from '../../src/farm';
+import { attentionLines } from '../../src/attention';
+import { buildFarm, slotLink } from '../../src/farm';
 import { readingsFromRows } from '../../src/rows';
 import type { FarmModel, SlotCell } from '../../src/types';
 import { NOW, reading } from '../fixtures';
@@ -80,7 +81,7 @@ describe('query rows → farm model', () => {
       [],
       settings,
     );
-    expect(attentionList(farm).map((c) => [c.reading!.miner, c.state])).toEqual([
+    expect(attentionLines(farm).map((l) => [l.cells[0]!.reading!.miner, l.kind])).toEqual([
       ['C01-R1-S1-4', 'fault'],
       ['C01-R1-S1-2', 'unreachable'],
       ['C01-R1-S1-1', 'stale'],
