@@ -10,6 +10,8 @@ FLYMINING_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 FLYMINING_STATE_DIR="${FLYMINING_STATE_DIR:-$FLYMINING_ROOT/.flymining}"
 FLYMINING_RUN_DIR="$FLYMINING_STATE_DIR/run"
 FLYMINING_LOG_DIR="$FLYMINING_STATE_DIR/log"
+# Generated passwords, one per file (mode 600, folder 700); never printed, only their paths.
+FLYMINING_SECRETS_DIR="$FLYMINING_STATE_DIR/secrets"
 
 flymining_say() { printf '[flymining] %s\n' "$*" >&2; }
 flymining_warn() { printf '[flymining] warning: %s\n' "$*" >&2; }
@@ -42,4 +44,20 @@ flymining_find_program() {
     fi
   done
   return 1
+}
+
+# flymining_secret_file NAME: prints the path of the password file $FLYMINING_SECRETS_DIR/NAME (e.g. influx-admin.pass),
+# generating a random password into it (32 letters and digits: safe in InfluxQL and mosquitto quoting) when missing.
+flymining_secret_file() {
+  local file="$FLYMINING_SECRETS_DIR/$1" password=''
+  if [[ ! -s "$file" ]]; then
+    (umask 077 && mkdir -p "$(dirname "$file")") || flymining_die "cannot create $(dirname "$file")"
+    chmod 700 "$FLYMINING_SECRETS_DIR" "$(dirname "$file")"
+    while ((${#password} < 32)); do
+      password+=$(head -c 48 /dev/urandom | base64 -w0 | tr -dc 'A-Za-z0-9')
+    done
+    (umask 077 && printf '%s' "${password:0:32}" >"$file.new" && mv -f "$file.new" "$file") || flymining_die "cannot write $file"
+  fi
+  chmod 600 "$file"
+  printf '%s\n' "$file"
 }

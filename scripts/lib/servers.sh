@@ -8,7 +8,13 @@
 #   flymining_stop_services [NAME...]    stop the ones we started; with no name also every process started
 #                                        through processes.sh (flymining_start_process), first
 #   flymining_status                     print one line per server
-#   flymining_env                        print `export FLYMINING_*_URL=...` lines
+#   flymining_env                        print `export FLYMINING_*_URL=...` lines (and our InfluxDB's admin credential
+#                                        as FLYMINING_INFLUX_USERNAME + FLYMINING_INFLUX_PASSWORD_FILE)
+#   flymining_influx_access              how we may use the InfluxDB of flymining_url influxdb: auth | open | refused
+#   flymining_influx_exec USER PASSFILE STATEMENT   one InfluxQL statement (USER empty: no credentials)
+#
+# Our InfluxDB runs with authentication on: at its first start an admin user is created with a generated password in
+# $FLYMINING_SECRETS_DIR/influx-admin.pass (mode 600). Our Redis keeps its data (append-only file) across restarts.
 #   FLYMINING_STARTED_SERVICES           array: the servers the last flymining_start_services started itself
 source "$(dirname "${BASH_SOURCE[0]}")/deps.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/processes.sh"
@@ -181,6 +187,7 @@ _flymining_start_influxdb() {
     INFLUXDB_MONITOR_STORE_ENABLED=false \
     INFLUXDB_REPORTING_DISABLED=true \
     INFLUXDB_HTTP_LOG_ENABLED=false \
+    INFLUXDB_HTTP_AUTH_ENABLED=true \
     INFLUXDB_DATA_QUERY_LOG_ENABLED=false \
     influxd -config /dev/null
 }
@@ -188,8 +195,9 @@ _flymining_start_influxdb() {
 _flymining_start_redis() {
   local port=$1 dir="$FLYMINING_STATE_DIR/redis"
   mkdir -p "$dir"
+  # Append-only file, fsynced every second: a restart keeps alert state, silences and the active faults.
   _flymining_spawn_server redis "$FLYMINING_LOG_DIR/redis.log" redis-server \
-    --bind 127.0.0.1 --port "$port" --dir "$dir" --daemonize no --save '' --appendonly no --logfile ''
+    --bind 127.0.0.1 --port "$port" --dir "$dir" --daemonize no --save '' --appendonly yes --appendfsync everysec --logfile ''
 }
 
 _flymining_start_mosquitto() {
@@ -271,6 +279,7 @@ $(tail -n 15 "$log" 2>/dev/null)"
     fi
     if _flymining_probe "$service"; then
       FLYMINING_STARTED_SERVICES+=("$service")
+      [[ "$service" != influxdb ]] || _flymining_influx_bootstrap_admin
       flymining_say "$service: ready (pid $pid) at $(flymining_url "$service")"
       return 0
     fi
@@ -312,7 +321,12 @@ flymining_start_services() {
     status=0
     _flymining_probe "$service" || status=$?
     case $status in
-      0) flymining_say "$service: reusing the server already answering at $(flymining_url "$service")" ;;
+      0)
+        flymining_say "$service: reusing the server already answering at $(flymining_url "$service")"
+        if [[ "$service" == influxdb && "$(flymining_influx_access)" == open ]]; then
+          flymining_warn "influxdb: the InfluxDB at $(flymining_url influxdb) is not ours and has authentication off: it is used as it is, without credentials (set FLYMINING_INFLUX_PORT to a free port to have ours, with authentication, started instead)"
+        fi
+        ;;
       2) flymining_die "$service: the server on 127.0.0.1:$(flymining_port "$service") answers $(_flymining_protocol_name "$service") but refuses $(flymining_url "$service") (authentication?); set $var to a URL it accepts, or $(_flymining_port_var "$service") to a free port so we start our own" ;;
       1) flymining_die "$service: port $(flymining_port "$service") on 127.0.0.1 is taken by something that does not answer $(_flymining_protocol_name "$service"); free it or set $(_flymining_port_var "$service") to another port" ;;
       *)
@@ -384,4 +398,91 @@ flymining_env() {
   for service in "${FLYMINING_ALL_SERVICES[@]}"; do
     printf 'export %s=%q\n' "$(_flymining_url_var "$service")" "$(flymining_url "$service")"
   done
+  if [[ -z "${FLYMINING_INFLUX_URL:-}" ]] && _flymining_our_pid influxdb >/dev/null && [[ -s "$FLYMINING_SECRETS_DIR/influx-admin.pass" ]]; then
+    printf 'export FLYMINING_INFLUX_USERNAME=admin\nexport FLYMINING_INFLUX_PASSWORD_FILE=%q\n' "$FLYMINING_SECRETS_DIR/influx-admin.pass"
+  fi
+}
+
+# ---- InfluxDB users, over bash's /dev/tcp: no client program, and no password ever on a command line ----
+
+_flymining_urlencode() {
+  local text=$1 out='' char i
+  for ((i = 0; i < ${#text}; i++)); do
+    char=${text:i:1}
+    case "$char" in
+      [A-Za-z0-9._~-]) out+=$char ;;
+      *) printf -v char '%%%02X' "'$char" && out+=$char ;;
+    esac
+  done
+  printf '%s' "$out"
+}
+
+_flymining_influx_port() {
+  local url
+  url=$(flymining_url influxdb)
+  url=${url#http://}
+  url=${url%%/*}
+  [[ "$url" == 127.0.0.1:* || "$url" == localhost:* ]] || return 1
+  printf '%s\n' "${url##*:}"
+}
+
+# flymining_influx_exec USER PASSFILE STATEMENT: POST /query to our local InfluxDB. Exit 0 when InfluxDB ran it; 1
+# with InfluxDB's error on stderr (passwords masked); 2 when it refused the credentials; 3 when it did not answer.
+flymining_influx_exec() {
+  local user=$1 passfile=$2 statement=$3 port body auth='' fd reply status password=''
+  port=$(_flymining_influx_port) || {
+    flymining_warn "InfluxDB users are managed only on a local InfluxDB (127.0.0.1), not $(flymining_url influxdb)"
+    return 3
+  }
+  if [[ -n "$user" ]]; then
+    password=$(<"$passfile") || return 2
+    auth="Authorization: Basic $(printf '%s:%s' "$user" "$password" | base64 -w0)"$'\r\n'
+  fi
+  body="q=$(_flymining_urlencode "$statement")"
+  exec {fd}<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null || return 3
+  printf 'POST /query HTTP/1.0\r\nHost: 127.0.0.1\r\n%sContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s' \
+    "$auth" "${#body}" "$body" >&"$fd"
+  IFS= read -r -d '' -t 15 reply <&"$fd" || true
+  exec {fd}<&-
+  status=${reply%%$'\r'*}
+  case "$status" in
+    'HTTP/1.'?' 200'*) ;;
+    'HTTP/1.'?' 401'* | 'HTTP/1.'?' 403'*) return 2 ;;
+    '') return 3 ;;
+    *) ;;
+  esac
+  reply=${reply#*$'\r\n\r\n'}
+  if [[ "$status" != *' 200'* || "$reply" == *'"error"'* ]]; then
+    # Mask every password this statement could carry, in case InfluxDB quotes it back.
+    [[ -z "$password" ]] || reply=${reply//"$password"/***}
+    reply=$(sed -E "s/'[A-Za-z0-9]{32}'/'***'/g" <<<"$reply")
+    printf '%s\n' "${reply:0:300}" >&2
+    return 1
+  fi
+}
+
+# auth: our admin credential works; open: InfluxDB answers without credentials (authentication off); refused: neither.
+flymining_influx_access() {
+  local admin="$FLYMINING_SECRETS_DIR/influx-admin.pass"
+  if [[ -s "$admin" ]] && flymining_influx_exec admin "$admin" 'SHOW USERS' 2>/dev/null; then
+    echo auth
+  elif flymining_influx_exec '' '' 'SHOW DATABASES' 2>/dev/null; then
+    echo open
+  else
+    echo refused
+  fi
+}
+
+# At our InfluxDB's first start (no user yet, authentication on) InfluxDB lets exactly one statement in without
+# credentials: creating the first admin. Later starts find the admin's password file and check it.
+_flymining_influx_bootstrap_admin() {
+  local admin password error
+  admin=$(flymining_secret_file influx-admin.pass) || exit 1
+  flymining_influx_exec admin "$admin" 'SHOW USERS' 2>/dev/null && return 0
+  password=$(<"$admin")
+  if error=$(flymining_influx_exec '' '' "CREATE USER admin WITH PASSWORD '$password' WITH ALL PRIVILEGES" 2>&1); then
+    flymining_say "influxdb: authentication on; admin user created (password in $admin)"
+    return 0
+  fi
+  flymining_die "influxdb: its users (in $FLYMINING_STATE_DIR/influxdb) do not accept the admin password in $admin${error:+ ($error)}; put admin's password there, or remove $FLYMINING_STATE_DIR/influxdb (its data goes too) to start afresh"
 }

@@ -1,10 +1,11 @@
 /**
  * scripts/services.sh for real: starts its own InfluxDB, Redis, PostgreSQL and Mosquitto on spare ports with a
  * separate data folder, reuses a server that already answers, refuses a port held by something else, and `stop`
- * leaves none of its servers running.
+ * leaves none of its servers running. Its InfluxDB requires credentials (admin password generated into a mode-600
+ * file, never printed) and its Redis keeps its data across a restart.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -130,12 +131,42 @@ describe('scripts/services.sh', () => {
     // Each server answers its own protocol.
     const ping = await fetch(`http://127.0.0.1:${ports.influx}/ping`);
     expect(ping.status).toBe(204);
-    const redis = new Redis(`redis://127.0.0.1:${ports.redis}/0`, { lazyConnect: true, maxRetriesPerRequest: 1 });
+
+    // InfluxDB: authentication on; the admin's password is in a file only root can read, and never in the output.
+    const adminFile = path.join(stateDir, 'secrets', 'influx-admin.pass');
+    expect(statSync(adminFile).mode & 0o777).toBe(0o600);
+    const adminPassword = readFileSync(adminFile, 'utf8');
+    expect(adminPassword.length).toBeGreaterThanOrEqual(32);
+    expect(exports).toContain('export FLYMINING_INFLUX_USERNAME=admin');
+    expect(exports).toContain(`export FLYMINING_INFLUX_PASSWORD_FILE=${adminFile}`);
+    const showDatabases = `http://127.0.0.1:${ports.influx}/query?q=${encodeURIComponent('SHOW DATABASES')}`;
+    expect((await fetch(showDatabases)).status).toBe(401);
+    const asAdmin = await fetch(showDatabases, { headers: { authorization: `Basic ${Buffer.from(`admin:${adminPassword}`).toString('base64')}` } });
+    expect(asAdmin.status).toBe(200);
+    expect(started.output + exports).not.toContain(adminPassword);
+
+    // Redis: what it held survives a restart of ours (append-only file).
+    const redisUrl = `redis://127.0.0.1:${ports.redis}/0`;
+    const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
     try {
       await redis.connect();
       expect(await redis.ping()).toBe('PONG');
+      await redis.hset('flymining:test:alerts', 'FanFailure', 'firing');
     } finally {
       redis.disconnect();
+    }
+    const redisPid = recordedPid(stateDir, 'redis');
+    expect((await runServices(['stop', 'redis'], env)).status).toBe(0);
+    expect(isAlive(redisPid)).toBe(false);
+    expect((await runServices(['start', 'redis'], env)).status).toBe(0);
+    expect(recordedPid(stateDir, 'redis')).not.toBe(redisPid);
+    pids[1] = recordedPid(stateDir, 'redis');
+    const restarted = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await restarted.connect();
+      expect(await restarted.hget('flymining:test:alerts', 'FanFailure')).toBe('firing');
+    } finally {
+      restarted.disconnect();
     }
     const answer = execFileSync('psql', [`postgres://postgres@127.0.0.1:${ports.pg}/postgres`, '-Atc', 'select 40 + 2'], {
       encoding: 'utf8',
