@@ -3,7 +3,7 @@
  * windows. Validated at start; every error names the file, line and field, because on-call staff edit it by hand.
  */
 import { readFileSync } from 'node:fs';
-import { FAULT_CODES, type FaultCode } from '@flymining/shared';
+import { FAULT_CODES, InfluxConfigError, loadInfluxConfig, type FaultCode, type InfluxConfig } from '@flymining/shared';
 import { LineCounter, parse, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from './duration';
@@ -168,6 +168,27 @@ const maintenanceWindow = z.strictObject({
   schedule: windowSchedule,
 });
 
+/** The center's view of the edges (see src/uplink): when an edge counts as silent, when its clock as skewed. */
+const edgesSection = z
+  .strictObject({
+    /** ContainerSilent once no heartbeat arrived for this many of the edge's own sweep intervals (center clock). */
+    silent_after_intervals: z.number().min(1).max(1000).default(3),
+    /** EdgeClockSkew beyond this difference between the edge clock and the center clock. */
+    clock_skew_tolerance: duration.default(600_000),
+    /** How far back the relay looks for each edge's newest heartbeat. */
+    lookback: duration.default(6 * 3_600_000),
+  })
+  .prefault({});
+
+/** Dead man's switch: the lease holder POSTs an always-firing Watchdog notice here every interval. */
+const watchdogSection = z
+  .strictObject({
+    url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    interval: duration.default(60_000),
+    timeout: duration.default(10_000),
+  })
+  .prefault({});
+
 const configSchema = z.strictObject({
   redis: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379/0'),
   key_prefix: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('flymining:alerting'),
@@ -178,7 +199,10 @@ const configSchema = z.strictObject({
   /** Resolved alerts stay listed (and in the API) this long. */
   resolved_retention: duration.default(3_600_000),
   inventory: z.string().optional(),
-  influx: z.strictObject({ url: z.url(), database: z.string().default('flymining'), token: z.string().optional() }).optional(),
+  /** Checked by shared's loadInfluxConfig (FLYMINING_INFLUX_* environment overrides, credentials, CA file). */
+  influx: z.record(z.string(), z.unknown()).optional(),
+  edges: edgesSection,
+  watchdog: watchdogSection,
   /** Checked one by one below: a rule with `query` is a query rule, else a fault rule (clearer errors than a union). */
   rules: z.array(z.record(z.string(), z.unknown())).default([]),
   root_causes: z.array(rootCause).default([]),
@@ -188,7 +212,9 @@ const configSchema = z.strictObject({
   maintenance_windows: z.array(maintenanceWindow).default([]),
 });
 
-export type AlertingConfig = Omit<z.infer<typeof configSchema>, 'rules'> & { rules: Rule[] };
+export type AlertingConfig = Omit<z.infer<typeof configSchema>, 'rules' | 'influx'> & { rules: Rule[]; influx?: InfluxConfig };
+export type EdgesConfig = z.infer<typeof edgesSection>;
+export type WatchdogConfig = z.infer<typeof watchdogSection>;
 export type FaultRule = z.infer<typeof faultRule>;
 export type QueryRule = z.infer<typeof queryRule>;
 export type Rule = FaultRule | QueryRule;
@@ -199,6 +225,21 @@ export type MaintenanceWindowConfig = z.infer<typeof maintenanceWindow>;
 
 export function isQueryRule(r: Rule): r is QueryRule {
   return 'query' in r;
+}
+
+/** Alerts the service raises itself (uplink relay and watchdog): their names are not free for rules. */
+export const CONTAINER_SILENT = 'ContainerSilent';
+export const EDGE_CLOCK_SKEW = 'EdgeClockSkew';
+export const WATCHDOG = 'Watchdog';
+export const BUILT_IN_ALERTS = [CONTAINER_SILENT, EDGE_CLOCK_SKEW, WATCHDOG] as const;
+
+/** The built-in default: a silent container mutes every other alert of that container (its faults are stale). */
+export function containerSilentInhibitRule(): InhibitRule {
+  return {
+    source_matchers: [parseMatcher(`alertname="${CONTAINER_SILENT}"`)],
+    target_matchers: [parseMatcher(`alertname!="${CONTAINER_SILENT}"`)],
+    equal: ['site', 'container'],
+  };
 }
 
 export class ConfigError extends Error {
@@ -230,7 +271,11 @@ function locate(text: string, source: string): (path: ReadonlyArray<PropertyKey>
   };
 }
 
-export function parseConfig(text: string, source: string): AlertingConfig {
+/**
+ * `env` supplies FLYMINING_INFLUX_* overrides of the influx section (credentials stay out of the file); loadConfig
+ * passes the process environment, parseConfig alone none.
+ */
+export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv = {}): AlertingConfig {
   let data: unknown;
   try {
     data = parse(text, { uniqueKeys: true, maxAliasCount: 100 });
@@ -248,7 +293,24 @@ export function parseConfig(text: string, source: string): AlertingConfig {
     if (result.success) rules.push(result.data);
     else for (const issue of result.error.issues) problems.push(`${where(['rules', i, ...issue.path])}: ${issue.message}`);
   });
-  const config: AlertingConfig = { ...parsed.data, rules };
+  let influx: InfluxConfig | undefined;
+  if (parsed.data.influx) {
+    try {
+      influx = loadInfluxConfig(parsed.data.influx, env, `${source}: influx`);
+    } catch (e) {
+      if (!(e instanceof InfluxConfigError)) throw e;
+      // Issues read "field.path (from ENV_VAR): message": located at the field when it is in the file.
+      for (const issue of e.issues) {
+        if (e.source === 'environment') {
+          problems.push(`environment: ${issue}`);
+          continue;
+        }
+        const field = /^[\w.]+/.exec(issue)?.[0] ?? '';
+        problems.push(`${where(['influx', ...field.split('.').filter(Boolean)])}: ${issue.slice(field.length).replace(/^:\s*/, '')}`);
+      }
+    }
+  }
+  const config: AlertingConfig = { ...parsed.data, rules, influx };
   const receivers = new Set<string>();
   config.receivers.forEach((r, i) => {
     if (receivers.has(r.name)) problems.push(`${where(['receivers', i, 'name'])}: receiver "${r.name}" is listed twice`);
@@ -265,11 +327,17 @@ export function parseConfig(text: string, source: string): AlertingConfig {
     r.routes.forEach((child, i) => checkRoute(child, [...path, 'routes', i]));
   };
   checkRoute(config.route, ['route']);
-  if (config.rules.some(isQueryRule) && !config.influx) problems.push(`${where(['influx'])}.influx: query rules need influx: { url, database }`);
+  config.rules.forEach((r, i) => {
+    if ((BUILT_IN_ALERTS as readonly string[]).includes(r.name)) problems.push(`${where(['rules', i, 'name'])}: "${r.name}" is a built-in alert of the service; pick another name`);
+  });
+  // Without an inhibit rule of its own for ContainerSilent, a dark container's miner alerts are muted by this one.
+  const silentMatcher = (m: Matcher): boolean => m.name === 'alertname' && m.op === '=' && m.value === CONTAINER_SILENT;
+  if (!config.inhibit_rules.some((r) => r.source_matchers.some(silentMatcher))) config.inhibit_rules.push(containerSilentInhibitRule());
+  if (config.rules.some(isQueryRule) && !parsed.data.influx) problems.push(`${where(['influx'])}.influx: query rules need influx: { url, database }`);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
 
-export function loadConfig(file: string): AlertingConfig {
-  return parseConfig(readFileSync(file, 'utf8'), file);
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): AlertingConfig {
+  return parseConfig(readFileSync(file, 'utf8'), file, env);
 }

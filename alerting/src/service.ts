@@ -1,11 +1,15 @@
 /**
  * The alerting service: one cycle every evaluation_interval (and soon after each fault event on Redis) runs the
- * pipeline evaluate → group → inhibit → silence → dedup → notify. Only the instance holding the Redis lease runs
- * it; the others answer the API from the same Redis state and take over if the leader stops.
+ * pipeline relay → evaluate → group → inhibit → silence → dedup → notify. Only the instance holding the Redis lease
+ * runs it; the others answer the API from the same Redis state and take over if the leader stops. The relay
+ * (src/uplink) brings the edges' fault snapshots from InfluxDB into Redis and judges which edges went silent.
  */
 import { REDIS_KEYS, InfluxStore, loadInventory, type Fault, type Logger } from '@flymining/shared';
 import Redis from 'ioredis';
 import { isQueryRule, type AlertingConfig, type QueryRule } from './config';
+import { edgeConditions, silenceEndNotes } from './uplink/conditions';
+import { UplinkRelay, type ActiveFaults, type FaultRelay, type StoredFault } from './uplink/relay';
+import { Watchdog } from './watchdog';
 import { matcherText } from './matchers';
 import { createMetrics, type AlertingMetrics } from './metrics';
 import { Dispatcher } from './notify/dispatch';
@@ -27,11 +31,24 @@ export interface ServiceOptions {
   retryBaseMs?: number;
   /** Replaces the notifiers built from the config (benchmarks count notices without sending mail). */
   notifiers?: ReadonlyMap<string, Notifier>;
+  /** Replaces the uplink relay built from the config's influx section. */
+  relay?: FaultRelay;
 }
 
 export interface AlertView extends Alert {
   silencedBy?: string;
   inhibited: boolean;
+  /** Its fault is what a now silent edge last reported: shown, not paged. */
+  stale: boolean;
+}
+
+export interface Health {
+  ok: boolean;
+  reason?: string;
+  leader: boolean;
+  lastCycleMs: number;
+  /** When this instance last completed an evaluation as lease holder (0: never). */
+  lastEvaluationMs: number;
 }
 
 export interface Snapshot {
@@ -54,7 +71,15 @@ export class AlertingService {
   /** The leader's copy of the alerts: valid only while it held the lease without a gap (nobody else wrote). */
   private ownAlerts: Map<string, Alert> | undefined;
   /** Parsed faults by their Redis key, reused while the stored JSON is unchanged (saves parsing 50,000 a cycle). */
-  private parsedFaults = new Map<string, { raw: string; fault: Fault }>();
+  private parsedFaults: ActiveFaults = new Map();
+  private readonly relay: FaultRelay | undefined;
+  private readonly watchdog: Watchdog | undefined;
+  /** The alerts of this leader's last evaluation, written back if Redis comes back without its data. */
+  private lastAlerts: Map<string, Alert> | undefined;
+  private readonly startedAt = Date.now();
+  /** Last cycle that completed (any instance), and last evaluation completed as lease holder. */
+  lastCycleAt = 0;
+  lastEvaluationAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
@@ -69,11 +94,15 @@ export class AlertingService {
   ) {
     this.redis = new Redis(config.redis, { maxRetriesPerRequest: 2 });
     this.subscriber = new Redis(config.redis);
+    this.watchConnection(this.redis, 'state');
+    this.watchConnection(this.subscriber, 'subscriber');
     this.state = new AlertState(this.redis, config.key_prefix);
     this.route = buildRoute(config.route);
     this.notifiers = options.notifiers ?? buildNotifiers(config);
     this.dispatcher = new Dispatcher(this.state, this.notifiers, this.metrics, logger, config.external_url, options.retryBaseMs);
-    this.influx = config.influx ? new InfluxStore({ url: config.influx.url, database: config.influx.database, token: config.influx.token }, { spool: false, logger }) : undefined;
+    this.influx = config.influx ? new InfluxStore(config.influx, { spool: false, logger }) : undefined;
+    this.relay = options.relay ?? (this.influx ? new UplinkRelay(this.redis, this.influx, config.edges, this.metrics, logger) : undefined);
+    this.watchdog = config.watchdog.url ? new Watchdog(config.watchdog, this, this.metrics, logger) : undefined;
     this.sizes = config.inventory ? inventorySizes(config.inventory) : undefined;
   }
 
@@ -83,6 +112,54 @@ export class AlertingService {
     this.subscriber.on('message', () => this.wake());
     this.timer = setInterval(() => this.wake(), this.config.evaluation_interval);
     this.wake();
+    this.watchdog?.start();
+  }
+
+  /** One log line when a connection to Redis is lost and one when it is back, not one per reconnect attempt. */
+  private watchConnection(client: Redis, role: string): void {
+    let down = false;
+    client.on('error', (e: Error) => {
+      if (role === 'state') this.metrics.redisUp.set(0);
+      if (down || this.stopped) return;
+      down = true;
+      this.logger.error({ redis: role, err: e.message }, 'Redis unreachable: alerting pauses (API answers 503) until it is back');
+    });
+    client.on('close', () => {
+      if (role === 'state') this.metrics.redisUp.set(0);
+    });
+    client.on('ready', () => {
+      if (role === 'state') this.metrics.redisUp.set(1);
+      if (!down) return;
+      down = false;
+      this.logger.warn({ redis: role }, 'Redis reachable again');
+      if (role === 'state') this.wake();
+    });
+  }
+
+  /** Can the API answer from Redis right now? */
+  redisReady(): boolean {
+    return this.redis.status === 'ready';
+  }
+
+  /** Healthy when Redis answers and cycles complete (a leader whose evaluations stall is not healthy). */
+  async health(now = Date.now()): Promise<Health> {
+    const base = { leader: this.isLeader, lastCycleMs: Math.round(this.lastCycleMs), lastEvaluationMs: this.lastEvaluationAt };
+    const unreachable = (why: string): Health => ({ ok: false, reason: `Redis unreachable: ${why}`, ...base });
+    if (!this.redisReady()) return unreachable(`connection ${this.redis.status}`);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([this.redis.ping(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer to PING within 1 s')), 1000)))]);
+    } catch (e) {
+      return unreachable((e as Error).message);
+    } finally {
+      clearTimeout(timer);
+    }
+    const limit = 3 * this.config.evaluation_interval;
+    const last = Math.max(this.lastCycleAt, this.startedAt);
+    if (now - last > limit) return { ok: false, reason: `no evaluation cycle completed for ${Math.round((now - last) / 1000)} s (limit ${limit / 1000} s)`, ...base };
+    if (this.isLeader && now - Math.max(this.lastEvaluationAt, this.startedAt) > limit)
+      return { ok: false, reason: `lease holder: last evaluation ${Math.round((now - this.lastEvaluationAt) / 1000)} s ago (limit ${limit / 1000} s)`, ...base };
+    return { ok: true, ...base };
   }
 
   /** Runs a cycle now, or right after the one in progress. */
@@ -106,6 +183,7 @@ export class AlertingService {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    await this.watchdog?.stop();
     await this.running;
     await this.dispatcher.idle();
     await this.state.resign().catch(() => undefined);
@@ -122,9 +200,21 @@ export class AlertingService {
     this.isLeader = await this.state.lead(Math.max(3 * this.config.evaluation_interval, 10_000));
     this.metrics.leader.set(this.isLeader ? 1 : 0);
     if (!this.isLeader || !wasLeader) this.ownAlerts = undefined;
-    if (!this.isLeader) return;
-    const [faults, previous, silences, log, retries, acks] = await Promise.all([
-      this.activeFaults(),
+    if (!this.isLeader) {
+      this.lastAlerts = undefined;
+      this.lastCycleAt = Date.now();
+      return;
+    }
+    if (!(await this.state.intact()) && this.lastAlerts) {
+      // Redis came back empty (no persistence): what this leader knew goes back, so nothing is paged twice.
+      const restored = await this.state.restore(this.lastAlerts);
+      this.metrics.stateRestored.inc();
+      this.logger.warn(restored, 'Redis lost the alerting state (restarted empty?): alerts and notification log written back from memory');
+    }
+    const active = await this.activeFaults();
+    const edges = this.relay ? await this.relay.run(now, active) : undefined;
+    const faults = [...active.values()].map((f) => f.fault);
+    const [previous, silences, log, retries, acks] = await Promise.all([
       this.ownAlerts ?? this.state.alerts(),
       this.state.silences(),
       this.state.notifyLog(),
@@ -136,16 +226,19 @@ export class AlertingService {
     // evaluate
     const conditions = faultConditions(faults, this.config.rules);
     rootCauseConditions(faults, this.config.root_causes, this.sizes, conditions);
+    if (edges) edgeConditions(edges.statuses, this.config.edges, conditions);
     this.addQueryConditions(previous, now, conditions);
     const keepFor = new Map(this.config.rules.map((r) => [r.name, r.keep_firing_for]));
-    const result = advance(previous, conditions, now, this.config.resolved_retention, (a) => keepFor.get(a.labels.alertname ?? '') ?? 0);
+    const notes = edges ? silenceEndNotes(edges.statuses) : undefined;
+    const result = advance(previous, conditions, now, this.config.resolved_retention, (a) => keepFor.get(a.labels.alertname ?? '') ?? 0, notes);
     this.ownAlerts = undefined; // if the write fails, the next cycle reads Redis again
+    this.lastAlerts = result.alerts;
     await this.state.saveAlerts(result.changed, result.deleted);
     this.ownAlerts = result.alerts;
 
     // inhibit, silence, group, dedup, notify
-    const { groups, muted } = this.arrange(result.alerts.values(), silences, now);
-    const { notices, forget } = decideNotices({ groups, receivers: new Map(this.config.receivers.map((r) => [r.name, r])), log, retries, acks, now });
+    const { groups, held, muted } = this.arrange(result.alerts.values(), silences, now);
+    const { notices, forget } = decideNotices({ groups, held, receivers: new Map(this.config.receivers.map((r) => [r.name, r])), log, retries, acks, now });
     for (const key of forget) await this.state.recordSent(key, undefined);
     await this.state.forgetAcks([...acks.keys()].filter((id) => ![...groups.values()].some((g) => g.id === id)));
     void this.dispatcher.dispatch(notices, now);
@@ -158,6 +251,8 @@ export class AlertingService {
     this.metrics.retriesPending.set(retries.size);
     this.lastCycleMs = performance.now() - started;
     this.metrics.cycleSeconds.observe(this.lastCycleMs / 1000);
+    this.lastCycleAt = this.lastEvaluationAt = Date.now();
+    this.metrics.lastEvaluation.set(this.lastEvaluationAt / 1000);
   }
 
   /** Waits until every notice started so far has been delivered or has failed. */
@@ -170,7 +265,12 @@ export class AlertingService {
   async snapshot(now = Date.now()): Promise<Snapshot> {
     const [alerts, silences, acks] = await Promise.all([this.state.alerts(), this.state.silences(), this.state.acks()]);
     const { groups, silenced, inhibited } = this.arrange(alerts.values(), silences, now);
-    const views: AlertView[] = [...alerts.values()].map((a) => ({ ...a, silencedBy: silenced.get(a.fingerprint), inhibited: inhibited.has(a.fingerprint) }));
+    const views: AlertView[] = [...alerts.values()].map((a) => ({
+      ...a,
+      silencedBy: silenced.get(a.fingerprint),
+      inhibited: inhibited.has(a.fingerprint),
+      stale: isStale(a),
+    }));
     return { alerts: views, groups: [...groups.values()], acks };
   }
 
@@ -178,8 +278,10 @@ export class AlertingService {
     const all = [...alerts];
     const inhibited = inhibitedFingerprints(all, this.config.inhibit_rules);
     const silenced = silencedFingerprints(all, [...stored, ...this.configuredWindows()], now);
-    const visible = all.filter((a) => !inhibited.has(a.fingerprint) && !silenced.has(a.fingerprint));
-    return { groups: groupAlerts(visible, this.route), silenced, inhibited, muted: all.length - visible.length };
+    // Stale alerts are never paged as current; their groups are held so what was told stays told.
+    const stale = all.filter(isStale);
+    const visible = all.filter((a) => !inhibited.has(a.fingerprint) && !silenced.has(a.fingerprint) && !isStale(a));
+    return { groups: groupAlerts(visible, this.route), held: groupAlerts(stale, this.route), silenced, inhibited, muted: all.length - visible.length };
   }
 
   private configuredWindows(): Silence[] {
@@ -195,29 +297,25 @@ export class AlertingService {
     }));
   }
 
-  private async activeFaults(): Promise<Fault[]> {
+  /** The active-fault hash, parsed (unchanged entries reuse last cycle's objects). The relay updates this copy. */
+  private async activeFaults(): Promise<ActiveFaults> {
     const raw = await this.redis.hgetall(REDIS_KEYS.activeFaults);
-    const faults: Fault[] = [];
-    const parsed = new Map<string, { raw: string; fault: Fault }>();
+    const parsed: ActiveFaults = new Map<string, StoredFault>();
     for (const [key, value] of Object.entries(raw)) {
       const known = this.parsedFaults.get(key);
       if (known && known.raw === value) {
         parsed.set(key, known);
-        faults.push(known.fault);
         continue;
       }
       try {
         const f = JSON.parse(value) as Fault;
-        if (f && typeof f.code === 'string' && f.location && typeof f.minerId === 'string') {
-          faults.push(f);
-          parsed.set(key, { raw: value, fault: f });
-        }
+        if (f && typeof f.code === 'string' && f.location && typeof f.minerId === 'string') parsed.set(key, { raw: value, fault: f });
       } catch {
-        /* a corrupt entry: skipped, the exporter rewrites it on its next transition */
+        /* a corrupt entry: skipped, the relay (or the exporter) rewrites it */
       }
     }
     this.parsedFaults = parsed;
-    return faults;
+    return parsed;
   }
 
   private async runDueQueries(now: number): Promise<void> {
@@ -244,6 +342,10 @@ export class AlertingService {
       if (result) queryConditions(rule, result.rows, previous, now, into);
     }
   }
+}
+
+function isStale(a: Alert): boolean {
+  return a.state === 'firing' && a.annotations.stale !== undefined;
 }
 
 export function buildNotifiers(config: AlertingConfig): Map<string, Notifier> {

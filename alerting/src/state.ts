@@ -24,6 +24,8 @@ export interface RetryEntry {
 export class AlertState {
   readonly keys;
   readonly instanceId = randomUUID();
+  /** Last known notification log, silences and acks: written back if Redis comes back without its data. */
+  private readonly known = { nflog: new Map<string, NotifyLogEntry>(), silences: new Map<string, Silence>(), acks: new Map<string, string>() };
 
   constructor(
     readonly redis: Redis,
@@ -37,6 +39,7 @@ export class AlertState {
       acks: `${prefix}:acks`,
       leader: `${prefix}:leader`,
       claim: (id: string) => `${prefix}:claim:${id}`,
+      intact: `${prefix}:intact`,
     };
   }
 
@@ -58,7 +61,9 @@ export class AlertState {
   }
 
   async notifyLog(): Promise<Map<string, NotifyLogEntry>> {
-    return parseHash<NotifyLogEntry>(await this.redis.hgetall(this.keys.nflog));
+    const log = parseHash<NotifyLogEntry>(await this.redis.hgetall(this.keys.nflog));
+    this.known.nflog = new Map(log);
+    return log;
   }
 
   async recordSent(key: string, entry: NotifyLogEntry | undefined): Promise<void> {
@@ -67,6 +72,8 @@ export class AlertState {
     else tx.hdel(this.keys.nflog, key);
     tx.hdel(this.keys.retry, key);
     await tx.exec();
+    if (entry && entry.firing.length > 0) this.known.nflog.set(key, entry);
+    else this.known.nflog.delete(key);
   }
 
   async retries(): Promise<Map<string, RetryEntry>> {
@@ -78,23 +85,55 @@ export class AlertState {
   }
 
   async silences(): Promise<Silence[]> {
-    return [...parseHash<Silence>(await this.redis.hgetall(this.keys.silences)).values()];
+    const silences = parseHash<Silence>(await this.redis.hgetall(this.keys.silences));
+    this.known.silences = new Map(silences);
+    return [...silences.values()];
   }
 
   async saveSilence(s: Silence): Promise<void> {
     await this.redis.hset(this.keys.silences, s.id, JSON.stringify(s));
+    this.known.silences.set(s.id, s);
   }
 
   async acks(): Promise<Map<string, string>> {
-    return new Map(Object.entries(await this.redis.hgetall(this.keys.acks)));
+    const acks = new Map(Object.entries(await this.redis.hgetall(this.keys.acks)));
+    this.known.acks = new Map(acks);
+    return acks;
   }
 
   async acknowledge(groupId: string, firingHash: string): Promise<void> {
     await this.redis.hset(this.keys.acks, groupId, firingHash);
+    this.known.acks.set(groupId, firingHash);
   }
 
   async forgetAcks(groupIds: readonly string[]): Promise<void> {
-    if (groupIds.length > 0) await this.redis.hdel(this.keys.acks, ...groupIds);
+    if (groupIds.length === 0) return;
+    await this.redis.hdel(this.keys.acks, ...groupIds);
+    for (const id of groupIds) this.known.acks.delete(id);
+  }
+
+  /**
+   * True when Redis still holds this service's state; false once after it came back without it (restarted with no
+   * persistence), in which case the marker is set again and the caller restores what it knows.
+   */
+  async intact(): Promise<boolean> {
+    return (await this.redis.set(this.keys.intact, this.instanceId, 'NX')) !== 'OK';
+  }
+
+  /** Writes back alerts and the last known notification log, silences and acks, so nothing is paged twice. */
+  async restore(alerts: ReadonlyMap<string, Alert>): Promise<{ alerts: number; nflog: number }> {
+    const tx = this.redis.multi();
+    const hash = (key: string, entries: Iterable<[string, unknown]>): void => {
+      const args: string[] = [];
+      for (const [k, v] of entries) args.push(k, typeof v === 'string' ? v : JSON.stringify(v));
+      for (let i = 0; i < args.length; i += 2000) tx.hset(key, ...args.slice(i, i + 2000));
+    };
+    hash(this.keys.alerts, alerts);
+    hash(this.keys.nflog, this.known.nflog);
+    hash(this.keys.silences, this.known.silences);
+    hash(this.keys.acks, this.known.acks);
+    await tx.exec();
+    return { alerts: alerts.size, nflog: this.known.nflog.size };
   }
 
   /** Leader lease: only the holder evaluates and notifies; it renews each cycle, a standby takes over when it lapses. */
@@ -116,9 +155,26 @@ export class AlertState {
     await this.redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, this.keys.leader, this.instanceId);
   }
 
-  /** Claims one notice before sending it: a lease that changes hands mid-send still cannot send it twice. */
+  /**
+   * Claims one notice before sending it: a lease that changes hands mid-send still cannot send it twice. A claim
+   * held by an instance that has lost the lease (it died mid-send, its mail never completed) is taken over by the
+   * lease holder, so the notice goes out once the lease has passed rather than when the claim expires.
+   */
   async claim(noticeId: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.set(this.keys.claim(noticeId), this.instanceId, 'PX', ttlMs, 'NX')) === 'OK';
+    const won = await this.redis.eval(
+      `local owner = redis.call('get', KEYS[1])
+       if owner == false or (owner ~= ARGV[1] and redis.call('get', KEYS[2]) == ARGV[1]) then
+         redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+         return 1
+       end
+       return 0`,
+      2,
+      this.keys.claim(noticeId),
+      this.keys.leader,
+      this.instanceId,
+      String(ttlMs),
+    );
+    return won === 1;
   }
 
   async release(noticeId: string): Promise<void> {

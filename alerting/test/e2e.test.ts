@@ -1,6 +1,7 @@
 /**
- * End to end over real servers: simulated miners (TCP) → exporter → Redis → alerting service → a real SMTP server
- * and a local HTTP server standing in for Slack.
+ * End to end over real servers: simulated miners (TCP) → exporter (the edge: heartbeat + fault snapshot each sweep)
+ * → InfluxDB → the alerting service's uplink relay → Redis → a real SMTP server and a local HTTP server standing
+ * in for Slack.
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -13,6 +14,7 @@ import { AlertingService } from '../src/service';
 import { config, redisUrl, sleep, startMailbox, startSlack, waitFor, type Mailbox, type SlackEndpoint } from './helpers';
 
 const REDIS_DB = 4; // this file's own Redis database, flushed at start
+const DB = 'alerting_e2e';
 
 describe('fault → alerting → email and Slack', () => {
   const specs = mixedFarmSpecs('127.43.0.1', 1);
@@ -29,6 +31,7 @@ describe('fault → alerting → email and Slack', () => {
   const yaml = (): string => `
 redis: ${redisUrl(REDIS_DB)}
 evaluation_interval: 200ms
+influx: { url: '${process.env.FLYMINING_TEST_INFLUX_URL}', database: ${DB} }
 external_url: http://alerts.example:9430
 rules:
   - name: FanStopped
@@ -60,11 +63,20 @@ receivers:
     services.splice(services.indexOf(service), 1);
   }
 
-  const exporter = () => exporterFor(inventory, store, redis, 'alerting-e2e');
+  /** The edge's sweeps, each flushed to InfluxDB at once (the uplink's batching is not under test here). */
+  const exporter = () => {
+    const edge = exporterFor(inventory, store, { name: 'alerting-e2e' });
+    return {
+      sweep: async (at: number): Promise<void> => {
+        await edge.sweep(at);
+        await store.flush();
+      },
+    };
+  };
 
   beforeAll(async () => {
     await farm.start();
-    store = await freshStore('alerting_e2e');
+    store = await freshStore(DB);
     redis = new Redis(redisUrl(REDIS_DB));
     await redis.flushdb();
     mailbox = await startMailbox();

@@ -46,7 +46,7 @@ export class Dispatcher {
   }
 
   private async deliver(n: Notice, now: number): Promise<void> {
-    const entry = { firing: n.firing.map((a) => a.fingerprint), sentAt: now };
+    const entry = { firing: [...n.firing.map((a) => a.fingerprint), ...n.kept], sentAt: now };
     if (n.quiet) return this.state.recordSent(n.logKey, entry);
     const notifier = this.notifiers.get(`${n.receiver.name}/${n.integration}`);
     if (!notifier) return;

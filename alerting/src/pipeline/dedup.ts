@@ -27,6 +27,8 @@ export interface Notice {
   lastSentAt: number;
   /** Only the log changes (alerts muted, or resolved with send_resolved off): nothing is sent. */
   quiet: boolean;
+  /** Alerts told before and held now (stale: their edge is silent): they stay in the log, so they are not re-paged. */
+  kept: string[];
 }
 
 export function firingHashOf(fingerprints: readonly string[]): string {
@@ -47,6 +49,11 @@ export interface DedupInput {
   retries: ReadonlyMap<string, RetryEntry>;
   acks: ReadonlyMap<string, string>;
   now: number;
+  /**
+   * Groups of alerts held back while their edge is silent (stale faults): what they were told stays in the log, so
+   * when fresh data confirms them nothing is re-paged, and when it clears them the resolved notice goes out.
+   */
+  held?: ReadonlyMap<string, AlertGroup>;
 }
 
 export interface DedupResult {
@@ -57,8 +64,13 @@ export interface DedupResult {
 
 export function decideNotices(input: DedupInput): DedupResult {
   const { groups, receivers, log, retries, acks, now } = input;
+  const held = input.held ?? new Map<string, AlertGroup>();
   const notices: Notice[] = [];
   const live = new Set<string>();
+  for (const group of held.values()) {
+    const receiver = receivers.get(group.route.receiver);
+    if (receiver) for (const integration of integrationsOf(receiver)) live.add(`${receiver.name}/${integration}|${group.key}`);
+  }
   for (const group of groups.values()) {
     const receiver = receivers.get(group.route.receiver);
     if (!receiver) continue;
@@ -73,7 +85,8 @@ export function decideNotices(input: DedupInput): DedupResult {
       const last = log.get(logKey);
       const told = new Set(last?.firing ?? []);
       const resolved = group.alerts.filter((a) => a.state === 'resolved' && told.has(a.fingerprint));
-      const notice = { logKey, receiver, integration, group, firing, resolved, firingHash, repeat: false, quiet: false, lastSentAt: last?.sentAt ?? 0 };
+      const kept = (held.get(group.key)?.alerts ?? []).map((a) => a.fingerprint).filter((fp) => told.has(fp));
+      const notice = { logKey, receiver, integration, group, firing, resolved, firingHash, repeat: false, quiet: false, lastSentAt: last?.sentAt ?? 0, kept };
       if (!last) {
         if (firing.length === 0) continue;
         const firstFired = Math.min(...firing.map((a) => a.firedAt ?? a.activeAt));
@@ -85,7 +98,7 @@ export function decideNotices(input: DedupInput): DedupResult {
         notices.push(notice); // resolved notices go out at once, not after group_interval
       } else if (added) {
         if (now >= last.sentAt + group.route.groupIntervalMs) notices.push(notice);
-      } else if (firing.length === 0 || firing.length < told.size) {
+      } else if (firing.length + kept.length === 0 || firing.length + kept.length < told.size) {
         // Fewer alerts without a resolved notice to send (muted, or send_resolved off): remember quietly.
         notices.push({ ...notice, resolved: [], quiet: true });
       } else if (acks.get(group.id) !== firingHash && now >= last.sentAt + group.route.repeatIntervalMs) {

@@ -69,7 +69,7 @@ export function faultConditions(faults: readonly Fault[], rules: readonly Rule[]
           `${r.name}|${faultKey(f)}`,
           {
             labels,
-            annotations: { summary: r.summary ?? FAULT_CODES[f.code].summary, message: f.message },
+            annotations: staleNote(f, { summary: r.summary ?? FAULT_CODES[f.code].summary, message: f.message }),
             since: f.since,
             forMs: r.for,
             keepFiringForMs: r.keep_firing_for,
@@ -81,6 +81,17 @@ export function faultConditions(faults: readonly Fault[], rules: readonly Rule[]
     for (const [fp, c] of entries) into.set(fp, c);
   }
   return into;
+}
+
+/** A stale fault (its edge is silent) says so: it is what the edge last reported, not what holds now. */
+function staleNote(f: Fault, annotations: Record<string, string>): Record<string, string> {
+  if (!f.stale) return annotations;
+  return { ...annotations, stale: `as last reported at ${new Date(f.stale.lastReportMs).toISOString()}; the edge is silent since ${new Date(f.stale.sinceMs).toISOString()}` };
+}
+
+function sameAnnotations(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }
 
 /** Is this query result a problem? Once firing, the resolve threshold decides (hysteresis). */
@@ -147,6 +158,8 @@ export function advance(
   now: number,
   resolvedRetentionMs: number,
   keepFiringFor: (a: Alert) => number,
+  /** Annotations an alert gets as it resolves (e.g. how long a container was dark), by fingerprint. */
+  resolvedNotes: ReadonlyMap<string, Record<string, string>> = new Map(),
 ): EvaluationResult {
   const alerts = new Map<string, Alert>();
   const changed: Alert[] = [];
@@ -168,7 +181,8 @@ export function advance(
       next = { ...old, clearedAt: undefined, flaps: old.flaps + 1, value: c.value, annotations: c.annotations };
       delete next.clearedAt;
     } else {
-      next = c.value !== old.value ? { ...old, value: c.value } : old;
+      // Annotations follow the condition (a fault turning stale and fresh again shows in the API and notices).
+      next = c.value !== old.value || !sameAnnotations(c.annotations, old.annotations) ? { ...old, value: c.value, annotations: c.annotations } : old;
     }
     alerts.set(fp, next);
     if (next !== old) changed.push(next);
@@ -186,7 +200,11 @@ export function advance(
     }
     const clearedAt = old.clearedAt ?? now;
     const next: Alert =
-      now - clearedAt >= keepFiringFor(old) ? { ...old, state: 'resolved', resolvedAt: now } : old.clearedAt === undefined ? { ...old, clearedAt } : old;
+      now - clearedAt >= keepFiringFor(old)
+        ? { ...old, state: 'resolved', resolvedAt: now, annotations: { ...old.annotations, ...resolvedNotes.get(fp) } }
+        : old.clearedAt === undefined
+          ? { ...old, clearedAt }
+          : old;
     alerts.set(fp, next);
     if (next !== old) changed.push(next);
   }

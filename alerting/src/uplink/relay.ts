@@ -1,0 +1,274 @@
+/**
+ * The uplink relay: the center's only way of learning what an edge knows. Edges write `edge_heartbeat` and
+ * `fault_state` points to InfluxDB (the one authenticated uplink); the lease holder runs this each cycle before
+ * evaluation. It takes the newest complete snapshot per (site, container, source) and makes the active-fault hash
+ * equal to it, keeps an EdgeStatus per edge (Redis hash `flymining:edges`) and judges silence on the center's clock.
+ *
+ * Level-based on purpose: every cycle compares Redis with the last applied snapshot and rewrites what differs, so an
+ * outage of Redis (even one that loses its data), of InfluxDB or of the uplink converges within one cycle.
+ */
+import {
+  REDIS_KEYS,
+  edgeStatusKey,
+  faultKey,
+  faultFromStateRow,
+  heartbeatFromRow,
+  influxql,
+  duration,
+  type EdgeHeartbeat,
+  type EdgeSource,
+  type EdgeStatus,
+  type Fault,
+  type FaultEvent,
+  type InfluxStore,
+  type Logger,
+} from '@flymining/shared';
+import type { Redis } from 'ioredis';
+import type { EdgesConfig } from '../config';
+import type { AlertingMetrics } from '../metrics';
+
+/** A fault of the active-fault hash: its stored JSON (compared to decide writes) and the parsed object. */
+export interface StoredFault {
+  raw: string;
+  fault: Fault;
+}
+
+/** The active-fault hash as the cycle read it; the relay applies its writes to this copy too. */
+export type ActiveFaults = Map<string, StoredFault>;
+
+/** What the relay tells the cycle: every edge's status, for ContainerSilent and EdgeClockSkew. */
+export interface RelayResult {
+  statuses: EdgeStatus[];
+}
+
+/** The cycle's view of the relay: small, so a test or another transport can stand in for it. */
+export interface FaultRelay {
+  run(now: number, active: ActiveFaults): Promise<RelayResult>;
+}
+
+interface EdgeMemory {
+  status: EdgeStatus;
+  /** The applied snapshot (without stale marks); undefined when adopted from Redis and not read yet. */
+  faults: Fault[] | undefined;
+  /** A newer heartbeat whose snapshot was incomplete: when it was first seen, so it is counted once. */
+  pending?: { time: number; seq: number; firstSeenMs: number };
+}
+
+const sameHeartbeat = (a: EdgeHeartbeat, b: { time: number; seq: number }): boolean => a.time === b.time && a.seq === b.seq;
+
+/** The part of Fault.source (`<edge>/<source>`) that names the exporter kind. */
+function sourceKind(source: string | undefined): string | undefined {
+  return source === undefined ? undefined : source.slice(source.lastIndexOf('/') + 1);
+}
+
+export class UplinkRelay implements FaultRelay {
+  private readonly edges = new Map<string, EdgeMemory>();
+  /** Heartbeats of edges not known yet whose snapshot was incomplete: when each was first seen. */
+  private readonly pendingNew = new Map<string, { time: number; seq: number; firstSeenMs: number }>();
+  private influxFailing = false;
+  /** Center time the heartbeat query answered again after failing: silence is not judged on the time it could not read. */
+  private readableSinceMs = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly influx: InfluxStore,
+    private readonly config: EdgesConfig,
+    private readonly metrics: AlertingMetrics,
+    private readonly logger: Logger,
+  ) {}
+
+  async run(now: number, active: ActiveFaults): Promise<RelayResult> {
+    const stored = await this.redis.hgetall(REDIS_KEYS.edges);
+    this.adoptStored(stored);
+    const heartbeats = await this.newestHeartbeats(now);
+    for (const h of heartbeats ?? []) await this.accept(h, now);
+    if (heartbeats) this.judgeSilence(now);
+    await this.converge(active);
+    await this.saveStatuses(stored);
+    const statuses = [...this.edges.values()].map((e) => e.status);
+    let silent = 0;
+    for (const s of statuses) if (s.silentSinceMs !== undefined) silent += 1;
+    this.metrics.edges.set({ state: 'silent' }, silent);
+    this.metrics.edges.set({ state: 'reporting' }, statuses.length - silent);
+    return { statuses };
+  }
+
+  /** Edges another leader knew (or this one before a restart): their status continues instead of starting over. */
+  private adoptStored(stored: Record<string, string>): void {
+    for (const [key, value] of Object.entries(stored)) {
+      if (this.edges.has(key)) continue;
+      try {
+        const status = JSON.parse(value) as EdgeStatus;
+        if (status && typeof status.receivedAtMs === 'number' && status.last && typeof status.last.time === 'number') this.edges.set(key, { status, faults: undefined });
+      } catch {
+        /* a corrupt entry is rebuilt from the next heartbeat */
+      }
+    }
+  }
+
+  private async newestHeartbeats(now: number): Promise<EdgeHeartbeat[] | undefined> {
+    const q = influxql`SELECT * FROM "edge_heartbeat" WHERE time > now() - ${duration(this.config.lookback)} GROUP BY "site", "container", "source" ORDER BY time DESC LIMIT 1`;
+    let rows: Array<Record<string, unknown>>;
+    try {
+      rows = await this.influx.queryRows(q);
+    } catch (e) {
+      this.metrics.uplinkQueryErrors.inc();
+      if (!this.influxFailing) this.logger.error({ err: (e as Error).message }, 'uplink relay cannot read heartbeats from InfluxDB; faults and edge states are kept as they are, silence is not judged');
+      this.influxFailing = true;
+      return undefined;
+    }
+    if (this.influxFailing) {
+      this.logger.warn('uplink relay reads InfluxDB again');
+      this.influxFailing = false;
+      this.readableSinceMs = now;
+    }
+    const out: EdgeHeartbeat[] = [];
+    for (const row of rows) {
+      const h = heartbeatFromRow(row);
+      if (h) out.push(h);
+      else {
+        this.metrics.uplinkRowsRejected.inc({ measurement: 'edge_heartbeat' });
+        this.logger.warn({ site: row.site, container: row.container, edge: row.edge, source: row.source }, 'edge_heartbeat row without its tags or seq; ignored');
+      }
+    }
+    return out;
+  }
+
+  /** A heartbeat newer than the applied one: its snapshot is read and, when complete, becomes the edge's truth. */
+  private async accept(h: EdgeHeartbeat, now: number): Promise<void> {
+    const key = edgeStatusKey(h.site, h.container, h.source);
+    const known = this.edges.get(key);
+    const isApplied = known !== undefined && sameHeartbeat(known.status.last, h);
+    if (isApplied && known.faults !== undefined) return;
+    const rows = await this.influx.queryRows(
+      influxql`SELECT * FROM "fault_state" WHERE time = ${duration(h.time)} AND "site" = ${h.site} AND "container" = ${h.container} AND "source" = ${h.source} AND "edge" = ${h.edge} GROUP BY *`,
+    );
+    if (rows.length !== h.activeFaults) {
+      // Its rows may still be on their way (or lost): the next cycle looks again, and a newer sweep supersedes it.
+      if (!known?.pending || !sameHeartbeat(h, known.pending)) {
+        this.metrics.uplinkSnapshots.inc({ outcome: 'incomplete' });
+        this.logger.info({ site: h.site, container: h.container, edge: h.edge, source: h.source, rows: rows.length, activeFaults: h.activeFaults }, 'incomplete fault snapshot; waiting');
+        if (known) known.pending = { time: h.time, seq: h.seq, firstSeenMs: now };
+        else this.pendingNew.set(key, { time: h.time, seq: h.seq, firstSeenMs: now });
+      }
+      return;
+    }
+    const faults: Fault[] = [];
+    for (const row of rows) {
+      const fault = faultFromStateRow(row);
+      // The query already names the container; a row claiming another place is not this edge's to report.
+      if (fault && fault.location.site === h.site && fault.location.container === h.container) faults.push(fault);
+      else {
+        this.metrics.uplinkRowsRejected.inc({ measurement: 'fault_state' });
+        this.logger.warn({ site: h.site, container: h.container, edge: h.edge, source: h.source, code: row.code, miner: row.miner }, 'fault_state row that is not a known fault; ignored');
+      }
+    }
+    this.metrics.uplinkSnapshots.inc({ outcome: 'applied' });
+    if (isApplied) {
+      known.faults = faults; // adopted from Redis: same heartbeat, its status continues
+      return;
+    }
+    const firstSeenMs = (known?.pending && sameHeartbeat(h, known.pending) ? known.pending.firstSeenMs : this.pendingNew.get(key)?.firstSeenMs) ?? now;
+    this.pendingNew.delete(key);
+    const status: EdgeStatus = { site: h.site, container: h.container, source: h.source, edge: h.edge, last: h, receivedAtMs: firstSeenMs };
+    const previous = known?.status;
+    if (previous?.lastOutage) status.lastOutage = previous.lastOutage;
+    if (previous?.silentSinceMs !== undefined) {
+      status.lastOutage = { fromMs: previous.receivedAtMs, toMs: firstSeenMs, backfillPoints: await this.backfillPoints(h, previous.last.time) };
+      this.logger.warn({ site: h.site, container: h.container, edge: h.edge, source: h.source, darkMs: firstSeenMs - previous.receivedAtMs, backfill: status.lastOutage.backfillPoints }, 'edge reports again');
+    }
+    // The receive time says something about the edge clock only for a heartbeat that follows a reporting one.
+    const live = previous !== undefined && previous.silentSinceMs === undefined;
+    const skew = this.skewOf(h, firstSeenMs, live);
+    if (skew !== undefined) status.clockSkewMs = skew;
+    this.edges.set(key, { status, faults });
+  }
+
+  /** Points the edge had spooled when it came back: the largest spool any heartbeat since the gap reported. */
+  private async backfillPoints(h: EdgeHeartbeat, afterMs: number): Promise<number> {
+    try {
+      const rows = await this.influx.queryRows(
+        influxql`SELECT max("spool_lines") AS "lines" FROM "edge_heartbeat" WHERE time > ${duration(afterMs)} AND "site" = ${h.site} AND "container" = ${h.container} AND "source" = ${h.source}`,
+      );
+      const lines = rows[0]?.lines;
+      return typeof lines === 'number' ? Math.max(lines, h.spoolLines) : h.spoolLines;
+    } catch {
+      return h.spoolLines;
+    }
+  }
+
+  /** Edge minus center clock when beyond the tolerance: measured by the edge, or seen on a live (unspooled) heartbeat. */
+  private skewOf(h: EdgeHeartbeat, receivedAtMs: number, live: boolean): number | undefined {
+    const tolerance = this.config.clock_skew_tolerance;
+    if (h.clockOffsetMs !== undefined && Math.abs(h.clockOffsetMs) > tolerance) return -h.clockOffsetMs;
+    const seen = h.time - receivedAtMs;
+    if (live && h.spoolLines === 0 && Math.abs(seen) > tolerance) return seen;
+    return undefined;
+  }
+
+  private judgeSilence(now: number): void {
+    for (const { status } of this.edges.values()) {
+      const heardAt = Math.max(status.receivedAtMs, this.readableSinceMs);
+      const silent = now - heardAt > this.config.silent_after_intervals * status.last.intervalMs;
+      if (silent && status.silentSinceMs === undefined) {
+        status.silentSinceMs = now;
+        this.logger.warn({ site: status.site, container: status.container, edge: status.edge, source: status.source, lastHeardMs: status.receivedAtMs }, 'edge silent');
+      }
+    }
+  }
+
+  /** Makes each edge's faults in the hash equal to its last snapshot (stale while the edge is silent). */
+  private async converge(active: ActiveFaults): Promise<void> {
+    const owned = new Map<string, string[]>();
+    for (const [key, { fault }] of active) {
+      const kind = sourceKind(fault.source);
+      if (kind === undefined) continue; // written by something else than the relay: not ours to change
+      const edgeKey = edgeStatusKey(fault.location.site, fault.location.container, kind as EdgeSource);
+      owned.set(edgeKey, [...(owned.get(edgeKey) ?? []), key]);
+    }
+    const sets: Array<[string, StoredFault]> = [];
+    const dels: string[] = [];
+    const events: FaultEvent[] = [];
+    for (const [edgeKey, memory] of this.edges) {
+      if (memory.faults === undefined) continue;
+      const { status } = memory;
+      const wanted = new Set<string>();
+      for (const f of memory.faults) {
+        const fault: Fault = { ...f, source: `${status.edge}/${status.source}` };
+        if (status.silentSinceMs !== undefined) fault.stale = { sinceMs: status.silentSinceMs, lastReportMs: status.receivedAtMs };
+        const key = faultKey(fault);
+        wanted.add(key);
+        const raw = JSON.stringify(fault);
+        const current = active.get(key);
+        if (current?.raw === raw) continue;
+        sets.push([key, { raw, fault }]);
+        if (!current || current.fault.stale !== undefined || fault.stale !== undefined) events.push({ type: 'raised', fault, at: status.last.time, source: fault.source! });
+      }
+      for (const key of owned.get(edgeKey) ?? []) {
+        if (wanted.has(key)) continue;
+        dels.push(key);
+        events.push({ type: 'cleared', fault: active.get(key)!.fault, at: status.last.time, source: `${status.edge}/${status.source}` });
+      }
+    }
+    if (sets.length === 0 && dels.length === 0) return;
+    const tx = this.redis.multi();
+    for (let i = 0; i < sets.length; i += 1000) tx.hset(REDIS_KEYS.activeFaults, ...sets.slice(i, i + 1000).flatMap(([k, v]) => [k, v.raw]));
+    for (let i = 0; i < dels.length; i += 1000) tx.hdel(REDIS_KEYS.activeFaults, ...dels.slice(i, i + 1000));
+    // Other readers of the hash (TV wall) wake on the channel; alerting itself has the hash already.
+    for (const e of events.slice(0, 100)) tx.publish(REDIS_KEYS.faultChannel, JSON.stringify(e));
+    await tx.exec();
+    for (const [k, v] of sets) active.set(k, v);
+    for (const k of dels) active.delete(k);
+    this.metrics.uplinkFaultWrites.inc(sets.length + dels.length);
+  }
+
+  /** Writes statuses that differ from Redis (all of them after Redis lost its data). */
+  private async saveStatuses(stored: Record<string, string>): Promise<void> {
+    const args: string[] = [];
+    for (const [key, { status }] of this.edges) {
+      const raw = JSON.stringify(status);
+      if (stored[key] !== raw) args.push(key, raw);
+    }
+    if (args.length > 0) await this.redis.hset(REDIS_KEYS.edges, ...args);
+  }
+}
