@@ -1,7 +1,21 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { InfluxStore, InventoryHolder, createLogger, ensureDatabase, schemaRetention, type InfluxConfigInput } from '@flymining/shared';
+import {
+  InfluxStore,
+  InventoryHolder,
+  createLogger,
+  ensureDatabase,
+  faultFromStateRow,
+  heartbeatFromRow,
+  ident,
+  influxql,
+  schemaRetention,
+  type EdgeHeartbeat,
+  type EdgeSource,
+  type Fault,
+  type InfluxConfigInput,
+} from '@flymining/shared';
 import { PROFILE_IDS, generateFarmSpecs, inventoryYaml, type SimMinerSpec } from '@flymining/simulator';
 import { MinerExporter } from '../../src/miner-exporter';
 
@@ -75,4 +89,44 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${seen ? `; last seen: ${JSON.stringify(seen())}` : ''}`);
+}
+
+export interface Snapshot {
+  container: string;
+  heartbeat: EdgeHeartbeat;
+  faults: Array<Fault & { source: string }>;
+}
+
+/**
+ * What the center would read: per container, the newest heartbeat of this edge and source and the fault_state rows
+ * at its time, parsed with the center's own row parsers.
+ */
+export async function latestSnapshots(store: InfluxStore, edge: string, source: EdgeSource): Promise<Map<string, Snapshot>> {
+  const heads = await store.queryRows(
+    influxql`SELECT * FROM ${ident('edge_heartbeat')} WHERE ${ident('edge')} = ${edge} AND ${ident('source')} = ${source} GROUP BY ${ident('container')} ORDER BY time DESC LIMIT 1`,
+  );
+  const out = new Map<string, Snapshot>();
+  for (const row of heads) {
+    const heartbeat = heartbeatFromRow(row);
+    if (!heartbeat) throw new Error(`not a heartbeat row: ${JSON.stringify(row)}`);
+    const rows = await store.queryRows(
+      influxql`SELECT * FROM ${ident('fault_state')} WHERE ${ident('edge')} = ${edge} AND ${ident('source')} = ${source} AND ${ident('container')} = ${heartbeat.container} AND time = ${new Date(heartbeat.time)}`,
+    );
+    const faults = rows.map((r) => {
+      const fault = faultFromStateRow(r);
+      if (!fault) throw new Error(`not a fault_state row: ${JSON.stringify(r)}`);
+      return fault;
+    });
+    out.set(heartbeat.container, { container: heartbeat.container, heartbeat, faults });
+  }
+  return out;
+}
+
+/** Each snapshot's fault rows as "code miner part", sorted; and whether every heartbeat counts its rows right. */
+export function describeSnapshots(snapshots: Map<string, Snapshot>): { faults: string[]; complete: boolean } {
+  const all = [...snapshots.values()];
+  return {
+    faults: all.flatMap((s) => s.faults.map((f) => `${f.code} ${f.minerId} ${f.part}`.trim())).sort(),
+    complete: all.every((s) => s.heartbeat.activeFaults === s.faults.length),
+  };
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { influxql, storedString, type InfluxStore } from '@flymining/shared';
 import { SimulatedFarm, generateFarmSpecs, inventoryYaml } from '@flymining/simulator';
 import { InventoryHolder } from '@flymining/shared';
-import { exporterFor, freshStore, writeInventory } from './helpers';
+import { describeSnapshots, exporterFor, freshStore, latestSnapshots, writeInventory } from './helpers';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'miner-api');
 const NASTY_URL = `stratum+tcp://evil.example:3333,site=x y="1" \\\nDROP MEASUREMENT miner;' OR ''='`;
@@ -101,7 +101,7 @@ describe('hostile miners in a sweep', () => {
       .join('\n');
     // Append the hostile miners to the first shelf of the generated inventory.
     const yaml = base.replace(/(\n\s+slots:\n)/, `$1${slots}\n`);
-    const exporter = exporterFor(new InventoryHolder(writeInventory(yaml)), store);
+    const exporter = exporterFor(new InventoryHolder(writeInventory(yaml)), store, { name: 'e2e-hostile' });
 
     const t0 = Date.now();
     const report = await exporter.sweep(0);
@@ -121,6 +121,15 @@ describe('hostile miners in a sweep', () => {
 
     const unreachable = exporter.health.activeFaults().filter((f) => f.code === 'MINER_UNREACHABLE');
     expect(unreachable.map((f) => f.minerId).sort()).toEqual(['endless', 'garbage', 'huge', 'stall']);
+    // What the center reads: one complete snapshot holding exactly the edge's active faults (the four bad miners,
+    // and whatever the nasty one's partial answers raised); the healthy ones and the nasty one answered.
+    const snapshots = await latestSnapshots(store, 'e2e-hostile', 'miner');
+    const active = exporter.health.activeFaults().map((f) => `${f.code} ${f.minerId} ${f.part}`.trim());
+    expect(describeSnapshots(snapshots)).toEqual({ faults: active.sort(), complete: true });
+    expect(active.filter((f) => f.startsWith('MINER_UNREACHABLE'))).toHaveLength(4);
+    expect([...snapshots.values()].map((s) => ({ miners: s.heartbeat.miners, reachable: s.heartbeat.reachable }))).toEqual([
+      { miners: healthySpecs.length + 5, reachable: healthySpecs.length + 1 },
+    ]);
     const bad = await exporter.metrics.registry.getSingleMetricAsString('flymining_bad_replies_total');
     expect(Number(/flymining_bad_replies_total (\d+)/.exec(bad)?.[1])).toBeGreaterThanOrEqual(2); // huge + garbage
 
@@ -130,7 +139,7 @@ describe('hostile miners in a sweep', () => {
     expect(pools[0]?.url).toBe(storedString(NASTY_URL));
     expect(pools[0]?.user).toBe(storedString(NASTY_USER));
     const measurements = (await store.queryRows('SHOW MEASUREMENTS')).map((r) => r.name).sort();
-    expect(measurements).toEqual(['exporter', 'fault', 'miner', 'miner_board', 'miner_fan', 'miner_pool', 'miner_up']);
+    expect(measurements).toEqual(['edge_heartbeat', 'exporter', 'fault', 'fault_state', 'miner', 'miner_board', 'miner_fan', 'miner_pool', 'miner_up']);
     const databases = (await store.queryRows('SHOW DATABASES')).map((r) => r.name);
     expect(databases).toContain('e2e_hostile');
     expect((await store.queryRows('SELECT count(hashrate_ths) AS n FROM miner')).at(0)?.n).toBe(healthySpecs.length + 1);

@@ -14,7 +14,7 @@ test('InfluxDB stopped for three sweeps, then restarted: no sample is lost or du
   await farm.start();
   const store = await freshStore('e2e_outage', { maxRetries: 0, minRetryDelayMs: 50, timeoutMs: 1000 }, influx.url);
   try {
-    const exporter = exporterFor(inventoryFor(specs), store);
+    const exporter = exporterFor(inventoryFor(specs), store, { name: 'e2e-outage' });
     const sweepTimes: number[] = [];
     const sweep = async (): Promise<void> => {
       sweepTimes.push((await exporter.sweep(0)).startedAt);
@@ -24,8 +24,10 @@ test('InfluxDB stopped for three sweeps, then restarted: no sample is lost or du
     await store.flush();
 
     await influx.stop();
-    for (let i = 0; i < 3; i++) await sweep();
-    await store.flush();
+    for (let i = 0; i < 3; i++) {
+      await sweep();
+      await store.flush(); // each sweep's points reach the spool before the next heartbeat reads the store's stats
+    }
     const during = store.stats();
     expect(during.reachable).toBe(false);
     expect(during.spooled).toBeGreaterThanOrEqual(3 * specs.length); // at least the miner_up points of 3 sweeps
@@ -47,6 +49,16 @@ test('InfluxDB stopped for three sweeps, then restarted: no sample is lost or du
     expect(new Set(times.map((r) => r.time)).size).toBe(5);
     // The spooled points kept the sweep times of the outage, not the replay time.
     for (const t of sweepTimes.slice(1, 4)) expect(times.some((r) => Math.abs(r.time - t) < 5000 && r.time < sweepTimes[4]!)).toBe(true);
+
+    // The heartbeats of the outage were spooled too and arrive with their sweep times, one per sweep and container:
+    // the center sees the gap filled, and the later ones say the uplink was down with points waiting.
+    const beats = await store.queryRows(`SELECT seq, uplink, spool_lines, active_faults FROM edge_heartbeat WHERE edge = 'e2e-outage' GROUP BY container`);
+    const containers = [...new Set(specs.map((s) => s.position.container))];
+    for (const container of containers) {
+      const mine = beats.filter((b) => b.container === container);
+      expect(mine.map((b) => [b.time, b.seq])).toEqual(sweepTimes.map((t, i) => [t, i + 1]));
+      for (const late of mine.slice(2, 4)) expect({ uplink: late.uplink, waiting: Number(late.spool_lines) > 0 }).toEqual({ uplink: 'unreachable', waiting: true });
+    }
   } finally {
     await store.close();
     await farm.stop();

@@ -1,54 +1,35 @@
 /**
- * End to end over real connections: simulated miners (real TCP, every dialect) → exporter → real InfluxDB and Redis.
+ * End to end over real connections: simulated miners (real TCP, every dialect) → exporter → real InfluxDB, where
+ * the center reads the edge's snapshots (fault_state rows + edge_heartbeat) and the fault history.
  * The firmware is left out of the inventory, so detection runs too.
  */
 import net from 'node:net';
-import { REDIS_KEYS, type FaultEvent, type InfluxStore } from '@flymining/shared';
-import { PROFILES, SimulatedFarm } from '@flymining/simulator';
-import Redis from 'ioredis';
-import { exporterFor, freshStore, inventoryFor, mixedFarmSpecs } from './helpers';
+import { InventoryHolder, type InfluxStore } from '@flymining/shared';
+import { PROFILES, SimulatedFarm, inventoryYaml } from '@flymining/simulator';
+import { describeSnapshots, exporterFor, freshStore, inventoryFor, latestSnapshots, mixedFarmSpecs, tempDir, writeInventory } from './helpers';
 
-const REDIS_DB = 11;
-const SOURCE = 'e2e-pipeline'; // this file's exporters: events from other tests' exporters are ignored
-const LISTS_ONLY_SPINNING_FANS = new Set(['antminer-s9', 'antminer-s9-hiveon', 'antminer-s9-vnish', 'braiins-s9', 'avalon-1246']); // this file's own Redis database, flushed at start
+const EDGE = 'e2e-pipeline';
+const LISTS_ONLY_SPINNING_FANS = new Set(['antminer-s9', 'antminer-s9-hiveon', 'antminer-s9-vnish', 'braiins-s9', 'avalon-1246']);
 
-describe('simulator → exporter → InfluxDB and Redis', () => {
+describe('simulator → exporter → InfluxDB: samples, fault history and the edge snapshots', () => {
   const specs = mixedFarmSpecs('127.31.0.1');
   const farm = new SimulatedFarm({ specs, seed: 5 });
   let store: InfluxStore;
-  let redis: Redis;
-  let subscriber: Redis;
-  const published: FaultEvent[] = [];
-  /** Everything on the channel, ours or not: shown when an expected event does not come. */
-  const heard: string[] = [];
-
-  const heardSoFar = (): string => `(heard on the channel: ${JSON.stringify(heard.slice(-20))}, subscriber ${subscriber.status})`;
 
   beforeAll(async () => {
     await farm.start();
     store = await freshStore('e2e_pipeline');
-    const url = `${process.env.FLYMINING_TEST_REDIS_URL?.replace(/\/\d*$/, '') ?? 'redis://127.0.0.1:6379'}/${REDIS_DB}`;
-    redis = new Redis(url);
-    subscriber = new Redis(url);
-    await redis.flushdb();
-    await subscriber.subscribe(REDIS_KEYS.faultChannel);
-    // Redis pub/sub channels are global (not per database): other tests' exporters publish on the same channel.
-    subscriber.on('message', (_channel, message: string) => {
-      const event = JSON.parse(message) as FaultEvent;
-      heard.push(`${event.source} ${event.type} ${event.fault.code}`);
-      if (event.source === SOURCE) published.push(event);
-    });
   });
 
   afterAll(async () => {
     await farm.stop();
     await store.close();
-    redis.disconnect();
-    subscriber.disconnect();
   });
 
   test('a sweep stores every miner with the values its firmware reports, and a stopped fan becomes a fault', async () => {
-    const exporter = exporterFor(inventoryFor(specs), store, redis, SOURCE);
+    // The inventory also lists a container without miners: the edge serves it, so it gets heartbeats too.
+    const yaml = `${inventoryYaml(specs, { detectFirmware: true }).trimEnd()}\n  - name: EMPTY\n    racks: []\n`;
+    const exporter = exporterFor(new InventoryHolder(writeInventory(yaml)), store, { name: EDGE });
     const report = await exporter.sweep(0);
     expect(report.scraped).toBe(specs.length);
     await store.flush();
@@ -76,33 +57,55 @@ describe('simulator → exporter → InfluxDB and Redis', () => {
       const expected = PROFILES[spec.profile].fans;
       expect({ id: spec.id, fans: fans.find((r) => r.miner === spec.id)?.n ?? 0 }).toEqual({ id: spec.id, fans: expected });
     }
-    // A healthy farm raises nothing.
+    // A healthy farm raises nothing; every served container reports, with its own miner count, at the sweep's time.
     expect(await store.queryRows('SELECT * FROM fault')).toEqual([]);
-    expect(await redis.hlen(REDIS_KEYS.activeFaults)).toBe(0);
+    const healthy = await latestSnapshots(store, EDGE, 'miner');
+    const perContainer = (container: string): number => specs.filter((s) => s.position.container === container).length;
+    const containers = [...new Set(specs.map((s) => s.position.container))];
+    expect([...healthy.keys()].sort()).toEqual([...containers, 'EMPTY'].sort());
+    for (const [container, snapshot] of healthy) {
+      expect(snapshot.heartbeat).toMatchObject({
+        container,
+        edge: EDGE,
+        source: 'miner',
+        site: specs[0]!.position.site,
+        seq: 1,
+        time: report.startedAt,
+        miners: container === 'EMPTY' ? 0 : perContainer(container),
+        reachable: container === 'EMPTY' ? 0 : perContainer(container),
+        activeFaults: 0,
+        uplink: 'ok',
+      });
+      expect(snapshot.faults).toEqual([]);
+    }
 
-    // Stop the first fan of an air-cooled Antminer: the next sweep records FAN_STOPPED for that slot.
+    // Stop the first fan of an air-cooled Antminer: the next sweep's snapshot holds FAN_STOPPED for that slot.
     const victim = specs.find((s) => s.profile === 'antminer-s19pro')!;
+    const { container, rack, shelf, slot } = victim.position;
     farm.miner(victim.id)!.applyFault({ fault: 'stopFan', index: 0 });
-    await exporter.sweep(0);
+    const second = await exporter.sweep(0);
     await store.flush();
     const faults = await store.queryRows(`SELECT active, message FROM fault WHERE code = 'FAN_STOPPED' GROUP BY miner, part`);
     expect(faults).toHaveLength(1);
     const [fault] = faults;
-    const { container, rack, shelf, slot } = victim.position;
     expect(fault).toMatchObject({ miner: victim.id, active: 1 });
     for (const place of [container, rack, shelf, slot]) expect(fault?.message).toContain(place);
-    expect(await redis.hkeys(REDIS_KEYS.activeFaults)).toEqual([expect.stringMatching(new RegExp(`^${victim.id}\\|FAN_STOPPED\\|`))]);
-    await waitFor(() => published.some((e) => e.type === 'raised' && e.fault.code === 'FAN_STOPPED'), undefined, heardSoFar);
+    const raised = await latestSnapshots(store, EDGE, 'miner');
+    expect(describeSnapshots(raised)).toEqual({ faults: [`FAN_STOPPED ${victim.id} fan 1`], complete: true });
+    const row = raised.get(container)!;
+    expect(row.heartbeat).toMatchObject({ seq: 2, time: second.startedAt, activeFaults: 1 });
+    expect(row.faults[0]).toMatchObject({ location: { container, rack, shelf, slot }, severity: 'critical', source: `${EDGE}/miner` });
+    expect(row.faults[0]!.message).toContain(slot);
 
-    // The fan spins again: cleared in InfluxDB and Redis, announced once.
+    // The fan spins again: cleared in the history, absent from the next snapshot.
     farm.miner(victim.id)!.applyFault({ fault: 'clear' });
     await exporter.sweep(0);
     await store.flush();
     const history = await store.queryRows(`SELECT active FROM fault WHERE code = 'FAN_STOPPED'`);
     expect(history.map((r) => r.active)).toEqual([1, 0]);
-    expect(await redis.hlen(REDIS_KEYS.activeFaults)).toBe(0);
-    await waitFor(() => published.some((e) => e.type === 'cleared'), undefined, heardSoFar);
-    expect(published.map((e) => `${e.type} ${e.fault.code}`)).toEqual(['raised FAN_STOPPED', 'cleared FAN_STOPPED']);
+    const cleared = await latestSnapshots(store, EDGE, 'miner');
+    expect(describeSnapshots(cleared)).toEqual({ faults: [], complete: true });
+    expect(cleared.get(container)!.heartbeat.seq).toBe(3);
   });
 
   test('broken parts are found in every dialect: a dropped hashboard, a stopped fan, dead chips; sleep raises no hardware fault', async () => {
@@ -146,23 +149,51 @@ describe('simulator → exporter → InfluxDB and Redis', () => {
     for (const s of sleepers) farm.miner(s.id)!.applyFault({ fault: 'clear' });
   });
 
-  test('a restarted exporter does not announce a fault that is still active', async () => {
+  test('a restarted edge re-asserts its active faults with the same since, announcing nothing again', async () => {
     const victim = specs.find((s) => s.profile === 'whatsminer-m31s')!;
+    const edge = 'e2e-restart';
+    const stateDir = tempDir('edge-state');
+    const transitions = async (): Promise<string[]> =>
+      (await store.queryRows(`SELECT active, code FROM fault WHERE miner = '${victim.id}' AND code = 'MINER_UNREACHABLE'`)).map((r) => `${r.active} ${r.code}`);
+    const before = (await transitions()).length;
     farm.miner(victim.id)!.applyFault({ fault: 'offline' });
-    published.length = 0;
-    const first = exporterFor(inventoryFor(specs), store, redis, SOURCE);
+    const first = exporterFor(inventoryFor(specs), store, { name: edge, stateDir });
     await first.sweep(0);
-    await waitFor(() => published.length > 0, undefined, heardSoFar);
-    expect(published.map((e) => `${e.type} ${e.fault.code} ${e.fault.minerId}`)).toEqual([`raised MINER_UNREACHABLE ${victim.id}`]);
-    const restarted = exporterFor(inventoryFor(specs), store, redis, SOURCE);
-    await restarted.sweep(0);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(published).toHaveLength(1);
+    await store.flush();
+    const [raised] = (await latestSnapshots(store, edge, 'miner')).get(victim.position.container)!.faults;
+    expect(raised).toMatchObject({ code: 'MINER_UNREACHABLE', minerId: victim.id });
+    expect((await transitions()).slice(before)).toEqual(['1 MINER_UNREACHABLE']);
+
+    await new Promise((r) => setTimeout(r, 20)); // the restarted edge's first sweep is at a later ms
+    const restarted = exporterFor(inventoryFor(specs), store, { name: edge, stateDir });
+    const sweep = await restarted.sweep(0);
+    await store.flush();
+    const again = (await latestSnapshots(store, edge, 'miner')).get(victim.position.container)!;
+    expect(again.heartbeat).toMatchObject({ seq: 1, time: sweep.startedAt, activeFaults: 1 });
+    expect(again.faults).toEqual([expect.objectContaining({ code: 'MINER_UNREACHABLE', minerId: victim.id, since: raised!.since })]);
+    expect((await transitions()).slice(before)).toEqual(['1 MINER_UNREACHABLE']); // not raised a second time
+
     farm.miner(victim.id)!.applyFault({ fault: 'clear' });
     await waitForListener(victim.host, victim.port); // the simulator reopens its listener asynchronously
     await restarted.sweep(0);
-    await waitFor(() => published.length === 2, undefined, heardSoFar);
-    expect(published[1]).toMatchObject({ type: 'cleared', fault: { code: 'MINER_UNREACHABLE', minerId: victim.id } });
+    await store.flush();
+    expect((await transitions()).slice(before)).toEqual(['1 MINER_UNREACHABLE', '0 MINER_UNREACHABLE']);
+    expect(describeSnapshots(await latestSnapshots(store, edge, 'miner'))).toEqual({ faults: [], complete: true });
+  });
+
+  test('without its saved state a restarted edge raises the same fault anew (what the state file prevents)', async () => {
+    const victim = specs.find((s) => s.profile === 'whatsminer-m31s')!;
+    farm.miner(victim.id)!.applyFault({ fault: 'offline' });
+    const first = exporterFor(inventoryFor(specs), store, { name: 'e2e-amnesia' });
+    await first.sweep(0);
+    await new Promise((r) => setTimeout(r, 20));
+    const restarted = exporterFor(inventoryFor(specs), store, { name: 'e2e-amnesia' });
+    await restarted.sweep(0);
+    const [a] = first.health.activeFaults(victim.id);
+    const [b] = restarted.health.activeFaults(victim.id);
+    expect(b!.since).toBeGreaterThan(a!.since);
+    farm.miner(victim.id)!.applyFault({ fault: 'clear' });
+    await waitForListener(victim.host, victim.port);
   });
 });
 
@@ -178,14 +209,6 @@ async function waitForListener(host: string, port: number): Promise<void> {
     });
     if (open) return;
     if (Date.now() > deadline) throw new Error(`${host}:${port} did not listen again`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 10_000, explain: () => string = () => ''): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met in time ${explain()}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
