@@ -1,0 +1,561 @@
+/**
+ * The uplink end to end over a real, impaired link. An edge in its own network namespace (simulated miners of one
+ * container on 127.x there, the REAL miner exporter process) writes to the center in the root namespace through a
+ * veth with 5 % random loss each way (iptables) and 300 ms ± 100 ms latency each way (our LinkProxy on the veth's
+ * center address, forwarding to InfluxDB). The alerting service runs as a real process: its relay turns heartbeats
+ * into Redis state and pages ContainerSilent. Then the link is cut for ~20 sweeps, the exporter is SIGKILLed and
+ * restarted mid-outage, a fault comes and goes, and the link comes back.
+ *
+ * Runs as root (CI does): without namespaces or iptables it FAILS with the refusing command, it does not skip.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Redis from 'ioredis';
+import type { ParsedMail } from 'mailparser';
+import { InfluxStore, REDIS_KEYS, edgeStatusKey, ensureDatabase, schemaRetention, type EdgeStatus, type Fault } from '@flymining/shared';
+import { LinkProxy } from '../../../simulator/src/link-proxy';
+import { freePort, InfluxTestServer, makeTestCertificates } from '../../../scripts/jest/influx-server';
+import { startMailbox, type Mailbox } from '../../../alerting/test/helpers';
+import { EdgeNamespace, type LossRule } from './netns';
+
+jest.setTimeout(300_000);
+
+const ROOT = path.resolve(__dirname, '../../..');
+const REDIS_DB = 9; // this file's own Redis database, flushed at start
+const SITE = 'SIM';
+const CONTAINER = 'C01';
+const EDGE = `edge-${CONTAINER}`;
+const MINERS = 30;
+const INTERVAL_MS = 1000;
+const GROUP_WAIT_MS = 1000;
+const EVALUATION_MS = 1000;
+const SILENT_AFTER_INTERVALS = 3;
+const OUTAGE_SWEEPS = 20;
+const CONTROL_PORT = 4100; // inside the namespace: no other test can hold it
+
+function redisUrl(): string {
+  return `${process.env.FLYMINING_TEST_REDIS_URL?.replace(/\/\d*$/, '') ?? 'redis://127.0.0.1:6379'}/${REDIS_DB}`;
+}
+
+async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, describe?: () => string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${describe ? `\n${describe()}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A child process with the tail of its output kept, for failure messages and for the log assertions. */
+class Watched {
+  output = '';
+  readonly exited: Promise<NodeJS.Signals | number | null>;
+
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+  ) {
+    const keep = (d: Buffer): void => {
+      this.output = (this.output + d.toString()).slice(-200_000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Signals the process and waits for its exit; SIGKILL after graceMs. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 20_000): Promise<NodeJS.Signals | number | null> {
+    if (!this.running) return this.child.signalCode ?? this.child.exitCode;
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  tail(lines = 30): string {
+    return `--- ${this.name} (${this.running ? 'running' : `exited ${this.child.signalCode ?? this.child.exitCode}`}) ---\n${this.output.split('\n').slice(-lines).join('\n')}`;
+  }
+}
+
+/** Cleanup steps, run in reverse on every path (afterAll), each on its own so one failure does not skip the rest. */
+class Cleanup {
+  private readonly steps: Array<() => Promise<unknown> | unknown> = [];
+  add(step: () => Promise<unknown> | unknown): void {
+    this.steps.push(step);
+  }
+  async run(): Promise<void> {
+    for (const step of this.steps.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (err) {
+        process.stderr.write(`uplink-link cleanup: ${(err as Error).message}\n`);
+      }
+    }
+  }
+}
+
+interface EdgeFiles {
+  dir: string;
+  inventory: string;
+  spoolDir: string;
+  stateDir: string;
+}
+
+function edgeFiles(label: string): EdgeFiles {
+  const dir = mkdtempSync(path.join(tmpdir(), `flymining-uplink-${label}-`));
+  return { dir, inventory: path.join(dir, 'farm.yaml'), spoolDir: path.join(dir, 'spool'), stateDir: path.join(dir, 'state') };
+}
+
+/** The simulated container inside the namespace; resolves once its control API answers there. */
+async function startSimulator(ns: EdgeNamespace, files: EdgeFiles, seed: number): Promise<Watched> {
+  const sim = new Watched(
+    'simulator',
+    ns.spawn(
+      process.execPath,
+      ['-r', 'tsx/cjs', 'simulator/src/main.ts', '--miners', String(MINERS), '--containers', '1', '--control-port', String(CONTROL_PORT),
+        '--inventory-out', files.inventory, '--base-address', '127.1.0.1', '--seed', String(seed)],
+      { cwd: ROOT },
+    ),
+  );
+  await waitFor(
+    'the simulator control API inside the namespace',
+    async () => sim.running && (await ns.http('GET', `http://127.0.0.1:${CONTROL_PORT}/miners`).catch(() => ({ status: 0 }))).status === 200,
+    60_000,
+    () => sim.tail(),
+  );
+  return sim;
+}
+
+interface ExporterSetup {
+  influxUrl: string;
+  database: string;
+  username?: string;
+  passwordFile?: string;
+  caFile?: string;
+}
+
+/** The real miner exporter of the edge, inside the namespace, as the brief's command line runs it. */
+function startExporter(ns: EdgeNamespace, files: EdgeFiles, setup: ExporterSetup, label: string): Watched {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    FLYMINING_LOG_LEVEL: 'info',
+    FLYMINING_INFLUX_URL: setup.influxUrl,
+    FLYMINING_INFLUX_DB: setup.database,
+    FLYMINING_INFLUX_SPOOL_DIR: files.spoolDir,
+    FLYMINING_INFLUX_SPOOL_REPLAY_INTERVAL_MS: '500',
+    FLYMINING_INFLUX_SPOOL_MAX_REPLAY_INTERVAL_MS: '2000',
+    FLYMINING_INFLUX_SPOOL_SYNC_WHEN_DOWN: 'true',
+    FLYMINING_INFLUX_MAX_RETRIES: '1',
+    FLYMINING_INFLUX_TIMEOUT_MS: '5000',
+    FLYMINING_INFLUX_USERNAME: setup.username,
+    FLYMINING_INFLUX_PASSWORD_FILE: setup.passwordFile,
+    FLYMINING_INFLUX_CA_FILE: setup.caFile,
+  };
+  for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
+  return new Watched(
+    `exporter ${label}`,
+    ns.spawn(
+      process.execPath,
+      ['-r', 'tsx/cjs', 'exporters/src/main.ts', '--inventory', files.inventory, '--name', EDGE, '--containers', CONTAINER,
+        '--interval', String(INTERVAL_MS / 1000), '--jitter', '0', '--state-dir', files.stateDir, '--listen', '127.0.0.1:9410'],
+      { cwd: ROOT, env },
+    ),
+  );
+}
+
+/** Complete lines in the spool's segment files (a torn last line of a killed writer is not counted). */
+function spooledLines(spoolDir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(spoolDir).filter((n) => /^\d{16}\.lp$/.test(n)).sort();
+  } catch {
+    return [];
+  }
+  const lines: string[] = [];
+  for (const name of names) {
+    const text = readFileSync(path.join(spoolDir, name), 'utf8');
+    const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+    lines.push(...complete.split('\n').filter((l) => l.length > 0 && !l.includes('\0')));
+  }
+  return lines;
+}
+
+/** measurement,tags and timestamp of a line: its identity in InfluxDB. */
+function pointKey(line: string): { measurement: string; tags: Record<string, string>; time: number } {
+  const firstSpace = line.search(/(?<!\\) /);
+  const lastSpace = line.lastIndexOf(' ');
+  const [measurement = '', ...tagParts] = line.slice(0, firstSpace).split(/(?<!\\),/);
+  const tags: Record<string, string> = {};
+  for (const part of tagParts) {
+    const eq = part.search(/(?<!\\)=/);
+    tags[part.slice(0, eq).replace(/\\(.)/g, '$1')] = part.slice(eq + 1).replace(/\\(.)/g, '$1');
+  }
+  return { measurement: measurement.replace(/\\(.)/g, '$1'), tags, time: Number(line.slice(lastSpace + 1)) };
+}
+
+interface Heartbeat {
+  time: number;
+  seq: number;
+  spool_lines?: number;
+  uplink?: string;
+  uplink_error?: string;
+}
+
+async function heartbeats(store: InfluxStore): Promise<Heartbeat[]> {
+  const rows = await store.queryRows(
+    `SELECT * FROM "edge_heartbeat" WHERE "container" = '${CONTAINER}' AND "source" = 'miner' AND time > now() - 1h ORDER BY time ASC`,
+  );
+  return rows as unknown as Heartbeat[];
+}
+
+function mailsMatching(mailbox: Mailbox, status: 'FIRING' | 'RESOLVED', alertname: string): ParsedMail[] {
+  return mailbox.mails.filter((m) => (m.subject ?? '').startsWith(`[${status}`) && `${m.subject ?? ''}\n${m.text ?? ''}`.includes(alertname));
+}
+
+function alertingConfig(options: { listen: string; influxUrl: string; database: string; smtp: string }): string {
+  return `# written by shared/test/ops/uplink-link.test.ts
+redis: ${redisUrl()}
+key_prefix: flymining:alerting:uplinklink
+listen: ${options.listen}
+evaluation_interval: ${EVALUATION_MS}ms
+influx: { url: ${options.influxUrl}, database: ${options.database} }
+edges:
+  silent_after_intervals: ${SILENT_AFTER_INTERVALS}
+rules:
+  - name: FanFailure
+    faults: [FAN_STOPPED, FAN_MISSING]
+route:
+  receiver: oncall
+  group_by: [site, container, alertname]
+  group_wait: ${GROUP_WAIT_MS}ms
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: oncall
+    email:
+      to: [oncall@farm.example]
+      smarthost: ${options.smtp}
+`;
+}
+
+describe('the uplink over a real impaired link (network namespace, veth, loss, latency, cut)', () => {
+  const cleanup = new Cleanup();
+  const processes: Watched[] = [];
+  let ns: EdgeNamespace;
+  let store: InfluxStore;
+  let redis: Redis;
+  let mailbox: Mailbox;
+  /** The simulated container, shared by both tests (the namespace is the same edge). */
+  let simulator: { process: Watched; inventory: string } | undefined;
+  const ensureSimulator = async (files: EdgeFiles): Promise<string> => {
+    if (simulator?.process.running) return simulator.inventory;
+    const started = await startSimulator(ns, files, 5);
+    processes.push(started);
+    simulator = { process: started, inventory: files.inventory };
+    return files.inventory;
+  };
+
+  const describeAll = (): string => processes.map((p) => p.tail()).join('\n');
+
+  beforeAll(async () => {
+    ns = await EdgeNamespace.create();
+    cleanup.add(() => ns.teardown());
+    redis = new Redis(redisUrl(), { maxRetriesPerRequest: 2 });
+    cleanup.add(() => redis.disconnect());
+    await redis.flushdb();
+    mailbox = await startMailbox();
+    cleanup.add(() => mailbox.close());
+  });
+
+  afterAll(async () => {
+    for (const p of processes) await p.stop('SIGKILL');
+    await cleanup.run();
+  });
+
+  test('cut, SIGKILL and restart mid-outage: every sample arrives once with its own time, ContainerSilent pages and resolves', async () => {
+    const influxUrl = process.env.FLYMINING_TEST_INFLUX_URL as string;
+    const influxPort = Number(new URL(influxUrl).port);
+    const database = `uplink_link_${process.pid}`;
+    const files = edgeFiles('link');
+    cleanup.add(() => rmSync(files.dir, { recursive: true, force: true }));
+    store = new InfluxStore({ url: influxUrl, database, spool: { dir: path.join(files.dir, 'center-spool') } }, { spool: false });
+    cleanup.add(() => store.close());
+    await store.query(`DROP DATABASE "${database}"`).catch(() => undefined);
+    await ensureDatabase(store, schemaRetention(database));
+    cleanup.add(() => store.query(`DROP DATABASE "${database}"`));
+
+    // The LTE link: latency and jitter by our proxy on the veth's center end, loss by iptables in the namespace.
+    const link = await LinkProxy.start({
+      listenHost: ns.centerAddress,
+      listenPort: 0,
+      targetHost: '127.0.0.1',
+      targetPort: influxPort,
+      up: { delayMs: 300, jitterMs: 100 },
+      down: { delayMs: 300, jitterMs: 100 },
+      seed: 9,
+    });
+    cleanup.add(() => link.close());
+    const loss: LossRule = await ns.addLoss(0.05);
+    cleanup.add(() => loss.remove());
+
+    await ensureSimulator(files);
+    const alertingPort = await freePort();
+    const configFile = path.join(files.dir, 'alerting.yaml');
+    writeFileSync(configFile, alertingConfig({ listen: `127.0.0.1:${alertingPort}`, influxUrl, database, smtp: mailbox.url }));
+    const alerting = new Watched('alerting', spawn(process.execPath, ['-r', 'tsx/cjs', 'alerting/src/main.ts', '--config', configFile], {
+      cwd: ROOT,
+      env: { ...process.env, FLYMINING_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }));
+    processes.push(alerting);
+    cleanup.add(() => alerting.stop('SIGTERM', 10_000));
+
+    const setup: ExporterSetup = { influxUrl: `http://${ns.centerAddress}:${link.address().port}`, database };
+    let exporter = startExporter(ns, files, setup, 'first');
+    processes.push(exporter);
+
+    // Steady state: the center is current (a heartbeat seen in InfluxDB and the edge known in Redis, reporting).
+    const statusKey = edgeStatusKey(SITE, CONTAINER, 'miner');
+    const edgeStatus = async (): Promise<EdgeStatus | undefined> => {
+      const raw = await redis.hget(REDIS_KEYS.edges, statusKey);
+      return raw ? (JSON.parse(raw) as EdgeStatus) : undefined;
+    };
+    await waitFor('heartbeats at the center and the edge reporting in Redis', async () => {
+      const status = await edgeStatus();
+      return status !== undefined && status.silentSinceMs === undefined && (await heartbeats(store)).length >= 3;
+    }, 90_000, describeAll);
+    await sleep(3 * INTERVAL_MS);
+
+    // The cut: the veth goes down (carrier lost on both ends) for ~20 sweeps.
+    const cutAt = Date.now();
+    await ns.setLink('down');
+    const silentMail = await waitFor(
+      'the ContainerSilent mail after the cut',
+      () => mailsMatching(mailbox, 'FIRING', 'ContainerSilent')[0],
+      60_000,
+      () => `mails: ${mailbox.mails.map((m) => m.subject).join(' | ')}\n${describeAll()}`,
+    );
+    const silentAfterMs = Date.now() - cutAt;
+    expect(silentMail.subject).toContain(CONTAINER);
+    // Judged on the center's receive time: 3 intervals of silence, then group_wait; plus two evaluation cycles and
+    // the SMTP hop as slack for a loaded machine.
+    expect(silentAfterMs).toBeLessThanOrEqual(SILENT_AFTER_INTERVALS * INTERVAL_MS + GROUP_WAIT_MS + 2 * EVALUATION_MS + 2000);
+    expect((await edgeStatus())?.silentSinceMs).toBeDefined();
+
+    // A fault comes up at the edge during the outage (the center cannot know yet).
+    const miners = JSON.parse((await ns.http('GET', `http://127.0.0.1:${CONTROL_PORT}/miners`)).body) as { miners: Array<{ id: string }> };
+    const faulty = miners.miners[3]?.id as string;
+    const injected = await ns.http('POST', `http://127.0.0.1:${CONTROL_PORT}/miners/${faulty}/faults`, { fault: 'stopFan', index: 0 });
+    expect(injected.status).toBe(200);
+    const faultAt = Date.now();
+
+    // SIGKILL mid-outage, once the spool holds what the exporter wrote since the cut.
+    await waitFor('the exporter to spool during the outage', () => spooledLines(files.spoolDir).length > MINERS * 5, 30_000, describeAll);
+    await sleep(3 * INTERVAL_MS);
+    expect(await exporter.stop('SIGKILL')).toBe('SIGKILL');
+    const killAt = Date.now();
+    const spooledAtKill = spooledLines(files.spoolDir);
+    exporter = startExporter(ns, files, setup, 'restarted');
+    processes.push(exporter);
+
+    const restoreAt = Math.max(Date.now(), cutAt + OUTAGE_SWEEPS * INTERVAL_MS);
+    await sleep(restoreAt - Date.now());
+    await ns.setLink('up');
+
+    // Backfill: the center becomes current again, and the page resolves.
+    await waitFor('a resolved ContainerSilent mail after the restore', () => mailsMatching(mailbox, 'RESOLVED', 'ContainerSilent')[0], 90_000, () => `mails: ${mailbox.mails.map((m) => m.subject).join(' | ')}\n${describeAll()}`);
+    // The fault raised during the outage reaches Redis from the first complete snapshot after the restore.
+    const activeFault = async (): Promise<Fault | undefined> => {
+      const all = await redis.hvals(REDIS_KEYS.activeFaults);
+      return all.map((v) => JSON.parse(v) as Fault).find((f) => f.minerId === faulty);
+    };
+    const seen = await waitFor('the outage-time fault in the center\'s active faults', activeFault, 60_000, describeAll);
+    expect(seen.since).toBeGreaterThanOrEqual(faultAt - 2 * INTERVAL_MS);
+    expect(seen.since).toBeLessThan(restoreAt);
+    expect(seen.stale).toBeFalsy();
+
+    const cleared = await ns.http('DELETE', `http://127.0.0.1:${CONTROL_PORT}/miners/${faulty}/faults`);
+    expect(cleared.status).toBe(200);
+    const clearAt = Date.now();
+    await waitFor('the cleared fault to leave the center\'s active faults', async () => (await activeFault()) === undefined, 60_000, describeAll);
+    await waitFor('the spool to drain and the newest heartbeat to be current', async () => {
+      const hb = await heartbeats(store);
+      const last = hb[hb.length - 1];
+      return spooledLines(files.spoolDir).length === 0 && last !== undefined && last.time > clearAt && last.spool_lines === 0;
+    }, 90_000, describeAll);
+
+    // A graceful stop flushes what the exporter holds; the last sweeps then arrive too.
+    await exporter.stop('SIGTERM', 30_000);
+
+    // --- What arrived ---------------------------------------------------------------------------------------
+    const hbs = await heartbeats(store);
+    const times = hbs.map((h) => h.time);
+    // Sweeps went on through the outage and were backfilled: heartbeats about every interval from before the cut
+    // to after the restore; one gap only, across the kill and restart.
+    expect(times[0]).toBeLessThan(cutAt);
+    expect(times[times.length - 1]).toBeGreaterThan(restoreAt);
+    const gaps = times.slice(1).map((t, i) => ({ from: times[i] as number, to: t }));
+    const longGaps = gaps.filter((g) => g.to - g.from > 1.8 * INTERVAL_MS);
+    expect(longGaps.length).toBeLessThanOrEqual(1);
+    for (const g of longGaps) {
+      expect(g.from).toBeLessThan(killAt);
+      expect(g.to).toBeGreaterThan(killAt - INTERVAL_MS);
+    }
+    const duringOutage = times.filter((t) => t > cutAt && t < restoreAt).length;
+    expect(duringOutage).toBeGreaterThanOrEqual(Math.floor((restoreAt - cutAt - (longGaps[0] ? longGaps[0].to - longGaps[0].from : 0)) / INTERVAL_MS) - 2);
+
+    // Every miner: exactly one `miner` point per sweep, at the time it was scraped (inside its sweep), no extras.
+    // A sweep cut short by the SIGKILL may have left points without its heartbeat: those alone are exempt.
+    const lastBeforeKill = Math.max(...times.filter((t) => t < killAt));
+    const rows = await store.queryRows(`SELECT "hashrate_ths", "miner" FROM "miner" WHERE "container" = '${CONTAINER}' AND time > now() - 1h`);
+    const byMiner = new Map<string, number[]>();
+    for (const r of rows) {
+      const id = String(r.miner);
+      byMiner.set(id, [...(byMiner.get(id) ?? []), r.time]);
+    }
+    expect(byMiner.size).toBe(MINERS);
+    const problems: string[] = [];
+    for (const [id, pointTimes] of byMiner) {
+      const perSweep = new Map<number, number>();
+      for (const t of pointTimes) {
+        let sweep: number | undefined;
+        for (const h of times) if (h <= t) sweep = h;
+        const inKilledSweep = t > lastBeforeKill && t <= killAt;
+        if (sweep === undefined || t - sweep >= INTERVAL_MS * 1.8) {
+          if (!inKilledSweep) problems.push(`${id}: point at ${new Date(t).toISOString()} belongs to no sweep`);
+          continue;
+        }
+        perSweep.set(sweep, (perSweep.get(sweep) ?? 0) + 1);
+      }
+      for (const h of times) {
+        const n = perSweep.get(h) ?? 0;
+        if (n !== 1) problems.push(`${id}: ${n} points in the sweep of ${new Date(h).toISOString()}`);
+      }
+    }
+    expect(problems.slice(0, 20)).toEqual([]);
+
+    // The SIGKILL lost nothing spooled: every line in the spool at the kill is at the center.
+    expect(spooledAtKill.length).toBeGreaterThan(0);
+    const missing: string[] = [];
+    const spooledKeys = spooledAtKill.map(pointKey);
+    for (const measurement of [...new Set(spooledKeys.map((k) => k.measurement))]) {
+      const present = new Set(
+        (await store.queryRows(`SELECT * FROM "${measurement}" WHERE time > now() - 1h`)).map((r) => `${String(r.miner ?? r.edge ?? '')}@${r.time}`),
+      );
+      for (const k of spooledKeys.filter((x) => x.measurement === measurement)) {
+        const key = `${k.tags.miner ?? k.tags.edge ?? ''}@${k.time}`;
+        if (!present.has(key)) missing.push(`${measurement} ${key}`);
+      }
+    }
+    expect(missing.slice(0, 20)).toEqual([]);
+
+    // Fault transitions arrive in order, with the edge's times: raised during the outage, cleared after the clear.
+    const transitions = await store.queryRows(`SELECT "active", "code" FROM "fault" WHERE "miner" = '${faulty}' AND time > now() - 1h ORDER BY time ASC`);
+    const actives = transitions.map((t) => Number(t.active));
+    expect(actives.length).toBeGreaterThanOrEqual(2);
+    expect(actives[0]).toBe(1);
+    expect(actives[actives.length - 1]).toBe(0);
+    for (let i = 1; i < actives.length; i++) expect(actives[i]).not.toBe(actives[i - 1]);
+    expect((transitions[0] as { time: number }).time).toBeGreaterThan(cutAt);
+    expect((transitions[0] as { time: number }).time).toBeLessThan(restoreAt);
+    expect((transitions[transitions.length - 1] as { time: number }).time).toBeGreaterThanOrEqual(clearAt - INTERVAL_MS);
+
+    // The link really was impaired: packets were dropped and every byte went through the delaying proxy.
+    expect(await ns.droppedPackets()).toBeGreaterThan(0);
+    expect(link.stats().bytesUp).toBeGreaterThan(0);
+    const finalStatus = await edgeStatus();
+    expect(finalStatus?.silentSinceMs).toBeUndefined();
+    expect(finalStatus?.last.time).toBeGreaterThan(restoreAt);
+  });
+
+  test('wrong credentials, then a wrong CA: one clear error naming the host, spooling meanwhile; fixed settings deliver everything once', async () => {
+    const files = edgeFiles('tls');
+    cleanup.add(() => rmSync(files.dir, { recursive: true, force: true }));
+    const certs = makeTestCertificates(path.join(files.dir, 'certs'));
+    const influx = await InfluxTestServer.create({ auth: true, tls: { certFile: certs.certFile, keyFile: certs.keyFile } });
+    cleanup.add(() => influx.destroy());
+    await influx.start();
+    const admin = { username: 'admin', password: `admin-${process.pid}-secret` };
+    await influx.createAdmin(admin);
+    const database = 'uplink_tls';
+    await influx.query(`CREATE DATABASE "${database}"`);
+    await influx.query(`CREATE RETENTION POLICY "raw" ON "${database}" DURATION 40d REPLICATION 1 DEFAULT`);
+    const writer = { username: `edge_${CONTAINER.toLowerCase()}`, password: `writer-${process.pid}-secret` };
+    await influx.createWriter(writer, database);
+    const goodPassword = path.join(files.dir, 'password');
+    const badPassword = path.join(files.dir, 'wrong-password');
+    writeFileSync(goodPassword, writer.password, { mode: 0o600 });
+    writeFileSync(badPassword, 'not-the-password', { mode: 0o600 });
+
+    // Center end of the veth → InfluxDB's HTTPS port; inside the namespace the edge reaches it as 127.0.0.1 (the
+    // name its certificate carries) through a forwarder process there.
+    const link = await LinkProxy.start({ listenHost: ns.centerAddress, listenPort: 0, targetHost: '127.0.0.1', targetPort: influx.httpPort, up: { delayMs: 50 }, down: { delayMs: 50 } });
+    cleanup.add(() => link.close());
+    const localPort = 18086;
+    const forwarder = new Watched('in-namespace forwarder', ns.spawn(process.execPath, ['-r', 'tsx/cjs', 'simulator/src/link-proxy.ts', '--listen', `127.0.0.1:${localPort}`, '--target', `${ns.centerAddress}:${link.address().port}`], { cwd: ROOT }));
+    processes.push(forwarder);
+    await waitFor('the forwarder inside the namespace', () => forwarder.output.includes('listening'), 30_000, () => forwarder.tail());
+    const edge: EdgeFiles = { ...files, inventory: await ensureSimulator(files) };
+    const url = `https://127.0.0.1:${localPort}`;
+    const queryStore = new InfluxStore({ url: influx.url, database, username: admin.username, password: admin.password, ca: readFileSync(certs.caFile, 'utf8'), spool: { dir: path.join(files.dir, 'center-spool') } }, { spool: false });
+    cleanup.add(() => queryStore.close());
+    const heartbeatCount = async (): Promise<number> => {
+      const [row] = await queryStore.queryRows(`SELECT count("seq") AS n FROM "edge_heartbeat"`);
+      return typeof row?.n === 'number' ? row.n : 0;
+    };
+    /** Error-level log lines (pino level 50) matching `pattern`: the one clear message the brief asks for. */
+    const errorLines = (w: Watched, pattern: RegExp): string[] => w.output.split('\n').filter((l) => /"level":50/.test(l) && pattern.test(l));
+
+    // 1. Wrong password: InfluxDB answers 401.
+    let exporter = startExporter(ns, edge, { influxUrl: url, database, username: writer.username, passwordFile: badPassword, caFile: certs.caFile }, 'wrong password');
+    processes.push(exporter);
+    await waitFor('a clear error about the refused credentials', () => /401|unauthori[sz]ed|credentials|authentication/i.test(exporter.output) && exporter.output, 60_000, () => exporter.tail());
+    await waitFor('sweeps spooled while refused', () => spooledLines(edge.spoolDir).length > MINERS * 3, 30_000, () => exporter.tail());
+    const authErrors = errorLines(exporter, /401|unauthori[sz]ed|authentication|credentials/i);
+    expect(authErrors.length).toBe(1);
+    expect(authErrors[0]).toContain(`127.0.0.1:${localPort}`);
+    expect(exporter.output).not.toContain(writer.password);
+    expect(exporter.output).not.toContain('not-the-password');
+    expect(await heartbeatCount()).toBe(0);
+    await exporter.stop();
+
+    // 2. Right password, wrong CA: TLS verification fails.
+    exporter = startExporter(ns, edge, { influxUrl: url, database, username: writer.username, passwordFile: goodPassword, caFile: certs.otherCaFile }, 'wrong CA');
+    processes.push(exporter);
+    await waitFor('a clear error about the certificate', () => /certificate|self.signed|UNABLE_TO_VERIFY|unable to verify|TLS/i.test(exporter.output) && exporter.output, 60_000, () => exporter.tail());
+    await sleep(5 * INTERVAL_MS);
+    const tlsErrors = errorLines(exporter, /certificate|UNABLE_TO_VERIFY|unable to verify/i);
+    expect(tlsErrors.length).toBe(1);
+    expect(tlsErrors[0]).toContain(`127.0.0.1:${localPort}`);
+    expect(await heartbeatCount()).toBe(0);
+    await exporter.stop();
+    const spooledBeforeFix = spooledLines(edge.spoolDir).map(pointKey);
+    expect(spooledBeforeFix.length).toBeGreaterThan(0);
+
+    // 3. Right settings: the spool drains and every spooled point arrives, once.
+    exporter = startExporter(ns, edge, { influxUrl: url, database, username: writer.username, passwordFile: goodPassword, caFile: certs.caFile }, 'fixed');
+    processes.push(exporter);
+    await waitFor('the spool to drain with the right settings', () => spooledLines(edge.spoolDir).length === 0 && exporter.output.length > 0, 90_000, () => exporter.tail());
+    await exporter.stop();
+    const heartbeatsSpooled = spooledBeforeFix.filter((k) => k.measurement === 'edge_heartbeat').map((k) => k.time);
+    const arrived = (await queryStore.queryRows(`SELECT "seq" FROM "edge_heartbeat" WHERE time > now() - 1h`)).map((r) => r.time);
+    for (const t of heartbeatsSpooled) expect(arrived).toContain(t);
+    expect(new Set(arrived).size).toBe(arrived.length);
+    const minerSpooled = spooledBeforeFix.filter((k) => k.measurement === 'miner');
+    const minerArrived = new Set((await queryStore.queryRows(`SELECT "hashrate_ths", "miner" FROM "miner" WHERE time > now() - 1h`)).map((r) => `${String(r.miner)}@${r.time}`));
+    const lost = minerSpooled.filter((k) => !minerArrived.has(`${k.tags.miner}@${k.time}`));
+    expect(lost).toEqual([]);
+  });
+});
