@@ -1,22 +1,29 @@
 /**
- * InfluxStore: the one way services write to and query InfluxDB.
+ * InfluxStore: the one way services write to and query InfluxDB; at an edge, its uplink to the center.
  *
- * Writes: @influxdata/influxdb-client's WriteApi (batching, retry with back-off, bounded retry buffer), pointed at
- * the v1 `/write` endpoint that InfluxDB 1.x, 2.x and 3.x all serve. What InfluxDB cannot take right now (down,
- * 5xx, auth or database missing) goes to the on-disk spool after the client's retries and is replayed later.
- * What InfluxDB refuses as bad data (400/413/422) is narrowed down to the offending lines by bisection, those are
- * counted and logged, and the good lines of the batch are written.
+ * Writes: @influxdata/influxdb-client's WriteApi (batching), pointed at the v1 `/write` endpoint that InfluxDB 1.x,
+ * 2.x and 3.x all serve. What InfluxDB cannot take right now (unreachable, credentials or certificate refused,
+ * database missing) goes to the on-disk spool and is replayed later, oldest first, with original timestamps.
+ * While the uplink is down, write() goes straight to the spool and the replay loop is the only traffic: one probe
+ * per back-off period (doubling up to spool.maxReplayIntervalMs). A refused uplink is logged once per reason and
+ * once when it recovers. What InfluxDB refuses as bad data (400/413/422) is narrowed down to the offending lines by
+ * bisection, those are counted and logged, and the good lines of the batch are written.
  * Queries: InfluxQL over `/query`, results as plain rows with `time` in ms.
  */
 import { HttpError, InfluxDB, setLogger, type WriteApi } from '@influxdata/influxdb-client';
 import pino from 'pino';
+import type { UplinkState } from '../edge';
 import { loadInfluxConfig, type InfluxConfig, type InfluxConfigInput } from './config';
+import { ClockOffsetEstimator, HttpEndpoint, type HttpAnswer } from './http';
 import { Spool } from './spool';
+import { describeRequestError, describeWriteRefusal, formatElapsed, type UplinkContext, type UplinkFailure } from './uplink';
 
 /** pino-compatible: a pino logger can be passed as is. */
 export interface InfluxLogger {
   warn(details: object, message: string): void;
   error(details: object, message: string): void;
+  /** Recovery notices; warn() when absent. */
+  info?(details: object, message: string): void;
 }
 
 export type InfluxCounter = 'written' | 'failed' | 'spooled' | 'dropped' | 'replayed' | 'batches';
@@ -35,11 +42,26 @@ export interface InfluxStoreStats {
   replayed: number;
   /** Write requests InfluxDB accepted. */
   batches: number;
-  /** false from a batch going to the spool until InfluxDB accepts a write again. */
+  /** InfluxDB answers and takes our credentials and certificate: uplink is 'starting' or 'ok'. */
   reachable: boolean;
+  /**
+   * starting: no write answered yet; ok: writes accepted (or refused only for a missing database, see
+   * schemaMissing); unreachable: no answer, timeout or 429/5xx; refused: 401/403; tls: certificate not trusted.
+   */
+  uplink: UplinkState;
+  /** Why the uplink is not ok (or the database is missing): host and reason, never a secret. */
+  uplinkError?: string;
+  /** InfluxDB answered "database/retention policy not found": points are spooled until the schema exists again. */
+  schemaMissing: boolean;
+  /** Since when writes have not been accepted (local clock, ms); absent while they are. */
+  unavailableSinceMs?: number;
   spoolBytes: number;
   spoolLines: number;
   spoolSegments: number;
+  /** Time of the oldest spooled point (ms), 0 when the spool is empty. */
+  spoolOldestMs: number;
+  /** InfluxDB's clock minus ours, from the Date header of its answers; absent before the first answer. */
+  clockOffsetMs?: number;
   lastError: { message: string; atMs: number } | undefined;
 }
 
@@ -49,6 +71,12 @@ export interface InfluxStoreOptions {
   onCount?: (counter: InfluxCounter, increment: number) => void;
   /** false: no spool (points that cannot be written are dropped and counted). Default: config.spool. */
   spool?: false;
+  /**
+   * Re-creates the database when InfluxDB answers a write with "database/retention policy not found", before the
+   * spool is replayed; services pass `() => ensureDatabase(store, schemaRetention())`. A failure (e.g. a write-only
+   * user may not CREATE DATABASE) is logged and retried at the next probe; points stay in the spool.
+   */
+  onSchemaMissing?: () => Promise<void>;
 }
 
 export interface QuerySeries {
@@ -79,7 +107,6 @@ export interface PingResult {
 const DATA_FAULT_STATUSES = new Set([400, 413, 422]);
 /** Most requests spent isolating bad lines of one batch; beyond it the rest of a failing half counts as failed. */
 const BISECT_REQUEST_BUDGET = 64;
-const MAX_REPLAY_BACKOFF_MS = 30_000;
 
 // The client logs every retry to the console; this module logs what matters itself.
 setLogger({ error: () => undefined, warn: () => undefined });
@@ -104,6 +131,14 @@ function authHeaders(cfg: InfluxConfig): Record<string, string> {
   return {};
 }
 
+/** The URL without user:password, for messages. */
+function displayUrl(url: string): string {
+  const u = new URL(url);
+  u.username = '';
+  u.password = '';
+  return u.toString().replace(/\/+$/, '');
+}
+
 function errorMessage(err: unknown): string {
   if (err instanceof HttpError) {
     const detail = err.body ?? err.message;
@@ -121,9 +156,13 @@ export class InfluxStore {
   private readonly baseUrl: string;
   private readonly headers: Record<string, string>;
   private readonly writeApi: WriteApi;
+  private readonly http: HttpEndpoint;
   private readonly spool: Spool | undefined;
   private readonly logger: InfluxLogger;
   private readonly onCount: InfluxStoreOptions['onCount'];
+  private readonly onSchemaMissing: InfluxStoreOptions['onSchemaMissing'];
+  private readonly uplinkContext: UplinkContext;
+  private readonly clock = new ClockOffsetEstimator();
   private readonly counters: Record<InfluxCounter, number> = {
     written: 0,
     failed: 0,
@@ -136,7 +175,12 @@ export class InfluxStore {
   /** Batches the client holds for a retry: spooled on close so none is lost. */
   private readonly awaitingRetry = new Set<string[]>();
   private readonly pendingWork = new Set<Promise<unknown>>();
-  private unavailable = false;
+  private uplink: UplinkState = 'starting';
+  private uplinkError: string | undefined;
+  private schemaMissing = false;
+  private unavailableSinceMs: number | undefined;
+  /** The reason last logged: the same reason is not logged again until it changes or the uplink recovers. */
+  private loggedReasonKey: string | undefined;
   private closing = false;
   private replayTimer: NodeJS.Timeout | undefined;
   private replayRunning: Promise<void> | undefined;
@@ -148,12 +192,30 @@ export class InfluxStore {
     this.headers = authHeaders(this.config);
     this.logger = options.logger ?? pino({ name: 'influx-store', level: 'warn' }, pino.destination(2));
     this.onCount = options.onCount;
+    this.onSchemaMissing = options.onSchemaMissing;
     this.replayBackoffMs = this.config.spool.replayIntervalMs;
     this.spool =
       options.spool === false ? undefined : Spool.open({ dir: this.config.spool.dir, maxBytes: this.config.spool.maxBytes });
 
     const cfg = this.config;
-    const client = new InfluxDB({ url: this.baseUrl, timeout: cfg.timeoutMs, headers: this.headers });
+    const url = new URL(this.baseUrl);
+    this.uplinkContext = {
+      displayUrl: displayUrl(this.baseUrl),
+      hostPort: `${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`,
+      database: cfg.database,
+      retentionPolicy: cfg.retentionPolicy,
+      username: cfg.token === undefined ? cfg.username : undefined,
+      tokenFile: cfg.tokenFile,
+      caFile: cfg.caFile,
+      customCa: cfg.ca !== undefined,
+    };
+    this.http = new HttpEndpoint(this.baseUrl, { ca: cfg.ca, timeoutMs: cfg.timeoutMs, headers: this.headers });
+    const client = new InfluxDB({
+      url: this.baseUrl,
+      timeout: cfg.timeoutMs,
+      headers: this.headers,
+      transportOptions: this.http.transportOptions,
+    });
     this.trackRequests(client);
     this.writeApi = client.getWriteApi('', '', 'ms', {
       batchSize: cfg.batchSize,
@@ -168,7 +230,9 @@ export class InfluxStore {
       writeFailed: (error, lines, attempt, expires) => this.onWriteFailed(error, lines, attempt, expires),
       writeSuccess: (lines) => {
         this.awaitingRetry.delete(lines);
-        this.onBatchAccepted(lines.length);
+        this.count('written', lines.length);
+        this.count('batches', 1);
+        this.noteAccepted();
       },
       writeRetrySkipped: (entry) => {
         this.awaitingRetry.delete(entry.lines);
@@ -189,8 +253,14 @@ export class InfluxStore {
     transport.send = (path, body, options, callbacks) => {
       let settle: () => void = () => undefined;
       this.track(new Promise<void>((resolve) => (settle = resolve)));
+      const sentAtMs = Date.now();
       send(path, body, options, {
         ...callbacks,
+        responseStarted: (headers, statusCode) => {
+          const date = headers.date;
+          this.clock.observe(typeof date === 'string' ? date : undefined, sentAtMs, Date.now());
+          callbacks?.responseStarted?.(headers, statusCode);
+        },
         error: (error) => {
           try {
             callbacks?.error?.(error);
@@ -215,10 +285,23 @@ export class InfluxStore {
     return `/write?db=${db}&rp=${rp}&precision=ms`;
   }
 
-  /** Queues formatted line-protocol lines (see formatLine). Cheap: batching and sending happen in the background. */
+  /**
+   * Queues formatted line-protocol lines (see formatLine). Cheap: batching and sending happen in the background.
+   * While the uplink is down the lines go straight to the spool (synchronously with spool.syncWhenDown).
+   */
   write(lines: readonly string[]): void {
     if (this.closing) throw new Error('InfluxStore: write() after close()');
+    if (this.spool && this.uplinkDown()) {
+      if (this.config.spool.syncWhenDown) this.toSpoolSync(this.spool, lines);
+      else this.track(this.toSpool([...lines], 'uplink down'));
+      return;
+    }
     this.writeApi.writeRecords(lines as string[]);
+  }
+
+  /** Writes are known not to get through: live writes skip the network until a probe succeeds. */
+  private uplinkDown(): boolean {
+    return this.schemaMissing || (this.uplink !== 'starting' && this.uplink !== 'ok');
   }
 
   /** Sends everything buffered; resolves when each batch is written, rejected as bad data, spooled or awaiting retry. */
@@ -243,13 +326,47 @@ export class InfluxStore {
     this.lastError = { message, atMs: Date.now() };
   }
 
-  private onBatchAccepted(lineCount: number): void {
-    this.count('written', lineCount);
-    this.count('batches', 1);
-    if (this.unavailable) {
-      this.unavailable = false;
-      if (this.spool && !this.spool.isEmpty()) this.scheduleReplay(0);
+  /** A write was accepted: the uplink is ok; after an outage, say so once and replay the spool now. */
+  private noteAccepted(): void {
+    const since = this.unavailableSinceMs;
+    if (since !== undefined) {
+      const spooled = this.spool?.stats().lines ?? 0;
+      const message =
+        `uplink to ${this.uplinkContext.displayUrl} accepted writes again after ${formatElapsed(Date.now() - since)}; ` +
+        `replaying ${spooled.toLocaleString('en-US')} spooled points`;
+      (this.logger.info ?? this.logger.warn).call(this.logger, { uplink: 'ok', spoolLines: spooled }, message);
     }
+    this.uplink = 'ok';
+    this.uplinkError = undefined;
+    this.schemaMissing = false;
+    this.unavailableSinceMs = undefined;
+    this.loggedReasonKey = undefined;
+    this.replayBackoffMs = this.config.spool.replayIntervalMs;
+    if (since !== undefined && this.spool && !this.spool.isEmpty()) this.scheduleReplay(0);
+  }
+
+  /** Writes are not getting through: record why, log it once per reason. */
+  private noteFailure(failure: UplinkFailure): void {
+    this.noteError(failure.message);
+    if (failure.kind === 'schema') {
+      // InfluxDB answered after checking credentials: the uplink itself works.
+      this.uplink = 'ok';
+      this.schemaMissing = true;
+    } else {
+      this.uplink = failure.kind;
+    }
+    this.uplinkError = failure.message;
+    this.unavailableSinceMs ??= Date.now();
+    this.logOnce(failure.key, failure.message, failure.kind);
+  }
+
+  private logOnce(key: string, message: string, kind: string): void {
+    if (this.loggedReasonKey === key) return;
+    this.loggedReasonKey = key;
+    const next = this.spool
+      ? `points go to the spool; one probe every ${this.config.spool.replayIntervalMs}–${this.config.spool.maxReplayIntervalMs} ms`
+      : 'no spool: points are dropped';
+    this.logger.error({ uplink: kind, spoolLines: this.spool?.stats().lines ?? 0 }, `${message}; ${next}`);
   }
 
   private onWriteFailed(error: Error, lines: string[], attempt: number, expires: number): Promise<void> | void {
@@ -260,17 +377,29 @@ export class InfluxStore {
       this.awaitingRetry.delete(lines);
       return this.track(this.isolateAndSpool(lines, message, this.postLines));
     }
-    const clientWillRetry = status === undefined || status >= 429;
+    // A busy server (429/5xx) gets the client's in-memory retries while the uplink is otherwise fine; anything
+    // else (no answer, TLS, credentials, missing database) goes to the spool at once and the probe takes over.
+    const busy = status !== undefined && (status === 429 || status >= 500);
     const retriesLeft = attempt <= this.config.maxRetries && expires > Date.now();
-    if (clientWillRetry && retriesLeft && !this.unavailable && !this.closing) {
+    if (busy && retriesLeft && !this.uplinkDown() && !this.closing) {
       this.awaitingRetry.add(lines);
       return undefined;
     }
-    // Retries exhausted, or InfluxDB already known to be down (do not pile batches up in memory), or a
-    // configuration fault (401/403/404) that a person will fix: keep the data on disk.
     this.awaitingRetry.delete(lines);
-    this.unavailable = true;
+    this.noteFailure(this.describeFailure(error, status));
     return this.track(this.toSpool(lines, message));
+  }
+
+  private describeFailure(error: Error, status: number | undefined): UplinkFailure {
+    if (status === undefined) return describeRequestError(error, this.uplinkContext);
+    const body = error instanceof HttpError ? (error.body ?? error.message) : error.message;
+    return (
+      describeWriteRefusal(status, body, this.uplinkContext) ?? {
+        kind: 'unreachable',
+        key: `unreachable:HTTP ${status}`,
+        message: `InfluxDB at ${this.uplinkContext.displayUrl} did not take a write: HTTP ${status}: ${body.slice(0, 300)}`,
+      }
+    );
   }
 
   private async toSpool(lines: string[], reason: string): Promise<void> {
@@ -279,32 +408,55 @@ export class InfluxStore {
       this.logger.error({ lines: lines.length, reason }, 'InfluxDB unavailable and no spool: points dropped');
       return;
     }
+    let dropped: number;
     try {
-      const dropped = await this.spool.append(lines);
-      this.count('spooled', lines.length);
-      if (dropped > 0) {
-        this.count('dropped', dropped);
-        this.logger.error({ dropped, maxBytes: this.config.spool.maxBytes }, 'InfluxDB spool full: oldest points dropped');
-      }
+      dropped = await this.spool.append(lines);
     } catch (err) {
-      this.count('dropped', lines.length);
-      this.noteError(`spool append failed: ${errorMessage(err)}`);
-      this.logger.error({ lines: lines.length, err: errorMessage(err) }, 'cannot write to the InfluxDB spool: points dropped');
+      this.spoolFailed(lines.length, err);
       return;
+    }
+    this.spooled(lines.length, dropped);
+  }
+
+  /** spool.syncWhenDown: the lines are on disk (fsynced) when write() returns. */
+  private toSpoolSync(spool: Spool, lines: readonly string[]): void {
+    let dropped: number;
+    try {
+      dropped = spool.appendSync(lines);
+    } catch (err) {
+      this.spoolFailed(lines.length, err);
+      return;
+    }
+    this.spooled(lines.length, dropped);
+  }
+
+  private spooled(lineCount: number, dropped: number): void {
+    this.count('spooled', lineCount);
+    if (dropped > 0) {
+      this.count('dropped', dropped);
+      this.logger.error({ dropped, maxBytes: this.config.spool.maxBytes }, 'InfluxDB spool full: oldest points dropped');
     }
     this.scheduleReplay(this.replayBackoffMs);
   }
 
+  private spoolFailed(lineCount: number, err: unknown): void {
+    this.count('dropped', lineCount);
+    this.noteError(`spool append failed: ${errorMessage(err)}`);
+    this.logger.error({ lines: lineCount, err: errorMessage(err) }, 'cannot write to the InfluxDB spool: points dropped');
+  }
+
+  /** Every request of the store's own goes through here: the CA, keep-alive, and the server clock estimate. */
+  private async request(method: 'GET' | 'POST', pathAndQuery: string, body?: string, headers?: Record<string, string>): Promise<HttpAnswer> {
+    const answer = await this.http.request(method, pathAndQuery, body, headers);
+    const date = answer.headers.date;
+    this.clock.observe(typeof date === 'string' ? date : undefined, answer.sentAtMs, answer.receivedAtMs);
+    return answer;
+  }
+
   /** Raw POST of lines to /write (used for bisection and replay, where the status of each request matters). */
   private readonly postLines: LineSender = async (lines) => {
-    const res = await fetch(this.baseUrl + this.writePath(), {
-      method: 'POST',
-      headers: { ...this.headers, 'Content-Type': 'text/plain; charset=utf-8' },
-      body: lines.join('\n'),
-      signal: AbortSignal.timeout(this.config.timeoutMs),
-    });
-    const body = res.status === 204 ? '' : await res.text();
-    return { status: res.status, body };
+    const res = await this.request('POST', this.writePath(), lines.join('\n'), { 'Content-Type': 'text/plain; charset=utf-8' });
+    return { status: res.status, body: res.body };
   };
 
   /**
@@ -335,17 +487,18 @@ export class InfluxStore {
         try {
           res = await send(half);
         } catch (err) {
-          this.noteError(errorMessage(err));
+          this.noteFailure(describeRequestError(err, this.uplinkContext));
           result.unsent.push(...half);
           continue;
         }
         if (res.status >= 200 && res.status < 300) {
           result.written += half.length;
           this.count('batches', 1);
+          this.noteAccepted();
         } else if (DATA_FAULT_STATUSES.has(res.status)) {
           await visit(half, `HTTP ${res.status}: ${res.body.slice(0, 500)}`);
         } else {
-          this.noteError(`HTTP ${res.status}: ${res.body.slice(0, 500)}`);
+          this.noteFailure(this.describeFailure(new HttpError(res.status, '', res.body), res.status));
           result.unsent.push(...half);
         }
       }
@@ -358,10 +511,7 @@ export class InfluxStore {
   private async isolateAndSpool(lines: string[], reason: string, send: LineSender): Promise<void> {
     const result = await this.isolateBadLines(lines, reason, send);
     this.count('written', result.written);
-    if (result.unsent.length > 0) {
-      this.unavailable = true;
-      await this.toSpool(result.unsent, 'InfluxDB became unavailable while isolating bad lines');
-    }
+    if (result.unsent.length > 0) await this.toSpool(result.unsent, 'InfluxDB became unavailable while isolating bad lines');
   }
 
   // ---- replay ----
@@ -378,6 +528,7 @@ export class InfluxStore {
   /**
    * Sends spooled segments oldest first, in batches, deleting a segment only after InfluxDB took all of it.
    * Resolves when the spool is empty or InfluxDB stopped answering (then a retry is scheduled with back-off).
+   * While the uplink is down its first request is the probe; with the database missing, onSchemaMissing runs first.
    */
   replaySpool(): Promise<void> {
     if (!this.replayRunning) {
@@ -394,6 +545,10 @@ export class InfluxStore {
     if (!spool) return;
     for (;;) {
       if (this.closing) return;
+      if (this.schemaMissing && this.onSchemaMissing && !(await this.recreateSchema(this.onSchemaMissing))) {
+        this.backOff();
+        return;
+      }
       const segment = await spool.oldest();
       if (!segment) break;
       const lines = await spool.readLines(segment);
@@ -409,15 +564,38 @@ export class InfluxStore {
         }
       }
       if (stalled) {
-        this.unavailable = true;
-        this.replayBackoffMs = Math.min(MAX_REPLAY_BACKOFF_MS, this.replayBackoffMs * 2);
+        this.backOff();
         return;
       }
-      // Count only if the segment was still there: a full spool may have dropped it (counted as dropped).
-      if (await spool.remove(segment)) this.count('replayed', delivered);
+      // Counted in the same step as the segment leaves the spool's counts; only if it was still there: a full spool
+      // may have dropped it (counted as dropped).
+      await spool.remove(segment, () => this.count('replayed', delivered));
       this.replayBackoffMs = this.config.spool.replayIntervalMs;
-      this.unavailable = false;
     }
+  }
+
+  /** The next probe waits twice as long, up to spool.maxReplayIntervalMs. */
+  private backOff(): void {
+    this.replayBackoffMs = Math.min(this.config.spool.maxReplayIntervalMs, this.replayBackoffMs * 2);
+  }
+
+  /** Runs the schema set-up after "database not found"; false (logged once per reason) when it failed. */
+  private async recreateSchema(setUp: () => Promise<void>): Promise<boolean> {
+    const database = this.config.database;
+    try {
+      await setUp();
+    } catch (err) {
+      const message =
+        `schema set-up for database "${database}" on ${this.uplinkContext.displayUrl} failed: ${errorMessage(err)}; ` +
+        'points stay in the spool';
+      this.noteError(message);
+      this.uplinkError = message;
+      this.logOnce(`schema-setup:${errorMessage(err)}`, message, 'schema');
+      return false;
+    }
+    this.logger.warn({ database }, `re-created database "${database}" on ${this.uplinkContext.displayUrl}; replaying the spool`);
+    this.schemaMissing = false;
+    return true;
   }
 
   private async replayBatch(batch: string[]): Promise<{ delivered: number; unavailable: boolean }> {
@@ -425,17 +603,21 @@ export class InfluxStore {
     try {
       res = await this.postLines(batch);
     } catch (err) {
-      this.noteError(errorMessage(err));
+      this.noteFailure(describeRequestError(err, this.uplinkContext));
       return { delivered: 0, unavailable: true };
     }
     if (res.status >= 200 && res.status < 300) {
       this.count('written', batch.length);
       this.count('batches', 1);
+      this.noteAccepted();
       return { delivered: batch.length, unavailable: false };
     }
     const reason = `HTTP ${res.status}: ${res.body.slice(0, 500)}`;
+    if (!DATA_FAULT_STATUSES.has(res.status)) {
+      this.noteFailure(this.describeFailure(new HttpError(res.status, '', res.body), res.status));
+      return { delivered: 0, unavailable: true };
+    }
     this.noteError(reason);
-    if (!DATA_FAULT_STATUSES.has(res.status)) return { delivered: 0, unavailable: true };
     const result = await this.isolateBadLines(batch, reason, this.postLines);
     this.count('written', result.written);
     // Lines of this batch still unsent stay in the segment, which is kept: the whole batch is retried later.
@@ -447,18 +629,15 @@ export class InfluxStore {
   /** Runs InfluxQL (build it with the influxql template). Throws InfluxQueryError naming the failing statement. */
   async query(q: string): Promise<QuerySeries[]> {
     const params = new URLSearchParams({ db: this.config.database, epoch: 'ms' });
-    let res: Response;
+    let res: HttpAnswer;
     try {
-      res = await fetch(`${this.baseUrl}/query?${params.toString()}`, {
-        method: 'POST',
-        headers: { ...this.headers, 'Content-Type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ q }).toString(),
-        signal: AbortSignal.timeout(this.config.timeoutMs),
+      res = await this.request('POST', `/query?${params.toString()}`, new URLSearchParams({ q }).toString(), {
+        'Content-Type': 'application/x-www-form-urlencoded',
       });
     } catch (err) {
-      throw new InfluxQueryError(`InfluxDB at ${this.baseUrl} unreachable: ${errorMessage(err)}`, q);
+      throw new InfluxQueryError(describeRequestError(err, this.uplinkContext).message, q);
     }
-    const text = await res.text();
+    const text = res.body;
     let payload: unknown;
     try {
       payload = JSON.parse(text);
@@ -477,17 +656,14 @@ export class InfluxStore {
   async ping(): Promise<PingResult> {
     const started = performance.now();
     try {
-      const res = await fetch(`${this.baseUrl}/ping`, {
-        headers: this.headers,
-        signal: AbortSignal.timeout(this.config.timeoutMs),
-      });
-      await res.arrayBuffer();
+      const res = await this.request('GET', '/ping');
       const latencyMs = performance.now() - started;
-      const version = res.headers.get('x-influxdb-version') ?? undefined;
+      const header = res.headers['x-influxdb-version'];
+      const version = typeof header === 'string' ? header : undefined;
       if (res.status === 204 || res.status === 200) return { ok: true, version, latencyMs };
       return { ok: false, version, latencyMs, error: `HTTP ${res.status}` };
     } catch (err) {
-      return { ok: false, latencyMs: performance.now() - started, error: errorMessage(err) };
+      return { ok: false, latencyMs: performance.now() - started, error: describeRequestError(err, this.uplinkContext).message };
     }
   }
 
@@ -495,10 +671,16 @@ export class InfluxStore {
     const spoolStats = this.spool?.stats();
     return {
       ...this.counters,
-      reachable: !this.unavailable,
+      reachable: this.uplink === 'starting' || this.uplink === 'ok',
+      uplink: this.uplink,
+      uplinkError: this.uplinkError,
+      schemaMissing: this.schemaMissing,
+      unavailableSinceMs: this.unavailableSinceMs,
       spoolBytes: spoolStats?.bytes ?? 0,
       spoolLines: spoolStats?.lines ?? 0,
       spoolSegments: spoolStats?.segments ?? 0,
+      spoolOldestMs: this.spool?.oldestTimeMs() ?? 0,
+      clockOffsetMs: this.clock.offsetMs,
       lastError: this.lastError,
     };
   }
@@ -518,6 +700,7 @@ export class InfluxStore {
     this.writeApi.dispose();
     await this.flush();
     await this.spool?.close();
+    this.http.close();
   }
 }
 

@@ -2,7 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { InfluxStore, type InfluxConfigInput, type InfluxStoreOptions } from '../../src/influx';
+import { InfluxStore, type InfluxConfigInput, type InfluxLogger, type InfluxStoreOptions } from '../../src/influx';
 
 export function testInfluxUrl(): string {
   const url = process.env.FLYMINING_TEST_INFLUX_URL;
@@ -43,4 +43,35 @@ export async function openTestStore(
 export async function countPoints(store: InfluxStore, measurement: string, field = 'v'): Promise<number> {
   const rows = await store.queryRows(`SELECT count("${field}") FROM "${measurement}"`);
   return Number(rows[0]?.count ?? 0);
+}
+
+/** Polls `check` until it holds; fails naming `what` (and what `describe` says about the state) after the deadline. */
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 30_000,
+  describe: () => string = () => '',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} ${describe()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface LoggedLine {
+  level: 'info' | 'warn' | 'error';
+  message: string;
+  details: object;
+}
+
+/** An InfluxLogger that keeps what it is told, for tests that check what an operator would read. */
+export function captureLogger(): { lines: LoggedLine[]; logger: Required<InfluxLogger>; text: () => string } {
+  const lines: LoggedLine[] = [];
+  const at = (level: LoggedLine['level']) => (details: object, message: string) => lines.push({ level, message, details });
+  return {
+    lines,
+    logger: { info: at('info'), warn: at('warn'), error: at('error') },
+    text: () => lines.map((l) => `${l.level}: ${l.message} ${JSON.stringify(l.details)}`).join('\n'),
+  };
 }
