@@ -25,7 +25,7 @@ export const RACKMAP_QUERIES = {
    */
   heartbeats:
     `SELECT "seq", "interval_ms", "clock_offset_ms" FROM "edge_heartbeat" WHERE "site" =~ /^$site$/ AND "source" = 'miner' AND time > now() - 30d ` +
-    `GROUP BY "site", "container", "edge" ORDER BY time DESC LIMIT 1`,
+    `GROUP BY "site", "container", "edge", "source" ORDER BY time DESC LIMIT 1`,
 } as const;
 
 export type RackMapQueryName = keyof typeof RACKMAP_QUERIES;

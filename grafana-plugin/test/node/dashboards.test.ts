@@ -2,18 +2,21 @@
  * The provisioned dashboards against a real InfluxDB filled by the simulator through the exporter: every panel
  * query and every variable query, with Grafana's macros expanded, must return rows, so no panel opens on
  * "No data". Container climate points are written here the way the climate exporter writes them
- * (docs/schema.md, climate_container), since this test runs no climate sensors.
+ * (docs/schema.md, climate_container), since this test runs no climate sensors, and edge heartbeats the way an
+ * edge writes them (shared/src/edge.ts), since the exporter here runs without one.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { InfluxStore } from '@flymining/shared';
+import { encodePoints, heartbeatPoint, type InfluxStore } from '@flymining/shared';
 import { SimulatedFarm, generateFarmSpecs } from '@flymining/simulator';
 import { parse } from 'yaml';
 import { exporterFor, freshStore, inventoryFor } from '../../../exporters/test/e2e/helpers';
 import { DASHBOARDS } from '../../dashboards/dashboards';
 import { DASHBOARD_DIR, dashboardFileText } from '../../dashboards/generate';
 import { DATASOURCE, RACKMAP_PANEL_TYPE, type Dashboard } from '../../dashboards/model';
+import { buildFarm } from '../../src/farm';
 import { expandMacros, regexValue } from '../../src/macros';
+import { RACKMAP_QUERIES } from '../../src/queries';
 import { readingsFromRows } from '../../src/rows';
 
 const specs = generateFarmSpecs({ miners: 20, containers: 2, racksPerContainer: 2, shelvesPerRack: 1, slotsPerShelf: 5, baseAddress: '127.47.0.1', seed: 4 });
@@ -53,6 +56,13 @@ describe('provisioned Grafana dashboards', () => {
     store.write(
       ['C01', 'C02'].map((c, i) => `climate_container,site=${site},container=${c} intake_c=${24 + i},exhaust_c=${39 + i},condensation_margin_c=8.5,delta_t_c=15 ${now}`),
     );
+    // C02's edge went quiet 10 minutes ago; C01's reports.
+    const beat = { site, edge: 'edge-1', source: 'miner' as const, intervalMs: 30_000, miners: 10, reachable: 10, activeFaults: 0, spoolLines: 0, spoolBytes: 0, spoolOldestMs: 0, pointsDropped: 0, uplink: 'ok' as const };
+    store.write(encodePoints([
+      heartbeatPoint({ ...beat, container: 'C01', edge: 'edge-C01', time: now - 90_000, seq: 1 }),
+      heartbeatPoint({ ...beat, container: 'C01', edge: 'edge-C01', time: now, seq: 4 }),
+      heartbeatPoint({ ...beat, container: 'C02', edge: 'edge-C02', time: now - 600_000, seq: 7 }),
+    ]));
     await store.flush();
   });
 
@@ -74,6 +84,11 @@ describe('provisioned Grafana dashboards', () => {
     const uids = new Set(Object.values(DASHBOARDS).map((d) => d.uid));
     expect(uids.size).toBe(Object.keys(DASHBOARDS).length);
     expect(DASHBOARDS['tv-wall.json']!.panels[0]).toMatchObject({ type: RACKMAP_PANEL_TYPE, options: { tvMode: true } });
+    // Silent containers need the heartbeat query on every rack map, the TV wall's and the farm overview's first.
+    for (const name of ['tv-wall.json', 'farm-overview.json']) {
+      const queries = DASHBOARDS[name]!.panels.find((p) => p.type === RACKMAP_PANEL_TYPE)!.targets!.map((t) => t.query);
+      expect({ name, queries }).toEqual({ name, queries: expect.arrayContaining([RACKMAP_QUERIES.heartbeats]) });
+    }
     // The rack map links each slot to the miner dashboard: that dashboard must exist with a miner variable.
     const link = String(DASHBOARDS['farm-overview.json']!.panels.find((p) => p.type === RACKMAP_PANEL_TYPE)!.options!.detailUrl);
     expect(link).toContain(`/d/${DASHBOARDS['miner-detail.json']!.uid}/`);
@@ -94,11 +109,16 @@ describe('provisioned Grafana dashboards', () => {
     expect(empty).toEqual([]);
   });
 
-  test("the rack map's queries place every simulated miner and carry the injected fault", async () => {
+  test("the rack map's queries place every simulated miner and carry the injected fault and each container's newest heartbeat", async () => {
     const rackMap = DASHBOARDS['farm-overview.json']!.panels.find((p) => p.type === RACKMAP_PANEL_TYPE)!;
     const values = { timeFilter: 'time > now() - 1h', interval: '1m', variables: { site: '.*' } };
     const rows = (await Promise.all(rackMap.targets!.map((t) => store.queryRows(expandMacros(t.query, values))))).flat();
-    const { readings, climates } = readingsFromRows(rows);
+    const { readings, climates, heartbeats } = readingsFromRows(rows);
+    const now = Date.now();
+    // The newest heartbeat with its own time (not the query window's start): C01 a few seconds old, C02 10 minutes.
+    expect(heartbeats.map((h) => [h.container, h.edge, h.intervalMs, Math.round((now - h.time) / 60_000)]).sort()).toEqual([['C01', 'edge-C01', 30_000, 0], ['C02', 'edge-C02', 30_000, 10]]);
+    const model = buildFarm(readings, climates, { metric: 'health', now, staleAfterMs: 180_000, slotsPerShelf: 0 }, heartbeats);
+    expect(model.containers.map((c) => [c.name, c.silent !== undefined])).toEqual([['C01', false], ['C02', true]]);
     expect(readings.map((r) => r.miner).sort()).toEqual(specs.map((s) => s.id).sort());
     // Firmware that lists only spinning fans reports the stopped one as missing.
     expect(readings.find((r) => r.miner === FAULTED)!.faults.map((f) => f.code)).toEqual(expect.arrayContaining([expect.stringMatching(/^FAN_(STOPPED|MISSING)$/)]));
