@@ -49,6 +49,8 @@ const silenceBody = z
     if (!b.schedule && b.endsAt === undefined && b.duration === undefined) ctx.addIssue({ code: 'custom', path: ['endsAt'], message: 'a one-off silence needs endsAt or duration' });
   });
 
+const REDIS_DOWN = { error: 'Redis unreachable: alerts, silences and acknowledgements are unavailable until it is back', retry: true };
+
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -62,13 +64,22 @@ export function createApi(service: AlertingService): express.Express {
   app.disable('x-powered-by');
   app.use(express.json({ limit: '64kb' }));
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ ok: true, leader: service.isLeader, lastCycleMs: Math.round(service.lastCycleMs) });
+  app.get('/healthz', async (_req, res) => {
+    const health = await service.health();
+    res.status(health.ok ? 200 : 503).json(health);
   });
 
   app.get('/metrics', async (_req, res) => {
     res.type(service.metrics.registry.contentType).send(await service.metrics.registry.metrics());
   });
+
+  // Every answer below comes from Redis: while it is down, say so (503) instead of failing with a 500.
+  const needsRedis = (_req: Request, res: Response, next: NextFunction): void => {
+    if (service.redisReady()) return next();
+    res.status(503).json(REDIS_DOWN);
+  };
+  app.use('/api', needsRedis);
+  app.use('/ack', needsRedis);
 
   app.get('/api/alerts', async (req, res) => {
     const state = typeof req.query.state === 'string' ? req.query.state : undefined;
@@ -159,6 +170,11 @@ export function createApi(service: AlertingService): express.Express {
   });
 
   app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
+    // Redis lost in the middle of a request (the check above passed a moment earlier).
+    if (!service.redisReady()) {
+      res.status(503).json(REDIS_DOWN);
+      return;
+    }
     const status = (err as Error & { status?: number }).status ?? 500;
     res.status(status).json({ error: status === 500 ? 'internal error' : err.message });
   });

@@ -14,8 +14,9 @@ async function main(): Promise<() => Promise<void>> {
     .option('--inventory <file>', 'farm inventory: miners per container for root causes (overrides the config file)', process.env.FLYMINING_INVENTORY)
     .option('--external-url <url>', 'base of the acknowledge links (overrides the config file)', process.env.FLYMINING_ALERTING_EXTERNAL_URL)
     .option('--smtp <url>', 'SMTP server for every email receiver (overrides their smarthost)', process.env.FLYMINING_SMTP_URL)
+    .option('--watchdog-url <url>', "dead man's switch: POST the Watchdog heartbeat here (overrides watchdog.url; may carry a token)", process.env.FLYMINING_ALERTING_WATCHDOG_URL)
     .parse();
-  const options = program.opts<{ config: string; redis?: string; listen?: string; influx?: string; inventory?: string; externalUrl?: string; smtp?: string }>();
+  const options = program.opts<{ config: string; redis?: string; listen?: string; influx?: string; inventory?: string; externalUrl?: string; smtp?: string; watchdogUrl?: string }>();
   const logger = createLogger('alerting');
   let config;
   try {
@@ -32,6 +33,7 @@ async function main(): Promise<() => Promise<void>> {
   if (options.influx && config.influx) config.influx.url = options.influx;
   if (options.inventory) config.inventory = options.inventory;
   if (options.externalUrl) config.external_url = options.externalUrl;
+  if (options.watchdogUrl) config.watchdog.url = options.watchdogUrl;
   if (options.smtp) for (const r of config.receivers) if (r.email) r.email.smarthost = options.smtp;
   const service = new AlertingService(config, logger);
   await service.start();

@@ -1,6 +1,10 @@
 /** Real servers for alerting tests: an SMTP server (smtp-server) as the on-call mailbox, an HTTP server as Slack. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { parseConfig, type AlertingConfig } from '../src/config';
@@ -76,3 +80,60 @@ export async function waitFor(condition: () => boolean, timeoutMs = 10_000, what
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A redis-server of the test's own, on a free port, that the test can stop and start again (outages). */
+export interface OwnRedis {
+  url: string;
+  port: number;
+  start(): Promise<void>;
+  /** SHUTDOWN: with `persistent` the data survives (AOF), else Redis comes back empty. */
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export async function startOwnRedis(options: { persistent?: boolean } = {}): Promise<OwnRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), 'alerting-redis-'));
+  let child: ChildProcess | undefined;
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, '--appendonly', options.persistent ? 'yes' : 'no', '--appendfsync', 'always'];
+  const own: OwnRedis = {
+    url: `redis://127.0.0.1:${port}/0`,
+    port,
+    async start() {
+      child = spawn('redis-server', args, { stdio: 'ignore' });
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const ok = await new Promise<boolean>((resolve) => {
+          const socket = net.connect(port, '127.0.0.1', () => {
+            socket.write('PING\r\n');
+          });
+          socket.once('data', (d) => {
+            socket.destroy();
+            resolve(d.toString().startsWith('+PONG'));
+          });
+          socket.once('error', () => resolve(false));
+        });
+        if (ok) return;
+        if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not start`);
+        await sleep(50);
+      }
+    },
+    async stop() {
+      const running = child;
+      if (!running || running.exitCode !== null) return;
+      const exited = new Promise((resolve) => running.once('exit', resolve));
+      running.kill('SIGTERM'); // redis-server shuts down cleanly on SIGTERM (AOF flushed)
+      await exited;
+      child = undefined;
+    },
+  };
+  await own.start();
+  return own;
+}
