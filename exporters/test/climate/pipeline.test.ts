@@ -1,20 +1,20 @@
 /**
  * The climate exporter end to end against real servers: Mosquitto (Tasmota, Shelly Gen2, ESPHome payloads),
- * an HTTP JSON sensor, the simulator's Modbus TCP damper/power meter, InfluxDB and Redis.
+ * an HTTP JSON sensor, the simulator's Modbus TCP damper/power meter and InfluxDB, where the center reads the edge's
+ * snapshots (fault_state rows + edge_heartbeat) and the fault history.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Redis from 'ioredis';
 import mqtt, { type MqttClient } from 'mqtt';
-import { REDIS_KEYS, createLogger, parseInventory, type InfluxStore } from '@flymining/shared';
+import { createLogger, parseInventory, type InfluxStore } from '@flymining/shared';
 import { ContainerClimate, ContainerModbusDevice, DEFAULT_CLIMATE, SensorFaults, modbusSensorEntries } from '@flymining/simulator';
 import { stringify } from 'yaml';
 import { ClimateExporter } from '../../src/climate/climate-exporter';
 import { configureSensors } from '../../src/climate/settings';
-import { freshStore } from '../e2e/helpers';
+import { describeSnapshots, freshStore, latestSnapshots, tempDir } from '../e2e/helpers';
 
 const MQTT_URL = process.env.FLYMINING_TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
-const REDIS_DB = 12;
+const EDGE = 'climate-test';
 const MODBUS_PORT = 15620 + (process.pid % 200);
 const run = `t${process.pid.toString(36)}${Date.now().toString(36)}`;
 const K = `K${process.pid % 1000}`; // container name, unique per run
@@ -27,7 +27,8 @@ const topics = {
 };
 
 let store: InfluxStore;
-let redis: Redis;
+let stateDir: string;
+let sensors: ReturnType<typeof configureSensors>;
 let publisher: MqttClient;
 let httpServer: http.Server;
 let httpBody = '{"data":{"t":22.5,"rh":41}}';
@@ -54,16 +55,29 @@ async function publish(topic: string, payload: string): Promise<void> {
   await publisher.publishAsync(topic, payload);
 }
 
-const tasmota = (t: number, rh: number): string => JSON.stringify({ Time: '2026-11-24T20:00:00', SHT3X: { Temperature: t, Humidity: rh }, TempUnit: 'C' });
-const shelly = (t: number): string => JSON.stringify({ src: 'shellyplusht-1', method: 'NotifyStatus', params: { ts: 1, 'temperature:0': { id: 0, tC: t } } });
+/** Tasmota stamps its local time without a zone; these sensors have no zone setting, so it is read as UTC. */
+const tasmota = (t: number, rh: number): string =>
+  JSON.stringify({ Time: new Date().toISOString().slice(0, 19), SHT3X: { Temperature: t, Humidity: rh }, TempUnit: 'C' });
+const shelly = (t: number): string =>
+  JSON.stringify({ src: 'shellyplusht-1', method: 'NotifyStatus', params: { ts: Date.now() / 1000, 'temperature:0': { id: 0, tC: t } } });
+
+function exporterOptions(): ConstructorParameters<typeof ClimateExporter>[2] {
+  return {
+    name: EDGE,
+    mqttUrl: MQTT_URL,
+    intervalS: 3600,
+    firstEvaluationMs: 3_600_000,
+    floodBurst: 10,
+    floodPerSecond: 1,
+    // A second container of this edge without any sensor: it still gets heartbeats.
+    containers: [{ site: 'climtest', container: K }, { site: 'climtest', container: `${K}-bare` }],
+    stateDir,
+  };
+}
 
 beforeAll(async () => {
   store = await freshStore(`climate_${process.pid}`);
-  redis = new Redis(`${process.env.FLYMINING_TEST_REDIS_URL?.replace(/\/\d*$/, '') ?? 'redis://127.0.0.1:6379'}/${REDIS_DB}`);
-  await redis.flushdb();
-  // Left over from a previous run of the exporter: this fault ended while it was down.
-  const leftover = { code: 'INTAKE_TOO_HOT', severity: 'critical', minerId: K, part: 'intake', message: 'old', since: 1, location: { site: 'climtest', container: K, rack: '-', shelf: '-', slot: '-' } };
-  await redis.hset(REDIS_KEYS.activeFaults, `${K}|INTAKE_TOO_HOT|intake`, JSON.stringify(leftover));
+  stateDir = tempDir('climate-edge');
   httpServer = http.createServer((_req, res) => res.end(httpBody));
   await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
   const httpPort = (httpServer.address() as AddressInfo).port;
@@ -93,8 +107,8 @@ beforeAll(async () => {
       },
     ],
   });
-  const sensors = configureSensors(parseInventory(yaml, 'climtest.yaml'));
-  exporter = new ClimateExporter(sensors, store, { name: 'climate-test', mqttUrl: MQTT_URL, intervalS: 3600, firstEvaluationMs: 3_600_000, floodBurst: 10, floodPerSecond: 1 }, createLogger('climate-test', 'silent'), redis);
+  sensors = configureSensors(parseInventory(yaml, 'climtest.yaml'));
+  exporter = new ClimateExporter(sensors, store, exporterOptions(), createLogger('climate-test', 'silent'));
   await exporter.start();
   publisher = await mqtt.connectAsync(MQTT_URL);
 });
@@ -104,12 +118,10 @@ afterAll(async () => {
   await publisher?.endAsync();
   await device?.stop();
   httpServer?.close();
-  await redis?.flushdb();
-  redis?.disconnect();
   await store?.close();
 });
 
-describe('climate exporter against Mosquitto, HTTP, Modbus TCP, InfluxDB and Redis', () => {
+describe('climate exporter against Mosquitto, HTTP, Modbus TCP and InfluxDB', () => {
   it('stores readings from every sensor family in °C, tagged with site/container/position/sensor', async () => {
     await publish(topics.intake, tasmota(12, 60));
     await publish(topics.exhaust, shelly(30));
@@ -140,10 +152,15 @@ describe('climate exporter against Mosquitto, HTTP, Modbus TCP, InfluxDB and Red
       `miner,site=climtest,container=${K},rack=R1,shelf=S1,slot=2,miner=${K}-R1-S1-2 power_w=3250 ${now - 10_000}`,
     ]);
     await store.flush();
-    await exporter.evaluate();
-    // The first evaluation also clears what Redis still held from before.
-    expect(await redis.hexists(REDIS_KEYS.activeFaults, `${K}|INTAKE_TOO_HOT|intake`)).toBe(0);
+    const evaluatedAt = Date.now();
+    await exporter.evaluate(evaluatedAt);
     await store.flush();
+    // Each served container reports at the evaluation's time, the one without sensors too.
+    const snapshots = await latestSnapshots(store, EDGE, 'climate', evaluatedAt);
+    expect([...snapshots.keys()].sort()).toEqual([K, `${K}-bare`]);
+    expect(snapshots.get(K)?.heartbeat).toMatchObject({ source: 'climate', site: 'climtest', edge: EDGE, seq: 1, miners: 7 });
+    expect(describeSnapshots(snapshots).complete).toBe(true);
+    expect(snapshots.get(`${K}-bare`)?.heartbeat).toMatchObject({ miners: 0, reachable: 0, activeFaults: 0 });
     const [row] = await store.queryRows(`SELECT * FROM climate_container WHERE container = '${K}' ORDER BY time DESC LIMIT 1`);
     expect(row).toMatchObject({ intake_c: 12, exhaust_c: 30, delta_t_c: 18, miners_power_w: 6250, metered_power_w: 7000 });
     expect(Number(row?.heat_share)).toBeCloseTo(6250 / 7000, 3);
@@ -157,20 +174,25 @@ describe('climate exporter against Mosquitto, HTTP, Modbus TCP, InfluxDB and Red
     expect(intake).toBeLessThan(38);
   });
 
-  it('raises and clears a stale sensor with the container-level location, in Redis and InfluxDB', async () => {
-    const events = await exporter.evaluate(Date.now() + 5_000);
+  it('raises and clears a stale sensor with the container-level location, in the snapshot and the history', async () => {
+    const staleAt = Date.now() + 5_000;
+    const events = await exporter.evaluate(staleAt);
     const stale = events.find((e) => e.fault.code === 'CLIMATE_SENSOR_STALE');
     expect(stale?.type).toBe('raised');
     expect(stale?.fault).toMatchObject({ minerId: `${K}-never`, part: `${K}-never`, location: { site: 'climtest', container: K, rack: '-', shelf: '-', slot: '-' } });
     expect(events.filter((e) => e.fault.code === 'CLIMATE_SENSOR_STALE')).toHaveLength(1); // the others are fresh
-    expect(await redis.hexists(REDIS_KEYS.activeFaults, `${K}-never|CLIMATE_SENSOR_STALE|${K}-never`)).toBe(1);
+    await store.flush();
+    const raised = (await latestSnapshots(store, EDGE, 'climate', staleAt)).get(K);
+    expect(raised?.faults.map((f) => `${f.code} ${f.minerId} ${f.location.container}`)).toEqual([`CLIMATE_SENSOR_STALE ${K}-never ${K}`]);
+    expect(raised?.heartbeat).toMatchObject({ activeFaults: 1, miners: 7, reachable: 6 });
 
     await publish(topics.never, tasmota(15, 50));
     await waitFor('the silent sensor to speak', async () => (await counter('flymining_climate_readings_total', { sensor: `${K}-never` })) >= 1);
-    const after = await exporter.evaluate();
+    const clearedAt = Date.now(); // before staleAt: the snapshot is read by its time, not as the newest
+    const after = await exporter.evaluate(clearedAt);
     expect(after.find((e) => e.fault.code === 'CLIMATE_SENSOR_STALE')?.type).toBe('cleared');
-    expect(await redis.hexists(REDIS_KEYS.activeFaults, `${K}-never|CLIMATE_SENSOR_STALE|${K}-never`)).toBe(0);
     await store.flush();
+    expect(describeSnapshots(await latestSnapshots(store, EDGE, 'climate', clearedAt))).toEqual({ faults: [], complete: true });
     const faults = await store.queryRows(`SELECT active FROM fault WHERE code = 'CLIMATE_SENSOR_STALE' AND miner = '${K}-never'`);
     // The raise was judged at a clock 5 s ahead, so order by value rather than time.
     expect(faults.map((f) => f.active).sort()).toEqual([0, 1]);
@@ -244,4 +266,28 @@ describe('climate exporter against Mosquitto, HTTP, Modbus TCP, InfluxDB and Red
       return rows[0]?.last === 17.5;
     });
   });
+
+  it('a restarted climate edge re-asserts its faults with the same since and the last readings it judged', async () => {
+    await new Promise((r) => setTimeout(r, 1100)); // the flood guard refills after the flood above
+    await publish(topics.intake, tasmota(3, 95));
+    await waitFor('the cold intake reading (the newest stored, after 17.5)', async () => (await lastIntake()) === 3);
+    const raised = (await exporter.evaluate()).find((e) => e.fault.code === 'INTAKE_TOO_COLD');
+    expect(raised?.type).toBe('raised');
+
+    // A new process on the same state folder: not started, so no reading reaches it before its first evaluation.
+    const restarted = new ClimateExporter(sensors, store, exporterOptions(), createLogger('climate-test', 'silent'));
+    const at = Date.now() + 1;
+    const events = await restarted.evaluate(at);
+    expect(events.filter((e) => e.fault.code === 'INTAKE_TOO_COLD')).toEqual([]); // neither cleared nor raised again
+    await store.flush();
+    const snapshot = (await latestSnapshots(store, EDGE, 'climate', at)).get(K);
+    expect(snapshot?.heartbeat.seq).toBe(1);
+    expect(snapshot?.faults.find((f) => f.code === 'INTAKE_TOO_COLD')?.since).toBe(raised?.fault.since);
+    expect(describeSnapshots(await latestSnapshots(store, EDGE, 'climate', at)).complete).toBe(true);
+  });
 });
+
+async function lastIntake(): Promise<unknown> {
+  await store.flush();
+  return (await store.queryRows(`SELECT last(temperature_c) FROM climate_sensor WHERE sensor = '${K}-intake'`))[0]?.last;
+}

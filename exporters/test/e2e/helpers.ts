@@ -10,6 +10,7 @@ import {
   heartbeatFromRow,
   ident,
   influxql,
+  raw,
   schemaRetention,
   type EdgeHeartbeat,
   type EdgeSource,
@@ -98,12 +99,13 @@ export interface Snapshot {
 }
 
 /**
- * What the center would read: per container, the newest heartbeat of this edge and source and the fault_state rows
- * at its time, parsed with the center's own row parsers.
+ * What the center would read: per container, the newest heartbeat of this edge and source (or the one at `at`) and
+ * the fault_state rows at its time, parsed with the center's own row parsers.
  */
-export async function latestSnapshots(store: InfluxStore, edge: string, source: EdgeSource): Promise<Map<string, Snapshot>> {
+export async function latestSnapshots(store: InfluxStore, edge: string, source: EdgeSource, at?: number): Promise<Map<string, Snapshot>> {
+  const which = raw(at === undefined ? '' : influxql` AND time = ${new Date(at)}`);
   const heads = await store.queryRows(
-    influxql`SELECT * FROM ${ident('edge_heartbeat')} WHERE ${ident('edge')} = ${edge} AND ${ident('source')} = ${source} GROUP BY ${ident('container')} ORDER BY time DESC LIMIT 1`,
+    influxql`SELECT * FROM ${ident('edge_heartbeat')} WHERE ${ident('edge')} = ${edge} AND ${ident('source')} = ${source}${which} GROUP BY ${ident('container')} ORDER BY time DESC LIMIT 1`,
   );
   const out = new Map<string, Snapshot>();
   for (const row of heads) {
