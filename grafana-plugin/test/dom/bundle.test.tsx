@@ -89,4 +89,40 @@ describe('built panel bundle', () => {
     expect(fills).toContain(STATE_PAINT.fault.fill);
     expect(container.querySelector('[data-testid="rackmap"]')!.getAttribute('data-slots')).toBe('2');
   });
+
+  test("the bundle's panel draws a container whose edge heartbeat (an InfluxQL table frame) is 5 minutes old as silent, with the header in the dashboard's time zone", () => {
+    const Panel = (exports.plugin as grafanaData.PanelPlugin).panel!;
+    const now = Date.now();
+    // One shelf of ten: a container wide enough for the whole header.
+    const slots = Array.from({ length: 10 }, (_, i) => String(i + 1));
+    const miners = grafanaData.toDataFrame({
+      fields: [
+        { name: 'Time', type: grafanaData.FieldType.time, values: slots.map(() => now - 300_000) },
+        ...Object.entries({ site: 'north-1', container: 'C04', rack: 'R1', shelf: 'S1' }).map(([name, value]) => ({ name, type: grafanaData.FieldType.string, values: slots.map(() => value) })),
+        { name: 'slot', type: grafanaData.FieldType.string, values: slots },
+        { name: 'miner', type: grafanaData.FieldType.string, values: slots.map((n) => `C04-R1-S1-${n}`) },
+        { name: 'reachable', type: grafanaData.FieldType.number, values: slots.map(() => 1) },
+      ],
+    });
+    const heartbeats = grafanaData.toDataFrame({
+      fields: [
+        { name: 'Time', type: grafanaData.FieldType.time, values: [now - 300_000] },
+        ...['site', 'container', 'edge', 'source'].map((name, i) => ({ name, type: grafanaData.FieldType.string, values: [['north-1', 'C04', 'edge-C04', 'miner'][i]] })),
+        { name: 'seq', type: grafanaData.FieldType.number, values: [120] },
+        { name: 'interval_ms', type: grafanaData.FieldType.number, values: [30_000] },
+      ],
+    });
+    const timeRange = { from: grafanaData.dateTime(now - 3_600_000), to: grafanaData.dateTime(now), raw: { from: 'now-1h', to: 'now' } };
+    const props = {
+      id: 1, data: { series: [miners, heartbeats], state: grafanaData.LoadingState.Done, timeRange }, timeRange, timeZone: 'Asia/Tokyo', options: { metric: 'health', colorSource: 'metric', containersPerRow: 0, rackOrientation: 'vertical', showLabels: true, tvMode: false, staleAfterSeconds: 180, slotsPerShelf: 0, detailUrl: '' },
+      fieldConfig: { defaults: {}, overrides: [] }, transparent: false, width: 600, height: 300, renderCounter: 0, title: 'Racks', eventBus: new grafanaData.EventBusSrv(),
+      onOptionsChange: () => {}, onFieldConfigChange: () => {}, replaceVariables: (s: string) => s, onChangeTimeRange: () => {},
+    } as unknown as grafanaData.PanelProps;
+    const { container } = render(<Panel {...props} />);
+    const ctx = container.querySelector('canvas')!.getContext('2d') as unknown as RecordingContext;
+    expect(ctx.fills.map((f) => f.fill)).toContain(STATE_PAINT.silent.fill);
+    expect(ctx.fills.map((f) => f.fill)).not.toContain(STATE_PAINT.stale.fill);
+    const tokyo = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: 'Asia/Tokyo' }).format(now - 300_000);
+    expect(ctx.texts.map((t) => t.text)).toContain(`silent 5 min · last data ${tokyo}`);
+  });
 });
