@@ -178,9 +178,14 @@ export class InfluxStore {
   private uplink: UplinkState = 'starting';
   private uplinkError: string | undefined;
   private schemaMissing = false;
+  /** Why onSchemaMissing failed last, while the database is still missing. */
+  private schemaSetupError: string | undefined;
   private unavailableSinceMs: number | undefined;
-  /** The reason last logged: the same reason is not logged again until it changes or the uplink recovers. */
-  private loggedReasonKey: string | undefined;
+  /**
+   * The reason last logged, per topic (the uplink itself; the schema set-up): the same reason is not logged again
+   * until it changes or the uplink recovers.
+   */
+  private readonly loggedReasons = new Map<'uplink' | 'schema-setup', string>();
   private closing = false;
   private replayTimer: NodeJS.Timeout | undefined;
   private replayRunning: Promise<void> | undefined;
@@ -339,8 +344,9 @@ export class InfluxStore {
     this.uplink = 'ok';
     this.uplinkError = undefined;
     this.schemaMissing = false;
+    this.schemaSetupError = undefined;
     this.unavailableSinceMs = undefined;
-    this.loggedReasonKey = undefined;
+    this.loggedReasons.clear();
     this.replayBackoffMs = this.config.spool.replayIntervalMs;
     if (since !== undefined && this.spool && !this.spool.isEmpty()) this.scheduleReplay(0);
   }
@@ -357,12 +363,12 @@ export class InfluxStore {
     }
     this.uplinkError = failure.message;
     this.unavailableSinceMs ??= Date.now();
-    this.logOnce(failure.key, failure.message, failure.kind);
+    this.logOnce('uplink', failure.key, failure.message, failure.kind);
   }
 
-  private logOnce(key: string, message: string, kind: string): void {
-    if (this.loggedReasonKey === key) return;
-    this.loggedReasonKey = key;
+  private logOnce(topic: 'uplink' | 'schema-setup', key: string, message: string, kind: string): void {
+    if (this.loggedReasons.get(topic) === key) return;
+    this.loggedReasons.set(topic, key);
     const next = this.spool
       ? `points go to the spool; one probe every ${this.config.spool.replayIntervalMs}–${this.config.spool.maxReplayIntervalMs} ms`
       : 'no spool: points are dropped';
@@ -545,10 +551,8 @@ export class InfluxStore {
     if (!spool) return;
     for (;;) {
       if (this.closing) return;
-      if (this.schemaMissing && this.onSchemaMissing && !(await this.recreateSchema(this.onSchemaMissing))) {
-        this.backOff();
-        return;
-      }
+      // Even when the set-up fails (a write-only user), the probe write still goes: someone else may have fixed it.
+      if (this.schemaMissing && this.onSchemaMissing) await this.recreateSchema(this.onSchemaMissing);
       const segment = await spool.oldest();
       if (!segment) break;
       const lines = await spool.readLines(segment);
@@ -579,23 +583,20 @@ export class InfluxStore {
     this.replayBackoffMs = Math.min(this.config.spool.maxReplayIntervalMs, this.replayBackoffMs * 2);
   }
 
-  /** Runs the schema set-up after "database not found"; false (logged once per reason) when it failed. */
-  private async recreateSchema(setUp: () => Promise<void>): Promise<boolean> {
+  /** Runs the schema set-up after "database not found"; a failure is logged once per reason and kept for stats. */
+  private async recreateSchema(setUp: () => Promise<void>): Promise<void> {
     const database = this.config.database;
     try {
       await setUp();
     } catch (err) {
-      const message =
-        `schema set-up for database "${database}" on ${this.uplinkContext.displayUrl} failed: ${errorMessage(err)}; ` +
-        'points stay in the spool';
+      const message = `schema set-up for database "${database}" on ${this.uplinkContext.displayUrl} failed: ${errorMessage(err)}`;
       this.noteError(message);
-      this.uplinkError = message;
-      this.logOnce(`schema-setup:${errorMessage(err)}`, message, 'schema');
-      return false;
+      this.schemaSetupError = message;
+      this.logOnce('schema-setup', errorMessage(err), message, 'schema');
+      return;
     }
+    this.schemaSetupError = undefined;
     this.logger.warn({ database }, `re-created database "${database}" on ${this.uplinkContext.displayUrl}; replaying the spool`);
-    this.schemaMissing = false;
-    return true;
   }
 
   private async replayBatch(batch: string[]): Promise<{ delivered: number; unavailable: boolean }> {
@@ -673,7 +674,8 @@ export class InfluxStore {
       ...this.counters,
       reachable: this.uplink === 'starting' || this.uplink === 'ok',
       uplink: this.uplink,
-      uplinkError: this.uplinkError,
+      uplinkError:
+        this.schemaMissing && this.schemaSetupError && this.uplinkError ? `${this.uplinkError}; ${this.schemaSetupError}` : this.uplinkError,
       schemaMissing: this.schemaMissing,
       unavailableSinceMs: this.unavailableSinceMs,
       spoolBytes: spoolStats?.bytes ?? 0,

@@ -59,7 +59,7 @@ function isTlsCode(code: string): boolean {
 /** A request that got no HTTP answer: unreachable, timed out, or TLS refused. */
 export function describeRequestError(err: unknown, ctx: UplinkContext): UplinkFailure {
   const code = errorCode(err) ?? 'ERROR';
-  const detail = err instanceof Error ? err.message : String(err);
+  const detail = (err instanceof Error ? err.message : String(err)).replace(/^Error: /, '');
   if (isTlsCode(code)) {
     const trust = ctx.caFile
       ? `not trusted by CA file ${ctx.caFile}`
