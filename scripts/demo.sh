@@ -1,26 +1,156 @@
 #!/usr/bin/env bash
-# `npm start`: the whole stack as a demo. A simulated farm (real TCP miners of every firmware family, climate
-# sensors on MQTT) feeds the real pipeline: one miner exporter per container → InfluxDB, faults → Redis.
-# Installs what is missing, starts the servers it needs (reusing running ones), prints the URLs, runs until
-# Ctrl-C and then stops everything it started. FLYMINING_DEMO_SECONDS=N stops by itself after N seconds.
+# `npm start`: the whole stack as a demo, split the way a farm behind LTE runs it.
+#   EDGE, one per container: its miner exporter and climate exporter (processes with edge-<container> on their
+#     command line, spool and state under .flymining/demo/edge-<container>/), outbound only: they write to InfluxDB
+#     as that edge's write-only user, through the container's simulated LTE uplink (a link proxy in the simulator).
+#   CENTER: InfluxDB (authentication on), Redis (persistent), alerting (relays the edges' fault snapshots from
+#     InfluxDB to Redis, pages ContainerSilent), investor portal, TV wall, a mail catcher standing in for SMTP.
+# Installs what is missing, starts the servers it needs (reusing running ones), prints the URLs and the commands to
+# try, runs until Ctrl-C and then stops everything it started. FLYMINING_DEMO_SECONDS=N stops by itself after N s.
+#
+# Commands for the running demo (same FLYMINING_STATE_DIR):
+#   npm run demo -- cut-uplink C02        cut container C02's uplink (its edge spools; ContainerSilent is mailed)
+#   npm run demo -- restore-uplink C02    bring it back (the edge backfills; the alert resolves)
+#   npm run demo -- power-on C02          start C02's edge again after a simulated power cut (pkill -f edge-C02)
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/servers.sh"
 cd "$FLYMINING_ROOT" || exit 1
 set -e
 
+DEMO_DIR="$FLYMINING_STATE_DIR/demo"
+LOG_DIR="$FLYMINING_STATE_DIR/log"
+MAIL_DIR="$FLYMINING_STATE_DIR/mail"
+# What commands for the running demo need to know about it; written once it is up, removed when it stops.
+RUNNING_FILE="$DEMO_DIR/running.env"
+# ContainerSilent fires after this many missed heartbeat intervals (alerting's silent_after_intervals default).
+SILENT_AFTER_INTERVALS=3
+
+demo_usage() {
+  cat >&2 <<'USAGE'
+usage: npm start                               run the demo (Ctrl-C stops it)
+       npm run demo -- cut-uplink CONTAINER     cut that container's LTE uplink in the running demo
+       npm run demo -- restore-uplink CONTAINER bring it back
+       npm run demo -- power-on CONTAINER       start that container's edge again after `pkill -f edge-CONTAINER`
+USAGE
+  exit 2
+}
+
+# Starts one container's edge: its miner exporter and its climate exporter, both named edge-<container>, writing to
+# InfluxDB through the container's uplink proxy. Needs the settings of the running demo (RUNNING_FILE's variables).
+start_edge() {
+  local container=$1 index=$2 edge="edge-$1"
+  local dir="$DEMO_DIR/$edge"
+  mkdir -p "$dir/state" "$dir/spool/miner" "$dir/spool/climate"
+  (
+    export FLYMINING_INFLUX_URL="$INFLUX_SCHEME://127.0.0.1:$((UPLINK_PORT + index - 1))"
+    export FLYMINING_LOG_LEVEL=${FLYMINING_LOG_LEVEL:-warn}
+    if [[ "$INFLUX_ACCESS" == auth ]]; then
+      export FLYMINING_INFLUX_USERNAME="$edge" FLYMINING_INFLUX_PASSWORD_FILE="$EDGE_SECRETS_DIR/$edge.password"
+      unset FLYMINING_INFLUX_PASSWORD
+    fi
+    FLYMINING_INFLUX_SPOOL_DIR="$dir/spool/miner" flymining_start_process "$edge-miner" "$LOG_DIR/$edge-miner.log" \
+      node --max-old-space-size=256 -r tsx/cjs exporters/src/main.ts --inventory "$INVENTORY" \
+      --name "$edge" --containers "$container" --state-dir "$dir/state" --interval "$INTERVAL" \
+      --listen "127.0.0.1:$((FIRST_METRICS_PORT + index - 1))"
+    # The container's sensors: MQTT thermometers, Modbus damper and power meter.
+    FLYMINING_INFLUX_SPOOL_DIR="$dir/spool/climate" flymining_start_process "$edge-climate" "$LOG_DIR/$edge-climate.log" \
+      node --max-old-space-size=256 -r tsx/cjs exporters/src/climate/main.ts --inventory "$INVENTORY" \
+      --name "$edge" --containers "$container" --state-dir "$dir/state" --interval "$INTERVAL" \
+      --listen "127.0.0.1:$((FIRST_CLIMATE_PORT + index - 1))" --mqtt "$FLYMINING_MQTT_URL"
+  ) || exit 1
+}
+
+# A command for the running demo: loads its settings and checks the container name.
+load_running_demo() {
+  local container=${1:-}
+  [[ "$container" =~ ^[A-Za-z0-9_.:-]{1,64}$ ]] || demo_usage
+  [[ -s "$RUNNING_FILE" ]] || flymining_die "no demo is running with state in $FLYMINING_STATE_DIR (start it with: npm start)"
+  # shellcheck source=/dev/null
+  source "$RUNNING_FILE"
+}
+
+# POSTs the uplink state to the simulator's control API and prints its answer, or its error, in one line.
+set_uplink() {
+  local container=$1 state=$2
+  node -e '
+    const [url, state] = process.argv.slice(1);
+    fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ state }) }).then(
+      async (res) => {
+        const text = await res.text();
+        let answer = {};
+        try { answer = JSON.parse(text); } catch { answer = { error: text.slice(0, 200) }; }
+        if (!res.ok) {
+          process.stderr.write(`[flymining] error: the simulator refused (HTTP ${res.status}): ${answer.error ?? text}\n`);
+          process.exit(1);
+        }
+        const s = answer.stats ?? {};
+        process.stdout.write(`${answer.container}: uplink ${answer.state}${answer.cutAt ? ` since ${answer.cutAt}` : ""} (connections so far ${s.connections ?? 0}, ${s.bytesUp ?? 0} bytes up)\n`);
+      },
+      (err) => {
+        process.stderr.write(`[flymining] error: the running demo does not answer at ${url} (${err.cause?.message ?? err.message}); is it still running?\n`);
+        process.exit(1);
+      },
+    );
+  ' "$CONTROL_URL/containers/$container/uplink" "$state"
+}
+
+case "${1:-}" in
+  "") ;;
+  cut-uplink)
+    load_running_demo "${2:-}"
+    set_uplink "$2" cut
+    cat <<EOF
+  Edge edge-$2 keeps scraping; its points wait in its spool ($DEMO_DIR/edge-$2/spool) until the uplink is back.
+  The center judges it silent after $SILENT_AFTER_INTERVALS missed heartbeats: a ContainerSilent mail for $2 arrives in
+  $MAIL_DIR within about $((SILENT_AFTER_INTERVALS * INTERVAL + 15)) s. Bring it back: npm run demo -- restore-uplink $2
+EOF
+    exit 0
+    ;;
+  restore-uplink)
+    load_running_demo "${2:-}"
+    set_uplink "$2" up
+    cat <<EOF
+  Edge edge-$2 replays its spool (the backfill) and reports again; the ContainerSilent alert resolves with a mail in
+  $MAIL_DIR saying how long $2 was dark and how many points it backfilled.
+EOF
+    exit 0
+    ;;
+  power-on)
+    load_running_demo "${2:-}"
+    index=0
+    for ((k = 0; k < ${#EDGE_CONTAINERS[@]}; k++)); do
+      if [[ "${EDGE_CONTAINERS[$k]}" == "$2" ]]; then index=$((k + 1)); fi
+    done
+    ((index > 0)) || flymining_die "the demo has no container $2 (it has: ${EDGE_CONTAINERS[*]})"
+    start_edge "$2" "$index"
+    flymining_say "edge-$2 is powered on again: it restores its fault state from $DEMO_DIR/edge-$2/state and replays its spool"
+    exit 0
+    ;;
+  -h | --help | help) demo_usage ;;
+  *)
+    flymining_warn "unknown demo command '$1'"
+    demo_usage
+    ;;
+esac
+
 MINERS=${FLYMINING_DEMO_MINERS:-240}
 CONTAINERS=${FLYMINING_DEMO_CONTAINERS:-4}
 CONTROL_PORT=${FLYMINING_DEMO_CONTROL_PORT:-4100}
 FIRST_METRICS_PORT=${FLYMINING_DEMO_METRICS_PORT:-9410}
-INTERVAL=${FLYMINING_DEMO_INTERVAL:-30}
+FIRST_CLIMATE_PORT=${FLYMINING_DEMO_CLIMATE_PORT:-9420}
+INTERVAL=${FLYMINING_DEMO_INTERVAL:-10}
 PORTAL_PORT=${FLYMINING_DEMO_PORTAL_PORT:-8480}
 ALERTING_PORT=${FLYMINING_DEMO_ALERTING_PORT:-9430}
 SMTP_PORT=${FLYMINING_DEMO_SMTP_PORT:-2525}
-CLIMATE_PORT=${FLYMINING_DEMO_CLIMATE_PORT:-9420}
 MODBUS_PORT=${FLYMINING_DEMO_MODBUS_PORT:-15020}
+UPLINK_PORT=${FLYMINING_DEMO_UPLINK_PORT:-18601}
+UPLINK_DELAY_MS=${FLYMINING_DEMO_UPLINK_DELAY_MS:-40}
+UPLINK_JITTER_MS=${FLYMINING_DEMO_UPLINK_JITTER_MS:-20}
+TVWALL_PORT=${FLYMINING_DEMO_TVWALL_PORT:-4200}
 BASE_ADDRESS=${FLYMINING_DEMO_BASE_ADDRESS:-127.1.0.1}
-DEMO_DIR="$FLYMINING_STATE_DIR/demo"
-LOG_DIR="$FLYMINING_STATE_DIR/log"
+INVENTORY="$DEMO_DIR/farm.yaml"
+EDGE_SECRETS_DIR="$FLYMINING_SECRETS_DIR/influx-edges"
+READER_USER=flymining-reader
 mkdir -p "$DEMO_DIR" "$LOG_DIR"
 
 flymining_ensure_node_modules
@@ -31,16 +161,13 @@ flymining_find_program mosquitto >/dev/null || packages+=(mosquitto)
 flymining_pg_bindir >/dev/null || packages+=(postgresql)
 if ((${#packages[@]})); then flymining_ensure_debian_packages "${packages[@]}"; fi
 
-demo_processes=(simulator climate)
-for ((i = 1; i <= CONTAINERS; i++)); do demo_processes+=("exporter-$i"); done
-demo_processes+=(portal)
-demo_processes+=(mail-catcher alerting)
-demo_processes+=(tvwall)
+demo_processes=(simulator)
 stopping=0
 stop_demo() {
   ((stopping)) && return
   stopping=1
   flymining_say "stopping the demo..."
+  rm -f "$RUNNING_FILE"
   flymining_stop_processes "${demo_processes[@]}" || true
   if ((${#FLYMINING_STARTED_SERVICES[@]})); then flymining_stop_services "${FLYMINING_STARTED_SERVICES[@]}" || true; fi
   flymining_say "demo stopped; nothing of it is left running"
@@ -48,17 +175,33 @@ stop_demo() {
 trap stop_demo EXIT
 trap 'exit 130' INT TERM
 
+external_influx=${FLYMINING_INFLUX_URL:-}
 flymining_start_services influxdb redis mosquitto postgres
 eval "$(flymining_env)"
 export FLYMINING_INFLUX_URL FLYMINING_REDIS_URL FLYMINING_MQTT_URL
+if [[ -n "$external_influx" ]]; then
+  # The user's own InfluxDB: every process gets the user's FLYMINING_INFLUX_* settings (credentials included) as set.
+  INFLUX_ACCESS=external
+else
+  INFLUX_ACCESS=$(flymining_influx_access)
+  [[ "$INFLUX_ACCESS" != refused ]] ||
+    flymining_die "the InfluxDB at $FLYMINING_INFLUX_URL requires credentials the demo does not have; set FLYMINING_INFLUX_PORT to a free port (the demo then starts its own) or FLYMINING_INFLUX_URL with FLYMINING_INFLUX_USERNAME/FLYMINING_INFLUX_PASSWORD_FILE"
+  unset FLYMINING_INFLUX_USERNAME FLYMINING_INFLUX_PASSWORD_FILE
+fi
+INFLUX_SCHEME=${FLYMINING_INFLUX_URL%%://*}
+influx_target=${FLYMINING_INFLUX_URL#*://}
+influx_target=${influx_target%%/*}
+[[ "$influx_target" == *:* ]] || influx_target="$influx_target:$([[ "$INFLUX_SCHEME" == https ]] && echo 443 || echo 8086)"
 
-flymining_say "starting a simulated farm of $MINERS miners in $CONTAINERS containers..."
-rm -f "$DEMO_DIR/farm.yaml"
+flymining_say "starting a simulated farm of $MINERS miners in $CONTAINERS containers, one LTE uplink each..."
+rm -f "$INVENTORY"
 flymining_start_process simulator "$LOG_DIR/simulator.log" \
   node node_modules/tsx/dist/cli.mjs simulator/src/main.ts --miners "$MINERS" --containers "$CONTAINERS" \
-  --racks-per-container "$(( (MINERS + CONTAINERS * 20 - 1) / (CONTAINERS * 20) ))" \
-  --control-port "$CONTROL_PORT" --inventory-out "$DEMO_DIR/farm.yaml" --mqtt "$FLYMINING_MQTT_URL" --seed 1 \
-  --modbus-port "$MODBUS_PORT" --base-address "$BASE_ADDRESS"
+  --racks-per-container "$(((MINERS + CONTAINERS * 20 - 1) / (CONTAINERS * 20)))" \
+  --control-port "$CONTROL_PORT" --inventory-out "$INVENTORY" --mqtt "$FLYMINING_MQTT_URL" --seed 1 \
+  --modbus-port "$MODBUS_PORT" --base-address "$BASE_ADDRESS" \
+  --uplink-target "$influx_target" --uplink-port "$UPLINK_PORT" --uplink-delay-ms "$UPLINK_DELAY_MS" --uplink-jitter-ms "$UPLINK_JITTER_MS"
+CONTROL_URL="http://127.0.0.1:$CONTROL_PORT"
 # Waits in a subshell so that a failure can show the process's own words before the demo stops.
 wait_or_explain() {
   local url=$1 seconds=$2 name=$3 log=$4
@@ -66,99 +209,141 @@ wait_or_explain() {
   flymining_die "$name did not answer $url within $seconds s; last lines of $log:
 $(tail -n 20 "$log" 2>/dev/null)"
 }
-wait_or_explain "http://127.0.0.1:$CONTROL_PORT/miners" 60 simulator "$LOG_DIR/simulator.log"
+wait_or_explain "$CONTROL_URL/miners" 60 simulator "$LOG_DIR/simulator.log"
 
-mapfile -t container_names < <(node -e '
-  const yaml = require("yaml");
-  const inv = yaml.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+mapfile -t EDGE_CONTAINERS < <(node -e '
+  const inv = require("yaml").parse(require("fs").readFileSync(process.argv[1], "utf8"));
   for (const c of inv.containers) console.log(c.name);
-' "$DEMO_DIR/farm.yaml")
+' "$INVENTORY")
 
-export FLYMINING_LOG_LEVEL=${FLYMINING_LOG_LEVEL:-warn}
+# InfluxDB accounts: the database with its retention policies, a read-only user for the center's services and one
+# write-only user per edge (docker/influx-setup.ts, as in the compose deployment). Passwords live in files only.
+if [[ "$INFLUX_ACCESS" == auth ]]; then
+  READER_PASSWORD_FILE=$(flymining_secret_file influx-reader.pass) || exit 1
+  for container in "${EDGE_CONTAINERS[@]}"; do
+    flymining_secret_file "influx-edges/edge-$container.password" >/dev/null || exit 1
+  done
+  FLYMINING_INFLUX_USERNAME=admin FLYMINING_INFLUX_PASSWORD_FILE="$FLYMINING_SECRETS_DIR/influx-admin.pass" \
+    FLYMINING_INFLUX_READER_USERNAME=$READER_USER FLYMINING_INFLUX_READER_PASSWORD_FILE="$READER_PASSWORD_FILE" \
+    FLYMINING_INFLUX_EDGE_SECRETS_DIR="$EDGE_SECRETS_DIR" \
+    node node_modules/tsx/dist/cli.mjs docker/influx-setup.ts >"$LOG_DIR/influx-setup.log" 2>&1 ||
+    flymining_die "setting up InfluxDB's database and users failed; last lines of $LOG_DIR/influx-setup.log:
+$(tail -n 5 "$LOG_DIR/influx-setup.log")"
+  # The center's services read as the reader.
+  export FLYMINING_INFLUX_USERNAME=$READER_USER FLYMINING_INFLUX_PASSWORD_FILE="$READER_PASSWORD_FILE"
+elif [[ "$INFLUX_ACCESS" == open ]]; then
+  flymining_warn "the demo runs without InfluxDB credentials (that InfluxDB has authentication off)"
+fi
+
+{
+  # -g: the commands load this file inside a function.
+  declare -p CONTROL_URL INTERVAL MAIL_DIR INVENTORY INFLUX_ACCESS INFLUX_SCHEME UPLINK_PORT FIRST_METRICS_PORT FIRST_CLIMATE_PORT EDGE_SECRETS_DIR EDGE_CONTAINERS |
+    sed 's/^declare /declare -g /'
+  printf 'export FLYMINING_MQTT_URL=%q\n' "$FLYMINING_MQTT_URL"
+} >"$RUNNING_FILE.new"
+mv -f "$RUNNING_FILE.new" "$RUNNING_FILE"
+
 i=0
-for name in "${container_names[@]}"; do
+for container in "${EDGE_CONTAINERS[@]}"; do
   i=$((i + 1))
-  port=$((FIRST_METRICS_PORT + i - 1))
-  FLYMINING_INFLUX_SPOOL_DIR="$FLYMINING_STATE_DIR/spool/$name" \
-    flymining_start_process "exporter-$i" "$LOG_DIR/exporter-$name.log" \
-    node --max-old-space-size=256 -r tsx/cjs exporters/src/main.ts --inventory "$DEMO_DIR/farm.yaml" \
-    --containers "$name" --name "$name" --interval "$INTERVAL" --listen "127.0.0.1:$port"
+  demo_processes+=("edge-$container-miner" "edge-$container-climate")
+  start_edge "$container" "$i"
 done
-# The climate exporter reads every container's sensors (MQTT thermometers, Modbus damper and power meter).
-FLYMINING_INFLUX_SPOOL_DIR="$FLYMINING_STATE_DIR/spool/climate" \
-  flymining_start_process climate "$LOG_DIR/climate-exporter.log" \
-  node node_modules/tsx/dist/cli.mjs exporters/src/climate/main.ts --inventory "$DEMO_DIR/farm.yaml" --name climate \
-  --interval 10 --listen "127.0.0.1:$CLIMATE_PORT" --mqtt "$FLYMINING_MQTT_URL"
 for ((j = 1; j <= i; j++)); do
-  port=$((FIRST_METRICS_PORT + j - 1))
-  flymining_wait_for_url "http://127.0.0.1:$port/healthz" 90 || flymining_die "exporter $j did not finish its first sweep; see $LOG_DIR"
+  container=${EDGE_CONTAINERS[$((j - 1))]}
+  wait_or_explain "http://127.0.0.1:$((FIRST_METRICS_PORT + j - 1))/healthz" 90 "edge-$container's miner exporter" "$LOG_DIR/edge-$container-miner.log"
+  wait_or_explain "http://127.0.0.1:$((FIRST_CLIMATE_PORT + j - 1))/healthz" 60 "edge-$container's climate exporter" "$LOG_DIR/edge-$container-climate.log"
 done
-flymining_wait_for_url "http://127.0.0.1:$CLIMATE_PORT/healthz" 60 || flymining_die "the climate exporter did not come up; see $LOG_DIR/climate-exporter.log"
 
-# Alerting: faults → email to our local mail catcher (one .eml per mail under .flymining/mail).
+# Alerting: relays the edges' snapshots into Redis, pages by email to our local mail catcher (one .eml per mail).
+demo_processes+=(mail-catcher alerting)
 flymining_start_process mail-catcher "$LOG_DIR/mail-catcher.log" \
-  node node_modules/tsx/dist/cli.mjs alerting/src/mail-catcher.ts --dir "$FLYMINING_STATE_DIR/mail" --port "$SMTP_PORT"
+  node node_modules/tsx/dist/cli.mjs alerting/src/mail-catcher.ts --dir "$MAIL_DIR" --port "$SMTP_PORT"
 flymining_start_process alerting "$LOG_DIR/alerting.log" \
   node node_modules/tsx/dist/cli.mjs alerting/src/main.ts --config provisioning/alerting/alerting.yaml \
-  --redis "$FLYMINING_REDIS_URL" --influx "$FLYMINING_INFLUX_URL" --inventory "$DEMO_DIR/farm.yaml" \
+  --redis "$FLYMINING_REDIS_URL" --influx "$FLYMINING_INFLUX_URL" --inventory "$INVENTORY" \
   --listen "127.0.0.1:$ALERTING_PORT" --external-url "http://127.0.0.1:$ALERTING_PORT" --smtp "smtp://127.0.0.1:$SMTP_PORT"
-flymining_wait_for_url "http://127.0.0.1:$ALERTING_PORT/healthz" 60 || flymining_die "alerting did not come up; see $LOG_DIR/alerting.log"
+wait_or_explain "http://127.0.0.1:$ALERTING_PORT/healthz" 60 alerting "$LOG_DIR/alerting.log"
 
 # The investor portal on its own demo billing database: one investor with a week of credits, one staff account.
+demo_processes+=(portal)
 PORTAL_PG_URL="${FLYMINING_PG_URL%/*}/flymining_demo"
 portal_logins=$(node node_modules/tsx/dist/cli.mjs billing/src/portal/demo-seed.ts --pg "$PORTAL_PG_URL" 2>"$LOG_DIR/portal-seed.log") ||
   flymining_die "seeding the portal's demo data failed; see $LOG_DIR/portal-seed.log"
 FLYMINING_PORTAL_SESSION_SECRET=$(node -e 'console.log(require("crypto").randomBytes(32).toString("hex"))') \
   flymining_start_process portal "$LOG_DIR/portal.log" \
   node node_modules/tsx/dist/cli.mjs billing/src/portal/main.ts --listen "127.0.0.1:$PORTAL_PORT" --pg "$PORTAL_PG_URL" --redis "$FLYMINING_REDIS_URL"
-flymining_wait_for_url "http://127.0.0.1:$PORTAL_PORT/healthz" 60 || flymining_die "the investor portal did not come up; see $LOG_DIR/portal.log"
+wait_or_explain "http://127.0.0.1:$PORTAL_PORT/healthz" 60 "the investor portal" "$LOG_DIR/portal.log"
 
 # The TV wall: the rack map full screen, read from InfluxDB, refreshing itself (grafana-plugin/tvwall).
-TVWALL_PORT=${FLYMINING_DEMO_TVWALL_PORT:-4200}
+demo_processes+=(tvwall)
 npm run --silent build -w grafana-plugin >"$LOG_DIR/grafana-plugin-build.log" 2>&1 ||
   flymining_die "building the rack map failed; see $LOG_DIR/grafana-plugin-build.log"
 flymining_start_process tvwall "$LOG_DIR/tvwall.log" \
   node node_modules/tsx/dist/cli.mjs grafana-plugin/tvwall/main.ts --port "$TVWALL_PORT" --refresh 10
-flymining_wait_for_url "http://127.0.0.1:$TVWALL_PORT/healthz" 60 || flymining_die "the TV wall did not come up; see $LOG_DIR/tvwall.log"
+wait_or_explain "http://127.0.0.1:$TVWALL_PORT/healthz" 60 "the TV wall" "$LOG_DIR/tvwall.log"
 
-first_miner=$(node -e '
+# The miner of the printed fan example: the first air-cooled one with fans (a hydro unit has none to stop).
+read -r fan_miner_id fan_miner_host fan_miner_port < <(node -e '
   const inv = require("yaml").parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  const s = inv.containers[0].racks[0].shelves[0].slots.find((s) => s.host);
-  console.log(`${s.id} ${s.host}`);
-' "$DEMO_DIR/farm.yaml")
-read -r first_id first_host <<<"$first_miner"
+  const slots = inv.containers.flatMap((c) => c.racks.flatMap((r) => r.shelves.flatMap((s) => s.slots)));
+  const s = slots.find((s) => s.host && s.cooling !== "hydro" && (s.fans ?? 0) > 0);
+  if (!s) process.exit(1);
+  console.log(`${s.id} ${s.host} ${s.port ?? 4028}`);
+' "$INVENTORY") || flymining_die "the simulated farm has no air-cooled miner for the fan example"
+fan_container=${fan_miner_id%%-*}
+scrape_target=$fan_miner_host
+[[ "$fan_miner_port" == 4028 ]] || scrape_target="$fan_miner_host:$fan_miner_port"
+cut_container=${EDGE_CONTAINERS[$((${#EDGE_CONTAINERS[@]} > 1 ? 1 : 0))]}
+if [[ "$INFLUX_ACCESS" == auth ]]; then
+  influx_curl="curl -sG -u $READER_USER:\"\$(cat $READER_PASSWORD_FILE)\" $FLYMINING_INFLUX_URL/query"
+  influx_note="authentication on: admin, a reader ($READER_USER) and a write-only user per edge; passwords in $FLYMINING_SECRETS_DIR"
+else
+  influx_curl="curl -sG $FLYMINING_INFLUX_URL/query"
+  influx_note="no credentials: authentication is off on this InfluxDB"
+fi
 
 cat <<EOF
 
-  FlyMining Ops demo is up: $MINERS simulated miners in ${#container_names[@]} containers, one exporter each.
+  FlyMining Ops demo is up: $MINERS simulated miners in ${#EDGE_CONTAINERS[@]} containers, one edge each behind its own LTE uplink.
 
-  InfluxDB          $FLYMINING_INFLUX_URL   (database flymining; try:
-                    curl -sG $FLYMINING_INFLUX_URL/query --data-urlencode db=flymining --data-urlencode 'q=SELECT last(hashrate_ths) FROM miner GROUP BY container' )
-  Redis             $FLYMINING_REDIS_URL   (fault events on channel flymining:faults)
-  MQTT sensors      $FLYMINING_MQTT_URL   (tele/<container>-<intake|exhaust|outside>/SENSOR)
-  Simulator control http://127.0.0.1:$CONTROL_PORT/miners
+  CENTER
+  InfluxDB          $FLYMINING_INFLUX_URL   ($influx_note)
+  Redis             $FLYMINING_REDIS_URL   (active faults in hash flymining:faults:active, edges in flymining:edges)
+  Alerting          http://127.0.0.1:$ALERTING_PORT/api/alerts   /api/silences   /metrics   (mails: $MAIL_DIR, listed in $LOG_DIR/mail-catcher.log)
   Investor portal   http://127.0.0.1:$PORTAL_PORT   ($portal_logins)
+  TV wall           http://127.0.0.1:$TVWALL_PORT/   (rack map; ?metric=temperature|hashrate|fan|power)
+  Simulator control $CONTROL_URL/miners   (the farm: miners, sensors, uplinks)
+
+  EDGES (one per container; outbound only, to InfluxDB through the uplink)
 EOF
 for ((j = 1; j <= i; j++)); do
-  port=$((FIRST_METRICS_PORT + j - 1))
-  printf '  Exporter %-8s http://127.0.0.1:%s/metrics   http://127.0.0.1:%s/healthz\n' "${container_names[$((j - 1))]}" "$port" "$port"
+  container=${EDGE_CONTAINERS[$((j - 1))]}
+  printf '  edge-%-12s miners http://127.0.0.1:%s/metrics   climate http://127.0.0.1:%s/metrics   uplink 127.0.0.1:%s   files %s\n' \
+    "$container" "$((FIRST_METRICS_PORT + j - 1))" "$((FIRST_CLIMATE_PORT + j - 1))" "$((UPLINK_PORT + j - 1))" "$DEMO_DIR/edge-$container/"
 done
-printf '  Climate exporter  http://127.0.0.1:%s/metrics   http://127.0.0.1:%s/healthz   (Modbus damper/meter from 127.0.0.1:%s)\n' "$CLIMATE_PORT" "$CLIMATE_PORT" "$MODBUS_PORT"
-printf '  Alerting          http://127.0.0.1:%s/api/alerts   /api/silences   /metrics   (mails: %s, listed in %s)\n' "$ALERTING_PORT" "$FLYMINING_STATE_DIR/mail" "$LOG_DIR/mail-catcher.log"
-printf '  TV wall           http://127.0.0.1:%s/   (rack map; ?metric=temperature|hashrate|fan|power)\n' "$TVWALL_PORT"
+printf '  (each /healthz too; sensors on MQTT %s, Modbus damper/meter from 127.0.0.1:%s)\n' "$FLYMINING_MQTT_URL" "$MODBUS_PORT"
 cat <<EOF
 
   Try:
-    npx flymining scrape $first_host                     # one miner's sample and faults
-    curl -X POST http://127.0.0.1:$CONTROL_PORT/miners/$first_id/faults -H 'content-type: application/json' -d '{"fault":"stopFan","index":0}'
-                                                        # within one sweep ($INTERVAL s): FAN_STOPPED in InfluxDB and on Redis
-    npx flymining discover ${BASE_ADDRESS%.*}.0/24 --inventory $DEMO_DIR/farm.yaml
-    curl -X POST http://127.0.0.1:$CONTROL_PORT/containers/${container_names[0]}/sensor-faults -H 'content-type: application/json' -d '{"fault":"stuckDamper","positionPct":0}'
-                                                        # within a minute: DAMPER_STUCK (climate_container, fault)
+    npx flymining scrape $scrape_target
+                                        # one miner's sample and faults, straight from the miner
+    curl -X POST $CONTROL_URL/miners/$fan_miner_id/faults -H 'content-type: application/json' -d '{"fault":"stopFan","index":0}'
+                                        # within one sweep ($INTERVAL s): FAN_STOPPED in InfluxDB (fault, fault_state), then mailed
+    $influx_curl --data-urlencode db=flymining --data-urlencode "q=SELECT * FROM fault_state WHERE miner = '$fan_miner_id' AND time > now() - 1m"
+    curl -X POST $CONTROL_URL/containers/$fan_container/sensor-faults -H 'content-type: application/json' -d '{"fault":"stuckDamper","positionPct":0}'
+                                        # within a minute: DAMPER_STUCK (climate_container, fault)
+    npx flymining discover ${BASE_ADDRESS%.*}.0/24 --inventory $INVENTORY
 
-  Alerting: the stopFan above also emails on-call within a sweep (one .eml each in $FLYMINING_STATE_DIR/mail).
+  The LTE uplink of a container:
+    npm run demo -- cut-uplink $cut_container         # edge-$cut_container spools; ContainerSilent mailed within ~$((SILENT_AFTER_INTERVALS * INTERVAL + 15)) s
+    npm run demo -- restore-uplink $cut_container     # it backfills; a resolved mail says how long it was dark
+  A power cut in a container (its edge processes die), and power back:
+    pkill -f edge-$cut_container
+    npm run demo -- power-on $cut_container
+  Mails (one .eml each): $MAIL_DIR
   Silence a container for two hours:
-    curl -X POST http://127.0.0.1:$ALERTING_PORT/api/silences -H 'content-type: application/json' -d '{"matchers":["container=\\"${container_names[0]}\\""],"duration":"2h","comment":"maintenance","createdBy":"you"}'
+    curl -X POST http://127.0.0.1:$ALERTING_PORT/api/silences -H 'content-type: application/json' -d '{"matchers":["container=\\"$cut_container\\""],"duration":"2h","comment":"maintenance","createdBy":"you"}'
 
   Logs: $LOG_DIR    Press Ctrl-C to stop.
 EOF
