@@ -1,7 +1,7 @@
 /** Payload families, unit conversion, the plausibility gate, dew point and recirculation maths, settings errors. */
 import { parseInventory } from '@flymining/shared';
 import { FloodGuard, checkPlausible } from '../../src/climate/gate';
-import { decodeEsphomeState, decodeJsonPaths, decodeShelly, decodeTasmota } from '../../src/climate/payloads';
+import { decodeEsphomeState, decodeJsonPaths, decodeShelly, decodeTasmota, shellyTime, tasmotaTime } from '../../src/climate/payloads';
 import { dewPointC, recirculationAdvicePct } from '../../src/climate/psychrometrics';
 import { configureSensors } from '../../src/climate/settings';
 import { decodeRegisters } from '../../src/climate/sources/modbus';
@@ -178,5 +178,61 @@ containers:
     expect(() => configureSensors(inv)).toThrow(/north\.yaml: container C7, sensor c7-meter \(modbus\): registers\.powerW\.address/);
     expect(() => configureSensors(inv)).toThrow(/sensor c7-wild \(mqtt\): topic: one exact topic, without the MQTT wildcards/);
     expect(() => configureSensors(inv)).not.toThrow(/c7-ok/);
+  });
+
+  it('refuses a time zone it cannot apply, naming the sensor', () => {
+    const inv = parseInventory(
+      `site: t1
+containers:
+  - name: C8
+    sensors:
+      - { id: c8-in, position: intake, protocol: mqtt, topic: tele/c8/SENSOR, timezone: Mars/Olympus }
+      - { id: c8-out, position: outside, protocol: mqtt, topic: tele/c8o/SENSOR, utcOffset: "3 hours" }
+      - { id: c8-both, position: other, protocol: mqtt, topic: tele/c8b/SENSOR, utcOffset: "+01:00", timezone: Europe/Paris }
+      - { id: c8-ok, position: exhaust, protocol: mqtt, topic: tele/c8x/SENSOR, timezone: Europe/Berlin, maxAgeS: 600 }
+    racks: []
+`,
+      'south.yaml',
+    );
+    expect(() => configureSensors(inv)).toThrow(/south\.yaml: container C8, sensor c8-in \(mqtt\): timezone: not a time zone/);
+    expect(() => configureSensors(inv)).toThrow(/sensor c8-out \(mqtt\): utcOffset: use \+HH:MM/);
+    expect(() => configureSensors(inv)).toThrow(/sensor c8-both \(mqtt\): .*utcOffset or timezone, not both/);
+    expect(() => configureSensors(inv)).not.toThrow(/c8-ok/);
+  });
+});
+
+describe('reading times stamped by the device', () => {
+  const tasmota = (extra: Record<string, unknown>): unknown => ({ SHT3X: { Temperature: 20 }, ...extra });
+
+  it('reads Tasmota local time in the zone it is told: the payload TimeZone, else the sensor setting, else UTC', () => {
+    const local = tasmota({ Time: '2026-11-24T20:00:00' });
+    expect(tasmotaTime(local)).toBe(Date.UTC(2026, 10, 24, 20, 0, 0));
+    expect(tasmotaTime(local, { utcOffset: '+03:00' })).toBe(Date.UTC(2026, 10, 24, 17, 0, 0));
+    expect(tasmotaTime(local, { utcOffset: '-05:30' })).toBe(Date.UTC(2026, 10, 25, 1, 30, 0));
+    expect(tasmotaTime(tasmota({ Time: '2026-11-24T20:00:00', TimeZone: '+01:00' }), { utcOffset: '+03:00' })).toBe(Date.UTC(2026, 10, 24, 19, 0, 0));
+    // SetOption52: the time carries its own offset; an epoch number is absolute.
+    expect(tasmotaTime(tasmota({ Time: '2026-11-24T20:00:00+02:00' }), { utcOffset: '+05:00' })).toBe(Date.UTC(2026, 10, 24, 18, 0, 0));
+    expect(tasmotaTime(tasmota({ Time: 1_795_000_000 }))).toBe(1_795_000_000_000);
+    // HTTP Status 10 wraps the same object.
+    expect(tasmotaTime({ StatusSNS: { Time: '2026-11-24T20:00:00' } }, { utcOffset: '+01:00' })).toBe(Date.UTC(2026, 10, 24, 19, 0, 0));
+  });
+
+  it('follows daylight saving time for an IANA zone', () => {
+    const berlin = { timezone: 'Europe/Berlin' };
+    expect(tasmotaTime(tasmota({ Time: '2026-01-15T12:00:00' }), berlin)).toBe(Date.UTC(2026, 0, 15, 11, 0, 0)); // CET
+    expect(tasmotaTime(tasmota({ Time: '2026-07-15T12:00:00' }), berlin)).toBe(Date.UTC(2026, 6, 15, 10, 0, 0)); // CEST
+    expect(tasmotaTime(tasmota({ Time: '2026-03-29T03:30:00' }), berlin)).toBe(Date.UTC(2026, 2, 29, 1, 30, 0)); // just after the switch
+  });
+
+  it('has no time for a missing or unreadable stamp (the reading is then stamped on arrival)', () => {
+    expect(tasmotaTime(tasmota({}))).toBeUndefined();
+    expect(tasmotaTime(tasmota({ Time: 'yesterday' }))).toBeUndefined();
+    expect(tasmotaTime(tasmota({ Time: '2026-11-24T20:00:00+99:00' }))).toBeUndefined();
+  });
+
+  it('reads Shelly Gen2 NotifyStatus params.ts (epoch seconds, fractional)', () => {
+    expect(shellyTime({ method: 'NotifyStatus', params: { ts: 1_795_000_000.25, 'temperature:0': { tC: 20 } } })).toBe(1_795_000_000_250);
+    expect(shellyTime({ method: 'NotifyStatus', params: { 'temperature:0': { tC: 20 } } })).toBeUndefined();
+    expect(shellyTime({ 'temperature:0': { tC: 20 } })).toBeUndefined();
   });
 });
