@@ -56,12 +56,13 @@ describe('provisioned Grafana dashboards', () => {
     store.write(
       ['C01', 'C02'].map((c, i) => `climate_container,site=${site},container=${c} intake_c=${24 + i},exhaust_c=${39 + i},condensation_margin_c=8.5,delta_t_c=15 ${now}`),
     );
-    // C02's edge went quiet 10 minutes ago; C01's reports.
-    const beat = { site, edge: 'edge-1', source: 'miner' as const, intervalMs: 30_000, miners: 10, reachable: 10, activeFaults: 0, spoolLines: 0, spoolBytes: 0, spoolOldestMs: 0, pointsDropped: 0, uplink: 'ok' as const };
+    // The exporter reports C01 and C02 each sweep as edge "e2e". Left behind: the heartbeats of C02's previous edge,
+    // 10 minutes old, and those of C03, whose edge went quiet 10 minutes ago (its miners are not in this farm).
+    const beat = { site, source: 'miner' as const, intervalMs: 30_000, miners: 10, reachable: 10, activeFaults: 0, spoolLines: 0, spoolBytes: 0, spoolOldestMs: 0, pointsDropped: 0, uplink: 'ok' as const };
     store.write(encodePoints([
-      heartbeatPoint({ ...beat, container: 'C01', edge: 'edge-C01', time: now - 90_000, seq: 1 }),
-      heartbeatPoint({ ...beat, container: 'C01', edge: 'edge-C01', time: now, seq: 4 }),
-      heartbeatPoint({ ...beat, container: 'C02', edge: 'edge-C02', time: now - 600_000, seq: 7 }),
+      heartbeatPoint({ ...beat, container: 'C02', edge: 'edge-C02-old', time: now - 600_000, seq: 7 }),
+      heartbeatPoint({ ...beat, container: 'C03', edge: 'edge-C03', time: now - 630_000, seq: 1 }),
+      heartbeatPoint({ ...beat, container: 'C03', edge: 'edge-C03', time: now - 600_000, seq: 2 }),
     ]));
     await store.flush();
   });
@@ -115,10 +116,16 @@ describe('provisioned Grafana dashboards', () => {
     const rows = (await Promise.all(rackMap.targets!.map((t) => store.queryRows(expandMacros(t.query, values))))).flat();
     const { readings, climates, heartbeats } = readingsFromRows(rows);
     const now = Date.now();
-    // The newest heartbeat with its own time (not the query window's start): C01 a few seconds old, C02 10 minutes.
-    expect(heartbeats.map((h) => [h.container, h.edge, h.intervalMs, Math.round((now - h.time) / 60_000)]).sort()).toEqual([['C01', 'edge-C01', 30_000, 0], ['C02', 'edge-C02', 30_000, 10]]);
+    // The newest heartbeat of each edge series with its own time (not the query window's start).
+    expect(heartbeats.map((h) => [h.container, h.edge, h.intervalMs, Math.round((now - h.time) / 60_000)]).sort()).toEqual([
+      ['C01', 'e2e', 30_000, 0],
+      ['C02', 'e2e', 30_000, 0],
+      ['C02', 'edge-C02-old', 30_000, 10],
+      ['C03', 'edge-C03', 30_000, 10],
+    ]);
+    // The newest heartbeat of a container decides: C02 reports through its new edge; C03 is silent.
     const model = buildFarm(readings, climates, { metric: 'health', now, staleAfterMs: 180_000, slotsPerShelf: 0 }, heartbeats);
-    expect(model.containers.map((c) => [c.name, c.silent !== undefined])).toEqual([['C01', false], ['C02', true]]);
+    expect(model.containers.map((c) => [c.name, c.silent !== undefined])).toEqual([['C01', false], ['C02', false], ['C03', true]]);
     expect(readings.map((r) => r.miner).sort()).toEqual(specs.map((s) => s.id).sort());
     // Firmware that lists only spinning fans reports the stopped one as missing.
     expect(readings.find((r) => r.miner === FAULTED)!.faults.map((f) => f.code)).toEqual(expect.arrayContaining([expect.stringMatching(/^FAN_(STOPPED|MISSING)$/)]));
