@@ -11,7 +11,7 @@ import { slotLink } from './farm';
 import { layoutFarm, slotAt, type SlotBox } from './geometry';
 import { paintFarmIncremental, type PaintedFrame, type PaintStyle } from './paint';
 import { silenceText } from './silence';
-import type { FarmModel, MinerReading, RackMapOptions } from './types';
+import type { ContainerSilence, FarmModel, MinerReading, RackMapOptions } from './types';
 
 export interface RackMapViewProps {
   farm: FarmModel;
@@ -84,6 +84,7 @@ export function RackMapView({ farm, options, width, height, theme, fieldConfig, 
   const hoveredLink = linkOf(hovered?.cell.reading);
   // The canvas headers as text, for screen readers (and for reading the wall without pixels).
   const silentNotes = farm.containers.filter((c) => c.silent).map((c) => `${c.name}: ${silenceText(c.silent!, timeZone)}`);
+  const silenceOf = (container: string) => farm.containers.find((c) => c.name === container)?.silent;
 
   return (
     <div
@@ -113,7 +114,7 @@ export function RackMapView({ farm, options, width, height, theme, fieldConfig, 
       )}
       {options.tvMode && <AttentionList lines={attention} width={listWidth} height={height} fontPx={geometry.fontPx} timeZone={timeZone} />}
       {hovered && hovered.cell.state !== 'empty' && (
-        <SlotTooltip box={hovered} options={options} theme={theme} mapWidth={mapWidth} link={hoveredLink} />
+        <SlotTooltip box={hovered} options={options} theme={theme} mapWidth={mapWidth} link={hoveredLink} silence={silenceOf(hovered.container)} timeZone={timeZone} />
       )}
     </div>
   );
@@ -164,7 +165,17 @@ function AttentionList({ lines, width, height, fontPx, timeZone }: { lines: Atte
   );
 }
 
-function SlotTooltip({ box, options, theme, mapWidth, link }: { box: SlotBox; options: RackMapOptions; theme: GrafanaTheme2; mapWidth: number; link: string }) {
+interface SlotTooltipProps {
+  box: SlotBox;
+  options: RackMapOptions;
+  theme: GrafanaTheme2;
+  mapWidth: number;
+  link: string;
+  silence: ContainerSilence | undefined;
+  timeZone: string | undefined;
+}
+
+function SlotTooltip({ box, options, theme, mapWidth, link, silence, timeZone }: SlotTooltipProps) {
   const r = box.cell.reading;
   const fmt = (metric: 'temperature' | 'fan' | 'power', v: number | undefined) => (v === undefined ? '–' : valueFormatter(metric, theme)(v));
   const share = r?.hashrateThs !== undefined && r.nominalThs ? ` (${Math.round((r.hashrateThs / r.nominalThs) * 100)} %)` : '';
@@ -177,6 +188,7 @@ function SlotTooltip({ box, options, theme, mapWidth, link }: { box: SlotBox; op
       <div style={{ fontWeight: 700 }}>{r?.miner ?? `${box.container} ${box.rack} ${box.shelf} slot ${box.cell.slot}`}</div>
       <div>{[box.container, box.rack, box.shelf, `slot ${box.cell.slot}`].join(' · ')}{r?.model ? ` · ${r.model}` : ''}</div>
       <div>State: {STATE_LABEL[box.cell.state]}</div>
+      {silence && <div>Edge {silence.edge} {silenceText(silence, timeZone)}: the values below are from then</div>}
       {r && (
         <>
           <div>Hashrate: {r.hashrateThs === undefined ? '–' : `${r.hashrateThs.toFixed(1)} TH/s${share}`}</div>

@@ -2,7 +2,7 @@
  * Silent containers (their edge's heartbeats stopped) and the attention list's order: one state over the whole
  * container, one line on the wall, and a real warning never pushed off the screen by stale or silent lines.
  */
-import { render, screen } from '@testing-library/react';
+import { act, fireEvent, render, screen } from '@testing-library/react';
 import { createTheme } from '@grafana/data';
 import { attentionLines, linesThatFit, type AttentionLine } from '../../src/attention';
 import { STATE_PAINT } from '../../src/colors';
@@ -203,6 +203,20 @@ describe('silent container on the rack map and the TV wall', () => {
     expect(warning.textContent).toContain('CHIPS_DEAD');
     expect(items.filter((li) => li.dataset.state === 'stale').map((li) => [li.dataset.container, li.dataset.count])).toEqual([['C03', '60']]);
     expect(screen.queryByTestId('attention-more')).toBeNull();
+  });
+
+  test("hovering a slot of a silent container says its values are the edge's last word", () => {
+    const { container, geometry } = renderIncident({}, 'UTC', 1200, 700);
+    const canvas = container.querySelector('canvas')!;
+    canvas.getBoundingClientRect = () => ({ left: 0, top: 0, right: 1200, bottom: 700, width: 1200, height: 700, x: 0, y: 0, toJSON: () => ({}) });
+    const box = geometry.slots.find((s) => s.cell.reading?.miner === 'C04-R1-S1-1')!;
+    act(() => {
+      fireEvent.mouseMove(canvas, { clientX: box.x + 1, clientY: box.y + 1 });
+    });
+    const tooltip = screen.getByTestId('slot-tooltip').textContent;
+    expect(tooltip).toContain('State: silent');
+    expect(tooltip).toContain('Edge edge-C04 silent 5 min · last data 19:55: the values below are from then');
+    expect(tooltip).toContain('HASHRATE_LOW (warning, miner)');
   });
 
   test('no heartbeats at all (exporter without edges): no container silent, nothing silent drawn or listed', () => {
