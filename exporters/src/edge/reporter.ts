@@ -99,14 +99,14 @@ export class ClockCheck {
     if (offsetMs === undefined) return;
     this.offsetMs = offsetMs;
     this.offsetGauge.set(offsetMs / 1000);
-    const skewed = Math.abs(offsetMs) > this.toleranceMs;
-    this.skewedGauge.set(skewed ? 1 : 0);
-    if (skewed && !this.skewed) {
+    const wasSkewed = this.skewed;
+    this.skewed = Math.abs(offsetMs) > this.toleranceMs;
+    this.skewedGauge.set(this.skewed ? 1 : 0);
+    if (this.skewed && !wasSkewed) {
       this.log.error({ clockOffsetMs: Math.round(offsetMs) }, this.problem() ?? '');
-    } else if (!skewed && this.skewed) {
+    } else if (!this.skewed && wasSkewed) {
       this.log.info({ clockOffsetMs: Math.round(offsetMs) }, `edge clock back within ${this.toleranceMs / 1000} s of the center`);
     }
-    this.skewed = skewed;
   }
 
   /** The sentence for /healthz and the log, or undefined while the clock is fine. */
