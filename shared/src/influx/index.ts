@@ -4,3 +4,5 @@ export * from './config';
 export * from './spool';
 export * from './store';
 export * from './retention';
+export * from './http';
+export * from './uplink';
