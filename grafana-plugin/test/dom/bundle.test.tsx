@@ -27,6 +27,16 @@ function loadAmd(file: string): { dependencies: string[]; exports: Record<string
   return { dependencies, exports: factory(...dependencies.map((name) => shared[name])) };
 }
 
+/** What Grafana hands a panel: the query results of the last hour up to `now`, in the dashboard's time zone. */
+function panelProps(series: grafanaData.DataFrame[], now: number, timeZone: string): grafanaData.PanelProps {
+  const timeRange = { from: grafanaData.dateTime(now - 3_600_000), to: grafanaData.dateTime(now), raw: { from: 'now-1h', to: 'now' } };
+  return {
+    id: 1, data: { series, state: grafanaData.LoadingState.Done, timeRange }, timeRange, timeZone, options: { metric: 'health', colorSource: 'metric', containersPerRow: 0, rackOrientation: 'vertical', showLabels: true, tvMode: false, staleAfterSeconds: 180, slotsPerShelf: 0, detailUrl: '' },
+    fieldConfig: { defaults: {}, overrides: [] }, transparent: false, width: 600, height: 300, renderCounter: 0, title: 'Racks', eventBus: new grafanaData.EventBusSrv(),
+    onOptionsChange: () => {}, onFieldConfigChange: () => {}, replaceVariables: (s: string) => s, onChangeTimeRange: () => {},
+  } as unknown as grafanaData.PanelProps;
+}
+
 describe('built panel bundle', () => {
   const { dependencies, exports } = loadAmd(path.join(dist, 'module.js'));
 
@@ -77,13 +87,7 @@ describe('built panel bundle', () => {
         { name: 'active', type: grafanaData.FieldType.number, values: [1] },
       ],
     });
-    const timeRange = { from: grafanaData.dateTime(now - 3_600_000), to: grafanaData.dateTime(now), raw: { from: 'now-1h', to: 'now' } };
-    const props = {
-      id: 1, data: { series: [frame, faults], state: grafanaData.LoadingState.Done, timeRange }, timeRange, timeZone: 'utc', options: { metric: 'health', colorSource: 'metric', containersPerRow: 0, rackOrientation: 'vertical', showLabels: true, tvMode: false, staleAfterSeconds: 180, slotsPerShelf: 0, detailUrl: '' },
-      fieldConfig: { defaults: {}, overrides: [] }, transparent: false, width: 600, height: 300, renderCounter: 0, title: 'Racks', eventBus: new grafanaData.EventBusSrv(),
-      onOptionsChange: () => {}, onFieldConfigChange: () => {}, replaceVariables: (s: string) => s, onChangeTimeRange: () => {},
-    } as unknown as grafanaData.PanelProps;
-    const { container } = render(<Panel {...props} />);
+    const { container } = render(<Panel {...panelProps([frame, faults], now, 'utc')} />);
     const ctx = container.querySelector('canvas')!.getContext('2d') as unknown as RecordingContext;
     const fills = ctx.fills.map((f) => f.fill);
     expect(fills).toContain(STATE_PAINT.fault.fill);
@@ -112,13 +116,7 @@ describe('built panel bundle', () => {
         { name: 'interval_ms', type: grafanaData.FieldType.number, values: [30_000] },
       ],
     });
-    const timeRange = { from: grafanaData.dateTime(now - 3_600_000), to: grafanaData.dateTime(now), raw: { from: 'now-1h', to: 'now' } };
-    const props = {
-      id: 1, data: { series: [miners, heartbeats], state: grafanaData.LoadingState.Done, timeRange }, timeRange, timeZone: 'Asia/Tokyo', options: { metric: 'health', colorSource: 'metric', containersPerRow: 0, rackOrientation: 'vertical', showLabels: true, tvMode: false, staleAfterSeconds: 180, slotsPerShelf: 0, detailUrl: '' },
-      fieldConfig: { defaults: {}, overrides: [] }, transparent: false, width: 600, height: 300, renderCounter: 0, title: 'Racks', eventBus: new grafanaData.EventBusSrv(),
-      onOptionsChange: () => {}, onFieldConfigChange: () => {}, replaceVariables: (s: string) => s, onChangeTimeRange: () => {},
-    } as unknown as grafanaData.PanelProps;
-    const { container } = render(<Panel {...props} />);
+    const { container } = render(<Panel {...panelProps([miners, heartbeats], now, 'Asia/Tokyo')} />);
     const ctx = container.querySelector('canvas')!.getContext('2d') as unknown as RecordingContext;
     expect(ctx.fills.map((f) => f.fill)).toContain(STATE_PAINT.silent.fill);
     expect(ctx.fills.map((f) => f.fill)).not.toContain(STATE_PAINT.stale.fill);
