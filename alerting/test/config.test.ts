@@ -74,4 +74,40 @@ maintenance_windows:
   test('YAML syntax errors carry the line', () => {
     expect(problemsOf(`${receivers}route: { receiver: oncall\nrules: []\n`)[0]).toMatch(/^alerting\.yaml:\d+:\d+: YAML syntax/);
   });
+
+  test('edges and watchdog sections: defaults, and bad values named at their lines', () => {
+    const defaults = parseConfig(`${receivers}route: { receiver: oncall }\n`, 'alerting.yaml');
+    expect(defaults.edges).toEqual({ silent_after_intervals: 3, clock_skew_tolerance: 600_000, lookback: 6 * 3_600_000 });
+    expect(defaults.watchdog).toEqual({ interval: 60_000, timeout: 10_000 });
+    // Without an inhibit rule of its own, a silent container mutes its other alerts.
+    expect(defaults.inhibit_rules.map((r) => r.source_matchers.map((m) => `${m.name}${m.op}${m.value}`))).toEqual([['alertname=ContainerSilent']]);
+    const problems = problemsOf(`${receivers}route: { receiver: oncall }
+edges:
+  silent_after_intervals: 0
+  clock_skew_tolerance: ten minutes
+watchdog: { url: 'ftp://dms.example/ping', interval: 30s }
+rules:
+  - name: ContainerSilent
+    faults: [FAN_STOPPED]
+`);
+    expect(problems).toEqual([
+      expect.stringMatching(/^alerting\.yaml:6:27: edges\.silent_after_intervals: /),
+      expect.stringMatching(/^alerting\.yaml:7:25: edges\.clock_skew_tolerance: "ten minutes" is not a duration/),
+      expect.stringMatching(/^alerting\.yaml:8:18: watchdog\.url: must be an http\(s\) URL/),
+    ]);
+    expect(problemsOf(`${receivers}route: { receiver: oncall }\nrules: [{ name: ContainerSilent, faults: [FAN_STOPPED] }]\n`)).toEqual([
+      expect.stringMatching(/^alerting\.yaml:5:\d+: rules\[0\]\.name: "ContainerSilent" is a built-in alert/),
+    ]);
+  });
+
+  test('the influx section goes through the shared loader: environment credentials apply, bad fields are located', () => {
+    const loaded = parseConfig(`${receivers}route: { receiver: oncall }\ninflux: { url: 'http://127.0.0.1:8086', database: farm }\n`, 'alerting.yaml', {
+      FLYMINING_INFLUX_USERNAME: 'center',
+      FLYMINING_INFLUX_PASSWORD: 'from-env',
+    });
+    expect(loaded.influx).toMatchObject({ url: 'http://127.0.0.1:8086', database: 'farm', username: 'center', password: 'from-env' });
+    expect(problemsOf(`${receivers}route: { receiver: oncall }\ninflux:\n  url: 'influx.local:8086'\n`)).toEqual([
+      expect.stringMatching(/^alerting\.yaml:6:8: influx\.url: must be an http:\/\/ or https:\/\/ URL/),
+    ]);
+  });
 });
