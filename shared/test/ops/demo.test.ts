@@ -1,18 +1,31 @@
 /**
- * README's first command, for real: `bash scripts/demo.sh` starts the servers, the simulated farm and one exporter
- * per container, prints its URLs; a fault injected through the simulator's control API shows up in InfluxDB within
- * one sweep; Ctrl-C stops everything it started. Own ports and data folder, so a developer's demo is not touched.
+ * README's first command, for real: `bash scripts/demo.sh` starts the servers, the simulated farm with one LTE uplink
+ * per container, one edge per container (miner + climate exporter writing to InfluxDB through its uplink as a
+ * write-only user) and the center; it prints its URLs and the commands to try. This test runs those printed commands
+ * as printed (the scrape, the fault injection, the InfluxDB query, cut-uplink / restore-uplink) and checks what a
+ * user would see: the fault in InfluxDB's fault_state, a ContainerSilent mail after the cut, a resolved one after the
+ * restore; then Ctrl-C stops everything it started. Own ports, data folder, Redis and MQTT broker, so neither a
+ * developer's demo nor another test's faults are in the way.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { simpleParser } from 'mailparser';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
-async function influxRows(url: string, q: string): Promise<Array<Array<unknown>>> {
-  const res = await fetch(`${url}/query?db=flymining&q=${encodeURIComponent(q)}`);
+function basicAuth(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+}
+
+async function influxQuery(url: string, q: string, authorization: string): Promise<Response> {
+  return fetch(`${url}/query?db=flymining&q=${encodeURIComponent(q)}`, { headers: { authorization } });
+}
+
+async function influxRows(url: string, q: string, authorization: string): Promise<Array<Array<unknown>>> {
+  const res = await influxQuery(url, q, authorization);
   const body = (await res.json()) as { results: Array<{ series?: Array<{ values: Array<Array<unknown>> }> }> };
   return body.results[0]?.series?.flatMap((s) => s.values) ?? [];
 }
@@ -46,30 +59,77 @@ async function freePortBlock(size: number): Promise<number> {
   throw new Error(`no block of ${size} free ports between 20000 and 32000`);
 }
 
-async function until<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
+async function until<T>(what: string, seconds: number, probe: () => Promise<T | undefined>, explain: () => string = () => ''): Promise<T> {
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
     const value = await probe().catch(() => undefined);
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${seconds} s`);
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${seconds} s${explain() ? `\n${explain()}` : ''}`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }
 
-test('npm start: the demo comes up, records an injected fault within a sweep, and stops cleanly on Ctrl-C', async () => {
+/** Runs one printed command line with bash, as a user would paste it (same environment, repository folder). */
+function runPrinted(line: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', line], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, output }));
+  });
+}
+
+/** The printed command line that matches, without its trailing comment. */
+function printedCommand(output: string, pattern: RegExp): string {
+  const line = output.split('\n').find((l) => pattern.test(l));
+  if (!line) throw new Error(`the demo printed no command matching ${pattern}\n--- demo output ---\n${output.slice(-3000)}`);
+  return line.replace(/\s+#\s.*$/, '').trim();
+}
+
+interface Mail {
+  subject: string;
+  text: string;
+}
+
+async function mails(dir: string): Promise<Mail[]> {
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.eml'));
+  } catch {
+    return [];
+  }
+  return Promise.all(
+    names.sort().map(async (name) => {
+      const parsed = await simpleParser(readFileSync(path.join(dir, name)));
+      return { subject: parsed.subject ?? '', text: parsed.text ?? '' };
+    }),
+  );
+}
+
+test('npm start: the edge/center demo comes up, every printed command works as printed, and Ctrl-C stops it all', async () => {
   const state = mkdtempSync(path.join(os.tmpdir(), 'flymining-demo-'));
-  // Services that run one per container take consecutive ports (exporter N at metrics+N-1, Modbus device N at
-  // modbus+N-1), so the demo gets one block of free ports below the ephemeral range, where no other test's
-  // listen(0) can land in it meanwhile.
-  const base = await freePortBlock(16);
+  // Mosquitto drops to its own user, who must reach its config in here.
+  chmodSync(state, 0o755);
+  // Services that run one per container take consecutive ports (edge N's exporters at metrics+N-1 and climate+N-1,
+  // Modbus device N at modbus+N-1, uplink N at uplink+N-1), so the demo gets one block of free ports below the
+  // ephemeral range, where no other test's listen(0) can land in it meanwhile.
+  const base = await freePortBlock(20);
   const influxPort = base;
   const controlPort = base + 2;
   const metricsPort = base + 3; // and + 4
+  const climatePort = base + 9; // and + 10
+  const uplinkPort = base + 13; // and + 14
+  const redisPort = base + 15;
+  const mqttPort = base + 16;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     FLYMINING_STATE_DIR: state,
     FLYMINING_INFLUX_PORT: String(influxPort),
     FLYMINING_INFLUX_RPC_PORT: String(base + 1),
+    FLYMINING_REDIS_PORT: String(redisPort),
+    FLYMINING_MQTT_PORT: String(mqttPort),
     FLYMINING_DEMO_CONTROL_PORT: String(controlPort),
     FLYMINING_DEMO_METRICS_PORT: String(metricsPort),
     FLYMINING_DEMO_MINERS: '40',
@@ -81,63 +141,124 @@ test('npm start: the demo comes up, records an injected fault within a sweep, an
     FLYMINING_DEMO_ALERTING_PORT: String(base + 6),
     FLYMINING_DEMO_SMTP_PORT: String(base + 7),
     FLYMINING_DEMO_TVWALL_PORT: String(base + 8),
-    FLYMINING_DEMO_CLIMATE_PORT: String(base + 9),
-    FLYMINING_DEMO_MODBUS_PORT: String(base + 10), // and + 11
+    FLYMINING_DEMO_CLIMATE_PORT: String(climatePort),
+    FLYMINING_DEMO_MODBUS_PORT: String(base + 11), // and + 12
+    FLYMINING_DEMO_UPLINK_PORT: String(uplinkPort),
   };
-  delete env.FLYMINING_INFLUX_URL;
+  for (const name of ['FLYMINING_INFLUX_URL', 'FLYMINING_REDIS_URL', 'FLYMINING_MQTT_URL', 'FLYMINING_INFLUX_USERNAME', 'FLYMINING_INFLUX_PASSWORD', 'FLYMINING_INFLUX_PASSWORD_FILE']) {
+    delete env[name];
+  }
+  const mailDir = path.join(state, 'mail');
   const demo = spawn('bash', ['scripts/demo.sh'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   demo.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   demo.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => demo.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  const logTail = (name: string): string => {
+    try {
+      return `--- ${name} ---\n${readFileSync(path.join(state, 'log', name), 'utf8').slice(-2000)}`;
+    } catch {
+      return `(no ${name})`;
+    }
+  };
   try {
     const died = exited.then((code) => {
       throw new Error(`the demo exited (${code}) before it was up`);
     });
     died.catch(() => undefined); // after a successful start its later exit is expected
-    await Promise.race([until('demo is up', 150, async () => (output.includes('demo is up') ? true : undefined)), died]).catch((err: Error) => {
+    await Promise.race([until('demo is up', 180, async () => (output.includes('demo is up') ? true : undefined)), died]).catch((err: Error) => {
       throw new Error(`${err.message}\n--- demo output ---\n${output.slice(-3000)}`);
     });
     const influx = `http://127.0.0.1:${influxPort}`;
     expect(output).toContain(influx);
     expect(output).toContain(`http://127.0.0.1:${controlPort}/miners`);
     expect(output).toContain(`http://127.0.0.1:${metricsPort}/metrics`);
-    expect(output).toContain(`http://127.0.0.1:${metricsPort + 1}/healthz`);
+    expect(output).toContain(`http://127.0.0.1:${climatePort + 1}/metrics`);
+    expect(output).toContain(`uplink 127.0.0.1:${uplinkPort + 1}`);
+
+    // Secure by default: InfluxDB wants credentials; the passwords sit in mode-600 files and are never printed.
+    const secrets = path.join(state, 'secrets');
+    const adminPassword = readFileSync(path.join(secrets, 'influx-admin.pass'), 'utf8');
+    const edgePassword = readFileSync(path.join(secrets, 'influx-edges', 'edge-C02.password'), 'utf8');
+    for (const file of ['influx-admin.pass', 'influx-reader.pass', 'influx-edges/edge-C02.password']) expect(statSync(path.join(secrets, file)).mode & 0o777).toBe(0o600);
+    for (const secret of [adminPassword, edgePassword, readFileSync(path.join(secrets, 'influx-reader.pass'), 'utf8')]) expect(output).not.toContain(secret);
+    const admin = basicAuth('admin', adminPassword);
+    expect((await influxQuery(influx, 'SHOW MEASUREMENTS', '')).status).toBe(401);
+    // An edge may write, not read.
+    expect((await influxQuery(influx, 'SELECT * FROM miner LIMIT 1', basicAuth('edge-C02', edgePassword))).status).toBe(403);
+
     // The investor portal answers, and the demo printed the investor's sign-in.
     expect(output).toMatch(/investor investor@demo\.flymining\.local \/ \S+/);
     expect((await fetch(`http://127.0.0.1:${env.FLYMINING_DEMO_PORTAL_PORT}/login`)).status).toBe(200);
-    expect(output).toContain(`http://127.0.0.1:${env.FLYMINING_DEMO_CLIMATE_PORT}/metrics`);
-
-    // The alerting service answers and is the leader of its Redis.
+    // The alerting service answers and is the leader of its Redis; the TV wall serves the farm.
     expect(output).toContain(`http://127.0.0.1:${env.FLYMINING_DEMO_ALERTING_PORT}/api/alerts`);
     expect(await (await fetch(`http://127.0.0.1:${env.FLYMINING_DEMO_ALERTING_PORT}/healthz`)).json()).toMatchObject({ ok: true });
-
-    // The TV wall is printed and serves the farm.
     expect(output).toContain(`http://127.0.0.1:${env.FLYMINING_DEMO_TVWALL_PORT}/`);
     expect((await fetch(`http://127.0.0.1:${env.FLYMINING_DEMO_TVWALL_PORT}/healthz`)).status).toBe(200);
 
-    // Every simulated miner is in InfluxDB after the first sweeps.
-    await until('all 40 miners stored', 30, async () => ((await influxRows(influx, 'SELECT last(hashrate_ths) FROM miner GROUP BY miner')).length === 40 ? true : undefined));
-
-    // The climate exporter stores every simulated sensor: 3 MQTT thermometers, the Modbus damper and meter per container.
-    await until('climate sensors stored', 30, async () =>
-      (await influxRows(influx, 'SELECT last(*) FROM climate_sensor GROUP BY sensor')).length === 10 ? true : undefined,
+    // Every simulated miner and sensor reaches InfluxDB through the edges' uplinks, each container with heartbeats.
+    await until('all 40 miners stored', 60, async () =>
+      (await influxRows(influx, 'SELECT last(hashrate_ths) FROM miner GROUP BY miner', admin)).length === 40 ? true : undefined,
+    );
+    await until('climate sensors stored', 60, async () =>
+      (await influxRows(influx, 'SELECT last(*) FROM climate_sensor GROUP BY sensor', admin)).length === 10 ? true : undefined,
+    );
+    await until('heartbeats of both edges, miner and climate', 30, async () =>
+      (await influxRows(influx, 'SELECT last(seq) FROM edge_heartbeat GROUP BY container, edge, source', admin)).length === 4 ? true : undefined,
     );
 
-    const { miners } = (await (await fetch(`http://127.0.0.1:${controlPort}/miners`)).json()) as { miners: Array<{ id: string; profile: string }> };
-    const victim = miners.find((m) => m.profile === 'antminer-s19pro') ?? miners[0]!;
-    const injected = await fetch(`http://127.0.0.1:${controlPort}/miners/${victim.id}/faults`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ fault: 'offline' }),
+    // The printed scrape: one miner's sample, straight from the miner.
+    const scrape = await runPrinted(printedCommand(output, /^\s*npx flymining scrape \S+/), env);
+    expect(scrape.code).toBe(0);
+    expect(scrape.output).toMatch(/TH\/s/);
+    expect(scrape.output).toMatch(/fans\s+#\d+ \d+ rpm/);
+
+    // The printed fault injection works on the miner it names and shows up in the edge's snapshot within a sweep.
+    const injectLine = printedCommand(output, /^\s*curl -X POST \S+\/miners\/\S+\/faults /);
+    const minerId = /\/miners\/([^/]+)\/faults/.exec(injectLine)?.[1] as string;
+    const injected = await runPrinted(`${injectLine} --fail-with-body -sS`, env);
+    expect(injected.code).toBe(0);
+    expect(injected.output).toContain(`"id":"${minerId}"`);
+    const stateRow = await until(`FAN_STOPPED of ${minerId} in fault_state`, 5 + 20, async () => {
+      const rows = await influxRows(influx, `SELECT edge, message FROM fault_state WHERE code = 'FAN_STOPPED' AND miner = '${minerId}' AND time > now() - 1m`, admin);
+      return rows.length ? rows[rows.length - 1] : undefined;
     });
-    expect(injected.status).toBeLessThan(300);
-    const row = await until('MINER_UNREACHABLE stored', 5 + 10, async () => {
-      const rows = await influxRows(influx, `SELECT active, message FROM fault WHERE code = 'MINER_UNREACHABLE' AND miner = '${victim.id}'`);
-      return rows.length ? rows[0] : undefined;
-    });
-    expect(row?.[1]).toBe(1);
-    expect(String(row?.[2])).toMatch(/refused/);
+    expect(stateRow?.[1]).toBe(`edge-${minerId.split('-')[0]}`);
+    // The printed query (as the center's reader) shows it too.
+    const query = await runPrinted(printedCommand(output, /^\s*curl -sG .*\/query /), env);
+    expect(query.code).toBe(0);
+    expect(query.output).toContain('FAN_STOPPED');
+
+    // A container's uplink cut: the command says so, ContainerSilent is mailed; restored: a resolved mail says how long.
+    const unknown = await runPrinted('npm run demo -- cut-uplink C99', env);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.output).toContain('no container named "C99"');
+    const cutLine = printedCommand(output, /^\s*npm run demo -- cut-uplink \S+/);
+    const container = cutLine.split(' ').pop() as string;
+    const cut = await runPrinted(cutLine, env);
+    expect(cut.code).toBe(0);
+    expect(cut.output).toContain(`${container}: uplink cut`);
+    const cutAt = Date.now();
+    const silent = (m: Mail): boolean => m.subject.includes('ContainerSilent') && m.subject.includes(`container ${container}`);
+    await until(
+      `ContainerSilent mail for ${container}`,
+      3 * 5 + 5 + 30,
+      async () => ((await mails(mailDir)).some((m) => silent(m) && m.subject.includes('FIRING')) ? true : undefined),
+      () => logTail('alerting.log'),
+    );
+    const silentAfterS = (Date.now() - cutAt) / 1000;
+    const restore = await runPrinted(printedCommand(output, /^\s*npm run demo -- restore-uplink \S+/), env);
+    expect(restore.code).toBe(0);
+    expect(restore.output).toContain(`${container}: uplink up`);
+    const resolved = await until(
+      `resolved ContainerSilent mail for ${container}`,
+      60,
+      async () => (await mails(mailDir)).find((m) => silent(m) && m.subject.includes('RESOLVED')),
+      () => logTail('alerting.log'),
+    );
+    expect(resolved.text).toMatch(/dark for \d+/);
+    expect(resolved.text).toMatch(/backfill/);
+    console.log(`demo: ContainerSilent mailed ${silentAfterS.toFixed(1)} s after the uplink cut (interval 5 s)`);
   } finally {
     // Ctrl-C: SIGINT to the demo's process group, as a terminal would.
     if (demo.pid) {
@@ -147,7 +268,7 @@ test('npm start: the demo comes up, records an injected fault within a sweep, an
         /* already gone */
       }
     }
-    const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 30_000).unref())]);
+    const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 40_000).unref())]);
     if (code === 'timeout' && demo.pid) {
       try {
         process.kill(-demo.pid, 'SIGKILL');
@@ -158,5 +279,6 @@ test('npm start: the demo comes up, records an injected fault within a sweep, an
     rmSync(state, { recursive: true, force: true });
   }
   expect(output).toContain('nothing of it is left running');
-  for (const port of [influxPort, controlPort, metricsPort, metricsPort + 1, Number(env.FLYMINING_DEMO_CLIMATE_PORT), Number(env.FLYMINING_DEMO_PORTAL_PORT)]) expect(await portOpen(port)).toBe(false);
-}, 240_000);
+  const ports = [influxPort, controlPort, metricsPort, metricsPort + 1, climatePort, climatePort + 1, uplinkPort, uplinkPort + 1, redisPort, mqttPort];
+  for (const port of [...ports, Number(env.FLYMINING_DEMO_PORTAL_PORT), Number(env.FLYMINING_DEMO_ALERTING_PORT)]) expect(await portOpen(port)).toBe(false);
+}, 420_000);
