@@ -12,7 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { parse } from 'yaml';
-import { InfluxTestServer, freePort } from '../../../scripts/jest/influx-server';
+import https from 'node:https';
+import { InfluxTestServer, freePort, makeTestCertificates } from '../../../scripts/jest/influx-server';
 import { provisionInflux, readSetupSettings } from '../../../docker/influx-setup';
 
 const repoRoot = path.resolve(__dirname, '../../..');
@@ -579,6 +580,134 @@ describe('provisioning/influxdb and docker/influx-setup.ts: the center InfluxDB 
   it('refuses an InfluxDB that answers without credentials', async () => {
     const open = process.env.FLYMINING_TEST_INFLUX_URL as string;
     await expect(provisionInflux(readSetupSettings({ ...env, FLYMINING_INFLUX_URL: open }))).rejects.toThrow(/auth-enabled = true/);
+  });
+
+  describe('docker/uplink-gateway.conf in a real nginx in front of it (TLS with a test CA)', () => {
+    let gatewayDir: string;
+    let nginx: ChildProcess;
+    let port: number;
+    let ca: Buffer;
+    let log = '';
+    const edgeNow = { username: 'edge-C02', password: 'edge-c02-rotated' };
+
+    /** A request to the gateway over TLS, trusting only the test CA; status and body. */
+    const viaGateway = (method: string, pathAndQuery: string, account?: { username: string; password: string }, body = '') =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const headers: Record<string, string> = {};
+        if (account) headers.Authorization = `Basic ${Buffer.from(`${account.username}:${account.password}`).toString('base64')}`;
+        if (pathAndQuery.startsWith('/query')) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+        const req = https.request(`https://127.0.0.1:${port}${pathAndQuery}`, { method, headers, ca, timeout: 10_000 }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        });
+        req.on('timeout', () => req.destroy(new Error('timeout')));
+        req.on('error', reject);
+        req.end(body);
+      });
+
+    beforeAll(async () => {
+      const nginxFound = spawnSync('nginx', ['-v'], { encoding: 'utf8' });
+      if (nginxFound.error) throw new Error("nginx is not installed: 'apt-get install nginx-light' (scripts/test.sh installs it)");
+      gatewayDir = mkdtempSync(path.join(os.tmpdir(), 'flymining-uplink-gateway-'));
+      // Run as root, nginx's workers run as nobody: they write request bodies to the temp folders.
+      chmodSync(gatewayDir, 0o777);
+      const certs = makeTestCertificates(path.join(gatewayDir, 'tls'));
+      ca = readFileSync(certs.caFile);
+      port = await freePort();
+      const gateway = readFileSync(path.join(repoRoot, 'docker/uplink-gateway.conf'), 'utf8')
+        .replace('listen 8443 ssl;', `listen 127.0.0.1:${port} ssl;`)
+        .replace('/etc/nginx/tls/server.crt', certs.certFile)
+        .replace('/etc/nginx/tls/server.key', certs.keyFile)
+        // Node gives nginx a socket for stdout, which nginx cannot open by name: the log goes to a file here.
+        .replace('access_log /dev/stdout uplink;', `access_log ${path.join(gatewayDir, 'access.log')} uplink;`)
+        .replace('error_log /dev/stderr warn;', 'error_log stderr warn;')
+        .split('http://influxdb:8086')
+        .join(server.url);
+      writeFileSync(path.join(gatewayDir, 'gateway.conf'), gateway);
+      const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+        .map((t) => `${t}_temp_path ${path.join(gatewayDir, t)};`)
+        .join('\n  ');
+      writeFileSync(
+        path.join(gatewayDir, 'nginx.conf'),
+        `daemon off;\nworker_processes 1;\npid ${gatewayDir}/nginx.pid;\nerror_log stderr warn;\nevents { worker_connections 64; }\n` +
+          `http {\n  ${temp}\n  include ${gatewayDir}/gateway.conf;\n}\n`,
+      );
+      nginx = spawn('nginx', ['-e', 'stderr', '-p', gatewayDir, '-c', path.join(gatewayDir, 'nginx.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const keep = (d: Buffer) => {
+        log = (log + d.toString()).slice(-8000);
+      };
+      nginx.stdout?.on('data', keep);
+      nginx.stderr?.on('data', keep);
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        if (nginx.exitCode !== null) throw new Error(`nginx exited: ${log}`);
+        const ping = await viaGateway('GET', '/ping').catch(() => undefined);
+        if (ping?.status === 204) break;
+        if (Date.now() > deadline) throw new Error(`the gateway did not answer /ping within 15 s: ${log}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    });
+
+    afterAll(async () => {
+      if (nginx && nginx.exitCode === null) {
+        await new Promise<void>((resolve) => {
+          nginx.once('exit', () => resolve());
+          nginx.kill('SIGQUIT');
+          setTimeout(() => nginx.kill('SIGKILL'), 5000).unref();
+        });
+      }
+      rmSync(gatewayDir, { recursive: true, force: true });
+    });
+
+    it('passes an edge’s write through to InfluxDB, where the reader sees it', async () => {
+      const at = Date.now();
+      const line = `edge_heartbeat,site=s,container=C02,edge=edge-C02,source=climate seq=7i ${at}`;
+      expect(await viaGateway('POST', '/write?db=flymining&rp=raw&precision=ms', edgeNow, line)).toEqual({ status: 204, body: '' });
+      expect((await viaGateway('POST', '/write?db=flymining&precision=ms', edgeNow, line)).status).toBe(204);
+      const read = await asUser(server.url, reader, 'query', `SELECT seq FROM edge_heartbeat WHERE source = 'climate' AND time = ${at}ms`);
+      expect(read.body).toContain(`["${new Date(at).toISOString()}",7]`);
+    });
+
+    it('leaves the password check to InfluxDB: a wrong or missing password is refused', async () => {
+      const line = `edge_heartbeat,site=s,container=C02,edge=edge-C02,source=miner seq=8i ${Date.now()}`;
+      expect((await viaGateway('POST', '/write?db=flymining&precision=ms', { ...edgeNow, password: 'guess' }, line)).status).toBe(401);
+      expect((await viaGateway('POST', '/write?db=flymining&precision=ms', undefined, line)).status).toBe(401);
+    });
+
+    it('refuses everything else before InfluxDB sees it: /query (F1), /debug (F2), other policies (F3), passwords in the URL (F4)', async () => {
+      const line = `edge_heartbeat,site=s,container=C02,edge=edge-C02,source=miner seq=9i ${Date.now()}`;
+      const refused = [
+        await viaGateway('POST', '/query?db=flymining', edgeNow, new URLSearchParams({ q: 'DELETE FROM edge_heartbeat' }).toString()),
+        await viaGateway('GET', '/query?q=SHOW%20DATABASES', edgeNow),
+        await viaGateway('GET', '/debug/vars'),
+        await viaGateway('GET', '/debug/requests'),
+        await viaGateway('POST', '/write?db=flymining&rp=rollup&precision=ms', edgeNow, line),
+        await viaGateway('POST', '/write?db=_internal&precision=ms', edgeNow, line),
+        await viaGateway('POST', `/write?db=flymining&u=edge-C02&p=${edgeNow.password}`, undefined, line),
+        await viaGateway('GET', '/write?db=flymining', edgeNow),
+      ];
+      expect(refused.map((r) => r.status)).toEqual([403, 403, 403, 403, 403, 403, 403, 403]);
+      // The DELETE did not run: the climate heartbeat written above is still there.
+      expect((await asUser(server.url, reader, 'query', "SELECT count(seq) FROM edge_heartbeat WHERE source = 'climate'")).body).toContain('"count"');
+      // The access log names the user and the path, never the query string with its password.
+      const accessLog = () => readFileSync(path.join(gatewayDir, 'access.log'), 'utf8');
+      const deadline = Date.now() + 5000;
+      while (!accessLog().includes('"GET /write" 403') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(accessLog()).toContain('edge-C02');
+      expect(accessLog()).toContain('"POST /write" 403');
+      expect(accessLog()).not.toContain(edgeNow.password);
+    });
+
+    it('answers only TLS clients that trust the farm CA', async () => {
+      ca = readFileSync(path.join(gatewayDir, 'tls/other-ca.pem'));
+      try {
+        await expect(viaGateway('GET', '/ping')).rejects.toThrow(/self[- ]signed|unable to (verify|get)/i);
+      } finally {
+        ca = readFileSync(path.join(gatewayDir, 'tls/ca.pem'));
+      }
+    });
   });
 });
 
