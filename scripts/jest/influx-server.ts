@@ -5,11 +5,10 @@
  * makeTestCertificates(), made with the openssl CLI).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { HttpEndpoint } from '../../shared/src/influx/http';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -55,8 +54,8 @@ export function makeTestCertificates(dir: string): TestCertificates {
 export interface InfluxTestServerOptions {
   /** `auth-enabled`: the first CREATE USER (createAdmin()) needs no credentials, everything else does. */
   auth?: boolean;
-  /** `https-enabled` with this certificate and key. */
-  tls?: { certFile: string; keyFile: string };
+  /** `https-enabled` with this certificate and key; the harness's own requests trust caFile (unchecked without it). */
+  tls?: { certFile: string; keyFile: string; caFile?: string };
   /** Keep InfluxDB's HTTP access log (one line per request): tests count the requests a client made. */
   accessLog?: boolean;
 }
@@ -78,17 +77,13 @@ export interface Credentials {
   password: string;
 }
 
-interface RawAnswer {
-  status: number;
-  body: string;
-}
-
 export class InfluxTestServer {
   private child: ChildProcess | undefined;
   readonly dataDir: string;
   /** Set by createAdmin(); used by query() from then on. */
   private admin: Credentials | undefined;
   private readonly accessLog: LoggedRequest[] = [];
+  private endpointInstance: HttpEndpoint | undefined;
 
   constructor(
     readonly httpPort: number,
@@ -111,31 +106,24 @@ export class InfluxTestServer {
     return this.child?.pid;
   }
 
-  /**
-   * A request as the test harness (not the code under test): HTTPS without checking the certificate, admin
-   * credentials once created.
-   */
-  private request(method: 'GET' | 'POST', pathAndQuery: string, body = '', contentType = 'text/plain'): Promise<RawAnswer> {
+  private get endpoint(): HttpEndpoint {
+    const caFile = this.options.tls?.caFile;
+    this.endpointInstance ??= new HttpEndpoint(this.url, {
+      ca: caFile ? readFileSync(caFile, 'utf8') : undefined,
+      timeoutMs: 5000,
+      headers: {},
+      agentOptions: { rejectUnauthorized: caFile !== undefined },
+    });
+    return this.endpointInstance;
+  }
+
+  /** A request as the test harness: admin credentials once created. */
+  private request(method: 'GET' | 'POST', pathAndQuery: string, body = '', contentType = 'text/plain') {
     const headers: Record<string, string> = { 'Content-Type': contentType };
     if (this.admin) {
       headers.Authorization = `Basic ${Buffer.from(`${this.admin.username}:${this.admin.password}`).toString('base64')}`;
     }
-    const requestFn = this.options.tls ? https.request : http.request;
-    return new Promise((resolve, reject) => {
-      const req = requestFn(
-        `${this.url}${pathAndQuery}`,
-        { method, headers, rejectUnauthorized: false, timeout: 5000 },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', reject);
-      req.end(body);
-    });
+    return this.endpoint.request(method, pathAndQuery, body, headers);
   }
 
   /** Runs InfluxQL as the admin (or anonymously before createAdmin()); throws on any error InfluxDB reports. */
@@ -233,6 +221,7 @@ export class InfluxTestServer {
 
   async destroy(): Promise<void> {
     await this.stop();
+    this.endpointInstance?.close();
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

@@ -21,6 +21,8 @@ export interface HttpEndpointOptions {
   timeoutMs: number;
   /** Sent with every request (authentication). */
   headers: Record<string, string>;
+  /** Further TLS settings of the agent (the test harness talks to servers whose CA it does not know). */
+  agentOptions?: https.AgentOptions;
 }
 
 export class HttpEndpoint {
@@ -33,7 +35,7 @@ export class HttpEndpoint {
   ) {
     this.secure = baseUrl.startsWith('https:');
     this.agent = this.secure
-      ? new https.Agent({ keepAlive: true, maxSockets: 4, ...(options.ca ? { ca: options.ca } : {}) })
+      ? new https.Agent({ keepAlive: true, maxSockets: 4, ...options.agentOptions, ...(options.ca ? { ca: options.ca } : {}) })
       : new http.Agent({ keepAlive: true, maxSockets: 4 });
   }
 
