@@ -32,7 +32,7 @@ export function serveMetricsAndHealth(registry: Registry, health: () => HealthRe
   });
   app.get('/healthz', (_req, res) => {
     const report = health();
-    const problems = report.influxReachable ? report.problems : ['InfluxDB unreachable: samples go to the spool', ...report.problems];
+    const problems = report.influxReachable || report.problems.length > 0 ? report.problems : ['InfluxDB unreachable: samples go to the spool'];
     const status = !report.started ? 'starting' : problems.length === 0 ? 'ok' : 'degraded';
     res.status(status === 'starting' ? 503 : 200).json({ status, problems, ...report.details, influxReachable: report.influxReachable });
   });

@@ -1,30 +1,12 @@
 /** The exporter's own health, for Prometheus (or anyone) on /metrics. One registry per exporter instance. */
-import type { UplinkState } from '@flymining/shared';
+import type { InfluxStoreStats } from '@flymining/shared';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/**
- * What the exporters read of the storage layer's stats (InfluxStore satisfies it). The uplink fields are optional so
- * the exporters work with a store that does not report them (uplink then follows `reachable`, oldest is 0).
- */
-export interface StoreCounters {
-  written: number;
-  spooled: number;
-  dropped: number;
-  replayed: number;
-  failed: number;
-  spoolBytes?: number;
-  spoolLines?: number;
-  /** false while writes go to the spool. */
-  reachable?: boolean;
-  uplink?: UplinkState;
-  /** The uplink's last error, without secrets. */
-  uplinkError?: string;
-  /** Time of the oldest spooled point; 0 when the spool is empty. */
-  spoolOldestMs?: number;
-  /** Center clock minus edge clock, once measured. */
-  clockOffsetMs?: number;
-  lastError?: { message: string } | undefined;
-}
+/** What the exporters read of the storage layer's stats (InfluxStore's, including its uplink state). */
+export type StoreCounters = Pick<
+  InfluxStoreStats,
+  'written' | 'spooled' | 'dropped' | 'replayed' | 'failed' | 'reachable' | 'spoolBytes' | 'spoolLines' | 'spoolOldestMs' | 'uplink' | 'uplinkError' | 'clockOffsetMs'
+>;
 
 export class ExporterMetrics {
   readonly registry = new Registry();

@@ -9,10 +9,10 @@ import {
   encodePoints,
   faultStatePoints,
   heartbeatPoint,
+  type EdgeHeartbeat,
   type EdgeSource,
   type Fault,
   type Logger,
-  type UplinkState,
 } from '@flymining/shared';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { StoreCounters } from '../metrics';
@@ -44,24 +44,17 @@ export interface EdgeReporterOptions {
   clockToleranceMs: number;
 }
 
-/** Uplink figures of the heartbeat, from the store's stats with fallbacks for fields a store does not report. */
-export function uplinkFigures(stats: StoreCounters): {
-  uplink: UplinkState;
-  uplinkError?: string;
-  spoolLines: number;
-  spoolBytes: number;
-  spoolOldestMs: number;
-  pointsDropped: number;
-  clockOffsetMs?: number;
-} {
-  const uplink = stats.uplink ?? (stats.reachable === false ? 'unreachable' : 'ok');
-  const uplinkError = stats.uplinkError ?? (uplink === 'ok' ? undefined : stats.lastError?.message);
+/** The heartbeat's uplink figures, as the store reports them. */
+export function uplinkFigures(stats: StoreCounters): Pick<
+  EdgeHeartbeat,
+  'uplink' | 'uplinkError' | 'spoolLines' | 'spoolBytes' | 'spoolOldestMs' | 'pointsDropped' | 'clockOffsetMs'
+> {
   return {
-    uplink,
-    ...(uplinkError ? { uplinkError } : {}),
-    spoolLines: stats.spoolLines ?? 0,
-    spoolBytes: stats.spoolBytes ?? 0,
-    spoolOldestMs: stats.spoolOldestMs ?? 0,
+    uplink: stats.uplink,
+    ...(stats.uplinkError === undefined ? {} : { uplinkError: stats.uplinkError }),
+    spoolLines: stats.spoolLines,
+    spoolBytes: stats.spoolBytes,
+    spoolOldestMs: stats.spoolOldestMs,
     pointsDropped: stats.dropped,
     ...(stats.clockOffsetMs === undefined ? {} : { clockOffsetMs: stats.clockOffsetMs }),
   };
@@ -177,9 +170,13 @@ export class EdgeReporter {
     return { edge: this.options.edge, source: this.options.source, seq: this.seq, clock: this.clock.status() };
   }
 
-  /** Reasons /healthz says degraded, beyond InfluxDB reachability. */
+  /** Reasons /healthz says degraded: the uplink not taking points (with the store's reason), the edge clock. */
   problems(): string[] {
+    const out: string[] = [];
+    const { uplink, uplinkError, spoolLines } = this.store.stats();
+    if (uplink !== 'ok' && uplink !== 'starting') out.push(`uplink ${uplink}${uplinkError ? `: ${uplinkError}` : ''}; ${spoolLines} points wait in the spool`);
     const clock = this.clock.problem();
-    return clock ? [clock] : [];
+    if (clock) out.push(clock);
+    return out;
   }
 }

@@ -31,6 +31,8 @@ test('InfluxDB stopped for three sweeps, then restarted: no sample is lost or du
     const during = store.stats();
     expect(during.reachable).toBe(false);
     expect(during.spooled).toBeGreaterThanOrEqual(3 * specs.length); // at least the miner_up points of 3 sweeps
+    // /healthz says why (the store's own reason), e.g. "uplink unreachable: ...; 42 points wait in the spool".
+    expect(exporter.edge.problems()).toEqual([expect.stringMatching(/^uplink unreachable: .*; \d+ points wait in the spool$/)]);
 
     await influx.start();
     await sweep();
@@ -39,6 +41,7 @@ test('InfluxDB stopped for three sweeps, then restarted: no sample is lost or du
     while (store.stats().spoolLines > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(store.stats().spoolLines).toBe(0);
     expect(store.stats().dropped).toBe(0);
+    expect(exporter.edge.problems()).toEqual([]);
 
     // Every miner has exactly one reachability point per sweep, each at its own (original) time.
     const up = await store.queryRows('SELECT count(reachable) AS n FROM miner_up GROUP BY miner');

@@ -91,7 +91,7 @@ describe('edge state file', () => {
 });
 
 test('an edge clock off the center by more than the tolerance is logged once, on /healthz and /metrics, and in the heartbeats', async () => {
-  const specs = generateFarmSpecs({ miners: 2, containers: 1, baseAddress: '127.38.0.1', seed: 6, profileMix: { 'antminer-s19pro': 1 } });
+  const specs = generateFarmSpecs({ miners: 2, containers: 1, baseAddress: '127.52.0.1', seed: 6, profileMix: { 'antminer-s19pro': 1 } });
   const farm = new SimulatedFarm({ specs, seed: 6 });
   await farm.start();
   const store = await freshStore('edge_clock');
@@ -141,7 +141,7 @@ test('an edge clock off the center by more than the tolerance is logged once, on
 });
 
 test('the saved health state is plain JSON a technician can read', async () => {
-  const specs = generateFarmSpecs({ miners: 1, containers: 1, baseAddress: '127.38.1.1', seed: 7, profileMix: { 'antminer-s19pro': 1 } });
+  const specs = generateFarmSpecs({ miners: 1, containers: 1, baseAddress: '127.52.1.1', seed: 7, profileMix: { 'antminer-s19pro': 1 } });
   const farm = new SimulatedFarm({ specs, seed: 7 });
   await farm.start();
   const store = await freshStore('edge_state');
