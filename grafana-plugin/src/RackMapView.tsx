@@ -155,13 +155,18 @@ function AttentionList({ lines, width, height, fontPx, timeZone }: { lines: Atte
             </li>
           );
         })}
-        {shownCount < lines.length && (
-          <li data-testid="attention-more" style={{ lineHeight: `${m.title}px`, color: '#ddd', ...oneLine }}>
-            {moreText(lines.slice(shownCount))}
-          </li>
-        )}
+        {shownCount < lines.length && <MoreLine {...moreText(lines.slice(shownCount))} metrics={m} oneLine={oneLine} />}
       </ul>
     </section>
+  );
+}
+
+function MoreLine({ count, kinds, metrics, oneLine }: { count: string; kinds: string; metrics: ReturnType<typeof attentionMetrics>; oneLine: React.CSSProperties }) {
+  return (
+    <li data-testid="attention-more" style={{ lineHeight: `${metrics.title}px`, color: '#ddd' }}>
+      <div style={{ ...oneLine, fontWeight: 700 }}>{count}</div>
+      <div style={{ ...oneLine, fontSize: metrics.detailFont, lineHeight: `${metrics.detail}px` }}>{kinds}</div>
+    </li>
   );
 }
 

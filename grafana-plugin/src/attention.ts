@@ -126,14 +126,14 @@ export function linesThatFit(hasDetail: readonly boolean[], heightPx: number, fo
   const heights = hasDetail.map((d) => m.title + (d ? m.detail : 0) + m.gap);
   const available = heightPx - 2 * m.padding - m.heading;
   if (heights.reduce((a, b) => a + b, 0) <= available) return heights.length;
-  let used = m.title; // the "+N more" line
+  let used = m.title + m.detail; // the "+N more" line and what they are
   let shown = 0;
   while (shown < heights.length && used + heights[shown]! <= available) used += heights[shown++]!;
   return shown;
 }
 
-/** "+5 more: 2 warning, 3 stale data". */
-export function moreText(hidden: readonly AttentionLine[]): string {
+/** The "+N more" line: how many, then what they are ("2 warning, 3 stale data"). */
+export function moreText(hidden: readonly AttentionLine[]): { count: string; kinds: string } {
   const byKind = ATTENTION_ORDER.map((kind) => [kind, hidden.filter((l) => l.kind === kind).length] as const).filter(([, n]) => n > 0);
-  return `+${hidden.length} more: ${byKind.map(([kind, n]) => `${n} ${STATE_LABEL[kind]}`).join(', ')}`;
+  return { count: `+${hidden.length} more`, kinds: byKind.map(([kind, n]) => `${n} ${STATE_LABEL[kind]}`).join(', ') };
 }
