@@ -4,7 +4,7 @@
  */
 import { act, fireEvent, render, screen } from '@testing-library/react';
 import { createTheme } from '@grafana/data';
-import { attentionLines, linesThatFit, type AttentionLine } from '../../src/attention';
+import { attentionLines, attentionText, linesThatFit, type AttentionLine } from '../../src/attention';
 import { STATE_PAINT } from '../../src/colors';
 import { buildFarm } from '../../src/farm';
 import { layoutFarm } from '../../src/geometry';
@@ -128,6 +128,17 @@ describe('attention list order', () => {
       ['stale', 'C03-R1-S1-1', 1],
       ['stale', 'C02-R1-S1-1', 1],
     ]);
+  });
+
+  test('unreachable miners: the miner when it is one, one line with the names when a container has several', () => {
+    const farm = buildFarm(
+      [reading('C01-R1-S1-1', { reachable: false }), reading('C02-R1-S1-1', { reachable: false }), reading('C02-R1-S1-3', { reachable: false }), reading('C02-R1-S1-2')],
+      [],
+      settings,
+    );
+    const lines = attentionLines(farm);
+    expect(kindsAndWho(lines)).toEqual([['unreachable', 'C01-R1-S1-1', 1], ['unreachable', 'C02', 2]]);
+    expect(attentionText(lines[1]!, 'UTC')).toEqual({ who: 'C02', what: '2 unreachable', detail: 'C02-R1-S1-1, C02-R1-S1-3' });
   });
 
   test('when the lines do not fit, the first ones by that order are shown and a "+N more" line counts the rest', () => {
