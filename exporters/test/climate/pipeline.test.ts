@@ -11,7 +11,7 @@ import { ContainerClimate, ContainerModbusDevice, DEFAULT_CLIMATE, SensorFaults,
 import { stringify } from 'yaml';
 import { ClimateExporter } from '../../src/climate/climate-exporter';
 import { configureSensors } from '../../src/climate/settings';
-import { describeSnapshots, freshStore, latestSnapshots, tempDir } from '../e2e/helpers';
+import { describeSnapshots, freshStore, latestSnapshots, tempDir, waitFor } from '../e2e/helpers';
 
 const MQTT_URL = process.env.FLYMINING_TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 const EDGE = 'climate-test';
@@ -35,15 +35,6 @@ let httpBody = '{"data":{"t":22.5,"rh":41}}';
 let device: ContainerModbusDevice;
 let deviceFaults: SensorFaults;
 let exporter: ClimateExporter;
-
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 async function counter(name: string, labels: Record<string, string>): Promise<number> {
   const metric = (await exporter.metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
