@@ -83,7 +83,7 @@ describe('uplink over HTTPS with InfluxDB authentication', () => {
     await store.close();
   });
 
-  test('a refused password is logged once, points are spooled with one probe per back-off period, and replayed once accepted', async () => {
+  test('a refused password is logged once (again when the reason changes), points are spooled with one probe per back-off period, and replayed once accepted', async () => {
     const wrongFile = path.join(secrets, 'wrong-password');
     writeFileSync(wrongFile, 'not-the-password\n');
     const log = captureLogger();
@@ -114,14 +114,24 @@ describe('uplink over HTTPS with InfluxDB authentication', () => {
       expect(text).not.toContain(edgePassword);
     }
 
-    // The center's admin sets the password the edge has: the next probe gets through and the spool replays.
-    await influx.query(`SET PASSWORD FOR "${edgeUser}" = 'not-the-password'`);
+    // The center's admin sets the password the edge has, but the user has lost its right to write: a new reason,
+    // logged once more. Then the right comes back: the next probe gets through and the spool replays.
     try {
+      await influx.query(`REVOKE WRITE ON "${database}" FROM "${edgeUser}"`);
+      await influx.query(`SET PASSWORD FOR "${edgeUser}" = 'not-the-password'`);
+      await waitFor('the 403', () => /refused writes/.test(store.stats().uplinkError ?? ''), 20_000, () => JSON.stringify(store.stats()));
+      expect(store.stats()).toMatchObject({ uplink: 'refused', spoolLines: 1000 });
+      expect(store.stats().uplinkError).toMatch(
+        new RegExp(`^InfluxDB at ${influx.url} refused writes by user ${edgeUser} to database "${database}": HTTP 403`),
+      );
+      expect(log.lines.filter((l) => l.message.includes('refused'))).toHaveLength(2);
+      await influx.query(`GRANT WRITE ON "${database}" TO "${edgeUser}"`);
       await waitFor('the spool to replay', () => store.stats().spoolLines === 0 && store.stats().uplink === 'ok', 20_000, () =>
         JSON.stringify(store.stats()),
       );
     } finally {
       await influx.query(`SET PASSWORD FOR "${edgeUser}" = '${edgePassword}'`);
+      await influx.query(`GRANT WRITE ON "${database}" TO "${edgeUser}"`);
     }
     await store.close();
     expect(store.stats()).toMatchObject({ replayed: 1000, written: 1000, dropped: 0, spoolOldestMs: 0 });
