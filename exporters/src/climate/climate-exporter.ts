@@ -30,6 +30,8 @@ const sensorStateSchema = z.object({
 const savedStateSchema = z.object({ faults: z.array(faultSchema), sensors: z.record(z.string(), sensorStateSchema) });
 type SavedState = z.infer<typeof savedStateSchema>;
 
+/** How long an evaluation waits for the miners' power from InfluxDB before judging with the last figures. */
+const POWER_QUERY_WAIT_MS = 2000;
 /** Readings written per sensor, by time: enough to tell a re-delivered reading from a distinct one at the same ms. */
 const RECENT_TIMES_KEPT = 64;
 
@@ -73,6 +75,8 @@ export class ClimateExporter {
   private timer: NodeJS.Timeout | undefined;
   private firstTimer: NodeJS.Timeout | undefined;
   private minersPower = new Map<string, number>();
+  private powerQuery: Promise<void> | undefined;
+  private powerQueryError: string | undefined;
   lastEvaluation: number | undefined;
   /** Readings accepted since start (cheap to read, unlike summing the per-sensor counter's 10,000 series). */
   readingsAccepted = 0;
@@ -184,8 +188,19 @@ export class ClimateExporter {
     this.log.warn({ sensor: sensor.id, container: sensor.container, reason }, `climate sensor ${sensor.id} (container ${sensor.container}): rejected, ${reason}: ${detail}`);
   }
 
-  /** Sum of the last `power_w` of each miner per container over the last 5 minutes. */
+  /**
+   * Sum of the last `power_w` of each miner per container over the last 5 minutes, read back over the uplink. The
+   * evaluation waits for it at most POWER_QUERY_WAIT_MS: a slow or dead uplink (or an edge account that may only
+   * write) must not delay the snapshot and heartbeat; a late answer is used by the next evaluation.
+   */
   private async refreshMinersPower(): Promise<void> {
+    this.powerQuery ??= this.queryMinersPower().finally(() => (this.powerQuery = undefined));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.powerQuery, new Promise((r) => (timer = setTimeout(r, POWER_QUERY_WAIT_MS)))]);
+    clearTimeout(timer);
+  }
+
+  private async queryMinersPower(): Promise<void> {
     const q = influxql`SELECT sum(${ident('power_w')}) AS ${ident('power_w')} FROM (SELECT last(${ident('power_w')}) AS ${ident('power_w')} FROM ${ident('miner')} WHERE time > now() - 5m GROUP BY ${ident('miner')}, ${ident('container')}) GROUP BY ${ident('container')}`;
     try {
       const series = await this.store.query(q);
@@ -195,8 +210,13 @@ export class ClimateExporter {
         if (s.tags.container && typeof v === 'number') next.set(s.tags.container, v);
       }
       this.minersPower = next;
+      if (this.powerQueryError) this.log.info('miners power readable again from InfluxDB');
+      this.powerQueryError = undefined;
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'cannot read the miners power from InfluxDB; heat figures wait');
+      // Once per reason, not every evaluation: an uplink outage is reported by the store itself.
+      const reason = (err as Error).message;
+      if (reason !== this.powerQueryError) this.log.warn({ err: reason }, 'cannot read the miners power from InfluxDB; heat figures wait');
+      this.powerQueryError = reason;
     }
   }
 

@@ -5,11 +5,13 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import pino from 'pino';
 import { SimulatedFarm, generateFarmSpecs } from '@flymining/simulator';
 import { z } from 'zod';
+import { InfluxStore } from '@flymining/shared';
+import { ClimateExporter } from '../../src/climate/climate-exporter';
 import { readClimateSettings } from '../../src/climate/main';
 import { EdgeStateFile } from '../../src/edge/state-file';
 import { startHttp } from '../../src/http';
@@ -156,5 +158,30 @@ test('the saved health state is plain JSON a technician can read', async () => {
   } finally {
     await store.close();
     await farm.stop();
+  }
+});
+
+test('a climate evaluation does not wait on an uplink that never answers: its heartbeat is written within seconds', async () => {
+  // An "InfluxDB" that accepts connections and never answers: a query over it would hang until the store's timeout.
+  const sockets = new Set<net.Socket>();
+  const blackHole = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+  const store = new InfluxStore(
+    { url: `http://127.0.0.1:${(blackHole.address() as AddressInfo).port}`, database: 'nowhere', timeoutMs: 60_000, spool: { dir: tempDir('spool') } },
+    { logger: capturingLogger().log },
+  );
+  const exporter = new ClimateExporter([], store, { name: 'edge-slow', mqttUrl: 'mqtt://127.0.0.1:1', intervalS: 10, containers: [{ site: 's', container: 'C1' }] }, capturingLogger().log);
+  try {
+    const started = Date.now();
+    await exporter.evaluate(started);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(exporter.edge.status()).toMatchObject({ seq: 1 });
+  } finally {
+    for (const s of sockets) s.destroy();
+    blackHole.close();
+    await store.close();
   }
 });
