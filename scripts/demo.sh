@@ -64,7 +64,9 @@ start_edge() {
 load_running_demo() {
   local container=${1:-}
   [[ "$container" =~ ^[A-Za-z0-9_.:-]{1,64}$ ]] || demo_usage
-  [[ -s "$RUNNING_FILE" ]] || flymining_die "no demo is running with state in $FLYMINING_STATE_DIR (start it with: npm start)"
+  if [[ ! -s "$RUNNING_FILE" ]] || ! flymining_process_pid simulator >/dev/null; then
+    flymining_die "no demo is running with state in $FLYMINING_STATE_DIR (start it with: npm start)"
+  fi
   # shellcheck source=/dev/null
   source "$RUNNING_FILE"
 }

@@ -203,6 +203,11 @@ test('npm start: the edge/center demo comes up, every printed command works as p
     await until('climate sensors stored', 60, async () =>
       (await influxRows(influx, 'SELECT last(*) FROM climate_sensor GROUP BY sensor', admin)).length === 10 ? true : undefined,
     );
+    // The center's services read with the reader's credential: the TV wall shows both containers' miners.
+    const farm = await fetch(`http://127.0.0.1:${env.FLYMINING_DEMO_TVWALL_PORT}/api/farm`);
+    expect(farm.status).toBe(200);
+    const farmText = await farm.text();
+    for (const c of ['C01', 'C02']) expect(farmText).toContain(`${c}-R01-S1-1`);
     await until('heartbeats of both edges, miner and climate', 30, async () =>
       (await influxRows(influx, 'SELECT last(seq) FROM edge_heartbeat GROUP BY container, edge, source', admin)).length === 4 ? true : undefined,
     );
@@ -248,6 +253,7 @@ test('npm start: the edge/center demo comes up, every printed command works as p
     );
     const silentAfterS = (Date.now() - cutAt) / 1000;
     const restore = await runPrinted(printedCommand(output, /^\s*npm run demo -- restore-uplink \S+/), env);
+    const restoredAt = Date.now();
     expect(restore.code).toBe(0);
     expect(restore.output).toContain(`${container}: uplink up`);
     const resolved = await until(
@@ -258,7 +264,9 @@ test('npm start: the edge/center demo comes up, every printed command works as p
     );
     expect(resolved.text).toMatch(/dark for \d+/);
     expect(resolved.text).toMatch(/backfill/);
-    console.log(`demo: ContainerSilent mailed ${silentAfterS.toFixed(1)} s after the uplink cut (interval 5 s)`);
+    console.log(
+      `demo: ContainerSilent mailed ${silentAfterS.toFixed(1)} s after the uplink cut, resolved ${((Date.now() - restoredAt) / 1000).toFixed(1)} s after the restore (interval 5 s)`,
+    );
   } finally {
     // Ctrl-C: SIGINT to the demo's process group, as a terminal would.
     if (demo.pid) {
