@@ -556,13 +556,48 @@ describe('provisioning/influxdb and docker/influx-setup.ts: the center InfluxDB 
     expect((await asUser(server.url, { ...edgeC02, password: 'edge-c02-rotated' }, 'write', line)).status).toBe(204);
   });
 
-  it('replays finding F1: InfluxDB itself lets a write-only edge user DELETE any series (why edges only reach /write)', async () => {
-    const line = `fault,site=s,container=C01,miner=m1 active=1i ${Date.now()}`;
-    expect((await asUser(server.url, { ...edgeC02, password: 'edge-c02-rotated' }, 'write', line)).status).toBe(204);
-    const del = await asUser(server.url, { ...edgeC02, password: 'edge-c02-rotated' }, 'query', "DELETE FROM fault WHERE container = 'C01'");
-    expect(del.status).toBe(200);
-    const left = await asUser(server.url, reader, 'query', "SELECT count(active) FROM fault WHERE container = 'C01'");
-    expect(left.body).not.toContain('"count"');
+  describe('findings of docs/security.md, replayed on InfluxDB itself (what the gateway is for)', () => {
+    const edgeNow = { username: 'edge-C02', password: 'edge-c02-rotated' };
+
+    it('F5: a write grant is per database: edge-C02 writes series of container C01', async () => {
+      const line = `fault,site=s,container=C01,miner=m1 active=1i ${Date.now()}`;
+      expect((await asUser(server.url, edgeNow, 'write', line)).status).toBe(204);
+      const seen = await asUser(server.url, reader, 'query', "SELECT count(active) FROM fault WHERE container = 'C01'");
+      expect(seen.body).toContain('"count"');
+    });
+
+    it('F1: a write-only user may DELETE any series of the database through /query', async () => {
+      const del = await asUser(server.url, edgeNow, 'query', "DELETE FROM fault WHERE container = 'C01'");
+      expect(del.status).toBe(200);
+      const left = await asUser(server.url, reader, 'query', "SELECT count(active) FROM fault WHERE container = 'C01'");
+      expect(left.body).not.toContain('"count"');
+    });
+
+    it('F2: /debug/vars answers without credentials (database names, command line, statistics)', async () => {
+      const res = await fetch(`${server.url}/debug/vars`, { signal: AbortSignal.timeout(10_000) });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('"database":"flymining"');
+    });
+
+    it('F3: a write grant covers every retention policy: an edge writes into rollup', async () => {
+      const res = await fetch(`${server.url}/write?db=flymining&rp=rollup&precision=ms`, {
+        method: 'POST',
+        headers: { Authorization: `Basic ${Buffer.from(`${edgeNow.username}:${edgeNow.password}`).toString('base64')}` },
+        body: `miner,site=s,container=C02,miner=m1 mean_hashrate_ths=1 ${Date.now()}`,
+        signal: AbortSignal.timeout(10_000),
+      });
+      expect(res.status).toBe(204);
+    });
+
+    it('F4: InfluxDB takes the password in the URL (u=, p=), where logs and proxies keep it', async () => {
+      const query = new URLSearchParams({ db: 'flymining', precision: 'ms', u: edgeNow.username, p: edgeNow.password });
+      const res = await fetch(`${server.url}/write?${query.toString()}`, {
+        method: 'POST',
+        body: `edge_heartbeat,site=s,container=C02,edge=edge-C02,source=miner seq=10i ${Date.now()}`,
+        signal: AbortSignal.timeout(10_000),
+      });
+      expect(res.status).toBe(204);
+    });
   });
 
   it('refuses a wrong admin password without printing any password', () => {
@@ -676,7 +711,7 @@ describe('provisioning/influxdb and docker/influx-setup.ts: the center InfluxDB 
       expect((await viaGateway('POST', '/write?db=flymining&precision=ms', undefined, line)).status).toBe(401);
     });
 
-    it('refuses everything else before InfluxDB sees it: /query (F1), /debug (F2), other policies (F3), passwords in the URL (F4)', async () => {
+    it('refuses everything else before InfluxDB sees it: /query (F1), /debug (F2), other databases and policies (F3), passwords in the URL (F4)', async () => {
       const line = `edge_heartbeat,site=s,container=C02,edge=edge-C02,source=miner seq=9i ${Date.now()}`;
       const refused = [
         await viaGateway('POST', '/query?db=flymining', edgeNow, new URLSearchParams({ q: 'DELETE FROM edge_heartbeat' }).toString()),
