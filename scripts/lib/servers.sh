@@ -147,6 +147,17 @@ _flymining_probe() {
   esac
 }
 
+# Whether the Redis on our port writes an append-only file or snapshots (CONFIG GET; a Redis that refuses CONFIG
+# is given the benefit of the doubt).
+_flymining_redis_keeps_data() {
+  local reply
+  reply=$(timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
+    printf "CONFIG GET appendonly\r\nCONFIG GET save\r\nQUIT\r\n" >&3; cat <&3' "$(flymining_port redis)" 2>/dev/null | tr -d '\r')
+  [[ "$reply" == *$'appendonly\n$3\nyes'* ]] && return 0
+  [[ "$reply" == *$'save\n$0\n'* ]] || return 0
+  [[ "$reply" != *$'appendonly\n$2\nno'* ]]
+}
+
 _flymining_protocol_name() {
   case "$1" in
     influxdb) echo "InfluxDB's HTTP API" ;;
@@ -323,6 +334,9 @@ flymining_start_services() {
     case $status in
       0)
         flymining_say "$service: reusing the server already answering at $(flymining_url "$service")"
+        if [[ "$service" == redis ]] && ! _flymining_redis_keeps_data; then
+          flymining_warn "redis: the Redis at $(flymining_url redis) keeps nothing on disk (no append-only file, no snapshots): restarting it loses alert state (set FLYMINING_REDIS_PORT to a free port to have ours, persistent, started instead)"
+        fi
         if [[ "$service" == influxdb && "$(flymining_influx_access)" == open ]]; then
           flymining_warn "influxdb: the InfluxDB at $(flymining_url influxdb) is not ours and has authentication off: it is used as it is, without credentials (set FLYMINING_INFLUX_PORT to a free port to have ours, with authentication, started instead)"
         fi
