@@ -211,6 +211,7 @@ export class AlertingService {
       this.metrics.stateRestored.inc();
       this.logger.warn(restored, 'Redis lost the alerting state (restarted empty?): alerts and notification log written back from memory');
     }
+    if (!wasLeader) this.relay?.forget();
     const active = await this.activeFaults();
     const edges = this.relay ? await this.relay.run(now, active) : undefined;
     const faults = [...active.values()].map((f) => f.fault);

@@ -209,6 +209,21 @@ route: { receiver: oncall, group_by: [container], group_wait: 30s, group_interva
     expect(decide(resolved, 35_000, log, new Map(), retries)).toHaveLength(0);
     expect(decide(resolved, 40_000, log, new Map(), retries)).toHaveLength(1);
   });
+
+  test('held (stale) alerts keep what was told: no log entry forgotten, no re-page when they return, a partial group keeps them', () => {
+    const first = alertsAt(['C3-R1-S1-1', 'C3-R1-S1-2'], 0);
+    const groupKey = [...groupAlerts(first, tree).keys()][0]!;
+    const log = new Map([[`oncall/email|${groupKey}`, { firing: first.map((a) => a.fingerprint), sentAt: 30_000 }]]);
+    // Edge silent: both alerts held. Without `held` the entry would be forgotten and the alerts re-paged later.
+    const whileSilent = decideNotices({ groups: new Map(), held: groupAlerts(first, tree), receivers, log, retries: new Map(), acks: new Map(), now: 60_000 });
+    expect(whileSilent).toEqual({ notices: [], forget: [] });
+    expect(decideNotices({ groups: new Map(), receivers, log, retries: new Map(), acks: new Map(), now: 60_000 }).forget).toEqual([`oncall/email|${groupKey}`]);
+    // Data back, both still firing: nothing to send.
+    expect(decide(first, 61_000, log)).toHaveLength(0);
+    // One fresh, one still held: the quiet log update keeps the held one as told.
+    const partial = decideNotices({ groups: groupAlerts([first[0]!], tree), held: groupAlerts([first[1]!], tree), receivers, log, retries: new Map(), acks: new Map(), now: 62_000 });
+    expect(partial.notices).toHaveLength(0);
+  });
 });
 
 describe('silences and maintenance windows', () => {

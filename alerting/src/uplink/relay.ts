@@ -44,6 +44,8 @@ export interface RelayResult {
 /** The cycle's view of the relay: small, so a test or another transport can stand in for it. */
 export interface FaultRelay {
   run(now: number, active: ActiveFaults): Promise<RelayResult>;
+  /** Drops what this instance remembers: called when it (re)gains the lease, as another leader may have moved on. */
+  forget(): void;
 }
 
 interface EdgeMemory {
@@ -52,6 +54,8 @@ interface EdgeMemory {
   faults: Fault[] | undefined;
   /** A newer heartbeat whose snapshot was incomplete: when it was first seen, so it is counted once. */
   pending?: { time: number; seq: number; firstSeenMs: number };
+  /** Center time the newest heartbeat (complete or not) was first seen: silence is judged on it. */
+  heardAtMs?: number;
 }
 
 const sameHeartbeat = (a: EdgeHeartbeat, b: { time: number; seq: number }): boolean => a.time === b.time && a.seq === b.seq;
@@ -77,12 +81,19 @@ export class UplinkRelay implements FaultRelay {
     private readonly logger: Logger,
   ) {}
 
+  forget(): void {
+    this.edges.clear();
+    this.pendingNew.clear();
+  }
+
   async run(now: number, active: ActiveFaults): Promise<RelayResult> {
     const stored = await this.redis.hgetall(REDIS_KEYS.edges);
     this.adoptStored(stored);
     const heartbeats = await this.newestHeartbeats(now);
-    for (const h of heartbeats ?? []) await this.accept(h, now);
-    if (heartbeats) this.judgeSilence(now);
+    let readAll = heartbeats !== undefined;
+    for (const h of heartbeats ?? []) if (!(await this.accept(h, now))) readAll = false;
+    // Only what was read decides silence: an edge whose snapshot could not be read is not judged on that.
+    if (readAll) this.judgeSilence(now);
     await this.converge(active);
     await this.saveStatuses(stored);
     const statuses = [...this.edges.values()].map((e) => e.status);
@@ -134,24 +145,38 @@ export class UplinkRelay implements FaultRelay {
     return out;
   }
 
-  /** A heartbeat newer than the applied one: its snapshot is read and, when complete, becomes the edge's truth. */
-  private async accept(h: EdgeHeartbeat, now: number): Promise<void> {
+  /**
+   * A heartbeat newer than the applied one: its snapshot is read and, when complete, becomes the edge's truth.
+   * False when the snapshot could not be read.
+   */
+  private async accept(h: EdgeHeartbeat, now: number): Promise<boolean> {
     const key = edgeStatusKey(h.site, h.container, h.source);
     const known = this.edges.get(key);
     const isApplied = known !== undefined && sameHeartbeat(known.status.last, h);
-    if (isApplied && known.faults !== undefined) return;
-    const rows = await this.influx.queryRows(
-      influxql`SELECT * FROM "fault_state" WHERE time = ${duration(h.time)} AND "site" = ${h.site} AND "container" = ${h.container} AND "source" = ${h.source} AND "edge" = ${h.edge} GROUP BY *`,
-    );
+    if (isApplied && known.faults !== undefined) return true;
+    let rows: Array<Record<string, unknown>>;
+    try {
+      rows = await this.influx.queryRows(
+        influxql`SELECT * FROM "fault_state" WHERE time = ${duration(h.time)} AND "site" = ${h.site} AND "container" = ${h.container} AND "source" = ${h.source} AND "edge" = ${h.edge} GROUP BY *`,
+      );
+    } catch (e) {
+      this.metrics.uplinkQueryErrors.inc();
+      this.logger.warn({ site: h.site, container: h.container, edge: h.edge, err: (e as Error).message }, 'cannot read a fault snapshot; next cycle');
+      return false;
+    }
     if (rows.length !== h.activeFaults) {
       // Its rows may still be on their way (or lost): the next cycle looks again, and a newer sweep supersedes it.
-      if (!known?.pending || !sameHeartbeat(h, known.pending)) {
+      const pending = known ? known.pending : this.pendingNew.get(key);
+      if (!pending || !sameHeartbeat(h, pending)) {
         this.metrics.uplinkSnapshots.inc({ outcome: 'incomplete' });
         this.logger.info({ site: h.site, container: h.container, edge: h.edge, source: h.source, rows: rows.length, activeFaults: h.activeFaults }, 'incomplete fault snapshot; waiting');
-        if (known) known.pending = { time: h.time, seq: h.seq, firstSeenMs: now };
+        if (known) {
+          known.pending = { time: h.time, seq: h.seq, firstSeenMs: now };
+          known.heardAtMs = now; // the edge is alive even if this snapshot never completes
+        }
         else this.pendingNew.set(key, { time: h.time, seq: h.seq, firstSeenMs: now });
       }
-      return;
+      return true;
     }
     const faults: Fault[] = [];
     for (const row of rows) {
@@ -166,7 +191,7 @@ export class UplinkRelay implements FaultRelay {
     this.metrics.uplinkSnapshots.inc({ outcome: 'applied' });
     if (isApplied) {
       known.faults = faults; // adopted from Redis: same heartbeat, its status continues
-      return;
+      return true;
     }
     const firstSeenMs = (known?.pending && sameHeartbeat(h, known.pending) ? known.pending.firstSeenMs : this.pendingNew.get(key)?.firstSeenMs) ?? now;
     this.pendingNew.delete(key);
@@ -182,6 +207,7 @@ export class UplinkRelay implements FaultRelay {
     const skew = this.skewOf(h, firstSeenMs, live);
     if (skew !== undefined) status.clockSkewMs = skew;
     this.edges.set(key, { status, faults });
+    return true;
   }
 
   /** Points the edge had spooled when it came back: the largest spool any heartbeat since the gap reported. */
@@ -207,8 +233,8 @@ export class UplinkRelay implements FaultRelay {
   }
 
   private judgeSilence(now: number): void {
-    for (const { status } of this.edges.values()) {
-      const heardAt = Math.max(status.receivedAtMs, this.readableSinceMs);
+    for (const { status, heardAtMs } of this.edges.values()) {
+      const heardAt = Math.max(status.receivedAtMs, heardAtMs ?? 0, this.readableSinceMs);
       const silent = now - heardAt > this.config.silent_after_intervals * status.last.intervalMs;
       if (silent && status.silentSinceMs === undefined) {
         status.silentSinceMs = now;
