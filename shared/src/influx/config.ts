@@ -35,7 +35,10 @@ export const InfluxConfigSchema = z
     flushIntervalMs: positiveInt.default(1_000),
     /** Lines the client keeps in memory for retries before handing the oldest to the spool. */
     maxBufferLines: positiveInt.default(100_000),
-    /** Retries (with exponential back-off) before a batch goes to the spool. */
+    /**
+     * In-memory retries (exponential back-off) of a batch InfluxDB answered 429/5xx while the uplink is ok; any other
+     * failure (no answer, TLS, 401/403, database missing) spools the batch at once.
+     */
     maxRetries: z.number().int().min(0).default(3),
     minRetryDelayMs: positiveInt.default(1_000),
     maxRetryDelayMs: positiveInt.default(15_000),
