@@ -69,6 +69,10 @@ receivers: [{ name: oncall, email: { to: [oncall@farm.example], smarthost: 'smtp
     const gauge = Number(/^flymining_alerting_last_evaluation_timestamp_seconds (\S+)$/m.exec(metrics)?.[1]);
     expect(Math.abs(gauge * 1000 - Date.now())).toBeLessThan(5000);
 
+    // A leader whose evaluations stop is reported by /healthz (seen here 3 intervals and more into the future).
+    expect((await leader.health(Date.now() + 3 * 200 + 1000)).reason).toMatch(/^no evaluation cycle completed for \d+ s/);
+    expect((await leader.health()).ok).toBe(true);
+
     await own.stop();
     await sleep(3 * 200 + 500); // the last evaluation ages past three intervals
     const stoppedAt = beats.length;
