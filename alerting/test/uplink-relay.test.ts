@@ -123,6 +123,21 @@ receivers: [{ name: oncall, email: { to: [oncall@farm.example], smarthost: '${ma
     expect(await metric('flymining_alerting_uplink_rows_rejected_total{measurement="fault_state"}')).not.toBe(before);
   });
 
+  test('a fault the old direct exporter path left in Redis is cleared for a container the edges report for, kept elsewhere', async () => {
+    const edge = new TestEdge(store, SITE, 'C09');
+    const held = minerFault(SITE, 'C09', 1);
+    await edge.report([held]);
+    await service.cycle();
+    const [leftover, elsewhere, stillTrue] = [minerFault(SITE, 'C09', 5), minerFault(SITE, 'C99', 5), { ...held }];
+    delete stillTrue.source;
+    await redis.hset(REDIS_KEYS.activeFaults, faultKey(leftover), JSON.stringify(leftover), faultKey(elsewhere), JSON.stringify(elsewhere), faultKey(stillTrue), JSON.stringify(stillTrue));
+    await service.cycle();
+    const hash = await activeFaults();
+    expect(hash.has(faultKey(leftover))).toBe(false);
+    expect(hash.has(faultKey(elsewhere))).toBe(true);
+    expect(hash.get(faultKey(held))?.source).toBe('edge-C09/miner'); // the snapshot still holds it: rewritten
+  });
+
   test('Redis emptied (restarted without persistence): the next cycle writes the faults and edge statuses back', async () => {
     const edge = new TestEdge(store, SITE, 'C08');
     const fault = minerFault(SITE, 'C08', 3);

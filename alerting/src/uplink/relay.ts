@@ -246,19 +246,31 @@ export class UplinkRelay implements FaultRelay {
   /** Makes each edge's faults in the hash equal to its last snapshot (stale while the edge is silent). */
   private async converge(active: ActiveFaults): Promise<void> {
     const owned = new Map<string, string[]>();
+    /** Faults without a source, by container: written by exporters before the edges existed (see below). */
+    const legacy = new Map<string, string[]>();
+    const add = (map: Map<string, string[]>, at: string, key: string): void => {
+      const keys = map.get(at);
+      if (keys) keys.push(key);
+      else map.set(at, [key]);
+    };
     for (const [key, { fault }] of active) {
       const kind = sourceKind(fault.source);
-      if (kind === undefined) continue; // written by something else than the relay: not ours to change
-      const edgeKey = edgeStatusKey(fault.location.site, fault.location.container, kind as EdgeSource);
-      owned.set(edgeKey, [...(owned.get(edgeKey) ?? []), key]);
+      if (kind === undefined) add(legacy, `${fault.location.site}/${fault.location.container}`, key);
+      else add(owned, edgeStatusKey(fault.location.site, fault.location.container, kind as EdgeSource), key);
     }
     const sets: Array<[string, StoredFault]> = [];
     const dels: string[] = [];
     const events: FaultEvent[] = [];
+    const wanted = new Set<string>();
+    /** Containers whose every known edge has its snapshot in memory: the relay speaks for all their faults. */
+    const complete = new Map<string, boolean>();
+    for (const memory of this.edges.values()) {
+      const at = `${memory.status.site}/${memory.status.container}`;
+      complete.set(at, (complete.get(at) ?? true) && memory.faults !== undefined);
+    }
     for (const [edgeKey, memory] of this.edges) {
       if (memory.faults === undefined) continue;
       const { status } = memory;
-      const wanted = new Set<string>();
       for (const f of memory.faults) {
         const fault: Fault = { ...f, source: `${status.edge}/${status.source}` };
         if (status.silentSinceMs !== undefined) fault.stale = { sinceMs: status.silentSinceMs, lastReportMs: status.receivedAtMs };
@@ -270,10 +282,24 @@ export class UplinkRelay implements FaultRelay {
         sets.push([key, { raw, fault }]);
         if (!current || current.fault.stale !== undefined || fault.stale !== undefined) events.push({ type: 'raised', fault, at: status.last.time, source: fault.source! });
       }
+    }
+    // Removals once every snapshot's faults are known: a fault that moved to another edge is rewritten, not lost.
+    for (const [edgeKey, { status, faults }] of this.edges) {
+      if (faults === undefined) continue;
       for (const key of owned.get(edgeKey) ?? []) {
         if (wanted.has(key)) continue;
         dels.push(key);
         events.push({ type: 'cleared', fault: active.get(key)!.fault, at: status.last.time, source: `${status.edge}/${status.source}` });
+      }
+    }
+    // Exporters no longer write Redis: a source-less fault in a container the edges report for is a leftover of
+    // the old direct path (nobody would ever clear it), unless a snapshot still holds it (then it was rewritten).
+    for (const [at, keys] of legacy) {
+      if (!complete.get(at)) continue;
+      for (const key of keys) {
+        if (wanted.has(key)) continue;
+        dels.push(key);
+        events.push({ type: 'cleared', fault: active.get(key)!.fault, at: Date.now(), source: 'uplink-relay' });
       }
     }
     if (sets.length === 0 && dels.length === 0) return;
