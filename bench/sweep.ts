@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     const metricsPort = 19410;
     const exporter = spawn(
       process.execPath,
-      [...(process.env.BENCH_EXPORTER_NODE_FLAGS ?? EXPORTER_NODE_FLAGS).split(' ').filter(Boolean), '-r', 'tsx/cjs', 'exporters/src/main.ts', '--inventory', inventoryFile, '--interval', String(INTERVAL_S), '--jitter', '0', '--concurrency', String(CONCURRENCY), '--listen', `127.0.0.1:${metricsPort}`, '--redis', 'none', '--name', 'bench'],
+      [...(process.env.BENCH_EXPORTER_NODE_FLAGS ?? EXPORTER_NODE_FLAGS).split(' ').filter(Boolean), '-r', 'tsx/cjs', 'exporters/src/main.ts', '--inventory', inventoryFile, '--interval', String(INTERVAL_S), '--jitter', '0', '--concurrency', String(CONCURRENCY), '--listen', `127.0.0.1:${metricsPort}`, '--name', 'bench', '--state-dir', path.join(work, 'edge-state')],
       {
         cwd: ROOT,
         stdio: ['ignore', 'ignore', 'inherit'],
