@@ -9,9 +9,11 @@
  *   except where InfluxDB 1.x would read it as an escape, where no spelling survives: directly before ',' ' ' '='
  *   or at the very end, and in measurements and field keys also before '"'. There it becomes U+29F5 '⧵'.
  * - String field values: '"' and '\' are backslash-escaped (exact round trip).
+ * - Integer fields outside int64 are left out (1.x refuses the whole line: `1e+21i`, `9223372036854775808i`).
+ * - Tag values are cut to MAX_TAG_VALUE_LENGTH: 1.x refuses a line whose series key exceeds 65,535 bytes.
  */
 
-/** A field value; undefined, null, NaN and ±Infinity are skipped (the firmware did not report it). */
+/** A field value; undefined, null, NaN, ±Infinity and integers outside int64 are skipped (no valid reading). */
 export type FieldValue = number | bigint | boolean | string | null | undefined;
 
 export type TagSet = Readonly<Record<string, string | null | undefined>>;
@@ -42,6 +44,18 @@ export type NameKind = 'measurement' | 'tag key' | 'tag value' | 'field key';
 function unstorableBackslash(kind: NameKind): RegExp {
   return kind === 'measurement' || kind === 'field key' ? UNSTORABLE_BACKSLASH_IN_NAME : UNSTORABLE_BACKSLASH_IN_TAG;
 }
+/** Longest tag value written (UTF-16 units); with escaping and UTF-8 a series key stays far below 64 KiB. */
+export const MAX_TAG_VALUE_LENGTH = 512;
+/** int64 bounds of InfluxDB integer fields, as doubles (2^63 is exact; the largest double below it is 2^63 - 1024). */
+const INT64_LIMIT = 2 ** 63;
+
+/** A tag value cut to MAX_TAG_VALUE_LENGTH, never between the halves of a surrogate pair. */
+export function boundedTagValue(value: string): string {
+  if (value.length <= MAX_TAG_VALUE_LENGTH) return value;
+  const cut = value.charCodeAt(MAX_TAG_VALUE_LENGTH - 1);
+  return value.slice(0, cut >= 0xd800 && cut <= 0xdbff ? MAX_TAG_VALUE_LENGTH - 1 : MAX_TAG_VALUE_LENGTH);
+}
+
 const NAME_DELIMITERS = /[, =]/g;
 const STRING_SPECIALS = /["\\]/g;
 
@@ -109,10 +123,13 @@ function formatFieldValue(key: string, value: FieldValue, integerFields: Readonl
   switch (typeof value) {
     case 'number':
       if (!Number.isFinite(value)) return undefined;
-      if (integerFields !== undefined && integerFields.has(key)) return `${Math.round(value)}i`;
+      if (integerFields !== undefined && integerFields.has(key)) {
+        const rounded = Math.round(value);
+        return rounded >= -INT64_LIMIT && rounded < INT64_LIMIT ? `${rounded}i` : undefined;
+      }
       return String(value);
     case 'bigint':
-      return `${value}i`;
+      return value >= -(2n ** 63n) && value < 2n ** 63n ? `${value}i` : undefined;
     case 'boolean':
       return value ? 'true' : 'false';
     case 'string':
@@ -150,7 +167,7 @@ export function formatLine(
   for (const key of tagKeys) {
     const value = tags[key];
     if (value === undefined || value === null || value.length === 0) continue;
-    line += ',' + cachedName(key, 'tag key') + '=' + escapeName(value, 'tag value');
+    line += ',' + cachedName(key, 'tag key') + '=' + escapeName(boundedTagValue(value), 'tag value');
   }
   return `${line} ${fieldPart} ${Math.trunc(timeMs)}`;
 }
