@@ -20,6 +20,8 @@ const EVALUATION_MS = 250;
 const GROUP_WAIT_MS = 500;
 const SPOOLED = 137;
 
+jest.setTimeout(120_000); // waits on conditions with their own deadlines
+
 describe('edges judged by the center', () => {
   let store: InfluxStore;
   let own: OwnRedis;

@@ -128,5 +128,5 @@ receivers: [{ name: oncall, email: { to: [oncall@farm.example], smarthost: 'smtp
     expect(dataStarted).toHaveLength(2);
     expect(await isLeader(standby)).toBe(true);
     process.stdout.write(`failover: lease holder killed mid-send → standby's mail in ${takeoverMs} ms\n`);
-  });
+  }, 180_000); // two processes compiling TypeScript at start, on a loaded machine
 });

@@ -19,6 +19,8 @@ const DB = 'alerting_outage';
 const SITE = 'north-1';
 const OUTAGE_MS = 3000;
 
+jest.setTimeout(120_000); // each finding waits on conditions with their own deadlines
+
 describe('alerting through Redis outages', () => {
   let store: InfluxStore;
   let mailbox: Mailbox;
