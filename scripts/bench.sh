@@ -17,6 +17,9 @@ flymining_say "billing daily run for 100,000 contracts (ledger vs plain INSERTs)
 npx tsx bench/billing.ts 100000
 flymining_say "alerting: 50,000 alerts across 5,000 miners (pipeline vs bare Redis round trips)..."
 npx tsx bench/alerting.ts 5000 10
+flymining_say "uplink: 20-sweep outage of a 300-miner edge (backfill vs raw POST, cut to ContainerSilent mail, spool size)..."
+flymining_start_services redis
+FLYMINING_BENCH_REDIS_URL="$(flymining_url redis)" npx tsx bench/uplink.ts 300 20 2
 flymining_say "rack-map render, 5,000 slots in chromium (panel vs plain divs)..."
 npm run --silent build -w grafana-plugin
 npx tsx bench/rackmap-render.ts 5000 60

@@ -249,3 +249,41 @@ export class EdgeNamespace {
     await run('ip', ['link', 'del', this.centerVeth]).catch(() => undefined);
   }
 }
+
+export interface CenterAlertingOptions {
+  redisUrl: string;
+  keyPrefix: string;
+  listen: string;
+  influxUrl: string;
+  database: string;
+  smtp: string;
+  silentAfterIntervals: number;
+  groupWaitMs: number;
+  evaluationMs: number;
+  /** Extra fault rules, e.g. `[{ name: 'PoolsDead', faults: ['POOLS_DEAD'] }]`. */
+  rules?: Array<{ name: string; faults: string[] }>;
+}
+
+/**
+ * The center's alerting config for an edge-behind-a-link run (the uplink test and the uplink benchmark): short
+ * timings, one on-call mailbox, the relay reading `database`. YAML, for the alerting process's --config.
+ */
+export function centerAlertingConfig(o: CenterAlertingOptions): string {
+  const rules = (o.rules ?? []).map((r) => `  - { name: ${r.name}, faults: [${r.faults.join(', ')}] }\n`).join('');
+  return `redis: ${o.redisUrl}
+key_prefix: ${o.keyPrefix}
+listen: ${o.listen}
+evaluation_interval: ${o.evaluationMs}ms
+influx: { url: '${o.influxUrl}', database: ${o.database} }
+edges: { silent_after_intervals: ${o.silentAfterIntervals} }
+rules:${rules ? `\n${rules}` : ' []\n'}route:
+  receiver: oncall
+  group_by: [site, container, alertname]
+  group_wait: ${o.groupWaitMs}ms
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: oncall
+    email: { to: [oncall@farm.example], smarthost: '${o.smtp}' }
+`;
+}

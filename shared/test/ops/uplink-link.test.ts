@@ -18,7 +18,7 @@ import { InfluxStore, REDIS_KEYS, edgeStatusKey, ensureDatabase, schemaRetention
 import { LinkProxy } from '../../../simulator/src/link-proxy';
 import { freePort, InfluxTestServer, makeTestCertificates } from '../../../scripts/jest/influx-server';
 import { startMailbox, type Mailbox } from '../../../alerting/test/helpers';
-import { EdgeNamespace, type LossRule } from './netns';
+import { centerAlertingConfig, EdgeNamespace, type LossRule } from './netns';
 
 jest.setTimeout(300_000);
 
@@ -224,32 +224,6 @@ function mailsMatching(mailbox: Mailbox, status: 'FIRING' | 'RESOLVED', alertnam
   return mailbox.mails.filter((m) => (m.subject ?? '').startsWith(`[${status}`) && `${m.subject ?? ''}\n${m.text ?? ''}`.includes(alertname));
 }
 
-function alertingConfig(options: { listen: string; influxUrl: string; database: string; smtp: string }): string {
-  return `# written by shared/test/ops/uplink-link.test.ts
-redis: ${redisUrl()}
-key_prefix: flymining:alerting:uplinklink
-listen: ${options.listen}
-evaluation_interval: ${EVALUATION_MS}ms
-influx: { url: ${options.influxUrl}, database: ${options.database} }
-edges:
-  silent_after_intervals: ${SILENT_AFTER_INTERVALS}
-rules:
-  - name: PoolsDead
-    faults: [POOLS_DEAD]
-route:
-  receiver: oncall
-  group_by: [site, container, alertname]
-  group_wait: ${GROUP_WAIT_MS}ms
-  group_interval: 1s
-  repeat_interval: 1h
-receivers:
-  - name: oncall
-    email:
-      to: [oncall@farm.example]
-      smarthost: ${options.smtp}
-`;
-}
-
 describe('the uplink over a real impaired link (network namespace, veth, loss, latency, cut)', () => {
   const cleanup = new Cleanup();
   const processes: Watched[] = [];
@@ -313,7 +287,21 @@ describe('the uplink over a real impaired link (network namespace, veth, loss, l
     await ensureSimulator(files);
     const alertingPort = await freePort();
     const configFile = path.join(files.dir, 'alerting.yaml');
-    writeFileSync(configFile, alertingConfig({ listen: `127.0.0.1:${alertingPort}`, influxUrl, database, smtp: mailbox.url }));
+    writeFileSync(
+      configFile,
+      centerAlertingConfig({
+        redisUrl: redisUrl(),
+        keyPrefix: 'flymining:alerting:uplinklink',
+        listen: `127.0.0.1:${alertingPort}`,
+        influxUrl,
+        database,
+        smtp: mailbox.url,
+        silentAfterIntervals: SILENT_AFTER_INTERVALS,
+        groupWaitMs: GROUP_WAIT_MS,
+        evaluationMs: EVALUATION_MS,
+        rules: [{ name: 'PoolsDead', faults: ['POOLS_DEAD'] }],
+      }),
+    );
     const alerting = new Watched('alerting', spawn(process.execPath, ['-r', 'tsx/cjs', 'alerting/src/main.ts', '--config', configFile], {
       cwd: ROOT,
       env: { ...process.env, FLYMINING_LOG_LEVEL: 'info' },
