@@ -4,29 +4,40 @@
  */
 import { randomBytes } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { rateLimit, ipKeyGenerator, type RateLimitRequestHandler } from 'express-rate-limit';
+import { ipKeyGenerator } from 'express-rate-limit';
 import helmet from 'helmet';
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
-import { RedisStore as RateLimitStore, type RedisReply } from 'rate-limit-redis';
 import type { Logger } from '@flymining/shared';
-import { csrfToken, requireCsrfToken } from './csrf';
+import { csrfProtection, csrfToken } from './csrf';
+import { knownDeviceFor, rememberDevice } from './device';
 import { loginForm, problems, totpForm } from './forms';
 import { page, type PageChrome, type SafeHtml } from './html';
 import { accountRoutes, investorRoutes } from './investor-routes';
 import type { PortalLedger } from './ledger-view';
 import { sessionMiddleware, type SessionSettings } from './session';
 import { staffRoutes } from './staff-routes';
+import { SignInThrottle } from './throttle';
 import { auditLogin, checkPassword, checkTotpCode, findUserById, normalizeEmail, type LoginOutcome, type PortalUser } from './users';
 import { loginBody, messageBody, totpBody } from './views';
 
 export interface PortalSettings extends SessionSettings {
   /** Longest a session lasts after sign-in, however active. */
   maxSessionS: number;
-  /** Failed sign-ins allowed per client address, and per email, in each window. */
+  /** Failed sign-ins per email, per client address and per known device before delays start. */
   loginAttempts: number;
+  /** Failures are forgotten this long after the last attempt. */
   loginWindowS: number;
-  /** express "trust proxy": hops of reverse proxies whose X-Forwarded-* headers are believed (0: none). */
+  /** The first delay after the free attempts; it doubles with each further failure ... */
+  loginBaseDelayS: number;
+  /** ... up to this: the longest anyone, the account's owner included, is ever made to wait. */
+  loginMaxDelayS: number;
+  /**
+   * Addresses or CIDR ranges of the reverse proxies whose X-Forwarded-For/-Proto are believed (express "trust
+   * proxy"; also loopback, linklocal, uniquelocal). Empty: none, unless the deprecated hop count is set.
+   */
+  trustedProxies: string[];
+  /** Deprecated: trust this many hops of proxies, whoever they are. Ignored when trustedProxies is set. */
   trustProxyHops: number;
 }
 
@@ -65,22 +76,24 @@ export function flash(req: Request, kind: 'ok' | 'error', text: string): void {
   req.session.flash = { kind, text };
 }
 
-function loginLimiter(redis: Redis, settings: PortalSettings, name: string, key: (req: Request) => string, onLimited: (req: Request, res: Response) => void): RateLimitRequestHandler {
-  return rateLimit({
-    windowMs: settings.loginWindowS * 1000,
-    limit: settings.loginAttempts,
-    // Successful sign-ins (redirects) do not use up the allowance; failures (401) do.
-    skipSuccessfulRequests: true,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    keyGenerator: key,
-    store: new RateLimitStore({
-      prefix: `${settings.keyPrefix}login-${name}:`,
-      sendCommand: (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>,
-    }),
-    handler: (req, res) => onLimited(req, res),
+/** The sign-in throttle (progressive delays; see throttle.ts), shared by sign-in and the account page. */
+export function signInThrottle({ redis, settings }: Pick<PortalDeps, 'redis' | 'settings'>): SignInThrottle {
+  return new SignInThrottle(redis, `${settings.keyPrefix}throttle:`, {
+    freeAttempts: settings.loginAttempts,
+    baseDelayS: settings.loginBaseDelayS,
+    maxDelayS: settings.loginMaxDelayS,
+    windowS: settings.loginWindowS,
   });
 }
+
+/** "Try again in 4 seconds." */
+export function retryText(retryAfterMs: number): string {
+  const seconds = Math.ceil(retryAfterMs / 1000);
+  return `Too many attempts. Try again in ${seconds} second${seconds === 1 ? '' : 's'}.`;
+}
+
+/** The throttle key of a client address (IPv6 by its /56, as a user's whole network is one client). */
+const addressKey = (req: Request): string => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
 
 /** A new session id whenever privilege changes, so an id planted before sign-in (session fixation) is worthless. */
 function regenerateSession(req: Request): Promise<void> {
@@ -101,7 +114,17 @@ export function createPortalApp(deps: PortalDeps): express.Express {
   const { pool, redis, settings, log } = deps;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', settings.trustProxyHops);
+  if (settings.trustedProxies.length) app.set('trust proxy', settings.trustedProxies);
+  else {
+    app.set('trust proxy', settings.trustProxyHops);
+    if (settings.trustProxyHops > 0) {
+      log.warn(
+        { trustProxyHops: settings.trustProxyHops },
+        'trusting proxies by hop count is deprecated: any client can then claim any address; name the proxies with --trusted-proxies (FLYMINING_PORTAL_TRUSTED_PROXIES)',
+      );
+    }
+  }
+  const secureCookie = (req: Request): boolean => (settings.secureCookies === 'auto' ? req.secure : settings.secureCookies === 'always');
 
   app.use((_req, res, next) => {
     res.locals.cspNonce = randomBytes(16).toString('base64');
@@ -152,27 +175,22 @@ export function createPortalApp(deps: PortalDeps): express.Express {
   });
 
   app.use(
-    requireCsrfToken((req, res) => {
+    csrfProtection(settings, (req, res) => {
       log.warn({ path: req.path, ip: req.ip }, 'request refused: missing or wrong CSRF token');
       render(req, res, 'Form expired', messageBody('This form has expired or did not come from this site. Go back, reload the page and try again.'), 403);
     }),
   );
 
-  const onLimited = async (req: Request, res: Response): Promise<void> => {
-    const email = typeof req.body?.email === 'string' ? req.body.email : '';
+  const throttle = signInThrottle(deps);
+  /** Answers an attempt made before its delay is over: 429, Retry-After, audited. */
+  const refuseThrottled = async (req: Request, res: Response, email: string, retryAfterMs: number, body: (errors: string[]) => SafeHtml): Promise<void> => {
     // Recorded before answering, so the audit trail is complete when the client sees the refusal.
     await auditLogin(pool, { email, outcome: 'rate_limited', ip: req.ip, userAgent: req.get('user-agent') }).catch((err: unknown) =>
-      log.warn({ err }, 'could not record a rate-limited sign-in'),
+      log.warn({ err }, 'could not record a throttled sign-in'),
     );
-    const minutes = Math.ceil(settings.loginWindowS / 60);
-    render(req, res, 'Sign in', loginBody(csrfToken(req), [`Too many sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`], email), 429);
+    res.set('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
+    render(req, res, 'Sign in', body([retryText(retryAfterMs)]), 429);
   };
-  const limitByAddress = loginLimiter(redis, settings, 'ip', (req) => ipKeyGenerator(req.ip ?? 'unknown'), onLimited);
-  // Per account too, so that many addresses together cannot guess one investor's password.
-  const limitByEmail = loginLimiter(redis, settings, 'email', (req) => normalizeEmail(typeof req.body?.email === 'string' ? req.body.email : ''), onLimited);
-
-  // And per account at the TOTP step: a stolen password does not buy unlimited guesses at the 6 digits.
-  const limitTotpByUser = loginLimiter(redis, settings, 'totp', (req) => String(req.session.pendingTotpUserId ?? ''), onLimited);
 
   const audit = (req: Request, email: string, outcome: LoginOutcome, userId?: number): Promise<void> =>
     auditLogin(pool, { email, userId, outcome, ip: req.ip, userAgent: req.get('user-agent') });
@@ -183,29 +201,33 @@ export function createPortalApp(deps: PortalDeps): express.Express {
     render(req, res, 'Sign in', loginBody(csrfToken(req), note));
   });
 
-  app.post('/login', limitByAddress, limitByEmail, async (req, res, next) => {
-    try {
-      const form = loginForm.safeParse(req.body);
-      if (!form.success) return render(req, res, 'Sign in', loginBody(csrfToken(req), problems(form.error), String(req.body?.email ?? '')), 400);
-      const { email, password } = form.data;
-      const check = await checkPassword(pool, email, password);
-      if (!check.ok) {
-        await audit(req, email, 'bad_credentials');
-        // One message for an unknown email and a wrong password alike.
-        return render(req, res, 'Sign in', loginBody(csrfToken(req), ['Email or password is incorrect.'], email), 401);
-      }
-      if (check.user.totpEnabled) {
-        await regenerateSession(req);
-        req.session.pendingTotpUserId = check.user.id;
-        await audit(req, email, 'totp_required', check.user.id);
-        return res.redirect(303, '/login/totp');
-      }
-      await signIn(req, check.user);
-      await audit(req, email, 'signed_in', check.user.id);
-      res.redirect(303, check.user.role === 'staff' ? '/admin' : '/');
-    } catch (err) {
-      next(err);
+  app.post('/login', async (req, res) => {
+    const form = loginForm.safeParse(req.body);
+    if (!form.success) return render(req, res, 'Sign in', loginBody(csrfToken(req), problems(form.error), String(req.body?.email ?? '')), 400);
+    const { email, password } = form.data;
+    // A browser the account signed in from before is throttled on its own; everyone else per email and address.
+    const device = knownDeviceFor(req, settings.secret, email);
+    const keys = device ? [`device:${device}`] : [`email:${normalizeEmail(email)}`, addressKey(req)];
+    const attempt = await throttle.begin(keys);
+    if (!attempt.allowed) return refuseThrottled(req, res, email, attempt.retryAfterMs, (errors) => loginBody(csrfToken(req), errors, email));
+    const check = await checkPassword(pool, email, password);
+    if (!check.ok) {
+      await audit(req, email, 'bad_credentials');
+      // One message for an unknown email and a wrong password alike.
+      return render(req, res, 'Sign in', loginBody(csrfToken(req), ['Email or password is incorrect.'], email), 401);
     }
+    await throttle.succeeded(keys);
+    if (check.user.totpEnabled) {
+      await regenerateSession(req);
+      req.session.pendingTotpUserId = check.user.id;
+      if (device) req.session.pendingTotpDevice = device;
+      await audit(req, email, 'totp_required', check.user.id);
+      return res.redirect(303, '/login/totp');
+    }
+    await signIn(req, check.user);
+    rememberDevice(req, res, settings.secret, check.user.email, secureCookie(req), device);
+    await audit(req, email, 'signed_in', check.user.id);
+    res.redirect(303, check.user.role === 'staff' ? '/admin' : '/');
   });
 
   app.get('/login/totp', (req, res) => {
@@ -213,24 +235,26 @@ export function createPortalApp(deps: PortalDeps): express.Express {
     render(req, res, 'Two-factor sign-in', totpBody(csrfToken(req), []));
   });
 
-  app.post('/login/totp', limitByAddress, limitTotpByUser, async (req, res, next) => {
-    try {
-      const pendingId = req.session.pendingTotpUserId;
-      if (pendingId === undefined) return res.redirect(303, '/login');
-      const form = totpForm.safeParse(req.body);
-      if (!form.success) return render(req, res, 'Two-factor sign-in', totpBody(csrfToken(req), problems(form.error)), 400);
-      const user = await findUserById(pool, pendingId);
-      if (!user || !(await checkTotpCode(pool, pendingId, form.data.code))) {
-        await audit(req, user?.email ?? '', 'bad_totp', user?.id);
-        return render(req, res, 'Two-factor sign-in', totpBody(csrfToken(req), ['That code is not valid. Enter the current code.']), 401);
-      }
-      delete req.session.pendingTotpUserId;
-      await signIn(req, user);
-      await audit(req, user.email, 'signed_in', user.id);
-      res.redirect(303, user.role === 'staff' ? '/admin' : '/');
-    } catch (err) {
-      next(err);
+  app.post('/login/totp', async (req, res) => {
+    const pendingId = req.session.pendingTotpUserId;
+    if (pendingId === undefined) return res.redirect(303, '/login');
+    const form = totpForm.safeParse(req.body);
+    if (!form.success) return render(req, res, 'Two-factor sign-in', totpBody(csrfToken(req), problems(form.error)), 400);
+    // A stolen password does not buy unlimited guesses at the 6 digits: per account (and address), or per known device.
+    const device = req.session.pendingTotpDevice;
+    const keys = device ? [`device:${device}`] : [`totp:${pendingId}`, addressKey(req)];
+    const attempt = await throttle.begin(keys);
+    const user = await findUserById(pool, pendingId);
+    if (!attempt.allowed) return refuseThrottled(req, res, user?.email ?? '', attempt.retryAfterMs, (errors) => totpBody(csrfToken(req), errors));
+    if (!user || !(await checkTotpCode(pool, pendingId, form.data.code))) {
+      await audit(req, user?.email ?? '', 'bad_totp', user?.id);
+      return render(req, res, 'Two-factor sign-in', totpBody(csrfToken(req), ['That code is not valid. Enter the current code.']), 401);
     }
+    await throttle.succeeded(keys);
+    await signIn(req, user);
+    rememberDevice(req, res, settings.secret, user.email, secureCookie(req), device);
+    await audit(req, user.email, 'signed_in', user.id);
+    res.redirect(303, user.role === 'staff' ? '/admin' : '/');
   });
 
   app.post('/logout', (req, res) => {
@@ -261,9 +285,30 @@ export function createPortalApp(deps: PortalDeps): express.Express {
     render(req, res, 'Not found', messageBody('There is no such page.', { href: '/', label: 'Back to the start' }), 404);
   });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    // The client's own mistakes (a form over the size limit, a bad %-escape in the path, ...) are 4xx, not ours.
+    const status = clientErrorStatus(err);
+    if (status !== undefined) {
+      log.info({ status, path: req.path, reason: (err as Error).message }, 'request refused');
+      if (!res.headersSent) res.status(status).type('text').send(clientErrorText(status));
+      return;
+    }
     log.error({ err, path: req.path }, 'portal request failed');
     if (res.headersSent) return;
     res.status(500).type('text').send('Something went wrong on our side. Please try again later.');
   });
   return app;
+}
+
+/** The 4xx status carried by an error from express or body-parser (http-errors), if it is one. */
+function clientErrorStatus(err: unknown): number | undefined {
+  if (!err || typeof err !== 'object') return undefined;
+  const { status, statusCode } = err as { status?: unknown; statusCode?: unknown };
+  const code = typeof status === 'number' ? status : statusCode;
+  return typeof code === 'number' && code >= 400 && code < 500 ? code : undefined;
+}
+
+function clientErrorText(status: number): string {
+  if (status === 413) return 'That form is too large. Shorten what you entered and try again.';
+  if (status === 415) return 'That kind of request body is not accepted here.';
+  return 'That request could not be understood. Go back and try again.';
 }

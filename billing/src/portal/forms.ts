@@ -4,10 +4,20 @@
 import { z } from 'zod';
 
 const SATS_PER_BTC = 100_000_000n;
-const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'use a date like 2026-01-31');
+const isoDay = (field: string) =>
+  z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, `${field}: use a date like 2026-01-31`)
+  // 2026-02-30 has the shape but no such day: Date rolls it over to March, so the round trip tells.
+  .refine((v) => !/^\d{4}-\d{2}-\d{2}$/.test(v) || new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) === v, `${field}: there is no such day`);
 
 export const loginForm = z.object({
   email: z.string().trim().min(1, 'Enter your email address').max(320, 'That email address is too long'),
+  password: z.string().min(1, 'Enter your password').max(1024, 'That password is too long'),
+});
+
+/** The password again, to prove a signed-in session is still its owner's before a security change. */
+export const reauthForm = z.object({
   password: z.string().min(1, 'Enter your password').max(1024, 'That password is too long'),
 });
 
@@ -49,8 +59,8 @@ export const payoutRequestForm = z.object({
 
 export const statementQuery = z
   .object({
-    from: isoDay.optional(),
-    to: isoDay.optional(),
+    from: isoDay('from').optional(),
+    to: isoDay('to').optional(),
   })
   .refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'the "from" date must not be after the "to" date' });
 

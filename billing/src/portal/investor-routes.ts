@@ -3,10 +3,10 @@
  * URL or a form field: another investor's contract id answers 404, exactly like one that does not exist.
  */
 import { Router, type Request, type Response } from 'express';
-import { flash, render, type PortalDeps } from './app';
-import { btcToSats, idParam, payoutRequestForm, problems, statementQuery, totpForm } from './forms';
+import { flash, render, retryText, signInThrottle, type PortalDeps } from './app';
+import { btcToSats, idParam, payoutRequestForm, problems, reauthForm, statementQuery, totpForm } from './forms';
 import { PayoutRefused } from './ledger-view';
-import { beginTotpEnrolment, checkTotpCode, disableTotp, type PortalUser } from './users';
+import { checkPassword, checkTotpCode, confirmTotpEnrolment, disableTotp, newTotpSecret, newTotpUri, type PortalUser } from './users';
 import { accountBody, contractBody, dashboardBody, messageBody, payoutsBody } from './views';
 import { csrfToken } from './csrf';
 
@@ -82,31 +82,74 @@ export function investorRoutes({ ledger, pool }: PortalDeps): Router {
   return router;
 }
 
-/** Account settings (two-factor sign-in), for investors and staff alike. */
-export function accountRoutes({ pool }: PortalDeps): Router {
+/**
+ * Account settings (two-factor sign-in), for investors and staff alike. A session alone cannot change the second
+ * factor: turning it off or moving it to a new app needs the current code, setting it up needs the password, and
+ * wrong proofs are throttled like sign-in, so a stolen session can neither remove the factor nor guess the code.
+ */
+export function accountRoutes(deps: PortalDeps): Router {
+  const { pool } = deps;
+  const throttle = signInThrottle(deps);
   const router = Router();
+  const userOf = (res: Response): PortalUser => res.locals.user as PortalUser;
+
+  const refuse = (req: Request, res: Response, status: number, errors: string[]): void =>
+    render(req, res, 'Account', accountBody(csrfToken(req), userOf(res).totpEnabled, undefined, errors), status);
+
+  /** The current TOTP code if the factor is on, else the password; false after answering the request. */
+  const ownerProven = async (req: Request, res: Response): Promise<boolean> => {
+    const user = userOf(res);
+    const form = user.totpEnabled ? totpForm.safeParse(req.body) : reauthForm.safeParse(req.body);
+    if (!form.success) {
+      refuse(req, res, 400, problems(form.error));
+      return false;
+    }
+    const keys = [`account:${user.id}`];
+    const attempt = await throttle.begin(keys);
+    if (!attempt.allowed) {
+      res.set('Retry-After', String(Math.ceil(attempt.retryAfterMs / 1000)));
+      refuse(req, res, 429, [retryText(attempt.retryAfterMs)]);
+      return false;
+    }
+    const proven =
+      'code' in form.data ? await checkTotpCode(pool, user.id, form.data.code) : (await checkPassword(pool, user.email, form.data.password)).ok;
+    if (!proven) {
+      refuse(req, res, 403, [user.totpEnabled ? 'That code is not valid. Enter the current code from your authenticator app.' : 'That password is not correct.']);
+      return false;
+    }
+    await throttle.succeeded(keys);
+    return true;
+  };
+
   router.get('/', (req, res) => {
-    const user = res.locals.user as PortalUser;
-    render(req, res, 'Account', accountBody(csrfToken(req), user.totpEnabled));
+    render(req, res, 'Account', accountBody(csrfToken(req), userOf(res).totpEnabled));
   });
 
   router.post('/totp', async (req, res) => {
-    const enrolment = await beginTotpEnrolment(pool, res.locals.user as PortalUser);
-    render(req, res, 'Account', accountBody(csrfToken(req), false, enrolment));
+    if (!(await ownerProven(req, res))) return;
+    const enrolment = newTotpSecret(userOf(res));
+    req.session.totpEnrolmentSecret = enrolment.secret;
+    render(req, res, 'Account', accountBody(csrfToken(req), userOf(res).totpEnabled, enrolment));
   });
 
   router.post('/totp/confirm', async (req, res) => {
-    const user = res.locals.user as PortalUser;
+    const user = userOf(res);
+    const secret = req.session.totpEnrolmentSecret;
+    if (!secret) return refuse(req, res, 400, ['Start the set-up again: it was not started in this session.']);
     const form = totpForm.safeParse(req.body);
-    if (form.success && (await checkTotpCode(pool, user.id, form.data.code, true))) {
+    if (form.success && (await confirmTotpEnrolment(pool, user.id, secret, form.data.code))) {
+      delete req.session.totpEnrolmentSecret;
       flash(req, 'ok', 'Two-factor sign-in is on.');
       return res.redirect(303, '/account');
     }
-    render(req, res, 'Account', accountBody(csrfToken(req), false, undefined, ['That code did not match. Set up again and enter the current code.']), 400);
+    const again = { secret, uri: newTotpUri(user, secret) };
+    render(req, res, 'Account', accountBody(csrfToken(req), user.totpEnabled, again, ['That code did not match. Enter the current code from the new key.']), 400);
   });
 
   router.post('/totp/disable', async (req, res) => {
-    await disableTotp(pool, (res.locals.user as PortalUser).id);
+    if (!userOf(res).totpEnabled) return res.redirect(303, '/account');
+    if (!(await ownerProven(req, res))) return;
+    await disableTotp(pool, userOf(res).id);
     flash(req, 'ok', 'Two-factor sign-in is off.');
     res.redirect(303, '/account');
   });

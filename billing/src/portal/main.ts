@@ -3,7 +3,7 @@
  * Settings come from flags, then FLYMINING_* environment variables, then defaults, validated here at the edge.
  * The session secret is read from the environment only, so it never shows in `ps`.
  */
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import { Command } from 'commander';
 import Redis from 'ioredis';
 import type { Pool } from 'pg';
@@ -16,6 +16,26 @@ import { migratePortal } from './migrate';
 
 const positiveInt = (what: string) => z.coerce.number().int(`${what} must be a whole number`).positive(`${what} must be more than 0`);
 
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, a CIDR range (10.0.0.0/8, fd00::/8) or one of express's names (loopback, linklocal, uniquelocal). */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (!family || rest.length) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
+const proxyList = z
+  .string()
+  .transform((text) => text.split(',').map((entry) => entry.trim()).filter(Boolean))
+  .superRefine((entries, ctx) => {
+    for (const entry of entries) {
+      if (!isProxyAddress(entry)) ctx.addIssue({ code: 'custom', message: `"${entry}" is not an IP address, a CIDR range or loopback/linklocal/uniquelocal` });
+    }
+  });
+
 const settingsSchema = z.object({
   listen: z.string().regex(/^[^:]+:\d{1,5}$/, 'use HOST:PORT, e.g. 127.0.0.1:8480'),
   pgUrl: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL'),
@@ -27,11 +47,19 @@ const settingsSchema = z.object({
   maxSessionS: positiveInt('the session lifetime'),
   loginAttempts: positiveInt('login attempts'),
   loginWindowS: positiveInt('the login window'),
+  loginBaseDelayS: z.coerce.number().positive('the first sign-in delay must be more than 0 seconds').max(3600),
+  loginMaxDelayS: positiveInt('the longest sign-in delay').max(3600, 'the longest sign-in delay is at most 3600 s (the owner may have to wait it)'),
+  trustedProxies: proxyList,
   trustProxyHops: z.coerce.number().int().min(0, 'trust-proxy is a number of proxy hops (0 for none)').max(10),
   secureCookies: z.enum(['auto', 'always', 'never'], { error: 'secure-cookies is auto, always or never' }),
   network: z.enum(['mainnet', 'testnet', 'regtest'], { error: 'network is mainnet, testnet or regtest' }),
   keyPrefix: z.string().max(64),
-});
+})
+  .refine((s) => !(s.trustedProxies.length && s.trustProxyHops > 0), {
+    path: ['trustProxyHops'],
+    message: 'give either --trusted-proxies (FLYMINING_PORTAL_TRUSTED_PROXIES) or the deprecated --trust-proxy hop count, not both',
+  })
+  .refine((s) => s.loginBaseDelayS <= s.loginMaxDelayS, { path: ['loginBaseDelayS'], message: 'the first sign-in delay must not exceed the longest' });
 
 export type PortalProcessSettings = z.infer<typeof settingsSchema>;
 
@@ -42,9 +70,12 @@ export function readPortalSettings(argv: string[], env: NodeJS.ProcessEnv = proc
     .option('--redis <url>', 'sessions and login rate limits', env.FLYMINING_REDIS_URL ?? 'redis://127.0.0.1:6379/0')
     .option('--idle-timeout <s>', 'sign out after this many idle seconds', env.FLYMINING_PORTAL_IDLE_TIMEOUT_S ?? '1800')
     .option('--max-session <s>', 'sign out this many seconds after sign-in', env.FLYMINING_PORTAL_MAX_SESSION_S ?? '43200')
-    .option('--login-attempts <n>', 'failed sign-ins per address and per email per window', env.FLYMINING_PORTAL_LOGIN_ATTEMPTS ?? '10')
-    .option('--login-window <s>', 'the rate-limit window', env.FLYMINING_PORTAL_LOGIN_WINDOW_S ?? '900')
-    .option('--trust-proxy <hops>', 'reverse proxies in front (their X-Forwarded-Proto/For are believed)', env.FLYMINING_PORTAL_TRUST_PROXY ?? '0')
+    .option('--login-attempts <n>', 'failed sign-ins per email, per address and per known device before delays start', env.FLYMINING_PORTAL_LOGIN_ATTEMPTS ?? '10')
+    .option('--login-window <s>', 'failures are forgotten this long after the last attempt', env.FLYMINING_PORTAL_LOGIN_WINDOW_S ?? '900')
+    .option('--login-base-delay <s>', 'first delay after the free attempts, doubling with each failure', env.FLYMINING_PORTAL_LOGIN_BASE_DELAY_S ?? '1')
+    .option('--login-max-delay <s>', 'longest delay anyone (the owner on a new device too) waits', env.FLYMINING_PORTAL_LOGIN_MAX_DELAY_S ?? '60')
+    .option('--trusted-proxies <list>', 'addresses/CIDRs of the reverse proxies whose X-Forwarded-For/-Proto are believed', env.FLYMINING_PORTAL_TRUSTED_PROXIES ?? '')
+    .option('--trust-proxy <hops>', 'deprecated: trust this many proxy hops, whoever they are (use --trusted-proxies)', env.FLYMINING_PORTAL_TRUST_PROXY ?? '0')
     .option('--secure-cookies <mode>', 'auto (over HTTPS), always, never', env.FLYMINING_PORTAL_SECURE_COOKIES ?? 'auto')
     .option('--network <net>', 'Bitcoin network of payout addresses', env.FLYMINING_BTC_NETWORK ?? 'mainnet')
     .exitOverride()
@@ -59,6 +90,9 @@ export function readPortalSettings(argv: string[], env: NodeJS.ProcessEnv = proc
     maxSessionS: o.maxSession,
     loginAttempts: o.loginAttempts,
     loginWindowS: o.loginWindow,
+    loginBaseDelayS: o.loginBaseDelay,
+    loginMaxDelayS: o.loginMaxDelay,
+    trustedProxies: o.trustedProxies,
     trustProxyHops: o.trustProxy,
     secureCookies: o.secureCookies,
     network: o.network,

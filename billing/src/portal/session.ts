@@ -11,7 +11,6 @@ export type PortalRole = 'investor' | 'staff';
 
 declare module 'express-session' {
   interface SessionData {
-    csrfToken: string;
     userId: number;
     email: string;
     role: PortalRole;
@@ -19,6 +18,10 @@ declare module 'express-session' {
     investorId: string | null;
     /** Password accepted, TOTP code still due. */
     pendingTotpUserId: number;
+    /** The known device the password came from, if any: the TOTP step is throttled on it alone. */
+    pendingTotpDevice: string;
+    /** A second factor being set up on the account page, in force only once a code from it is confirmed. */
+    totpEnrolmentSecret: string;
     signedInAt: number;
     flash: { kind: 'ok' | 'error'; text: string };
   }

@@ -107,22 +107,34 @@ export async function auditLogin(
 // ---- TOTP -------------------------------------------------------------------------------------------------
 
 /**
- * Starts (or restarts) enrolment: a new secret that counts only once a code from it is confirmed, unless
- * `confirmed` (staff creating an account hand the secret over themselves).
+ * Gives the account a new secret at once (the CLI: staff creating an account hand the secret over themselves, so
+ * `confirmed`). The account page uses newTotpSecret + confirmTotpEnrolment instead, which keep the old factor
+ * until the new one is proven.
  */
 export async function beginTotpEnrolment(pool: Pool, user: PortalUser, options: { issuer?: string; confirmed?: boolean } = {}): Promise<{ secret: string; uri: string }> {
-  const secret = generateSecret();
+  const enrolment = newTotpSecret(user, options.issuer);
   await pool.query(
     `INSERT INTO portal_totp (user_id, secret, confirmed_at) VALUES ($1, $2, CASE WHEN $3 THEN now() END)
      ON CONFLICT (user_id) DO UPDATE SET secret = EXCLUDED.secret, confirmed_at = EXCLUDED.confirmed_at, last_step = NULL`,
-    [user.id, secret, options.confirmed ?? false],
+    [user.id, enrolment.secret, options.confirmed ?? false],
   );
-  return { secret, uri: generateURI({ issuer: options.issuer ?? 'FlyMining', label: user.email, secret }) };
+  return enrolment;
+}
+
+/** The time step of a valid code (one 30 s step of clock drift either way, only steps after `afterStep`). */
+async function validCodeStep(secret: string, code: string, afterStep: string | null): Promise<number | undefined> {
+  const result = await verifyTotp({
+    secret,
+    token: code,
+    epochTolerance: 30,
+    ...(afterStep === null ? {} : { afterTimeStep: Number(afterStep) }),
+  }).catch(() => ({ valid: false as const }));
+  return result.valid && 'timeStep' in result ? result.timeStep : undefined;
 }
 
 /**
- * Checks a code against the user's secret (one 30 s step of clock drift either way) and records its time step,
- * so the same code cannot be replayed. `confirm` turns a pending enrolment on.
+ * Checks a code against the user's secret and records its time step, so the same code cannot be replayed.
+ * `confirm` turns a pending enrolment on.
  */
 export async function checkTotpCode(pool: Pool, userId: number, code: string, confirm = false): Promise<boolean> {
   return inTransaction(pool, async (client) => {
@@ -132,19 +144,37 @@ export async function checkTotpCode(pool: Pool, userId: number, code: string, co
     );
     const row = rows[0];
     if (!row || (!row.confirmed && !confirm)) return false;
-    const result = await verifyTotp({
-      secret: row.secret,
-      token: code,
-      epochTolerance: 30,
-      ...(row.last_step === null ? {} : { afterTimeStep: Number(row.last_step) }),
-    }).catch(() => ({ valid: false as const }));
-    if (!result.valid || !('timeStep' in result)) return false;
-    await client.query('UPDATE portal_totp SET last_step = $2, confirmed_at = COALESCE(confirmed_at, now()) WHERE user_id = $1', [
-      userId,
-      result.timeStep,
-    ]);
+    const step = await validCodeStep(row.secret, code, row.last_step);
+    if (step === undefined) return false;
+    await client.query('UPDATE portal_totp SET last_step = $2, confirmed_at = COALESCE(confirmed_at, now()) WHERE user_id = $1', [userId, step]);
     return true;
   });
+}
+
+/** A new secret for the account page's enrolment; nothing is stored until a code from it is confirmed. */
+export function newTotpSecret(user: PortalUser, issuer = 'FlyMining'): { secret: string; uri: string } {
+  const secret = generateSecret();
+  return { secret, uri: newTotpUri(user, secret, issuer) };
+}
+
+/** The otpauth:// link an authenticator app reads (as a QR code or opened on the phone). */
+export function newTotpUri(user: PortalUser, secret: string, issuer = 'FlyMining'): string {
+  return generateURI({ issuer, label: user.email, secret });
+}
+
+/**
+ * Makes `secret` the account's confirmed second factor if `code` is valid for it. Until then the old one (if any)
+ * stays in force, so an abandoned re-enrolment never leaves the account without its second factor.
+ */
+export async function confirmTotpEnrolment(pool: Pool, userId: number, secret: string, code: string): Promise<boolean> {
+  const step = await validCodeStep(secret, code, null);
+  if (step === undefined) return false;
+  await pool.query(
+    `INSERT INTO portal_totp (user_id, secret, confirmed_at, last_step) VALUES ($1, $2, now(), $3)
+     ON CONFLICT (user_id) DO UPDATE SET secret = EXCLUDED.secret, confirmed_at = now(), last_step = EXCLUDED.last_step`,
+    [userId, secret, step],
+  );
+  return true;
 }
 
 export async function disableTotp(pool: Pool, userId: number): Promise<void> {

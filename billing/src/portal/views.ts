@@ -112,18 +112,26 @@ export function payoutsBody(csrf: string, investor: InvestorSummary, payouts: Pa
 export function accountBody(csrf: string, totpEnabled: boolean, enrolment?: { secret: string; uri: string }, errors: readonly string[] = []): SafeHtml {
   if (enrolment) {
     return html`<section><h2>Two-factor sign-in</h2>${errorList(errors)}
-    <p>Add this key to your authenticator app (or open the link on your phone), then enter the code it shows.</p>
+    <p>Add this key to your authenticator app (or open the link on your phone), then enter the code it shows.${
+      totpEnabled ? ' Until you do, your current authenticator app stays the one that counts.' : ''
+    }</p>
     <p>Key: <code class="totp-secret">${enrolment.secret}</code></p><p><a href="${enrolment.uri}">${enrolment.uri}</a></p>
     <form method="post" action="/account/totp/confirm">${csrfField(csrf)}
       <label for="code">Code</label><input id="code" name="code" inputmode="numeric" pattern="[0-9]{6}" required>
       <p><button class="primary" type="submit">Turn on two-factor sign-in</button></p></form></section>`;
   }
+  // Changing the second factor needs proof beyond the session: the current code when it is on, else the password.
+  const codeField = (id: string) =>
+    html`<label for="${id}">Current code from your authenticator app</label><input id="${id}" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" required>`;
   return html`<section><h2>Two-factor sign-in</h2>${errorList(errors)}
   ${
     totpEnabled
       ? html`<p>On: signing in asks for a code from your authenticator app.</p>
-        <form method="post" action="/account/totp/disable">${csrfField(csrf)}<button type="submit">Turn off</button></form>`
-      : html`<p>Off.</p><form method="post" action="/account/totp">${csrfField(csrf)}<button class="primary" type="submit">Set up two-factor sign-in</button></form>`
+        <form method="post" action="/account/totp/disable">${csrfField(csrf)}${codeField('code-off')}<button type="submit">Turn off</button></form>
+        <form method="post" action="/account/totp">${csrfField(csrf)}${codeField('code-again')}<button type="submit">Move to a new authenticator app</button></form>`
+      : html`<p>Off.</p><form method="post" action="/account/totp">${csrfField(csrf)}
+        <label for="password">Your password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+        <button class="primary" type="submit">Set up two-factor sign-in</button></form>`
   }</section>`;
 }
 

@@ -40,6 +40,9 @@ export async function startTestPortal(name: string, overrides: Partial<PortalSet
     keyPrefix: `flymining:portal-test:${name}:${process.pid}:${Date.now().toString(36)}:`,
     loginAttempts: 20,
     loginWindowS: 600,
+    loginBaseDelayS: 1,
+    loginMaxDelayS: 4,
+    trustedProxies: [],
     trustProxyHops: 0,
     ...overrides,
   };
