@@ -296,6 +296,13 @@ read -r fan_miner_id fan_miner_host fan_miner_port < <(node -e '
 fan_container=${fan_miner_id%%-*}
 scrape_target=$fan_miner_host
 [[ "$fan_miner_port" == 4028 ]] || scrape_target="$fan_miner_host:$fan_miner_port"
+# The damper example sticks the damper at the end far from where the controller has it now, so the two disagree.
+stuck_damper_pct=$(node -e '
+  fetch(process.argv[1]).then((r) => r.json()).then(({ containers }) => {
+    const c = containers.find((c) => c.container === process.argv[2]);
+    console.log((c?.damperPercent ?? 0) < 40 ? 80 : 0);
+  }, () => console.log(80));
+' "$CONTROL_URL/containers" "$fan_container")
 cut_container=${EDGE_CONTAINERS[$((${#EDGE_CONTAINERS[@]} > 1 ? 1 : 0))]}
 if [[ "$INFLUX_ACCESS" == auth ]]; then
   influx_curl="curl -sG -u $READER_USER:\"\$(cat $READER_PASSWORD_FILE)\" $FLYMINING_INFLUX_URL/query"
@@ -333,8 +340,8 @@ cat <<EOF
     curl -X POST $CONTROL_URL/miners/$fan_miner_id/faults -H 'content-type: application/json' -d '{"fault":"stopFan","index":0}'
                                         # within one sweep ($INTERVAL s): FAN_STOPPED in InfluxDB (fault, fault_state), then mailed
     $influx_curl --data-urlencode db=flymining --data-urlencode "q=SELECT * FROM fault_state WHERE miner = '$fan_miner_id' AND time > now() - 1m"
-    curl -X POST $CONTROL_URL/containers/$fan_container/sensor-faults -H 'content-type: application/json' -d '{"fault":"stuckDamper","positionPct":0}'
-                                        # within a minute: DAMPER_STUCK (climate_container, fault)
+    curl -X POST $CONTROL_URL/containers/$fan_container/sensor-faults -H 'content-type: application/json' -d '{"fault":"stuckDamper","positionPct":$stuck_damper_pct}'
+                                        # once it has disagreed with its command for 60 s: DAMPER_STUCK (fault)
     npx flymining discover ${BASE_ADDRESS%.*}.0/24 --inventory $INVENTORY
 
   The LTE uplink of a container:

@@ -212,6 +212,14 @@ test('npm start: the edge/center demo comes up, every printed command works as p
       (await influxRows(influx, 'SELECT last(seq) FROM edge_heartbeat GROUP BY container, edge, source', admin)).length === 4 ? true : undefined,
     );
 
+    // The printed damper fault first: DAMPER_STUCK needs the damper to disagree with its command for 60 s, which
+    // runs while the other commands are checked.
+    const damperLine = printedCommand(output, /^\s*curl -X POST \S+\/containers\/\S+\/sensor-faults /);
+    const damperContainer = /\/containers\/([^/]+)\/sensor-faults/.exec(damperLine)?.[1] as string;
+    const stuck = await runPrinted(`${damperLine} --fail-with-body -sS`, env);
+    expect(stuck.code).toBe(0);
+    const stuckAt = Date.now();
+
     // The printed scrape: one miner's sample, straight from the miner.
     const scrape = await runPrinted(printedCommand(output, /^\s*npx flymining scrape \S+/), env);
     expect(scrape.code).toBe(0);
@@ -262,10 +270,26 @@ test('npm start: the edge/center demo comes up, every printed command works as p
       async () => (await mails(mailDir)).find((m) => silent(m) && m.subject.includes('RESOLVED')),
       () => logTail('alerting.log'),
     );
+    const resolvedAfterS = (Date.now() - restoredAt) / 1000;
     expect(resolved.text).toMatch(/dark for \d+/);
     expect(resolved.text).toMatch(/backfill/);
+
+    // The damper, the discovery and the silence commands.
+    await until(
+      `DAMPER_STUCK in ${damperContainer}`,
+      Math.max(10, 60 + 5 + 40 - (Date.now() - stuckAt) / 1000),
+      async () => ((await influxRows(influx, `SELECT active FROM fault WHERE code = 'DAMPER_STUCK' AND container = '${damperContainer}'`, admin)).length ? true : undefined),
+      () => logTail(`edge-${damperContainer}-climate.log`),
+    );
+    const discover = await runPrinted(printedCommand(output, /^\s*npx flymining discover /), env);
+    expect(discover.code).toBe(0);
+    expect(discover.output).toContain('every listed miner in this range answered');
+    const silence = await runPrinted(`${printedCommand(output, /^\s*curl -X POST \S+\/api\/silences /)} --fail-with-body -sS`, env);
+    expect(silence.code).toBe(0);
+    const silences = (await (await fetch(`http://127.0.0.1:${env.FLYMINING_DEMO_ALERTING_PORT}/api/silences`)).json()) as unknown;
+    expect(JSON.stringify(silences)).toContain(`container=\\"${container}\\"`);
     console.log(
-      `demo: ContainerSilent mailed ${silentAfterS.toFixed(1)} s after the uplink cut, resolved ${((Date.now() - restoredAt) / 1000).toFixed(1)} s after the restore (interval 5 s)`,
+      `demo: ContainerSilent mailed ${silentAfterS.toFixed(1)} s after the uplink cut, resolved ${resolvedAfterS.toFixed(1)} s after the restore (interval 5 s)`,
     );
   } finally {
     // Ctrl-C: SIGINT to the demo's process group, as a terminal would.
