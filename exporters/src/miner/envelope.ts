@@ -1,4 +1,5 @@
 import type { CommandError, JsonObject, JsonValue } from '@flymining/shared';
+import { TEXT_LIMITS } from './limits';
 
 /**
  * Reading the cgminer STATUS envelope (QUIRKS §4) and splitting multi-command replies (QUIRKS §2).
@@ -46,9 +47,10 @@ function statusFrom(block: JsonObject): ReplyStatus | undefined {
   return status;
 }
 
+/** The Msg as text for an error message and a log line, cut to TEXT_LIMITS.statusMessage. */
 function messageText(status: ReplyStatus): string {
-  if (typeof status.message === 'string') return status.message;
-  return status.message === undefined ? '' : JSON.stringify(status.message);
+  const full = typeof status.message === 'string' ? status.message : status.message === undefined ? '' : JSON.stringify(status.message);
+  return full.length <= TEXT_LIMITS.statusMessage ? full : `${full.slice(0, TEXT_LIMITS.statusMessage)}…`;
 }
 
 /**

@@ -2,3 +2,4 @@ export * from './json-repair';
 export * from './envelope';
 export * from './dialects';
 export * from './detect';
+export * from './limits';

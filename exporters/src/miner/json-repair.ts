@@ -34,8 +34,13 @@ export interface ParsedReply {
   truncated: boolean;
 }
 
-/** Real replies nest 4 levels at most; the limit keeps a stream of `[` from exhausting memory. */
+/** Real replies nest 4 levels at most; the limit keeps a stream of `[` from exhausting memory or the stack. */
 const MAX_DEPTH = 64;
+/**
+ * Distinct repairs listed per reply; further kinds are counted in one last entry. A Set, not a list scan: a reply
+ * of 20,000 distinct bad escapes took seconds with `repairs.includes`.
+ */
+export const MAX_LISTED_REPAIRS = 16;
 const EXCERPT_LENGTH = 60;
 
 /** Escapes control and non-ASCII characters so an excerpt of binary garbage is printable in a log line. */
@@ -90,12 +95,28 @@ function classifyNonJson(text: string, start: number, source: string): MinerRepl
  * Parses one miner reply. Throws MinerReplyError for empty, non-JSON, encrypted or unrepairable input.
  * `source` names where the bytes came from (e.g. "10.0.0.5:4028 stats"); it prefixes every error message.
  */
+/** The repairs of one reply: each kind once, the first MAX_LISTED_REPAIRS kinds by name, the rest counted. */
+class RepairLog {
+  private readonly listed = new Set<string>();
+  private unlisted = 0;
+
+  note(what: string): void {
+    if (this.listed.has(what)) return;
+    if (this.listed.size < MAX_LISTED_REPAIRS) this.listed.add(what);
+    else this.unlisted++;
+  }
+
+  list(): string[] {
+    const repairs = [...this.listed];
+    if (this.unlisted > 0) repairs.push(`${this.unlisted} more repair(s) of kinds not listed`);
+    return repairs;
+  }
+}
+
 export function parseMinerReply(raw: Buffer | string, source: string): ParsedReply {
   const text = typeof raw === 'string' ? raw : raw.toString('utf8');
-  const repairs: string[] = [];
-  const noteRepair = (what: string): void => {
-    if (!repairs.includes(what)) repairs.push(what);
-  };
+  const repairs = new RepairLog();
+  const noteRepair = (what: string): void => repairs.note(what);
 
   // cgminer terminates with NUL (QUIRKS §1.2); strip NULs and whitespace at the end, whitespace at the start.
   let end = text.length;
@@ -118,7 +139,7 @@ export function parseMinerReply(raw: Buffer | string, source: string): ParsedRep
     } catch {
       parsed = undefined;
     }
-    if (parsed !== undefined) return checkedReply(parsed, text, source, repairs, false);
+    if (parsed !== undefined) return checkedReply(parsed, text, source, [], false);
   }
   const stack: Container[] = [];
   // Declared wide: emit/open/close change it inside closures, which control-flow narrowing does not see.
@@ -230,6 +251,8 @@ export function parseMinerReply(raw: Buffer | string, source: string): ParsedRep
         chunkStart = i;
         continue;
       }
+      // Other raw control characters are kept (line protocol replaces them) but are a defect all the same.
+      if (code < 0x20) noteRepair('raw control character in string');
       i++;
     }
     return undefined;
@@ -402,11 +425,31 @@ export function parseMinerReply(raw: Buffer | string, source: string): ParsedRep
   }
 
   if (root === undefined) throw fail(pos, 'no JSON value');
-  return checkedReply(root, text, source, repairs, truncated);
+  return checkedReply(root, text, source, repairs.list(), truncated);
+}
+
+/** Nesting depth of a value, without recursion (a 1 MiB `[[[…` is 500,000 levels deep). */
+function nestingDepth(root: JsonValue, limit: number): number {
+  let deepest = 0;
+  const pending: Array<{ value: JsonValue; depth: number }> = [{ value: root, depth: 0 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value, depth } = next;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth + 1 > deepest) deepest = depth + 1;
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(value) ? value : Object.values(value)) {
+      if (child !== null && typeof child === 'object') pending.push({ value: child, depth: depth + 1 });
+    }
+  }
+  return deepest;
 }
 
 /** The checks every parsed reply goes through, whichever parser produced it. */
 function checkedReply(root: JsonValue, text: string, source: string, repairs: string[], truncated: boolean): ParsedReply {
+  if (nestingDepth(root, MAX_DEPTH) > MAX_DEPTH) {
+    // JSON.parse takes any depth, but what reads the value later (JSON.stringify of a Msg) recurses.
+    throw new MinerReplyError('malformed', source, `nesting deeper than ${MAX_DEPTH}: ${escapeExcerpt(text)}`);
+  }
   if (root === null || typeof root !== 'object' || Array.isArray(root)) {
     throw new MinerReplyError('malformed', source, `reply is a JSON ${Array.isArray(root) ? 'array' : typeof root}, expected an object: ${escapeExcerpt(text)}`);
   }

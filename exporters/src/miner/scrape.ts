@@ -2,13 +2,20 @@
  * One scrape of one miner: identify its dialect (from the inventory or by probing), send the dialect's commands one
  * per connection, turn the replies into a MinerSample. Optional commands may fail (code 45, malformed) without
  * failing the scrape; the sample then lists them in `errors`.
+ *
+ * A hostile or broken miner cannot take the exporter down or blind it (issue #10): reading a reply throws nothing
+ * but MinerReplyError (turned into a `malformed` command error or failure here, so the miner shows up as failing
+ * rather than dropping out), values outside physical ranges are dropped and reported (limits.ts), and a reply cut
+ * short is a partial scrape: the sections it may carry are left empty and the command is listed in `errors`, which
+ * is how health knows a section was lost (it keeps that section's faults, raising and clearing none).
  */
 import type { CommandError, FirmwareFamily, JsonObject, MinerSample } from '@flymining/shared';
 import { DETECTION_COMMANDS, detectDialect } from './detect';
 import { DIALECTS } from './dialects';
-import type { Dialect, Replies } from './dialects/types';
+import type { Dialect, ParsedMiner, Replies } from './dialects/types';
 import { checkEnvelope } from './envelope';
 import { MinerReplyError, parseMinerReply } from './json-repair';
+import { boundSample, type DroppedValues } from './limits';
 import { DEFAULT_TRANSPORT, MinerConnectionError, sendCommand, type ConnectionFailureKind, type TransportOptions } from './tcp-client';
 
 export type ScrapeFailureKind = ConnectionFailureKind | 'malformed' | 'unknown-firmware';
@@ -19,7 +26,7 @@ export interface ScrapeFailure {
 }
 
 export type ScrapeResult =
-  | { ok: true; sample: MinerSample; dialect: Dialect; durationMs: number }
+  | { ok: true; sample: MinerSample; dialect: Dialect; durationMs: number; dropped: DroppedValues }
   | { ok: false; failure: ScrapeFailure; durationMs: number; dialect?: Dialect };
 
 export interface ScrapeTarget {
@@ -34,11 +41,93 @@ export interface ScrapeOptions {
   /** Remembers detected dialects per endpoint between sweeps (detection costs extra round trips). */
   dialectCache?: Map<string, Dialect>;
   /** Called for every reply that needed repair or was refused: bad input is counted and logged with its source. */
-  onBadReply?: (event: { endpoint: string; command: string; problem: string }) => void;
+  onBadReply?: (event: BadReplyEvent) => void;
+  /** Called when a sample had values outside physical ranges, which were dropped (also reported to onBadReply). */
+  onDroppedValues?: (event: { endpoint: string; dropped: DroppedValues }) => void;
   now?: () => number;
 }
 
-type CommandOutcome = { ok: true; reply: JsonObject } | { ok: false; error: CommandError; connection?: MinerConnectionError };
+export interface BadReplyEvent {
+  endpoint: string;
+  command: string;
+  problem: string;
+}
+
+export type CommandOutcome =
+  | { ok: true; reply: JsonObject; truncated: boolean }
+  | { ok: false; error: CommandError; connection?: MinerConnectionError };
+
+/** `err` as a reply error: a reply error as it is, anything else (a bug a reply found) named by its type. */
+function asReplyError(err: unknown, source: string): MinerReplyError {
+  if (err instanceof MinerReplyError) return err;
+  const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return new MinerReplyError('malformed', source, `reply could not be read (${detail})`);
+}
+
+/**
+ * One command's reply bytes, parsed and checked: the reply, or a `malformed`/`status` command error. Never throws,
+ * whatever the bytes.
+ */
+export function readCommandReply(raw: Buffer | string, endpoint: string, command: string, onBadReply?: (event: BadReplyEvent) => void): CommandOutcome {
+  try {
+    const parsed = parseMinerReply(raw, `${endpoint} ${command}`);
+    if (parsed.repairs.length > 0 || parsed.truncated) {
+      onBadReply?.({
+        endpoint,
+        command,
+        problem: `${parsed.truncated ? 'truncated; ' : ''}repaired: ${parsed.repairs.join(', ') || 'none'}`,
+      });
+    }
+    const env = checkEnvelope(command, parsed.value);
+    if (!env.ok) return { ok: false, error: env.error };
+    return { ok: true, reply: env.reply, truncated: parsed.truncated };
+  } catch (err) {
+    const replyError = asReplyError(err, `${endpoint} ${command}`);
+    onBadReply?.({ endpoint, command, problem: replyError.message });
+    return { ok: false, error: { command, kind: 'malformed', message: replyError.message } };
+  }
+}
+
+/** Commands that name the miner and carry no hardware readings: a cut one leaves the readings whole. */
+const IDENTITY_COMMANDS: ReadonlySet<string> = new Set(['version', 'get_version']);
+
+/** The error a cut-short reply adds to the sample: it makes the scrape partial for health. */
+function truncatedError(command: string): CommandError {
+  return { command, kind: 'malformed', message: `${command}: reply cut short; its readings are incomplete and were not judged` };
+}
+
+export interface SampleReading {
+  sample: ParsedMiner;
+  /** Values outside physical ranges that were removed. */
+  dropped: DroppedValues;
+  /** One error per cut-short command; they belong in the sample's `errors` whatever the mode. */
+  truncatedErrors: CommandError[];
+}
+
+/**
+ * The dialect's reading of the replies, bounded (boundSample) and with what cut-short replies may carry left empty:
+ * `pools` for a cut `pools`, boards and fans for any other reading command (the dialects read fans and boards from
+ * stats, summary, devs, fans and temps). Throws only MinerReplyError.
+ */
+export function readSample(dialect: Dialect, replies: Replies, truncated: ReadonlySet<string>): SampleReading {
+  let parsed: ParsedMiner;
+  try {
+    parsed = dialect.parse(replies);
+  } catch (err) {
+    throw asReplyError(err, dialect.family);
+  }
+  const { sample, dropped } = boundSample(parsed);
+  const truncatedErrors: CommandError[] = [];
+  for (const command of truncated) {
+    truncatedErrors.push(truncatedError(command));
+    if (command === 'pools') sample.pools = [];
+    else if (!IDENTITY_COMMANDS.has(command)) {
+      sample.boards = [];
+      sample.fans = [];
+    }
+  }
+  return { sample, dropped, truncatedErrors };
+}
 
 async function runCommand(target: ScrapeTarget, command: string, options: ScrapeOptions): Promise<CommandOutcome> {
   const endpoint = `${target.host}:${target.port}`;
@@ -53,25 +142,7 @@ async function runCommand(target: ScrapeTarget, command: string, options: Scrape
     }
     throw err;
   }
-  try {
-    const parsed = parseMinerReply(raw, `${endpoint} ${command}`);
-    if (parsed.repairs.length > 0 || parsed.truncated) {
-      options.onBadReply?.({
-        endpoint,
-        command,
-        problem: `${parsed.truncated ? 'truncated; ' : ''}repaired: ${parsed.repairs.join(', ') || 'none'}`,
-      });
-    }
-    const env = checkEnvelope(command, parsed.value);
-    if (!env.ok) return { ok: false, error: env.error };
-    return { ok: true, reply: env.reply };
-  } catch (err) {
-    if (err instanceof MinerReplyError) {
-      options.onBadReply?.({ endpoint, command, problem: err.message });
-      return { ok: false, error: { command, kind: 'malformed', message: err.message } };
-    }
-    throw err;
-  }
+  return readCommandReply(raw, endpoint, command, options.onBadReply);
 }
 
 function failureOf(outcome: Extract<CommandOutcome, { ok: false }>): ScrapeFailure {
@@ -79,8 +150,17 @@ function failureOf(outcome: Extract<CommandOutcome, { ok: false }>): ScrapeFailu
   return { kind: 'malformed', message: outcome.error.message };
 }
 
-async function detect(target: ScrapeTarget, options: ScrapeOptions): Promise<{ dialect?: Dialect; failure?: ScrapeFailure; probe: Replies }> {
+interface Detection {
+  dialect?: Dialect;
+  failure?: ScrapeFailure;
+  probe: Replies;
+  /** Probe commands whose replies were cut short. */
+  truncated: Set<string>;
+}
+
+async function detect(target: ScrapeTarget, options: ScrapeOptions): Promise<Detection> {
   const probe: Replies = {};
+  const truncated = new Set<string>();
   let lastFailure: ScrapeFailure | undefined;
   let answered = false;
   for (const command of DETECTION_COMMANDS) {
@@ -88,12 +168,18 @@ async function detect(target: ScrapeTarget, options: ScrapeOptions): Promise<{ d
     if (outcome.ok) {
       answered = true;
       probe[command] = outcome.reply;
-      const dialect = detectDialect(probe);
-      if (dialect) return { dialect, probe };
+      if (outcome.truncated) truncated.add(command);
+      let dialect: Dialect | undefined;
+      try {
+        dialect = detectDialect(probe);
+      } catch (err) {
+        return { failure: { kind: 'malformed', message: asReplyError(err, `${target.host}:${target.port} detection`).message }, probe, truncated };
+      }
+      if (dialect) return { dialect, probe, truncated };
     } else {
       lastFailure = failureOf(outcome);
       // A miner that refuses connections will refuse the next probe too: stop early.
-      if (outcome.connection && !answered) return { failure: lastFailure, probe };
+      if (outcome.connection && !answered) return { failure: lastFailure, probe, truncated };
     }
   }
   return {
@@ -101,6 +187,7 @@ async function detect(target: ScrapeTarget, options: ScrapeOptions): Promise<{ d
       ? { kind: 'unknown-firmware', message: `${target.host}:${target.port} answers the API but its firmware is not recognised` }
       : (lastFailure ?? { kind: 'unreachable', message: 'no reply' }),
     probe,
+    truncated,
   };
 }
 
@@ -113,26 +200,31 @@ export async function scrapeMiner(target: ScrapeTarget, options: ScrapeOptions =
 
   let dialect = target.firmware ? DIALECTS.find((d) => d.family === target.firmware) : options.dialectCache?.get(endpoint);
   let probe: Replies = {};
+  let probeTruncated = new Set<string>();
   if (!dialect) {
     const found = await detect(target, options);
     if (!found.dialect) return { ok: false, failure: found.failure as ScrapeFailure, durationMs: elapsed() };
     dialect = found.dialect;
     probe = found.probe;
+    probeTruncated = found.truncated;
     options.dialectCache?.set(endpoint, dialect);
   }
 
   const replies: Replies = {};
+  const truncated = new Set<string>();
   const errors: CommandError[] = [];
   let firstFailure: Extract<CommandOutcome, { ok: false }> | undefined;
   for (const command of dialect.commands) {
     const already = probe[command];
     if (already) {
       replies[command] = already;
+      if (probeTruncated.has(command)) truncated.add(command);
       continue;
     }
     const outcome = await runCommand(target, command, options);
     if (outcome.ok) {
       replies[command] = outcome.reply;
+      if (outcome.truncated) truncated.add(command);
       continue;
     }
     firstFailure ??= outcome;
@@ -149,14 +241,22 @@ export async function scrapeMiner(target: ScrapeTarget, options: ScrapeOptions =
     return { ok: false, failure: first ? failureOf(first) : { kind: 'unreachable', message: `${endpoint}: no reply` }, durationMs: elapsed(), dialect };
   }
   try {
-    const parsed = dialect.parse(replies);
+    const { sample, dropped, truncatedErrors } = readSample(dialect, replies, truncated);
+    if (dropped.count > 0) {
+      options.onDroppedValues?.({ endpoint, dropped });
+      options.onBadReply?.({
+        endpoint,
+        command: dialect.family,
+        problem: `dropped ${dropped.count} value(s) outside physical ranges: ${dropped.examples.join(', ')}`,
+      });
+    }
     // A sleeping miner's mining process refuses some commands by design (btminer: "Socket connect failed"):
-    // those refusals are not a partial scrape. Transport problems still count.
-    const kept = parsed.mode === 'sleeping' ? errors.filter((e) => e.kind !== 'malformed' && e.kind !== 'status') : errors;
-    return { ok: true, sample: { ...parsed, time, errors: kept }, dialect, durationMs: elapsed() };
+    // those refusals are not a partial scrape. Transport problems and cut-short replies still count.
+    const kept = sample.mode === 'sleeping' ? errors.filter((e) => e.kind !== 'malformed' && e.kind !== 'status') : errors;
+    return { ok: true, sample: { ...sample, time, errors: [...kept, ...truncatedErrors] }, dialect, durationMs: elapsed(), dropped };
   } catch (err) {
     options.dialectCache?.delete(endpoint);
-    const message = `${endpoint}: ${(err as Error).message}`;
+    const message = `${endpoint}: ${asReplyError(err, dialect.family).message}`;
     options.onBadReply?.({ endpoint, command: dialect.family, problem: message });
     return { ok: false, failure: { kind: 'malformed', message }, durationMs: elapsed(), dialect };
   }

@@ -17,6 +17,7 @@ import {
   text,
 } from './values';
 import { DialectError } from './types';
+import { MINER_LIMITS, TEXT_LIMITS } from '../limits';
 
 /**
  * The Bitmain-style `stats` reply shared by stock, Hiveon, Vnish, LuxOS and early Braiins OS firmware
@@ -51,11 +52,21 @@ export interface AntminerStatsReading {
 
 /**
  * Splits dash-joined temperature lists, keeping negative values: "2--1-20-22" is [2, -1, 20, 22]
- * (QUIRKS §9). "-" alone (absent chain) is an empty list.
+ * (QUIRKS §9). "-" alone (absent chain) is an empty list. At most one reading per chip is kept.
  */
 export function splitDashTemps(value: string | undefined): number[] {
   if (value === undefined) return [];
-  return (value.match(/(?:^|(?<=-))-?\d+(?:\.\d+)?/g) ?? []).map(Number);
+  const temps: number[] = [];
+  for (const match of value.matchAll(/(?:^|(?<=-))-?\d+(?:\.\d+)?/g)) {
+    if (temps.length >= MINER_LIMITS.chipsPerBoard) break;
+    temps.push(Number(match[0]));
+  }
+  return temps;
+}
+
+/** A model or firmware text from the reply, cut before any regex reads it (a hostile Type can be 1 MiB). */
+export function modelSource(value: string | undefined): string | undefined {
+  return value === undefined || value.length <= TEXT_LIMITS.modelSource ? value : value.slice(0, TEXT_LIMITS.modelSource);
 }
 
 /** Counts chip status characters; group sizes and spaces vary per model, `-` can be filler (QUIRKS §8). */
@@ -174,7 +185,8 @@ export function readAntminerStats(stats: JsonObject, options: AntminerStatsOptio
  * "Antminer S9 Pro (v5.1) " → "Antminer S9 Pro (v5.1)", "Antminer S9 (vnish 3.8.6)" → "Antminer S9",
  * "Antminer S19JPRO Hiveon" → "Antminer S19JPRO", "braiins-am1-s9" → "Antminer S9".
  */
-export function cleanModel(type: string | undefined): string | undefined {
+export function cleanModel(raw: string | undefined): string | undefined {
+  const type = modelSource(raw);
   if (type === undefined) return undefined;
   const braiins = /^braiins-am\d+-(s\d+\w*)$/i.exec(type.trim());
   if (braiins?.[1]) return `Antminer ${braiins[1].toUpperCase()}`;

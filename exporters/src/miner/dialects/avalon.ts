@@ -16,6 +16,7 @@ import {
   sum,
   text,
 } from './values';
+import { MINER_LIMITS } from '../limits';
 
 /**
  * Canaan Avalon (QUIRKS §8-§10): all telemetry sits in `"MM IDn"` strings of `Key[value]` pairs. Older
@@ -29,25 +30,51 @@ export type ModuleFields = Record<string, string>;
 
 /**
  * Parses `Key[value] Key2[value]` text. Handles glued pairs (`Elapsed[103840]BOOTBY[1]`), keys with spaces
- * (`Nonce Mask[25]`) and the Avalon Q wrappers (`'STATS':{`, `'HB0':{`, closing `}`).
+ * (`Nonce Mask[25]`) and the Avalon Q wrappers (`'STATS':{`, `'HB0':{`, closing `}`). One pass over the text (a
+ * lazy-key regex was quadratic on text without brackets), at most MINER_LIMITS.moduleFields fields, and no key can
+ * reach a prototype (the result has none).
  */
 export function parseModuleFields(value: string): ModuleFields {
-  const fields: ModuleFields = {};
-  for (const match of value.matchAll(/([^[\]]+?)\[([^\]]*)\]/g)) {
-    const key = (match[1] ?? '').replace(/^.*\{/, '').trim();
-    if (key !== '') fields[key] = match[2] ?? '';
+  const fields = Object.create(null) as ModuleFields;
+  let count = 0;
+  let pos = 0;
+  while (pos < value.length && count < MINER_LIMITS.moduleFields) {
+    // A key is the text up to the next bracket; it must be non-empty and end at '['.
+    let open = pos;
+    while (open < value.length && value[open] !== '[' && value[open] !== ']') open++;
+    if (open >= value.length) break;
+    if (value[open] === ']' || open === pos) {
+      pos = open + 1;
+      continue;
+    }
+    const close = value.indexOf(']', open + 1);
+    if (close < 0) break;
+    const key = moduleKey(value.slice(pos, open));
+    if (key !== '') {
+      fields[key] = value.slice(open + 1, close);
+      count++;
+    }
+    pos = close + 1;
   }
   return fields;
 }
 
-/** Space-separated numbers inside a field: `MGHS[18727.58 18507.76]`, `PVT_T0[ 70  69 …]`. */
+/** The key before `[`, without an Avalon Q wrapper in front of it (`'STATS':{Ver` is `Ver`). */
+function moduleKey(raw: string): string {
+  const brace = raw.lastIndexOf('{');
+  return (brace >= 0 && !/[\r\n\u2028\u2029]/.test(raw.slice(0, brace)) ? raw.slice(brace + 1) : raw).trim();
+}
+
+/** Space-separated numbers inside a field: `MGHS[18727.58 18507.76]`, `PVT_T0[ 70  69 …]`; one per chip at most. */
 function numbers(field: string | undefined): number[] {
   if (field === undefined) return [];
-  return field
-    .trim()
-    .split(/\s+/)
-    .map((part) => num(part))
-    .filter((n): n is number => n !== undefined);
+  const found: number[] = [];
+  for (const match of field.matchAll(/\S+/g)) {
+    if (found.length >= MINER_LIMITS.chipsPerBoard) break;
+    const n = num(match[0]);
+    if (n !== undefined) found.push(n);
+  }
+  return found;
 }
 
 const fieldNumber = (field: string | undefined): number | undefined => num(field?.replace(/%$/, '').trim());
@@ -58,6 +85,8 @@ export function readModules(stats: JsonObject | undefined): ModuleFields[] {
   for (const entry of sectionOf(stats, 'STATS')) {
     const start = modules.length;
     for (const [key, value] of Object.entries(entry)) {
+      // Every module carries at least one board: more modules than boards is no real controller.
+      if (modules.length >= MINER_LIMITS.boards) break;
       if (/^MM ID\d+/.test(key) && typeof value === 'string') modules.push(parseModuleFields(value));
     }
     const boardInfo = text(entry.HBinfo);
@@ -83,14 +112,16 @@ function isMultiBoard(module: ModuleFields): boolean {
   return module.MGHS !== undefined || module.SYSTEMSTATU !== undefined;
 }
 
+/** Boards of a multi-board module: declared or listed, never more than a miner can hold (a reply said 99999999). */
 function boardCount(module: ModuleFields): number {
   const declared = /Hash Board:\s*(\d+)/.exec(module.SYSTEMSTATU ?? '');
-  return Math.max(declared?.[1] ? Number(declared[1]) : 0, numbers(module.MGHS).length);
+  return Math.min(Math.max(declared?.[1] ? Number(declared[1]) : 0, numbers(module.MGHS).length), MINER_LIMITS.boards);
 }
 
 function readBoards(modules: ModuleFields[], hashing: boolean): BoardSample[] {
   const boards: BoardSample[] = [];
   for (const module of modules) {
+    if (boards.length >= MINER_LIMITS.boards) break;
     if (!isMultiBoard(module)) {
       // One module, one board: GHSmm is the module's own rate report on this generation.
       boards.push(
@@ -107,7 +138,8 @@ function readBoards(modules: ModuleFields[], hashing: boolean): BoardSample[] {
     }
     const rates = numbers(module.MGHS);
     const chipMax = numbers(module.MTmax);
-    for (let i = 0; i < boardCount(module); i++) {
+    const count = Math.min(boardCount(module), MINER_LIMITS.boards - boards.length);
+    for (let i = 0; i < count; i++) {
       const chipTemps = numbers(module[`PVT_T${i}`]);
       boards.push(
         compact({

@@ -1,4 +1,5 @@
 import type { FirmwareFamily, JsonObject, MinerSample, Vendor } from '@flymining/shared';
+import { MinerReplyError } from '../json-repair';
 
 /** Replies of one scrape keyed by command name; a command that failed is absent (its error is recorded elsewhere). */
 export type Replies = Partial<Record<string, JsonObject>>;
@@ -23,12 +24,16 @@ export interface Dialect {
   parse(replies: Replies): ParsedMiner;
 }
 
-export class DialectError extends Error {
+/**
+ * A reply that parses but cannot be read as this dialect. A MinerReplyError like the parser's own, so one error type
+ * is all that can leave reading a reply (the scraper turns it into a `malformed` failure).
+ */
+export class DialectError extends MinerReplyError {
   constructor(
     readonly command: string,
     message: string,
   ) {
-    super(`${command}: ${message}`);
+    super('malformed', command, message);
     this.name = 'DialectError';
   }
 }

@@ -1,4 +1,5 @@
 import type { JsonObject, JsonValue, MinerMode, PoolSample, PoolStatus } from '@flymining/shared';
+import { MINER_LIMITS, TEXT_LIMITS } from '../limits';
 import { DialectError, type Replies } from './types';
 
 /** Shared readers for the cgminer-style replies every dialect gets. */
@@ -7,15 +8,18 @@ export function isObject(value: JsonValue | undefined): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Decimal number text; each part can match in one way only, so a long non-number fails in linear time. */
+const NUMBER_TEXT = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
+
 /**
  * A number, or a numeric string (QUIRKS §6: `"GHS 5s":"14046.04"`, `"Voltage":"9.90"`). `""`, `"-"`, nan/inf,
- * null and anything else non-numeric are missing, never 0.
+ * null and anything else non-numeric are missing, never 0; so is text longer than any number (hostile replies).
  */
 export function num(value: JsonValue | undefined): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (typeof value !== 'string') return undefined;
   const trimmed = value.trim();
-  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(trimmed)) return undefined;
+  if (trimmed.length > TEXT_LIMITS.number || !NUMBER_TEXT.test(trimmed)) return undefined;
   const parsed = Number(trimmed);
   return Number.isFinite(parsed) ? parsed : undefined;
 }
@@ -30,10 +34,20 @@ export function text(value: JsonValue | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-/** The data section of a reply, e.g. `STATS`, `POOLS`: always an array of objects (non-objects are skipped). */
+/**
+ * The data section of a reply, e.g. `STATS`, `POOLS`: always an array of objects (non-objects are skipped), at most
+ * MINER_LIMITS.sectionEntries of them, so no reply can make a dialect loop over more.
+ */
 export function sectionOf(reply: JsonObject | undefined, name: string): JsonObject[] {
   const section = reply?.[name];
-  if (Array.isArray(section)) return section.filter(isObject);
+  if (Array.isArray(section)) {
+    const entries: JsonObject[] = [];
+    for (const entry of section) {
+      if (entries.length >= MINER_LIMITS.sectionEntries) break;
+      if (isObject(entry)) entries.push(entry);
+    }
+    return entries;
+  }
   if (isObject(section)) return [section];
   return [];
 }
@@ -60,14 +74,17 @@ export function requireSection(replies: Replies, command: string, name: string):
 export const ghsToThs = (ghs: number | undefined): number | undefined => (ghs === undefined ? undefined : ghs / 1000);
 export const mhsToThs = (mhs: number | undefined): number | undefined => (mhs === undefined ? undefined : mhs / 1e6);
 
-export function sum(values: Array<number | undefined>): number | undefined {
-  const known = values.filter((v): v is number => v !== undefined);
-  return known.length === 0 ? undefined : known.reduce((a, b) => a + b, 0);
+export function sum(values: ReadonlyArray<number | undefined>): number | undefined {
+  let total: number | undefined;
+  for (const v of values) if (v !== undefined) total = (total ?? 0) + v;
+  return total;
 }
 
-export function max(values: Array<number | undefined>): number | undefined {
-  const known = values.filter((v): v is number => v !== undefined);
-  return known.length === 0 ? undefined : Math.max(...known);
+/** A loop, not Math.max(...values): spreading a long list throws RangeError. */
+export function max(values: ReadonlyArray<number | undefined>): number | undefined {
+  let found: number | undefined;
+  for (const v of values) if (v !== undefined && (found === undefined || v > found)) found = v;
+  return found;
 }
 
 /** First value that is defined. */

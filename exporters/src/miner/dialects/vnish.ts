@@ -1,10 +1,10 @@
 import type { JsonObject } from '@flymining/shared';
-import { bitmainStyleDialect, bitmainVersionText } from './antminer-common';
+import { bitmainStyleDialect, bitmainVersionText, modelSource } from './antminer-common';
 import { sectionOf, text } from './values';
 
 /** "vnish 3.8.6" from Type "Antminer S9 (vnish 3.8.6)", else from stats build_version. */
 function vnishVersion(version: JsonObject | undefined, statsVersion: JsonObject | undefined, stats: JsonObject): string | undefined {
-  for (const type of [text(version?.Type), text(statsVersion?.Type)]) {
+  for (const type of [modelSource(text(version?.Type)), modelSource(text(statsVersion?.Type))]) {
     const match = type === undefined ? null : /\((vnish [^)]+)\)/i.exec(type);
     if (match?.[1]) return match[1];
   }

@@ -37,9 +37,14 @@ export function whatsminerMiningOff(status: JsonObject | undefined): boolean | u
   return flag === undefined ? undefined : flag.toLowerCase() === 'true';
 }
 
-/** Firmware versions are quoted inside the value: "'20201202.22.REL'". */
+/** Firmware versions are quoted inside the value: "'20201202.22.REL'". An index scan: `/'+$/` is quadratic on `''''…x`. */
 function unquoteVersion(value: string | undefined): string | undefined {
-  const cleaned = value?.replace(/^'+|'+$/g, '').trim();
+  if (value === undefined) return undefined;
+  let start = 0;
+  let end = value.length;
+  while (start < end && value[start] === "'") start++;
+  while (end > start && value[end - 1] === "'") end--;
+  const cleaned = value.slice(start, end).trim();
   return cleaned === '' ? undefined : cleaned;
 }
 
