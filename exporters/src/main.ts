@@ -7,7 +7,8 @@
  */
 import { Command } from 'commander';
 import { z } from 'zod';
-import { InfluxStore, InventoryHolder, createLogger, runService, ensureDatabase, loadInfluxConfig, schemaRetention } from '@flymining/shared';
+import { InventoryHolder, createLogger, runService } from '@flymining/shared';
+import { openUplinkStore } from './edge/uplink-store';
 import { addEdgeOptions, edgeSettingsInput, edgeSettingsSchema, settingsError } from './edge/settings';
 import { startHttp } from './http';
 import { MinerExporter } from './miner-exporter';
@@ -56,11 +57,7 @@ export async function runExporter(argv: string[]): Promise<() => Promise<void>> 
     else log.error(`inventory edit refused, still using the last good one: ${r.error.message}`);
   });
   inventory.watch();
-  const influx = loadInfluxConfig({});
-  const store = new InfluxStore(influx, { logger: log });
-  await ensureDatabase(store, schemaRetention()).catch((err: Error) =>
-    log.warn(`InfluxDB not ready (${err.message}); samples go to the spool until it answers`),
-  );
+  const store = await openUplinkStore(log, 'samples');
   const exporter = new MinerExporter(
     inventory,
     store,

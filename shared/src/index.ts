@@ -6,3 +6,4 @@ export * from './log';
 export * from './influx';
 export * from './service';
 export * from './edge';
+export * from './secrets';

@@ -16,7 +16,7 @@ import { dewPointC } from './psychrometrics';
 import type { ConfiguredSensor } from './settings';
 import { HttpSource } from './sources/http';
 import { ModbusSource } from './sources/modbus';
-import { MqttSource } from './sources/mqtt';
+import { MqttSource, type BrokerSettings } from './sources/mqtt';
 import { PayloadRejected, QUANTITIES, type ClimateSource, type RejectReason, type SensorRef, type SensorValues } from './types';
 import type { StoreCounters } from '../metrics';
 
@@ -45,7 +45,8 @@ export interface ClimateStore {
 export interface ClimateExporterOptions {
   /** The edge's name (--name), e.g. edge-C02: in heartbeats, fault_state rows and fault events. */
   name: string;
-  mqttUrl: string;
+  /** The sensors' broker: a URL, or a URL with credentials kept apart (see BrokerSettings). */
+  mqttUrl: string | BrokerSettings;
   /** Every container this edge serves, including those without sensors (they still get heartbeats). */
   containers?: ReadonlyArray<{ site: string; container: string }>;
   /** The edge's state folder; without it nothing is saved (a restart then re-raises active faults). */

@@ -6,7 +6,8 @@
 import type { Server } from 'node:http';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { InfluxStore, createLogger, ensureDatabase, runService, loadInfluxConfig, loadInventory, schemaRetention } from '@flymining/shared';
+import { createLogger, runService, loadInventory, readSecretFile } from '@flymining/shared';
+import { openUplinkStore } from '../edge/uplink-store';
 import { addEdgeOptions, edgeSettingsInput, edgeSettingsSchema, settingsError } from '../edge/settings';
 import { serveMetricsAndHealth } from '../http';
 import { ClimateExporter } from './climate-exporter';
@@ -17,6 +18,9 @@ const settingsSchema = edgeSettingsSchema.extend({
   intervalS: z.number().min(1).max(3600),
   listen: z.string().regex(/^[^:]+:\d{1,5}$/, 'use HOST:PORT, e.g. 127.0.0.1:9420'),
   mqttUrl: z.string().regex(/^mqtts?:\/\/./, 'use mqtt://host:port'),
+  mqttUsername: z.string().min(1).optional(),
+  mqttPasswordFile: z.string().min(1).optional(),
+  mqttCaFile: z.string().min(1).optional(),
 });
 
 export type ClimateSettings = z.infer<typeof settingsSchema>;
@@ -27,6 +31,9 @@ export function readClimateSettings(argv: string[], env: NodeJS.ProcessEnv = pro
     .option('--interval <s>', 'seconds between container evaluations', env.FLYMINING_CLIMATE_INTERVAL ?? '10')
     .option('--listen <host:port>', '/metrics and /healthz address', env.FLYMINING_CLIMATE_LISTEN ?? '127.0.0.1:9420')
     .option('--mqtt <url>', 'MQTT broker of the sensors', env.FLYMINING_MQTT_URL ?? 'mqtt://127.0.0.1:1883')
+    .option('--mqtt-username <name>', 'user name at the broker', env.FLYMINING_MQTT_USERNAME)
+    .option('--mqtt-password-file <file>', 'file holding the broker password (or FLYMINING_MQTT_PASSWORD_FILE)', env.FLYMINING_MQTT_PASSWORD_FILE)
+    .option('--mqtt-ca-file <file>', 'PEM CA of an mqtts:// broker', env.FLYMINING_MQTT_CA_FILE)
     .exitOverride()
     .parse(argv)
     .opts<Record<string, string | undefined>>();
@@ -36,6 +43,9 @@ export function readClimateSettings(argv: string[], env: NodeJS.ProcessEnv = pro
     intervalS: Number(o.interval),
     listen: o.listen,
     mqttUrl: o.mqtt,
+    mqttUsername: o.mqttUsername,
+    mqttPasswordFile: o.mqttPasswordFile,
+    mqttCaFile: o.mqttCaFile,
   });
   if (!result.success) throw settingsError('climate exporter', result.error);
   return result.data;
@@ -68,10 +78,7 @@ export async function runClimateExporter(argv: string[]): Promise<() => Promise<
   const log = createLogger('climate-exporter');
   const inventory = loadInventory(settings.inventory);
   const sensors = configureSensors(inventory, settings.containers);
-  const store = new InfluxStore(loadInfluxConfig({}), { logger: log });
-  await ensureDatabase(store, schemaRetention()).catch((err: Error) =>
-    log.warn(`InfluxDB not ready (${err.message}); readings go to the spool until it answers`),
-  );
+  const store = await openUplinkStore(log, 'readings');
   // The chosen containers (even one without sensors, or not yet in the inventory: it still gets heartbeats), else all.
   const names = settings.containers.length > 0 ? settings.containers : inventory.containers.map((c) => c.name);
   const served = names.map((name) => ({ site: inventory.containers.find((c) => c.name === name)?.site ?? inventory.site, container: name }));
@@ -80,7 +87,12 @@ export async function runClimateExporter(argv: string[]): Promise<() => Promise<
     store,
     {
       name: settings.name,
-      mqttUrl: settings.mqttUrl,
+      mqttUrl: {
+        url: settings.mqttUrl,
+        username: settings.mqttUsername,
+        password: settings.mqttPasswordFile ? readSecretFile(settings.mqttPasswordFile, 'FLYMINING_MQTT_PASSWORD_FILE') : undefined,
+        ca: settings.mqttCaFile ? readSecretFile(settings.mqttCaFile, 'FLYMINING_MQTT_CA_FILE') : undefined,
+      },
       intervalS: settings.intervalS,
       containers: served,
       stateDir: settings.stateDir,

@@ -6,6 +6,7 @@
  * stamped on arrival.
  */
 import mqtt, { type MqttClient } from 'mqtt';
+import { redactUrl, splitUrlCredentials } from '@flymining/shared';
 import { decodeEsphomeState, decodeJsonPaths, decodeShellyDoc, decodeTasmotaDoc, parseJson, shellyTime, tasmotaTime } from '../payloads';
 import type { ConfiguredSensor, MqttSensorSettings } from '../settings';
 import { PayloadRejected, type ClimateSource, type Quantity, type SensorRef, type SensorValues, type SourceEvents } from '../types';
@@ -54,6 +55,15 @@ export interface BrokerLink {
   reason?: string;
 }
 
+/** How to reach the sensors' broker. Credentials stay out of the URL so that no message can show them. */
+export interface BrokerSettings {
+  url: string;
+  username?: string;
+  password?: string;
+  /** PEM of the CA that signed an mqtts:// broker's certificate. */
+  ca?: string;
+}
+
 export interface BrokerLinkEvents {
   lost(url: string, reason: string): void;
   restored(url: string, downMs: number): void;
@@ -67,13 +77,24 @@ export class MqttSource implements ClimateSource {
   private lastError: string | undefined;
   private stopping = false;
 
+  private readonly url: string;
+  private readonly broker: BrokerSettings;
+
   constructor(
-    private readonly url: string,
+    broker: BrokerSettings | string,
     sensors: readonly ConfiguredSensor[],
     private readonly events: SourceEvents,
     private readonly linkEvents?: BrokerLinkEvents,
     private readonly clientId = `flymining-climate-${process.pid}-${Date.now().toString(36)}`,
   ) {
+    // A password written into the URL (mqtt://user:pass@host) is moved out of it, as if it had come from a file.
+    const given = typeof broker === 'string' ? { url: broker } : broker;
+    const inUrl = splitUrlCredentials(given.url);
+    this.broker = { ...given, url: inUrl.url, username: given.username ?? inUrl.username, password: given.password ?? inUrl.password };
+    // Shown in logs and on /healthz: the account, never its password.
+    const shown = new URL(this.broker.url);
+    if (this.broker.username) shown.username = encodeURIComponent(this.broker.username);
+    this.url = redactUrl(shown.toString().replace(/\/$/, ''));
     for (const s of sensors) {
       if (s.protocol !== 'mqtt') continue;
       for (const [topic, route] of routesOf(s)) this.routes.set(topic, [...(this.routes.get(topic) ?? []), route]);
@@ -87,7 +108,8 @@ export class MqttSource implements ClimateSource {
   async start(): Promise<void> {
     if (this.routes.size === 0) return;
     try {
-      this.client = await mqtt.connectAsync(this.url, { clientId: this.clientId, reconnectPeriod: 2000, connectTimeout: 5000 });
+      const { url, username, password, ca } = this.broker;
+      this.client = await mqtt.connectAsync(url, { clientId: this.clientId, reconnectPeriod: 2000, connectTimeout: 5000, username, password, ca });
     } catch (err) {
       throw new Error(`climate exporter: cannot connect to MQTT broker ${this.url}: ${(err as Error).message}`);
     }
