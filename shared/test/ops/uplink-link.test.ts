@@ -324,7 +324,19 @@ describe('the uplink over a real impaired link (network namespace, veth, loss, l
       const status = await edgeStatus();
       return status !== undefined && status.silentSinceMs === undefined && (await heartbeats(store)).length >= 3;
     }, 90_000, describeAll);
-    await sleep(3 * INTERVAL_MS);
+
+    // A fault known at the center before the cut: while the container is silent it is kept but marked stale.
+    const control = `http://127.0.0.1:${CONTROL_PORT}`;
+    const miners = JSON.parse((await ns.http('GET', `${control}/miners`)).body) as { miners: Array<{ id: string }> };
+    const faultyBefore = miners.miners[5]?.id as string;
+    const faulty = miners.miners[3]?.id as string;
+    expect(await ns.http('POST', `${control}/miners/${faultyBefore}/faults`, { fault: 'poolsDead' })).toMatchObject({ status: 200 });
+    const activeFaultOf = async (minerId: string): Promise<Fault | undefined> => {
+      const all = await redis.hvals(REDIS_KEYS.activeFaults);
+      return all.map((v) => JSON.parse(v) as Fault).find((f) => f.minerId === minerId);
+    };
+    await waitFor('the pre-cut fault at the center', async () => (await activeFaultOf(faultyBefore))?.stale === undefined && (await activeFaultOf(faultyBefore)), 60_000, describeAll);
+    await sleep(2 * INTERVAL_MS);
 
     // The cut: the veth goes down (carrier lost on both ends) for ~20 sweeps.
     const cutAt = Date.now();
@@ -341,11 +353,14 @@ describe('the uplink over a real impaired link (network namespace, veth, loss, l
     // the SMTP hop as slack for a loaded machine.
     expect(silentAfterMs).toBeLessThanOrEqual(SILENT_AFTER_INTERVALS * INTERVAL_MS + GROUP_WAIT_MS + 2 * EVALUATION_MS + 2000);
     expect((await edgeStatus())?.silentSinceMs).toBeDefined();
+    const staleDuringSilence = await waitFor('the pre-cut fault marked stale', async () => {
+      const f = await activeFaultOf(faultyBefore);
+      return f?.stale ? f : undefined;
+    }, 10_000, describeAll);
+    expect(staleDuringSilence.stale?.sinceMs).toBeGreaterThanOrEqual(cutAt);
 
     // A fault comes up at the edge during the outage (the center cannot know yet).
-    const miners = JSON.parse((await ns.http('GET', `http://127.0.0.1:${CONTROL_PORT}/miners`)).body) as { miners: Array<{ id: string }> };
-    const faulty = miners.miners[3]?.id as string;
-    const injected = await ns.http('POST', `http://127.0.0.1:${CONTROL_PORT}/miners/${faulty}/faults`, { fault: 'poolsDead' });
+    const injected = await ns.http('POST', `${control}/miners/${faulty}/faults`, { fault: 'poolsDead' });
     expect(injected).toMatchObject({ status: 200 });
     const faultAt = Date.now();
 
@@ -365,16 +380,19 @@ describe('the uplink over a real impaired link (network namespace, veth, loss, l
     // Backfill: the center becomes current again, and the page resolves.
     await waitFor('a resolved ContainerSilent mail after the restore', () => mailsMatching(mailbox, 'RESOLVED', 'ContainerSilent')[0], 90_000, () => `mails: ${mailbox.mails.map((m) => m.subject).join(' | ')}\n${describeAll()}`);
     // The fault raised during the outage reaches Redis from the first complete snapshot after the restore.
-    const activeFault = async (): Promise<Fault | undefined> => {
-      const all = await redis.hvals(REDIS_KEYS.activeFaults);
-      return all.map((v) => JSON.parse(v) as Fault).find((f) => f.minerId === faulty);
-    };
+    const activeFault = (): Promise<Fault | undefined> => activeFaultOf(faulty);
     const seen = await waitFor('the outage-time fault in the center\'s active faults', activeFault, 60_000, describeAll);
     expect(seen.since).toBeGreaterThanOrEqual(faultAt - 2 * INTERVAL_MS);
     expect(seen.since).toBeLessThan(restoreAt);
-    expect(seen.stale).toBeFalsy();
+    expect(seen.stale).toBeUndefined();
+    // The fault from before the cut is confirmed by the fresh snapshot: current again, with its original since.
+    const confirmed = await waitFor('the pre-cut fault to be current again', async () => {
+      const f = await activeFaultOf(faultyBefore);
+      return f && f.stale === undefined ? f : undefined;
+    }, 30_000, describeAll);
+    expect(confirmed.since).toBe(staleDuringSilence.since);
 
-    const cleared = await ns.http('DELETE', `http://127.0.0.1:${CONTROL_PORT}/miners/${faulty}/faults`);
+    const cleared = await ns.http('DELETE', `${control}/miners/${faulty}/faults`);
     expect(cleared).toMatchObject({ status: 200 });
     const clearAt = Date.now();
     await waitFor('the cleared fault to leave the center\'s active faults', async () => (await activeFault()) === undefined, 60_000, describeAll);
