@@ -4,26 +4,33 @@
 import { z } from 'zod';
 
 const SATS_PER_BTC = 100_000_000n;
+/** A real calendar day: 2026-02-30 and 2026-13-01 have the shape but do not exist (Date would roll them over). */
+function isRealDay(v: string): boolean {
+  const ms = Date.parse(`${v}T00:00:00Z`);
+  return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === v;
+}
+
 const isoDay = (field: string) =>
   z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, `${field}: use a date like 2026-01-31`)
-  // 2026-02-30 has the shape but no such day: Date rolls it over to March, so the round trip tells.
-  .refine((v) => !/^\d{4}-\d{2}-\d{2}$/.test(v) || new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) === v, `${field}: there is no such day`);
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, `${field}: use a date like 2026-01-31`)
+    .refine((v) => !/^\d{4}-\d{2}-\d{2}$/.test(v) || isRealDay(v), `${field}: there is no such day`);
+
+const passwordField = z.string({ error: 'Enter your password' }).min(1, 'Enter your password').max(1024, 'That password is too long');
 
 export const loginForm = z.object({
   email: z.string().trim().min(1, 'Enter your email address').max(320, 'That email address is too long'),
-  password: z.string().min(1, 'Enter your password').max(1024, 'That password is too long'),
+  password: passwordField,
 });
 
 /** The password again, to prove a signed-in session is still its owner's before a security change. */
 export const reauthForm = z.object({
-  password: z.string().min(1, 'Enter your password').max(1024, 'That password is too long'),
+  password: passwordField,
 });
 
 export const totpForm = z.object({
   code: z
-    .string()
+    .string({ error: 'Enter the 6-digit code from your authenticator app' })
     .trim()
     .regex(/^\d{6}$/, 'Enter the 6-digit code from your authenticator app'),
 });
