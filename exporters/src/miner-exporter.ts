@@ -20,7 +20,7 @@ import {
 } from '@flymining/shared';
 import { z } from 'zod';
 import { EdgeReporter, type ContainerSnapshot } from './edge/reporter';
-import { EdgeStateFile, faultSchema, stateFilePath } from './edge/state-file';
+import { EdgeStateFile, faultSchema, minersPowerPath, minersPowerSchema, stateFilePath, type MinersPower } from './edge/state-file';
 import { HealthTracker, type MinerHealthState } from './health';
 import { ExporterMetrics, type StoreCounters } from './metrics';
 import { scrapeMiner, type ScrapeResult } from './miner/scrape';
@@ -65,6 +65,9 @@ export class MinerExporter {
   readonly edge: EdgeReporter;
   private readonly dialects = new Map<string, Dialect>();
   private readonly stateFile: EdgeStateFile<SavedState> | undefined;
+  private readonly minersPowerFile: EdgeStateFile<MinersPower> | undefined;
+  /** Watts of the miners that answered this sweep, per container (for the climate exporter of the same edge). */
+  private powerThisSweep = new Map<string, number>();
   /** Miners that answered in the sweep under way. */
   private reachableThisSweep = new Set<string>();
   lastSweep: SweepReport | undefined;
@@ -85,6 +88,7 @@ export class MinerExporter {
     );
     if (options.stateDir) {
       this.stateFile = new EdgeStateFile(stateFilePath(options.stateDir, 'miner'), savedStateSchema, log);
+      this.minersPowerFile = new EdgeStateFile(minersPowerPath(options.stateDir), minersPowerSchema, log);
       this.restoreState(this.stateFile.load());
     }
     this.scheduler = new ScrapeScheduler<MinerSpec>({
@@ -132,6 +136,11 @@ export class MinerExporter {
     let events: FaultEvent[];
     if (result.ok) {
       this.reachableThisSweep.add(spec.id);
+      const watts = result.sample.powerW;
+      if (watts !== undefined && Number.isFinite(watts) && watts >= 0) {
+        const container = spec.location.container;
+        this.powerThisSweep.set(container, (this.powerThisSweep.get(container) ?? 0) + watts);
+      }
       this.metrics.scrapeDuration.observe({ result: 'ok' }, seconds);
       points = samplePoints(result.sample, spec, result.durationMs);
       events = this.health.update(spec, result.sample, result.sample.time);
@@ -185,6 +194,8 @@ export class MinerExporter {
     );
     this.reportSnapshots(report.startedAt, answered);
     this.stateFile?.save(this.savedState());
+    this.minersPowerFile?.save({ containers: Object.fromEntries(this.powerThisSweep) }, report.startedAt);
+    this.powerThisSweep = new Map();
   }
 
   /** One fault_state + heartbeat snapshot per served container, at the sweep's start time. */

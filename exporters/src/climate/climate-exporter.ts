@@ -8,7 +8,7 @@
 import { encodePoints, faultPoint, ident, influxql, type FaultEvent, type Logger, type QuerySeries, type SchemaPoint } from '@flymining/shared';
 import { z } from 'zod';
 import { EdgeReporter, type ContainerSnapshot } from '../edge/reporter';
-import { EdgeStateFile, faultSchema, stateFilePath } from '../edge/state-file';
+import { EdgeStateFile, faultSchema, minersPowerPath, minersPowerSchema, stateFilePath, type MinersPower } from '../edge/state-file';
 import { ClimateFaultBook, evaluateContainer, type SensorState } from './evaluate';
 import { FloodGuard, checkPlausible } from './gate';
 import { ClimateMetrics } from './metrics';
@@ -32,6 +32,8 @@ type SavedState = z.infer<typeof savedStateSchema>;
 
 /** How long an evaluation waits for the miners' power from InfluxDB before judging with the last figures. */
 const POWER_QUERY_WAIT_MS = 2000;
+/** A miners' power figure left by the miner exporter of the same edge counts while it is this fresh (the query also looks 5 min back). */
+const LOCAL_POWER_MAX_AGE_MS = 5 * 60_000;
 /** Readings written per sensor, by time: enough to tell a re-delivered reading from a distinct one at the same ms. */
 const RECENT_TIMES_KEPT = 64;
 
@@ -71,6 +73,8 @@ export class ClimateExporter {
   private readonly sources: ClimateSource[];
   private readonly flood: FloodGuard;
   private readonly stateFile: EdgeStateFile<SavedState> | undefined;
+  /** The miner exporter of the same edge leaves the miners' power here (shared --state-dir). */
+  private readonly minersPowerFile: EdgeStateFile<MinersPower> | undefined;
   /** Per sensor: time → fingerprint of the values written at that time. */
   private readonly written = new Map<string, Map<number, string>>();
   private timer: NodeJS.Timeout | undefined;
@@ -100,6 +104,7 @@ export class ClimateExporter {
     for (const s of sensors) this.states.set(s.id, { sensor: s, values: {}, lastSeen: started });
     if (options.stateDir) {
       this.stateFile = new EdgeStateFile(stateFilePath(options.stateDir, 'climate'), savedStateSchema, log);
+      this.minersPowerFile = new EdgeStateFile(minersPowerPath(options.stateDir), minersPowerSchema, log);
       this.restoreState(this.stateFile.load());
     }
     const events = { reading: this.onReading.bind(this), rejected: this.onRejected.bind(this) };
@@ -195,6 +200,12 @@ export class ClimateExporter {
    * write) must not delay the snapshot and heartbeat; a late answer is used by the next evaluation.
    */
   private async refreshMinersPower(): Promise<void> {
+    // At an edge the miner exporter beside us measured it moments ago: no round trip over the uplink needed.
+    const local = this.minersPowerFile?.loadWithTime();
+    if (local && Date.now() - local.savedAtMs < LOCAL_POWER_MAX_AGE_MS) {
+      this.minersPower = new Map(Object.entries(local.state.containers));
+      return;
+    }
     this.powerQuery ??= this.queryMinersPower().finally(() => (this.powerQuery = undefined));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.powerQuery, new Promise((r) => (timer = setTimeout(r, POWER_QUERY_WAIT_MS)))]);

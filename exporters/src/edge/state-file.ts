@@ -26,6 +26,18 @@ export const faultSchema: z.ZodType<Fault> = z.object({
   details: z.record(z.string(), z.union([z.number(), z.string()])).optional(),
 });
 
+/**
+ * The miners' power per container as the miner exporter measured it in its last sweep, left in the edge's state
+ * folder for the climate exporter beside it: heat share and airflow need it, and an edge account may only write,
+ * so reading it back from the center over the uplink is not an option at an edge.
+ */
+export const minersPowerSchema = z.object({ containers: z.record(z.string(), z.number().nonnegative()) });
+export type MinersPower = z.infer<typeof minersPowerSchema>;
+
+export function minersPowerPath(stateDir: string): string {
+  return path.join(stateDir, 'miners-power.json');
+}
+
 /** Where the state of one exporter lives in the edge's state folder. */
 export function stateFilePath(stateDir: string, source: EdgeSource): string {
   return path.join(stateDir, `${source}-health.json`);
@@ -42,6 +54,11 @@ export class EdgeStateFile<T> {
 
   /** The saved state; undefined when there is none or it is unusable (then logged, naming the file and field). */
   load(): T | undefined {
+    return this.loadWithTime()?.state;
+  }
+
+  /** The saved state with the time it was saved. */
+  loadWithTime(): { state: T; savedAtMs: number } | undefined {
     let text: string;
     try {
       text = readFileSync(this.file, 'utf8');
@@ -62,7 +79,7 @@ export class EdgeStateFile<T> {
       this.log.warn(`edge state ${this.file} refused (${problems.join('; ')}); starting fresh`);
       return undefined;
     }
-    return parsed.data.state;
+    return { state: parsed.data.state, savedAtMs: parsed.data.savedAtMs };
   }
 
   /** Writes atomically: readers (and a crash) see the old file or the new one, never half of one. */

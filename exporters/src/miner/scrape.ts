@@ -210,35 +210,55 @@ export async function scrapeMiner(target: ScrapeTarget, options: ScrapeOptions =
     options.dialectCache?.set(endpoint, dialect);
   }
 
+  const outcomes: Array<[string, CommandOutcome]> = [];
+  for (const command of dialect.commands) {
+    const already = probe[command];
+    const outcome: CommandOutcome = already ? { ok: true, reply: already, truncated: probeTruncated.has(command) } : await runCommand(target, command, options);
+    outcomes.push([command, outcome]);
+    // Without a required reply there is no sample: spare the miner the remaining commands.
+    if (!outcome.ok && dialect.requiredCommands.includes(command)) break;
+  }
+  const verdict = sampleFromOutcomes(dialect, outcomes, time, endpoint, options);
+  // A cached dialect may be stale (firmware changed): forget it so the next scrape detects again.
+  if (!verdict.ok && verdict.forgetDialect) options.dialectCache?.delete(endpoint);
+  return verdict.ok
+    ? { ok: true, sample: verdict.sample, dialect, durationMs: elapsed(), dropped: verdict.dropped }
+    : { ok: false, failure: verdict.failure, durationMs: elapsed(), dialect };
+}
+
+export type ScrapeVerdict =
+  | { ok: true; sample: MinerSample; dropped: DroppedValues }
+  | { ok: false; failure: ScrapeFailure; /** the replies do not fit the dialect: detect it again next time */ forgetDialect: boolean };
+
+/**
+ * What a scrape makes of its commands' outcomes, in the dialect's command order: the sample, or why there is none.
+ * Pure and synchronous (the fuzz test and bench/miner-fuzz.ts run it on bytes); throws nothing, whatever the replies.
+ */
+export function sampleFromOutcomes(
+  dialect: Dialect,
+  outcomes: ReadonlyArray<readonly [string, CommandOutcome]>,
+  time: number,
+  endpoint: string,
+  options: Pick<ScrapeOptions, 'onBadReply' | 'onDroppedValues'> = {},
+): ScrapeVerdict {
   const replies: Replies = {};
   const truncated = new Set<string>();
   const errors: CommandError[] = [];
   let firstFailure: Extract<CommandOutcome, { ok: false }> | undefined;
-  for (const command of dialect.commands) {
-    const already = probe[command];
-    if (already) {
-      replies[command] = already;
-      if (probeTruncated.has(command)) truncated.add(command);
-      continue;
-    }
-    const outcome = await runCommand(target, command, options);
+  for (const [command, outcome] of outcomes) {
     if (outcome.ok) {
       replies[command] = outcome.reply;
       if (outcome.truncated) truncated.add(command);
       continue;
     }
     firstFailure ??= outcome;
-    if (dialect.requiredCommands.includes(command)) {
-      // A cached dialect may be stale (firmware changed): forget it so the next scrape detects again.
-      if (!outcome.connection) options.dialectCache?.delete(endpoint);
-      return { ok: false, failure: failureOf(outcome), durationMs: elapsed(), dialect };
-    }
+    if (dialect.requiredCommands.includes(command)) return { ok: false, failure: failureOf(outcome), forgetDialect: !outcome.connection };
     errors.push(outcome.error);
   }
   if (Object.keys(replies).length === 0) {
     // Nothing answered: a down or garbage-spewing miner, whatever the dialect would have made of it.
     const first = firstFailure;
-    return { ok: false, failure: first ? failureOf(first) : { kind: 'unreachable', message: `${endpoint}: no reply` }, durationMs: elapsed(), dialect };
+    return { ok: false, failure: first ? failureOf(first) : { kind: 'unreachable', message: `${endpoint}: no reply` }, forgetDialect: false };
   }
   try {
     const { sample, dropped, truncatedErrors } = readSample(dialect, replies, truncated);
@@ -253,11 +273,10 @@ export async function scrapeMiner(target: ScrapeTarget, options: ScrapeOptions =
     // A sleeping miner's mining process refuses some commands by design (btminer: "Socket connect failed"):
     // those refusals are not a partial scrape. Transport problems and cut-short replies still count.
     const kept = sample.mode === 'sleeping' ? errors.filter((e) => e.kind !== 'malformed' && e.kind !== 'status') : errors;
-    return { ok: true, sample: { ...sample, time, errors: [...kept, ...truncatedErrors] }, dialect, durationMs: elapsed(), dropped };
+    return { ok: true, sample: { ...sample, time, errors: [...kept, ...truncatedErrors] }, dropped };
   } catch (err) {
-    options.dialectCache?.delete(endpoint);
     const message = `${endpoint}: ${asReplyError(err, dialect.family).message}`;
     options.onBadReply?.({ endpoint, command: dialect.family, problem: message });
-    return { ok: false, failure: { kind: 'malformed', message }, durationMs: elapsed(), dialect };
+    return { ok: false, failure: { kind: 'malformed', message }, forgetDialect: true };
   }
 }

@@ -3,6 +3,7 @@
  * an HTTP JSON sensor, the simulator's Modbus TCP damper/power meter and InfluxDB, where the center reads the edge's
  * snapshots (fault_state rows + edge_heartbeat) and the fault history.
  */
+import { rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -10,6 +11,7 @@ import { createLogger, parseInventory, type InfluxStore } from '@flymining/share
 import { ContainerClimate, ContainerModbusDevice, DEFAULT_CLIMATE, SensorFaults, modbusSensorEntries } from '@flymining/simulator';
 import { stringify } from 'yaml';
 import { ClimateExporter } from '../../src/climate/climate-exporter';
+import { EdgeStateFile, minersPowerPath, minersPowerSchema } from '../../src/edge/state-file';
 import { configureSensors } from '../../src/climate/settings';
 import { describeSnapshots, freshStore, latestSnapshots, tempDir, waitFor } from '../e2e/helpers';
 
@@ -163,6 +165,21 @@ describe('climate exporter against Mosquitto, HTTP, Modbus TCP and InfluxDB', ()
     const intake = 10 + (d * 18) / (1 - d);
     expect(intake).toBeGreaterThanOrEqual(6.7 + 3);
     expect(intake).toBeLessThan(38);
+  });
+
+  it('at an edge, takes the miners power the miner exporter beside it left in the shared state folder (no read over the uplink)', async () => {
+    // What the miner exporter of the same edge writes after its sweep (exporters/src/miner-exporter.ts).
+    new EdgeStateFile(minersPowerPath(stateDir), minersPowerSchema, createLogger('test', 'silent')).save({ containers: { [K]: 9100 } });
+    try {
+      const evaluatedAt = Date.now();
+      await exporter.evaluate(evaluatedAt);
+      await store.flush();
+      const [row] = await store.queryRows(`SELECT miners_power_w, heat_share FROM climate_container WHERE container = '${K}' AND time = ${evaluatedAt}ms`);
+      expect(row?.miners_power_w).toBe(9100); // InfluxDB holds 6,250 W for these miners: the local figure won
+      expect(Number(row?.heat_share)).toBeCloseTo(9100 / 7000, 3);
+    } finally {
+      rmSync(minersPowerPath(stateDir), { force: true });
+    }
   });
 
   it('raises and clears a stale sensor with the container-level location, in the snapshot and the history', async () => {

@@ -3,7 +3,9 @@
  * the center reads the edge's snapshots (fault_state rows + edge_heartbeat) and the fault history.
  * The firmware is left out of the inventory, so detection runs too.
  */
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { InventoryHolder, type InfluxStore } from '@flymining/shared';
 import { PROFILES, SimulatedFarm, inventoryYaml } from '@flymining/simulator';
 import { describeSnapshots, exporterFor, freshStore, inventoryFor, latestSnapshots, mixedFarmSpecs, tempDir, writeInventory } from './helpers';
@@ -180,6 +182,21 @@ describe('simulator → exporter → InfluxDB: samples, fault history and the ed
     await store.flush();
     expect((await transitions()).slice(before)).toEqual(['1 MINER_UNREACHABLE', '0 MINER_UNREACHABLE']);
     expect(describeSnapshots(await latestSnapshots(store, edge, 'miner'))).toEqual({ faults: [], complete: true });
+  });
+
+  test('the miner exporter leaves each container\'s miners power in the edge state folder, summed over the miners that answered', async () => {
+    const stateDir = tempDir('edge-power');
+    const exporter = exporterFor(inventoryFor(specs), store, { name: 'e2e-power', stateDir });
+    const sweep = await exporter.sweep(0);
+    await store.flush();
+    const saved = JSON.parse(readFileSync(path.join(stateDir, 'miners-power.json'), 'utf8')) as { savedAtMs: number; state: { containers: Record<string, number> } };
+    expect(saved.savedAtMs).toBe(sweep.startedAt);
+    const rows = await store.queryRows(
+      `SELECT sum(w) AS w FROM (SELECT last(power_w) AS w FROM miner WHERE time >= ${sweep.startedAt}ms GROUP BY miner, container) GROUP BY container`,
+    );
+    const stored = Object.fromEntries(rows.map((r) => [r.container as string, r.w as number]));
+    expect(Object.keys(stored).length).toBeGreaterThan(0);
+    for (const [container, watts] of Object.entries(stored)) expect(saved.state.containers[container]).toBeCloseTo(watts, 3);
   });
 
   test('without its saved state a restarted edge raises the same fault anew (what the state file prevents)', async () => {
