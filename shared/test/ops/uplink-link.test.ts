@@ -220,6 +220,57 @@ async function heartbeats(store: InfluxStore): Promise<Heartbeat[]> {
   return rows as unknown as Heartbeat[];
 }
 
+/** Heartbeats split into exporter runs: the sequence number restarts at 1 with each process. */
+function exporterRuns(hbs: readonly Heartbeat[]): Heartbeat[][] {
+  const runs: Heartbeat[][] = [];
+  for (const h of hbs) {
+    if (h.seq === 1 || runs.length === 0) runs.push([]);
+    (runs[runs.length - 1] as Heartbeat[]).push(h);
+  }
+  return runs;
+}
+
+/**
+ * "One `miner` point per miner per sweep": each point belongs to the sweep whose heartbeat (the sweep's start)
+ * precedes it; every sweep must hold exactly one point of every miner. A sweep in `mayHoldTwo` may hold two: the
+ * window of a run's last heartbeat, where a sweep cut short by a kill left points without its heartbeat.
+ */
+async function sweepProblems(store: InfluxStore, sweeps: readonly number[], mayHoldTwo: ReadonlySet<number>): Promise<{ miners: number; problems: string[] }> {
+  const rows = await store.queryRows(`SELECT "hashrate_ths", "miner" FROM "miner" WHERE "container" = '${CONTAINER}' AND time > now() - 1h`);
+  const byMiner = new Map<string, number[]>();
+  for (const r of rows) byMiner.set(String(r.miner), [...(byMiner.get(String(r.miner)) ?? []), r.time]);
+  const problems: string[] = [];
+  for (const [id, pointTimes] of byMiner) {
+    const perSweep = new Map<number, number>();
+    for (const t of pointTimes) {
+      let sweep: number | undefined;
+      for (const h of sweeps) if (h <= t) sweep = h;
+      if (sweep === undefined) problems.push(`${id}: point at ${new Date(t).toISOString()} before the first sweep`);
+      else perSweep.set(sweep, (perSweep.get(sweep) ?? 0) + 1);
+    }
+    for (const h of sweeps) {
+      const n = perSweep.get(h) ?? 0;
+      if (n !== 1 && !(mayHoldTwo.has(h) && n === 2)) problems.push(`${id}: ${n} points in the sweep of ${new Date(h).toISOString()}`);
+    }
+  }
+  return { miners: byMiner.size, problems };
+}
+
+/** The lines that are not at the center: matched on measurement, every tag, and time. */
+async function missingAtCenter(store: InfluxStore, lines: readonly string[]): Promise<string[]> {
+  const keys = lines.map(pointKey);
+  const missing: string[] = [];
+  for (const measurement of [...new Set(keys.map((k) => k.measurement))]) {
+    const rowsAt = new Map<number, Array<Record<string, unknown>>>();
+    for (const r of await store.queryRows(`SELECT * FROM "${measurement}" WHERE time > now() - 1h`)) rowsAt.set(r.time, [...(rowsAt.get(r.time) ?? []), r]);
+    for (const k of keys.filter((x) => x.measurement === measurement)) {
+      const found = rowsAt.get(k.time)?.some((r) => Object.entries(k.tags).every(([tag, value]) => String(r[tag]) === value));
+      if (!found) missing.push(`${measurement} ${JSON.stringify(k.tags)} @${new Date(k.time).toISOString()}`);
+    }
+  }
+  return missing;
+}
+
 function mailsMatching(mailbox: Mailbox, status: 'FIRING' | 'RESOLVED', alertname: string): ParsedMail[] {
   return mailbox.mails.filter((m) => (m.subject ?? '').startsWith(`[${status}`) && `${m.subject ?? ''}\n${m.text ?? ''}`.includes(alertname));
 }
@@ -410,11 +461,7 @@ describe('the uplink over a real impaired link (network namespace, veth, loss, l
     const times = hbs.map((h) => h.time);
     // Sweeps went on through the outage and were backfilled: two runs of the exporter (seq restarts at 1), each with
     // every sequence number from 1 on, no gap: not one heartbeat lost, not even the ones spooled by the killed run.
-    const runs: Heartbeat[][] = [];
-    for (const h of hbs) {
-      if (h.seq === 1 || runs.length === 0) runs.push([]);
-      (runs[runs.length - 1] as Heartbeat[]).push(h);
-    }
+    const runs = exporterRuns(hbs);
     expect(runs.map((r) => r.map((h) => h.seq))).toEqual(runs.map((r) => r.map((_, i) => i + 1)));
     expect(runs).toHaveLength(2);
     const [first, second] = runs as [Heartbeat[], Heartbeat[]];
@@ -430,42 +477,13 @@ describe('the uplink over a real impaired link (network namespace, veth, loss, l
     // Every miner: exactly one `miner` point per sweep, at the time it was scraped (after its sweep's start, before
     // the next), no extras. The sweep cut short by the SIGKILL may have left points without its heartbeat: they fall
     // in the window of the last heartbeat before the kill, which alone may hold two.
-    const rows = await store.queryRows(`SELECT "hashrate_ths", "miner" FROM "miner" WHERE "container" = '${CONTAINER}' AND time > now() - 1h`);
-    const byMiner = new Map<string, number[]>();
-    for (const r of rows) {
-      const id = String(r.miner);
-      byMiner.set(id, [...(byMiner.get(id) ?? []), r.time]);
-    }
-    expect(byMiner.size).toBe(MINERS);
-    const problems: string[] = [];
-    for (const [id, pointTimes] of byMiner) {
-      const perSweep = new Map<number, number>();
-      for (const t of pointTimes) {
-        let sweep: number | undefined;
-        for (const h of times) if (h <= t) sweep = h;
-        if (sweep === undefined) problems.push(`${id}: point at ${new Date(t).toISOString()} before the first sweep`);
-        else perSweep.set(sweep, (perSweep.get(sweep) ?? 0) + 1);
-      }
-      for (const h of times) {
-        const n = perSweep.get(h) ?? 0;
-        if (n !== 1 && !(h === lastBeforeKill && n === 2)) problems.push(`${id}: ${n} points in the sweep of ${new Date(h).toISOString()}`);
-      }
-    }
+    const { miners: minersSeen, problems } = await sweepProblems(store, times, new Set([lastBeforeKill]));
+    expect(minersSeen).toBe(MINERS);
     expect(problems.slice(0, 20)).toEqual([]);
 
     // The SIGKILL lost nothing spooled: every line in the spool at the kill is at the center.
     expect(spooledAtKill.length).toBeGreaterThan(0);
-    const missing: string[] = [];
-    const spooledKeys = spooledAtKill.map(pointKey);
-    for (const measurement of [...new Set(spooledKeys.map((k) => k.measurement))]) {
-      const present = new Set(
-        (await store.queryRows(`SELECT * FROM "${measurement}" WHERE time > now() - 1h`)).map((r) => `${String(r.miner ?? r.edge ?? '')}@${r.time}`),
-      );
-      for (const k of spooledKeys.filter((x) => x.measurement === measurement)) {
-        const key = `${k.tags.miner ?? k.tags.edge ?? ''}@${k.time}`;
-        if (!present.has(key)) missing.push(`${measurement} ${key}`);
-      }
-    }
+    const missing = await missingAtCenter(store, spooledAtKill);
     expect(missing.slice(0, 20)).toEqual([]);
 
     // Fault transitions arrive in order, with the edge's times: raised during the outage, cleared after the clear.
@@ -546,32 +564,37 @@ describe('the uplink over a real impaired link (network namespace, veth, loss, l
     expect(await heartbeatCount()).toBe(0);
     await exporter.stop();
 
-    // 2. Right password, wrong CA: TLS verification fails.
+    // 2. Right password, wrong CA: TLS verification fails; the spool keeps growing.
+    const spooledAfterAuth = spooledLines(edge.spoolDir).length;
     exporter = startExporter(ns, edge, { influxUrl: url, database, username: writer.username, passwordFile: goodPassword, caFile: certs.otherCaFile }, 'wrong CA');
     processes.push(exporter);
     await waitFor('a clear error about the certificate', () => /certificate|self.signed|UNABLE_TO_VERIFY|unable to verify|TLS/i.test(exporter.output) && exporter.output, 60_000, () => exporter.tail());
-    await sleep(5 * INTERVAL_MS);
+    await waitFor('sweeps spooled while the certificate is refused', () => spooledLines(edge.spoolDir).length > spooledAfterAuth + MINERS * 3, 30_000, () => exporter.tail());
     const tlsErrors = errorLines(exporter, /certificate|UNABLE_TO_VERIFY|unable to verify/i);
     expect(tlsErrors.length).toBe(1);
     expect(tlsErrors[0]).toContain(`127.0.0.1:${localPort}`);
     expect(await heartbeatCount()).toBe(0);
     await exporter.stop();
-    const spooledBeforeFix = spooledLines(edge.spoolDir).map(pointKey);
+    const spooledBeforeFix = spooledLines(edge.spoolDir);
     if (process.env.FLYMINING_UPLINK_FIGURES) process.stderr.write(`uplink-link errors:\n${authErrors[0]}\n${tlsErrors[0]}\nspooled before the fix: ${spooledBeforeFix.length}\n`);
-    expect(spooledBeforeFix.length).toBeGreaterThan(0);
 
-    // 3. Right settings: the spool drains and every spooled point arrives, once.
+    // 3. Right settings: the spool drains, every spooled point arrives, and the new run's sweeps too.
     exporter = startExporter(ns, edge, { influxUrl: url, database, username: writer.username, passwordFile: goodPassword, caFile: certs.caFile }, 'fixed');
     processes.push(exporter);
-    await waitFor('the spool to drain with the right settings', () => spooledLines(edge.spoolDir).length === 0 && exporter.output.length > 0, 90_000, () => exporter.tail());
+    await waitFor('the spool to drain with the right settings, and three live sweeps', async () => {
+      if (spooledLines(edge.spoolDir).length > 0) return false;
+      return (exporterRuns(await heartbeats(queryStore))[2]?.length ?? 0) >= 3;
+    }, 90_000, () => exporter.tail());
     await exporter.stop();
-    const heartbeatsSpooled = spooledBeforeFix.filter((k) => k.measurement === 'edge_heartbeat').map((k) => k.time);
-    const arrived = (await queryStore.queryRows(`SELECT "seq" FROM "edge_heartbeat" WHERE time > now() - 1h`)).map((r) => r.time);
-    for (const t of heartbeatsSpooled) expect(arrived).toContain(t);
-    expect(new Set(arrived).size).toBe(arrived.length);
-    const minerSpooled = spooledBeforeFix.filter((k) => k.measurement === 'miner');
-    const minerArrived = new Set((await queryStore.queryRows(`SELECT "hashrate_ths", "miner" FROM "miner" WHERE time > now() - 1h`)).map((r) => `${String(r.miner)}@${r.time}`));
-    const lost = minerSpooled.filter((k) => !minerArrived.has(`${k.tags.miner}@${k.time}`));
-    expect(lost).toEqual([]);
+    expect(await missingAtCenter(queryStore, spooledBeforeFix)).toEqual([]);
+    // Exactly once: three runs, each with every sequence number once; one point per miner per sweep.
+    const hbs = await heartbeats(queryStore);
+    const runs = exporterRuns(hbs);
+    expect(runs.map((r) => r.map((h) => h.seq))).toEqual(runs.map((r) => r.map((_, i) => i + 1)));
+    expect(runs).toHaveLength(3);
+    const runEnds = new Set(runs.slice(0, -1).map((r) => (r[r.length - 1] as Heartbeat).time));
+    const { miners: minersSeen, problems } = await sweepProblems(queryStore, hbs.map((h) => h.time), runEnds);
+    expect(minersSeen).toBe(MINERS);
+    expect(problems.slice(0, 20)).toEqual([]);
   });
 });
