@@ -423,6 +423,11 @@ describe('the uplink over a real impaired link (network namespace, veth, loss, l
     const spooledAtKill = spooledLines(files.spoolDir);
     exporter = startExporter(ns, files, setup, 'restarted');
     processes.push(exporter);
+    // Its first sweeps happen while the link is still down (they must be spooled and backfilled too).
+    await waitFor('the restarted exporter\'s first sweep', async () => {
+      const metrics = await ns.http('GET', 'http://127.0.0.1:9410/metrics').catch(() => ({ status: 0, body: '' }));
+      return Number(/^flymining_edge_heartbeats_total (\d+)/m.exec(metrics.body)?.[1] ?? 0) >= 1;
+    }, 60_000, describeAll);
 
     const restoreAt = Math.max(Date.now(), cutAt + OUTAGE_SWEEPS * INTERVAL_MS);
     await sleep(restoreAt - Date.now());
