@@ -9,6 +9,7 @@ import { attentionLines, attentionMetrics, attentionText, linesThatFit, moreText
 import { slotPainter, STATE_LABEL, STATE_PAINT, valueFormatter } from './colors';
 import { slotLink } from './farm';
 import { layoutFarm, slotAt, type SlotBox } from './geometry';
+import { allowedNavigation, refusedLinkText } from './links';
 import { paintFarmIncremental, type PaintedFrame, type PaintStyle } from './paint';
 import { silenceText } from './silence';
 import type { ContainerSilence, FarmModel, MinerReading, RackMapOptions } from './types';
@@ -23,13 +24,18 @@ export interface RackMapViewProps {
   fieldConfig?: FieldConfig;
   /** Turns a slot link template into a URL (Grafana: dashboard variables). */
   resolveLink?: (url: string) => string;
+  /** Base URLs (besides the page's own origin) that slot links may open, e.g. the farm's Grafana. */
+  allowedLinkBases?: readonly string[];
   /** Zone of clock times shown (Grafana's dashboard time zone); absent = the browser's. */
   timeZone?: string;
 }
 
 const FONT = 'Inter, "Helvetica Neue", Arial, sans-serif';
 
-export function RackMapView({ farm, options, width, height, theme, fieldConfig, resolveLink, timeZone }: RackMapViewProps): React.JSX.Element {
+/** Refused links already reported, so hovering does not flood the console. */
+const reportedLinks = new Set<string>();
+
+export function RackMapView({ farm, options, width, height, theme, fieldConfig, resolveLink, allowedLinkBases = [], timeZone }: RackMapViewProps): React.JSX.Element {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const paintedRef = useRef<PaintedFrame | undefined>(undefined);
   const [hovered, setHovered] = useState<SlotBox | undefined>();
@@ -74,8 +80,14 @@ export function RackMapView({ farm, options, width, height, theme, fieldConfig, 
 
   const linkOf = (reading: MinerReading | undefined) => {
     if (!reading || !options.detailUrl) return '';
-    const url = slotLink(options.detailUrl, reading);
-    return resolveLink ? resolveLink(url) : url;
+    const template = slotLink(options.detailUrl, reading);
+    const url = resolveLink ? resolveLink(template) : template;
+    const allowed = allowedNavigation(url, { pageUrl: window.location.href, allowedBases: allowedLinkBases });
+    if (allowed === undefined && !reportedLinks.has(url)) {
+      reportedLinks.add(url);
+      console.warn(`rack map: ${refusedLinkText(url, allowedLinkBases)}`);
+    }
+    return allowed ?? '';
   };
   const pointerSlot = (event: React.MouseEvent<HTMLCanvasElement>) => {
     const rect = event.currentTarget.getBoundingClientRect();

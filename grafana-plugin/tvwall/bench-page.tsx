@@ -3,6 +3,7 @@
  * farm model → layout → canvas paint, timed synchronously with flushSync. Baseline in the same page: React
  * re-colouring the same number of plain absolutely-positioned divs.
  */
+import './jitless';
 import React from 'react';
 import { flushSync } from 'react-dom';
 import { createRoot } from 'react-dom/client';

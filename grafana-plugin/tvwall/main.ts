@@ -1,4 +1,4 @@
-/** `tsx grafana-plugin/tvwall/main.ts [--port 4200] [--site north-1]`: the TV-wall server on its own. */
+/** `tsx grafana-plugin/tvwall/main.ts [--port 4200] [--site north-1] [--grafana-url https://grafana.farm.example/]`: the TV-wall server on its own. */
 import { InfluxStore, loadInfluxConfig, runService } from '@flymining/shared';
 import { createTvWallApp, listen } from './server';
 
@@ -11,7 +11,12 @@ async function main(): Promise<() => Promise<void>> {
   const port = Number(flag('port') ?? process.env.FLYMINING_TVWALL_PORT ?? 4200);
   const host = flag('host') ?? process.env.FLYMINING_TVWALL_HOST ?? '127.0.0.1';
   const store = new InfluxStore(loadInfluxConfig({}, process.env, 'FLYMINING_INFLUX_*'));
-  const app = createTvWallApp({ store, site: flag('site') ?? process.env.FLYMINING_SITE, refreshSeconds: Number(flag('refresh') ?? 15) });
+  // Comma-separated base URLs of the farm's Grafana that `?link=` may open (besides this server's own pages).
+  const grafanaUrls = (flag('grafana-url') ?? process.env.FLYMINING_TVWALL_GRAFANA_URL ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
+  const app = createTvWallApp({ store, site: flag('site') ?? process.env.FLYMINING_SITE, refreshSeconds: Number(flag('refresh') ?? 15), grafanaUrls });
   const server = await listen(app, port, host);
   console.log(`TV wall on http://${host}:${port}/`);
   return async () => {

@@ -1,12 +1,17 @@
 /**
  * The TV-wall server: the kiosk page, its browser bundle, and /api/farm (the farm's latest state from InfluxDB).
  * No Grafana needed, so screens on the farm floor keep working when Grafana is down or not installed.
+ * Every response carries a strict CSP (scripts from this server only, the page's one <style> by nonce), refuses
+ * framing and MIME sniffing; slot links are limited to this site and the configured Grafana (src/links.ts).
  */
-import express from 'express';
+import express, { type Response } from 'express';
+import helmet from 'helmet';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import type { InfluxStore } from '@flymining/shared';
+import { z } from 'zod';
 import { readFarm } from './farm-source';
 
 export interface TvWallSettings {
@@ -17,6 +22,28 @@ export interface TvWallSettings {
   /** Seconds between the page's refreshes. */
   refreshSeconds?: number;
   title?: string;
+  /**
+   * Base URLs of the farm's Grafana (absolute http(s)): `?link=` may open pages under them as well as this
+   * server's own. Anything else (javascript:, other sites) is not followed.
+   */
+  grafanaUrls?: string[];
+}
+
+const grafanaUrlsSchema = z.array(
+  z
+    .string()
+    .url('must be an absolute URL, e.g. https://grafana.farm.example/')
+    .refine((u) => /^https?:\/\//i.test(u), 'must be an http(s) URL'),
+);
+
+/** The settings' Grafana base URLs, validated (an error names the setting and the bad entry). */
+export function checkGrafanaUrls(urls: readonly string[]): string[] {
+  const result = grafanaUrlsSchema.safeParse(urls);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new Error(`TV wall: grafanaUrls (--grafana-url, FLYMINING_TVWALL_GRAFANA_URL) entry "${urls[Number(issue.path[0])]}" ${issue.message}`);
+  }
+  return result.data;
 }
 
 const bundleDir = path.join(__dirname, 'dist');
@@ -25,9 +52,38 @@ export function createTvWallApp(settings: TvWallSettings): express.Express {
   if (!existsSync(path.join(bundleDir, 'tvwall.js'))) {
     throw new Error(`TV wall: ${bundleDir}/tvwall.js is missing; run npm run build -w grafana-plugin`);
   }
+  const grafanaUrls = checkGrafanaUrls(settings.grafanaUrls ?? []);
   const app = express();
+  app.disable('x-powered-by');
   const refresh = settings.refreshSeconds ?? 15;
   const title = settings.title ?? `FlyMining ${settings.site ?? 'farm'}`;
+  app.use((_req, res, next) => {
+    res.locals.cspNonce = randomBytes(16).toString('base64');
+    next();
+  });
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'none'"],
+          scriptSrc: ["'self'"],
+          // The page's own <style> by this response's nonce; React sets element styles through the DOM (allowed).
+          styleSrc: [(_req, res) => `'nonce-${String((res as Response).locals.cspNonce)}'`],
+          connectSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          fontSrc: ["'self'"],
+          formAction: ["'none'"],
+          frameAncestors: ["'none'"],
+          baseUri: ["'none'"],
+        },
+      },
+      frameguard: { action: 'deny' },
+      referrerPolicy: { policy: 'same-origin' },
+      // Served over plain HTTP on the farm network too: HSTS belongs to the TLS proxy in front, if any.
+      strictTransportSecurity: false,
+    }),
+  );
   app.get('/api/farm', (_req, res) => {
     readFarm(settings.store, { site: settings.site, windowMinutes: settings.windowMinutes ?? 30 }).then(
       (snapshot) => res.set('cache-control', 'no-store').json(snapshot),
@@ -36,18 +92,23 @@ export function createTvWallApp(settings: TvWallSettings): express.Express {
   });
   app.get('/healthz', (_req, res) => res.json({ ok: true }));
   app.use('/assets', express.static(bundleDir, { maxAge: 0 }));
-  app.get('/', (_req, res) => res.type('html').send(page(title, 'tvwall.js', refresh)));
-  app.get('/bench', (_req, res) => res.type('html').send(page('rack map benchmark', 'bench.js', 0)));
+  const send = (res: Response, pageTitle: string, script: string, refreshSeconds: number) =>
+    res.type('html').send(page({ title: pageTitle, script, refreshSeconds, nonce: String(res.locals.cspNonce), grafanaUrls }));
+  app.get('/', (_req, res) => send(res, title, 'tvwall.js', refresh));
+  app.get('/bench', (_req, res) => send(res, 'rack map benchmark', 'bench.js', 0));
   return app;
 }
 
-function page(title: string, script: string, refreshSeconds: number): string {
-  const escaped = title.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (text: string): string => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function page(p: { title: string; script: string; refreshSeconds: number; nonce: string; grafanaUrls: readonly string[] }): string {
+  // Space-separated: a valid URL has no unencoded spaces.
+  const bases = escapeHtml(p.grafanaUrls.join(' '));
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escaped}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(p.title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>html,body{margin:0;height:100%;background:#000;color:#fff;overflow:hidden;font-family:Inter,Arial,sans-serif}</style>
-</head><body data-refresh-seconds="${refreshSeconds}"><div id="root"></div><script src="/assets/${script}"></script></body></html>`;
+<style nonce="${p.nonce}">html,body{margin:0;height:100%;background:#000;color:#fff;overflow:hidden;font-family:Inter,Arial,sans-serif}</style>
+</head><body data-refresh-seconds="${p.refreshSeconds}" data-link-bases="${bases}"><div id="root"></div><script src="/assets/${p.script}"></script></body></html>`;
 }
 
 export function listen(app: express.Express, port: number, host = '127.0.0.1'): Promise<Server> {
