@@ -148,6 +148,19 @@ test("cut('blackhole') holds new connections silently and lets them through on r
   expect(proxy.stats()).toMatchObject({ held: 0, open: 1, bytesUp: 4, bytesDown: 4 });
 });
 
+test("cut('blackhole') also drops the connections open at the cut, with what they had in flight", async () => {
+  const proxy = await startProxy({ up: { delayMs: 300 } });
+  const s = await connect(proxy);
+  s.on('error', () => undefined);
+  s.write('in flight');
+  await proxy.cut('blackhole');
+  await closed(s, 5_000);
+  await proxy.restore();
+  // Past the 300 ms the chunk would have taken: it was dropped, not delivered late.
+  await new Promise((r) => setTimeout(r, 500));
+  expect(proxy.stats()).toMatchObject({ cutConnections: 1, bytesUp: 0, bytesDown: 0 });
+});
+
 test('forwards a half-close after the data before it', async () => {
   const proxy = await startProxy({ up: { delayMs: 100 } });
   const s = await connect(proxy);
