@@ -21,12 +21,6 @@ export interface ThrottleSettings {
   windowS: number;
 }
 
-/** How long after the previous attempt the next one may start, given the failures so far (ms). */
-export function delayAfterFailures(failures: number, s: ThrottleSettings): number {
-  if (failures < s.freeAttempts) return 0;
-  return Math.min(s.maxDelayS * 1000, s.baseDelayS * 1000 * 2 ** (failures - s.freeAttempts));
-}
-
 // KEYS: throttle keys. ARGV: now ms, free attempts, base delay ms, max delay ms, window ms.
 // Returns the ms to wait (the longest over the keys), or 0 after counting the attempt on every key.
 const BEGIN_ATTEMPT = `

@@ -7,13 +7,17 @@
  *  - oversized forms, bad %-escapes and impossible dates answered 500;
  *  - `trust proxy` was a hop count (now: the proxies' addresses).
  */
+import Redis from 'ioredis';
 import { generate } from 'otplib';
+import pino from 'pino';
+import { createPortalApp, type PortalSettings } from '../../src/portal/app';
+import { engineLedger } from '../../src/portal/ledger-adapter';
 import { readPortalSettings } from '../../src/portal/main';
 import { migratePortal } from '../../src/portal/migrate';
 import { beginTotpEnrolment, createPortalUser } from '../../src/portal/users';
 import { signature } from '../../src/portal/signing';
 import { createTestDatabase, type TestDatabase } from '../pg';
-import { HttpClient, PASSWORD, csrfTokenIn, hiddenFieldsIn, seedInvestor, startTestPortal, type PortalUnderTest, type Reply } from './harness';
+import { HttpClient, PASSWORD, csrfTokenIn, hiddenFieldsIn, seedInvestor, startTestPortal, testRedisUrl, type PortalUnderTest, type Reply } from './harness';
 
 let db: TestDatabase;
 
@@ -350,6 +354,25 @@ describe('trust proxy by the proxy’s address', () => {
     } finally {
       await listed.close();
       await unlisted.close();
+    }
+  });
+
+  test('the old hop count still works, with a deprecation warning naming the new setting', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
+    const redis = new Redis(testRedisUrl(), { lazyConnect: true });
+    try {
+      const base = { secret: 'test-secret-that-is-long-enough-0123456789', idleTimeoutS: 60, maxSessionS: 60, secureCookies: 'auto' as const, keyPrefix: 'unused:' };
+      const throttle = { loginAttempts: 3, loginWindowS: 60, loginBaseDelayS: 1, loginMaxDelayS: 4 };
+      const make = (proxies: Partial<PortalSettings>) =>
+        createPortalApp({ pool: db.pool, redis, ledger: engineLedger(db.pool, { network: 'mainnet' }), log, settings: { ...base, ...throttle, trustedProxies: [], trustProxyHops: 0, ...proxies } });
+      expect(make({ trustProxyHops: 1 }).get('trust proxy')).toBe(1);
+      expect(lines.map((l) => JSON.parse(l).msg)).toEqual([expect.stringMatching(/hop count is deprecated.*--trusted-proxies \(FLYMINING_PORTAL_TRUSTED_PROXIES\)/)]);
+      make({ trustedProxies: ['10.0.0.1'] });
+      make({});
+      expect(lines).toHaveLength(1);
+    } finally {
+      redis.disconnect();
     }
   });
 
