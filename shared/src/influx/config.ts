@@ -51,7 +51,7 @@ export const InfluxConfigSchema = z
         /** How often the replay loop looks at the spool while it holds data; the first probe of a down uplink. */
         replayIntervalMs: positiveInt.default(2_000),
         /** Cap of the probe back-off (doubling from replayIntervalMs) while the uplink is down. */
-        maxReplayIntervalMs: positiveInt.default(30_000),
+        maxReplayIntervalMs: positiveInt.default(10_000),
         /**
          * While the uplink is known down, write() appends to the spool synchronously (fsynced before it returns),
          * so a kill mid-outage loses nothing write() accepted. Costs one fsync per write() call during an outage.

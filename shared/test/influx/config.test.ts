@@ -105,7 +105,7 @@ describe('secrets and CA from files', () => {
       },
     );
     expect(cfg.spool).toMatchObject({ replayIntervalMs: 500, maxReplayIntervalMs: 60_000, syncWhenDown: true });
-    expect(loadInfluxConfig({ url: 'http://c:8086' }, {}).spool).toMatchObject({ maxReplayIntervalMs: 30_000, syncWhenDown: false });
+    expect(loadInfluxConfig({ url: 'http://c:8086' }, {}).spool).toMatchObject({ maxReplayIntervalMs: 10_000, syncWhenDown: false });
     expect(() => loadInfluxConfig({ url: 'http://c:8086' }, { FLYMINING_INFLUX_SPOOL_SYNC_WHEN_DOWN: 'yes' })).toThrow(
       /FLYMINING_INFLUX_SPOOL_SYNC_WHEN_DOWN: expected true or false/,
     );
