@@ -9,11 +9,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot. A PID with another start
 # time is a different process that reused the number.
+# A process that has exited but was not reaped yet (state Z, e.g. killed while its parent is busy) counts as gone.
 _flymining_start_time() {
   local stat fields
   stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
   stat=${stat##*) }
   read -r -a fields <<<"$stat"
+  [[ "${fields[0]}" != Z ]] || return 1
   echo "${fields[19]}"
 }
 
@@ -59,11 +61,21 @@ $(tail -n 15 "$log" 2>/dev/null)"
   flymining_say "$name: started (pid $pid, log $log)"
 }
 
+# Whether a PID (or process group, as -PGID) still has a live process; zombies (exited, not yet reaped) do not count.
+_flymining_alive() {
+  local pids=${1#-}
+  kill -0 -- "$1" 2>/dev/null || return 1
+  # Without procps (a minimal image) a zombie cannot be told apart: it counts as alive.
+  command -v ps >/dev/null 2>&1 && command -v pgrep >/dev/null 2>&1 || return 0
+  if [[ "$1" == -* ]]; then pids=$(pgrep -d, -g "${1#-}") || return 0; fi
+  ps -o stat= -p "$pids" 2>/dev/null | grep -qv '^Z'
+}
+
 # Waits for each PID (or process group, as -PGID) to go, sending SIGKILL to what is still there after 20 s.
 _flymining_wait_gone() {
   local pid waited=0
   for pid in "$@"; do
-    while kill -0 -- "$pid" 2>/dev/null; do
+    while _flymining_alive "$pid"; do
       if ((waited >= 200)); then
         flymining_warn "process ${pid#-} did not stop within 20 s; killing it"
         kill -KILL -- "$pid" 2>/dev/null || true

@@ -274,6 +274,33 @@ test('npm start: the edge/center demo comes up, every printed command works as p
     expect(resolved.text).toMatch(/dark for \d+/);
     expect(resolved.text).toMatch(/backfill/);
 
+    // A power cut in that container: its edge processes die (the printed `pkill -f edge-<C>` would also reach another
+    // demo's edge of that name, so the test kills them by their PID files); power-on brings the edge back.
+    const bad = await fetch(`http://127.0.0.1:${controlPort}/containers/${container}/uplink`, { method: 'POST', body: '{"state":"down"}' });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain(`invalid uplink request for container ${container}`);
+    expect(output).toContain(`pkill -f edge-${container}`);
+    const edgeIndex = Number(container.slice(1));
+    const killedAt = Date.now();
+    const edgePids = ['miner', 'climate'].map((part) => Number(readFileSync(path.join(state, 'run', `edge-${container}-${part}.pid`), 'utf8').split(' ')[0]));
+    for (const pid of edgePids) process.kill(pid, 'SIGKILL');
+    // Dead once gone or a zombie (exited, not yet reaped by init).
+    const dead = (pid: number): boolean => {
+      try {
+        return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return true;
+      }
+    };
+    await until(`edge-${container} down`, 10, async () => (edgePids.every(dead) && !(await portOpen(metricsPort + edgeIndex - 1)) ? true : undefined));
+    const powerOn = await runPrinted(printedCommand(output, /^\s*npm run demo -- power-on \S+/), env);
+    expect(powerOn.code).toBe(0);
+    await until(`edge-${container} reporting again after power-on`, 40, async () => {
+      const rows = await influxRows(influx, `SELECT seq FROM edge_heartbeat WHERE container = '${container}' AND source = 'miner' ORDER BY time DESC LIMIT 1`, admin);
+      const [time, seq] = rows[0] ?? [];
+      return typeof time === 'string' && Date.parse(time) > killedAt && typeof seq === 'number' && seq < 5 ? true : undefined;
+    }, () => logTail(`edge-${container}-miner.log`));
+
     // The damper, the discovery and the silence commands.
     await until(
       `DAMPER_STUCK in ${damperContainer}`,

@@ -50,10 +50,10 @@ function recordedPid(stateDir: string, name: string): number {
   return Number(readFileSync(path.join(stateDir, 'run', `${name}.pid`), 'utf8').split(' ')[0]);
 }
 
+/** Running: it exists and is not a zombie (exited, waiting for init to reap it). */
 function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }
