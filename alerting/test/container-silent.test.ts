@@ -133,6 +133,38 @@ receivers: [{ name: oncall, email: { to: [oncall@farm.example], smarthost: '${ma
     expect((await alertsOf('C31')).filter((a) => a.state === 'firing').map((a) => [a.labels.alertname, a.stale])).toEqual([['FanFailure', false]]);
   });
 
+  test('an edge that replays its backlog oldest first stays silent until it has caught up, then resolves with what it backfilled', async () => {
+    const edge = new TestEdge(store, SITE, 'C35', 'miner', INTERVAL_MS);
+    edges.push(edge);
+    edge.beat();
+    await waitFor(() => edge.written.length >= 2, 10_000, 'heartbeats');
+    await edge.stop();
+    const lastBeat = edge.written.at(-1)!;
+    await waitFor(() => mailsAbout('C35').length === 1, 15_000, 'ContainerSilent notice');
+    expect(mailsAbout('C35')[0]!.subject).toMatch(/^\[FIRING:1\] north-1 container C35 ContainerSilent/);
+
+    // The uplink is back: the spool replays the sweeps of the outage, oldest first, each heartbeat with the spool it saw.
+    const outageStart = lastBeat + INTERVAL_MS;
+    const backlog = [0, 1, 2, 3, 4, 5].map((i) => ({ time: outageStart + i * INTERVAL_MS, spoolLines: 400 * i }));
+    // The link comes back once even the newest backlog sweep is older than the silence limit (3 intervals).
+    await sleep(Math.max(0, backlog.at(-1)!.time + 4 * INTERVAL_MS - Date.now()));
+    for (const b of backlog.slice(0, 3)) await edge.report([], b);
+    await sleep(6 * EVALUATION_MS);
+    // Heard again, but what it says is old: still silent, nothing resolved yet.
+    const midway = JSON.parse((await redis.hget(REDIS_KEYS.edges, `${SITE}/C35/miner`))!) as EdgeStatus;
+    expect(midway.silentSinceMs).toBeDefined();
+    expect(midway.returning).toMatchObject({ sawBacklog: true });
+    expect((await alertsOf('C35')).find((a) => a.labels.alertname === 'ContainerSilent')?.state).toBe('firing');
+    expect(mailsAbout('C35')).toHaveLength(1);
+
+    for (const b of backlog.slice(3)) await edge.report([], b);
+    await edge.report([], { time: Date.now(), spoolLines: 0 }); // the first live sweep: caught up
+    await waitFor(() => mailsAbout('C35').length === 2, 15_000, 'resolved ContainerSilent');
+    const resolved = mailsAbout('C35')[1]!;
+    expect(resolved.subject).toMatch(/^\[RESOLVED:1\] north-1 container C35 ContainerSilent/);
+    expect(resolved.text).toContain(`had ${400 * 5} points spooled to backfill`);
+  });
+
   test('a climate-only edge that goes silent pages ContainerSilent too', async () => {
     const edge = new TestEdge(store, SITE, 'C32', 'climate', INTERVAL_MS);
     edges.push(edge);

@@ -60,6 +60,12 @@ export interface EdgeStatus {
   silentSinceMs?: number;
   /** The last outage, once over: how long the container was dark and what it backfilled. */
   lastOutage?: { fromMs: number; toMs: number; backfillPoints: number };
+  /**
+   * The edge reports again but its heartbeats are still its backlog (the spool replays oldest first): the container
+   * stays silent until it has caught up, so the resolved notice can say what was backfilled.
+   * fromMs/toMs: center clock of the last heartbeat before the gap and of the first after it.
+   */
+  returning?: { fromMs: number; toMs: number; lastTimeBeforeGapMs: number; sawBacklog: boolean };
   /** Edge clock minus center clock beyond the tolerance: reported, and paged as EdgeClockSkew. */
   clockSkewMs?: number;
 }

@@ -58,6 +58,9 @@ interface EdgeMemory {
   heardAtMs?: number;
 }
 
+/** A returning edge whose backlog has not drained after this long is judged back anyway. */
+const RETURN_GIVE_UP_MS = 15 * 60_000;
+
 const sameHeartbeat = (a: EdgeHeartbeat, b: { time: number; seq: number }): boolean => a.time === b.time && a.seq === b.seq;
 
 /** The part of Fault.source (`<edge>/<source>`) that names the exporter kind. */
@@ -199,8 +202,17 @@ export class UplinkRelay implements FaultRelay {
     const previous = known?.status;
     if (previous?.lastOutage) status.lastOutage = previous.lastOutage;
     if (previous?.silentSinceMs !== undefined) {
-      status.lastOutage = { fromMs: previous.receivedAtMs, toMs: firstSeenMs, backfillPoints: await this.backfillPoints(h, previous.last.time) };
-      this.logger.warn({ site: h.site, container: h.container, edge: h.edge, source: h.source, darkMs: firstSeenMs - previous.receivedAtMs, backfill: status.lastOutage.backfillPoints }, 'edge reports again');
+      const returning = previous.returning ?? { fromMs: previous.receivedAtMs, toMs: firstSeenMs, lastTimeBeforeGapMs: previous.last.time, sawBacklog: false };
+      returning.sawBacklog ||= h.spoolLines > 0;
+      if (!this.caughtUp(h, returning, now)) {
+        // Still its backlog: silent (and its faults stale) until the center is current with this edge.
+        if (!previous.returning) this.logger.info({ site: h.site, container: h.container, edge: h.edge, source: h.source, spoolLines: h.spoolLines }, 'edge reports again; replaying its backlog');
+        status.silentSinceMs = previous.silentSinceMs;
+        status.returning = returning;
+      } else {
+        status.lastOutage = { fromMs: returning.fromMs, toMs: returning.toMs, backfillPoints: await this.backfillPoints(h, returning.lastTimeBeforeGapMs) };
+        this.logger.warn({ site: h.site, container: h.container, edge: h.edge, source: h.source, darkMs: returning.toMs - returning.fromMs, backfill: status.lastOutage.backfillPoints }, 'edge reports again and has caught up');
+      }
     }
     // The receive time says something about the edge clock only for a heartbeat that follows a reporting one.
     const live = previous !== undefined && previous.silentSinceMs === undefined;
@@ -208,6 +220,18 @@ export class UplinkRelay implements FaultRelay {
     if (skew !== undefined) status.clockSkewMs = skew;
     this.edges.set(key, { status, faults });
     return true;
+  }
+
+  /**
+   * A returning edge has caught up when its newest heartbeat is recent on the center clock (the edge's offset
+   * applied), or, for an edge whose clock cannot be judged, when its spool is empty again after holding a backlog.
+   * After RETURN_GIVE_UP_MS of replay the outage is closed anyway (an edge that never drains must not stay silent).
+   */
+  private caughtUp(h: EdgeHeartbeat, returning: NonNullable<EdgeStatus['returning']>, now: number): boolean {
+    const centerTime = h.time + (h.clockOffsetMs ?? 0);
+    if (now - centerTime <= this.config.silent_after_intervals * h.intervalMs) return true;
+    if (returning.sawBacklog && h.spoolLines === 0) return true;
+    return now - returning.toMs > RETURN_GIVE_UP_MS;
   }
 
   /** Points the edge had spooled when it came back: the largest spool any heartbeat since the gap reported. */
