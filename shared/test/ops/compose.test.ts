@@ -273,7 +273,7 @@ describe('docker-compose.edge.yml: one edge box', () => {
     expect(result.status).toBe(0);
   });
 
-  it.each(['CONTAINER', 'FLYMINING_EDGE_LAN_ADDRESS', 'FLYMINING_INFLUX_URL', 'FLYMINING_EDGE_MQTT_PASSWORD'])(
+  it.each(['CONTAINER', 'FLYMINING_EDGE_LAN_ADDRESS', 'FLYMINING_INFLUX_URL'])(
     'refuses to start without %s instead of guessing it',
     (name) => {
       const env = { ...edgeEnv };
@@ -308,7 +308,7 @@ describe('docker-compose.edge.yml: one edge box', () => {
       });
       expect(service.environment?.FLYMINING_INFLUX_URL).toMatch(/^https:\/\//);
       expect(service.environment?.FLYMINING_INFLUX_PASSWORD).toBeUndefined();
-      expect(secretNames(service)).toEqual(['influx_password']);
+      expect(secretNames(service)).toEqual(name === 'climate-exporter' ? ['influx_password', 'mqtt_password'] : ['influx_password']);
       expect(service.volumes).toContain(`${path.join(repoRoot, 'secrets/uplink-ca.pem')}:/etc/flymining/uplink-ca.pem:ro`);
     }
     expect(edge.secrets?.influx_password?.file).toBe(path.join(repoRoot, 'secrets/influx-password'));
@@ -322,6 +322,16 @@ describe('docker-compose.edge.yml: one edge box', () => {
     // Pointing the metrics at the LAN is allowed; an empty value (every interface) is not what the file publishes.
     const onLan = resolved(edgeFile, { ...edgeEnv, FLYMINING_EDGE_METRICS_PUBLISH: `${lanAddress}:9410` });
     expect(published(onLan.services['miner-exporter'] as ComposeService)).toEqual([{ host: lanAddress, port: '9410' }]);
+  });
+
+  it('signs the climate exporter in to its broker with a user and a secret file, never a password in the URL (F6)', () => {
+    const env = services['climate-exporter']?.environment ?? {};
+    expect(env).toMatchObject({ FLYMINING_MQTT_URL: 'mqtt://mosquitto:1883', FLYMINING_MQTT_USERNAME: 'climate', FLYMINING_MQTT_PASSWORD_FILE: '/run/secrets/mqtt_password' });
+    expect(edge.secrets?.mqtt_password?.file).toBe(path.join(repoRoot, 'secrets/mqtt-password'));
+  });
+
+  it('gives both exporters one shared state volume (the climate exporter reads the miners power the miner exporter leaves there)', () => {
+    for (const name of ['miner-exporter', 'climate-exporter']) expect(services[name]?.volumes).toContain('edge-state:/var/lib/flymining/state:rw');
   });
 
   it('keeps each exporter’s spool and state on its own named volume and the broker config read-only', () => {
