@@ -168,7 +168,10 @@ describe('docker-compose.yml: the center', () => {
     expect(services.influxdb?.image).toMatch(/^influxdb:1\.\d+\.\d+$/);
     expect(services.grafana?.image).toMatch(/^grafana\/grafana:12\.\d+\.\d+$/);
     expect(services.alerting?.command).toEqual(expect.arrayContaining(['alerting/src/main.ts', '/config/alerting.yaml']));
-    expect(services.portal?.command).toEqual(expect.arrayContaining(['billing/src/portal/main.ts', '--trust-proxy', '1']));
+    expect(services.portal?.command).toEqual(expect.arrayContaining(['billing/src/portal/main.ts']));
+    expect(services.portal?.command).not.toContain('--trust-proxy'); // a hop count lets any client pick its address (P5)
+    expect(services.portal?.environment?.FLYMINING_PORTAL_TRUSTED_PROXIES).toBe('loopback,uniquelocal,172.16.0.0/12');
+    expect(services.tvwall?.environment?.FLYMINING_TVWALL_GRAFANA_URL).toMatch(/^https?:\/\//);
     expect(services.billing?.command).toEqual(['node', 'bin/flymining.js', 'billing', 'scheduler']);
     for (const service of Object.values(services)) expect(JSON.stringify(service)).not.toContain('FLYMINING_MQTT_URL');
   });
