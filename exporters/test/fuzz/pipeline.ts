@@ -6,8 +6,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  DEFAULT_THRESHOLDS,
-  MODEL_CATALOG,
   encodePoints,
   faultPoint,
   samplePoints,
@@ -18,6 +16,7 @@ import {
 import { evaluateMinerHealth } from '../../src/health';
 import { DIALECTS, MinerReplyError, detectDialect, parseMinerReply, type Replies } from '../../src/miner';
 import { readCommandReply, sampleFromOutcomes, type CommandOutcome } from '../../src/miner/scrape';
+import { catalogSpec } from '../miner/fixtures';
 
 /** The project's copy of the miner API corpus. */
 export const CORPUS_DIR = join(__dirname, '..', 'fixtures', 'miner-api');
@@ -54,21 +53,7 @@ export function loadCorpus(dir = CORPUS_DIR): CorpusCapture[] {
 
 /** An air-cooled S19 Pro of the catalog: every health rule applies to it. */
 export function fuzzSpec(): MinerSpec {
-  const model = MODEL_CATALOG['Antminer S19 Pro'];
-  if (!model) throw new Error('catalog has no Antminer S19 Pro');
-  return {
-    id: 'FUZZ-1',
-    host: '127.0.0.1',
-    port: 4028,
-    model: 'Antminer S19 Pro',
-    nominalThs: model.nominalThs,
-    fans: model.fans,
-    hashboards: model.hashboards,
-    chipsPerBoard: model.chipsPerBoard,
-    cooling: 'air',
-    thresholds: DEFAULT_THRESHOLDS,
-    location: { site: 'fuzz', container: 'C01', rack: 'R01', shelf: 'S1', slot: '1' },
-  };
+  return catalogSpec('Antminer S19 Pro', 'FUZZ-1');
 }
 
 /** What one input did: problems found (empty when sound), the line protocol produced, and how long it took. */

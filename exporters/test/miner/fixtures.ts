@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
-import type { BoardSample, JsonObject } from '@flymining/shared';
+import { DEFAULT_THRESHOLDS, MODEL_CATALOG, type BoardSample, type JsonObject, type MinerSpec } from '@flymining/shared';
 import { checkEnvelope, parseMinerReply, type ParsedMiner } from '../../src/miner';
 
 /** The project's copy of the shared miner API corpus (see fixtures/miner-api/PROVENANCE.md). */
@@ -33,4 +34,39 @@ export function board(sample: ParsedMiner, index: number): BoardSample {
   const found = sample.boards.find((b) => b.index === index);
   if (!found) throw new Error(`no board ${index} in ${JSON.stringify(sample.boards.map((b) => b.index))}`);
   return found;
+}
+
+/** The inventory entry of an air-cooled catalog model in one slot: catalog boards, chips and fans. */
+export function catalogSpec(modelName = 'Antminer S19 Pro', id = 'C01-R01-S1-1'): MinerSpec {
+  const model = MODEL_CATALOG[modelName];
+  if (!model) throw new Error(`no ${modelName} in the model catalog`);
+  return {
+    id,
+    host: '127.0.0.1',
+    port: 4028,
+    model: modelName,
+    nominalThs: model.nominalThs,
+    fans: model.fans,
+    hashboards: model.hashboards,
+    chipsPerBoard: model.chipsPerBoard,
+    cooling: 'air',
+    thresholds: DEFAULT_THRESHOLDS,
+    location: { site: 'north-1', container: 'C01', rack: 'R01', shelf: 'S1', slot: '1' },
+  };
+}
+
+/** A miner of ours on a real TCP port: answers each command with `answer(command)` (as sent, then closes). */
+export async function replayMiner(answer: (command: string) => Buffer | string): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = net.createServer((socket) => {
+    socket.on('error', () => undefined);
+    socket.once('data', (d) => {
+      const { command } = JSON.parse(d.toString()) as { command: string };
+      socket.end(answer(command));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
