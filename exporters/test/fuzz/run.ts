@@ -1,7 +1,7 @@
 /** One fuzz run: N mutated corpus replies through judgeReplies, with totals. Used by the fuzz test and bench/miner-fuzz.ts. */
 import type { MinerSpec } from '@flymining/shared';
 import { MAX_INPUT_BYTES, mutate, seededRandom } from './mutator';
-import { fuzzSpec, judgeReplies, loadCorpus, type CorpusCapture } from './pipeline';
+import { fuzzSpec, judgeReplies, loadCorpus, type CorpusCapture, type Judgement } from './pipeline';
 
 export interface FuzzFailure {
   index: number;
@@ -19,6 +19,10 @@ export interface FuzzRun {
   bytesMax: number;
   /** Wall time of the whole run, ms. */
   elapsedMs: number;
+  /** Time spent judging inputs (the run less making them), ms. */
+  judgeMs: number;
+  /** Longest synchronous stretch of each input, ms, in input order. */
+  blockMs: number[];
   /** Longest synchronous stretch of any input and the input's size. */
   slowest: { ms: number; bytes: number; applied: string[] };
   samples: number;
@@ -41,7 +45,15 @@ export function corpusInputs(): FuzzInputs {
 /** Keeps at most this many distinct lines (the test writes them all to InfluxDB). */
 const MAX_KEPT_LINES = 200_000;
 
-export function fuzzRun({ corpus, spec }: FuzzInputs, seed: number, count: number, options: { keepLines?: boolean } = {}): FuzzRun {
+export interface FuzzOptions {
+  /** Keep the distinct lines produced (default true). */
+  keepLines?: boolean;
+  /** What judges one input (default judgeReplies: the whole pipeline); bench/miner-fuzz.ts swaps in its baseline. */
+  judge?: (replies: ReadonlyArray<{ command: string; bytes: Buffer }>, spec: MinerSpec) => Judgement;
+}
+
+export function fuzzRun({ corpus, spec }: FuzzInputs, seed: number, count: number, options: FuzzOptions = {}): FuzzRun {
+  const judge = options.judge ?? judgeReplies;
   const random = seededRandom(seed);
   const run: FuzzRun = {
     seed,
@@ -49,6 +61,8 @@ export function fuzzRun({ corpus, spec }: FuzzInputs, seed: number, count: numbe
     bytesTotal: 0,
     bytesMax: 0,
     elapsedMs: 0,
+    judgeMs: 0,
+    blockMs: [],
     slowest: { ms: 0, bytes: 0, applied: [] },
     samples: 0,
     replyErrors: 0,
@@ -65,7 +79,10 @@ export function fuzzRun({ corpus, spec }: FuzzInputs, seed: number, count: numbe
     const bytes = Buffer.from(text, 'utf8');
     if (bytes.length > MAX_INPUT_BYTES) continue;
     const replies = capture.replies.map((r) => (r === target ? { command: r.command, bytes } : r));
-    const judgement = judgeReplies(replies, spec);
+    const judgeStart = performance.now();
+    const judgement = judge(replies, spec);
+    run.judgeMs += performance.now() - judgeStart;
+    run.blockMs.push(judgement.longestBlockMs);
     run.inputs++;
     run.bytesTotal += bytes.length;
     run.bytesMax = Math.max(run.bytesMax, bytes.length);
