@@ -428,17 +428,26 @@ export function parseMinerReply(raw: Buffer | string, source: string): ParsedRep
   return checkedReply(root, text, source, repairs.list(), truncated);
 }
 
-/** Nesting depth of a value, without recursion (a 1 MiB `[[[…` is 500,000 levels deep). */
+/** Nesting depth of a value (counted up to `limit` + 1), without recursion: a 1 MiB `[[[…` is 500,000 levels deep. */
 function nestingDepth(root: JsonValue, limit: number): number {
   let deepest = 0;
-  const pending: Array<{ value: JsonValue; depth: number }> = [{ value: root, depth: 0 }];
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const { value, depth } = next;
+  // Parallel stacks, so the walk allocates nothing per container.
+  const values: JsonValue[] = [root];
+  const depths: number[] = [1];
+  while (values.length > 0) {
+    const value = values.pop() as JsonValue;
+    const depth = depths.pop() as number;
     if (value === null || typeof value !== 'object') continue;
-    if (depth + 1 > deepest) deepest = depth + 1;
-    if (deepest > limit) return deepest;
-    for (const child of Array.isArray(value) ? value : Object.values(value)) {
-      if (child !== null && typeof child === 'object') pending.push({ value: child, depth: depth + 1 });
+    if (depth > deepest) {
+      deepest = depth;
+      if (deepest > limit) return deepest;
+    }
+    const children = Array.isArray(value) ? value : Object.values(value);
+    for (const child of children) {
+      if (child !== null && typeof child === 'object') {
+        values.push(child);
+        depths.push(depth + 1);
+      }
     }
   }
   return deepest;

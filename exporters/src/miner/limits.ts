@@ -95,7 +95,7 @@ function inRange(value: number, range: Range): boolean {
   return Number.isFinite(value) && value >= range.min && value <= range.max && (!range.integer || Number.isInteger(value));
 }
 
-function describe(value: unknown): string {
+function excerptOf(value: unknown): string {
   if (typeof value === 'string') return `${value.length} characters`;
   return String(value).slice(0, 40);
 }
@@ -112,9 +112,9 @@ class DropLog implements DroppedValues {
   count = 0;
   examples: string[] = [];
 
-  note(path: string, value: unknown): void {
-    this.count++;
-    if (this.examples.length < DROPPED_EXAMPLES) this.examples.push(`${path}=${describe(value)}`);
+  note(path: string, value: unknown, count = 1): void {
+    this.count += count;
+    if (this.examples.length < DROPPED_EXAMPLES) this.examples.push(`${path}=${excerptOf(value)}`);
   }
 
   /** Deletes every numeric property of `target` outside its range. */
@@ -133,13 +133,13 @@ class DropLog implements DroppedValues {
   /** Entries beyond `limit` and entries whose index is not a small whole number are dropped. */
   list<T extends { index: number }>(items: T[], limit: number, path: string, valid: (item: T) => boolean = () => true): T[] {
     const kept: T[] = [];
-    for (const item of items) {
+    for (const [position, item] of items.entries()) {
       if (kept.length >= limit) {
-        this.note(`${path}.length`, items.length);
+        this.note(`${path}.length`, items.length, items.length - position);
         break;
       }
       if (inRange(item.index, INDEX) && valid(item)) kept.push(item);
-      else this.note(`${path}[${describe(item.index)}]`, item.index);
+      else this.note(`${path}[${excerptOf(item.index)}]`, item.index);
     }
     return kept;
   }
