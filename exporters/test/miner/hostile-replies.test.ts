@@ -167,6 +167,17 @@ describe.each(SIZES)('a $label reply is read within $boundMs ms', ({ bytes, boun
   });
 });
 
+test('a board count of 99,999,999 in an Avalon module gives at most the physical maximum of boards, at once', () => {
+  // Before the bound this loop allocated a board per count and exhausted the 256 MB heap in 2 s.
+  const stats = corpus('avalon-1047-stats.json');
+  const module = entry(stats, 'STATS', 0);
+  module['MM ID0'] = String(module['MM ID0']).replace(/Hash Board: \d+/, 'Hash Board: 99999999');
+  expect(module['MM ID0']).toContain('Hash Board: 99999999');
+  const { verdict, ms } = readAs(avalon, { stats });
+  expect(ms).toBeLessThan(250);
+  expect(sampleOf(verdict).boards).toHaveLength(MINER_LIMITS.boards);
+});
+
 describe('values outside physical ranges are dropped and counted', () => {
   /** The S19 Pro capture with hostile numbers written into its text (1e400 must reach the reader as written). */
   const hostile = (): Record<string, string> => {
