@@ -192,7 +192,17 @@ test('npm start: the edge/center demo comes up, every printed command works as p
     expect((await fetch(`http://127.0.0.1:${env.FLYMINING_DEMO_PORTAL_PORT}/login`)).status).toBe(200);
     // The alerting service answers and is the leader of its Redis; the TV wall serves the farm.
     expect(output).toContain(`http://127.0.0.1:${env.FLYMINING_DEMO_ALERTING_PORT}/api/alerts`);
-    expect(await (await fetch(`http://127.0.0.1:${env.FLYMINING_DEMO_ALERTING_PORT}/healthz`)).json()).toMatchObject({ ok: true });
+    let alertingHealth = '';
+    await until(
+      'alerting healthy',
+      30,
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${env.FLYMINING_DEMO_ALERTING_PORT}/healthz`);
+        alertingHealth = await res.text();
+        return res.status === 200 && (JSON.parse(alertingHealth) as { ok?: boolean }).ok === true ? true : undefined;
+      },
+      () => `last /healthz: ${alertingHealth}\n${logTail('alerting.log')}`,
+    );
     expect(output).toContain(`http://127.0.0.1:${env.FLYMINING_DEMO_TVWALL_PORT}/`);
     expect((await fetch(`http://127.0.0.1:${env.FLYMINING_DEMO_TVWALL_PORT}/healthz`)).status).toBe(200);
 
