@@ -37,6 +37,11 @@ export interface ParsedReply {
 /** Real replies nest 4 levels at most; the limit keeps a stream of `[` from exhausting memory or the stack. */
 const MAX_DEPTH = 64;
 /**
+ * Most values (containers, members, items) one reply may hold. The corpus has 2,605 at most (Whatsminer M3 stats);
+ * 1 MiB of `{},` is 350,000 objects (some 30 MB of heap held while the scrape awaits its other commands).
+ */
+export const MAX_VALUES = 65_536;
+/**
  * Distinct repairs listed per reply; further kinds are counted in one last entry. A Set, not a list scan: a reply
  * of 20,000 distinct bad escapes took seconds with `repairs.includes`.
  */
@@ -160,8 +165,10 @@ export function parseMinerReply(raw: Buffer | string, source: string): ParsedRep
   const fail = (at: number, what: string): MinerReplyError =>
     new MinerReplyError('malformed', source, `${what} at offset ${at}: ${escapeExcerpt(text, Math.max(0, at - 20), 50)}`);
 
+  let valueCount = 0;
   /** Attaches a finished value to the innermost container (or makes it the root). */
   const emit = (value: JsonValue): void => {
+    if (++valueCount > MAX_VALUES) throw fail(pos, `more than ${MAX_VALUES} values`);
     const top = stack[stack.length - 1];
     if (!top) {
       root = value;
@@ -428,21 +435,22 @@ export function parseMinerReply(raw: Buffer | string, source: string): ParsedRep
   return checkedReply(root, text, source, repairs.list(), truncated);
 }
 
-/** Nesting depth of a value (counted up to `limit` + 1), without recursion: a 1 MiB `[[[…` is 500,000 levels deep. */
-function nestingDepth(root: JsonValue, limit: number): number {
-  let deepest = 0;
-  // Parallel stacks, so the walk allocates nothing per container.
+/**
+ * Why a value is too deep or too big to keep (see MAX_DEPTH, MAX_VALUES), or undefined. Without recursion (a 1 MiB
+ * `[[[…` is 500,000 levels deep) and with parallel stacks, so the walk allocates nothing per container.
+ */
+function shapeProblem(root: JsonValue): string | undefined {
+  let count = 1;
   const values: JsonValue[] = [root];
   const depths: number[] = [1];
   while (values.length > 0) {
     const value = values.pop() as JsonValue;
     const depth = depths.pop() as number;
     if (value === null || typeof value !== 'object') continue;
-    if (depth > deepest) {
-      deepest = depth;
-      if (deepest > limit) return deepest;
-    }
+    if (depth > MAX_DEPTH) return `nesting deeper than ${MAX_DEPTH}`;
     const children = Array.isArray(value) ? value : Object.values(value);
+    count += children.length;
+    if (count > MAX_VALUES) return `more than ${MAX_VALUES} values`;
     for (const child of children) {
       if (child !== null && typeof child === 'object') {
         values.push(child);
@@ -450,15 +458,14 @@ function nestingDepth(root: JsonValue, limit: number): number {
       }
     }
   }
-  return deepest;
+  return undefined;
 }
 
 /** The checks every parsed reply goes through, whichever parser produced it. */
 function checkedReply(root: JsonValue, text: string, source: string, repairs: string[], truncated: boolean): ParsedReply {
-  if (nestingDepth(root, MAX_DEPTH) > MAX_DEPTH) {
-    // JSON.parse takes any depth, but what reads the value later (JSON.stringify of a Msg) recurses.
-    throw new MinerReplyError('malformed', source, `nesting deeper than ${MAX_DEPTH}: ${escapeExcerpt(text)}`);
-  }
+  // JSON.parse takes any depth and size, but what reads the value later recurses (JSON.stringify of a Msg) or loops.
+  const problem = shapeProblem(root);
+  if (problem !== undefined) throw new MinerReplyError('malformed', source, `${problem}: ${escapeExcerpt(text)}`);
   if (root === null || typeof root !== 'object' || Array.isArray(root)) {
     throw new MinerReplyError('malformed', source, `reply is a JSON ${Array.isArray(root) ? 'array' : typeof root}, expected an object: ${escapeExcerpt(text)}`);
   }

@@ -6,7 +6,7 @@
  */
 import type { JsonObject } from '@flymining/shared';
 import { antminerStock, avalon, luxos, MinerReplyError, parseMinerReply, vnish, whatsminer, type Dialect } from '../../src/miner';
-import { MAX_LISTED_REPAIRS } from '../../src/miner/json-repair';
+import { MAX_LISTED_REPAIRS, MAX_VALUES } from '../../src/miner/json-repair';
 import { MINER_LIMITS, TEXT_LIMITS } from '../../src/miner/limits';
 import { readCommandReply, sampleFromOutcomes, type CommandOutcome, type ScrapeVerdict } from '../../src/miner/scrape';
 import { fuzzSpec, judgeReplies } from '../fuzz/pipeline';
@@ -176,6 +176,17 @@ test('a board count of 99,999,999 in an Avalon module gives at most the physical
   const { verdict, ms } = readAs(avalon, { stats });
   expect(ms).toBeLessThan(250);
   expect(sampleOf(verdict).boards).toHaveLength(MINER_LIMITS.boards);
+});
+
+test.each([
+  ['valid JSON (native parser)', ''],
+  ['cut short (repairing parser)', '{'],
+])('1 MiB of empty objects is refused as too many values: %s', (_path, cut) => {
+  const body = `{"STATUS":[{"STATUS":"S","Code":70,"Msg":"stats"}],"STATS":[${run('{},', 1024 * 1024 - 4096)}{}]${cut === '' ? '}' : ',"x":{'}`;
+  const t0 = performance.now();
+  const outcome = readCommandReply(body, '10.0.0.9:4028', 'stats');
+  expect(performance.now() - t0).toBeLessThan(2000);
+  expect(outcome).toMatchObject({ ok: false, error: { kind: 'malformed', message: expect.stringContaining(`more than ${MAX_VALUES} values`) } });
 });
 
 describe('values outside physical ranges are dropped and counted', () => {
