@@ -65,6 +65,8 @@ export class MinerExporter {
   readonly edge: EdgeReporter;
   private readonly dialects = new Map<string, Dialect>();
   private readonly stateFile: EdgeStateFile<SavedState> | undefined;
+  /** Last bad-reply problem logged per miner and command (bounded by the inventory). */
+  private readonly badReplyLogged = new Map<string, string>();
   private readonly minersPowerFile: EdgeStateFile<MinersPower> | undefined;
   /** Watts of the miners that answered this sweep, per container (for the climate exporter of the same edge). */
   private powerThisSweep = new Map<string, number>();
@@ -127,7 +129,11 @@ export class MinerExporter {
         dialectCache: this.dialects,
         onBadReply: (e) => {
           this.metrics.badReplies.inc();
-          this.log.warn({ miner: spec.id, endpoint: e.endpoint, command: e.command }, `bad reply: ${e.problem}`);
+          // A firmware that always answers with the same flaw (e.g. S9's missing commas) is told once, not every sweep.
+          const key = `${spec.id}\u0000${e.command}`;
+          if (this.badReplyLogged.get(key) === e.problem) return;
+          this.badReplyLogged.set(key, e.problem);
+          this.log.warn({ miner: spec.id, endpoint: e.endpoint, command: e.command }, `bad reply: ${e.problem} (said again only when it changes; counted in flymining_bad_replies_total)`);
         },
       },
     );
