@@ -21,6 +21,8 @@ flymining_find_program mosquitto >/dev/null || required_packages+=(mosquitto)
 [[ -x /usr/bin/chromium ]] || required_packages+=(chromium)
 # The uplink test impairs its veth with iptables statistic drops inside a network namespace (no tc netem here).
 command -v iptables >/dev/null 2>&1 || required_packages+=(iptables)
+# The uplink gateway of the center compose file is nginx; its config is tested against a real one.
+command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || required_packages+=(nginx-light)
 flymining_ensure_debian_packages "${required_packages[@]}"
 
 stop_what_we_started() {
