@@ -13,7 +13,7 @@
  */
 import type { Fault, FaultCode, Location, Severity } from './faults';
 import { FAULT_CODES } from './faults';
-import type { SchemaPoint } from './schema';
+import { faultTags, type SchemaPoint } from './schema';
 
 /** Which exporter of an edge: the miner exporter or the climate exporter. Each sends its own heartbeat. */
 export type EdgeSource = 'miner' | 'climate';
@@ -100,19 +100,10 @@ export function heartbeatPoint(h: EdgeHeartbeat): SchemaPoint<'edge_heartbeat'> 
 /** The snapshot rows of one heartbeat: each active fault at the heartbeat's time. */
 export function faultStatePoints(faults: readonly Fault[], edge: string, source: EdgeSource, time: number): Array<SchemaPoint<'fault_state'>> {
   return faults.map((f) => {
-    const l = f.location;
     return {
       measurement: 'fault_state',
       tags: {
-        site: l.site,
-        container: l.container,
-        rack: l.rack,
-        shelf: l.shelf,
-        slot: l.slot,
-        miner: f.minerId,
-        code: f.code,
-        severity: f.severity,
-        part: f.part || 'miner',
+        ...faultTags(f),
         source,
         edge,
       },

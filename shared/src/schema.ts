@@ -302,21 +302,26 @@ export function upPoint(spec: MinerSpec, time: number, scrapeMs: number, hashing
   };
 }
 
-export function faultPoint(fault: Fault, active: boolean, time: number): SchemaPoint {
+/** Tags that name a fault: where it is, what it is, which part (`miner` for the whole miner). */
+export function faultTags(fault: Fault): Record<(typeof LOCATION_TAGS)[number] | 'code' | 'severity' | 'part', string> {
   const l = fault.location;
   return {
+    site: l.site,
+    container: l.container,
+    rack: l.rack,
+    shelf: l.shelf,
+    slot: l.slot,
+    miner: fault.minerId,
+    code: fault.code,
+    severity: fault.severity,
+    part: fault.part || 'miner',
+  };
+}
+
+export function faultPoint(fault: Fault, active: boolean, time: number): SchemaPoint {
+  return {
     measurement: 'fault',
-    tags: {
-      site: l.site,
-      container: l.container,
-      rack: l.rack,
-      shelf: l.shelf,
-      slot: l.slot,
-      miner: fault.minerId,
-      code: fault.code,
-      severity: fault.severity,
-      part: fault.part || 'miner',
-    },
+    tags: faultTags(fault),
     fields: { active: active ? 1 : 0, message: fault.message, since_ms: fault.since },
     time,
   };

@@ -5,7 +5,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -16,7 +15,7 @@ import { freePort } from '../../../scripts/jest/influx-server';
 import { ClimateExporter } from '../../src/climate/climate-exporter';
 import { readClimateSettings } from '../../src/climate/main';
 import { configureSensors } from '../../src/climate/settings';
-import { freshStore, waitFor } from '../e2e/helpers';
+import { acceptsConnections, freshStore, waitFor } from '../e2e/helpers';
 
 const PASSWORD = `s3cret-${process.pid}-never-shown`;
 const run = `ba${process.pid.toString(36)}${Date.now().toString(36)}`;
@@ -27,16 +26,6 @@ let broker: ChildProcess;
 let store: InfluxStore;
 const exporters: ClimateExporter[] = [];
 let logText = '';
-
-function accepts(p: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port: p }, () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
-}
 
 function exporterWith(broker: ConstructorParameters<typeof ClimateExporter>[2]['mqttUrl'], name: string): ClimateExporter {
   const inventory = parseInventory(
@@ -60,7 +49,7 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, 'mosquitto.conf'), `listener ${port} 127.0.0.1\nallow_anonymous false\npassword_file ${passwd}\n`, { mode: 0o644 });
   writeFileSync(path.join(dir, 'climate.pass'), `${PASSWORD}\n`, { mode: 0o600 });
   broker = spawn('mosquitto', ['-c', path.join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
-  await waitFor(`mosquitto on port ${port}`, () => accepts(port), 10_000);
+  await waitFor(`mosquitto on port ${port}`, () => acceptsConnections(port), 10_000);
   store = await freshStore(`climate_auth_${process.pid}`);
 });
 

@@ -5,7 +5,6 @@
  * point, and readings stamped far off the arrival time are refused and counted.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -16,7 +15,7 @@ import { freePort } from '../../../scripts/jest/influx-server';
 import { ClimateExporter } from '../../src/climate/climate-exporter';
 import { startClimateHttp } from '../../src/climate/main';
 import { configureSensors } from '../../src/climate/settings';
-import { freshStore, waitFor } from '../e2e/helpers';
+import { acceptsConnections, freshStore, waitFor } from '../e2e/helpers';
 
 const run = `bo${process.pid.toString(36)}${Date.now().toString(36)}`;
 const Q = `Q${process.pid % 1000}`;
@@ -44,7 +43,7 @@ async function startBroker(): Promise<ChildProcess> {
   const child = spawn('mosquitto', ['-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  await waitFor(`mosquitto on port ${port}`, () => accepts(port), 10_000, () => stderr.slice(-500));
+  await waitFor(`mosquitto on port ${port}`, () => acceptsConnections(port), 10_000, () => stderr.slice(-500));
   return child;
 }
 
@@ -55,16 +54,6 @@ async function stopBroker(): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
-}
-
-function accepts(p: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port: p }, () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
 }
 
 async function healthz(): Promise<{ status: string; problems: string[] }> {

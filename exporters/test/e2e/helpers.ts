@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -131,4 +132,15 @@ export function describeSnapshots(snapshots: Map<string, Snapshot>): { faults: s
     faults: all.flatMap((s) => s.faults.map((f) => `${f.code} ${f.minerId} ${f.part}`.trim())).sort(),
     complete: all.every((s) => s.heartbeat.activeFaults === s.faults.length),
   };
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:port (e.g. a broker the test started). */
+export function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
 }
