@@ -20,6 +20,8 @@ npx tsx bench/alerting.ts 5000 10
 flymining_say "uplink: 20-sweep outage of a 300-miner edge (backfill vs raw POST, cut to ContainerSilent mail, spool size)..."
 flymining_start_services redis
 FLYMINING_BENCH_REDIS_URL="$(flymining_url redis)" npx tsx bench/uplink.ts 300 20 2
+flymining_say "hostile miner replies: 50,000 mutated corpus replies through parse → dialects → points → health (vs JSON.parse)..."
+node --max-old-space-size=256 -r tsx/cjs bench/miner-fuzz.ts 50000 777
 flymining_say "rack-map render, 5,000 slots in chromium (panel vs plain divs)..."
 npm run --silent build -w grafana-plugin
 npx tsx bench/rackmap-render.ts 5000 60
