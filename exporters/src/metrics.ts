@@ -28,6 +28,11 @@ export class ExporterMetrics {
     help: 'Miner replies that were malformed, truncated, oversized or needed repair',
     registers: [this.registry],
   });
+  readonly valuesDropped = new Counter({
+    name: 'flymining_miner_values_dropped_total',
+    help: 'Values in miner replies outside physical ranges (negative counters, non-finite, beyond int64, over-long text), dropped before storing',
+    registers: [this.registry],
+  });
   readonly sweepDuration = new Gauge({
     name: 'flymining_sweep_duration_seconds',
     help: 'Wall time of the last complete sweep over all miners',

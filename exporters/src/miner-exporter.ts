@@ -127,6 +127,7 @@ export class MinerExporter {
       {
         transport: this.options.transport,
         dialectCache: this.dialects,
+        onDroppedValues: (e) => this.metrics.valuesDropped.inc(e.dropped.count),
         onBadReply: (e) => {
           this.metrics.badReplies.inc();
           // A firmware that always answers with the same flaw (e.g. S9's missing commas) is told once, not every sweep.

@@ -10,7 +10,10 @@ import { MAX_LISTED_REPAIRS, MAX_VALUES } from '../../src/miner/json-repair';
 import { MINER_LIMITS, TEXT_LIMITS } from '../../src/miner/limits';
 import { readCommandReply, sampleFromOutcomes, type CommandOutcome, type ScrapeVerdict } from '../../src/miner/scrape';
 import { fuzzSpec, judgeReplies } from '../fuzz/pipeline';
-import { rawFixture, reply } from './fixtures';
+import { InventoryHolder, createLogger } from '@flymining/shared';
+import { MinerExporter } from '../../src/miner-exporter';
+import { freshStore, writeInventory } from '../e2e/helpers';
+import { catalogSpec, rawFixture, replayMiner, reply } from './fixtures';
 
 const SIZES = [
   { label: '64 KiB', bytes: 64 * 1024, boundMs: 250 },
@@ -240,6 +243,28 @@ describe('values outside physical ranges are dropped and counted', () => {
       expect([res.status, await res.text()]).toEqual([204, '']);
     } finally {
       await query(`DROP DATABASE ${database}`);
+    }
+  });
+
+  test('a miner sending them is counted on the exporter\'s /metrics (flymining_miner_values_dropped_total)', async () => {
+    const texts = hostile();
+    const miner = await replayMiner((command) => `${texts[command] ?? '{"STATUS":[{"STATUS":"E","Msg":"Invalid command"}],"id":1}'}\0`);
+    const store = await freshStore(`hostile_metric_${process.pid}`);
+    try {
+      const exporter = new MinerExporter(
+        new InventoryHolder(writeInventory('site: s\ncontainers:\n  - { name: C01, racks: [] }\n')),
+        store,
+        { name: 'hostile-metric', intervalMs: 30_000, jitterMs: 0, concurrency: 1 },
+        createLogger('hostile-metric', 'silent'),
+      );
+      const spec = { ...catalogSpec(), host: '127.0.0.1', port: miner.port, firmware: 'antminer-stock' as const };
+      const result = await exporter.scrapeOne(spec);
+      expect(result.ok).toBe(true);
+      const metric = await exporter.metrics.registry.getSingleMetric('flymining_miner_values_dropped_total')!.get();
+      expect(metric.values[0]?.value).toBe(7);
+    } finally {
+      await store.close();
+      await miner.close();
     }
   });
 
