@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerExporterCommands } from '../exporters/src/cli';
 import { registerPortalCommands } from '../billing/src/portal/cli';
 import { registerBillingCommands } from '../billing/src/cli';
+import { registerAlertingCommands } from '../alerting/src/cli';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('flymining')
@@ -12,6 +13,7 @@ export async function main(argv: string[]): Promise<number> {
   registerExporterCommands(program);
   registerPortalCommands(program);
   registerBillingCommands(program);
+  registerAlertingCommands(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

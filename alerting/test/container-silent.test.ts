@@ -2,7 +2,10 @@
  * ContainerSilent and EdgeClockSkew, judged by the center on its own clock from the heartbeats a test edge writes to
  * the real InfluxDB (1 s sweeps), mailed through a real SMTP server.
  */
+import { execFile } from 'node:child_process';
 import type { Server } from 'node:http';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { REDIS_KEYS, createLogger, type EdgeStatus, type Fault, type InfluxStore } from '@flymining/shared';
 import Redis from 'ioredis';
@@ -13,6 +16,7 @@ import { AlertingService } from '../src/service';
 import { TestEdge, minerFault } from './edge';
 import { config, sleep, startMailbox, startOwnRedis, waitFor, type Mailbox, type OwnRedis } from './helpers';
 
+const execFileAsync = promisify(execFile);
 const DB = 'alerting_silent';
 const SITE = 'north-1';
 const INTERVAL_MS = 1000;
@@ -52,7 +56,7 @@ route:
   repeat_interval: 1h
 receivers: [{ name: oncall, email: { to: [oncall@farm.example], smarthost: '${mailbox.url}' } }]
 `),
-      createLogger('alerting-test', 'silent'),
+      createLogger('alerting-test', (process.env.DEBUG_ALERTING as 'info') ?? 'silent'),
     );
     await service.start();
     api = createApi(service).listen(0, '127.0.0.1');
@@ -163,6 +167,34 @@ receivers: [{ name: oncall, email: { to: [oncall@farm.example], smarthost: '${ma
     const resolved = mailsAbout('C35')[1]!;
     expect(resolved.subject).toMatch(/^\[RESOLVED:1\] north-1 container C35 ContainerSilent/);
     expect(resolved.text).toContain(`had ${400 * 5} points spooled to backfill`);
+  });
+
+  test('staff retire a dismantled container\'s edge with `flymining edges retire`: ContainerSilent resolves, its faults go; it is taken back if it reports again', async () => {
+    const flymining = async (...args: string[]): Promise<string> =>
+      (await execFileAsync(process.execPath, [path.join(__dirname, '../../bin/flymining.js'), ...args, '--redis', own.url], { encoding: 'utf8' })).stdout;
+    const edge = new TestEdge(store, SITE, 'C37', 'miner', INTERVAL_MS);
+    edges.push(edge);
+    edge.faults = [minerFault(SITE, 'C37', 1)];
+    edge.beat();
+    await waitFor(() => mailsAbout('C37').length === 1, 15_000, 'fan notice');
+    await edge.stop();
+    await waitFor(() => mailsAbout('C37').some((m) => m.subject!.includes('ContainerSilent')), 15_000, 'ContainerSilent notice');
+    const listed = JSON.parse(await flymining('edges', 'list', '--json')) as Array<{ key: string; state: string }>;
+    expect(listed.find((r) => r.key === `${SITE}/C37/miner`)?.state).toBe('silent');
+
+    expect(await flymining('edges', 'retire', `${SITE}/C37`)).toContain(`retired ${SITE}/C37/miner`);
+    await waitFor(async () => (await alertsOf('C37')).every((a) => a.state !== 'firing'), 15_000, 'alerts of the retired edge resolved');
+    expect(await redis.hget(REDIS_KEYS.activeFaults, `${edge.faults[0]!.minerId}|FAN_STOPPED|fan 1`)).toBeNull();
+    await sleep(4 * EVALUATION_MS); // the relay must not bring it back from its old heartbeats
+    expect(await redis.hget(REDIS_KEYS.edges, `${SITE}/C37/miner`)).toBeNull();
+    expect((await flymining('edges', 'list')).includes(`${SITE}/C37/miner`)).toBe(false);
+
+    await edge.report([]); // the box is back after all
+    await waitFor(async () => (await redis.hget(REDIS_KEYS.edges, `${SITE}/C37/miner`)) !== null, 10_000, 'edge taken back');
+    await expect(execFileAsync(process.execPath, [path.join(__dirname, '../../bin/flymining.js'), 'edges', 'retire', `${SITE}/C99`, '--redis', own.url])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(`no edge known at ${SITE}/C99`),
+    });
   });
 
   test('a climate-only edge that goes silent pages ContainerSilent too', async () => {

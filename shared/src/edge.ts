@@ -70,6 +70,13 @@ export interface EdgeStatus {
   clockSkewMs?: number;
 }
 
+/** An edge staff took out of service: its heartbeats up to lastTimeMs (edge clock) are history, not a silent container. */
+export interface RetiredEdge {
+  atMs: number;
+  lastTimeMs: number;
+  by?: string;
+}
+
 export function edgeStatusKey(site: string, container: string, source: EdgeSource): string {
   return `${site}/${container}/${source}`;
 }

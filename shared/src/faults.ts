@@ -92,4 +92,6 @@ export const REDIS_KEYS = {
   activeFaults: 'flymining:faults:active',
   /** Hash `<site>/<container>/<source>` -> EdgeStatus JSON: what the center knows of each edge (see edge.ts). */
   edges: 'flymining:edges',
+  /** Hash `<site>/<container>/<source>` -> RetiredEdge JSON: edges staff took out of service (`flymining edges retire`). */
+  retiredEdges: 'flymining:edges:retired',
 } as const;

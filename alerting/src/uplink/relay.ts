@@ -18,6 +18,7 @@ import {
   type EdgeHeartbeat,
   type EdgeSource,
   type EdgeStatus,
+  type RetiredEdge,
   type Fault,
   type FaultEvent,
   type InfluxStore,
@@ -61,6 +62,19 @@ interface EdgeMemory {
 /** A returning edge whose backlog has not drained after this long is judged back anyway. */
 const RETURN_GIVE_UP_MS = 15 * 60_000;
 
+function parseRetired(raw: Record<string, string>): Map<string, RetiredEdge> {
+  const out = new Map<string, RetiredEdge>();
+  for (const [key, value] of Object.entries(raw)) {
+    try {
+      const r = JSON.parse(value) as RetiredEdge;
+      if (typeof r.lastTimeMs === 'number') out.set(key, r);
+    } catch {
+      /* not ours: ignored */
+    }
+  }
+  return out;
+}
+
 const sameHeartbeat = (a: EdgeHeartbeat, b: { time: number; seq: number }): boolean => a.time === b.time && a.seq === b.seq;
 
 /** The part of Fault.source (`<edge>/<source>`) that names the exporter kind. */
@@ -90,14 +104,24 @@ export class UplinkRelay implements FaultRelay {
   }
 
   async run(now: number, active: ActiveFaults): Promise<RelayResult> {
-    const stored = await this.redis.hgetall(REDIS_KEYS.edges);
-    this.adoptStored(stored);
+    const [stored, retiredRaw] = await Promise.all([this.redis.hgetall(REDIS_KEYS.edges), this.redis.hgetall(REDIS_KEYS.retiredEdges)]);
+    const retired = parseRetired(retiredRaw);
+    this.adoptStored(stored, retired);
+    for (const [key, r] of retired) {
+      const memory = this.edges.get(key);
+      if (memory && memory.status.last.time <= r.lastTimeMs) this.edges.delete(key);
+    }
     const heartbeats = await this.newestHeartbeats(now);
     let readAll = heartbeats !== undefined;
-    for (const h of heartbeats ?? []) if (!(await this.accept(h, now))) readAll = false;
+    for (const h of heartbeats ?? []) {
+      // A retired edge's old heartbeats are history; one that reports again after retirement is taken back.
+      const r = retired.get(edgeStatusKey(h.site, h.container, h.source));
+      if (r && h.time <= r.lastTimeMs) continue;
+      if (!(await this.accept(h, now))) readAll = false;
+    }
     // Only what was read decides silence: an edge whose snapshot could not be read is not judged on that.
     if (readAll) this.judgeSilence(now);
-    await this.converge(active);
+    await this.converge(active, retired);
     await this.saveStatuses(stored);
     const statuses = [...this.edges.values()].map((e) => e.status);
     let silent = 0;
@@ -108,9 +132,9 @@ export class UplinkRelay implements FaultRelay {
   }
 
   /** Edges another leader knew (or this one before a restart): their status continues instead of starting over. */
-  private adoptStored(stored: Record<string, string>): void {
+  private adoptStored(stored: Record<string, string>, retired: ReadonlyMap<string, RetiredEdge>): void {
     for (const [key, value] of Object.entries(stored)) {
-      if (this.edges.has(key)) continue;
+      if (this.edges.has(key) || retired.has(key)) continue;
       try {
         const status = JSON.parse(value) as EdgeStatus;
         if (status && typeof status.receivedAtMs === 'number' && status.last && typeof status.last.time === 'number') this.edges.set(key, { status, faults: undefined });
@@ -268,7 +292,7 @@ export class UplinkRelay implements FaultRelay {
   }
 
   /** Makes each edge's faults in the hash equal to its last snapshot (stale while the edge is silent). */
-  private async converge(active: ActiveFaults): Promise<void> {
+  private async converge(active: ActiveFaults, retired: ReadonlyMap<string, RetiredEdge> = new Map()): Promise<void> {
     const owned = new Map<string, string[]>();
     /** Faults without a source, by container: written by exporters before the edges existed (see below). */
     const legacy = new Map<string, string[]>();
@@ -314,6 +338,14 @@ export class UplinkRelay implements FaultRelay {
         if (wanted.has(key)) continue;
         dels.push(key);
         events.push({ type: 'cleared', fault: active.get(key)!.fault, at: status.last.time, source: `${status.edge}/${status.source}` });
+      }
+    }
+    // Faults of a retired edge that has not reported since: nobody will ever clear them.
+    for (const key of retired.keys()) {
+      if (this.edges.has(key)) continue;
+      for (const faultKeyOfEdge of owned.get(key) ?? []) {
+        dels.push(faultKeyOfEdge);
+        events.push({ type: 'cleared', fault: active.get(faultKeyOfEdge)!.fault, at: Date.now(), source: 'uplink-relay' });
       }
     }
     // Exporters no longer write Redis: a source-less fault in a container the edges report for is a leftover of
