@@ -7,3 +7,4 @@ export * from './influx';
 export * from './service';
 export * from './edge';
 export * from './secrets';
+export * from './auth';
