@@ -1,8 +1,7 @@
 /**
  * Reads the investor portal's session (express-session in Redis, signed cookie) from another center service, so
  * staff who signed in to the portal once are known there too. It accepts exactly what the portal would: a cookie
- * signed with the portal's secret, a session still in Redis (the idle timeout is its key's TTL and the cookie's
- * expiry), not past the absolute lifetime since sign-in, of an account that still exists, is enabled and is staff
+ * signed with the portal's secret, a session still in Redis (the idle timeout is its key's TTL), not past the absolute lifetime since sign-in, of an account that still exists, is enabled and is staff
  * (the portal checks the account on every request; a disabled account's sessions end there at once).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -22,7 +21,6 @@ export type SessionCheck =
   | { ok: false; reason: 'no-cookie' | 'bad-signature' | 'no-session' | 'expired' | 'not-signed-in' | 'account-gone' };
 
 const storedSessionSchema = z.object({
-  cookie: z.object({ expires: z.union([z.string(), z.null()]).optional() }).loose(),
   userId: z.number().int().optional(),
   signedInAt: z.number().optional(),
 });
@@ -90,8 +88,9 @@ export class PortalSessionVerifier {
       return { ok: false, reason: 'no-session' };
     }
     if (parsed.userId === undefined || parsed.signedInAt === undefined) return { ok: false, reason: 'not-signed-in' };
-    const expires = parsed.cookie.expires ? Date.parse(parsed.cookie.expires) : NaN;
-    if ((Number.isFinite(expires) && expires <= now) || now - parsed.signedInAt > this.options.maxSessionS * 1000) {
+    // The idle timeout is the key's TTL (gone above): the stored cookie.expires is not updated when the portal's
+    // rolling sessions only touch the TTL, so it must not be read as the idle deadline.
+    if (now - parsed.signedInAt > this.options.maxSessionS * 1000) {
       return { ok: false, reason: 'expired' };
     }
     // The account as it is now, not as it was at sign-in: disabled or demoted accounts lose access at once.
