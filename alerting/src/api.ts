@@ -7,28 +7,29 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { z } from 'zod';
 import { parseDuration } from './duration';
 import { parseMatcher } from './matchers';
+import { MAX_PATTERN_LENGTH } from './regex';
 import { windowSchedule } from './config';
 import { firingHashOf } from './pipeline/dedup';
 import type { Silence } from './pipeline/silence';
 import type { AlertingService } from './service';
 
-const matcherText = z.string().refine(
-  (m) => {
+/** Refused with parseMatcher's own reason, which quotes the matcher (bad syntax, or a pattern the engine refuses). */
+const matcherText = z
+  .string()
+  .max(MAX_PATTERN_LENGTH + 100, `a matcher is at most ${MAX_PATTERN_LENGTH + 100} characters`)
+  .superRefine((m, ctx) => {
     try {
       parseMatcher(m);
-      return true;
-    } catch {
-      return false;
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
     }
-  },
-  { message: 'not a matcher: write name="value", name!="value", name=~"regex" or name!~"regex"' },
-);
+  });
 
 const time = z.union([z.number().int().nonnegative(), z.iso.datetime({ offset: true }).transform((s) => Date.parse(s))]);
 
 const silenceBody = z
   .strictObject({
-    matchers: z.array(matcherText).min(1),
+    matchers: z.array(matcherText).min(1).max(50),
     comment: z.string().min(1).max(500),
     createdBy: z.string().min(1).max(100),
     startsAt: time.optional(),

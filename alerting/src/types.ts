@@ -28,8 +28,8 @@ export interface Matcher {
   name: string;
   op: MatchOp;
   value: string;
-  /** Compiled once for =~ and !~ (anchored like Alertmanager's). */
-  regex?: RegExp;
+  /** Compiled once for =~ and !~ (anchored like Alertmanager's; linear time, see regex.ts). */
+  regex?: { test(value: string): boolean };
 }
 
 export const SEVERITIES = ['critical', 'warning', 'info'] as const;

@@ -163,7 +163,7 @@ receivers:
       });
       expect(bad.status).toBe(400);
       const { problems } = (await bad.json()) as { problems: string[] };
-      expect(problems).toEqual([expect.stringMatching(/^matchers\.0: not a matcher/), expect.stringMatching(/^schedule\.start: write the time as HH:MM/)]);
+      expect(problems).toEqual([expect.stringMatching(/^matchers\.0: "container C3" is not a matcher/), expect.stringMatching(/^schedule\.start: write the time as HH:MM/)]);
     } finally {
       server.close();
     }

@@ -4,8 +4,8 @@
  * to the day it starts on.
  */
 import { WEEKDAYS, type WindowSchedule } from '../config';
-import { matchesAll, parseMatcher } from '../matchers';
-import type { Alert } from '../types';
+import { matchesAll, storedMatcher } from '../matchers';
+import type { Alert, Matcher } from '../types';
 
 export interface Silence {
   id: string;
@@ -65,8 +65,15 @@ export function silenceActive(s: Silence, at: number): boolean {
 }
 
 /** Silences in force now, with their matchers parsed once for the whole cycle. */
-export function activeSilences(silences: readonly Silence[], at: number): Array<{ silence: Silence; matchers: ReturnType<typeof parseMatcher>[] }> {
-  return silences.filter((s) => silenceActive(s, at)).map((silence) => ({ silence, matchers: silence.matchers.map(parseMatcher) }));
+export function activeSilences(silences: readonly Silence[], at: number): Array<{ silence: Silence; matchers: Matcher[] }> {
+  const out: Array<{ silence: Silence; matchers: Matcher[] }> = [];
+  for (const silence of silences) {
+    if (!silenceActive(silence, at)) continue;
+    const matchers = silence.matchers.map(storedMatcher);
+    // A matcher this version refuses (saved before its rules existed) mutes nothing.
+    if (matchers.every((m): m is Matcher => m !== undefined)) out.push({ silence, matchers });
+  }
+  return out;
 }
 
 /** Fingerprints of alerts muted now, each with the id of the first silence that mutes it. */
