@@ -4,6 +4,7 @@ import { registerExporterCommands } from '../exporters/src/cli';
 import { registerPortalCommands } from '../billing/src/portal/cli';
 import { registerBillingCommands } from '../billing/src/cli';
 import { registerAlertingCommands } from '../alerting/src/cli';
+import { registerTokenCommands } from '../shared/src/auth/cli';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('flymining')
@@ -14,6 +15,7 @@ export async function main(argv: string[]): Promise<number> {
   registerPortalCommands(program);
   registerBillingCommands(program);
   registerAlertingCommands(program);
+  registerTokenCommands(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
