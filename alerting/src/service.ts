@@ -241,7 +241,9 @@ export class AlertingService {
     const { groups, held, muted } = this.arrange(result.alerts.values(), silences, now);
     const { notices, forget } = decideNotices({ groups, held, receivers: new Map(this.config.receivers.map((r) => [r.name, r])), log, retries, acks, now });
     for (const key of forget) await this.state.recordSent(key, undefined);
-    await this.state.forgetAcks([...acks.keys()].filter((id) => ![...groups.values()].some((g) => g.id === id)));
+    // An acknowledgement lasts while its group exists, silenced or not.
+    const groupIds = new Set([...groups.values(), ...held.values()].map((g) => g.id));
+    await this.state.forgetAcks([...acks.keys()].filter((id) => !groupIds.has(id)));
     void this.dispatcher.dispatch(notices, now);
 
     let firing = 0;
@@ -279,10 +281,11 @@ export class AlertingService {
     const all = [...alerts];
     const inhibited = inhibitedFingerprints(all, this.config.inhibit_rules);
     const silenced = silencedFingerprints(all, [...stored, ...this.configuredWindows()], now);
-    // Stale alerts are never paged as current; their groups are held so what was told stays told.
-    const stale = all.filter(isStale);
+    // Stale and silenced alerts are not paged; their groups are held so what was told stays told (the notification
+    // log keeps them): a silence that ends over an unchanged group re-sends nothing, as in Alertmanager.
+    const held = all.filter((a) => isStale(a) || silenced.has(a.fingerprint));
     const visible = all.filter((a) => !inhibited.has(a.fingerprint) && !silenced.has(a.fingerprint) && !isStale(a));
-    return { groups: groupAlerts(visible, this.route), held: groupAlerts(stale, this.route), silenced, inhibited, muted: all.length - visible.length };
+    return { groups: groupAlerts(visible, this.route), held: groupAlerts(held, this.route), silenced, inhibited, muted: all.length - visible.length };
   }
 
   private configuredWindows(): Silence[] {

@@ -27,7 +27,7 @@ export interface Notice {
   lastSentAt: number;
   /** Only the log changes (alerts muted, or resolved with send_resolved off): nothing is sent. */
   quiet: boolean;
-  /** Alerts told before and held now (stale: their edge is silent): they stay in the log, so they are not re-paged. */
+  /** Alerts told before and held now (stale: their edge is silent; or silenced): they stay in the log, so they are not re-paged. */
   kept: string[];
 }
 
@@ -50,8 +50,9 @@ export interface DedupInput {
   acks: ReadonlyMap<string, string>;
   now: number;
   /**
-   * Groups of alerts held back while their edge is silent (stale faults): what they were told stays in the log, so
-   * when fresh data confirms them nothing is re-paged, and when it clears them the resolved notice goes out.
+   * Groups of alerts held back while their edge is silent (stale faults) or a silence mutes them: what they were
+   * told stays in the log, so when fresh data confirms them or the silence ends nothing is re-paged, and when they
+   * clear the resolved notice goes out.
    */
   held?: ReadonlyMap<string, AlertGroup>;
 }
@@ -85,7 +86,7 @@ export function decideNotices(input: DedupInput): DedupResult {
       const last = log.get(logKey);
       const told = new Set(last?.firing ?? []);
       const resolved = group.alerts.filter((a) => a.state === 'resolved' && told.has(a.fingerprint));
-      const kept = (held.get(group.key)?.alerts ?? []).map((a) => a.fingerprint).filter((fp) => told.has(fp));
+      const kept = (held.get(group.key)?.alerts ?? []).filter((a) => a.state === 'firing' && told.has(a.fingerprint)).map((a) => a.fingerprint);
       const notice = { logKey, receiver, integration, group, firing, resolved, firingHash, repeat: false, quiet: false, lastSentAt: last?.sentAt ?? 0, kept };
       if (!last) {
         if (firing.length === 0) continue;
