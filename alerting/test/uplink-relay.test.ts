@@ -130,10 +130,13 @@ receivers: [{ name: oncall, email: { to: [oncall@farm.example], smarthost: '${ma
     await service.cycle();
     const [leftover, elsewhere, stillTrue] = [minerFault(SITE, 'C09', 5), minerFault(SITE, 'C99', 5), { ...held }];
     delete stillTrue.source;
-    await redis.hset(REDIS_KEYS.activeFaults, faultKey(leftover), JSON.stringify(leftover), faultKey(elsewhere), JSON.stringify(elsewhere), faultKey(stillTrue), JSON.stringify(stillTrue));
+    // The old exporters stamped their own name as the source (e.g. "C09"): also a leftover, not an edge's.
+    const named = { ...minerFault(SITE, 'C09', 6), source: 'C09' };
+    await redis.hset(REDIS_KEYS.activeFaults, faultKey(leftover), JSON.stringify(leftover), faultKey(elsewhere), JSON.stringify(elsewhere), faultKey(stillTrue), JSON.stringify(stillTrue), faultKey(named), JSON.stringify(named));
     await service.cycle();
     const hash = await activeFaults();
     expect(hash.has(faultKey(leftover))).toBe(false);
+    expect(hash.has(faultKey(named))).toBe(false);
     expect(hash.has(faultKey(elsewhere))).toBe(true);
     expect(hash.get(faultKey(held))?.source).toBe('edge-C09/miner'); // the snapshot still holds it: rewritten
   });

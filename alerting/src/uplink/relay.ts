@@ -78,8 +78,10 @@ function parseRetired(raw: Record<string, string>): Map<string, RetiredEdge> {
 const sameHeartbeat = (a: EdgeHeartbeat, b: { time: number; seq: number }): boolean => a.time === b.time && a.seq === b.seq;
 
 /** The part of Fault.source (`<edge>/<source>`) that names the exporter kind. */
-function sourceKind(source: string | undefined): string | undefined {
-  return source === undefined ? undefined : source.slice(source.lastIndexOf('/') + 1);
+function sourceKind(source: string | undefined): EdgeSource | undefined {
+  // Anything else (no source, or an exporter name such as "C02" from before the edges) is a leftover of the old path.
+  const kind = source?.slice(source.lastIndexOf('/') + 1);
+  return source?.includes('/') && (kind === 'miner' || kind === 'climate') ? kind : undefined;
 }
 
 export class UplinkRelay implements FaultRelay {
@@ -304,7 +306,7 @@ export class UplinkRelay implements FaultRelay {
     for (const [key, { fault }] of active) {
       const kind = sourceKind(fault.source);
       if (kind === undefined) add(legacy, `${fault.location.site}/${fault.location.container}`, key);
-      else add(owned, edgeStatusKey(fault.location.site, fault.location.container, kind as EdgeSource), key);
+      else add(owned, edgeStatusKey(fault.location.site, fault.location.container, kind), key);
     }
     const sets: Array<[string, StoredFault]> = [];
     const dels: string[] = [];
