@@ -2,12 +2,12 @@
  * Delivery over real Redis, SMTP and HTTP, with faults published the way exporters publish them: a failing Slack
  * does not hold up email and is retried until it answers; a container that goes dark pages once.
  */
-import { REDIS_KEYS, createLogger, type Fault, type FaultEvent } from '@flymining/shared';
+import { createLogger, type Fault } from '@flymining/shared';
 import type { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
 import { createApi } from '../src/api';
 import { AlertingService } from '../src/service';
-import { config, redisUrl, sleep, startMailbox, startSlack, waitFor, type Mailbox, type SlackEndpoint } from './helpers';
+import { config, raise, redisUrl, sleep, startMailbox, startSlack, waitFor, type Mailbox, type SlackEndpoint } from './helpers';
 
 const REDIS_DB = 5;
 
@@ -23,17 +23,6 @@ function fault(minerId: string, code: Fault['code'], container: string, reason?:
     since: Date.now(),
     details: reason ? { reason } : undefined,
   };
-}
-
-/** Writes faults the way RedisFaultPublisher does: the active hash, then the event on the channel. */
-async function raise(redis: Redis, faults: Fault[]): Promise<void> {
-  const tx = redis.multi();
-  for (const f of faults) {
-    tx.hset(REDIS_KEYS.activeFaults, `${f.minerId}|${f.code}|${f.part}`, JSON.stringify(f));
-    const event: FaultEvent = { type: 'raised', fault: f, at: Date.now(), source: 'test' };
-    tx.publish(REDIS_KEYS.faultChannel, JSON.stringify(event));
-  }
-  await tx.exec();
 }
 
 describe('delivery', () => {

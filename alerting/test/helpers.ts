@@ -5,6 +5,8 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { REDIS_KEYS, type Fault, type FaultEvent } from '@flymining/shared';
+import type Redis from 'ioredis';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { parseConfig, type AlertingConfig } from '../src/config';
@@ -136,4 +138,15 @@ export async function startOwnRedis(options: { persistent?: boolean } = {}): Pro
   };
   await own.start();
   return own;
+}
+
+/** Writes faults the way the center's relay (and RedisFaultPublisher) does: the active hash, then the event. */
+export async function raise(redis: Redis, faults: Fault[]): Promise<void> {
+  const tx = redis.multi();
+  for (const f of faults) {
+    tx.hset(REDIS_KEYS.activeFaults, `${f.minerId}|${f.code}|${f.part}`, JSON.stringify(f));
+    const event: FaultEvent = { type: 'raised', fault: f, at: Date.now(), source: 'test' };
+    tx.publish(REDIS_KEYS.faultChannel, JSON.stringify(event));
+  }
+  await tx.exec();
 }

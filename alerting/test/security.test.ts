@@ -2,10 +2,10 @@
  * Issue #10's alerting findings, each replayed against real Redis and a real SMTP server: a brief silence that
  * re-sent pages, silences that stalled the cycle, forged and cross-site acknowledgements, an API anyone could use.
  */
-import { REDIS_KEYS, createLogger, type Fault, type FaultEvent } from '@flymining/shared';
+import { createLogger, type Fault } from '@flymining/shared';
 import Redis from 'ioredis';
 import { AlertingService } from '../src/service';
-import { config, redisUrl, startMailbox, waitFor, type Mailbox } from './helpers';
+import { config, raise, redisUrl, startMailbox, waitFor, type Mailbox } from './helpers';
 
 const REDIS_DB = 7; // this file's own Redis database, flushed before each test
 
@@ -20,17 +20,6 @@ function fanFault(container: string, slot: number): Fault {
     message: `fan 1 stopped at ${minerId}`,
     since: Date.now(),
   };
-}
-
-/** Writes faults as the center's relay does: the active hash, then the event that wakes the cycle. */
-async function raise(redis: Redis, faults: Fault[]): Promise<void> {
-  const tx = redis.multi();
-  for (const f of faults) {
-    tx.hset(REDIS_KEYS.activeFaults, `${f.minerId}|${f.code}|${f.part}`, JSON.stringify(f));
-    const event: FaultEvent = { type: 'raised', fault: f, at: Date.now(), source: 'test' };
-    tx.publish(REDIS_KEYS.faultChannel, JSON.stringify(event));
-  }
-  await tx.exec();
 }
 
 describe('alerting security (issue #10)', () => {
