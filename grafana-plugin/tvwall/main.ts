@@ -1,6 +1,9 @@
-/** `tsx grafana-plugin/tvwall/main.ts [--port 4200] [--site north-1] [--grafana-url https://grafana.farm.example/]`: the TV-wall server on its own. */
-import { InfluxStore, loadInfluxConfig, runService } from '@flymining/shared';
-import { createTvWallApp, listen } from './server';
+/**
+ * `tsx grafana-plugin/tvwall/main.ts [--port 4200] [--site north-1] [--grafana-url https://grafana.farm.example/]`: the TV-wall server on its own.
+ * Authentication settings from the environment (shared/src/auth/README.md).
+ */
+import { createLogger, InfluxStore, loadInfluxConfig, openAuthenticator, readAuthSettings, runService } from '@flymining/shared';
+import { createTvWallApp, listen, TVWALL_TOKEN_COOKIE } from './server';
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -16,12 +19,15 @@ async function main(): Promise<() => Promise<void>> {
     .split(',')
     .map((u) => u.trim())
     .filter(Boolean);
-  const app = createTvWallApp({ store, site: flag('site') ?? process.env.FLYMINING_SITE, refreshSeconds: Number(flag('refresh') ?? 15), grafanaUrls });
+  // Staff sessions of the portal (FLYMINING_PORTAL_SESSION_SECRET[_FILE], FLYMINING_PG_URL) and tokens (FLYMINING_REDIS_URL).
+  const auth = openAuthenticator(readAuthSettings(process.env), createLogger('tvwall'), { tokenCookie: TVWALL_TOKEN_COOKIE });
+  const app = createTvWallApp({ authenticator: auth.authenticator, store, site: flag('site') ?? process.env.FLYMINING_SITE, refreshSeconds: Number(flag('refresh') ?? 15), grafanaUrls });
   const server = await listen(app, port, host);
   console.log(`TV wall on http://${host}:${port}/`);
   return async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await store.close();
+    await auth.close();
   };
 }
 

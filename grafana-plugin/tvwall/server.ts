@@ -3,6 +3,9 @@
  * No Grafana needed, so screens on the farm floor keep working when Grafana is down or not installed.
  * Every response carries a strict CSP (scripts from this server only, the page's one <style> by nonce), refuses
  * framing and MIME sniffing; slot links are limited to this site and the configured Grafana (src/links.ts).
+ * The page and the farm's state need scope tvwall:read: staff signed in to the portal, or a screen's token (sent as
+ * a bearer header, or opened once as /?token=... which leaves it in an HttpOnly cookie); /healthz and the static
+ * bundle (no farm data in it) stay open.
  */
 import express, { type Response } from 'express';
 import helmet from 'helmet';
@@ -10,12 +13,17 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
-import type { InfluxStore } from '@flymining/shared';
+import { requireStaff, tokenLinkSignIn, type Authenticator, type InfluxStore } from '@flymining/shared';
 import { z } from 'zod';
 import { readFarm } from './farm-source';
 
+/** The cookie a wall screen keeps its token in after opening /?token=... once. */
+export const TVWALL_TOKEN_COOKIE = 'flymining.tvwall_token';
+
 export interface TvWallSettings {
   store: InfluxStore;
+  /** Decides who may see the wall; its tokenCookie must be TVWALL_TOKEN_COOKIE for token links to work. */
+  authenticator: Authenticator;
   site?: string;
   /** Minutes of data the page considers (a miner silent for longer is not on the wall). */
   windowMinutes?: number;
@@ -84,14 +92,17 @@ export function createTvWallApp(settings: TvWallSettings): express.Express {
       strictTransportSecurity: false,
     }),
   );
+  app.get('/healthz', (_req, res) => res.json({ ok: true }));
+  app.use('/assets', express.static(bundleDir, { maxAge: 0 }));
+  const guard = { scope: 'tvwall:read' as const, authenticator: settings.authenticator };
+  app.use(tokenLinkSignIn(guard));
+  app.use(requireStaff(guard));
   app.get('/api/farm', (_req, res) => {
     readFarm(settings.store, { site: settings.site, windowMinutes: settings.windowMinutes ?? 30 }).then(
       (snapshot) => res.set('cache-control', 'no-store').json(snapshot),
       (err: unknown) => res.status(502).json({ error: err instanceof Error ? err.message : String(err) }),
     );
   });
-  app.get('/healthz', (_req, res) => res.json({ ok: true }));
-  app.use('/assets', express.static(bundleDir, { maxAge: 0 }));
   const send = (res: Response, pageTitle: string, script: string, refreshSeconds: number) =>
     res.type('html').send(page({ title: pageTitle, script, refreshSeconds, nonce: String(res.locals.cspNonce), grafanaUrls }));
   app.get('/', (_req, res) => send(res, title, 'tvwall.js', refresh));

@@ -3,7 +3,8 @@
  * was an open redirect; the server sent no CSP, frame or nosniff headers. In chromium against a real TV-wall
  * server (InfluxDB data): refused links are not followed (a local "outside" server sees no request, no script
  * runs, a note is shown), allowed ones (same origin, under the configured Grafana) are, and every response
- * carries the security headers without the page breaking its own CSP.
+ * carries the security headers without the page breaking its own CSP. Issue #10, authentication: the page and the
+ * farm's state answer only with scope tvwall:read; /healthz and the static bundle stay open.
  */
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { Server } from 'node:http';
@@ -17,7 +18,8 @@ import { layoutFarm } from '../../src/geometry';
 import { allowedNavigation } from '../../src/links';
 import { DEFAULT_OPTIONS } from '../../src/types';
 import type { FarmSnapshot } from '../../tvwall/farm-source';
-import { checkGrafanaUrls, createTvWallApp, listen } from '../../tvwall/server';
+import { checkGrafanaUrls, createTvWallApp, listen, TVWALL_TOKEN_COOKIE } from '../../tvwall/server';
+import { testTokens, type TestTokens } from '../../../shared/test/auth/test-tokens';
 import { launchChromium } from './browser';
 
 const specs = generateFarmSpecs({ miners: 8, containers: 1, racksPerContainer: 1, shelvesPerRack: 2, slotsPerShelf: 4, baseAddress: '127.47.0.1', seed: 5 });
@@ -43,6 +45,9 @@ describe('TV wall links and headers', () => {
   let baseUrl: string;
   let grafana: Awaited<ReturnType<typeof recordingServer>>;
   let outside: Awaited<ReturnType<typeof recordingServer>>;
+  let tokens: TestTokens;
+  let wallToken: string;
+  const withToken = { headers: { authorization: '' } };
 
   beforeAll(async () => {
     store = await freshStore('tvwall_links');
@@ -59,7 +64,10 @@ describe('TV wall links and headers', () => {
     await store.flush();
     grafana = await recordingServer();
     outside = await recordingServer();
-    server = await listen(createTvWallApp({ store, refreshSeconds: 60, grafanaUrls: [`${grafana.url}/grafana`] }), 0);
+    tokens = await testTokens('tvwall-links', { tokenCookie: TVWALL_TOKEN_COOKIE });
+    wallToken = await tokens.token('tvwall:read');
+    withToken.headers.authorization = `Bearer ${wallToken}`;
+    server = await listen(createTvWallApp({ authenticator: tokens.authenticator, store, refreshSeconds: 60, grafanaUrls: [`${grafana.url}/grafana`] }), 0);
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     browser = await launchChromium();
   });
@@ -69,6 +77,7 @@ describe('TV wall links and headers', () => {
     await new Promise((resolve) => server?.close(resolve));
     for (const s of [grafana?.server, outside?.server]) await new Promise((resolve) => s?.close(resolve));
     await store?.close();
+    await tokens?.close();
   });
 
   /** Opens the wall with `?link=`, records CSP violations, and returns a function clicking a miner's slot. */
@@ -79,9 +88,10 @@ describe('TV wall links and headers', () => {
       (window as unknown as { cspViolations: string[] }).cspViolations = seen;
       document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
     });
-    await page.goto(`${baseUrl}/?link=${encodeURIComponent(link)}`);
+    // Signed in as a screen is: the token once in the URL, redirected to the same URL without it.
+    await page.goto(`${baseUrl}/?token=${encodeURIComponent(wallToken)}&link=${encodeURIComponent(link)}`);
     await page.waitForSelector('body[data-updated-at]');
-    const snapshot = (await (await fetch(`${baseUrl}/api/farm`)).json()) as FarmSnapshot;
+    const snapshot = (await (await fetch(`${baseUrl}/api/farm`, withToken)).json()) as FarmSnapshot;
     const model = buildFarm(snapshot.readings, snapshot.climates, { metric: 'health', now: snapshot.now, staleAfterMs: 180_000, slotsPerShelf: 0 }, snapshot.heartbeats);
     const canvas = (await page.$('canvas'))!;
     const box = (await canvas.boundingBox())!;
@@ -99,7 +109,7 @@ describe('TV wall links and headers', () => {
 
   test('every response carries CSP, frame and nosniff headers, and the wall runs within its CSP', async () => {
     for (const path of ['/', '/api/farm', '/assets/tvwall.js', '/healthz']) {
-      const res = await fetch(baseUrl + path);
+      const res = await fetch(baseUrl + path, withToken);
       expect([path, res.status]).toEqual([path, 200]);
       const csp = res.headers.get('content-security-policy') ?? '';
       expect(csp).toContain("default-src 'none'");
@@ -114,6 +124,34 @@ describe('TV wall links and headers', () => {
     expect(Number(await wall.page.getAttribute('[data-testid="rackmap"]', 'data-slots'))).toBeGreaterThanOrEqual(specs.length);
     expect(await wall.violations()).toEqual([]);
     await wall.page.close();
+  });
+
+  test('without tvwall:read neither the page nor the farm state answers; /healthz and the bundle do', async () => {
+    const readsAlerts = await tokens.token('alerting:read');
+    for (const path of ['/', '/api/farm', '/bench', '/?link=/healthz']) {
+      const anonymous = await fetch(baseUrl + path);
+      expect([path, anonymous.status]).toEqual([path, 401]);
+      // Refusals carry the security headers too, and no farm data.
+      expect(anonymous.headers.get('content-security-policy')).toContain("default-src 'none'");
+      expect(await anonymous.text()).not.toContain('readings');
+      const wrongScope = await fetch(baseUrl + path, { headers: { authorization: `Bearer ${readsAlerts}` } });
+      expect([path, wrongScope.status]).toEqual([path, 403]);
+    }
+    const browserPage = await fetch(baseUrl, { headers: { accept: 'text/html' } });
+    expect(browserPage.status).toBe(401);
+    expect(await browserPage.text()).toContain('Sign-in required');
+    expect((await fetch(`${baseUrl}/?token=fmt_guessed`, { redirect: 'manual' })).status).toBe(401);
+    expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200);
+    expect((await fetch(`${baseUrl}/assets/tvwall.js`)).status).toBe(200);
+    // A revoked screen token stops working at its next request, cookie or header.
+    const screen = await tokens.token('tvwall:read');
+    const link = await fetch(`${baseUrl}/?token=${encodeURIComponent(screen)}`, { redirect: 'manual' });
+    expect([link.status, link.headers.get('location')]).toEqual([303, '/']);
+    const cookie = link.headers.get('set-cookie')!.split(';')[0]!;
+    expect((await fetch(`${baseUrl}/api/farm`, { headers: { cookie } })).status).toBe(200);
+    const check = await tokens.store.verify(screen);
+    expect(check.ok && (await tokens.store.revoke(check.token.name))).toBe(true);
+    expect((await fetch(`${baseUrl}/api/farm`, { headers: { cookie } })).status).toBe(401);
   });
 
   test('a javascript: link does not run: no script, no navigation, a visible note', async () => {

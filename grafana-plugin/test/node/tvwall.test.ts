@@ -4,6 +4,7 @@
  * and the second in the unreachable colour, at the places the layout gives them. Container C04's edge went
  * silent 5 minutes ago (its last miner_up points and heartbeats are 5 minutes old): all its slots are in the
  * silent colour and it is one "C04 silent" line, while a CHIPS_DEAD warning of C02 stays on screen.
+ * The wall is opened as a screen would be: once with its token in the URL, then by the cookie that leaves behind.
  */
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -18,7 +19,8 @@ import { buildFarm } from '../../src/farm';
 import { layoutFarm } from '../../src/geometry';
 import { clockText } from '../../src/silence';
 import { DEFAULT_OPTIONS } from '../../src/types';
-import { createTvWallApp, listen } from '../../tvwall/server';
+import { createTvWallApp, listen, TVWALL_TOKEN_COOKIE } from '../../tvwall/server';
+import { testTokens, type TestTokens } from '../../../shared/test/auth/test-tokens';
 import type { FarmSnapshot } from '../../tvwall/farm-source';
 import { launchChromium } from './browser';
 
@@ -48,6 +50,8 @@ describe('TV wall in chromium', () => {
   // One exporter throughout: it remembers raised faults, so it writes the clearing transition.
   let exporter: ReturnType<typeof exporterFor>;
   let silentLastMs = 0;
+  let tokens: TestTokens;
+  let wallToken: string;
 
   beforeAll(async () => {
     await farm.start();
@@ -73,7 +77,9 @@ describe('TV wall in chromium', () => {
     }
     store.write(encodePoints(points));
     await store.flush();
-    server = await listen(createTvWallApp({ store, refreshSeconds: 2 }), 0);
+    tokens = await testTokens('tvwall-e2e', { tokenCookie: TVWALL_TOKEN_COOKIE });
+    wallToken = await tokens.token('tvwall:read');
+    server = await listen(createTvWallApp({ authenticator: tokens.authenticator, store, refreshSeconds: 2 }), 0);
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     browser = await launchChromium();
   });
@@ -83,16 +89,19 @@ describe('TV wall in chromium', () => {
     await new Promise((resolve) => server?.close(resolve));
     await farm.stop();
     await store?.close();
+    await tokens?.close();
   });
 
   test('a stopped fan in the fault colour, the offline miner unreachable, the silent container C04 as one state and one line, the CHIPS_DEAD warning on screen', async () => {
-    const snapshot = (await (await fetch(`${baseUrl}/api/farm`)).json()) as FarmSnapshot;
+    const snapshot = (await (await fetch(`${baseUrl}/api/farm`, { headers: { authorization: `Bearer ${wallToken}` } })).json()) as FarmSnapshot;
     expect(snapshot.readings).toHaveLength(specs.length);
     expect(snapshot.readings.find((r) => r.miner === CHIPS)!.faults.map((f) => f.code)).toContain('CHIPS_DEAD');
     expect(snapshot.heartbeats.map((h) => [h.container, h.time === silentLastMs]).sort()).toEqual([['C01', false], ['C02', false], ['C03', false], ['C04', true]]);
 
     const page = await browser.newPage({ viewport: VIEWPORT, deviceScaleFactor: 1, timezoneId: VIEWER_ZONE });
-    await page.goto(baseUrl);
+    await page.goto(`${baseUrl}/?token=${encodeURIComponent(wallToken)}`);
+    // The token left the address bar (and so the history) at once; the cookie it left keeps the wall signed in.
+    expect(page.url()).toBe(`${baseUrl}/`);
     await page.waitForSelector('body[data-updated-at]');
     mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT });
@@ -140,7 +149,7 @@ describe('TV wall in chromium', () => {
 
   test('the page refreshes itself: a cleared fault turns back to healthy without reloading', async () => {
     const page = await browser.newPage({ viewport: VIEWPORT });
-    await page.goto(baseUrl);
+    await page.goto(`${baseUrl}/?token=${encodeURIComponent(wallToken)}`);
     await page.waitForSelector(`[data-testid="attention-list"] li[data-miner="${FAULTED}"]`);
     farm.miner(FAULTED)!.applyFault({ fault: 'clear' });
     await exporter.sweep(0);
