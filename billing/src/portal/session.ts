@@ -6,6 +6,7 @@ import { RedisStore } from 'connect-redis';
 import session from 'express-session';
 import type { RequestHandler } from 'express';
 import type Redis from 'ioredis';
+import { PORTAL_SESSION_COOKIE } from '@flymining/shared';
 
 export type PortalRole = 'investor' | 'staff';
 
@@ -56,9 +57,16 @@ export interface SessionSettings {
   /** `auto`: Secure when the request came over HTTPS (directly or per X-Forwarded-Proto behind a trusted proxy). */
   secureCookies: 'auto' | 'always' | 'never';
   keyPrefix: string;
+  /**
+   * Cookie Domain (FLYMINING_PORTAL_COOKIE_DOMAIN), for a TLS proxy serving the center under several host names
+   * (portal.farm.example, alerts.farm.example → farm.example) so the other services accept the same sign-in.
+   * Unset: the portal's own host only, which already covers every port of it (cookies are not port-bound).
+   */
+  cookieDomain?: string;
 }
 
-export const SESSION_COOKIE = 'flymining.sid';
+/** Other center services read the same cookie (shared/src/auth), so its name is defined there. */
+export const SESSION_COOKIE = PORTAL_SESSION_COOKIE;
 
 export function sessionMiddleware(redis: Redis, settings: SessionSettings): RequestHandler {
   return session({
@@ -75,6 +83,7 @@ export function sessionMiddleware(redis: Redis, settings: SessionSettings): Requ
       secure: settings.secureCookies === 'auto' ? 'auto' : settings.secureCookies === 'always',
       maxAge: settings.idleTimeoutS * 1000,
       path: '/',
+      domain: settings.cookieDomain,
     },
   });
 }

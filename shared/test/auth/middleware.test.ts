@@ -213,3 +213,17 @@ test('no token or cookie value ever appears in the log, while refusals are logge
     expect(log).not.toContain(secret);
   }
 });
+
+test('behind a proxy with several host names, the portal cookie carries the configured Domain and is accepted here', async () => {
+  const proxied = await startProtectedApp('auth-domain', { cookieDomain: 'farm.example' });
+  try {
+    await createPortalUser(proxied.portal.db.pool, { email: 'ops@example.com', password: PASSWORD, role: 'staff' });
+    const browser = new HttpClient(proxied.portal.url);
+    await browser.signIn('ops@example.com');
+    const sessionCookie = browser.lastSetCookie.find((line) => line.startsWith('flymining.sid='));
+    expect(sessionCookie).toMatch(/; Domain=farm\.example;/);
+    expect((await call(`${proxied.url}/read/alerting:read`, { cookie: cookieHeader(browser.cookies) })).status).toBe(200);
+  } finally {
+    await proxied.close();
+  }
+});
