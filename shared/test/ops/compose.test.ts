@@ -222,19 +222,42 @@ describe('docker-compose.yml: the center', () => {
 
   it('keeps secret values out of the file: InfluxDB passwords are Docker secrets, the rest comes from .env', () => {
     expect(inlineSecrets(centerFile)).toEqual([]);
-    expect(Object.keys(center.secrets ?? {}).sort()).toEqual(['influx_admin_password', 'influx_reader_password']);
+    expect(Object.keys(center.secrets ?? {}).sort()).toEqual(['alerting_link_secret', 'influx_admin_password', 'influx_reader_password', 'portal_session_secret']);
     // Every service that reads InfluxDB does so as the read-only user, from the secret file.
     for (const name of ['alerting', 'tvwall', 'portal', 'billing', 'grafana']) {
       expect(services[name]?.environment).toMatchObject({
         FLYMINING_INFLUX_USERNAME: centerEnv.FLYMINING_INFLUX_READER_USERNAME,
         FLYMINING_INFLUX_PASSWORD_FILE: '/run/secrets/influx_reader_password',
       });
-      expect(secretNames(services[name] as ComposeService)).toEqual(['influx_reader_password']);
+      expect(secretNames(services[name] as ComposeService)).toContain('influx_reader_password');
     }
     expect(services['influx-setup']?.environment?.FLYMINING_INFLUX_PASSWORD_FILE).toBe('/run/secrets/influx_admin_password');
     // Only influx-setup holds the admin password.
     const holders = Object.entries(services).filter(([, s]) => secretNames(s).includes('influx_admin_password'));
     expect(holders.map(([n]) => n)).toEqual(['influx-setup']);
+  });
+
+  it('gives the TV wall and alerting what staff sign-in needs (issue #10): the portal secret as a file, Redis, the accounts database', () => {
+    for (const name of ['alerting', 'tvwall']) {
+      expect([name, services[name]?.environment]).toEqual([
+        name,
+        expect.objectContaining({
+          FLYMINING_PORTAL_SESSION_SECRET_FILE: '/run/secrets/portal_session_secret',
+          FLYMINING_REDIS_URL: 'redis://redis:6379/0',
+          FLYMINING_PG_URL: expect.stringMatching(/^postgres:\/\/flymining:[^@]+@postgres:5432\/flymining$/),
+          FLYMINING_PORTAL_URL: expect.stringMatching(/^https?:\/\//),
+        }),
+      ]);
+      expect(Object.keys(services[name]?.depends_on ?? {})).toEqual(expect.arrayContaining(['redis', 'postgres']));
+    }
+    // The portal signs with the same file (its process reads the secret from the environment: with-secrets.sh).
+    expect(services.portal?.entrypoint).toEqual(['/bin/sh', '/flymining/with-secrets.sh']);
+    expect(services.portal?.environment).toMatchObject({ FLYMINING_SECRET_ENV: 'FLYMINING_PORTAL_SESSION_SECRET', FLYMINING_PORTAL_SESSION_SECRET_FILE: '/run/secrets/portal_session_secret' });
+    expect(services.portal?.environment?.FLYMINING_PORTAL_SESSION_SECRET).toBeUndefined();
+    const holders = (secret: string) => Object.entries(services).filter(([, s]) => secretNames(s).includes(secret)).map(([n]) => n).sort();
+    expect(holders('portal_session_secret')).toEqual(['alerting', 'portal', 'tvwall']);
+    expect(holders('alerting_link_secret')).toEqual(['alerting']);
+    expect(services.alerting?.environment?.FLYMINING_ALERTING_LINK_SECRET_FILE).toBe('/run/secrets/alerting_link_secret');
   });
 
   it('keeps data in named volumes and mounts the rack-map plugin and Grafana provisioning', () => {
