@@ -1,9 +1,13 @@
 /**
  * HTTP API: list alerts and groups, create and expire silences and recurring maintenance windows, acknowledge a
- * group; /metrics and /healthz. Every body is validated here, and errors name the field.
+ * group; /metrics and /healthz. Every body is validated here, and errors name the field. Everything under /api
+ * needs staff authentication (shared/src/auth: the portal's staff session or a bearer token with the scope);
+ * /healthz and /metrics stay open; the acknowledge pages (/ack) are authorised by their signed link instead.
  */
 import { randomUUID } from 'node:crypto';
+import { describePrincipal, principalOf, requireStaff, type Authenticator } from '@flymining/shared';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
 import { z } from 'zod';
 import { parseDuration } from './duration';
 import { parseMatcher } from './matchers';
@@ -31,7 +35,8 @@ const silenceBody = z
   .strictObject({
     matchers: z.array(matcherText).min(1).max(50),
     comment: z.string().min(1).max(500),
-    createdBy: z.string().min(1).max(100),
+    /** Ignored when given: the creator recorded is who signed in (older clients still send it). */
+    createdBy: z.string().max(100).optional(),
     startsAt: time.optional(),
     endsAt: time.optional(),
     /** Instead of endsAt: "2h", "30m". */
@@ -60,9 +65,38 @@ function problems(error: z.ZodError): string[] {
   return error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
 }
 
-export function createApi(service: AlertingService): express.Express {
+export interface ApiOptions {
+  /** Staff sessions and bearer tokens (shared/src/auth): required on every /api route. */
+  authenticator: Authenticator;
+}
+
+/** Who a notice went to, as recorded when its link acknowledges: the mail addresses, or the Slack channel. */
+function recipientOf(service: AlertingService, receiverName: string, integration: string): string {
+  const receiver = service.config.receivers.find((r) => r.name === receiverName);
+  if (integration === 'email' && receiver?.email) return receiver.email.to.join(', ');
+  if (integration === 'slack' && receiver?.slack) return `Slack ${receiver.slack.channel ?? `webhook of ${receiverName}`}`;
+  return `${receiverName}/${integration}`;
+}
+
+function page(res: Response, status: number, text: string, form = ''): void {
+  res
+    .status(status)
+    .set('cache-control', 'no-store')
+    .type('html')
+    .send(`<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>FlyMining alerting</title><p>${escapeHtml(text)}</p>${form}</html>`);
+}
+
+export function createApi(service: AlertingService, { authenticator }: ApiOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // Nothing here is meant to run script, load anything or be framed; the ack pages post only to themselves, and the
+  // signed link in their address must not leak through a Referer.
+  app.use(
+    helmet({
+      contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"] } },
+      referrerPolicy: { policy: 'no-referrer' },
+    }),
+  );
   app.use(express.json({ limit: '64kb' }));
 
   app.get('/healthz', async (_req, res) => {
@@ -74,6 +108,8 @@ export function createApi(service: AlertingService): express.Express {
     res.type(service.metrics.registry.contentType).send(await service.metrics.registry.metrics());
   });
 
+  const read = requireStaff({ scope: 'alerting:read', authenticator });
+  const write = requireStaff({ scope: 'alerting:write', authenticator });
   // Every answer below comes from Redis: while it is down, say so (503) instead of failing with a 500.
   const needsRedis = (_req: Request, res: Response, next: NextFunction): void => {
     if (service.redisReady()) return next();
@@ -81,6 +117,7 @@ export function createApi(service: AlertingService): express.Express {
   };
   app.use('/api', needsRedis);
   app.use('/ack', needsRedis);
+  app.use('/api', (req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? read : write)(req, res, next));
 
   app.get('/api/alerts', async (req, res) => {
     const state = typeof req.query.state === 'string' ? req.query.state : undefined;
@@ -93,7 +130,17 @@ export function createApi(service: AlertingService): express.Express {
     res.json(
       groups.map((g) => {
         const hash = firingHashOf(g.alerts.filter((a) => a.state === 'firing').map((a) => a.fingerprint));
-        return { id: g.id, key: g.key, receiver: g.route.receiver, labels: g.groupLabels, alerts: g.alerts.length, acknowledged: acks.get(g.id) === hash };
+        const ack = acks.get(g.id);
+        return {
+          id: g.id,
+          key: g.key,
+          receiver: g.route.receiver,
+          labels: g.groupLabels,
+          alerts: g.alerts.length,
+          /** True while the acknowledgement covers the current firing alerts. */
+          acknowledged: ack?.firingHash === hash,
+          ...(ack ? { acknowledgedBy: ack.by, acknowledgedAt: ack.at > 0 ? new Date(ack.at).toISOString() : null } : {}),
+        };
       }),
     );
   });
@@ -116,7 +163,8 @@ export function createApi(service: AlertingService): express.Express {
       res.status(400).json({ error: 'invalid silence', problems: ['endsAt: must be after startsAt'] });
       return;
     }
-    const silence: Silence = { id: randomUUID(), matchers: b.matchers, comment: b.comment, createdBy: b.createdBy, createdAt: now, startsAt, endsAt, schedule: b.schedule };
+    const createdBy = describePrincipal(principalOf(res)!);
+    const silence: Silence = { id: randomUUID(), matchers: b.matchers, comment: b.comment, createdBy, createdAt: now, startsAt, endsAt, schedule: b.schedule };
     await service.state.saveSilence(silence);
     service.wake();
     res.status(201).json(silence);
@@ -129,45 +177,62 @@ export function createApi(service: AlertingService): express.Express {
       return;
     }
     // Expired, not deleted: the record of who silenced what stays.
-    const expired = { ...silence, endsAt: Math.min(silence.endsAt, Date.now()) };
+    const expired = { ...silence, endsAt: Math.min(silence.endsAt, Date.now()), expiredBy: describePrincipal(principalOf(res)!) };
     await service.state.saveSilence(expired);
     service.wake();
     res.json(expired);
   });
 
-  const acknowledge = async (id: string, by: string): Promise<{ status: number; body: Record<string, unknown> }> => {
+  const acknowledge = async (id: string, by: string, receiver?: string): Promise<{ status: number; body: Record<string, unknown> }> => {
     const group = (await service.snapshot()).groups.find((g) => g.id === id);
     if (!group) return { status: 404, body: { error: 'no such group (it may have resolved already)' } };
-    const hash = firingHashOf(group.alerts.filter((a) => a.state === 'firing').map((a) => a.fingerprint));
-    await service.state.acknowledge(id, hash);
-    return { status: 200, body: { acknowledged: group.key, by, alerts: group.alerts.length } };
+    if (receiver !== undefined && group.route.receiver !== receiver) return { status: 403, body: { error: `this link was sent to ${receiver}, and this group now goes to another receiver` } };
+    const firingHash = firingHashOf(group.alerts.filter((a) => a.state === 'firing').map((a) => a.fingerprint));
+    const at = Date.now();
+    await service.state.acknowledge(id, { firingHash, by, at });
+    return { status: 200, body: { acknowledged: group.key, by, at: new Date(at).toISOString(), alerts: group.alerts.length } };
   };
 
   app.post('/api/groups/:id/ack', async (req, res) => {
-    const by = typeof req.body?.by === 'string' ? req.body.by.slice(0, 100) : 'api';
-    const { status, body } = await acknowledge(String(req.params.id), by);
+    const { status, body } = await acknowledge(String(req.params.id), describePrincipal(principalOf(res)!));
     res.status(status).json(body);
   });
 
   // The link in each notice opens a page with one button: a GET never acknowledges, because mail scanners and
-  // link previews fetch links nobody clicked.
+  // link previews fetch links nobody clicked. The link's signature goes into the form: it is what authorises the
+  // POST, so a cross-site form that does not hold the link cannot acknowledge.
+  const signer = service.config.link_signer;
+  const checkLink = (req: Request, params: Record<string, unknown>): ReturnType<NonNullable<typeof signer>['verify']> =>
+    signer ? signer.verify(String(req.params.id), params, Date.now()) : { ok: false, reason: 'acknowledge links are not enabled on this service (no external_url and link secret)' };
+
   app.get('/ack/:id', async (req, res) => {
     const id = String(req.params.id);
+    const link = checkLink(req, req.query);
+    if (!link.ok) return page(res, 403, `Refused: ${link.reason}.`);
     const group = (await service.snapshot()).groups.find((g) => g.id === id);
-    const text = group ? `Acknowledge ${group.key} (${group.alerts.length} alerts)? Reminders stop until its alerts change.` : 'No such group (it may have resolved already).';
-    res
-      .status(group ? 200 : 404)
-      .type('html')
-      .send(
-        `<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>FlyMining alerting</title><p>${escapeHtml(text)}</p>` +
-          (group ? `<form method="post" action="/ack/${encodeURIComponent(id)}"><button type="submit">Acknowledge</button></form>` : ''),
-      );
+    if (!group) return page(res, 404, 'No such group (it may have resolved already).');
+    const hidden = (['r', 'i', 'e', 's'] as const).map((k) => `<input type="hidden" name="${k}" value="${escapeHtml(String(req.query[k]))}">`).join('');
+    page(
+      res,
+      200,
+      `Acknowledge ${group.key} (${group.alerts.length} alerts)? Reminders stop until its alerts change.`,
+      `<form method="post" action="/ack/${encodeURIComponent(id)}">${hidden}<button type="submit">Acknowledge</button></form>`,
+    );
   });
 
-  app.post('/ack/:id', async (req, res) => {
-    const { status, body } = await acknowledge(String(req.params.id), 'link');
-    const text = status === 200 ? `Acknowledged: no reminders for ${String(body.acknowledged)} until its alerts change.` : String(body.error);
-    res.status(status).type('html').send(`<!doctype html><meta charset="utf-8"><title>FlyMining alerting</title><p>${escapeHtml(text)}</p>`);
+  app.post('/ack/:id', express.urlencoded({ extended: false, limit: '4kb' }), async (req, res) => {
+    // Browsers send Origin with every form POST: one from another site is refused even with a valid signature.
+    const origin = req.get('origin');
+    const own = [`${req.protocol}://${req.get('host') ?? ''}`, ...(service.config.external_url ? [new URL(service.config.external_url).origin] : []), ...(authenticator.options.allowedOrigins ?? [])];
+    if (origin !== undefined && origin !== 'null' && !own.includes(origin)) return page(res, 403, `Refused: a request from ${origin} cannot acknowledge.`);
+    if (origin === 'null') return page(res, 403, 'Refused: a request from an opaque origin cannot acknowledge.');
+    const link = checkLink(req, (req.body ?? {}) as Record<string, unknown>);
+    if (!link.ok) return page(res, 403, `Refused: ${link.reason}.`);
+    // A staff member signed in to the portal is named; otherwise the address the link was sent to.
+    const staff = req.get('cookie') ? await authenticator.decide(req, 'alerting:write') : undefined;
+    const by = staff?.ok ? describePrincipal(staff.principal) : recipientOf(service, link.claims.receiver, link.claims.integration);
+    const { status, body } = await acknowledge(String(req.params.id), by, link.claims.receiver);
+    page(res, status, status === 200 ? `Acknowledged by ${by}: no reminders for ${String(body.acknowledged)} until its alerts change.` : String(body.error));
   });
 
   app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {

@@ -3,9 +3,10 @@
  * windows. Validated at start; every error names the file, line and field, because on-call staff edit it by hand.
  */
 import { readFileSync } from 'node:fs';
-import { FAULT_CODES, InfluxConfigError, loadInfluxConfig, type FaultCode, type InfluxConfig } from '@flymining/shared';
+import { FAULT_CODES, InfluxConfigError, SecretFileError, loadInfluxConfig, readSecretFile, type FaultCode, type InfluxConfig } from '@flymining/shared';
 import { LineCounter, parse, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { AckLinkSigner } from './ack-links';
 import { parseDuration } from './duration';
 import { parseMatcher } from './matchers';
 import { SEVERITIES, type Matcher } from './types';
@@ -193,8 +194,12 @@ const configSchema = z.strictObject({
   redis: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379/0'),
   key_prefix: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('flymining:alerting'),
   listen: z.string().regex(/^[^:]+:\d{1,5}$/, 'write host:port').default('127.0.0.1:9430'),
-  /** Base of the acknowledge links in notices: how staff reach this service. */
+  /** Base of the acknowledge links in notices: how staff reach this service. Needs a link secret. */
   external_url: z.url().optional(),
+  /** File holding the secret that signs acknowledge links (FLYMINING_ALERTING_LINK_SECRET_FILE overrides). */
+  link_secret_file: z.string().min(1).optional(),
+  /** How long an acknowledge link stays valid after its notice was sent. */
+  ack_link_ttl: duration.default(24 * 3_600_000),
   evaluation_interval: duration.default(5000),
   /** Resolved alerts stay listed (and in the API) this long. */
   resolved_retention: duration.default(3_600_000),
@@ -212,7 +217,12 @@ const configSchema = z.strictObject({
   maintenance_windows: z.array(maintenanceWindow).default([]),
 });
 
-export type AlertingConfig = Omit<z.infer<typeof configSchema>, 'rules' | 'influx'> & { rules: Rule[]; influx?: InfluxConfig };
+export type AlertingConfig = Omit<z.infer<typeof configSchema>, 'rules' | 'influx'> & {
+  rules: Rule[];
+  influx?: InfluxConfig;
+  /** From link_secret_file / FLYMINING_ALERTING_LINK_SECRET_FILE; required when external_url is set (see requireLinkSigner). */
+  link_signer?: AckLinkSigner;
+};
 export type EdgesConfig = z.infer<typeof edgesSection>;
 export type WatchdogConfig = z.infer<typeof watchdogSection>;
 export type FaultRule = z.infer<typeof faultRule>;
@@ -311,6 +321,16 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
     }
   }
   const config: AlertingConfig = { ...parsed.data, rules, influx };
+  const secretFile = env.FLYMINING_ALERTING_LINK_SECRET_FILE ?? parsed.data.link_secret_file;
+  if (secretFile !== undefined) {
+    const setting = env.FLYMINING_ALERTING_LINK_SECRET_FILE !== undefined ? 'FLYMINING_ALERTING_LINK_SECRET_FILE' : where(['link_secret_file']);
+    try {
+      config.link_signer = new AckLinkSigner(readSecretFile(secretFile, setting), config.ack_link_ttl);
+    } catch (e) {
+      if (e instanceof SecretFileError) problems.push(e.message);
+      else problems.push(`${setting}: ${secretFile}: ${(e as Error).message}`);
+    }
+  }
   const receivers = new Set<string>();
   config.receivers.forEach((r, i) => {
     if (receivers.has(r.name)) problems.push(`${where(['receivers', i, 'name'])}: receiver "${r.name}" is listed twice`);
@@ -336,6 +356,18 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
   if (config.rules.some(isQueryRule) && !parsed.data.influx) problems.push(`${where(['influx'])}.influx: query rules need influx: { url, database }`);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * Acknowledge links are only made signed: with external_url set (after command-line overrides), a service without
+ * a link secret refuses to start.
+ */
+export function requireLinkSigner(config: AlertingConfig): AckLinkSigner | undefined {
+  if (config.external_url === undefined) return undefined;
+  if (config.link_signer) return config.link_signer;
+  throw new ConfigError([
+    `external_url is set (${config.external_url}) but there is no secret to sign acknowledge links: set link_secret_file in the config or FLYMINING_ALERTING_LINK_SECRET_FILE to a file of at least 32 random characters (e.g. openssl rand -hex 32 > alerting-link.secret; chmod 600 alerting-link.secret)`,
+  ]);
 }
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): AlertingConfig {

@@ -1,8 +1,8 @@
 /** `npm run alerting -- --config alerting.yaml`: the alerting service with its HTTP API. */
-import { createLogger, runService } from '@flymining/shared';
+import { createLogger, openAuthenticator, readAuthSettings, runService } from '@flymining/shared';
 import { Command } from 'commander';
 import { createApi } from './api';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, requireLinkSigner } from './config';
 import { AlertingService } from './service';
 
 async function main(): Promise<() => Promise<void>> {
@@ -21,6 +21,14 @@ async function main(): Promise<() => Promise<void>> {
   let config;
   try {
     config = loadConfig(options.config);
+    if (options.redis) config.redis = options.redis;
+    if (options.listen) config.listen = options.listen;
+    if (options.influx && config.influx) config.influx.url = options.influx;
+    if (options.inventory) config.inventory = options.inventory;
+    if (options.externalUrl) config.external_url = options.externalUrl;
+    if (options.watchdogUrl) config.watchdog.url = options.watchdogUrl;
+    if (options.smtp) for (const r of config.receivers) if (r.email) r.email.smarthost = options.smtp;
+    requireLinkSigner(config);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`${e.message}\n`);
@@ -28,17 +36,18 @@ async function main(): Promise<() => Promise<void>> {
     }
     throw e;
   }
-  if (options.redis) config.redis = options.redis;
-  if (options.listen) config.listen = options.listen;
-  if (options.influx && config.influx) config.influx.url = options.influx;
-  if (options.inventory) config.inventory = options.inventory;
-  if (options.externalUrl) config.external_url = options.externalUrl;
-  if (options.watchdogUrl) config.watchdog.url = options.watchdogUrl;
-  if (options.smtp) for (const r of config.receivers) if (r.email) r.email.smarthost = options.smtp;
+  // Tokens and portal sessions live in the farm's Redis: the alerting one unless FLYMINING_REDIS_URL names it.
+  let auth;
+  try {
+    auth = openAuthenticator(readAuthSettings({ ...process.env, FLYMINING_REDIS_URL: process.env.FLYMINING_REDIS_URL ?? config.redis }), logger);
+  } catch (e) {
+    process.stderr.write(`alerting: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
   const service = new AlertingService(config, logger);
   await service.start();
   const [host, port] = [config.listen.slice(0, config.listen.lastIndexOf(':')), Number(config.listen.slice(config.listen.lastIndexOf(':') + 1))];
-  const server = createApi(service).listen(port, host, () => logger.info({ listen: config.listen }, 'alerting API listening'));
+  const server = createApi(service, { authenticator: auth.authenticator }).listen(port, host, () => logger.info({ listen: config.listen }, 'alerting API listening'));
   server.on('error', (e: Error) => {
     process.stderr.write(`alerting: cannot listen on ${config.listen}: ${e.message}\n`);
     process.exit(1);
@@ -46,6 +55,7 @@ async function main(): Promise<() => Promise<void>> {
   return async () => {
     server.close();
     await service.stop();
+    await auth.close();
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import { REDIS_KEYS, InfluxStore, loadInventory, type Fault, type Logger } from '@flymining/shared';
 import Redis from 'ioredis';
-import { isQueryRule, type AlertingConfig, type QueryRule } from './config';
+import { isQueryRule, requireLinkSigner, type AlertingConfig, type QueryRule } from './config';
 import { edgeConditions, silenceEndNotes } from './uplink/conditions';
 import { UplinkRelay, type ActiveFaults, type FaultRelay, type StoredFault } from './uplink/relay';
 import { Watchdog } from './watchdog';
@@ -23,7 +23,7 @@ import { inhibitedFingerprints } from './pipeline/inhibit';
 import { placeKey, rootCauseConditions, type PlaceSizes } from './pipeline/root-cause';
 import { buildRoute, type Route } from './pipeline/route';
 import { silencedFingerprints, type Silence } from './pipeline/silence';
-import { AlertState } from './state';
+import { AlertState, type Acknowledgement } from './state';
 import type { Alert } from './types';
 
 export interface ServiceOptions {
@@ -54,7 +54,7 @@ export interface Health {
 export interface Snapshot {
   alerts: AlertView[];
   groups: AlertGroup[];
-  acks: Map<string, string>;
+  acks: Map<string, Acknowledgement>;
 }
 
 export class AlertingService {
@@ -99,7 +99,9 @@ export class AlertingService {
     this.state = new AlertState(this.redis, config.key_prefix);
     this.route = buildRoute(config.route);
     this.notifiers = options.notifiers ?? buildNotifiers(config);
-    this.dispatcher = new Dispatcher(this.state, this.notifiers, this.metrics, logger, config.external_url, options.retryBaseMs);
+    const links = requireLinkSigner(config);
+    const ackLink = links && config.external_url ? { baseUrl: config.external_url, signer: links } : undefined;
+    this.dispatcher = new Dispatcher(this.state, this.notifiers, this.metrics, logger, ackLink, options.retryBaseMs);
     this.influx = config.influx ? new InfluxStore(config.influx, { spool: false, logger }) : undefined;
     this.relay = options.relay ?? (this.influx ? new UplinkRelay(this.redis, this.influx, config.edges, this.metrics, logger) : undefined);
     this.watchdog = config.watchdog.url ? new Watchdog(config.watchdog, this, this.metrics, logger) : undefined;

@@ -14,6 +14,14 @@ export interface NotifyLogEntry {
   sentAt: number;
 }
 
+/** Who acknowledged a group, when, and which set of firing alerts (it holds until that set changes). */
+export interface Acknowledgement {
+  firingHash: string;
+  /** The receiver address the signed link was sent to, the signed-in staff member, or token:<name>. */
+  by: string;
+  at: number;
+}
+
 /** A receiver integration that failed: when to try again. */
 export interface RetryEntry {
   failures: number;
@@ -95,15 +103,22 @@ export class AlertState {
     this.known.silences.set(s.id, s);
   }
 
-  async acks(): Promise<Map<string, string>> {
-    const acks = new Map(Object.entries(await this.redis.hgetall(this.keys.acks)));
-    this.known.acks = new Map(acks);
+  async acks(): Promise<Map<string, Acknowledgement>> {
+    const raw = await this.redis.hgetall(this.keys.acks);
+    this.known.acks = new Map(Object.entries(raw));
+    const acks = new Map<string, Acknowledgement>();
+    for (const [groupId, value] of Object.entries(raw)) {
+      // Before acknowledgements named who gave them, the value was the firing hash alone.
+      if (!value.startsWith('{')) acks.set(groupId, { firingHash: value, by: 'unknown', at: 0 });
+      else for (const [id, ack] of parseHash<Acknowledgement>({ [groupId]: value })) acks.set(id, ack);
+    }
     return acks;
   }
 
-  async acknowledge(groupId: string, firingHash: string): Promise<void> {
-    await this.redis.hset(this.keys.acks, groupId, firingHash);
-    this.known.acks.set(groupId, firingHash);
+  async acknowledge(groupId: string, ack: Acknowledgement): Promise<void> {
+    const value = JSON.stringify(ack);
+    await this.redis.hset(this.keys.acks, groupId, value);
+    this.known.acks.set(groupId, value);
   }
 
   async forgetAcks(groupIds: readonly string[]): Promise<void> {

@@ -14,7 +14,7 @@ import { createApi } from '../src/api';
 import type { AlertView } from '../src/service';
 import { AlertingService } from '../src/service';
 import { TestEdge, minerFault } from './edge';
-import { config, sleep, startMailbox, startOwnRedis, waitFor, type Mailbox, type OwnRedis } from './helpers';
+import { config, sleep, startMailbox, startOwnRedis, testAuth, waitFor, type Mailbox, type OwnRedis, type TestAuth } from './helpers';
 
 const execFileAsync = promisify(execFile);
 const DB = 'alerting_silent';
@@ -33,6 +33,7 @@ describe('edges judged by the center', () => {
   let mailbox: Mailbox;
   let service: AlertingService;
   let api: Server;
+  let auth: TestAuth;
   let url: string;
   const edges: TestEdge[] = [];
 
@@ -59,7 +60,8 @@ receivers: [{ name: oncall, email: { to: [oncall@farm.example], smarthost: '${ma
       createLogger('alerting-test', (process.env.DEBUG_ALERTING as 'info') ?? 'silent'),
     );
     await service.start();
-    api = createApi(service).listen(0, '127.0.0.1');
+    auth = await testAuth(own.url, ['alerting:read']);
+    api = createApi(service, { authenticator: auth.authenticator }).listen(0, '127.0.0.1');
     await new Promise((r) => api.once('listening', r));
     url = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
   });
@@ -70,13 +72,14 @@ receivers: [{ name: oncall, email: { to: [oncall@farm.example], smarthost: '${ma
     await service.stop();
     await store.close();
     redis.disconnect();
+    auth.close();
     await own.stop();
     await mailbox.close();
   });
 
   const mailsAbout = (container: string) => mailbox.mails.filter((m) => (m.subject ?? '').includes(`container ${container}`));
   const alertsOf = async (container: string): Promise<AlertView[]> =>
-    ((await (await fetch(`${url}/api/alerts`)).json()) as AlertView[]).filter((a) => a.labels.container === container);
+    ((await (await fetch(`${url}/api/alerts`, { headers: auth.headers })).json()) as AlertView[]).filter((a) => a.labels.container === container);
 
   test('ContainerSilent: heartbeats stop → one page within 3 intervals + group_wait, miner alerts held; they resume → resolved with the dark time and the backlog', async () => {
     const edge = new TestEdge(store, SITE, 'C31', 'miner', INTERVAL_MS);

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
 import { createApi } from '../src/api';
 import { AlertingService } from '../src/service';
-import { config, raise, redisUrl, sleep, startMailbox, startSlack, waitFor, type Mailbox, type SlackEndpoint } from './helpers';
+import { config, linkSecretFile, raise, redisUrl, testAuth, sleep, startMailbox, startSlack, waitFor, type Mailbox, type SlackEndpoint } from './helpers';
 
 const REDIS_DB = 5;
 
@@ -30,12 +30,15 @@ describe('delivery', () => {
   let mailbox: Mailbox;
   let slack: SlackEndpoint;
   let service: AlertingService;
+  const secretFile = linkSecretFile();
 
   async function startService(repeatInterval: string): Promise<AlertingService> {
     const started = new AlertingService(
       config(`
 redis: ${redisUrl(REDIS_DB)}
 evaluation_interval: 100ms
+external_url: http://alerts.example:9430
+link_secret_file: ${secretFile}
 rules:
   - { name: FanFailure, faults: [FAN_STOPPED] }
   - { name: MinerDown, faults: [MINER_UNREACHABLE] }
@@ -119,35 +122,42 @@ receivers:
     expect((mail!.html as string).match(/<tr>/g)).toHaveLength(13);
   });
 
-  test('acknowledging a group through the API stops its reminders until a new alert joins it; bad silences get 400 naming the field', async () => {
+  test('acknowledging a group through its signed link stops its reminders until a new alert joins it; the next notice says who acknowledged; bad silences get 400 naming the field', async () => {
     await service.stop();
     service = await startService('1500ms');
-    const server = createApi(service).listen(0, '127.0.0.1');
+    const auth = await testAuth(redisUrl(REDIS_DB));
+    const server = createApi(service, { authenticator: auth.authenticator }).listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     const api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const groups = async () => (await (await fetch(`${api}/api/groups`, { headers: auth.headers })).json()) as Array<{ id: string; acknowledged: boolean; acknowledgedBy?: string }>;
     try {
       await raise(redis, [fault('C09-R1-S1-1', 'FAN_STOPPED', 'C09')]);
       await waitFor(() => mailbox.mails.length === 1, 5000, 'first notice');
       await waitFor(() => mailbox.mails.length === 2, 5000, 'a reminder after repeat_interval (1.5 s)');
-      const [group] = (await (await fetch(`${api}/api/groups`)).json()) as Array<{ id: string; acknowledged: boolean }>;
-      expect(group!.acknowledged).toBe(false);
+      expect((await groups())[0]!.acknowledged).toBe(false);
+      // The mail's link, opened on this API (external_url names the address staff use).
+      const link = new URL(/http:\/\/alerts\.example:9430\/ack\/\S+/.exec(mailbox.mails[1]!.text ?? '')![0]);
       // Opening the link only asks (mail scanners open links too); the button acknowledges.
-      const page = await (await fetch(`${api}/ack/${group!.id}`)).text();
+      const page = await (await fetch(`${api}${link.pathname}${link.search}`)).text();
       expect(page).toContain('<form method="post"');
-      expect(((await (await fetch(`${api}/api/groups`)).json()) as Array<{ acknowledged: boolean }>)[0]!.acknowledged).toBe(false);
-      expect((await fetch(`${api}/ack/${group!.id}`, { method: 'POST' })).status).toBe(200);
+      expect((await groups())[0]!.acknowledged).toBe(false);
+      const form = new URLSearchParams([...page.matchAll(/name="(\w)" value="([^"]*)"/g)].map((m): [string, string] => [m[1]!, m[2]!.replace(/&#(\d+);/g, (_x, c: string) => String.fromCharCode(Number(c)))]));
+      const posted = await fetch(`${api}${link.pathname}`, { method: 'POST', body: form });
+      expect(posted.status).toBe(200);
+      expect(await posted.text()).toContain('Acknowledged by oncall@farm.example');
       const count = mailbox.mails.length;
       await sleep(3500);
       expect(mailbox.mails).toHaveLength(count);
-      expect(((await (await fetch(`${api}/api/groups`)).json()) as Array<{ acknowledged: boolean }>)[0]!.acknowledged).toBe(true);
-      // A second fan in the same group changes it: the acknowledgement no longer holds.
+      expect((await groups())[0]).toMatchObject({ acknowledged: true, acknowledgedBy: 'oncall@farm.example' });
+      // A second fan in the same group changes it: the acknowledgement no longer holds, and the notice names it.
       await raise(redis, [fault('C09-R1-S1-2', 'FAN_STOPPED', 'C09')]);
       await waitFor(() => mailbox.mails.length === count + 1, 5000, 'notice for the changed group');
       expect(mailbox.mails[count]!.subject).toContain('[FIRING:2]');
+      expect(mailbox.mails[count]!.text).toMatch(/Acknowledged by oncall@farm\.example at \d{4}-\d\d-\d\dT[\d:.]+Z, before this change\./);
 
       const bad = await fetch(`${api}/api/silences`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: auth.headers,
         body: JSON.stringify({ matchers: ['container C3'], comment: 'x', createdBy: 'y', schedule: { start: '25:00', end: '04:00' } }),
       });
       expect(bad.status).toBe(400);
@@ -155,6 +165,7 @@ receivers:
       expect(problems).toEqual([expect.stringMatching(/^matchers\.0: "container C3" is not a matcher/), expect.stringMatching(/^schedule\.start: write the time as HH:MM/)]);
     } finally {
       server.close();
+      auth.close();
     }
   });
 });

@@ -11,7 +11,7 @@ import Redis from 'ioredis';
 import { exporterFor, freshStore, inventoryFor, mixedFarmSpecs } from '../../exporters/test/e2e/helpers';
 import { createApi } from '../src/api';
 import { AlertingService } from '../src/service';
-import { config, redisUrl, sleep, startMailbox, startSlack, waitFor, type Mailbox, type SlackEndpoint } from './helpers';
+import { config, linkSecretFile, redisUrl, sleep, startMailbox, startSlack, testAuth, waitFor, type Mailbox, type SlackEndpoint, type TestAuth } from './helpers';
 
 const REDIS_DB = 4; // this file's own Redis database, flushed at start
 const DB = 'alerting_e2e';
@@ -27,12 +27,15 @@ describe('fault → alerting → email and Slack', () => {
   const services: AlertingService[] = [];
   let api: Server;
   let apiUrl: string;
+  let auth: TestAuth;
+  const secretFile = linkSecretFile();
 
   const yaml = (): string => `
 redis: ${redisUrl(REDIS_DB)}
 evaluation_interval: 200ms
 influx: { url: '${process.env.FLYMINING_TEST_INFLUX_URL}', database: ${DB} }
 external_url: http://alerts.example:9430
+link_secret_file: ${secretFile}
 rules:
   - name: FanStopped
     faults: [FAN_STOPPED, FAN_MISSING]
@@ -86,6 +89,7 @@ receivers:
   afterAll(async () => {
     for (const s of [...services]) await s.stop();
     api?.close();
+    auth?.close();
     await farm.stop();
     await store.close();
     redis.disconnect();
@@ -143,24 +147,26 @@ receivers:
 
   test('a silenced container sends nothing; its fault is listed as silenced by the API', async () => {
     const service = await startService();
-    api = createApi(service).listen(0, '127.0.0.1');
+    auth = await testAuth(redisUrl(REDIS_DB));
+    api = createApi(service, { authenticator: auth.authenticator }).listen(0, '127.0.0.1');
     await new Promise((r) => api.once('listening', r));
     apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
     const before = { mails: mailbox.mails.length, slack: slack.messages.length };
     const created = await fetch(`${apiUrl}/api/silences`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ matchers: [`container="${victim.position.container}"`], duration: '2h', comment: 'fan swap', createdBy: 'test' }),
+      headers: auth.headers,
+      body: JSON.stringify({ matchers: [`container="${victim.position.container}"`], duration: '2h', comment: 'fan swap' }),
     });
     expect(created.status).toBe(201);
-    const silence = (await created.json()) as { id: string };
+    const silence = (await created.json()) as { id: string; createdBy: string };
+    expect(silence.createdBy).toMatch(/^token:alerting-test-/); // who is recorded, not what the body claims
 
     const sweeps = exporter();
     farm.miner(victim.id)!.applyFault({ fault: 'stopFan', index: 0 });
     await sweeps.sweep(0);
     let alerts: Array<{ labels: Record<string, string>; state: string; silencedBy?: string }> = [];
     for (let i = 0; i < 50 && !alerts.some((a) => a.labels.miner === victim.id && a.state === 'firing'); i++) {
-      alerts = (await (await fetch(`${apiUrl}/api/alerts`)).json()) as typeof alerts;
+      alerts = (await (await fetch(`${apiUrl}/api/alerts`, { headers: auth.headers })).json()) as typeof alerts;
       await sleep(100);
     }
     expect(alerts.find((a) => a.labels.miner === victim.id && a.state === 'firing')?.silencedBy).toBe(silence.id);
@@ -168,7 +174,7 @@ receivers:
     expect({ mails: mailbox.mails.length, slack: slack.messages.length }).toEqual(before);
 
     // Expiring the silence lets the page through.
-    expect((await fetch(`${apiUrl}/api/silences/${silence.id}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await fetch(`${apiUrl}/api/silences/${silence.id}`, { method: 'DELETE', headers: auth.headers, body: '{}' })).status).toBe(200);
     await waitFor(() => mailbox.mails.length === before.mails + 1, 5000, 'email after the silence expired');
     farm.miner(victim.id)!.applyFault({ fault: 'clear' });
     await sweeps.sweep(0);

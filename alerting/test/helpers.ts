@@ -1,12 +1,13 @@
 /** Real servers for alerting tests: an SMTP server (smtp-server) as the on-call mailbox, an HTTP server as Slack. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { REDIS_KEYS, type Fault, type FaultEvent } from '@flymining/shared';
-import type Redis from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { Authenticator, REDIS_KEYS, TOKENS_KEY, TokenStore, createLogger, hashToken, type AuthScope, type Fault, type FaultEvent, type StoredToken } from '@flymining/shared';
+import Redis from 'ioredis';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { parseConfig, type AlertingConfig } from '../src/config';
@@ -149,4 +150,37 @@ export async function raise(redis: Redis, faults: Fault[]): Promise<void> {
     tx.publish(REDIS_KEYS.faultChannel, JSON.stringify(event));
   }
   await tx.exec();
+}
+
+/** A bearer token for the alerting API, in the Redis the test's service uses, and an Authenticator checking it. */
+export interface TestAuth {
+  authenticator: Authenticator;
+  token: string;
+  /** Authorization plus the JSON content type state changes need. */
+  headers: Record<string, string>;
+  /** Writes the token again (after the test restarted its Redis empty). */
+  reinstate(): Promise<void>;
+  close(): void;
+}
+
+export async function testAuth(redisUrlOfService: string, scopes: AuthScope[] = ['alerting:write'], name = 'alerting-test'): Promise<TestAuth> {
+  const redis = new Redis(redisUrlOfService, { maxRetriesPerRequest: 2 });
+  redis.on('error', () => undefined); // tests stop their Redis on purpose
+  const tokens = new TokenStore(redis);
+  const { token, stored } = await tokens.add(`${name}-${randomBytes(4).toString('hex')}`, scopes);
+  const record: StoredToken = stored;
+  return {
+    authenticator: new Authenticator({ tokens, log: createLogger('alerting-auth-test', 'silent') }),
+    token,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    reinstate: async () => void (await redis.hset(TOKENS_KEY, hashToken(token), JSON.stringify(record))),
+    close: () => redis.disconnect(),
+  };
+}
+
+/** A fresh link secret in a file of its own (mode 600), as a farm would keep it. */
+export function linkSecretFile(): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'alerting-link-')), 'link.secret');
+  writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+  return file;
 }

@@ -9,6 +9,7 @@ import { buildRoute, routesFor } from '../src/pipeline/route';
 import { inWindow, silencedFingerprints, type Silence } from '../src/pipeline/silence';
 import type { QueryRule } from '../src/config';
 import type { Alert } from '../src/types';
+import type { Acknowledgement } from '../src/state';
 import { config } from './helpers';
 
 const base = `
@@ -181,7 +182,7 @@ route: { receiver: oncall, group_by: [container], group_wait: 30s, group_interva
   const tree = buildRoute(cfg.route);
   const receivers = new Map(cfg.receivers.map((r) => [r.name, r]));
   const alertsAt = (miners: string[], now: number) => firingFrom(faultConditions(miners.map((m) => fault(m, 'FAN_STOPPED')), cfg.rules), now);
-  const decide = (alerts: Alert[], now: number, log = new Map(), acks = new Map<string, string>(), retries = new Map()) =>
+  const decide = (alerts: Alert[], now: number, log = new Map(), acks = new Map<string, Acknowledgement>(), retries = new Map()) =>
     decideNotices({ groups: groupAlerts(alerts, tree), receivers, log, retries, acks, now }).notices;
 
   test('waits group_wait, then one notice for the group; a new alert waits group_interval; repeats after repeat_interval unless acknowledged', () => {
@@ -195,7 +196,7 @@ route: { receiver: oncall, group_by: [container], group_wait: 30s, group_interva
     expect(decide(more, 300_000, log)).toHaveLength(0);
     expect(decide(more, 330_000, log)[0]!.firing).toHaveLength(3);
     expect(decide(first, 30_000 + 4 * 3_600_000, log)[0]!.repeat).toBe(true);
-    const acks = new Map([[notice!.group.id, notice!.firingHash]]);
+    const acks = new Map([[notice!.group.id, { firingHash: notice!.firingHash, by: 'oncall@farm.example', at: 31_000 }]]);
     expect(decide(first, 30_000 + 4 * 3_600_000, log, acks)).toHaveLength(0);
   });
 

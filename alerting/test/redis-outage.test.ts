@@ -12,7 +12,7 @@ import { freshStore } from '../../exporters/test/e2e/helpers';
 import { createApi } from '../src/api';
 import { AlertingService } from '../src/service';
 import { TestEdge, minerFault } from './edge';
-import { config, sleep, startMailbox, startOwnRedis, waitFor, type Mailbox, type OwnRedis } from './helpers';
+import { config, sleep, startMailbox, startOwnRedis, testAuth, waitFor, type Mailbox, type OwnRedis } from './helpers';
 import Redis from 'ioredis';
 
 const DB = 'alerting_outage';
@@ -66,7 +66,8 @@ receivers: [{ name: oncall, email: { to: [oncall@farm.example], smarthost: '${ma
       { retryBaseMs: 200 },
     );
     await service.start();
-    const api: Server = createApi(service).listen(0, '127.0.0.1');
+    const auth = await testAuth(own.url, ['alerting:read']);
+    const api: Server = createApi(service, { authenticator: auth.authenticator }).listen(0, '127.0.0.1');
     await new Promise((r) => api.once('listening', r));
     const url = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
     const edge = new TestEdge(store, SITE, container);
@@ -78,6 +79,7 @@ receivers: [{ name: oncall, email: { to: [oncall@farm.example], smarthost: '${ma
       api.close();
       await service.stop();
       redis.disconnect();
+      auth.close();
     });
     // The edge is known to the center before anything happens.
     await waitFor(() => service.lastEvaluationAt > 0, 10_000, 'first evaluation');
@@ -86,7 +88,7 @@ receivers: [{ name: oncall, email: { to: [oncall@farm.example], smarthost: '${ma
       if (Date.now() > deadline) throw new Error('edge status never written');
       await sleep(100);
     }
-    return { own, service, url, edge, logs, redis };
+    return { own, service, url, edge, logs, redis, auth };
   }
 
   test('A fault raised while Redis is down is never paged: now it is paged once, when Redis is back', async () => {
@@ -116,17 +118,18 @@ receivers: [{ name: oncall, email: { to: [oncall@farm.example], smarthost: '${ma
   });
 
   test('Redis restarted empty while an alert fires: the relay re-asserts the fault, the alert keeps firing, nobody is paged twice', async () => {
-    const { own, service, url, edge, redis, logs } = await setUp('C23', false);
+    const { own, service, url, edge, redis, logs, auth } = await setUp('C23', false);
     const fault = minerFault(SITE, 'C23', 6);
     edge.faults = [fault];
     await waitFor(() => mailsAbout('C23').length === 1, 20_000, 'firing notice');
     await own.stop();
     await own.start(); // empty
+    await auth.reinstate(); // the API's token went with the data
     for (const deadline = Date.now() + 15_000; !(await redis.hexists(REDIS_KEYS.activeFaults, faultKey(fault)).catch(() => 0)); ) {
       if (Date.now() > deadline) throw new Error('fault not re-asserted');
       await sleep(100);
     }
-    const alerts = (await (await fetch(`${url}/api/alerts?state=firing`)).json()) as Array<{ labels: Record<string, string> }>;
+    const alerts = (await (await fetch(`${url}/api/alerts?state=firing`, { headers: auth.headers })).json()) as Array<{ labels: Record<string, string> }>;
     // (Edges of the earlier tests still have heartbeats in this InfluxDB database: only C23's alerts are compared.)
     expect(alerts.filter((a) => a.labels.container === 'C23').map((a) => `${a.labels.alertname} ${a.labels.miner}`)).toEqual([`FanFailure ${fault.minerId}`]);
     await sleep(2500); // past group_wait and group_interval: a re-page would be here
@@ -136,7 +139,7 @@ receivers: [{ name: oncall, email: { to: [oncall@farm.example], smarthost: '${ma
   });
 
   test('/healthz and /api during a Redis outage: 503 with the reason, the outage logged once per connection, recovery logged', async () => {
-    const { own, url, logs } = await setUp('C24', false);
+    const { own, url, logs, auth } = await setUp('C24', false);
     const consoleErrors = jest.spyOn(console, 'error');
     const healthy = await fetch(`${url}/healthz`);
     expect(healthy.status).toBe(200);
@@ -148,20 +151,21 @@ receivers: [{ name: oncall, email: { to: [oncall@farm.example], smarthost: '${ma
       await sleep(100);
     }
     expect(((await health.json()) as { reason: string }).reason).toMatch(/^Redis unreachable/);
-    const api = await fetch(`${url}/api/alerts`);
+    const api = await fetch(`${url}/api/alerts`, { headers: auth.headers });
     expect(api.status).toBe(503);
     expect(((await api.json()) as { error: string }).error).toMatch(/Redis unreachable/);
-    expect((await fetch(`${url}/api/groups`)).status).toBe(503);
+    expect((await fetch(`${url}/api/groups`, { headers: auth.headers })).status).toBe(503);
     await sleep(OUTAGE_MS); // ioredis retries many times meanwhile
     const outageLines = logs.filter((l) => String(l.msg).startsWith('Redis unreachable'));
     expect(outageLines.map((l) => l.redis).sort()).toEqual(['state', 'subscriber']);
     await own.start();
+    await auth.reinstate(); // the API's token went with the data
     await waitFor(() => logs.filter((l) => l.msg === 'Redis reachable again').length === 2, 15_000, 'recovery logged for both connections');
     for (const deadline = Date.now() + 10_000; (await fetch(`${url}/healthz`)).status !== 200; ) {
       if (Date.now() > deadline) throw new Error('healthz never recovered');
       await sleep(100);
     }
-    expect((await fetch(`${url}/api/alerts`)).status).toBe(200);
+    expect((await fetch(`${url}/api/alerts`, { headers: auth.headers })).status).toBe(200);
     expect(logs.filter((l) => String(l.msg).startsWith('Redis unreachable'))).toHaveLength(2);
     // ioredis prints this for every failed reconnect of a client without an 'error' listener.
     expect(consoleErrors.mock.calls.filter((c) => String(c[0]).includes('Unhandled error event'))).toEqual([]);

@@ -4,6 +4,7 @@
  * (the notification log in Redis is only advanced on success), so nothing is dropped silently.
  */
 import type { Logger } from '@flymining/shared';
+import type { AckLinkSigner } from '../ack-links';
 import type { AlertingMetrics } from '../metrics';
 import { firingHashOf, type Notice } from '../pipeline/dedup';
 import type { AlertState } from '../state';
@@ -25,7 +26,8 @@ export class Dispatcher {
     private readonly notifiers: ReadonlyMap<string, Notifier>,
     private readonly metrics: AlertingMetrics,
     private readonly logger: Logger,
-    private readonly externalUrl: string | undefined,
+    /** Where acknowledge links point and what signs them; without it notices carry no link. */
+    private readonly ackLinks: { baseUrl: string; signer: AckLinkSigner } | undefined,
     private readonly retryBaseMs = 1000,
   ) {}
 
@@ -54,7 +56,7 @@ export class Dispatcher {
     const episodes = Math.max(0, ...n.firing.map((a) => a.firedAt ?? 0), ...n.resolved.map((a) => a.resolvedAt ?? 0));
     const claimId = `${n.logKey}|${n.firingHash}|${firingHashOf(n.resolved.map((a) => a.fingerprint))}|${n.lastSentAt}|${episodes}`;
     if (!(await this.state.claim(claimId, CLAIM_TTL_MS))) return; // another instance is sending this very notice
-    const context: NoticeContext = this.externalUrl ? { ackUrl: `${this.externalUrl.replace(/\/+$/, '')}/ack/${n.group.id}` } : {};
+    const context: NoticeContext = this.ackLinks ? { ackUrl: this.ackLinks.signer.link(this.ackLinks.baseUrl, n.group.id, n.receiver.name, n.integration, Date.now()) } : {};
     const labels = { receiver: n.receiver.name, integration: n.integration };
     try {
       await notifier.send(n, context);

@@ -51,3 +51,11 @@ export function alertLine(a: Alert, now: number): string {
   const flaps = a.flaps > 0 ? `, flapped ${a.flaps}×` : '';
   return `${a.labels.severity?.toUpperCase() ?? ''} ${a.labels.fault ?? a.labels.alertname}: ${a.annotations.message ?? a.annotations.summary ?? placeOf(a.labels)} (${a.state === 'resolved' ? `resolved after ${minutes} min` : `for ${minutes} min`}${flaps})`;
 }
+
+/** "Acknowledged by oncall@farm.example at 2026-…Z, before this change": who took the group on last time. */
+export function acknowledgementLine(n: Notice): string | undefined {
+  const ack = n.acknowledgement;
+  if (!ack) return undefined;
+  const when = ack.at > 0 ? ` at ${new Date(ack.at).toISOString()}` : '';
+  return `Acknowledged by ${ack.by}${when}${ack.firingHash === n.firingHash ? '' : ', before this change'}.`;
+}

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ReceiverConfig } from '../config';
-import type { NotifyLogEntry, RetryEntry } from '../state';
+import type { Acknowledgement, NotifyLogEntry, RetryEntry } from '../state';
 import type { Alert } from '../types';
 import type { AlertGroup } from './group';
 
@@ -29,6 +29,8 @@ export interface Notice {
   quiet: boolean;
   /** Alerts told before and held now (stale: their edge is silent; or silenced): they stay in the log, so they are not re-paged. */
   kept: string[];
+  /** The group's last acknowledgement, told in the notice (it was given before this change). */
+  acknowledgement?: Acknowledgement;
 }
 
 export function firingHashOf(fingerprints: readonly string[]): string {
@@ -47,7 +49,7 @@ export interface DedupInput {
   receivers: ReadonlyMap<string, ReceiverConfig>;
   log: ReadonlyMap<string, NotifyLogEntry>;
   retries: ReadonlyMap<string, RetryEntry>;
-  acks: ReadonlyMap<string, string>;
+  acks: ReadonlyMap<string, Acknowledgement>;
   now: number;
   /**
    * Groups of alerts held back while their edge is silent (stale faults) or a silence mutes them: what they were
@@ -87,7 +89,8 @@ export function decideNotices(input: DedupInput): DedupResult {
       const told = new Set(last?.firing ?? []);
       const resolved = group.alerts.filter((a) => a.state === 'resolved' && told.has(a.fingerprint));
       const kept = (held.get(group.key)?.alerts ?? []).filter((a) => a.state === 'firing' && told.has(a.fingerprint)).map((a) => a.fingerprint);
-      const notice = { logKey, receiver, integration, group, firing, resolved, firingHash, repeat: false, quiet: false, lastSentAt: last?.sentAt ?? 0, kept };
+      const acknowledgement = acks.get(group.id);
+      const notice = { logKey, receiver, integration, group, firing, resolved, firingHash, repeat: false, quiet: false, lastSentAt: last?.sentAt ?? 0, kept, acknowledgement };
       if (!last) {
         if (firing.length === 0) continue;
         const firstFired = Math.min(...firing.map((a) => a.firedAt ?? a.activeAt));
@@ -102,7 +105,7 @@ export function decideNotices(input: DedupInput): DedupResult {
       } else if (firing.length + kept.length === 0 || firing.length + kept.length < told.size) {
         // Fewer alerts without a resolved notice to send (muted, or send_resolved off): remember quietly.
         notices.push({ ...notice, resolved: [], quiet: true });
-      } else if (acks.get(group.id) !== firingHash && now >= last.sentAt + group.route.repeatIntervalMs) {
+      } else if (acknowledgement?.firingHash !== firingHash && now >= last.sentAt + group.route.repeatIntervalMs) {
         notices.push({ ...notice, repeat: true });
       }
     }

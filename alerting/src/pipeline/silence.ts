@@ -14,6 +14,8 @@ export interface Silence {
   comment: string;
   createdBy: string;
   createdAt: number;
+  /** Who expired it through the API, if anyone. */
+  expiredBy?: string;
   /** One-off silences: active from startsAt to endsAt (ms). */
   startsAt: number;
   endsAt: number;

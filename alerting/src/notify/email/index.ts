@@ -6,7 +6,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { ReceiverConfig } from '../../config';
 import type { Notice } from '../../pipeline/dedup';
 import type { Alert } from '../../types';
-import { alertLine, noticeTitle, slotText, type NoticeContext, type Notifier } from '../notice';
+import { acknowledgementLine, alertLine, noticeTitle, slotText, type NoticeContext, type Notifier } from '../notice';
 
 type EmailConfig = NonNullable<ReceiverConfig['email']>;
 
@@ -44,6 +44,11 @@ export function renderEmail(notice: Notice, context: NoticeContext, digestOver: 
       html.push('</ul>');
     }
     text.push('');
+  }
+  const acknowledged = acknowledgementLine(notice);
+  if (acknowledged) {
+    text.push(acknowledged);
+    html.push(`<p style="font-family:sans-serif">${escape(acknowledged)}</p>`);
   }
   if (context.ackUrl) {
     text.push(`Acknowledge (stops reminders until this group changes): ${context.ackUrl}`);

@@ -1,7 +1,7 @@
 /** Slack notifier: an incoming-webhook message with blocks, coloured by severity (green once resolved). */
 import type { ReceiverConfig } from '../../config';
 import type { Notice } from '../../pipeline/dedup';
-import { alertLine, noticeTitle, severityOfNotice, type NoticeContext, type Notifier } from '../notice';
+import { acknowledgementLine, alertLine, noticeTitle, severityOfNotice, type NoticeContext, type Notifier } from '../notice';
 
 type SlackConfig = NonNullable<ReceiverConfig['slack']>;
 
@@ -17,6 +17,8 @@ export function slackPayload(notice: Notice, context: NoticeContext, channel?: s
     { type: 'header', text: { type: 'plain_text', text: title.slice(0, 150) } },
     { type: 'section', text: { type: 'mrkdwn', text: shown.join('\n').slice(0, 2900) } },
   ];
+  const acknowledged = acknowledgementLine(notice);
+  if (acknowledged) blocks.push({ type: 'context', elements: [{ type: 'plain_text', text: acknowledged.slice(0, 2900) }] });
   if (context.ackUrl) blocks.push({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Acknowledge' }, url: context.ackUrl }] });
   return { ...(channel ? { channel } : {}), text: title, attachments: [{ color: SLACK_COLOURS[severityOfNotice(notice)], blocks }] };
 }
