@@ -257,33 +257,63 @@ for ((j = 1; j <= i; j++)); do
   wait_or_explain "http://127.0.0.1:$((FIRST_CLIMATE_PORT + j - 1))/healthz" 60 "edge-$container's climate exporter" "$LOG_DIR/edge-$container-climate.log"
 done
 
+# The investor portal on its own demo billing database: one investor with a week of credits, one staff account.
+# Its session secret is a file (mode 600): the portal gets it in its environment, the TV wall and alerting read the
+# file to accept the staff session (shared/src/auth), checking the account in the same database.
+demo_processes+=(portal)
+PORTAL_PG_URL="${FLYMINING_PG_URL%/*}/flymining_demo"
+PORTAL_SECRET_FILE=$(flymining_secret_file portal-session.secret) || exit 1
+portal_logins=$(node node_modules/tsx/dist/cli.mjs billing/src/portal/demo-seed.ts --pg "$PORTAL_PG_URL" 2>"$LOG_DIR/portal-seed.log") ||
+  flymining_die "seeding the portal's demo data failed; see $LOG_DIR/portal-seed.log"
+FLYMINING_PORTAL_SESSION_SECRET=$(cat "$PORTAL_SECRET_FILE") \
+  flymining_start_process portal "$LOG_DIR/portal.log" \
+  node node_modules/tsx/dist/cli.mjs billing/src/portal/main.ts --listen "127.0.0.1:$PORTAL_PORT" --pg "$PORTAL_PG_URL" --redis "$FLYMINING_REDIS_URL"
+wait_or_explain "http://127.0.0.1:$PORTAL_PORT/healthz" 60 "the investor portal" "$LOG_DIR/portal.log"
+
+# What the center's HTTP services need to authenticate staff (portal sessions) and tokens (Redis): as environment of
+# the processes started in subshells below.
+center_auth_env() {
+  export FLYMINING_PORTAL_SESSION_SECRET_FILE="$PORTAL_SECRET_FILE" FLYMINING_PG_URL="$PORTAL_PG_URL" \
+    FLYMINING_PORTAL_URL="http://127.0.0.1:$PORTAL_PORT"
+}
+
 # Alerting: relays the edges' snapshots into Redis, pages by email to our local mail catcher (one .eml per mail).
 demo_processes+=(mail-catcher alerting)
 flymining_start_process mail-catcher "$LOG_DIR/mail-catcher.log" \
   node node_modules/tsx/dist/cli.mjs alerting/src/mail-catcher.ts --dir "$MAIL_DIR" --port "$SMTP_PORT"
-flymining_start_process alerting "$LOG_DIR/alerting.log" \
-  node node_modules/tsx/dist/cli.mjs alerting/src/main.ts --config provisioning/alerting/alerting.yaml \
-  --redis "$FLYMINING_REDIS_URL" --influx "$FLYMINING_INFLUX_URL" --inventory "$INVENTORY" \
-  --listen "127.0.0.1:$ALERTING_PORT" --external-url "http://127.0.0.1:$ALERTING_PORT" --smtp "smtp://127.0.0.1:$SMTP_PORT"
+# Its acknowledge links are signed with a secret of its own (a file, mode 600).
+LINK_SECRET_FILE=$(flymining_secret_file alerting-link.secret) || exit 1
+(
+  center_auth_env
+  export FLYMINING_ALERTING_LINK_SECRET_FILE="$LINK_SECRET_FILE"
+  flymining_start_process alerting "$LOG_DIR/alerting.log" \
+    node node_modules/tsx/dist/cli.mjs alerting/src/main.ts --config provisioning/alerting/alerting.yaml \
+    --redis "$FLYMINING_REDIS_URL" --influx "$FLYMINING_INFLUX_URL" --inventory "$INVENTORY" \
+    --listen "127.0.0.1:$ALERTING_PORT" --external-url "http://127.0.0.1:$ALERTING_PORT" --smtp "smtp://127.0.0.1:$SMTP_PORT"
+) || exit 1
 wait_or_explain "http://127.0.0.1:$ALERTING_PORT/healthz" 60 alerting "$LOG_DIR/alerting.log"
-
-# The investor portal on its own demo billing database: one investor with a week of credits, one staff account.
-demo_processes+=(portal)
-PORTAL_PG_URL="${FLYMINING_PG_URL%/*}/flymining_demo"
-portal_logins=$(node node_modules/tsx/dist/cli.mjs billing/src/portal/demo-seed.ts --pg "$PORTAL_PG_URL" 2>"$LOG_DIR/portal-seed.log") ||
-  flymining_die "seeding the portal's demo data failed; see $LOG_DIR/portal-seed.log"
-FLYMINING_PORTAL_SESSION_SECRET=$(node -e 'console.log(require("crypto").randomBytes(32).toString("hex"))') \
-  flymining_start_process portal "$LOG_DIR/portal.log" \
-  node node_modules/tsx/dist/cli.mjs billing/src/portal/main.ts --listen "127.0.0.1:$PORTAL_PORT" --pg "$PORTAL_PG_URL" --redis "$FLYMINING_REDIS_URL"
-wait_or_explain "http://127.0.0.1:$PORTAL_PORT/healthz" 60 "the investor portal" "$LOG_DIR/portal.log"
 
 # The TV wall: the rack map full screen, read from InfluxDB, refreshing itself (grafana-plugin/tvwall).
 demo_processes+=(tvwall)
 npm run --silent build -w grafana-plugin >"$LOG_DIR/grafana-plugin-build.log" 2>&1 ||
   flymining_die "building the rack map failed; see $LOG_DIR/grafana-plugin-build.log"
-flymining_start_process tvwall "$LOG_DIR/tvwall.log" \
-  node node_modules/tsx/dist/cli.mjs grafana-plugin/tvwall/main.ts --port "$TVWALL_PORT" --refresh 10
+(
+  center_auth_env
+  flymining_start_process tvwall "$LOG_DIR/tvwall.log" \
+    node node_modules/tsx/dist/cli.mjs grafana-plugin/tvwall/main.ts --port "$TVWALL_PORT" --refresh 10
+) || exit 1
 wait_or_explain "http://127.0.0.1:$TVWALL_PORT/healthz" 60 "the TV wall" "$LOG_DIR/tvwall.log"
+
+# Tokens for the demo (flymining tokens; a new pair each start): one for staff's scripts (curl to the alerting API,
+# all scopes) and one for a wall screen (tvwall:read only, opened once as a link). Kept in mode-600 files.
+STAFF_TOKEN_FILE="$FLYMINING_SECRETS_DIR/demo-staff.token"
+WALL_TOKEN_FILE="$FLYMINING_SECRETS_DIR/demo-wall.token"
+for token in "demo-staff tvwall:read,alerting:read,alerting:write $STAFF_TOKEN_FILE" "demo-wall tvwall:read $WALL_TOKEN_FILE"; do
+  read -r token_name token_scopes token_file <<<"$token"
+  node bin/flymining.js tokens revoke "$token_name" >/dev/null 2>&1 || true
+  node bin/flymining.js tokens add "$token_name" --scope "$token_scopes" --expires 30d --out "$token_file" >>"$LOG_DIR/tokens.log" 2>&1 ||
+    flymining_die "creating the demo's $token_name token failed; see $LOG_DIR/tokens.log"
+done
 
 # The miner of the printed fan example: the first air-cooled one with fans (a hydro unit has none to stop).
 read -r fan_miner_id fan_miner_host fan_miner_port < <(node -e '
@@ -321,7 +351,9 @@ cat <<EOF
   Redis             $FLYMINING_REDIS_URL   (active faults in hash flymining:faults:active, edges in flymining:edges)
   Alerting          http://127.0.0.1:$ALERTING_PORT/api/alerts   /api/silences   /metrics   (mails: $MAIL_DIR, listed in $LOG_DIR/mail-catcher.log)
   Investor portal   http://127.0.0.1:$PORTAL_PORT   ($portal_logins)
-  TV wall           http://127.0.0.1:$TVWALL_PORT/   (rack map; ?metric=temperature|hashrate|fan|power)
+  TV wall           http://127.0.0.1:$TVWALL_PORT/?token=$(cat "$WALL_TOKEN_FILE")   (a wall screen's link: it keeps the token in a cookie and drops it from the address bar)
+  Sign-in           browsers: sign in to the portal with the staff account above; the TV wall and the alerting API then
+                    accept that session. Scripts: a bearer token, $STAFF_TOKEN_FILE (flymining tokens list|add|revoke)
   Simulator control $CONTROL_URL/miners   (the farm: miners, sensors, uplinks)
 
   EDGES (one per container; outbound only, to InfluxDB through the uplink)
@@ -351,8 +383,10 @@ cat <<EOF
     pkill -f edge-$cut_container
     npm run demo -- power-on $cut_container
   Mails (one .eml each): $MAIL_DIR
+  The alerting API with the staff token (who did what is recorded under the token's name):
+    curl -s http://127.0.0.1:$ALERTING_PORT/api/alerts -H "Authorization: Bearer \$(cat $STAFF_TOKEN_FILE)"
   Silence a container for two hours:
-    curl -X POST http://127.0.0.1:$ALERTING_PORT/api/silences -H 'content-type: application/json' -d '{"matchers":["container=\\"$cut_container\\""],"duration":"2h","comment":"maintenance","createdBy":"you"}'
+    curl -X POST http://127.0.0.1:$ALERTING_PORT/api/silences -H "Authorization: Bearer \$(cat $STAFF_TOKEN_FILE)" -H 'content-type: application/json' -d '{"matchers":["container=\\"$cut_container\\""],"duration":"2h","comment":"maintenance"}'
 
   Logs: $LOG_DIR    Press Ctrl-C to stop.
 EOF

@@ -4,7 +4,9 @@
  * write-only user) and the center; it prints its URLs and the commands to try. This test runs those printed commands
  * as printed (the scrape, the fault injection, the InfluxDB query, cut-uplink / restore-uplink) and checks what a
  * user would see: the fault in InfluxDB's fault_state, a ContainerSilent mail after the cut, a resolved one after the
- * restore; then Ctrl-C stops everything it started. Own ports, data folder, Redis and MQTT broker, so neither a
+ * restore; then Ctrl-C stops everything it started. Issue #10: the TV wall and the alerting API answer only to staff
+ * (the printed portal staff sign-in, whose session they share) and to tokens (the printed wall link, the printed
+ * curl commands with the staff token from its mode-600 file). Own ports, data folder, Redis and MQTT broker, so neither a
  * developer's demo nor another test's faults are in the way.
  */
 import { spawn } from 'node:child_process';
@@ -13,6 +15,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
+import { HttpClient } from '../../../billing/test/portal/harness';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -190,6 +193,25 @@ test('npm start: the edge/center demo comes up, every printed command works as p
     // The investor portal answers, and the demo printed the investor's sign-in.
     expect(output).toMatch(/investor investor@demo\.flymining\.local \/ \S+/);
     expect((await fetch(`http://127.0.0.1:${env.FLYMINING_DEMO_PORTAL_PORT}/login`)).status).toBe(200);
+    // The center's own secrets and the demo's tokens sit in mode-600 files; the staff token is never printed.
+    for (const file of ['portal-session.secret', 'alerting-link.secret', 'demo-staff.token', 'demo-wall.token']) expect([file, statSync(path.join(secrets, file)).mode & 0o777]).toEqual([file, 0o600]);
+    const staffToken = readFileSync(path.join(secrets, 'demo-staff.token'), 'utf8').trim();
+    expect(staffToken).toMatch(/^fmt_/);
+    for (const secret of [staffToken, readFileSync(path.join(secrets, 'portal-session.secret'), 'utf8'), readFileSync(path.join(secrets, 'alerting-link.secret'), 'utf8')]) {
+      expect(output).not.toContain(secret);
+    }
+    const tvwall = `http://127.0.0.1:${env.FLYMINING_DEMO_TVWALL_PORT}`;
+    const alerting = `http://127.0.0.1:${env.FLYMINING_DEMO_ALERTING_PORT}`;
+    // Nobody gets farm state or alerts without signing in.
+    expect((await fetch(`${tvwall}/api/farm`)).status).toBe(401);
+    await until('alerting refusing an unauthenticated client', 30, async () => ((await fetch(`${alerting}/api/alerts`)).status === 401 ? true : undefined));
+    // A browser signed in with the printed staff account is let in to both, with the portal's session.
+    const [, staffEmail, staffPassword] = /staff (\S+@\S+) \/ (\S+?)\)?\s/.exec(output) ?? [];
+    const staffBrowser = new HttpClient(`http://127.0.0.1:${env.FLYMINING_DEMO_PORTAL_PORT}`);
+    expect((await staffBrowser.signIn(staffEmail!, staffPassword)).location).toBe('/admin');
+    const staffCookie = [...staffBrowser.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    expect((await fetch(`${tvwall}/api/farm`, { headers: { cookie: staffCookie } })).status).toBe(200);
+    expect((await fetch(`${alerting}/api/alerts`, { headers: { cookie: staffCookie } })).status).toBe(200);
     // The alerting service answers and is the leader of its Redis; the TV wall serves the farm.
     expect(output).toContain(`http://127.0.0.1:${env.FLYMINING_DEMO_ALERTING_PORT}/api/alerts`);
     let alertingHealth = '';
@@ -214,7 +236,13 @@ test('npm start: the edge/center demo comes up, every printed command works as p
       (await influxRows(influx, 'SELECT last(*) FROM climate_sensor GROUP BY sensor', admin)).length === 10 ? true : undefined,
     );
     // The center's services read with the reader's credential: the TV wall shows both containers' miners.
-    const farm = await fetch(`http://127.0.0.1:${env.FLYMINING_DEMO_TVWALL_PORT}/api/farm`);
+    // Opened as printed, the wall's link leaves the token in a cookie and sends the screen to the wall without it.
+    const wallLink = /TV wall\s+(\S+)/.exec(output)?.[1] ?? '';
+    expect(wallLink).toMatch(new RegExp(`^${tvwall}/\\?token=fmt_`));
+    const opened = await fetch(wallLink, { redirect: 'manual' });
+    expect([opened.status, opened.headers.get('location')]).toEqual([303, '/']);
+    const wallCookie = (opened.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const farm = await fetch(`${tvwall}/api/farm`, { headers: { cookie: wallCookie } });
     expect(farm.status).toBe(200);
     const farmText = await farm.text();
     for (const c of ['C01', 'C02']) expect(farmText).toContain(`${c}-R01-S1-1`);
@@ -321,10 +349,15 @@ test('npm start: the edge/center demo comes up, every printed command works as p
     const discover = await runPrinted(printedCommand(output, /^\s*npx flymining discover /), env);
     expect(discover.code).toBe(0);
     expect(discover.output).toContain('every listed miner in this range answered');
+    const alerts = await runPrinted(`${printedCommand(output, /^\s*curl -s \S+\/api\/alerts -H "Authorization: Bearer /)} --fail-with-body -S`, env);
+    expect(alerts.code).toBe(0);
+    expect(Array.isArray(JSON.parse(alerts.output))).toBe(true);
     const silence = await runPrinted(`${printedCommand(output, /^\s*curl -X POST \S+\/api\/silences /)} --fail-with-body -sS`, env);
     expect(silence.code).toBe(0);
-    const silences = (await (await fetch(`http://127.0.0.1:${env.FLYMINING_DEMO_ALERTING_PORT}/api/silences`)).json()) as unknown;
+    const silences = (await (await fetch(`${alerting}/api/silences`, { headers: { authorization: `Bearer ${staffToken}` } })).json()) as unknown;
     expect(JSON.stringify(silences)).toContain(`container=\\"${container}\\"`);
+    // Recorded under the token's name, whatever the client claims.
+    expect(JSON.stringify(silences)).toContain('"createdBy":"token:demo-staff"');
     console.log(
       `demo: ContainerSilent mailed ${silentAfterS.toFixed(1)} s after the uplink cut, resolved ${resolvedAfterS.toFixed(1)} s after the restore (interval 5 s)`,
     );
