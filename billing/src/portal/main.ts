@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import Redis from 'ioredis';
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { createLogger, runService } from '@flymining/shared';
+import { PORTAL_KEY_PREFIX, createLogger, readSecretFile, runService } from '@flymining/shared';
 import { openPool } from '../db';
 import { createPortalApp, type PortalSettings } from './app';
 import { engineLedger } from './ledger-adapter';
@@ -41,7 +41,7 @@ const settingsSchema = z.object({
   pgUrl: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL'),
   redisUrl: z.string().regex(/^rediss?:\/\//, 'a redis:// URL'),
   secret: z
-    .string({ error: 'FLYMINING_PORTAL_SESSION_SECRET is required (at least 32 random characters)' })
+    .string({ error: 'FLYMINING_PORTAL_SESSION_SECRET_FILE (or FLYMINING_PORTAL_SESSION_SECRET) is required (at least 32 random characters)' })
     .min(32, 'FLYMINING_PORTAL_SESSION_SECRET must be at least 32 characters'),
   idleTimeoutS: positiveInt('the idle timeout'),
   maxSessionS: positiveInt('the session lifetime'),
@@ -54,6 +54,10 @@ const settingsSchema = z.object({
   secureCookies: z.enum(['auto', 'always', 'never'], { error: 'secure-cookies is auto, always or never' }),
   network: z.enum(['mainnet', 'testnet', 'regtest'], { error: 'network is mainnet, testnet or regtest' }),
   keyPrefix: z.string().max(64),
+  cookieDomain: z
+    .string()
+    .regex(/^\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/, 'cookie-domain is a host name such as farm.example')
+    .optional(),
 })
   .refine((s) => !(s.trustedProxies.length && s.trustProxyHops > 0), {
     path: ['trustProxyHops'],
@@ -78,6 +82,7 @@ export function readPortalSettings(argv: string[], env: NodeJS.ProcessEnv = proc
     .option('--trust-proxy <hops>', 'deprecated: trust this many proxy hops, whoever they are (use --trusted-proxies)', env.FLYMINING_PORTAL_TRUST_PROXY ?? '0')
     .option('--secure-cookies <mode>', 'auto (over HTTPS), always, never', env.FLYMINING_PORTAL_SECURE_COOKIES ?? 'auto')
     .option('--network <net>', 'Bitcoin network of payout addresses', env.FLYMINING_BTC_NETWORK ?? 'mainnet')
+    .option('--cookie-domain <host>', 'share the sign-in with the other center services under several host names', env.FLYMINING_PORTAL_COOKIE_DOMAIN)
     .exitOverride()
     .parse(argv)
     .opts<Record<string, string>>();
@@ -85,7 +90,8 @@ export function readPortalSettings(argv: string[], env: NodeJS.ProcessEnv = proc
     listen: o.listen,
     pgUrl: o.pg,
     redisUrl: o.redis,
-    secret: env.FLYMINING_PORTAL_SESSION_SECRET,
+    // From a file (a Docker secret) by preference: an environment variable shows in `docker inspect`.
+    secret: env.FLYMINING_PORTAL_SESSION_SECRET_FILE ? readSecretFile(env.FLYMINING_PORTAL_SESSION_SECRET_FILE, 'FLYMINING_PORTAL_SESSION_SECRET_FILE') : env.FLYMINING_PORTAL_SESSION_SECRET,
     idleTimeoutS: o.idleTimeout,
     maxSessionS: o.maxSession,
     loginAttempts: o.loginAttempts,
@@ -96,7 +102,8 @@ export function readPortalSettings(argv: string[], env: NodeJS.ProcessEnv = proc
     trustProxyHops: o.trustProxy,
     secureCookies: o.secureCookies,
     network: o.network,
-    keyPrefix: 'flymining:portal:',
+    keyPrefix: PORTAL_KEY_PREFIX,
+    cookieDomain: o.cookieDomain || undefined,
   });
   if (!result.success) {
     throw new Error(`invalid portal settings:\n  ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`);

@@ -7,6 +7,9 @@
  *  - oversized forms, bad %-escapes and impossible dates answered 500;
  *  - `trust proxy` was a hop count (now: the proxies' addresses).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import Redis from 'ioredis';
 import { generate } from 'otplib';
 import pino from 'pino';
@@ -386,5 +389,24 @@ describe('trust proxy by the proxy’s address', () => {
     expect(() => parse(['--trusted-proxies', '10.0.0.1', '--trust-proxy', '1'])).toThrow(/trustProxyHops: give either --trusted-proxies/);
     // The deprecated hop count alone still parses (the app logs a deprecation warning when it is used).
     expect(parse(['--trust-proxy', '1']).trustProxyHops).toBe(1);
+  });
+
+  test('the session secret comes from a file by preference, and the cookie domain shares the sign-in across host names', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'portal-secret-'));
+    try {
+      const file = path.join(dir, 'portal-session-secret');
+      writeFileSync(file, `${'s'.repeat(48)}\n`, { mode: 0o600 });
+      const fromFile = readPortalSettings(['node', 'portal', '--cookie-domain', 'farm.example'], { FLYMINING_PORTAL_SESSION_SECRET_FILE: file });
+      expect(fromFile.secret).toBe('s'.repeat(48));
+      expect(fromFile.cookieDomain).toBe('farm.example');
+      expect(fromFile.keyPrefix).toBe('flymining:portal:');
+      expect(() => readPortalSettings(['node', 'portal'], { FLYMINING_PORTAL_SESSION_SECRET_FILE: path.join(dir, 'missing') })).toThrow(
+        /FLYMINING_PORTAL_SESSION_SECRET_FILE: cannot read .*missing \(ENOENT\)/,
+      );
+      expect(() => readPortalSettings(['node', 'portal', '--cookie-domain', 'farm example'], { FLYMINING_PORTAL_SESSION_SECRET_FILE: file })).toThrow(/cookieDomain: cookie-domain is a host name/);
+      expect(() => readPortalSettings(['node', 'portal'], {})).toThrow(/FLYMINING_PORTAL_SESSION_SECRET_FILE \(or FLYMINING_PORTAL_SESSION_SECRET\) is required/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
