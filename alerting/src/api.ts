@@ -211,6 +211,7 @@ export function createApi(service: AlertingService, { authenticator }: ApiOption
     if (!link.ok) return page(res, 403, `Refused: ${link.reason}.`);
     const group = (await service.snapshot()).groups.find((g) => g.id === id);
     if (!group) return page(res, 404, 'No such group (it may have resolved already).');
+    if (group.route.receiver !== link.claims.receiver) return page(res, 403, `Refused: this link was sent to ${link.claims.receiver}, and this group goes to another receiver.`);
     const hidden = (['r', 'i', 'e', 's'] as const).map((k) => `<input type="hidden" name="${k}" value="${escapeHtml(String(req.query[k]))}">`).join('');
     page(
       res,
@@ -232,7 +233,7 @@ export function createApi(service: AlertingService, { authenticator }: ApiOption
     const staff = req.get('cookie') ? await authenticator.decide(req, 'alerting:write') : undefined;
     const by = staff?.ok ? describePrincipal(staff.principal) : recipientOf(service, link.claims.receiver, link.claims.integration);
     const { status, body } = await acknowledge(String(req.params.id), by, link.claims.receiver);
-    page(res, status, status === 200 ? `Acknowledged by ${by}: no reminders for ${String(body.acknowledged)} until its alerts change.` : String(body.error));
+    page(res, status, status === 200 ? `Acknowledged by ${by}: no reminders for ${String(body.acknowledged)} until its alerts change.` : `${status === 403 ? 'Refused: ' : ''}${String(body.error)}`);
   });
 
   app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
