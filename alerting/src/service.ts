@@ -92,6 +92,7 @@ export class AlertingService {
     private readonly logger: Logger,
     options: ServiceOptions = {},
   ) {
+    const links = requireLinkSigner(config); // before any connection: a refused config leaves nothing open
     this.redis = new Redis(config.redis, { maxRetriesPerRequest: 2 });
     this.subscriber = new Redis(config.redis);
     this.watchConnection(this.redis, 'state');
@@ -99,7 +100,6 @@ export class AlertingService {
     this.state = new AlertState(this.redis, config.key_prefix);
     this.route = buildRoute(config.route);
     this.notifiers = options.notifiers ?? buildNotifiers(config);
-    const links = requireLinkSigner(config);
     const ackLink = links && config.external_url ? { baseUrl: config.external_url, signer: links } : undefined;
     this.dispatcher = new Dispatcher(this.state, this.notifiers, this.metrics, logger, ackLink, options.retryBaseMs);
     this.influx = config.influx ? new InfluxStore(config.influx, { spool: false, logger }) : undefined;
