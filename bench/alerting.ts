@@ -2,8 +2,10 @@
  * Alerting benchmark: 50,000 active alerts across 5,000 miners (10 faults each) in real Redis.
  * Measures the evaluation cycle (read faults and alerts, lifecycle, inhibit, silence, group, dedup, write back)
  * and notices/s through the dispatcher (claim, send to a counting notifier, notification log), each against a
- * bare loop over the same alerts doing only the same Redis round trips. Prints JSON.
- * Run: npx tsx bench/alerting.ts [miners] [faultsPerMiner]   (uses Redis database 15 on FLYMINING_BENCH_REDIS_URL)
+ * bare loop over the same alerts doing only the same Redis round trips; then the steady cycle with 1,000 silences
+ * in place (half regex + equality, half equality only; none matching, so every alert is checked against each) as
+ * a ratio to the steady cycle with none, same run. Prints JSON.
+ * Run: npx tsx bench/alerting.ts [miners] [faultsPerMiner] [silences]   (uses Redis database 15 on FLYMINING_BENCH_REDIS_URL)
  */
 import { REDIS_KEYS, createLogger, type Fault, type FaultCode } from '../shared/src';
 import Redis from 'ioredis';
@@ -13,6 +15,7 @@ import { AlertingService } from '../alerting/src/service';
 
 const MINERS = Number(process.argv[2] ?? 5000);
 const PER_MINER = Number(process.argv[3] ?? 10);
+const SILENCES = Number(process.argv[4] ?? 1000);
 const REDIS_URL = process.env.FLYMINING_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
 const CODES: FaultCode[] = ['FAN_STOPPED', 'FAN_MISSING', 'CHIPS_DEAD', 'BOARD_MISSING', 'BOARD_OVERHEAT', 'CHIP_OVERHEAT', 'TEMP_SENSOR_FAULT', 'HASHRATE_LOW', 'POOLS_DEAD', 'MINER_NOT_HASHING'];
 
@@ -86,6 +89,20 @@ async function main(): Promise<void> {
   }
   const mem = process.memoryUsage();
   const alerts = await redis.hlen('flymining:alerting:alerts');
+
+  // 1,000 silences in force: the cycle checks every alert against them (issue #10: they must not stall it).
+  const now = Date.now();
+  for (let i = 0; i < SILENCES; i++) {
+    const matchers = i % 2 === 0 ? [`miner=~"C${String(i % 100).padStart(2, '0')}-(9{3}|x+)+"`, `container="C${i}"`] : [`container="X${i}"`, `alertname="Hardware"`];
+    await cycles.state.saveSilence({ id: `bench-${i}`, matchers, comment: 'bench', createdBy: 'bench', createdAt: now, startsAt: now, endsAt: now + 3_600_000 });
+  }
+  const withSilences: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    await cycles.cycle();
+    withSilences.push(ms(t));
+  }
+  await redis.del('flymining:alerting:silences');
   await cycles.stop();
 
   // Notices/s: one group per alert, so 50,000 notices each claim, send and log.
@@ -134,6 +151,11 @@ async function main(): Promise<void> {
           baselineSteadyMs,
           firstVsBaseline: Math.round((firstCycleMs / baselineFirstMs) * 10) / 10,
           steadyVsBaseline: Math.round((steadyBest / baselineSteadyMs) * 10) / 10,
+        },
+        silences: {
+          count: SILENCES,
+          steadyMs: withSilences,
+          vsNone: Math.round((Math.min(...withSilences) / steadyBest) * 100) / 100,
         },
         memory: { heapUsedMB: mb(mem.heapUsed), heapGrowthMB: mb(mem.heapUsed - heapBefore), rssMB: mb(mem.rss) },
         notify: {

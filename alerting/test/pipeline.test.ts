@@ -1,5 +1,7 @@
 /** The pipeline stages on their own: routing, grouping, inhibition, root cause, lifecycle, dedup, windows. */
 import type { Fault } from '@flymining/shared';
+import fc from 'fast-check';
+import { matches, parseMatcher } from '../src/matchers';
 import { decideNotices } from '../src/pipeline/dedup';
 import { advance, faultConditions, queryConditions, type Condition } from '../src/pipeline/evaluate';
 import { groupAlerts } from '../src/pipeline/group';
@@ -259,5 +261,25 @@ route: { receiver: oncall }`).rules));
     expect(miner(silencedFingerprints(alerts, [silence], 1500))).toEqual(['C3:s1']);
     expect(miner(silencedFingerprints(alerts, [silence], 2000))).toEqual([]);
     expect(miner(silencedFingerprints(alerts, [window], at('2026-07-07T00:30:00Z')))).toEqual(['C3:w1', 'C4:w1']);
+  });
+
+  test('looked up by their equality matchers, silences mute exactly the alerts, with exactly the first silence, that trying each in order does', () => {
+    const value = fc.constantFrom('C1', 'C2', 'C3', '');
+    const matcher = fc.tuple(fc.constantFrom('container', 'rack', 'alertname'), fc.constantFrom('=', '!=', '=~', '!~'), value).map(([n, op, v]) => `${n}${op}"${op.includes('~') ? `${v}.*` : v}"`);
+    const silence = fc.array(matcher, { minLength: 1, maxLength: 3 });
+    const labels = fc.record({ container: value, rack: value, alertname: value });
+    fc.assert(
+      fc.property(fc.array(labels, { maxLength: 20 }), fc.array(silence, { maxLength: 12 }), (labelSets, matcherSets) => {
+        const alerts = labelSets.map((l, i): Alert => ({ fingerprint: String(i), labels: l, annotations: {}, state: 'firing', activeAt: 0, flaps: 0 }));
+        const silences = matcherSets.map((matchers, i): Silence => ({ id: `s${i}`, matchers, comment: '', createdBy: 't', createdAt: 0, startsAt: 0, endsAt: 10 }));
+        const expected = new Map<string, string>();
+        for (const a of alerts) {
+          const hit = silences.find((s) => s.matchers.map((m) => parseMatcher(m)).every((m) => matches(m, a.labels)));
+          if (hit) expected.set(a.fingerprint, hit.id);
+        }
+        expect(silencedFingerprints(alerts, silences, 5)).toEqual(expected);
+      }),
+      { numRuns: 500, seed: 10 },
+    );
   });
 });
