@@ -14,7 +14,9 @@ export function parseMatcher(text: string): Matcher {
     // Linear time whatever the pattern (see regex.ts): a silence cannot stall the evaluation cycle.
     if (value.length > MAX_PATTERN_LENGTH) throw new Error(`"${text.slice(0, 60)}…": regular expression longer than ${MAX_PATTERN_LENGTH} characters`);
     try {
-      matcher.regex = memoized(new LinearRegex(value));
+      const regex = new LinearRegex(value);
+      // A literal prefix refuses most values at once; without one, remembered results save rerunning the automaton.
+      matcher.regex = regex.prefix === '' ? memoized(regex) : regex;
     } catch (e) {
       throw new Error(`"${text}": regular expression refused: ${(e as Error).message}`);
     }
@@ -61,7 +63,11 @@ export function storedMatcher(text: string): Matcher | undefined {
 }
 
 export function matches(matcher: Matcher, labels: Labels): boolean {
-  const actual = labels[matcher.name] ?? '';
+  return matchesValue(matcher, labels[matcher.name] ?? '');
+}
+
+/** The matcher against its label's value (absent labels are ''). */
+export function matchesValue(matcher: Matcher, actual: string): boolean {
   switch (matcher.op) {
     case '=':
       return actual === matcher.value;

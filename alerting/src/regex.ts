@@ -326,10 +326,23 @@ class Compiler {
   }
 }
 
+/** The literal text every match starts with (`C07-` of `C07-(9{3}|x+)+`): most values are refused on it alone. */
+function literalPrefix(tree: Node): string {
+  let prefix = '';
+  for (const node of tree.kind === 'concat' ? tree.items : [tree]) {
+    if (node.kind === 'assert' && node.at === 'start' && prefix === '') continue;
+    if (node.kind !== 'set' || node.set.negated || node.set.ranges.length !== 1 || node.set.ranges[0]![0] !== node.set.ranges[0]![1]) break;
+    prefix += String.fromCharCode(node.set.ranges[0]![0]);
+  }
+  return prefix;
+}
+
 /** A compiled pattern, matched against the whole value (anchored both ends, as Alertmanager matchers are). */
 export class LinearRegex {
   private readonly states: State[];
   private readonly start: number;
+  /** Literal text every match starts with ('' if none). */
+  readonly prefix: string;
   /** Reused between calls: a generation counter marks which states are in the current set. */
   private readonly mark: Uint32Array;
   private generation = 0;
@@ -337,6 +350,7 @@ export class LinearRegex {
   constructor(readonly source: string) {
     if (source.length > MAX_PATTERN_LENGTH) throw new RegexSyntaxError(`pattern longer than ${MAX_PATTERN_LENGTH} characters`);
     const tree = new Parser(source).parse();
+    this.prefix = literalPrefix(tree);
     const compiler = new Compiler();
     const accept = compiler.states.push({ op: 'match' }) - 1;
     this.start = compiler.emit(tree, accept);
@@ -346,6 +360,7 @@ export class LinearRegex {
 
   /** True when the whole of `text` matches. */
   test(text: string): boolean {
+    if (!text.startsWith(this.prefix)) return false;
     let current: number[] = [];
     let next: number[] = [];
     this.nextGeneration();

@@ -4,7 +4,7 @@
  * to the day it starts on.
  */
 import { WEEKDAYS, type WindowSchedule } from '../config';
-import { matchesAll, storedMatcher } from '../matchers';
+import { matchesAll, matchesValue, storedMatcher } from '../matchers';
 import type { Alert, Matcher } from '../types';
 
 export interface Silence {
@@ -81,12 +81,14 @@ export function activeSilences(silences: readonly Silence[], at: number): Array<
 /**
  * Fingerprints of alerts muted now, each with the id of the first silence that mutes it. Silences with an equality
  * matcher are looked up by that label's value, so a thousand silences cost each alert a few map lookups rather
- * than a thousand checks; only silences without one are tried against every alert.
+ * than a thousand checks. The others (regex matchers only) test their first matcher once per distinct value of
+ * its label, not once per alert: 50,000 alerts have a few thousand distinct miner ids.
  */
 export function silencedFingerprints(alerts: Iterable<Alert>, silences: readonly Silence[], at: number): Map<string, string> {
   const active = activeSilences(silences, at);
   const muted = new Map<string, string>();
   if (active.length === 0) return muted;
+  const all = [...alerts];
   const byLabel = new Map<string, Map<string, number[]>>(); // label name → value → indexes into active, ascending
   const unindexed: number[] = [];
   active.forEach((s, i) => {
@@ -98,20 +100,41 @@ export function silencedFingerprints(alerts: Iterable<Alert>, silences: readonly
     if (list) list.push(i);
     else byValue.set(key.value, [i]);
   });
-  for (const a of alerts) {
-    let first = Infinity;
-    const firstMatch = (candidates: readonly number[]): void => {
-      for (const i of candidates) {
-        if (i >= first) return;
-        if (matchesAll(active[i]!.matchers, a.labels)) return void (first = i);
-      }
-    };
+  /** Index into active of the first silence muting each alert (by position in `all`). */
+  const first = new Array<number>(all.length).fill(Infinity);
+  all.forEach((a, n) => {
     for (const [name, byValue] of byLabel) {
-      const candidates = byValue.get(a.labels[name] ?? '');
-      if (candidates) firstMatch(candidates);
+      for (const i of byValue.get(a.labels[name] ?? '') ?? []) {
+        if (i >= first[n]!) break;
+        if (matchesAll(active[i]!.matchers, a.labels)) {
+          first[n] = i;
+          break;
+        }
+      }
     }
-    firstMatch(unindexed);
-    if (first !== Infinity) muted.set(a.fingerprint, active[first]!.silence.id);
+  });
+  const alertsByValue = new Map<string, Map<string, number[]>>(); // label name → value → positions in `all`
+  const valuesOf = (name: string): Map<string, number[]> => {
+    let byValue = alertsByValue.get(name);
+    if (byValue) return byValue;
+    alertsByValue.set(name, (byValue = new Map()));
+    all.forEach((a, n) => {
+      const value = a.labels[name] ?? '';
+      const list = byValue!.get(value);
+      if (list) list.push(n);
+      else byValue!.set(value, [n]);
+    });
+    return byValue;
+  };
+  for (const i of unindexed) {
+    const [lead, ...rest] = active[i]!.matchers;
+    for (const [value, positions] of valuesOf(lead!.name)) {
+      if (!matchesValue(lead!, value)) continue;
+      for (const n of positions) if (i < first[n]! && matchesAll(rest, all[n]!.labels)) first[n] = i;
+    }
   }
+  all.forEach((a, n) => {
+    if (first[n] !== Infinity) muted.set(a.fingerprint, active[first[n]!]!.silence.id);
+  });
   return muted;
 }
