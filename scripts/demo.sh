@@ -11,7 +11,7 @@
 # Commands for the running demo (same FLYMINING_STATE_DIR):
 #   npm run demo -- cut-uplink C02        cut container C02's uplink (its edge spools; ContainerSilent is mailed)
 #   npm run demo -- restore-uplink C02    bring it back (the edge backfills; the alert resolves)
-#   npm run demo -- power-on C02          start C02's edge again after a simulated power cut (pkill -f edge-C02)
+#   npm run demo -- power-on C02          start C02's edge again after a simulated power cut (pkill -KILL -f edge-C02)
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/servers.sh"
 cd "$FLYMINING_ROOT" || exit 1
@@ -30,7 +30,7 @@ demo_usage() {
 usage: npm start                               run the demo (Ctrl-C stops it)
        npm run demo -- cut-uplink CONTAINER     cut that container's LTE uplink in the running demo
        npm run demo -- restore-uplink CONTAINER bring it back
-       npm run demo -- power-on CONTAINER       start that container's edge again after `pkill -f edge-CONTAINER`
+       npm run demo -- power-on CONTAINER       start that container's edge again after `pkill -KILL -f edge-CONTAINER`
 USAGE
   exit 2
 }
@@ -334,6 +334,8 @@ stuck_damper_pct=$(node -e '
   }, () => console.log(80));
 ' "$CONTROL_URL/containers" "$fan_container")
 cut_container=${EDGE_CONTAINERS[$((${#EDGE_CONTAINERS[@]} > 1 ? 1 : 0))]}
+# The silence example names yet another container, so trying every command in order never mutes the others' mails.
+silence_container=${EDGE_CONTAINERS[$((${#EDGE_CONTAINERS[@]} > 2 ? 2 : ${#EDGE_CONTAINERS[@]} - 1))]}
 if [[ "$INFLUX_ACCESS" == auth ]]; then
   influx_curl="curl -sG -u $READER_USER:\"\$(cat $READER_PASSWORD_FILE)\" $FLYMINING_INFLUX_URL/query"
   influx_note="authentication on: admin, a reader ($READER_USER) and a write-only user per edge; passwords in $FLYMINING_SECRETS_DIR"
@@ -379,20 +381,25 @@ cat <<EOF
   The LTE uplink of a container:
     npm run demo -- cut-uplink $cut_container         # edge-$cut_container spools; ContainerSilent mailed within ~$((SILENT_AFTER_INTERVALS * INTERVAL + 15)) s
     npm run demo -- restore-uplink $cut_container     # it backfills; a resolved mail says how long it was dark
-  A power cut in a container (its edge processes die), and power back:
-    pkill -f edge-$cut_container
+  A power cut in a container (its edge processes die at once, as without power), and power back:
+    pkill -KILL -f edge-$cut_container
     npm run demo -- power-on $cut_container
   Mails (one .eml each): $MAIL_DIR
   The alerting API with the staff token (who did what is recorded under the token's name):
     curl -s http://127.0.0.1:$ALERTING_PORT/api/alerts -H "Authorization: Bearer \$(cat $STAFF_TOKEN_FILE)"
   Silence a container for two hours:
-    curl -X POST http://127.0.0.1:$ALERTING_PORT/api/silences -H "Authorization: Bearer \$(cat $STAFF_TOKEN_FILE)" -H 'content-type: application/json' -d '{"matchers":["container=\\"$cut_container\\""],"duration":"2h","comment":"maintenance"}'
+    curl -X POST http://127.0.0.1:$ALERTING_PORT/api/silences -H "Authorization: Bearer \$(cat $STAFF_TOKEN_FILE)" -H 'content-type: application/json' -d '{"matchers":["container=\\"$silence_container\\""],"duration":"2h","comment":"maintenance"}'
 
   Logs: $LOG_DIR    Press Ctrl-C to stop.
 EOF
 
 if [[ -n "${FLYMINING_DEMO_SECONDS:-}" ]]; then
-  sleep "$FLYMINING_DEMO_SECONDS"
+  # In the background with `wait`, so that a TERM (not only Ctrl-C) stops the demo at once, not after the sleep.
+  sleep "$FLYMINING_DEMO_SECONDS" &
+  wait $!
 else
-  while true; do sleep 3600; done
+  while true; do
+    sleep 3600 &
+    wait $!
+  done
 fi

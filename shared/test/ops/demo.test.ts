@@ -317,7 +317,7 @@ test('npm start: the edge/center demo comes up, every printed command works as p
     const bad = await fetch(`http://127.0.0.1:${controlPort}/containers/${container}/uplink`, { method: 'POST', body: '{"state":"down"}' });
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain(`invalid uplink request for container ${container}`);
-    expect(output).toContain(`pkill -f edge-${container}`);
+    expect(output).toContain(`pkill -KILL -f edge-${container}`);
     const edgeIndex = Number(container.slice(1));
     const killedAt = Date.now();
     const edgePids = ['miner', 'climate'].map((part) => Number(readFileSync(path.join(state, 'run', `edge-${container}-${part}.pid`), 'utf8').split(' ')[0]));
@@ -355,7 +355,9 @@ test('npm start: the edge/center demo comes up, every printed command works as p
     const silence = await runPrinted(`${printedCommand(output, /^\s*curl -X POST \S+\/api\/silences /)} --fail-with-body -sS`, env);
     expect(silence.code).toBe(0);
     const silences = (await (await fetch(`${alerting}/api/silences`, { headers: { authorization: `Bearer ${staffToken}` } })).json()) as unknown;
-    expect(JSON.stringify(silences)).toContain(`container=\\"${container}\\"`);
+    const silenced = /api\/silences .*container=\\"(\w+)\\"/.exec(output)?.[1];
+    expect(silenced).toBeDefined();
+    expect(JSON.stringify(silences)).toContain(`container=\\"${silenced}\\"`);
     // Recorded under the token's name, whatever the client claims.
     expect(JSON.stringify(silences)).toContain('"createdBy":"token:demo-staff"');
     console.log(
