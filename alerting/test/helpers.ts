@@ -11,6 +11,7 @@ import Redis from 'ioredis';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { parseConfig, type AlertingConfig } from '../src/config';
+import { AlertingService } from '../src/service';
 
 export interface Mailbox {
   url: string;
@@ -183,4 +184,31 @@ export function linkSecretFile(): string {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'alerting-link-')), 'link.secret');
   writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
   return file;
+}
+
+/** What most service tests start with: their own Redis database flushed, a mailbox, a started service. */
+export interface ServiceUnderTest {
+  redis: Redis;
+  mailbox: Mailbox;
+  service: AlertingService;
+  close(): Promise<void>;
+}
+
+/** `yaml` gets the Redis URL and the mailbox's SMTP URL to write into the config. */
+export async function startServiceUnderTest(db: number, yaml: (redis: string, smtp: string) => string): Promise<ServiceUnderTest> {
+  const redis = new Redis(redisUrl(db));
+  await redis.flushdb();
+  const mailbox = await startMailbox();
+  const service = new AlertingService(config(yaml(redisUrl(db), mailbox.url)), createLogger('alerting-test', 'silent'));
+  await service.start();
+  return {
+    redis,
+    mailbox,
+    service,
+    async close() {
+      await service.stop();
+      redis.disconnect();
+      await mailbox.close();
+    },
+  };
 }

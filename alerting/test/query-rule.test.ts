@@ -2,11 +2,11 @@
  * A query rule against a real InfluxDB: container hashrate under 90 % of nominal fires, 92 % keeps it firing
  * (hysteresis), 97 % resolves it; the notices name the container.
  */
-import { createLogger, type InfluxStore } from '@flymining/shared';
-import Redis from 'ioredis';
+import type { InfluxStore } from '@flymining/shared';
+import type Redis from 'ioredis';
 import { freshStore } from '../../exporters/test/e2e/helpers';
-import { AlertingService } from '../src/service';
-import { config, redisUrl, sleep, startMailbox, waitFor, type Mailbox } from './helpers';
+import type { AlertingService } from '../src/service';
+import { sleep, startServiceUnderTest, waitFor, type Mailbox, type ServiceUnderTest } from './helpers';
 
 const REDIS_DB = 6;
 const DB = 'alerting_query';
@@ -16,6 +16,7 @@ describe('query rule on InfluxDB', () => {
   let redis: Redis;
   let mailbox: Mailbox;
   let service: AlertingService;
+  let running: ServiceUnderTest;
 
   /** Ten miners of container C07 hashing at `share` of their 100 TH/s nominal, stamped now. */
   async function hashAt(share: number): Promise<void> {
@@ -26,12 +27,8 @@ describe('query rule on InfluxDB', () => {
 
   beforeAll(async () => {
     store = await freshStore(DB);
-    redis = new Redis(redisUrl(REDIS_DB));
-    await redis.flushdb();
-    mailbox = await startMailbox();
-    service = new AlertingService(
-      config(`
-redis: ${redisUrl(REDIS_DB)}
+    running = await startServiceUnderTest(REDIS_DB, (redisAt, smtp) => `
+redis: ${redisAt}
 evaluation_interval: 100ms
 influx: { url: '${process.env.FLYMINING_TEST_INFLUX_URL}', database: ${DB} }
 rules:
@@ -43,18 +40,14 @@ rules:
 route: { receiver: oncall, group_by: [container], group_wait: 0s, group_interval: 500ms }
 receivers:
   - name: oncall
-    email: { to: [oncall@farm.example], smarthost: ${mailbox.url} }
-`),
-      createLogger('alerting-test', 'silent'),
-    );
-    await service.start();
+    email: { to: [oncall@farm.example], smarthost: ${smtp} }
+`);
+    ({ redis, mailbox, service } = running);
   });
 
   afterAll(async () => {
-    await service.stop();
+    await running.close();
     await store.close();
-    redis.disconnect();
-    await mailbox.close();
   });
 
   test('fires under 90 %, holds at 92 %, resolves above 95 %', async () => {
