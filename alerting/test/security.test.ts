@@ -166,6 +166,8 @@ receivers:
       const cases: Array<[string, Promise<Response>, number]> = [
         ['GET alerts without a token', fetch(`${api}/api/alerts`), 401],
         ['GET groups without a token', fetch(`${api}/api/groups`), 401],
+        ['GET alerts in capitals without a token', fetch(`${api}/API/Alerts`), 401], // routes match case-insensitively
+        ['HEAD alerts without a token', fetch(`${api}/api/alerts`, { method: 'HEAD' }), 401],
         ['POST silence without a token', fetch(`${api}/api/silences`, { method: 'POST', headers: json, body: silence }), 401],
         ['POST silence with a made-up token', fetch(`${api}/api/silences`, { method: 'POST', headers: { ...json, authorization: 'Bearer fmt_made-up' }, body: silence }), 401],
         ['POST ack without a token', fetch(`${api}/api/groups/x/ack`, { method: 'POST', headers: json, body: '{}' }), 401],
