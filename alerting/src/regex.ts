@@ -78,8 +78,9 @@ class Parser {
     return node;
   }
 
-  private error(what: string): RegexSyntaxError {
-    return new RegexSyntaxError(`${what} at position ${this.pos + 1}`);
+  /** `at`: where the offending token starts (0-based), the current position by default. */
+  private error(what: string, at = this.pos): RegexSyntaxError {
+    return new RegexSyntaxError(`${what} at position ${at + 1}`);
   }
 
   private peek(): string | undefined {
@@ -103,13 +104,14 @@ class Parser {
   }
 
   private quantified(): Node {
+    const start = this.pos;
     const atom = this.atom();
     const bounds = this.quantifier();
     if (!bounds) {
-      if (atom === undefined) throw this.error('nothing to repeat');
+      if (atom === undefined) throw this.error('nothing to repeat', start);
       return atom;
     }
-    if (atom === undefined || atom.kind === 'assert') throw this.error('nothing to repeat');
+    if (atom === undefined || atom.kind === 'assert') throw this.error('nothing to repeat', start);
     if (this.peek() === '?') this.pos += 1; // lazy: the same full match
     // A quantifier right after another (a**) is a syntax error in RegExp too.
     if (this.quantifierAhead()) throw this.error('nothing to repeat');
@@ -173,10 +175,11 @@ class Parser {
   }
 
   private group(): Node {
+    const at = this.pos;
     this.pos += 1;
     if (this.src.startsWith('?:', this.pos)) this.pos += 2;
     else if (this.src.startsWith('?<', this.pos) && /^\?<[A-Za-z_$][\w$]*>/.test(this.src.slice(this.pos, this.pos + 70))) this.pos = this.src.indexOf('>', this.pos) + 1;
-    else if (this.peek() === '?') throw this.error('look-around and other (?…) groups are not supported');
+    else if (this.peek() === '?') throw this.error('look-around and other (?…) groups are not supported', at);
     const inner = this.alternation();
     if (this.peek() !== ')') throw this.error('missing )');
     this.pos += 1;
@@ -216,9 +219,10 @@ class Parser {
   }
 
   private escape(inClass: boolean): CharSet {
+    const at = this.pos;
     this.pos += 1;
     const c = this.peek();
-    if (c === undefined) throw this.error('\\ at end of pattern');
+    if (c === undefined) throw this.error('\\ at end of pattern', at);
     this.pos += 1;
     const one = (code: number): CharSet => ({ ranges: [[code, code]], negated: false });
     switch (c) {
@@ -245,21 +249,21 @@ class Parser {
       case 'v':
         return one(11);
       case '0':
-        if (/[0-9]/.test(this.peek() ?? '')) throw this.error('octal escapes are not supported');
+        if (/[0-9]/.test(this.peek() ?? '')) throw this.error('octal escapes are not supported', at);
         return one(0);
       case 'x':
       case 'u': {
         const digits = c === 'x' ? 2 : 4;
         const hex = this.src.slice(this.pos, this.pos + digits);
-        if (!new RegExp(`^[0-9A-Fa-f]{${digits}}$`).test(hex)) throw this.error(`\\${c} needs ${digits} hex digits`);
+        if (!new RegExp(`^[0-9A-Fa-f]{${digits}}$`).test(hex)) throw this.error(`\\${c} needs ${digits} hex digits`, at);
         this.pos += digits;
         return one(parseInt(hex, 16));
       }
       case 'b':
         if (inClass) return one(8);
-        throw this.error('\\b (word boundary) is not supported');
+        throw this.error('\\b (word boundary) is not supported', at);
       default:
-        if (/[A-Za-z0-9]/.test(c)) throw this.error(`\\${c} is not supported (back-references, \\B, \\c, \\p are refused)`);
+        if (/[A-Za-z0-9]/.test(c)) throw this.error(`\\${c} is not supported (back-references, \\B, \\c, \\p are refused)`, at);
         return one(c.charCodeAt(0));
     }
   }
