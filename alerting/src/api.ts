@@ -90,11 +90,12 @@ export function createApi(service: AlertingService, { authenticator }: ApiOption
   const app = express();
   app.disable('x-powered-by');
   // Nothing here is meant to run script, load anything or be framed; the ack pages post only to themselves, and the
-  // signed link in their address must not leak through a Referer.
+  // signed link in their address must not leak through a Referer to another site. (Not no-referrer: browsers then
+  // send "Origin: null" with the ack form's POST, which the Origin check below refuses.)
   app.use(
     helmet({
       contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"] } },
-      referrerPolicy: { policy: 'no-referrer' },
+      referrerPolicy: { policy: 'same-origin' },
     }),
   );
   app.use(express.json({ limit: '64kb' }));
