@@ -1,4 +1,5 @@
 /** An investor's statement as CSV: one line per credit, reversal and payout movement, with the running sum of the period's net movements. */
+import { stringify } from 'csv-stringify/sync';
 import type { Pool } from 'pg';
 import { daySchema, listDailyCredits, parseInput } from './api';
 import { satoshi } from './db';
@@ -8,9 +9,15 @@ const COLUMNS = [
   'difficulty', 'btc_price_usd', 'gross_sat', 'maintenance_fee_sat', 'revenue_fee_sat', 'net_sat', 'payout_id', 'btc_txid', 'period_net_sat',
 ] as const;
 
-function cell(value: string | number | null | undefined): string {
-  const text = value === null || value === undefined ? '' : String(value);
-  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+export type CsvValue = string | number | null | undefined;
+
+/**
+ * CSV text with a header line (RFC 4180 quoting, "\n" line ends). Spreadsheets run a cell that starts with
+ * = + - @ (or tab/CR) as a formula, so such text cells get a leading single quote (OWASP, CSV injection).
+ * Amounts are JavaScript numbers and are never escaped: -100000 stays a number the spreadsheet can sum.
+ */
+export function toCsv<C extends string>(columns: readonly C[], rows: ReadonlyArray<Partial<Record<C, CsvValue>>>): string {
+  return stringify([...rows], { header: true, columns: [...columns], escape_formulas: true, record_delimiter: 'unix' });
 }
 
 export async function statementCsv(pool: Pool, investorId: string, from: string, to: string): Promise<string> {
@@ -58,10 +65,11 @@ export async function statementCsv(pool: Pool, investorId: string, from: string,
   }
   lines.sort((a, b) => (a.sortKey < b.sortKey ? -1 : 1));
   let balance = 0;
-  const out = [COLUMNS.join(',')];
-  for (const line of lines) {
-    balance += Number(line.net_sat ?? 0);
-    out.push(COLUMNS.map((c) => cell(c === 'period_net_sat' ? balance : line[c])).join(','));
-  }
-  return `${out.join('\n')}\n`;
+  return toCsv(
+    COLUMNS,
+    lines.map(({ sortKey: _sortKey, ...line }) => {
+      balance += Number(line.net_sat ?? 0);
+      return { ...line, period_net_sat: balance };
+    }),
+  );
 }
