@@ -8,3 +8,4 @@ export * from './service';
 export * from './edge';
 export * from './secrets';
 export * from './auth';
+export * from './text';

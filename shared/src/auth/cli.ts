@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import Redis from 'ioredis';
 import { z } from 'zod';
 import { redactUrl } from '../secrets';
+import { formatIssues } from '../text/issues';
 import { lifetimeSchema, scopeListSchema, tokenNameSchema, TokenStore, AUTH_SCOPES } from './tokens';
 
 const redisOption = (): string => process.env.FLYMINING_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
@@ -49,7 +50,7 @@ export function registerTokenCommands(program: Command): void {
       const parsed = addSchema.safeParse({ name, scopes: opts.scope, lifetimeMs: opts.expires });
       if (!parsed.success) {
         const where: Record<string, string> = { name: 'NAME', scopes: '--scope', lifetimeMs: '--expires' };
-        return usage('add', parsed.error.issues.map((i) => `${where[String(i.path[0])] ?? String(i.path[0])}: ${i.message}`).join('; '));
+        return usage('add', formatIssues(parsed.error, { locate: (path) => where[String(path[0])] ?? String(path[0]) }).join('; '));
       }
       const { name: tokenName, scopes, lifetimeMs } = parsed.data;
       const created = await withTokenStore(opts.redis, async (store) => {

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { readSecretFile } from '../secrets';
+import { dottedPath, formatIssues } from '../text/issues';
 import { PORTAL_KEY_PREFIX } from './portal-session';
 
 export interface AuthSettings {
@@ -64,7 +65,9 @@ export function readAuthSettings(env: NodeJS.ProcessEnv = process.env): AuthSett
   });
   if (!result.success) {
     // Never echo a value: the secret is one of them.
-    const lines = result.error.issues.map((i) => `${ENV_NAMES[String(i.path[0])] ?? i.path.join('.')}${i.path.length > 1 ? ` entry ${String(i.path[1])}` : ''}: ${i.message}`);
+    const lines = formatIssues(result.error, {
+      locate: (path) => `${ENV_NAMES[String(path[0])] ?? dottedPath(path)}${path.length > 1 ? ` entry ${String(path[1])}` : ''}`,
+    });
     throw new Error(`invalid authentication settings:\n  ${lines.join('\n  ')}`);
   }
   const s = result.data;

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { dottedPath, formatIssues } from '../text/issues';
 
 export const influxFlavors = ['v1', 'v2', 'v3'] as const;
 export type InfluxFlavor = (typeof influxFlavors)[number];
@@ -180,10 +181,12 @@ export function loadInfluxConfig(
   if (envIssues.length > 0) throw new InfluxConfigError('environment', envIssues);
   const parsed = InfluxConfigSchema.safeParse(merged);
   if (parsed.success) return readConfigFiles(parsed.data, envPaths, source);
-  const issues = parsed.error.issues.map((issue) => {
-    const field = issue.path.join('.');
-    const fromEnv = envPaths.get(field);
-    return `${field || '(root)'}${fromEnv ? ` (from ${fromEnv})` : ''}: ${issue.message}`;
+  const issues = formatIssues(parsed.error, {
+    locate: (path) => {
+      const field = dottedPath(path);
+      const fromEnv = envPaths.get(field);
+      return `${field || '(root)'}${fromEnv ? ` (from ${fromEnv})` : ''}`;
+    },
   });
   throw new InfluxConfigError(source, issues);
 }

@@ -7,6 +7,7 @@
  */
 import { durationLiteral, ident, influxql, quoteIdentifier, raw } from './influxql';
 import type { InfluxStore } from './store';
+import { parseDuration } from '../text/duration';
 
 export type Aggregation = 'mean' | 'max' | 'min' | 'last' | 'sum';
 export const aggregations: readonly Aggregation[] = ['mean', 'max', 'min', 'last', 'sum'];
@@ -36,30 +37,25 @@ export interface RetentionSpec {
 const DAY_MS = 86_400_000;
 /** Billing reruns a month after its end: raw data must outlive that. */
 export const MIN_RAW_RETENTION_MS = 35 * DAY_MS;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS, w: 7 * DAY_MS };
-const DURATION = /^(\d+)(ms|s|m|h|d|w)$/;
 /** Names of the continuous queries this module owns; others on the database are left alone. */
 const CQ_PREFIX = 'fm_';
 
-/** Parses an InfluxQL duration ('40d', '12h', 'INF') to ms (Infinity for INF). */
-export function parseDuration(text: string, what: string): number {
-  if (text.toUpperCase() === 'INF') return Infinity;
-  const m = DURATION.exec(text);
-  if (!m) throw new Error(`${what}: "${text}" is not a duration like 40d, 12h or INF`);
-  return Number(m[1]) * (UNIT_MS[m[2] as string] as number);
+/** A retention or bucket duration ('40d', '12h', 'INF') in ms; Infinity for INF. */
+function durationMs(text: string, what: string): number {
+  return parseDuration(text, { infinite: true, what });
 }
 
 function resolved(spec: RetentionSpec, store: InfluxStore) {
   const database = spec.database ?? store.config.database;
   const rawRp = { name: spec.raw?.name ?? store.config.retentionPolicy, duration: spec.raw?.duration ?? '40d' };
   const rollupRp = { name: spec.rollup?.name ?? 'rollup', duration: spec.rollup?.duration ?? '400d' };
-  const rawMs = parseDuration(rawRp.duration, `retention policy ${rawRp.name}`);
+  const rawMs = durationMs(rawRp.duration, `retention policy ${rawRp.name}`);
   if (rawMs < MIN_RAW_RETENTION_MS) {
     throw new Error(
       `retention policy ${rawRp.name}: ${rawRp.duration} is below 35d; billing reruns need raw data for 35 days`,
     );
   }
-  parseDuration(rollupRp.duration, `retention policy ${rollupRp.name}`);
+  durationMs(rollupRp.duration, `retention policy ${rollupRp.name}`);
   const downsamples = (spec.downsamples ?? []).map((d) => resolveDownsample(d, rawRp.name, rollupRp.name));
   return { database, rawRp, rollupRp, downsamples };
 }
@@ -77,7 +73,7 @@ interface ResolvedDownsample {
 
 function resolveDownsample(d: DownsampleSpec, rawName: string, rollupName: string): ResolvedDownsample {
   const where = `downsample of ${d.measurement}`;
-  const intervalMs = parseDuration(d.interval, `${where}: interval`);
+  const intervalMs = durationMs(d.interval, `${where}: interval`);
   if (!Number.isFinite(intervalMs) || intervalMs < 1000) throw new Error(`${where}: interval must be at least 1s`);
   const fields = Object.entries(d.fields).flatMap(([field, aggs]) =>
     (typeof aggs === 'string' ? [aggs] : aggs).map((a): [string, Aggregation] => [field, a]),
@@ -133,7 +129,9 @@ export async function ensureDatabase(store: InfluxStore, spec: RetentionSpec = {
     [rollupRp, false],
   ] as const) {
     const verb = existingNames.has(rp.name) ? 'ALTER' : 'CREATE';
-    const duration = rp.duration.toUpperCase() === 'INF' ? 'INF' : rp.duration;
+    // Written from the parsed value: InfluxQL takes neither decimals nor weeks, which the config may use.
+    const ms = durationMs(rp.duration, `retention policy ${rp.name}`);
+    const duration = Number.isFinite(ms) ? durationLiteral(ms) : 'INF';
     await run(
       influxql`${raw(verb)} RETENTION POLICY ${ident(rp.name)} ON ${ident(database)} DURATION ${raw(duration)} REPLICATION 1${raw(isDefault ? ' DEFAULT' : '')}`,
     );

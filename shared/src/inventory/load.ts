@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { LineCounter, parse, parseDocument } from 'yaml';
+import { parse } from 'yaml';
+import { formatIssues, YamlLocator } from '../text';
 import { z } from 'zod';
 import { DEFAULT_THRESHOLDS, MODEL_CATALOG, type ModelExpectations } from './models';
 import type { ContainerSpec, Inventory, MinerSpec, MinerThresholds, SensorSpec } from './types';
@@ -103,67 +104,20 @@ export class InventoryError extends Error {
   }
 }
 
-function pathText(path: ReadonlyArray<PropertyKey>): string {
-  return path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
-    .join('');
-}
-
-/** Finds the line of a path in the YAML text; built only when there is something to report (it costs memory). */
-class Locator {
-  private doc: ReturnType<typeof parseDocument> | undefined;
-  private readonly lineCounter = new LineCounter();
-
-  constructor(
-    private readonly text: string,
-    readonly source: string,
-  ) {}
-
-  get document(): ReturnType<typeof parseDocument> {
-    this.doc ??= parseDocument(this.text, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: true });
-    return this.doc;
-  }
-
-  lineOf(offset: number | undefined): string {
-    if (offset === undefined) return this.source;
-    this.document;
-    const { line, col } = this.lineCounter.linePos(offset);
-    return `${this.source}:${line}:${col}`;
-  }
-
-  /** "file:line:col: path" of the deepest node that exists (a missing key is reported at its parent mapping). */
-  where(path: ReadonlyArray<PropertyKey>): string {
-    let at = path.slice() as Array<string | number>;
-    let node: unknown = this.document.getIn(at, true);
-    while (!node && at.length > 0) {
-      at = at.slice(0, -1);
-      node = at.length ? this.document.getIn(at, true) : this.document.contents;
-    }
-    const range = (node as { range?: [number, number, number] } | null)?.range;
-    return `${this.lineOf(range?.[0])}: ${pathText(path) || '(document)'}`;
-  }
-}
-
 /** Parses inventory text; `source` (the file path) appears in every message. */
 export function parseInventory(text: string, source: string): Inventory {
-  const locator = new Locator(text, source);
+  const locator = new YamlLocator(text, source);
   let data: unknown;
   try {
     // The plain parser is several times leaner than the document API; the document is built only to explain errors.
     data = parse(text, { uniqueKeys: true, maxAliasCount: 100 });
   } catch {
-    const errors = locator.document.errors;
-    throw new InventoryError(
-      source,
-      errors.length > 0 ? errors.map((e) => `${locator.lineOf(e.pos[0])}: YAML syntax: ${e.message.split('\n')[0]}`) : ['YAML could not be read'],
-    );
+    const errors = locator.syntaxErrors();
+    throw new InventoryError(source, errors.length > 0 ? errors : ['YAML could not be read']);
   }
   const parsed = inventorySchema.safeParse(data);
   if (!parsed.success) {
-    throw new InventoryError(
-      source,
-      parsed.error.issues.map((issue) => `${locator.where(issue.path)}: ${issue.message}`),
-    );
+    throw new InventoryError(source, formatIssues(parsed.error, { locate: (path) => locator.where(path) }));
   }
   return buildInventory(parsed.data, source, (path) => locator.where(path));
 }
