@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
-import { requireStaff, tokenLinkSignIn, type Authenticator, type InfluxStore } from '@flymining/shared';
+import { escapeHtml, requireStaff, tokenLinkSignIn, type Authenticator, type InfluxStore } from '@flymining/shared';
 import { z } from 'zod';
 import { readFarm } from './farm-source';
 
@@ -109,8 +109,6 @@ export function createTvWallApp(settings: TvWallSettings): express.Express {
   app.get('/bench', (_req, res) => send(res, 'rack map benchmark', 'bench.js', 0));
   return app;
 }
-
-const escapeHtml = (text: string): string => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function page(p: { title: string; script: string; refreshSeconds: number; nonce: string; grafanaUrls: readonly string[] }): string {
   // Space-separated: a valid URL has no unencoded spaces.

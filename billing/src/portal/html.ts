@@ -2,17 +2,13 @@
  * Server-rendered HTML without a template engine: the `html` tag escapes every interpolated value unless it is
  * already `SafeHtml` (the output of another `html` call), so markup can only come from the templates themselves.
  */
+import { escapeHtml } from '@flymining/shared';
+
 export class SafeHtml {
   constructor(readonly value: string) {}
   toString(): string {
     return this.value;
   }
-}
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 }
 
 type Interpolated = SafeHtml | string | number | bigint | boolean | null | undefined | readonly Interpolated[];

@@ -9,6 +9,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
 import type { Logger } from '../log';
+import { escapeHtml } from '../text/html';
 import { cookieValue, PortalSessionVerifier } from './portal-session';
 import type { AuthSettings } from './settings';
 import { scopeGrants, TokenStore, type AuthScope } from './tokens';
@@ -109,8 +110,6 @@ export function requireStaff({ scope, authenticator }: RequireStaffOptions): Req
     );
   };
 }
-
-const escapeHtml = (text: string): string => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** JSON for programs; for a browser asking for a page, a page that says where to sign in. */
 function refusal(req: Request, res: Response, status: 401 | 403 | 415, reason: string, loginUrl: string | undefined): void {
