@@ -3,6 +3,7 @@
  * miners nobody listed, and listed slots whose miner no longer answers.
  */
 import type { Inventory } from '@flymining/shared';
+import ipaddr from 'ipaddr.js';
 import { Limiter } from './scheduler';
 import { scrapeMiner } from './miner/scrape';
 import type { TransportOptions } from './miner/tcp-client';
@@ -26,29 +27,53 @@ export interface DiscoveryReport {
   missing: Array<{ id: string; host: string; port: number; where: string }>;
 }
 
-const MAX_ADDRESSES = 65536;
+/** A /16: what one scan may cover (65,536 probes at the default concurrency take a few minutes). */
+const MAX_PREFIX_ADDRESSES = 65536;
 
-/** Expands "10.0.0.0/24" (or a single IPv4 address) into addresses; refuses ranges over a /16. */
+/**
+ * Expands "10.0.0.0/24" (or a single IPv4 address) into the addresses to probe, without the network and broadcast
+ * addresses of a real subnet (/31 and /32 have none). Only dotted four-part decimal: "10.1" or "012.0.0.1" mean
+ * other addresses to different tools, so they are refused rather than guessed. At most a /16; IPv6 is refused
+ * (a /64 cannot be swept; miners there are found through the inventory).
+ */
 export function expandCidr(cidr: string): string[] {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/.exec(cidr.trim());
-  if (!m) throw new Error(`"${cidr}" is not an IPv4 address or CIDR range (e.g. 10.0.1.0/24)`);
-  const octets = m.slice(1, 5).map(Number);
-  if (octets.some((o) => o > 255)) throw new Error(`"${cidr}": each part of an IPv4 address is 0-255`);
-  const bits = m[5] === undefined ? 32 : Number(m[5]);
-  if (bits > 32) throw new Error(`"${cidr}": prefix length is 0-32`);
-  const size = 2 ** (32 - bits);
-  if (size > MAX_ADDRESSES) throw new Error(`"${cidr}" has ${size} addresses; scan at most a /16 at a time`);
-  const base = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
-  const start = (base & (bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0)) >>> 0;
-  // Skip network and broadcast addresses of real subnets (/31 and /32 have none).
-  const first = bits <= 30 ? 1 : 0;
-  const last = bits <= 30 ? size - 1 : size;
-  const out: string[] = [];
-  for (let i = first; i < last; i++) {
-    const a = (start + i) >>> 0;
-    out.push(`${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`);
+  const text = cidr.trim();
+  const [address = '', prefix, ...rest] = text.split('/');
+  if (ipaddr.IPv6.isValid(address)) throw new Error(`"${cidr}" is IPv6: discovery scans IPv4 ranges only (e.g. 10.0.1.0/24)`);
+  if (rest.length > 0) throw new Error(`"${cidr}" has more than one "/": a range is one address and one prefix length (e.g. 10.0.1.0/24)`);
+  if (!ipaddr.IPv4.isValidFourPartDecimal(address)) {
+    throw new Error(`"${cidr}" is not an IPv4 address or CIDR range (e.g. 10.0.1.0/24): ${describeAddressProblem(address)}`);
   }
+  if (prefix !== undefined && !(/^\d{1,2}$/.test(prefix) && Number(prefix) <= 32)) {
+    throw new Error(`"${cidr}": the prefix length after "/" is a whole number 0-32, not "${prefix}"`);
+  }
+  const range = prefix === undefined ? `${address}/32` : text;
+  const bits = ipaddr.IPv4.parseCIDR(range)[1];
+  const size = 2 ** (32 - bits);
+  if (size > MAX_PREFIX_ADDRESSES) throw new Error(`"${cidr}" has ${size} addresses; scan at most a /16 at a time`);
+  const network = ipv4Number(ipaddr.IPv4.networkAddressFromCIDR(range));
+  const broadcast = ipv4Number(ipaddr.IPv4.broadcastAddressFromCIDR(range));
+  const [first, last] = bits <= 30 ? [network + 1, broadcast - 1] : [network, broadcast];
+  const out: string[] = [];
+  for (let n = first; n <= last; n++) out.push(ipv4FromNumber(n).toString());
   return out;
+}
+
+function describeAddressProblem(address: string): string {
+  if (address === '') return 'no address before "/"';
+  // inet_aton reads "10.1" as 10.0.0.1 and "012.0.0.1" as 10.0.0.1 (octal): say so rather than guess.
+  if (ipaddr.IPv4.isValid(address)) return `write all four parts in decimal without leading zeros ("${address}" is ${ipaddr.IPv4.parse(address).toString()} to some tools)`;
+  const parts = address.split('.');
+  if (parts.length === 4 && parts.every((p) => /^\d+$/.test(p))) return 'each part of an IPv4 address is 0-255';
+  return 'an IPv4 address is four numbers 0-255 separated by dots';
+}
+
+function ipv4Number(address: ipaddr.IPv4): number {
+  return address.toByteArray().reduce((acc, byte) => acc * 256 + byte, 0);
+}
+
+function ipv4FromNumber(n: number): ipaddr.IPv4 {
+  return new ipaddr.IPv4([Math.floor(n / 2 ** 24) % 256, Math.floor(n / 2 ** 16) % 256, Math.floor(n / 256) % 256, n % 256]);
 }
 
 export async function discover(
@@ -90,5 +115,5 @@ export async function discover(
 }
 
 function ipOrder(ip: string): number {
-  return ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  return ipv4Number(ipaddr.IPv4.parse(ip));
 }
