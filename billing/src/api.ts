@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
+import { formatIssues } from '@flymining/shared';
 import { z } from 'zod';
 import { validateBtcAddress, type BtcNetwork } from './address';
 import { inTransaction, satoshi } from './db';
@@ -133,7 +134,7 @@ const satSchema = z.number().int('satoshi are whole numbers').nonnegative().max(
 export function parseInput<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'value'}: ${i.message}`).join('; ');
+  const issues = formatIssues(result.error, { whole: 'value' }).join('; ');
   throw new BillingInputError(`${what}: ${issues}`);
 }
 

@@ -11,6 +11,7 @@
  *   POST   /containers/:name/uplink     body {"state": "cut" | "up", "mode"?: "refuse" | "blackhole"}
  */
 import http from 'node:http';
+import { formatIssues } from '@flymining/shared';
 import { z } from 'zod';
 import type { SimulatedFarm } from './farm';
 import { sensorFaultSchema } from './climate-sensors';
@@ -99,7 +100,7 @@ function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
 }
 
 function zodMessage(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+  return formatIssues(error, { whole: '(body)' }).join('; ');
 }
 
 async function route(farm: SimulatedFarm, uplinks: UplinkSet | undefined, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

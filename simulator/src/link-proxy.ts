@@ -11,6 +11,7 @@
  *    connections open at the cut and drop whatever they had in flight.
  */
 import net from 'node:net';
+import { formatIssues } from '@flymining/shared';
 import { z } from 'zod';
 import { Prng } from './prng';
 
@@ -214,8 +215,7 @@ export class LinkProxy {
   static async start(options: LinkProxyOptions): Promise<LinkProxy> {
     const parsed = linkProxyOptionsSchema.safeParse(options);
     if (!parsed.success) {
-      const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`).join('; ');
-      throw new Error(`link proxy options: ${detail}`);
+      throw new Error(`link proxy options: ${formatIssues(parsed.error, { whole: '(options)' }).join('; ')}`);
     }
     const proxy = new LinkProxy(parsed.data);
     await proxy.listen(parsed.data.listenPort);

@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import Redis from 'ioredis';
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { PORTAL_KEY_PREFIX, createLogger, readSecretFile, runService } from '@flymining/shared';
+import { PORTAL_KEY_PREFIX, createLogger, formatIssues, readSecretFile, runService } from '@flymining/shared';
 import { openPool } from '../db';
 import { createPortalApp, type PortalSettings } from './app';
 import { engineLedger } from './ledger-adapter';
@@ -106,7 +106,7 @@ export function readPortalSettings(argv: string[], env: NodeJS.ProcessEnv = proc
     cookieDomain: o.cookieDomain || undefined,
   });
   if (!result.success) {
-    throw new Error(`invalid portal settings:\n  ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`);
+    throw new Error(`invalid portal settings:\n  ${formatIssues(result.error).join('\n  ')}`);
   }
   return result.data;
 }

@@ -2,7 +2,7 @@
  * Protocol settings of each inventory sensor (the `settings` of a SensorSpec), validated once at start with
  * messages that name the inventory file, the container and the sensor id: staff write these by hand.
  */
-import type { ContainerSpec, Inventory, SensorSpec } from '@flymining/shared';
+import { formatIssues, type ContainerSpec, type Inventory, type SensorSpec } from '@flymining/shared';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { isTimeZone, parseUtcOffset } from './payloads';
@@ -132,7 +132,7 @@ function parseOne(spec: SensorSpec, container: ContainerSpec): ConfiguredSensor 
   const schema = spec.protocol === 'mqtt' ? mqttSettings : spec.protocol === 'http' ? httpSettings : modbusSettings;
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    throw new Error(parsed.error.issues.map((i) => `${i.path.join('.') || '(settings)'}: ${i.message}`).join('; '));
+    throw new Error(formatIssues(parsed.error, { whole: '(settings)' }).join('; '));
   }
   return { ...ref, protocol: spec.protocol, settings: parsed.data } as ConfiguredSensor;
 }

@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { formatIssues } from '@flymining/shared';
 import { z } from 'zod';
 
 export const edgeSettingsSchema = z.object({
@@ -42,5 +43,5 @@ export function edgeSettingsInput(o: Record<string, string | undefined>): Record
 
 /** One message naming every bad setting. */
 export function settingsError(what: string, error: z.ZodError): Error {
-  return new Error(`invalid ${what} settings:\n  ${error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`);
+  return new Error(`invalid ${what} settings:\n  ${formatIssues(error).join('\n  ')}`);
 }

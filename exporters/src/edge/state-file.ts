@@ -7,7 +7,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { FAULT_CODES, type EdgeSource, type Fault, type FaultCode, type Logger } from '@flymining/shared';
+import { FAULT_CODES, formatIssues, type EdgeSource, type Fault, type FaultCode, type Logger } from '@flymining/shared';
 import { z } from 'zod';
 
 const FORMAT = 1;
@@ -75,7 +75,7 @@ export class EdgeStateFile<T> {
     }
     const parsed = z.object({ format: z.literal(FORMAT), savedAtMs: z.number(), state: this.schema }).safeParse(raw);
     if (!parsed.success) {
-      const problems = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`);
+      const problems = formatIssues(parsed.error, { whole: '(file)', limit: 5 });
       this.log.warn(`edge state ${this.file} refused (${problems.join('; ')}); starting fresh`);
       return undefined;
     }
