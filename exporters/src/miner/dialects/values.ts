@@ -1,12 +1,8 @@
-import type { JsonObject, JsonValue, MinerMode, PoolSample, PoolStatus } from '@flymining/shared';
+import { isObject, type JsonObject, type JsonValue, type MinerMode, type PoolSample, type PoolStatus } from '@flymining/shared';
 import { MINER_LIMITS, TEXT_LIMITS } from '../limits';
 import { DialectError, type Replies } from './types';
 
 /** Shared readers for the cgminer-style replies every dialect gets. */
-
-export function isObject(value: JsonValue | undefined): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Decimal number text; each part can match in one way only, so a long non-number fails in linear time. */
 const NUMBER_TEXT = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;

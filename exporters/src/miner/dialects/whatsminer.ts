@@ -1,12 +1,12 @@
-import type { BoardSample, FanSample, JsonObject, MinerMode } from '@flymining/shared';
+import { isObject, type BoardSample, type FanSample, type JsonObject, type MinerMode } from '@flymining/shared';
 import type { Dialect, ParsedMiner, Replies } from './types';
+import { statusDescription } from '../envelope';
 import {
   compact,
   deriveEfficiency,
   firstDefined,
   firstOf,
   ghsToThs,
-  isObject,
   mhsToThs,
   modeFromHashrate,
   num,
@@ -147,11 +147,7 @@ function parseWhatsminer(replies: Replies): ParsedMiner {
 function isWhatsminer(probe: Replies): boolean {
   const summary = firstOf(probe.summary, 'SUMMARY');
   if (summary && (summary['Fan Speed In'] !== undefined || summary['Firmware Version'] !== undefined)) return true;
-  const descriptions = Object.values(probe).map((reply) => {
-    const status = reply?.STATUS;
-    const first = Array.isArray(status) ? status[0] : reply;
-    return isObject(first) ? (text(first.Description) ?? '') : '';
-  });
+  const descriptions = Object.values(probe).map(statusDescription);
   return descriptions.some((d) => d === 'btminer' || d.startsWith('whatsminer'));
 }
 
