@@ -1,4 +1,4 @@
-import type { CommandError, JsonObject, JsonValue } from '@flymining/shared';
+import { isObject, type CommandError, type JsonObject, type JsonValue } from '@flymining/shared';
 import { TEXT_LIMITS } from './limits';
 
 /**
@@ -21,10 +21,6 @@ export type EnvelopeResult =
 const SUCCESS_LETTERS = new Set(['S', 'I', 'W', 'RESTART', 'BYE']);
 const ACCESS_DENIED_CODE = 45;
 
-function isObject(value: JsonValue | undefined): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** The status block: `"STATUS":[{...}]` (cgminer) or top-level `"STATUS":"S"` with Code/Msg beside it (Whatsminer API 2.x, restart). */
 export function readStatus(reply: JsonObject): ReplyStatus | undefined {
   const status = reply.STATUS;
@@ -35,6 +31,17 @@ export function readStatus(reply: JsonObject): ReplyStatus | undefined {
   }
   if (typeof status === 'string') return statusFrom({ ...reply, STATUS: status });
   return undefined;
+}
+
+/**
+ * The STATUS Description, where firmware names itself ("BOSminer+ 0.2.0", "LUXminer 2024.1", "btminer"): the first
+ * block of `"STATUS":[{...}]`, else the reply itself (Whatsminer API 2.x writes it beside a top-level STATUS).
+ * '' when there is none. Read without judging the letter: an error reply names its firmware too.
+ */
+export function statusDescription(reply: JsonObject | undefined): string {
+  const status = reply?.STATUS;
+  const block = Array.isArray(status) ? status[0] : reply;
+  return isObject(block) && typeof block.Description === 'string' ? block.Description : '';
 }
 
 function statusFrom(block: JsonObject): ReplyStatus | undefined {

@@ -1,5 +1,5 @@
 import type { JsonObject } from '@flymining/shared';
-import { checkEnvelope, parseMinerReply, splitMultiReply } from '../../src/miner';
+import { checkEnvelope, parseMinerReply, splitMultiReply, statusDescription } from '../../src/miner';
 import { rawFixture } from './fixtures';
 
 const parsed = (name: string): JsonObject => parseMinerReply(rawFixture(name), name).value;
@@ -116,5 +116,23 @@ describe('splitMultiReply', () => {
     expect(split.summary?.ok).toBe(true);
     expect(split.bogus?.ok ? 'ok' : split.bogus?.error.message).toBe('bogus: miner answered STATUS E code 14: Invalid command');
     expect(split.pools?.ok ? 'ok' : split.pools?.error.kind).toBe('malformed');
+  });
+});
+
+describe('statusDescription: where firmware names itself', () => {
+  it('reads the first STATUS block (cgminer), the reply beside a top-level STATUS (Whatsminer 2.x), else nothing', () => {
+    expect(statusDescription({ STATUS: [{ STATUS: 'S', Description: 'BOSminer+ 0.2.0-abc' }], SUMMARY: [] })).toBe('BOSminer+ 0.2.0-abc');
+    expect(statusDescription({ STATUS: [{ STATUS: 'E', Description: 'LUXminer 2024.1' }] })).toBe('LUXminer 2024.1');
+    expect(statusDescription({ STATUS: 'S', Code: 131, Description: 'whatsminer v1.1' })).toBe('whatsminer v1.1');
+    expect(statusDescription({ STATUS: [{ STATUS: 'S', Description: 7 }] })).toBe('');
+    expect(statusDescription({ STATUS: ['S'] })).toBe('');
+    expect(statusDescription({ SUMMARY: [] })).toBe('');
+    expect(statusDescription(undefined)).toBe('');
+  });
+
+  it('names the firmware of real replies in the corpus', () => {
+    expect(statusDescription(parsed('braiins-bos-s9-summary.json'))).toBe('BOSminer 0.2.0-d360818');
+    expect(statusDescription(parsed('whatsminer-m31s-pools.json'))).toBe('btminer');
+    expect(statusDescription(parsed('luxos-antminer-s19kpro-summary.json'))).toMatch(/^LUXminer/);
   });
 });

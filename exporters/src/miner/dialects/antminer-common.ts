@@ -17,6 +17,7 @@ import {
   text,
 } from './values';
 import { DialectError } from './types';
+import { statusDescription } from '../envelope';
 import { MINER_LIMITS, TEXT_LIMITS } from '../limits';
 
 /**
@@ -261,12 +262,6 @@ export function hasBitmainProgramKey(entry: JsonObject | undefined): boolean {
 
 /** Bitmain-style firmware families told apart by their version objects (QUIRKS §5). */
 export type BitmainFirmware = 'antminer-stock' | 'hiveon' | 'vnish' | 'luxos' | 'braiins-bmminer';
-
-function statusDescription(reply: JsonObject | undefined): string {
-  const status = reply?.STATUS;
-  const first = Array.isArray(status) ? status[0] : undefined;
-  return first !== undefined && first !== null && typeof first === 'object' && !Array.isArray(first) ? (text(first.Description) ?? '') : '';
-}
 
 /**
  * Which Bitmain-style firmware produced these replies, or undefined when they don't say (e.g. Vnish S17+

@@ -1,5 +1,6 @@
 import type { BoardSample, FanSample, JsonObject, MinerMode } from '@flymining/shared';
 import type { Dialect, ParsedMiner, Replies } from './types';
+import { statusDescription } from '../envelope';
 import { bitmainStyleDialect, bitmainVersionText, versionEntry } from './antminer-common';
 import { compact, firstDefined, mhsToThs, modeFromHashrate, num, parsePools, positive, requireSection, sectionOf, text } from './values';
 
@@ -24,12 +25,7 @@ function isBosminer(probe: Replies): boolean {
   const version = versionEntry(probe);
   if (PROGRAM_KEYS.some((key) => version?.[key] !== undefined)) return true;
   // Without `version`, bosminer still names itself in every STATUS Description ("BOSminer+ 0.2.0-…").
-  return Object.values(probe).some((reply) => {
-    const status = reply?.STATUS;
-    const first = Array.isArray(status) ? status[0] : undefined;
-    const description = first !== null && typeof first === 'object' && !Array.isArray(first) ? text(first.Description) : undefined;
-    return description?.startsWith('BOSminer') === true;
-  });
+  return Object.values(probe).some((reply) => statusDescription(reply).startsWith('BOSminer'));
 }
 
 function readBoards(replies: Replies): BoardSample[] {
