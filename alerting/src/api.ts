@@ -5,11 +5,10 @@
  * /healthz and /metrics stay open; the acknowledge pages (/ack) are authorised by their signed link instead.
  */
 import { randomUUID } from 'node:crypto';
-import { describePrincipal, principalOf, requireStaff, type Authenticator } from '@flymining/shared';
+import { describePrincipal, escapeHtml, formatIssues, parseDuration, principalOf, requireStaff, type Authenticator } from '@flymining/shared';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { z } from 'zod';
-import { parseDuration } from './duration';
 import { parseMatcher } from './matchers';
 import { MAX_PATTERN_LENGTH } from './regex';
 import { windowSchedule } from './config';
@@ -57,12 +56,8 @@ const silenceBody = z
 
 const REDIS_DOWN = { error: 'Redis unreachable: alerts, silences and acknowledgements are unavailable until it is back', retry: true };
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 function problems(error: z.ZodError): string[] {
-  return error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+  return formatIssues(error, { whole: '(body)' });
 }
 
 export interface ApiOptions {

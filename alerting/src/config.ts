@@ -3,11 +3,21 @@
  * windows. Validated at start; every error names the file, line and field, because on-call staff edit it by hand.
  */
 import { readFileSync } from 'node:fs';
-import { FAULT_CODES, InfluxConfigError, SecretFileError, loadInfluxConfig, readSecretFile, type FaultCode, type InfluxConfig } from '@flymining/shared';
-import { LineCounter, parse, parseDocument } from 'yaml';
+import {
+  FAULT_CODES,
+  InfluxConfigError,
+  SecretFileError,
+  YamlLocator,
+  formatIssues,
+  loadInfluxConfig,
+  parseDuration,
+  readSecretFile,
+  type FaultCode,
+  type InfluxConfig,
+} from '@flymining/shared';
+import { parse } from 'yaml';
 import { z } from 'zod';
 import { AckLinkSigner } from './ack-links';
-import { parseDuration } from './duration';
 import { parseMatcher } from './matchers';
 import { SEVERITIES, type Matcher } from './types';
 
@@ -259,49 +269,29 @@ export class ConfigError extends Error {
   }
 }
 
-function pathText(path: ReadonlyArray<PropertyKey>): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('') || '(document)';
-}
-
-/** "file:line:col: path" of the deepest node of `path` that exists in the YAML text. */
-function locate(text: string, source: string): (path: ReadonlyArray<PropertyKey>) => string {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter });
-  return (path) => {
-    let at = path.filter((p): p is string | number => typeof p !== 'symbol');
-    let node: unknown = doc.getIn(at, true);
-    while (!node && at.length > 0) {
-      at = at.slice(0, -1);
-      node = at.length ? doc.getIn(at, true) : doc.contents;
-    }
-    const offset = (node as { range?: [number, number, number] } | null)?.range?.[0];
-    if (offset === undefined) return `${source}: ${pathText(path)}`;
-    const { line, col } = lineCounter.linePos(offset);
-    return `${source}:${line}:${col}: ${pathText(path)}`;
-  };
-}
-
 /**
  * `env` supplies FLYMINING_INFLUX_* overrides of the influx section (credentials stay out of the file); loadConfig
  * passes the process environment, parseConfig alone none.
  */
 export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv = {}): AlertingConfig {
+  const locator = new YamlLocator(text, source);
+  const where = (path: ReadonlyArray<PropertyKey>): string => locator.where(path);
   let data: unknown;
   try {
+    // The plain parser is leaner than the document API; the document is built only to locate errors.
     data = parse(text, { uniqueKeys: true, maxAliasCount: 100 });
   } catch (e) {
-    const pos = (e as { linePos?: Array<{ line: number; col: number }> }).linePos?.[0];
-    throw new ConfigError([`${source}${pos ? `:${pos.line}:${pos.col}` : ''}: YAML syntax: ${String((e as Error).message).split('\n')[0]}`]);
+    const errors = locator.syntaxErrors();
+    throw new ConfigError(errors.length > 0 ? errors : [`${source}: YAML: ${String((e as Error).message).split('\n')[0]}`]);
   }
   const parsed = configSchema.safeParse(data);
-  const where = locate(text, source);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => `${where(issue.path)}: ${issue.message}`));
+  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error, { locate: where }));
   const problems: string[] = [];
   const rules: Rule[] = [];
   parsed.data.rules.forEach((raw, i) => {
     const result = 'query' in raw ? queryRule.safeParse(raw) : faultRule.safeParse(raw);
     if (result.success) rules.push(result.data);
-    else for (const issue of result.error.issues) problems.push(`${where(['rules', i, ...issue.path])}: ${issue.message}`);
+    else problems.push(...formatIssues(result.error, { locate: (path) => where(['rules', i, ...path]) }));
   });
   let influx: InfluxConfig | undefined;
   if (parsed.data.influx) {

@@ -2,6 +2,7 @@
  * Email notifier (nodemailer over SMTP): text and HTML, the subject naming site, container and fault. Many alerts
  * in one notice become a digest: a table sorted by place instead of one paragraph each.
  */
+import { escapeHtml } from '@flymining/shared';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { ReceiverConfig } from '../../config';
 import type { Notice } from '../../pipeline/dedup';
@@ -9,8 +10,6 @@ import type { Alert } from '../../types';
 import { acknowledgementLine, alertLine, noticeTitle, slotText, type NoticeContext, type Notifier } from '../notice';
 
 type EmailConfig = NonNullable<ReceiverConfig['email']>;
-
-const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const byPlace = (a: Alert, b: Alert): number =>
   (a.labels.container ?? '').localeCompare(b.labels.container ?? '') || (a.labels.miner ?? '').localeCompare(b.labels.miner ?? '', 'en', { numeric: true });
@@ -22,7 +21,7 @@ export function renderEmail(notice: Notice, context: NoticeContext, digestOver: 
     ['Resolved', [...notice.resolved].sort(byPlace)],
   ];
   const text: string[] = [subject, ''];
-  const html: string[] = [`<h2 style="font-family:sans-serif">${escape(subject)}</h2>`];
+  const html: string[] = [`<h2 style="font-family:sans-serif">${escapeHtml(subject)}</h2>`];
   for (const [title, alerts] of sections) {
     if (alerts.length === 0) continue;
     text.push(`${title} (${alerts.length}):`);
@@ -32,14 +31,14 @@ export function renderEmail(notice: Notice, context: NoticeContext, digestOver: 
       for (const a of alerts) {
         const since = new Date(a.firedAt ?? a.activeAt).toISOString();
         text.push(`  ${a.labels.severity ?? ''}\t${a.labels.fault ?? a.labels.alertname}\t${slotText(a) || a.labels.container}\t${since}`);
-        html.push(`<tr><td>${escape(a.labels.severity ?? '')}</td><td>${escape(a.labels.fault ?? a.labels.alertname ?? '')}</td><td>${escape(slotText(a) || a.labels.container || '')}</td><td>${since}</td></tr>`);
+        html.push(`<tr><td>${escapeHtml(a.labels.severity ?? '')}</td><td>${escapeHtml(a.labels.fault ?? a.labels.alertname ?? '')}</td><td>${escapeHtml(slotText(a) || a.labels.container || '')}</td><td>${since}</td></tr>`);
       }
       html.push('</table>');
     } else {
       html.push('<ul style="font-family:sans-serif">');
       for (const a of alerts) {
         text.push(`  - ${alertLine(a, now)}`);
-        html.push(`<li>${escape(alertLine(a, now))}</li>`);
+        html.push(`<li>${escapeHtml(alertLine(a, now))}</li>`);
       }
       html.push('</ul>');
     }
@@ -48,11 +47,11 @@ export function renderEmail(notice: Notice, context: NoticeContext, digestOver: 
   const acknowledged = acknowledgementLine(notice);
   if (acknowledged) {
     text.push(acknowledged);
-    html.push(`<p style="font-family:sans-serif">${escape(acknowledged)}</p>`);
+    html.push(`<p style="font-family:sans-serif">${escapeHtml(acknowledged)}</p>`);
   }
   if (context.ackUrl) {
     text.push(`Acknowledge (stops reminders until this group changes): ${context.ackUrl}`);
-    html.push(`<p style="font-family:sans-serif"><a href="${escape(context.ackUrl)}">Acknowledge</a> — stops reminders until this group changes.</p>`);
+    html.push(`<p style="font-family:sans-serif"><a href="${escapeHtml(context.ackUrl)}">Acknowledge</a> — stops reminders until this group changes.</p>`);
   }
   return { subject, text: text.join('\n'), html: html.join('\n') };
 }
