@@ -1,7 +1,8 @@
 /**
  * Builds the panel as Grafana loads it (dist/: AMD module.js, plugin.json, logo, README) and the TV-wall page's
- * browser bundle (tvwall/dist/). esbuild rather than Grafana's webpack scaffold: one dependency the repository
- * already has, and a build in about a second. esbuild has no AMD output, so the CommonJS bundle is wrapped in
+ * browser bundle (tvwall/dist/). esbuild rather than Grafana's webpack scaffold (@grafana/create-plugin: webpack,
+ * SWC loaders and their configs): one devDependency of this package, the version tsx already brings, and a build in
+ * about a second. esbuild has no AMD output, so the CommonJS bundle is wrapped in
  * define() with Grafana's shared modules (React, @grafana/*) as the AMD dependencies.
  */
 import { build } from 'esbuild';

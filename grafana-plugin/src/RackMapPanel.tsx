@@ -1,6 +1,7 @@
 /** The Grafana panel: data frames → farm model → RackMapView, with Grafana's theme and variables. */
 import React, { useMemo } from 'react';
 import type { PanelProps } from '@grafana/data';
+import { PanelDataErrorView } from '@grafana/runtime';
 import { useTheme2 } from '@grafana/ui';
 import { buildFarm } from './farm';
 import { rowsFromFrames } from './frames';
@@ -8,7 +9,9 @@ import { RackMapView } from './RackMapView';
 import { readingsFromRows } from './rows';
 import type { RackMapOptions } from './types';
 
-export function RackMapPanel({ data, options, width, height, fieldConfig, replaceVariables, timeZone }: PanelProps<RackMapOptions>): React.JSX.Element {
+export const NO_MINERS_MESSAGE = 'No miners in the query results: the queries must return the tags container, rack, shelf, slot and miner';
+
+export function RackMapPanel({ id, data, options, width, height, fieldConfig, replaceVariables, timeZone }: PanelProps<RackMapOptions>): React.JSX.Element {
   const theme = useTheme2();
   const now = data.timeRange.to.valueOf();
   const farm = useMemo(() => {
@@ -21,7 +24,10 @@ export function RackMapPanel({ data, options, width, height, fieldConfig, replac
     );
   }, [data.series, options.metric, options.staleAfterSeconds, options.slotsPerShelf, now]);
   if (farm.slotCount === 0) {
-    return <div style={{ padding: 8 }}>No miners in the query results: the queries must return the tags container, rack, shelf, slot and miner.</div>;
+    // Grafana's own view: "No data" (or the panel's No value text) when the queries returned nothing, with the
+    // editor's suggestions; our hint only when rows came back without the tags a slot is placed by.
+    const hasRows = data.series.some((frame) => frame.length > 0);
+    return <PanelDataErrorView panelId={id} data={data} fieldConfig={fieldConfig} message={hasRows ? NO_MINERS_MESSAGE : undefined} />;
   }
   return (
     <RackMapView farm={farm} options={options} width={width} height={height} theme={theme} fieldConfig={fieldConfig.defaults} resolveLink={(url) => replaceVariables(url)} timeZone={timeZone} />

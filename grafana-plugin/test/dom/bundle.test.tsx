@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { render } from '@testing-library/react';
 import * as grafanaData from '@grafana/data';
+import * as grafanaRuntime from '@grafana/runtime';
 import * as grafanaUi from '@grafana/ui';
 import * as React from 'react';
 import { STATE_PAINT } from '../../src/colors';
@@ -13,7 +14,7 @@ import { GRAFANA_EXTERNALS } from '../../externals';
 import type { RecordingContext } from './setup';
 
 const dist = path.join(__dirname, '../../dist');
-const shared: Record<string, unknown> = { react: React, '@grafana/data': grafanaData, '@grafana/ui': grafanaUi };
+const shared: Record<string, unknown> = { react: React, '@grafana/data': grafanaData, '@grafana/ui': grafanaUi, '@grafana/runtime': grafanaRuntime };
 
 function loadAmd(file: string): { dependencies: string[]; exports: Record<string, unknown> } {
   let captured: { dependencies: string[]; factory: (...deps: unknown[]) => Record<string, unknown> } | undefined;
@@ -92,6 +93,23 @@ describe('built panel bundle', () => {
     const fills = ctx.fills.map((f) => f.fill);
     expect(fills).toContain(STATE_PAINT.fault.fill);
     expect(container.querySelector('[data-testid="rackmap"]')!.getAttribute('data-slots')).toBe('2');
+  });
+
+  test("the bundle's panel shows Grafana's PanelDataErrorView, with the tags it needs, for rows without them", () => {
+    expect(dependencies).toContain('@grafana/runtime');
+    const Panel = (exports.plugin as grafanaData.PanelPlugin).panel!;
+    const now = Date.now();
+    const untagged = grafanaData.toDataFrame({
+      fields: [
+        { name: 'Time', type: grafanaData.FieldType.time, values: [now - 10_000] },
+        { name: 'hashrate_ths', type: grafanaData.FieldType.number, values: [110] },
+      ],
+    });
+    const { container } = render(<Panel {...panelProps([untagged], now, 'utc')} />);
+    expect(container.querySelector('[data-testid="rackmap"]')).toBeNull();
+    // The runtime's own fallback view outside Grafana: "Unable to render data: <message>."
+    expect(container.textContent).toContain('Unable to render data: No miners in the query results');
+    expect(container.textContent).toContain('container, rack, shelf, slot and miner');
   });
 
   test("the bundle's panel draws a container whose edge heartbeat (an InfluxQL table frame) is 5 minutes old as silent, with the header in the dashboard's time zone", () => {
