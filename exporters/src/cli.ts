@@ -2,7 +2,7 @@
 import { DEFAULT_THRESHOLDS, MODEL_CATALOG, loadInventory, type Fault, type Inventory, type MinerSample, type MinerSpec } from '@flymining/shared';
 import type { Command } from 'commander';
 import { discover, type DiscoveryReport } from './discovery';
-import { evaluateMinerHealth, emptyHealthState } from './health';
+import { evaluateMinerHealth, emptyHealthState } from './miner/health';
 import { scrapeMiner } from './miner/scrape';
 import { DEFAULT_TRANSPORT } from './miner/tcp-client';
 

@@ -8,10 +8,10 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { InventoryHolder, createLogger, runService } from '@flymining/shared';
-import { openUplinkStore } from './edge/uplink-store';
-import { addEdgeOptions, edgeSettingsInput, edgeSettingsSchema, settingsError } from './edge/settings';
-import { startHttp } from './http';
-import { MinerExporter } from './miner-exporter';
+import { openUplinkStore } from './common/edge/uplink-store';
+import { addEdgeOptions, edgeSettingsInput, edgeSettingsSchema, settingsError } from './common/edge/settings';
+import { startHttp } from './miner/http';
+import { MinerExporter } from './miner/exporter';
 
 const settingsSchema = edgeSettingsSchema.extend({
   inventory: z.string().min(1, 'is required (--inventory or FLYMINING_INVENTORY)'),

@@ -1,7 +1,7 @@
 /** /metrics and /healthz of a running exporter, over real HTTP, with a small simulated farm and real InfluxDB. */
 import type { Server } from 'node:http';
 import { SimulatedFarm, generateFarmSpecs } from '@flymining/simulator';
-import { startHttp } from '../src/http';
+import { startHttp } from '../src/miner/http';
 import { exporterFor, freshStore, inventoryFor } from './e2e/helpers';
 
 test('/healthz says starting, then ok after a sweep; /metrics counts scrapes, failures and points', async () => {

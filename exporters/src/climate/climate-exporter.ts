@@ -7,8 +7,8 @@
  */
 import { encodePoints, faultPoint, ident, influxql, type FaultEvent, type Logger, type QuerySeries, type SchemaPoint } from '@flymining/shared';
 import { z } from 'zod';
-import { EdgeReporter, type ContainerSnapshot } from '../edge/reporter';
-import { EdgeStateFile, faultSchema, minersPowerPath, minersPowerSchema, stateFilePath, type MinersPower } from '../edge/state-file';
+import { EdgeReporter, type ContainerSnapshot } from '../common/edge/reporter';
+import { EdgeStateFile, faultSchema, minersPowerPath, minersPowerSchema, stateFilePath, type MinersPower } from '../common/edge/state-file';
 import { ClimateFaultBook, evaluateContainer, type SensorState } from './evaluate';
 import { FloodGuard, checkPlausible } from './gate';
 import { ClimateMetrics } from './metrics';
@@ -18,7 +18,7 @@ import { HttpSource } from './sources/http';
 import { ModbusSource } from './sources/modbus';
 import { MqttSource, type BrokerSettings } from './sources/mqtt';
 import { PayloadRejected, QUANTITIES, type ClimateSource, type RejectReason, type SensorRef, type SensorValues } from './types';
-import type { StoreCounters } from '../metrics';
+import type { StoreCounters } from '../common/store-metrics';
 
 const sensorStateSchema = z.object({
   values: z.partialRecord(z.enum(QUANTITIES as [keyof SensorValues, ...Array<keyof SensorValues>]), z.number()),

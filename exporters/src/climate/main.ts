@@ -7,9 +7,9 @@ import type { Server } from 'node:http';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { createLogger, runService, loadInventory, readSecretFile } from '@flymining/shared';
-import { openUplinkStore } from '../edge/uplink-store';
-import { addEdgeOptions, edgeSettingsInput, edgeSettingsSchema, settingsError } from '../edge/settings';
-import { serveMetricsAndHealth } from '../http';
+import { openUplinkStore } from '../common/edge/uplink-store';
+import { addEdgeOptions, edgeSettingsInput, edgeSettingsSchema, settingsError } from '../common/edge/settings';
+import { serveMetricsAndHealth } from '../common/http';
 import { ClimateExporter } from './climate-exporter';
 import { configureSensors } from './settings';
 

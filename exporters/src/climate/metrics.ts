@@ -1,6 +1,6 @@
 /** The climate exporter's own health on /metrics. One registry per instance. */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { registerStoreGauges, type StoreCounters } from '../metrics';
+import { registerStoreGauges, type StoreCounters } from '../common/store-metrics';
 
 export class ClimateMetrics {
   readonly registry = new Registry();

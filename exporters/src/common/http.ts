@@ -2,12 +2,6 @@
 import express from 'express';
 import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
-import type { MinerExporter } from './miner-exporter';
-
-export interface HealthzExtra {
-  /** Whether InfluxDB answered its last ping. */
-  influxReachable: () => boolean;
-}
 
 export interface HealthReport {
   /** False until the first sweep/evaluation finished: /healthz answers 503 "starting". */
@@ -43,25 +37,4 @@ export function serveMetricsAndHealth(registry: Registry, health: () => HealthRe
     const server = app.listen(port, host, () => resolve(server));
     server.once('error', reject);
   });
-}
-
-export function startHttp(exporter: MinerExporter, extra: HealthzExtra, host: string, port: number): Promise<Server> {
-  return serveMetricsAndHealth(
-    exporter.metrics.registry,
-    () => {
-      const last = exporter.lastSweep;
-      return {
-        started: last !== undefined,
-        influxReachable: extra.influxReachable(),
-        problems: exporter.edge.problems(),
-        details: {
-          edge: exporter.edge.status(),
-          miners: exporter.miners().length,
-          lastSweep: last ? { ...last, ageMs: Date.now() - (last.startedAt + last.durationMs) } : null,
-        },
-      };
-    },
-    host,
-    port,
-  );
 }

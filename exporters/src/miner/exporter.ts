@@ -19,14 +19,15 @@ import {
   type Severity,
 } from '@flymining/shared';
 import { z } from 'zod';
-import { EdgeReporter, type ContainerSnapshot } from './edge/reporter';
-import { EdgeStateFile, faultSchema, minersPowerPath, minersPowerSchema, stateFilePath, type MinersPower } from './edge/state-file';
+import { EdgeReporter, type ContainerSnapshot } from '../common/edge/reporter';
+import { EdgeStateFile, faultSchema, minersPowerPath, minersPowerSchema, stateFilePath, type MinersPower } from '../common/edge/state-file';
 import { HealthTracker, type MinerHealthState } from './health';
-import { ExporterMetrics, type StoreCounters } from './metrics';
-import { scrapeMiner, type ScrapeResult } from './miner/scrape';
-import type { Dialect } from './miner/dialects/types';
-import type { TransportOptions } from './miner/tcp-client';
-import { ScrapeScheduler, type SweepReport } from './scheduler';
+import type { StoreCounters } from '../common/store-metrics';
+import { ExporterMetrics } from './metrics';
+import { scrapeMiner, type ScrapeResult } from './scrape';
+import type { Dialect } from './dialects/types';
+import type { TransportOptions } from './tcp-client';
+import { ScrapeScheduler, type SweepReport } from '../scheduler';
 
 /** What the exporter needs of the storage layer (InfluxStore satisfies it). */
 export interface PointSink {

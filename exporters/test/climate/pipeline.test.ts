@@ -11,7 +11,7 @@ import { createLogger, parseInventory, type InfluxStore } from '@flymining/share
 import { ContainerClimate, ContainerModbusDevice, DEFAULT_CLIMATE, SensorFaults, modbusSensorEntries } from '@flymining/simulator';
 import { stringify } from 'yaml';
 import { ClimateExporter } from '../../src/climate/climate-exporter';
-import { EdgeStateFile, minersPowerPath, minersPowerSchema } from '../../src/edge/state-file';
+import { EdgeStateFile, minersPowerPath, minersPowerSchema } from '../../src/common/edge/state-file';
 import { configureSensors } from '../../src/climate/settings';
 import { describeSnapshots, freshStore, latestSnapshots, tempDir, waitFor } from '../e2e/helpers';
 
@@ -168,7 +168,7 @@ describe('climate exporter against Mosquitto, HTTP, Modbus TCP and InfluxDB', ()
   });
 
   it('at an edge, takes the miners power the miner exporter beside it left in the shared state folder (no read over the uplink)', async () => {
-    // What the miner exporter of the same edge writes after its sweep (exporters/src/miner-exporter.ts).
+    // What the miner exporter of the same edge writes after its sweep (exporters/src/miner/exporter.ts).
     new EdgeStateFile(minersPowerPath(stateDir), minersPowerSchema, createLogger('test', 'silent')).save({ containers: { [K]: 9100 } });
     try {
       const evaluatedAt = Date.now();

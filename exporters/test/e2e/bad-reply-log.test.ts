@@ -6,7 +6,7 @@
 import pino from 'pino';
 import { InventoryHolder, type InfluxStore } from '@flymining/shared';
 import { SimulatedFarm, generateFarmSpecs, inventoryYaml } from '@flymining/simulator';
-import { MinerExporter } from '../../src/miner-exporter';
+import { MinerExporter } from '../../src/miner/exporter';
 import { freshStore, writeInventory } from './helpers';
 
 const specs = generateFarmSpecs({ miners: 2, containers: 1, baseAddress: '127.36.0.1', seed: 5, profileMix: { 'antminer-s9': 1 } });

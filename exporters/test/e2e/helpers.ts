@@ -19,7 +19,7 @@ import {
   type InfluxConfigInput,
 } from '@flymining/shared';
 import { PROFILE_IDS, generateFarmSpecs, inventoryYaml, type SimMinerSpec } from '@flymining/simulator';
-import { MinerExporter } from '../../src/miner-exporter';
+import { MinerExporter } from '../../src/miner/exporter';
 
 /** Two miners of every simulated profile, on their own 127.x addresses (so tests running at once never collide). */
 export function mixedFarmSpecs(baseAddress: string, perProfile = 2): SimMinerSpec[] {

@@ -13,10 +13,10 @@ import { z } from 'zod';
 import { InfluxStore } from '@flymining/shared';
 import { ClimateExporter } from '../../src/climate/climate-exporter';
 import { readClimateSettings } from '../../src/climate/main';
-import { EdgeStateFile } from '../../src/edge/state-file';
-import { startHttp } from '../../src/http';
+import { EdgeStateFile } from '../../src/common/edge/state-file';
+import { startHttp } from '../../src/miner/http';
 import { readSettings } from '../../src/main';
-import { MinerExporter, type PointSink } from '../../src/miner-exporter';
+import { MinerExporter, type PointSink } from '../../src/miner/exporter';
 import { freshStore, inventoryFor, latestSnapshots, tempDir } from '../e2e/helpers';
 
 interface LogLine {

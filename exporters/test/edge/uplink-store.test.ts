@@ -5,7 +5,7 @@
  */
 import pino from 'pino';
 import { InfluxTestServer } from '../../../scripts/jest/influx-server';
-import { openUplinkStore } from '../../src/edge/uplink-store';
+import { openUplinkStore } from '../../src/common/edge/uplink-store';
 
 const ENV_KEYS = ['FLYMINING_INFLUX_URL', 'FLYMINING_INFLUX_DB', 'FLYMINING_INFLUX_USERNAME', 'FLYMINING_INFLUX_PASSWORD', 'FLYMINING_INFLUX_SPOOL_DIR'] as const;
 let server: InfluxTestServer;

@@ -13,7 +13,7 @@ import {
   type MinerSpec,
   type SchemaPoint,
 } from '@flymining/shared';
-import { evaluateMinerHealth } from '../../src/health';
+import { evaluateMinerHealth } from '../../src/miner/health';
 import { DIALECTS, MinerReplyError, detectDialect, parseMinerReply, type Replies } from '../../src/miner';
 import { readCommandReply, sampleFromOutcomes, type CommandOutcome } from '../../src/miner/scrape';
 import { catalogSpec } from '../miner/fixtures';

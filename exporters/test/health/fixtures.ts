@@ -1,5 +1,5 @@
 import type { BoardSample, Fault, MinerSample, MinerSpec } from '@flymining/shared';
-import { evaluateMinerHealth, type HealthEvaluation, type HealthInput, type MinerHealthState } from '../../src/health';
+import { evaluateMinerHealth, type HealthEvaluation, type HealthInput, type MinerHealthState } from '../../src/miner/health';
 
 export const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
 export const SCRAPE_MS = 30_000;

@@ -1,4 +1,4 @@
-import type { HealthScrapeFailure } from '../../src/health';
+import type { HealthScrapeFailure } from '../../src/miner/health';
 import { T0, SCRAPE_MS, codes, expectLocated, hashingBoard, healthySample, last, only, run, s19ProSpec, sleepingSample } from './fixtures';
 
 const spec = s19ProSpec();

@@ -1,5 +1,5 @@
 import type { FaultEvent } from '@flymining/shared';
-import { HealthTracker, evaluateMinerHealth } from '../../src/health';
+import { HealthTracker, evaluateMinerHealth } from '../../src/miner/health';
 import { T0, SCRAPE_MS, hashingBoard, healthySample, s19ProSpec } from './fixtures';
 
 const spec = s19ProSpec();

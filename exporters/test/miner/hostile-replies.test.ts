@@ -11,7 +11,7 @@ import { MINER_LIMITS, TEXT_LIMITS } from '../../src/miner/limits';
 import { readCommandReply, sampleFromOutcomes, type CommandOutcome, type ScrapeVerdict } from '../../src/miner/scrape';
 import { fuzzSpec, judgeReplies } from '../fuzz/pipeline';
 import { InventoryHolder, createLogger } from '@flymining/shared';
-import { MinerExporter } from '../../src/miner-exporter';
+import { MinerExporter } from '../../src/miner/exporter';
 import { freshStore, writeInventory } from '../e2e/helpers';
 import { catalogSpec, rawFixture, replayMiner, reply } from './fixtures';
 

@@ -2,7 +2,7 @@
  * One scrape over real TCP against a miner of ours that replays a real capture (Antminer S19 Pro, 2022) byte for
  * byte and refuses one command with code 45, as Hiveon does for read commands.
  */
-import { emptyHealthState, evaluateMinerHealth } from '../../src/health';
+import { emptyHealthState, evaluateMinerHealth } from '../../src/miner/health';
 import { scrapeMiner } from '../../src/miner/scrape';
 import { catalogSpec, rawFixture, replayMiner } from './fixtures';
 

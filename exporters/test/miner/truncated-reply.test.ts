@@ -4,7 +4,7 @@
  * complete, that reply says two of four fans and no boards, which raised FAN_MISSING and BOARD_MISSING. The sample
  * now lists `stats` in `errors` and leaves boards and fans empty, which health reads as "section lost".
  */
-import { evaluateMinerHealth } from '../../src/health';
+import { evaluateMinerHealth } from '../../src/miner/health';
 import { scrapeMiner, type ScrapeResult } from '../../src/miner/scrape';
 import { catalogSpec, rawFixture, replayMiner } from './fixtures';
 

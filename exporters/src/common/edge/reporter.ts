@@ -15,7 +15,7 @@ import {
   type Logger,
 } from '@flymining/shared';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { StoreCounters } from '../metrics';
+import type { StoreCounters } from '../store-metrics';
 
 /** What the reporter needs of the store (InfluxStore satisfies it). */
 export interface EdgeStore {
