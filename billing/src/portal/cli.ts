@@ -1,6 +1,7 @@
 /** `flymining portal add-user`: staff create portal accounts for investors and for themselves. */
 import { randomBytes } from 'node:crypto';
 import { Command } from 'commander';
+import { formatIssues } from '@flymining/shared';
 import { z } from 'zod';
 import { getInvestor } from '../api';
 import { openPool } from '../db';
@@ -70,7 +71,7 @@ export function registerPortalCommands(program: Command): void {
         totp: Boolean(opts.totp),
       });
       if (!parsed.success) {
-        process.stderr.write(`flymining portal add-user: ${parsed.error.issues.map((i) => i.message).join('; ')}\n`);
+        process.stderr.write(`flymining portal add-user: ${formatIssues(parsed.error, { messagesOnly: true }).join('; ')}\n`);
         process.exitCode = 2;
         return;
       }

@@ -6,6 +6,7 @@
  */
 import { Command } from 'commander';
 import { Client, type Pool } from 'pg';
+import { formatIssues } from '@flymining/shared';
 import { z } from 'zod';
 import { createContract, createInvestor, getInvestor } from '../api';
 import { openPool } from '../db';
@@ -74,7 +75,7 @@ if (require.main === module) {
     .opts<{ pg?: string }>();
   const url = z.string().regex(/^postgres(ql)?:\/\/[^/]+\/[A-Za-z0-9_]+$/, '--pg: postgres://HOST/DATABASE').safeParse(opts.pg);
   if (!url.success) {
-    process.stderr.write(`demo-seed: ${url.error.issues[0]?.message}\n`);
+    process.stderr.write(`demo-seed: ${formatIssues(url.error, { messagesOnly: true, limit: 1 }).join('')}\n`);
     process.exit(2);
   }
   ensureDatabase(url.data)

@@ -1,6 +1,7 @@
 /**
  * Every request the portal accepts is parsed here, at the edge, with messages written for the person at the form.
  */
+import { formatIssues } from '@flymining/shared';
 import { z } from 'zod';
 
 const SATS_PER_BTC = 100_000_000n;
@@ -86,5 +87,5 @@ export const rejectForm = z.object({
 
 /** One readable line per problem, e.g. "Amount: must be more than zero". */
 export function problems(error: z.ZodError): string[] {
-  return error.issues.map((issue) => issue.message);
+  return formatIssues(error, { messagesOnly: true });
 }

@@ -13,6 +13,8 @@ export interface IssueFormat {
   whole?: string;
   /** At most this many lines: a hostile input can carry thousands of issues. */
   limit?: number;
+  /** The messages alone, for schemas whose messages already name the field in words ("Amount: must be more than zero"). */
+  messagesOnly?: boolean;
 }
 
 /** "a.b.0.c": the dotted form most messages use (String() because a symbol key would make join throw). */
@@ -30,7 +32,7 @@ export function bracketPath(path: IssuePath): string {
  * ours names the file, line or variable the user has to edit, so every component reads the same way.
  */
 export function formatIssues(error: z.ZodError, options: IssueFormat = {}): string[] {
-  const { locate, whole = '', limit = Infinity } = options;
+  const { locate, whole = '', limit = Infinity, messagesOnly = false } = options;
   const place = locate ?? ((path: IssuePath) => dottedPath(path) || whole);
-  return error.issues.slice(0, limit).map((issue) => `${place(issue.path)}: ${issue.message}`);
+  return error.issues.slice(0, limit).map((issue) => (messagesOnly ? issue.message : `${place(issue.path)}: ${issue.message}`));
 }

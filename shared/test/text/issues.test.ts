@@ -23,6 +23,7 @@ describe('formatIssues', () => {
       expect.stringMatching(/^FLYMINING_HOSTS: /),
     ]);
     expect(formatIssues(bad.error!, { limit: 1 })).toHaveLength(1);
+    expect(formatIssues(bad.error!, { messagesOnly: true })).toEqual([expect.stringMatching(/^Invalid input: expected number/), expect.stringMatching(/^Invalid input: expected array/)]);
   });
 
   it('writes paths dotted or bracketed', () => {
