@@ -6,7 +6,7 @@
  * without the link cannot acknowledge (see api.ts for the Origin check on top).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Integration } from './pipeline/dedup';
+import { isIntegration, type Integration } from './notify/registry';
 
 /** What a link carries besides the group id in its path: r(eceiver), i(ntegration), e(xpiry, unix s), s(ignature). */
 export interface AckLinkParams {
@@ -27,7 +27,6 @@ export type AckLinkCheck = { ok: true; claims: AckLinkClaims } | { ok: false; re
 
 /** Shortest secret accepted: 32 characters (e.g. `openssl rand -hex 32` gives 64). */
 export const MIN_LINK_SECRET_LENGTH = 32;
-const INTEGRATIONS: readonly Integration[] = ['email', 'slack'];
 
 export class AckLinkSigner {
   readonly #key: Buffer;
@@ -54,11 +53,11 @@ export class AckLinkSigner {
       return { ok: false, reason: 'this link is incomplete: open the link from the notice as it was sent' };
     const expected = Buffer.from(this.signature(groupId, r, i, e), 'base64url');
     const given = Buffer.from(s, 'base64url');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected) || !INTEGRATIONS.includes(i as Integration))
+    if (given.length !== expected.length || !timingSafeEqual(given, expected) || !isIntegration(i))
       return { ok: false, reason: 'this link was not made by FlyMining alerting for this group (altered or made by hand)' };
     const expiresAt = Number(e) * 1000;
     if (now >= expiresAt) return { ok: false, reason: `this link expired at ${new Date(expiresAt).toISOString()}: use the link of a newer notice` };
-    return { ok: true, claims: { groupId, receiver: r, integration: i as Integration, expiresAt } };
+    return { ok: true, claims: { groupId, receiver: r, integration: i, expiresAt } };
   }
 
   private signature(groupId: string, receiver: string, integration: string, expiry: string): string {

@@ -12,7 +12,8 @@ import { z } from 'zod';
 import { parseMatcher } from './matchers';
 import { MAX_PATTERN_LENGTH } from './regex';
 import { windowSchedule } from './config';
-import { firingHashOf } from './pipeline/dedup';
+import { firingHashOf } from './notify/notice';
+import { recipientOf } from './notify/registry';
 import type { Silence } from './pipeline/silence';
 import type { AlertingService } from './service';
 
@@ -63,14 +64,6 @@ function problems(error: z.ZodError): string[] {
 export interface ApiOptions {
   /** Staff sessions and bearer tokens (shared/src/auth): required on every /api route. */
   authenticator: Authenticator;
-}
-
-/** Who a notice went to, as recorded when its link acknowledges: the mail addresses, or the Slack channel. */
-function recipientOf(service: AlertingService, receiverName: string, integration: string): string {
-  const receiver = service.config.receivers.find((r) => r.name === receiverName);
-  if (integration === 'email' && receiver?.email) return receiver.email.to.join(', ');
-  if (integration === 'slack' && receiver?.slack) return `Slack ${receiver.slack.channel ?? `webhook of ${receiverName}`}`;
-  return `${receiverName}/${integration}`;
 }
 
 function page(res: Response, status: number, text: string, form = ''): void {
@@ -227,7 +220,7 @@ export function createApi(service: AlertingService, { authenticator }: ApiOption
     if (!link.ok) return page(res, 403, `Refused: ${link.reason}.`);
     // A staff member signed in to the portal is named; otherwise the address the link was sent to.
     const staff = req.get('cookie') ? await authenticator.decide(req, 'alerting:write') : undefined;
-    const by = staff?.ok ? describePrincipal(staff.principal) : recipientOf(service, link.claims.receiver, link.claims.integration);
+    const by = staff?.ok ? describePrincipal(staff.principal) : recipientOf(service.config.receivers.find((r) => r.name === link.claims.receiver), link.claims.receiver, link.claims.integration);
     const { status, body } = await acknowledge(String(req.params.id), by, link.claims.receiver);
     page(res, status, status === 200 ? `Acknowledged by ${by}: no reminders for ${String(body.acknowledged)} until its alerts change.` : `${status === 403 ? 'Refused: ' : ''}${String(body.error)}`);
   });

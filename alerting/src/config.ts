@@ -19,6 +19,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import { AckLinkSigner } from './ack-links';
 import { parseMatcher } from './matchers';
+import { receiverSections } from './notify/registry';
 import { SEVERITIES, type Matcher } from './types';
 
 const duration = z
@@ -133,23 +134,10 @@ const route: z.ZodType<RouteConfig, unknown> = z.lazy(() =>
   }),
 );
 
-const emailReceiver = z.strictObject({
-  to: z.array(z.email()).min(1),
-  from: z.string().min(3).default('FlyMining alerts <alerts@flymining.local>'),
-  smarthost: z.url({ protocol: /^smtps?$/, error: 'must be smtp://host:port or smtps://host:port' }),
-  /** More alerts than this in one notice become a digest: a table instead of one section each. */
-  digest_over: z.number().int().min(1).default(5),
-});
-
-const slackReceiver = z.strictObject({
-  webhook_url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
-  channel: z.string().optional(),
-});
-
+/** A receiver: a name and a section per integration it uses (notify/registry.ts lists them). */
 const receiver = z.strictObject({
   name: z.string().min(1).max(64),
-  email: emailReceiver.optional(),
-  slack: slackReceiver.optional(),
+  ...receiverSections(),
   send_resolved: z.boolean().default(true),
 });
 

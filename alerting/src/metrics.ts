@@ -8,7 +8,7 @@ export function createMetrics() {
     alerts: new Gauge({ name: 'flymining_alerting_alerts', help: 'Alerts by state (muted: silenced or inhibited)', labelNames: ['state'], registers: [registry] }),
     notifications: new Counter({
       name: 'flymining_alerting_notifications_total',
-      help: 'Notices by receiver, integration and outcome (sent, failed)',
+      help: 'Notices by receiver, integration and outcome (sent; failed: transient, retried; rejected: permanent, recorded as failed, not retried)',
       labelNames: ['receiver', 'integration', 'outcome'],
       registers: [registry],
     }),

@@ -13,9 +13,8 @@ import { Watchdog } from './watchdog';
 import { matcherText } from './matchers';
 import { createMetrics, type AlertingMetrics } from './metrics';
 import { Dispatcher } from './notify/dispatch';
-import { EmailNotifier } from './notify/email';
 import type { Notifier } from './notify/notice';
-import { SlackNotifier } from './notify/slack';
+import { createNotifiers } from './notify/registry';
 import { decideNotices } from './pipeline/dedup';
 import { advance, faultConditions, queryConditions, type Condition } from './pipeline/evaluate';
 import { groupAlerts, type AlertGroup } from './pipeline/group';
@@ -99,7 +98,7 @@ export class AlertingService {
     this.watchConnection(this.subscriber, 'subscriber');
     this.state = new AlertState(this.redis, config.key_prefix);
     this.route = buildRoute(config.route);
-    this.notifiers = options.notifiers ?? buildNotifiers(config);
+    this.notifiers = options.notifiers ?? createNotifiers(config.receivers);
     const ackLink = links && config.external_url ? { baseUrl: config.external_url, signer: links } : undefined;
     this.dispatcher = new Dispatcher(this.state, this.notifiers, this.metrics, logger, ackLink, options.retryBaseMs);
     this.influx = config.influx ? new InfluxStore(config.influx, { spool: false, logger }) : undefined;
@@ -352,15 +351,6 @@ export class AlertingService {
 
 function isStale(a: Alert): boolean {
   return a.state === 'firing' && a.annotations.stale !== undefined;
-}
-
-export function buildNotifiers(config: AlertingConfig): Map<string, Notifier> {
-  const notifiers = new Map<string, Notifier>();
-  for (const r of config.receivers) {
-    if (r.email) notifiers.set(`${r.name}/email`, new EmailNotifier(r.email));
-    if (r.slack) notifiers.set(`${r.name}/slack`, new SlackNotifier(r.slack));
-  }
-  return notifiers;
 }
 
 function inventorySizes(file: string): PlaceSizes {

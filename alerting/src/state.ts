@@ -12,6 +12,8 @@ import type { Silence } from './pipeline/silence';
 export interface NotifyLogEntry {
   firing: string[];
   sentAt: number;
+  /** The receiver refused the notice for good (e.g. Slack 404, SMTP 550): why. Not retried until the next notice. */
+  failed?: string;
 }
 
 /** Who acknowledged a group, when, and which set of firing alerts (it holds until that set changes). */

@@ -34,3 +34,11 @@ export interface Matcher {
 
 export const SEVERITIES = ['critical', 'warning', 'info'] as const;
 export type AlertSeverity = (typeof SEVERITIES)[number];
+
+/** "site north-1 / container C03 / rack R1 / …": where an alert is, in the words of its labels. */
+export function placeOf(labels: Labels): string {
+  return ['site', 'container', 'rack', 'shelf', 'slot', 'miner']
+    .filter((k) => labels[k])
+    .map((k) => `${k} ${labels[k]}`)
+    .join(' / ');
+}

@@ -2,28 +2,14 @@
  * Delivery over real Redis, SMTP and HTTP, with faults published the way exporters publish them: a failing Slack
  * does not hold up email and is retried until it answers; a container that goes dark pages once.
  */
-import { createLogger, type Fault } from '@flymining/shared';
+import { createLogger } from '@flymining/shared';
 import type { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
 import { createApi } from '../src/api';
 import { AlertingService } from '../src/service';
-import { config, linkSecretFile, raise, redisUrl, testAuth, sleep, startMailbox, startSlack, waitFor, type Mailbox, type SlackEndpoint } from './helpers';
+import { config, fault, linkSecretFile, raise, redisUrl, testAuth, sleep, startMailbox, startSlack, waitFor, type Mailbox, type SlackEndpoint } from './helpers';
 
 const REDIS_DB = 5;
-
-function fault(minerId: string, code: Fault['code'], container: string, reason?: string): Fault {
-  const slot = minerId.split('-').pop()!;
-  return {
-    code,
-    severity: 'critical',
-    minerId,
-    location: { site: 'north-1', container, rack: 'R1', shelf: 'S1', slot },
-    part: code === 'FAN_STOPPED' ? 'fan 1' : '',
-    message: `${code} at ${container} R1 S1 ${slot}`,
-    since: Date.now(),
-    details: reason ? { reason } : undefined,
-  };
-}
 
 describe('delivery', () => {
   let redis: Redis;

@@ -16,15 +16,27 @@ import { AlertingService } from '../src/service';
 export interface Mailbox {
   url: string;
   mails: ParsedMail[];
+  /** RCPT TO commands received: one per delivery attempt (each notice goes to one address in these tests). */
+  attempts: number;
+  /** While `times` > 0, RCPT TO is answered with this SMTP reply code (550: no such mailbox, 451: try later). */
+  rejectWith: { code: number; times: number } | undefined;
   close(): Promise<void>;
 }
 
 export async function startMailbox(): Promise<Mailbox> {
   const mails: ParsedMail[] = [];
+  const mailbox: Mailbox = { url: '', mails, attempts: 0, rejectWith: undefined, close: async () => undefined };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onRcptTo(_address, _session, callback) {
+      mailbox.attempts += 1;
+      const reject = mailbox.rejectWith;
+      if (!reject || reject.times <= 0) return callback();
+      reject.times -= 1;
+      callback(Object.assign(new Error(reject.code >= 500 ? 'mailbox unavailable' : 'mailbox busy, try again later'), { responseCode: reject.code }));
+    },
     onData(stream, _session, callback) {
       simpleParser(stream)
         .then((mail) => {
@@ -36,23 +48,28 @@ export async function startMailbox(): Promise<Mailbox> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.server.address() as AddressInfo;
-  return { url: `smtp://127.0.0.1:${port}`, mails, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  mailbox.url = `smtp://127.0.0.1:${port}`;
+  mailbox.close = () => new Promise((resolve) => server.close(() => resolve()));
+  return mailbox;
 }
 
 export interface SlackEndpoint {
   url: string;
   messages: Array<Record<string, unknown>>;
+  /** POSTs received, answered with an error or not. */
+  requests: number;
   /** While set, the endpoint answers with this status instead of 200. */
   failWith: number | undefined;
   close(): Promise<void>;
 }
 
 export async function startSlack(): Promise<SlackEndpoint> {
-  const endpoint: SlackEndpoint = { url: '', messages: [], failWith: undefined, close: async () => undefined };
+  const endpoint: SlackEndpoint = { url: '', messages: [], requests: 0, failWith: undefined, close: async () => undefined };
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
+      endpoint.requests += 1;
       if (endpoint.failWith) {
         res.writeHead(endpoint.failWith).end('no_service');
         return;
@@ -140,6 +157,21 @@ export async function startOwnRedis(options: { persistent?: boolean } = {}): Pro
   };
   await own.start();
   return own;
+}
+
+/** A fault of miner `minerId` (its last part is the slot) in rack R1 shelf S1 of `container`, site north-1. */
+export function fault(minerId: string, code: Fault['code'], container: string, reason?: string): Fault {
+  const slot = minerId.split('-').pop()!;
+  return {
+    code,
+    severity: 'critical',
+    minerId,
+    location: { site: 'north-1', container, rack: 'R1', shelf: 'S1', slot },
+    part: code === 'FAN_STOPPED' ? 'fan 1' : '',
+    message: `${code} at ${container} R1 S1 ${slot}`,
+    since: Date.now(),
+    details: reason ? { reason } : undefined,
+  };
 }
 
 /** Writes faults the way the center's relay (and RedisFaultPublisher) does: the active hash, then the event. */

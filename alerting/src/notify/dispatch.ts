@@ -1,14 +1,17 @@
 /**
  * Stage 6, notify: hands each notice to its receiver's notifier without letting one slow or failing receiver hold
- * up the others. A failure is counted, logged and retried with exponential back-off; the notice stays owed
- * (the notification log in Redis is only advanced on success), so nothing is dropped silently.
+ * up the others. What happens on failure is the notifier's answer (retry.ts): a transient failure is counted,
+ * logged and retried with exponential back-off while the notice stays owed (the notification log in Redis is only
+ * advanced on success); a permanent one (Slack 404, SMTP 550) is logged once with its reason, counted as
+ * rejected and recorded as failed in the log, so it is not retried until the group changes or is due again.
  */
 import type { Logger } from '@flymining/shared';
 import type { AckLinkSigner } from '../ack-links';
 import type { AlertingMetrics } from '../metrics';
-import { firingHashOf, type Notice } from '../pipeline/dedup';
 import type { AlertState } from '../state';
-import type { NoticeContext, Notifier } from './notice';
+import { firingHashOf, type Notice, type NoticeContext, type Notifier } from './notice';
+import { notifierKey } from './registry';
+import { checkError, type NotifyResult } from './retry';
 
 const CLAIM_TTL_MS = 120_000;
 export const MAX_BACKOFF_MS = 5 * 60_000;
@@ -50,7 +53,7 @@ export class Dispatcher {
   private async deliver(n: Notice, now: number): Promise<void> {
     const entry = { firing: [...n.firing.map((a) => a.fingerprint), ...n.kept], sentAt: now };
     if (n.quiet) return this.state.recordSent(n.logKey, entry);
-    const notifier = this.notifiers.get(`${n.receiver.name}/${n.integration}`);
+    const notifier = this.notifiers.get(notifierKey(n.receiver.name, n.integration));
     if (!notifier) return;
     // Same log state and same alert episodes = the same notice, whichever instance computed it.
     const episodes = Math.max(0, ...n.firing.map((a) => a.firedAt ?? 0), ...n.resolved.map((a) => a.resolvedAt ?? 0));
@@ -58,19 +61,27 @@ export class Dispatcher {
     if (!(await this.state.claim(claimId, CLAIM_TTL_MS))) return; // another instance is sending this very notice
     const context: NoticeContext = this.ackLinks ? { ackUrl: this.ackLinks.signer.link(this.ackLinks.baseUrl, n.group.id, n.receiver.name, n.integration, Date.now()) } : {};
     const labels = { receiver: n.receiver.name, integration: n.integration };
-    try {
-      await notifier.send(n, context);
+    const about = { receiver: n.receiver.name, integration: n.integration, group: n.group.key };
+    // A notifier that throws anyway (a bug) is treated like a network error: retried, nothing lost.
+    const result: NotifyResult = await notifier.notify(n, context).catch(checkError);
+    if (result.ok) {
       await this.state.recordSent(n.logKey, entry);
       this.metrics.notifications.inc({ ...labels, outcome: 'sent' });
-      this.logger.info({ receiver: n.receiver.name, integration: n.integration, group: n.group.key, firing: n.firing.length, resolved: n.resolved.length }, 'notice sent');
-    } catch (e) {
+      this.logger.info({ ...about, firing: n.firing.length, resolved: n.resolved.length }, 'notice sent');
+    } else if (result.retry) {
       const previous = (await this.state.retries()).get(n.logKey);
       const failures = (previous?.failures ?? 0) + 1;
       const retryAt = Date.now() + backoffMs(failures, this.retryBaseMs);
-      await this.state.recordFailure(n.logKey, { failures, retryAt, lastError: (e as Error).message });
+      await this.state.recordFailure(n.logKey, { failures, retryAt, lastError: result.reason });
       await this.state.release(claimId);
       this.metrics.notifications.inc({ ...labels, outcome: 'failed' });
-      this.logger.error({ receiver: n.receiver.name, integration: n.integration, group: n.group.key, failures, retryAt, err: (e as Error).message }, 'notice failed; kept for retry');
+      this.logger.error({ ...about, failures, retryAt, err: result.reason }, 'notice failed; kept for retry');
+    } else {
+      // Told, as far as the log goes: the same refusal would come back on every retry. The next notice of this
+      // group (a change, a resolve, or repeat_interval) tries again.
+      await this.state.recordSent(n.logKey, { ...entry, failed: result.reason });
+      this.metrics.notifications.inc({ ...labels, outcome: 'rejected' });
+      this.logger.error({ ...about, err: result.reason }, 'notice rejected by the receiver; recorded as failed, not retried (check the receiver config)');
     }
   }
 }

@@ -1,17 +1,60 @@
-/** What every notifier says, worded once: title, per-alert lines, acknowledge link. */
-import { placeOf } from '../pipeline/evaluate';
-import type { Notice } from '../pipeline/dedup';
-import type { Alert } from '../types';
+/**
+ * The notice contract: what the pipeline hands to notifiers (Notice, built by dedup), what a notifier answers, and
+ * how every notifier words a notice: title, per-alert lines, acknowledgement. notify/ depends on no pipeline stage.
+ */
+import { createHash } from 'node:crypto';
+import type { Acknowledgement } from '../state';
+import { placeOf, type Alert } from '../types';
+import type { Integration } from './registry';
+import type { NotifyResult } from './retry';
 
-export interface Notifier {
-  /** Sends one notice; throws on failure (the dispatcher retries with back-off). */
-  send(notice: Notice, context: NoticeContext): Promise<void>;
-  close?(): void;
+/** The group a notice tells of (the pipeline's AlertGroup has more; notifiers need only these). */
+export interface NoticeGroup {
+  /** Stable across restarts: the notification log's key. */
+  key: string;
+  /** URL-safe form of the key, in acknowledge links. */
+  id: string;
+}
+
+export interface Notice {
+  /** Notification-log key: receiver, integration and group. */
+  logKey: string;
+  receiver: { name: string };
+  integration: Integration;
+  group: NoticeGroup;
+  firing: Alert[];
+  /** Alerts of this group told as firing before and resolved since. */
+  resolved: Alert[];
+  firingHash: string;
+  /** Same alerts as last time: a reminder after repeat_interval. */
+  repeat: boolean;
+  /** When this group was last told (0: never): with the alerts' own times, it makes the send claim unique. */
+  lastSentAt: number;
+  /** Only the log changes (alerts muted, or resolved with send_resolved off): nothing is sent. */
+  quiet: boolean;
+  /** Alerts told before and held now (stale: their edge is silent; or silenced): they stay in the log, so they are not re-paged. */
+  kept: string[];
+  /** The group's last acknowledgement, told in the notice (it was given before this change). */
+  acknowledgement?: Acknowledgement;
 }
 
 export interface NoticeContext {
   /** Link that acknowledges this group (stops repeats until its alerts change); absent without external_url. */
   ackUrl?: string;
+}
+
+export interface Notifier {
+  /**
+   * Sends one notice. Answers, never throws: `{ ok: false, retry: true }` keeps the notice owed and retries it with
+   * back-off; `retry: false` records it as failed and does not try again (retry.ts decides which is which).
+   */
+  notify(notice: Notice, context: NoticeContext): Promise<NotifyResult>;
+  close?(): void;
+}
+
+/** Identity of a set of firing alerts: what the notification log and acknowledgements compare. */
+export function firingHashOf(fingerprints: readonly string[]): string {
+  return createHash('sha1').update([...fingerprints].sort().join(',')).digest('hex').slice(0, 16);
 }
 
 export function severityOfNotice(n: Notice): string {

@@ -3,46 +3,11 @@
  * kept in Redis (what was last sent and when). This is where group_wait, group_interval, repeat_interval,
  * acknowledgements and retry back-off apply, and why a restart sends nothing twice.
  */
-import { createHash } from 'node:crypto';
 import type { ReceiverConfig } from '../config';
+import { firingHashOf, type Notice } from '../notify/notice';
+import { integrationsOf, notifierKey } from '../notify/registry';
 import type { Acknowledgement, NotifyLogEntry, RetryEntry } from '../state';
-import type { Alert } from '../types';
 import type { AlertGroup } from './group';
-
-export type Integration = 'email' | 'slack';
-
-export interface Notice {
-  /** Notification-log key: receiver, integration and group. */
-  logKey: string;
-  receiver: ReceiverConfig;
-  integration: Integration;
-  group: AlertGroup;
-  firing: Alert[];
-  /** Alerts of this group told as firing before and resolved since. */
-  resolved: Alert[];
-  firingHash: string;
-  /** Same alerts as last time: a reminder after repeat_interval. */
-  repeat: boolean;
-  /** When this group was last told (0: never): with the alerts' own times, it makes the send claim unique. */
-  lastSentAt: number;
-  /** Only the log changes (alerts muted, or resolved with send_resolved off): nothing is sent. */
-  quiet: boolean;
-  /** Alerts told before and held now (stale: their edge is silent; or silenced): they stay in the log, so they are not re-paged. */
-  kept: string[];
-  /** The group's last acknowledgement, told in the notice (it was given before this change). */
-  acknowledgement?: Acknowledgement;
-}
-
-export function firingHashOf(fingerprints: readonly string[]): string {
-  return createHash('sha1').update([...fingerprints].sort().join(',')).digest('hex').slice(0, 16);
-}
-
-export function integrationsOf(r: ReceiverConfig): Integration[] {
-  const out: Integration[] = [];
-  if (r.email) out.push('email');
-  if (r.slack) out.push('slack');
-  return out;
-}
 
 export interface DedupInput {
   groups: ReadonlyMap<string, AlertGroup>;
@@ -72,7 +37,7 @@ export function decideNotices(input: DedupInput): DedupResult {
   const live = new Set<string>();
   for (const group of held.values()) {
     const receiver = receivers.get(group.route.receiver);
-    if (receiver) for (const integration of integrationsOf(receiver)) live.add(`${receiver.name}/${integration}|${group.key}`);
+    if (receiver) for (const integration of integrationsOf(receiver)) live.add(`${notifierKey(receiver.name, integration)}|${group.key}`);
   }
   for (const group of groups.values()) {
     const receiver = receivers.get(group.route.receiver);
@@ -81,7 +46,7 @@ export function decideNotices(input: DedupInput): DedupResult {
     const firingFps = firing.map((a) => a.fingerprint);
     const firingHash = firingHashOf(firingFps);
     for (const integration of integrationsOf(receiver)) {
-      const logKey = `${receiver.name}/${integration}|${group.key}`;
+      const logKey = `${notifierKey(receiver.name, integration)}|${group.key}`;
       live.add(logKey);
       const retry = retries.get(logKey);
       if (retry && now < retry.retryAt) continue;

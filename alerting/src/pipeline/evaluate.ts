@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { FAULT_CODES, faultKey, type Fault } from '@flymining/shared';
 import { isQueryRule, type FaultRule, type QueryRule, type Rule } from '../config';
 import { matchesAll } from '../matchers';
-import type { Alert, Labels } from '../types';
+import { placeOf, type Alert, type Labels } from '../types';
 
 /** One thing that is wrong right now, with the timing of the rule that noticed it. */
 export interface Condition {
@@ -133,13 +133,6 @@ export function queryConditions(
 
 function round(v: number): number {
   return Math.round(v * 1000) / 1000;
-}
-
-export function placeOf(labels: Labels): string {
-  return ['site', 'container', 'rack', 'shelf', 'slot', 'miner']
-    .filter((k) => labels[k])
-    .map((k) => `${k} ${labels[k]}`)
-    .join(' / ');
 }
 
 export interface EvaluationResult {

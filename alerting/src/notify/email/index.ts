@@ -4,12 +4,21 @@
  */
 import { escapeHtml } from '@flymining/shared';
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { ReceiverConfig } from '../../config';
-import type { Notice } from '../../pipeline/dedup';
+import { z } from 'zod';
 import type { Alert } from '../../types';
-import { acknowledgementLine, alertLine, noticeTitle, slotText, type NoticeContext, type Notifier } from '../notice';
+import type { IntegrationDefinition } from '../integration';
+import { acknowledgementLine, alertLine, noticeTitle, slotText, type Notice, type NoticeContext, type Notifier } from '../notice';
+import { DELIVERED, checkError, type NotifyResult } from '../retry';
 
-type EmailConfig = NonNullable<ReceiverConfig['email']>;
+/** A receiver's `email:` section. */
+export const emailSchema = z.strictObject({
+  to: z.array(z.email()).min(1),
+  from: z.string().min(3).default('FlyMining alerts <alerts@flymining.local>'),
+  smarthost: z.url({ protocol: /^smtps?$/, error: 'must be smtp://host:port or smtps://host:port' }),
+  /** More alerts than this in one notice become a digest: a table instead of one section each. */
+  digest_over: z.number().int().min(1).default(5),
+});
+export type EmailConfig = z.infer<typeof emailSchema>;
 
 const byPlace = (a: Alert, b: Alert): number =>
   (a.labels.container ?? '').localeCompare(b.labels.container ?? '') || (a.labels.miner ?? '').localeCompare(b.labels.miner ?? '', 'en', { numeric: true });
@@ -73,12 +82,25 @@ export class EmailNotifier implements Notifier {
     });
   }
 
-  async send(notice: Notice, context: NoticeContext): Promise<void> {
+  /** An SMTP 5xx (unknown mailbox, relaying refused) is permanent; a 4xx (greylisting, mailbox busy) is retried. */
+  async notify(notice: Notice, context: NoticeContext): Promise<NotifyResult> {
     const mail = renderEmail(notice, context, this.config.digest_over);
-    await this.transport.sendMail({ from: this.config.from, to: this.config.to, ...mail });
+    try {
+      await this.transport.sendMail({ from: this.config.from, to: this.config.to, ...mail });
+      return DELIVERED;
+    } catch (e) {
+      return checkError(e);
+    }
   }
 
   close(): void {
     this.transport.close();
   }
 }
+
+export const emailIntegration: IntegrationDefinition<'email', EmailConfig> = {
+  name: 'email',
+  schema: emailSchema,
+  create: (config) => new EmailNotifier(config),
+  recipient: (config) => config.to.join(', '),
+};

@@ -1,9 +1,15 @@
 /** Slack notifier: an incoming-webhook message with blocks, coloured by severity (green once resolved). */
-import type { ReceiverConfig } from '../../config';
-import type { Notice } from '../../pipeline/dedup';
-import { acknowledgementLine, alertLine, noticeTitle, severityOfNotice, type NoticeContext, type Notifier } from '../notice';
+import { z } from 'zod';
+import type { IntegrationDefinition } from '../integration';
+import { acknowledgementLine, alertLine, noticeTitle, severityOfNotice, type Notice, type NoticeContext, type Notifier } from '../notice';
+import { checkError, checkHttpResponse, type NotifyResult } from '../retry';
 
-type SlackConfig = NonNullable<ReceiverConfig['slack']>;
+/** A receiver's `slack:` section. The webhook URL is a secret (it carries the token): never logged. */
+export const slackSchema = z.strictObject({
+  webhook_url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  channel: z.string().optional(),
+});
+export type SlackConfig = z.infer<typeof slackSchema>;
 
 export const SLACK_COLOURS: Record<string, string> = { critical: '#d40e0d', warning: '#f2a900', info: '#439fe0', resolved: '#2eb67d' };
 const MAX_LINES = 20; // Slack truncates long sections; the rest is counted, and the email has the full digest
@@ -26,13 +32,24 @@ export function slackPayload(notice: Notice, context: NoticeContext, channel?: s
 export class SlackNotifier implements Notifier {
   constructor(private readonly config: SlackConfig) {}
 
-  async send(notice: Notice, context: NoticeContext): Promise<void> {
-    const response = await fetch(this.config.webhook_url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(slackPayload(notice, context, this.config.channel)),
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (!response.ok) throw new Error(`Slack webhook answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
+  async notify(notice: Notice, context: NoticeContext): Promise<NotifyResult> {
+    try {
+      const response = await fetch(this.config.webhook_url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(slackPayload(notice, context, this.config.channel)),
+        signal: AbortSignal.timeout(10_000),
+      });
+      return await checkHttpResponse(response, 'Slack webhook');
+    } catch (e) {
+      return checkError(e);
+    }
   }
 }
+
+export const slackIntegration: IntegrationDefinition<'slack', SlackConfig> = {
+  name: 'slack',
+  schema: slackSchema,
+  create: (config) => new SlackNotifier(config),
+  recipient: (config, receiverName) => `Slack ${config.channel ?? `webhook of ${receiverName}`}`,
+};
