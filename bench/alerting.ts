@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   const baselineSteadyMs = ms(b1);
 
   let sent = 0;
-  const counting: Notifier = { send: async () => void (sent += 1) };
+  const counting: Notifier = { notify: async () => { sent += 1; return { ok: true } as const; } };
   const logger = createLogger('bench', 'silent');
   const cycles = new AlertingService(parseConfig(yaml('[container]'), 'bench.yaml'), logger, { notifiers: new Map([['oncall/slack', counting]]) });
   const heapBefore = process.memoryUsage().heapUsed;
