@@ -1,4 +1,4 @@
-/** PostgreSQL plumbing for billing: the pool, the migration runner and a transaction helper. */
+/** PostgreSQL plumbing for billing: the pool, the one migration runner (every schema) and the transaction helper. */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
@@ -18,11 +18,21 @@ export function openPool(url = process.env.FLYMINING_PG_URL ?? 'postgres://postg
 }
 
 /**
- * Applies billing/migrations/0*.sql in name order, each once, each in its own transaction. Safe to call from
- * several processes at once: an advisory lock makes them take turns. Returns the names it applied.
+ * The schemas billing keeps in billing/migrations/, by file-name prefix: the ledger's 0*.sql, then the investor
+ * portal's own tables 1*.sql. All are applied by the one runner below and recorded in billing_migrations.
  */
-export async function migrate(pool: Pool): Promise<string[]> {
-  const files = readdirSync(MIGRATIONS_DIR).filter((f) => /^0\d*_.+\.sql$/.test(f)).sort();
+export const SCHEMAS = { ledger: /^0\d*_.+\.sql$/, portal: /^1\d*_.+\.sql$/ } as const;
+export type Schema = keyof typeof SCHEMAS;
+
+/**
+ * The one migration runner: applies the migration files of the given schemas (default: the ledger) in name
+ * order, each once, each in its own transaction. Safe to call from several processes at once: an advisory lock
+ * makes them take turns. Returns the names it applied.
+ */
+export async function migrate(pool: Pool, schemas: readonly Schema[] = ['ledger']): Promise<string[]> {
+  const files = readdirSync(MIGRATIONS_DIR)
+    .filter((f) => schemas.some((schema) => SCHEMAS[schema].test(f)))
+    .sort();
   const client = await pool.connect();
   const applied: string[] = [];
   try {
@@ -39,7 +49,8 @@ export async function migrate(pool: Pool): Promise<string[]> {
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');
-        throw new Error(`billing migration ${file} failed: ${(err as Error).message}`);
+        const what = SCHEMAS.portal.test(file) ? 'portal' : 'billing';
+        throw new Error(`${what} migration ${file} failed: ${(err as Error).message}`);
       }
       applied.push(file);
     }
@@ -50,8 +61,22 @@ export async function migrate(pool: Pool): Promise<string[]> {
   return applied;
 }
 
+/** The ledger's and the investor portal's tables: what the portal, its CLI and demo seed need. */
+export function migratePortal(pool: Pool): Promise<string[]> {
+  return migrate(pool, ['ledger', 'portal']);
+}
+
+/** Anything that runs a query: the pool (each statement on its own) or a client inside a transaction. */
+export type Queryable = Pool | PoolClient;
+
+/**
+ * A client inside BEGIN ... COMMIT, handed out by inTransaction. Services that must be atomic take one of these,
+ * so the caller decides the transaction's scope.
+ */
+export type Tx = PoolClient;
+
 /** Runs fn inside BEGIN/COMMIT on one client; rolls back on any error. */
-export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(pool: Pool, fn: (tx: Tx) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');

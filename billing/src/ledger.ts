@@ -1,12 +1,11 @@
 /**
- * The double-entry journal: posting balanced transactions (in batches, idempotently) and reading balances.
+ * The journal aggregate's store: posting balanced transactions (in batches, idempotently), reversals and the ledger check.
  * Debit positive, credit negative; the database refuses unbalanced transactions at commit, edits and deletes
  * always, and any investor balance below zero (see migrations/0001_ledger.sql).
  */
-import type { PoolClient, Pool } from 'pg';
-import { satoshi } from './db';
+import { satoshi, type Queryable, type Tx } from './db';
 
-export type SystemAccount = 'pool:receivable' | 'farm:revenue' | 'farm:fees' | 'payouts:pending' | 'payouts:sent';
+export { investorAccountId, systemAccountId, type SystemAccount } from './store/accounts';
 export type TransactionKind = 'credit' | 'farm_share' | 'reversal' | 'payout_request' | 'payout_sent' | 'payout_rejected';
 
 export interface Posting {
@@ -24,30 +23,12 @@ export interface NewTransaction {
   entries: Posting[];
 }
 
-type Queryable = Pool | PoolClient;
-
-export async function systemAccountId(db: Queryable, code: SystemAccount): Promise<number> {
-  const { rows } = await db.query<{ id: string }>('SELECT id FROM accounts WHERE code = $1', [code]);
-  if (!rows[0]) throw new Error(`system account ${code} is missing: run the billing migrations`);
-  return Number(rows[0].id);
-}
-
-/** The investor's account id, creating the account on first use. */
-export async function investorAccountId(db: Queryable, investorId: string): Promise<number> {
-  const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO accounts (code, kind, investor_id, normal_side) VALUES ('investor:' || $1, 'investor', $1, -1)
-     ON CONFLICT (code) DO UPDATE SET code = EXCLUDED.code RETURNING id`,
-    [investorId],
-  );
-  return Number(rows[0]!.id);
-}
-
 /**
  * Posts transactions in one statement pair; a transaction whose idempotency key already exists is skipped
  * (its entries are not written twice). Returns key → new transaction id for those actually posted.
  * Must run inside a database transaction: the balance check fires at COMMIT.
  */
-export async function postTransactions(client: PoolClient, txns: readonly NewTransaction[]): Promise<Map<string, number>> {
+export async function postTransactions(client: Tx, txns: readonly NewTransaction[]): Promise<Map<string, number>> {
   const posted = new Map<string, number>();
   if (txns.length === 0) return posted;
   for (const t of txns) {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { BillingInputError, daySchema, parseInput } from './api';
+import { BillingInputError, daySchema, parseInput } from './domain';
 import { satoshi } from './db';
 import { btcToSat } from './fpps';
 

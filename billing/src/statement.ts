@@ -1,7 +1,8 @@
 /** An investor's statement as CSV: one line per credit, reversal and payout movement, with the running sum of the period's net movements. */
 import { stringify } from 'csv-stringify/sync';
 import type { Pool } from 'pg';
-import { daySchema, listDailyCredits, parseInput } from './api';
+import { daySchema, parseInput } from './domain';
+import { selectCredits } from './store/credits';
 import { satoshi } from './db';
 
 const COLUMNS = [
@@ -25,7 +26,7 @@ export async function statementCsv(pool: Pool, investorId: string, from: string,
   parseInput(daySchema, to, '--to');
   type Line = Partial<Record<(typeof COLUMNS)[number], string | number | null>> & { sortKey: string };
   const lines: Line[] = [];
-  for (const c of await listDailyCredits(pool, investorId, { from, to })) {
+  for (const c of await selectCredits(pool, investorId, { from, to })) {
     lines.push({
       sortKey: `${c.day}|0|${String(c.transactionId).padStart(15, '0')}`,
       date: c.day,

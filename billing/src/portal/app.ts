@@ -1,96 +1,25 @@
 /**
  * The investor portal as an express application: security middleware, sign-in (password, optional TOTP),
- * the investor pages and the staff pages. main.ts gives it its settings, database, Redis and ledger.
+ * the investor pages and the staff pages. main.ts gives it its settings, database, Redis and ledger (deps.ts);
+ * pages are answered through respond.ts, which the routers use too, so no router imports this file.
  */
 import { randomBytes } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
 import helmet from 'helmet';
-import type Redis from 'ioredis';
-import type { Pool } from 'pg';
-import type { Logger } from '@flymining/shared';
 import { csrfProtection, csrfToken } from './csrf';
 import { knownDeviceFor, rememberDevice } from './device';
 import { loginForm, problems, totpForm } from './forms';
-import { page, type PageChrome, type SafeHtml } from './html';
+import type { SafeHtml } from './html';
 import { accountRoutes, investorRoutes } from './investor-routes';
-import type { PortalLedger } from './ledger-view';
-import { sessionMiddleware, type SessionSettings } from './session';
+import { retryText, signInThrottle, type PortalDeps } from './deps';
+import { render } from './respond';
+import { sessionMiddleware } from './session';
 import { staffRoutes } from './staff-routes';
-import { SignInThrottle } from './throttle';
 import { auditLogin, checkPassword, checkTotpCode, findUserById, normalizeEmail, type LoginOutcome, type PortalUser } from './users';
 import { loginBody, messageBody, totpBody } from './views';
 
-export interface PortalSettings extends SessionSettings {
-  /** Longest a session lasts after sign-in, however active. */
-  maxSessionS: number;
-  /** Failed sign-ins per email, per client address and per known device before delays start. */
-  loginAttempts: number;
-  /** Failures are forgotten this long after the last attempt. */
-  loginWindowS: number;
-  /** The first delay after the free attempts; it doubles with each further failure ... */
-  loginBaseDelayS: number;
-  /** ... up to this: the longest anyone, the account's owner included, is ever made to wait. */
-  loginMaxDelayS: number;
-  /**
-   * Addresses or CIDR ranges of the reverse proxies whose X-Forwarded-For/-Proto are believed (express "trust
-   * proxy"; also loopback, linklocal, uniquelocal). Empty: none, unless the deprecated hop count is set.
-   */
-  trustedProxies: string[];
-  /** Deprecated: trust this many hops of proxies, whoever they are. Ignored when trustedProxies is set. */
-  trustProxyHops: number;
-}
-
-export interface PortalDeps {
-  pool: Pool;
-  redis: Redis;
-  ledger: PortalLedger;
-  settings: PortalSettings;
-  log: Logger;
-}
-
-/** Renders a full page with this response's nonce, CSRF token and the signed-in user. */
-export function render(req: Request, res: Response, title: string, body: SafeHtml, status = 200, extra: Partial<PageChrome> = {}): void {
-  const s = req.session;
-  const flash = s.flash;
-  if (flash) delete s.flash;
-  res
-    .status(status)
-    .type('html')
-    .send(
-      page(
-        {
-          title,
-          nonce: String(res.locals.cspNonce),
-          csrfToken: csrfToken(req),
-          user: s.userId !== undefined && s.email && s.role ? { email: s.email, role: s.role } : undefined,
-          flash,
-          ...extra,
-        },
-        body,
-      ),
-    );
-}
-
-export function flash(req: Request, kind: 'ok' | 'error', text: string): void {
-  req.session.flash = { kind, text };
-}
-
-/** The sign-in throttle (progressive delays; see throttle.ts), shared by sign-in and the account page. */
-export function signInThrottle({ redis, settings }: Pick<PortalDeps, 'redis' | 'settings'>): SignInThrottle {
-  return new SignInThrottle(redis, `${settings.keyPrefix}throttle:`, {
-    freeAttempts: settings.loginAttempts,
-    baseDelayS: settings.loginBaseDelayS,
-    maxDelayS: settings.loginMaxDelayS,
-    windowS: settings.loginWindowS,
-  });
-}
-
-/** "Try again in 4 seconds." */
-export function retryText(retryAfterMs: number): string {
-  const seconds = Math.ceil(retryAfterMs / 1000);
-  return `Too many attempts. Try again in ${seconds} second${seconds === 1 ? '' : 's'}.`;
-}
+export type { PortalDeps, PortalSettings } from './deps';
 
 /** The throttle key of a client address (IPv6 by its /56, as a user's whole network is one client). */
 const addressKey = (req: Request): string => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;

@@ -4,8 +4,7 @@ import { Command } from 'commander';
 import { formatIssues } from '@flymining/shared';
 import { z } from 'zod';
 import { getInvestor } from '../api';
-import { openPool } from '../db';
-import { migratePortal } from './migrate';
+import { migratePortal, openPool } from '../db';
 import { MIN_PASSWORD_LENGTH } from './passwords';
 import { beginTotpEnrolment, createPortalUser, setUserDisabled } from './users';
 

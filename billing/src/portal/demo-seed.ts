@@ -9,11 +9,10 @@ import { Client, type Pool } from 'pg';
 import { formatIssues } from '@flymining/shared';
 import { z } from 'zod';
 import { createContract, createInvestor, getInvestor } from '../api';
-import { openPool } from '../db';
+import { migratePortal, openPool } from '../db';
 import type { DayHashrate, HashrateSource } from '../hashrate';
 import { recordPoolPayout } from '../market';
 import { addDays, runDay, utcToday } from '../run';
-import { migratePortal } from './migrate';
 import { createPortalUser } from './users';
 
 export const DEMO_INVESTOR = { id: 'demo-investor', name: 'Demo Investor', email: 'investor@demo.flymining.local', password: 'demo-investor-password' };

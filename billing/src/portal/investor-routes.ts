@@ -3,7 +3,8 @@
  * URL or a form field: another investor's contract id answers 404, exactly like one that does not exist.
  */
 import { Router, type Request, type Response } from 'express';
-import { flash, render, retryText, signInThrottle, type PortalDeps } from './app';
+import { retryText, signInThrottle, type PortalDeps } from './deps';
+import { flash, render } from './respond';
 import { btcToSats, idParam, payoutRequestForm, problems, reauthForm, statementQuery, totpForm } from './forms';
 import { PayoutRefused } from './ledger-view';
 import { checkPassword, checkTotpCode, confirmTotpEnrolment, disableTotp, newTotpSecret, newTotpUri, type PortalUser } from './users';

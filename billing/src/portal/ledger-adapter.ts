@@ -16,13 +16,13 @@ import {
   rejectPayout,
   requestPayout,
   type Contract,
-  type DailyCredit as EngineCredit,
+  type DailyCredit,
   type Investor,
-  type Payout as EnginePayout,
+  type Payout,
 } from '../api';
 import type { BtcNetwork } from '../address';
 import { statementCsv } from '../statement';
-import { PayoutRefused, type ContractSummary, type DailyCredit, type InvestorSummary, type Payout, type PortalLedger } from './ledger-view';
+import { PayoutRefused, type ContractSummary, type CreditView, type InvestorSummary, type PayoutView, type PortalLedger } from './ledger-view';
 
 const today = (): string => new Date().toISOString().slice(0, 10);
 
@@ -39,7 +39,7 @@ function contractSummary(c: Contract): ContractSummary {
   };
 }
 
-function creditView(c: EngineCredit): DailyCredit {
+function creditView(c: DailyCredit): CreditView {
   const i = c.inputs;
   // The contract is delivered its purchased hashrate scaled by the farm's delivery that day (see billing/README.md).
   const delivered = new Decimal(c.contractedThs).times(i.scale);
@@ -49,7 +49,7 @@ function creditView(c: EngineCredit): DailyCredit {
     kind: c.kind,
     deliveredThs: delivered.toDecimalPlaces(3).toString(),
     purchasedThs: new Decimal(c.contractedThs).toString(),
-    netSats: String(c.netSat),
+    netSat: String(c.netSat),
     inputs: {
       ...(c.kind === 'reversal' ? { reverses: `revision ${c.revision - 1}` } : c.revision > 1 ? { revision: String(c.revision) } : {}),
       farm_revenue_sat: String(i.revenueSat),
@@ -67,11 +67,11 @@ function creditView(c: EngineCredit): DailyCredit {
   };
 }
 
-function payoutView(p: EnginePayout): Payout {
+function payoutView(p: Payout): PayoutView {
   return {
     id: String(p.id),
     investorId: p.investorId,
-    amountSats: String(p.amountSat),
+    amountSat: String(p.amountSat),
     address: p.address,
     status: p.status,
     requestedAt: new Date(p.requestedAt).toISOString(),
@@ -92,7 +92,7 @@ export function engineLedger(pool: Pool, options: { network?: BtcNetwork } = {})
     id: investor.id,
     name: investor.name,
     email: investor.email,
-    balanceSats: String((await getBalance(pool, investor.id)).availableSat),
+    balanceSat: String((await getBalance(pool, investor.id)).availableSat),
   });
   return {
     async investor(investorId) {
@@ -112,9 +112,9 @@ export function engineLedger(pool: Pool, options: { network?: BtcNetwork } = {})
     statementCsv(investorId, fromDay, toDay) {
       return statementCsv(pool, investorId, fromDay, toDay);
     },
-    async requestPayout(investorId, amountSats, address, requestKey) {
+    async requestPayout(investorId, amountSat, address, requestKey) {
       try {
-        return payoutView(await requestPayout(pool, { investorId, amountSat: Number(amountSats), address, requestKey }, { network: options.network }));
+        return payoutView(await requestPayout(pool, { investorId, amountSat: Number(amountSat), address, requestKey }, { network: options.network }));
       } catch (err) {
         if (err instanceof PayoutError && err.code === 'INSUFFICIENT_BALANCE') throw new PayoutRefused('Amount: more than your available balance.');
         if (err instanceof PayoutError && err.code === 'BELOW_MINIMUM') throw new PayoutRefused(`Amount: ${err.message}.`);

@@ -2,13 +2,17 @@
  * What the portal reads from and asks of the billing ledger. The portal never touches ledger tables directly
  * except through an implementation of this interface (see ledger-adapter.ts), so the access rules stay in one
  * place: every investor-facing call takes the investor id from the session, never from the request.
- * Amounts are satoshis as decimal strings (bigint-safe); hashrates are TH/s as decimal strings.
+ * Amounts are satoshis as decimal strings (bigint-safe), named `...Sat` like the engine's; hashrates are TH/s as
+ * decimal strings. These are display shapes (`...View`), distinct from the engine's domain types (billing/src/domain).
  */
+import type { PayoutStatus } from '../domain';
+
+export type { PayoutStatus };
 export interface InvestorSummary {
   id: string;
   name: string;
   email: string | null;
-  balanceSats: string;
+  balanceSat: string;
 }
 
 export interface ContractSummary {
@@ -21,24 +25,22 @@ export interface ContractSummary {
   status: string;
 }
 
-export interface DailyCredit {
+export interface CreditView {
   contractId: string;
   day: string;
   /** A reversal undoes an earlier credit of the same day when the day is recomputed. */
   kind: 'credit' | 'reversal';
   deliveredThs: string;
   purchasedThs: string;
-  netSats: string;
+  netSat: string;
   /** The figures the credit was computed from, as the engine recorded them (pool reward, fees, uptime...). */
   inputs: Record<string, string>;
 }
 
-export type PayoutStatus = 'requested' | 'approved' | 'sent' | 'rejected';
-
-export interface Payout {
+export interface PayoutView {
   id: string;
   investorId: string;
-  amountSats: string;
+  amountSat: string;
   address: string;
   status: PayoutStatus;
   requestedAt: string;
@@ -47,7 +49,7 @@ export interface Payout {
   rejectedReason: string | null;
 }
 
-export interface DailyRun {
+export interface RunView {
   day: string;
   status: string;
   startedAt: string | null;
@@ -59,18 +61,18 @@ export interface PortalLedger {
   investor(investorId: string): Promise<InvestorSummary | undefined>;
   contractsOf(investorId: string): Promise<ContractSummary[]>;
   /** Credits of one investor's contracts, oldest day first; `contractId` narrows to one of them. */
-  creditsOf(investorId: string, options?: { contractId?: string; fromDay?: string; toDay?: string }): Promise<DailyCredit[]>;
-  payoutsOf(investorId: string): Promise<Payout[]>;
+  creditsOf(investorId: string, options?: { contractId?: string; fromDay?: string; toDay?: string }): Promise<CreditView[]>;
+  payoutsOf(investorId: string): Promise<PayoutView[]>;
   /** The investor's statement as CSV (credits, reversals and payout movements), days inclusive. */
   statementCsv(investorId: string, fromDay: string, toDay: string): Promise<string>;
   /** Throws PayoutRefused with a message for the investor when the request cannot be accepted. */
-  requestPayout(investorId: string, amountSats: bigint, address: string, requestKey: string): Promise<Payout>;
+  requestPayout(investorId: string, amountSat: bigint, address: string, requestKey: string): Promise<PayoutView>;
 
   // Staff only.
   investors(): Promise<InvestorSummary[]>;
   contracts(): Promise<ContractSummary[]>;
-  payouts(status?: PayoutStatus): Promise<Payout[]>;
-  dailyRuns(limit: number): Promise<DailyRun[]>;
+  payouts(status?: PayoutStatus): Promise<PayoutView[]>;
+  dailyRuns(limit: number): Promise<RunView[]>;
   approvePayout(payoutId: string, staffEmail: string): Promise<void>;
   markPayoutSent(payoutId: string, txid: string, staffEmail: string): Promise<void>;
   /** The amount goes back to the investor's balance. */

@@ -9,10 +9,9 @@ import Redis from 'ioredis';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { PORTAL_KEY_PREFIX, createLogger, formatIssues, readSecretFile, runService } from '@flymining/shared';
-import { openPool } from '../db';
+import { migratePortal, openPool } from '../db';
 import { createPortalApp, type PortalSettings } from './app';
 import { engineLedger } from './ledger-adapter';
-import { migratePortal } from './migrate';
 
 const positiveInt = (what: string) => z.coerce.number().int(`${what} must be a whole number`).positive(`${what} must be more than 0`);
 

@@ -1,7 +1,8 @@
 /** Staff pages under /admin: investors, contracts, payouts to approve and send, and the daily runs. */
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { flash, render, type PortalDeps } from './app';
+import type { PortalDeps } from './deps';
+import { flash, render } from './respond';
 import { csrfToken } from './csrf';
 import { idParam, markSentForm, problems, rejectForm } from './forms';
 import type { PortalUser } from './users';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hashrateChart, type HashrateDay } from './chart';
 import { satsToBtc } from './forms';
 import { csrfField, html, type SafeHtml } from './html';
-import type { ContractSummary, DailyCredit, DailyRun, InvestorSummary, Payout } from './ledger-view';
+import type { ContractSummary, CreditView, RunView, InvestorSummary, PayoutView } from './ledger-view';
 
 function errorList(errors: readonly string[]): SafeHtml {
   return errors.length ? html`<ul class="errors" role="alert">${errors.map((e) => html`<li>${e}</li>`)}</ul>` : html``;
@@ -33,8 +33,8 @@ export function totpBody(csrf: string, errors: readonly string[]): SafeHtml {
  * Daily delivered vs purchased over every contract, summed per day. A recomputed day has a reversal and a newer
  * credit: only the newest credit of each contract and day counts (credits arrive oldest first).
  */
-export function chartDays(credits: readonly DailyCredit[]): HashrateDay[] {
-  const latest = new Map<string, DailyCredit>();
+export function chartDays(credits: readonly CreditView[]): HashrateDay[] {
+  const latest = new Map<string, CreditView>();
   for (const c of credits) if (c.kind === 'credit') latest.set(`${c.contractId}|${c.day}`, c);
   const byDay = new Map<string, HashrateDay>();
   for (const c of latest.values()) {
@@ -55,26 +55,26 @@ function contractsTable(contracts: readonly ContractSummary[], link: boolean): S
   )}</tbody></table>`;
 }
 
-function creditsTable(credits: readonly DailyCredit[], contracts: readonly ContractSummary[]): SafeHtml {
+function creditsTable(credits: readonly CreditView[], contracts: readonly ContractSummary[]): SafeHtml {
   if (!credits.length) return html`<p class="muted">No credits yet.</p>`;
   const label = new Map(contracts.map((c) => [c.id, c.label]));
   return html`<table class="credits"><thead><tr><th>Day</th><th>Contract</th><th class="num">Delivered TH/s</th><th class="num">Purchased TH/s</th>
   <th class="num">Credit</th><th>Inputs</th></tr></thead><tbody>
   ${[...credits].reverse().map(
     (c) => html`<tr data-day="${c.day}"><td>${c.day}</td><td>${label.get(c.contractId) ?? c.contractId}${c.kind === 'reversal' ? ' (reversal)' : ''}</td>
-      <td class="num">${c.deliveredThs}</td><td class="num">${c.purchasedThs}</td><td class="num">${btc(c.netSats)}</td>
+      <td class="num">${c.deliveredThs}</td><td class="num">${c.purchasedThs}</td><td class="num">${btc(c.netSat)}</td>
       <td class="muted">${Object.entries(c.inputs).map(([k, v]) => `${k}=${v}`).join(' · ')}</td></tr>`,
   )}</tbody></table>`;
 }
 
-function payoutsTable(payouts: readonly Payout[], staffActions?: (p: Payout) => SafeHtml): SafeHtml {
+function payoutsTable(payouts: readonly PayoutView[], staffActions?: (p: PayoutView) => SafeHtml): SafeHtml {
   if (!payouts.length) return html`<p class="muted">No payouts.</p>`;
   return html`<table class="payouts"><thead><tr><th>Requested</th>${staffActions ? html`<th>Investor</th>` : html``}
   <th class="num">Amount</th><th>Address</th><th>Status</th><th>Transaction</th>${staffActions ? html`<th></th>` : html``}</tr></thead><tbody>
   ${payouts.map(
     (p) => html`<tr data-payout="${p.id}"><td>${p.requestedAt.slice(0, 16).replace('T', ' ')}</td>
       ${staffActions ? html`<td><a href="/admin/investors/${encodeURIComponent(p.investorId)}">${p.investorId}</a></td>` : html``}
-      <td class="num">${btc(p.amountSats)}</td><td><code>${p.address}</code></td><td>${p.status}${p.rejectedReason ? `: ${p.rejectedReason}` : ''}</td><td><code>${p.txid ?? ''}</code></td>
+      <td class="num">${btc(p.amountSat)}</td><td><code>${p.address}</code></td><td>${p.status}${p.rejectedReason ? `: ${p.rejectedReason}` : ''}</td><td><code>${p.txid ?? ''}</code></td>
       ${staffActions ? html`<td>${staffActions(p)}</td>` : html``}</tr>`,
   )}</tbody></table>`;
 }
@@ -82,25 +82,25 @@ function payoutsTable(payouts: readonly Payout[], staffActions?: (p: Payout) => 
 export interface DashboardData {
   investor: InvestorSummary;
   contracts: ContractSummary[];
-  credits: DailyCredit[];
+  credits: CreditView[];
 }
 
 export function dashboardBody(d: DashboardData): SafeHtml {
-  return html`<section><h2>Balance</h2><p class="balance"><strong>${btc(d.investor.balanceSats)}</strong>
+  return html`<section><h2>Balance</h2><p class="balance"><strong>${btc(d.investor.balanceSat)}</strong>
     <a href="/payouts">Request a payout</a></p></section>
   <section><h2>Hashrate delivered vs purchased</h2>${hashrateChart(chartDays(d.credits), 'Daily hashrate delivered against purchased')}</section>
   <section><h2>Contracts</h2>${contractsTable(d.contracts, true)}</section>
   <section><h2>Daily credits</h2><p><a href="/statement.csv" download>Download statement (CSV)</a></p>${creditsTable(d.credits, d.contracts)}</section>`;
 }
 
-export function contractBody(contract: ContractSummary, credits: DailyCredit[]): SafeHtml {
+export function contractBody(contract: ContractSummary, credits: CreditView[]): SafeHtml {
   return html`<section>${contractsTable([contract], false)}</section>
   <section><h2>Hashrate delivered vs purchased</h2>${hashrateChart(chartDays(credits), `Contract ${contract.label}: daily hashrate`)}</section>
   <section><h2>Daily credits</h2><p><a href="/statement.csv" download>Download statement (CSV)</a></p>${creditsTable(credits, [contract])}</section>`;
 }
 
-export function payoutsBody(csrf: string, investor: InvestorSummary, payouts: Payout[], errors: readonly string[], form = { amountBtc: '', address: '' }): SafeHtml {
-  return html`<section><h2>Request a payout</h2><p>Available: <strong>${btc(investor.balanceSats)}</strong></p>${errorList(errors)}
+export function payoutsBody(csrf: string, investor: InvestorSummary, payouts: PayoutView[], errors: readonly string[], form = { amountBtc: '', address: '' }): SafeHtml {
+  return html`<section><h2>Request a payout</h2><p>Available: <strong>${btc(investor.balanceSat)}</strong></p>${errorList(errors)}
   <form method="post" action="/payouts">${csrfField(csrf)}<input type="hidden" name="requestKey" value="${randomBytes(18).toString('base64url')}">
     <label for="amountBtc">Amount (BTC)</label><input id="amountBtc" name="amountBtc" inputmode="decimal" value="${form.amountBtc}" required>
     <label for="address">Bitcoin address</label><input id="address" name="address" size="64" value="${form.address}" required>
@@ -138,19 +138,19 @@ export function accountBody(csrf: string, totpEnabled: boolean, enrolment?: { se
 export interface AdminData {
   investors: InvestorSummary[];
   contracts: ContractSummary[];
-  payouts: Payout[];
-  runs: DailyRun[];
+  payouts: PayoutView[];
+  runs: RunView[];
 }
 
 export function adminBody(csrf: string, d: AdminData, errors: readonly string[]): SafeHtml {
-  const actions = (p: Payout): SafeHtml =>
+  const actions = (p: PayoutView): SafeHtml =>
     p.status === 'requested'
       ? html`<form method="post" action="/admin/payouts/${encodeURIComponent(p.id)}/approve">${csrfField(csrf)}<button type="submit">Approve</button></form>`
       : p.status === 'approved'
         ? html`<form method="post" action="/admin/payouts/${encodeURIComponent(p.id)}/sent">${csrfField(csrf)}
             <input name="txid" placeholder="transaction id" size="20" required aria-label="transaction id"><button type="submit">Mark sent</button></form>`
         : html``;
-  const handle = (p: Payout): SafeHtml =>
+  const handle = (p: PayoutView): SafeHtml =>
     html`${actions(p)}<form method="post" action="/admin/payouts/${encodeURIComponent(p.id)}/reject">${csrfField(csrf)}
       <input name="reason" placeholder="reason" size="16" required aria-label="reason for refusing"><button type="submit">Reject</button></form>`;
   return html`${errorList(errors)}
@@ -165,14 +165,14 @@ export function adminBody(csrf: string, d: AdminData, errors: readonly string[])
   }</section>
   <section><h2>Investors</h2><table class="investors"><thead><tr><th>Investor</th><th>Email</th><th class="num">Balance</th></tr></thead><tbody>
   ${d.investors.map(
-    (i) => html`<tr><td><a href="/admin/investors/${encodeURIComponent(i.id)}">${i.name}</a></td><td>${i.email ?? ''}</td><td class="num">${btc(i.balanceSats)}</td></tr>`,
+    (i) => html`<tr><td><a href="/admin/investors/${encodeURIComponent(i.id)}">${i.name}</a></td><td>${i.email ?? ''}</td><td class="num">${btc(i.balanceSat)}</td></tr>`,
   )}</tbody></table></section>
   <section><h2>Contracts</h2>${contractsTable(d.contracts, false)}</section>
   <section><h2>All payouts</h2>${payoutsTable(d.payouts, () => html``)}</section>`;
 }
 
-export function adminInvestorBody(d: DashboardData & { payouts: Payout[] }): SafeHtml {
-  return html`<section><p>Balance <strong>${btc(d.investor.balanceSats)}</strong> · ${d.investor.email ?? ''}</p></section>
+export function adminInvestorBody(d: DashboardData & { payouts: PayoutView[] }): SafeHtml {
+  return html`<section><p>Balance <strong>${btc(d.investor.balanceSat)}</strong> · ${d.investor.email ?? ''}</p></section>
   <section><h2>Hashrate delivered vs purchased</h2>${hashrateChart(chartDays(d.credits), 'Daily hashrate delivered against purchased')}</section>
   <section><h2>Contracts</h2>${contractsTable(d.contracts, false)}</section>
   <section><h2>Daily credits</h2>${creditsTable(d.credits, d.contracts)}</section>

@@ -8,7 +8,7 @@ import Redis from 'ioredis';
 import { createContract, createInvestor } from '../../src/api';
 import { createPortalApp, type PortalSettings } from '../../src/portal/app';
 import { engineLedger } from '../../src/portal/ledger-adapter';
-import { migratePortal } from '../../src/portal/migrate';
+import { migratePortal } from '../../src/db';
 import { createPortalUser, type PortalUser } from '../../src/portal/users';
 import { createLogger } from '@flymining/shared';
 import { createTestDatabase, type TestDatabase } from '../pg';

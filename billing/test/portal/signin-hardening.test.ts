@@ -16,7 +16,7 @@ import pino from 'pino';
 import { createPortalApp, type PortalSettings } from '../../src/portal/app';
 import { engineLedger } from '../../src/portal/ledger-adapter';
 import { readPortalSettings } from '../../src/portal/main';
-import { migratePortal } from '../../src/portal/migrate';
+import { migratePortal } from '../../src/db';
 import { beginTotpEnrolment, createPortalUser } from '../../src/portal/users';
 import { signature } from '../../src/portal/signing';
 import { createTestDatabase, type TestDatabase } from '../pg';

@@ -1,0 +1,177 @@
+/**
+ * Posting a day's run: the credits of a frozen revision in chunks, the reversal of the revision it supersedes,
+ * and the farm's share. The caller chooses the transaction scope explicitly with a RunScope: `chunked(pool)`
+ * commits each chunk on its own (a crash loses at most the chunk in flight, the next run finishes the rest),
+ * `within(tx)` puts everything in the caller's transaction (a correction happens entirely or not at all).
+ */
+import type { Pool } from 'pg';
+import { allocateDay, type ContractAllocation, type ContractTerms, type DayAllocation } from '../allocate';
+import { inTransaction, type Queryable, type Tx } from '../db';
+import type { CreditInputs, RunInputs, RunResult, RunSettings, RunStatus } from '../domain';
+import { postTransactions, reversalOf, type NewTransaction } from '../ledger';
+import { investorAccountIds, systemAccountId } from '../store/accounts';
+import { activeContractTerms } from '../store/contracts';
+import { insertCredits, insertReversals, type NewCredit } from '../store/credits';
+import { insertRun, latestRun, markRunDone, runTotals, unreversedRevisionTransactions, type StoredRun } from '../store/runs';
+
+/** Where a run reads (`db`) and how it makes one unit of work atomic (`atomic`). */
+export interface RunScope {
+  db: Queryable;
+  atomic: <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
+}
+
+/** Each unit of work (a chunk of credits, the farm share) in its own transaction on the pool. */
+export function chunked(pool: Pool): RunScope {
+  return { db: pool, atomic: (fn) => inTransaction(pool, fn) };
+}
+
+/** Everything inside the caller's transaction. */
+export function within(tx: Tx): RunScope {
+  return { db: tx, atomic: (fn) => fn(tx) };
+}
+
+export type Run = StoredRun<RunInputs>;
+
+export function soldThs(contracts: readonly ContractTerms[]): string {
+  return allocateDay({ revenueSat: 0, deliveredThs: 0, contracts, btcPriceUsd: null }).soldThs;
+}
+
+export function allocate(inputs: RunInputs, contracts: readonly ContractTerms[]): DayAllocation {
+  return allocateDay({ revenueSat: inputs.revenueSat, deliveredThs: inputs.hashrate.deliveredThs, contracts, btcPriceUsd: inputs.btcPriceUsd });
+}
+
+/** What one contract's credit was computed from, as recorded beside it. */
+export function creditInputsOf(inputs: RunInputs, allocation: DayAllocation, a: ContractAllocation): CreditInputs {
+  return {
+    revenueSat: inputs.revenueSat,
+    revenueSource: inputs.revenueSource,
+    farmDeliveredThs: allocation.deliveredThs,
+    soldThs: allocation.soldThs,
+    scale: allocation.scale,
+    quotaSat: a.quotaSat,
+    difficulty: inputs.difficulty,
+    btcPriceUsd: inputs.btcPriceUsd,
+    maintenanceUsd: a.maintenanceUsd,
+    reachableUptime: inputs.hashrate.reachableUptime,
+    hashingUptime: inputs.hashrate.hashingUptime,
+  };
+}
+
+export async function latestDayRun(db: Queryable, day: string): Promise<Run | undefined> {
+  return latestRun<RunInputs>(db, day);
+}
+
+/** Records a revision's inputs (once) and reads the day's latest revision back. */
+export async function freezeRun(db: Queryable, inputs: RunInputs, revision: number): Promise<Run> {
+  await insertRun(db, { day: inputs.day, revision, inputs, contracts: inputs.contracts, revenueSat: inputs.revenueSat });
+  const run = await latestDayRun(db, inputs.day);
+  if (!run) throw new Error(`${inputs.day}: revision ${revision} was frozen but cannot be read back`);
+  return run;
+}
+
+export async function summarise(db: Queryable, day: string, run: Run, status: RunStatus, postedNow: number): Promise<RunResult> {
+  const totals = await runTotals(db, day, run.revision);
+  return {
+    day,
+    status,
+    revision: run.revision,
+    contracts: run.inputs.contracts,
+    postedNow,
+    revenueSat: run.inputs.revenueSat,
+    creditedSat: totals.creditedSat,
+    farmSat: totals.farmSat,
+  };
+}
+
+const creditKey = (contractId: string, day: string, revision: number): string => `credit:${contractId}:${day}:r${revision}`;
+
+/** Posts (or finishes posting) a frozen revision: reverses the previous one, credits every contract, books the farm share. */
+export async function postRun(scope: RunScope, run: Run, settings: RunSettings): Promise<RunResult> {
+  const { db, atomic } = scope;
+  const { inputs, revision } = run;
+  const day = inputs.day;
+  const contracts = await activeContractTerms(db, day);
+  const sold = soldThs(contracts);
+  if (contracts.length !== inputs.contracts || sold !== inputs.soldThs) {
+    throw new Error(
+      `${day}: contracts changed since the run started (${inputs.contracts} contracts, ${inputs.soldThs} TH/s then; ` +
+        `${contracts.length}, ${sold} TH/s now); run 'flymining billing recompute --date ${day} --apply'`,
+    );
+  }
+  if (revision > 1) await reverseRevision(scope, day, revision - 1, settings);
+  const allocation = allocate(inputs, contracts);
+  const accounts = await investorAccountIds(db, contracts.map((c) => c.investorId));
+  const receivable = await systemAccountId(db, 'pool:receivable');
+  const fees = await systemAccountId(db, 'farm:fees');
+  const chunkSize = settings.chunkSize ?? 2000;
+  let postedNow = 0;
+  for (let start = 0; start < allocation.contracts.length; start += chunkSize) {
+    const chunk = allocation.contracts.slice(start, start + chunkSize);
+    postedNow += await atomic(async (tx) => {
+      const txns: NewTransaction[] = chunk.map((a) => ({
+        idempotencyKey: creditKey(a.contract.id, day, revision),
+        kind: 'credit',
+        day,
+        contractId: a.contract.id,
+        entries: [
+          { accountId: receivable, amountSat: a.grossSat },
+          { accountId: accounts.get(a.contract.investorId)!, amountSat: -a.netSat },
+          { accountId: fees, amountSat: -(a.maintenanceFeeSat + a.revenueFeeSat) },
+        ],
+      }));
+      const posted = await postTransactions(tx, txns);
+      const fresh: NewCredit[] = [];
+      for (const a of chunk) {
+        const transactionId = posted.get(creditKey(a.contract.id, day, revision));
+        if (transactionId === undefined) continue;
+        fresh.push({
+          transactionId,
+          contractId: a.contract.id,
+          investorId: a.contract.investorId,
+          contractedThs: a.contract.hashrateThs,
+          grossSat: a.grossSat,
+          maintenanceFeeSat: a.maintenanceFeeSat,
+          revenueFeeSat: a.revenueFeeSat,
+          netSat: a.netSat,
+          inputs: creditInputsOf(inputs, allocation, a),
+        });
+      }
+      await insertCredits(tx, day, revision, fresh);
+      return fresh.length;
+    });
+    settings.log?.(`${day}: ${Math.min(start + chunkSize, allocation.contracts.length)}/${allocation.contracts.length} contracts`);
+  }
+  const creditedSat = allocation.contracts.reduce((s, a) => s + a.grossSat, 0);
+  await atomic(async (tx) => {
+    const farmRevenue = await systemAccountId(tx, 'farm:revenue');
+    await postTransactions(tx, [
+      {
+        idempotencyKey: `farm-share:${day}:r${revision}`,
+        kind: 'farm_share',
+        day,
+        memo: `farm share of ${inputs.revenueSat} sat (${inputs.revenueSource})`,
+        entries: [
+          { accountId: receivable, amountSat: allocation.farmSat },
+          { accountId: farmRevenue, amountSat: -allocation.farmSat },
+        ],
+      },
+    ]);
+    await markRunDone(tx, day, revision, creditedSat, allocation.farmSat);
+  });
+  return summarise(db, day, run, 'done', postedNow);
+}
+
+/** Posts the reversal of every transaction of one revision of a day (idempotent: `reverse:<transaction id>`). */
+async function reverseRevision(scope: RunScope, day: string, revision: number, settings: RunSettings): Promise<void> {
+  const ids = await unreversedRevisionTransactions(scope.db, day, revision);
+  const chunkSize = settings.chunkSize ?? 2000;
+  for (let start = 0; start < ids.length; start += chunkSize) {
+    const chunk = ids.slice(start, start + chunkSize);
+    await scope.atomic(async (tx) => {
+      const txns: NewTransaction[] = [];
+      for (const id of chunk) txns.push(await reversalOf(tx, id, `reverse:${id}`, `correction of ${day} revision ${revision}`));
+      const posted = await postTransactions(tx, txns);
+      await insertReversals(tx, [...posted.values()]);
+    });
+  }
+}

@@ -1,0 +1,46 @@
+/** SQL of the contracts aggregate. */
+import type { ContractTerms } from '../allocate';
+import type { Queryable } from '../db';
+import type { Contract, ValidContract } from '../domain';
+import { toContract, type ContractRow } from './rows';
+
+export async function insertContract(db: Queryable, v: ValidContract): Promise<Contract> {
+  const { rows } = await db.query<ContractRow>(
+    `INSERT INTO contracts (id, investor_id, hashrate_ths, start_day, end_day, maintenance_usd_per_ths_day, revenue_fee_pct)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *, to_char(start_day, 'YYYY-MM-DD') AS start_s, to_char(end_day, 'YYYY-MM-DD') AS end_s`,
+    [v.id, v.investorId, v.hashrateThs, v.startDay, v.endDay, v.maintenanceUsdPerThsDay, v.revenueFeePct],
+  );
+  return toContract(rows[0]!);
+}
+
+export async function selectContracts(db: Queryable, filter: { investorId?: string; activeOn?: string } = {}): Promise<Contract[]> {
+  const { rows } = await db.query<ContractRow>(
+    `SELECT *, to_char(start_day, 'YYYY-MM-DD') AS start_s, to_char(end_day, 'YYYY-MM-DD') AS end_s FROM contracts
+      WHERE ($1::text IS NULL OR investor_id = $1) AND ($2::date IS NULL OR $2::date BETWEEN start_day AND end_day)
+      ORDER BY investor_id, id`,
+    [filter.investorId ?? null, filter.activeOn ?? null],
+  );
+  return rows.map(toContract);
+}
+
+/** The terms of every contract active on a day, by contract id: what the daily run allocates over. */
+export async function activeContractTerms(db: Queryable, day: string): Promise<ContractTerms[]> {
+  const { rows } = await db.query<{ id: string; investor_id: string; hashrate_ths: string; maintenance_usd_per_ths_day: string; revenue_fee_pct: string }>(
+    `SELECT id, investor_id, hashrate_ths, maintenance_usd_per_ths_day, revenue_fee_pct FROM contracts
+      WHERE $1::date BETWEEN start_day AND end_day ORDER BY id`,
+    [day],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    investorId: r.investor_id,
+    hashrateThs: r.hashrate_ths,
+    maintenanceUsdPerThsDay: r.maintenance_usd_per_ths_day,
+    revenueFeePct: r.revenue_fee_pct,
+  }));
+}
+
+/** The first day of the earliest contract, or null without contracts. */
+export async function firstContractDay(db: Queryable): Promise<string | null> {
+  const { rows } = await db.query<{ first: string | null }>(`SELECT to_char(min(start_day), 'YYYY-MM-DD') AS first FROM contracts`);
+  return rows[0]?.first ?? null;
+}

@@ -1,0 +1,19 @@
+/** SQL of the investors aggregate. */
+import type { Queryable } from '../db';
+import type { Investor } from '../domain';
+import { toInvestor, type InvestorRow } from './rows';
+
+export async function insertInvestor(db: Queryable, v: { id: string; name: string; email?: string }): Promise<Investor> {
+  const { rows } = await db.query<InvestorRow>('INSERT INTO investors (id, name, email) VALUES ($1, $2, $3) RETURNING *', [v.id, v.name, v.email ?? null]);
+  return toInvestor(rows[0]!);
+}
+
+export async function selectInvestors(db: Queryable): Promise<Investor[]> {
+  const { rows } = await db.query<InvestorRow>('SELECT * FROM investors ORDER BY id');
+  return rows.map(toInvestor);
+}
+
+export async function selectInvestor(db: Queryable, investorId: string): Promise<Investor | null> {
+  const { rows } = await db.query<InvestorRow>('SELECT * FROM investors WHERE id = $1', [investorId]);
+  return rows[0] ? toInvestor(rows[0]) : null;
+}
