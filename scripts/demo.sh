@@ -156,11 +156,7 @@ READER_USER=flymining-reader
 mkdir -p "$DEMO_DIR" "$LOG_DIR"
 
 flymining_ensure_node_modules
-packages=()
-command -v influxd >/dev/null 2>&1 || packages+=(influxdb)
-command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
-flymining_find_program mosquitto >/dev/null || packages+=(mosquitto)
-flymining_pg_bindir >/dev/null || packages+=(postgresql)
+mapfile -t packages < <(flymining_missing_server_packages influxdb redis mosquitto postgres)
 if ((${#packages[@]})); then flymining_ensure_debian_packages "${packages[@]}"; fi
 
 demo_processes=(simulator)

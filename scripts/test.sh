@@ -14,9 +14,7 @@ flymining_ensure_node_modules
 # influxd for jest's throwaway InfluxDB, docker-compose to validate docker-compose.yml; the other servers'
 # programs for the test that starts our own copies of them on spare ports.
 required_packages=(influxdb docker-compose)
-command -v redis-server >/dev/null 2>&1 || required_packages+=(redis-server)
-flymining_pg_bindir >/dev/null || required_packages+=(postgresql)
-flymining_find_program mosquitto >/dev/null || required_packages+=(mosquitto)
+mapfile -t -O 2 required_packages < <(flymining_missing_server_packages redis postgres mosquitto)
 # The portal's browser tests drive Debian's chromium (playwright-core cannot download a browser here).
 [[ -x /usr/bin/chromium ]] || required_packages+=(chromium)
 # The uplink test impairs its veth with iptables statistic drops inside a network namespace (no tc netem here).

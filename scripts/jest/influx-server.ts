@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { HttpEndpoint } from '../../shared/src/influx/http';
+import { INFLUXD_ARGS, influxdEnv } from '../services';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -159,24 +160,16 @@ export class InfluxTestServer {
     const tls = this.options.tls;
     const env = {
       ...process.env,
-      INFLUXDB_HTTP_BIND_ADDRESS: `127.0.0.1:${this.httpPort}`,
-      INFLUXDB_BIND_ADDRESS: `127.0.0.1:${this.rpcPort}`,
-      INFLUXDB_META_DIR: path.join(this.dataDir, 'meta'),
-      INFLUXDB_DATA_DIR: path.join(this.dataDir, 'data'),
-      INFLUXDB_DATA_WAL_DIR: path.join(this.dataDir, 'wal'),
-      INFLUXDB_MONITOR_STORE_ENABLED: 'false',
-      INFLUXDB_REPORTING_DISABLED: 'true',
-      INFLUXDB_HTTP_LOG_ENABLED: this.options.accessLog ? 'true' : 'false',
-      INFLUXDB_DATA_QUERY_LOG_ENABLED: 'false',
+      // The same influxd environment as the InfluxDB of `npm start` (scripts/services.ts), plus the test's own settings.
+      ...influxdEnv({ httpPort: this.httpPort, rpcPort: this.rpcPort, dir: this.dataDir, auth: this.options.auth === true, accessLog: this.options.accessLog === true }),
       INFLUXDB_LOGGING_LEVEL: 'warn',
       // Tests write tens of thousands of series; the 1.x default limit per database is 1M, fine, but keep it explicit.
       INFLUXDB_DATA_MAX_SERIES_PER_DATABASE: '0',
       INFLUXDB_DATA_MAX_VALUES_PER_TAG: '0',
-      INFLUXDB_HTTP_AUTH_ENABLED: this.options.auth ? 'true' : 'false',
       INFLUXDB_HTTP_HTTPS_ENABLED: tls ? 'true' : 'false',
       ...(tls ? { INFLUXDB_HTTP_HTTPS_CERTIFICATE: tls.certFile, INFLUXDB_HTTP_HTTPS_PRIVATE_KEY: tls.keyFile } : {}),
     };
-    const child = spawn('influxd', ['-config', '/dev/null'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('influxd', INFLUXD_ARGS, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     let partial = '';
     child.stderr?.on('data', (d: Buffer) => {

@@ -20,6 +20,7 @@ flymining_ensure_node_modules() {
     _flymining_native_tools_work ||
       flymining_die "esbuild (used by tsx) or @swc/core (used by jest) still fails to load after 'npm rebuild'; try 'rm -rf node_modules && npm ci'"
   fi
+  _FLYMINING_NODE_MODULES_CHECKED=1
 }
 
 _flymining_native_tools_work() {
