@@ -229,18 +229,23 @@ async function waitGone(targets: Array<{ pid: number; group: boolean }>): Promis
  *  port; 'none' nothing listens. */
 export type ProbeResult = 'ok' | 'refused' | 'other' | 'none';
 
-async function listening(port: number): Promise<boolean> {
+/** Connects without sending anything: 'none' nothing listens; 'speaks' it greets first or hangs up at once (SSH,
+ *  SMTP, ...: none of our four servers does, and they never get a request of ours); 'silent' it waits for us. */
+async function listening(port: number): Promise<'none' | 'speaks' | 'silent'> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
-    socket.setTimeout(2000, () => {
+    const done = (answer: 'none' | 'speaks' | 'silent') => {
       socket.destroy();
-      resolve(false);
-    });
+      resolve(answer);
+    };
+    socket.setTimeout(2000, () => done('none'));
     socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
+      socket.setTimeout(0);
+      setTimeout(() => done('silent'), 100);
     });
-    socket.once('error', () => resolve(false));
+    socket.once('data', () => done('speaks'));
+    socket.once('end', () => done('speaks'));
+    socket.once('error', () => done('none'));
   });
 }
 
@@ -477,7 +482,9 @@ export function expand(names: string[]): ServerName[] {
 }
 
 async function probe(s: Server): Promise<ProbeResult> {
-  if (!(await listening(portOf(s)))) return 'none';
+  const first = await listening(portOf(s));
+  if (first === 'none') return 'none';
+  if (first === 'speaks') return 'other';
   return s.probe(s.url(portOf(s)));
 }
 
