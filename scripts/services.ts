@@ -367,16 +367,9 @@ interface Server {
 
 export const SERVERS: readonly Server[] = [
   {
-    name: 'influxdb',
-    aliases: ['influx'],
-    portVar: 'FLYMINING_INFLUX_PORT',
-    defaultPort: 8086,
-    urlVar: 'FLYMINING_INFLUX_URL',
-    url: (port) => `http://127.0.0.1:${port}`,
-    debianPackage: 'influxdb',
-    protocol: "InfluxDB's HTTP API",
-    haveProgram: () => onPath('influxd') !== undefined,
-    probe: probeInflux,
+    name: 'influxdb', aliases: ['influx'], debianPackage: 'influxdb', protocol: "InfluxDB's HTTP API",
+    portVar: 'FLYMINING_INFLUX_PORT', defaultPort: 8086, urlVar: 'FLYMINING_INFLUX_URL', url: (port) => `http://127.0.0.1:${port}`,
+    haveProgram: () => onPath('influxd') !== undefined, probe: probeInflux,
     start({ paths: p, port, dir }) {
       mkdirSync(dir, { recursive: true });
       const rpcPort = Number(process.env.FLYMINING_INFLUX_RPC_PORT || port + 2);
@@ -387,16 +380,9 @@ export const SERVERS: readonly Server[] = [
     ready: (p, url) => bootstrapInfluxAdmin(p, url),
   },
   {
-    name: 'redis',
-    aliases: [],
-    portVar: 'FLYMINING_REDIS_PORT',
-    defaultPort: 6379,
-    urlVar: 'FLYMINING_REDIS_URL',
-    url: (port) => `redis://127.0.0.1:${port}/0`,
-    debianPackage: 'redis-server',
-    protocol: 'Redis',
-    haveProgram: () => onPath('redis-server') !== undefined,
-    probe: probeRedis,
+    name: 'redis', aliases: [], debianPackage: 'redis-server', protocol: 'Redis',
+    portVar: 'FLYMINING_REDIS_PORT', defaultPort: 6379, urlVar: 'FLYMINING_REDIS_URL', url: (port) => `redis://127.0.0.1:${port}/0`,
+    haveProgram: () => onPath('redis-server') !== undefined, probe: probeRedis,
     start({ paths: p, port, dir }) {
       mkdirSync(dir, { recursive: true });
       // Append-only file, fsynced every second: a restart keeps alert state, silences and the active faults.
@@ -409,31 +395,17 @@ export const SERVERS: readonly Server[] = [
     stopSignal: 'SIGTERM',
   },
   {
-    name: 'postgres',
-    aliases: ['postgresql', 'pg'],
-    portVar: 'FLYMINING_PG_PORT',
-    defaultPort: 5432,
-    urlVar: 'FLYMINING_PG_URL',
-    url: (port) => `postgres://postgres@127.0.0.1:${port}/postgres`,
-    debianPackage: 'postgresql',
-    protocol: 'PostgreSQL',
-    haveProgram: () => pgBindir() !== undefined,
-    probe: probePostgres,
+    name: 'postgres', aliases: ['postgresql', 'pg'], debianPackage: 'postgresql', protocol: 'PostgreSQL',
+    portVar: 'FLYMINING_PG_PORT', defaultPort: 5432, urlVar: 'FLYMINING_PG_URL', url: (port) => `postgres://postgres@127.0.0.1:${port}/postgres`,
+    haveProgram: () => pgBindir() !== undefined, probe: probePostgres,
     start: startPostgres,
     log: ({ dir }) => path.join(dir, 'postgres.log'),
     stopSignal: 'SIGINT',
   },
   {
-    name: 'mosquitto',
-    aliases: ['mqtt'],
-    portVar: 'FLYMINING_MQTT_PORT',
-    defaultPort: 1883,
-    urlVar: 'FLYMINING_MQTT_URL',
-    url: (port) => `mqtt://127.0.0.1:${port}`,
-    debianPackage: 'mosquitto',
-    protocol: 'MQTT',
-    haveProgram: () => findProgram('mosquitto') !== undefined,
-    probe: probeMqtt,
+    name: 'mosquitto', aliases: ['mqtt'], debianPackage: 'mosquitto', protocol: 'MQTT',
+    portVar: 'FLYMINING_MQTT_PORT', defaultPort: 1883, urlVar: 'FLYMINING_MQTT_URL', url: (port) => `mqtt://127.0.0.1:${port}`,
+    haveProgram: () => findProgram('mosquitto') !== undefined, probe: probeMqtt,
     start({ paths: p, port, dir }) {
       mkdirSync(dir, { recursive: true });
       const conf = path.join(dir, 'mosquitto.conf');
