@@ -1,7 +1,7 @@
 /**
  * One small HTTP(S) client for the store's own requests (raw writes, queries, ping): keep-alive, the configured CA,
- * a timeout, and the times a request left and its answer arrived (for the server-clock estimate). The WriteApi
- * gets the same agent through `transportOptions`, so every request honours the CA.
+ * a timeout, and the times a request left and its answer arrived (for the server-clock estimate). Every request of
+ * the store (writes, replay, bisection, queries, ping) goes through it, so every request honours the CA.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -39,13 +39,8 @@ export class HttpEndpoint {
       : new http.Agent({ keepAlive: true, maxSockets: 4 });
   }
 
-  /** What node's http(s).request needs to reach this endpoint the same way (for @influxdata/influxdb-client). */
-  get transportOptions(): { agent: http.Agent; ca?: string } {
-    return { agent: this.agent, ...(this.options.ca ? { ca: this.options.ca } : {}) };
-  }
-
   /** Rejects with node's error (its `code` tells refused, TLS and timeout apart); any HTTP status resolves. */
-  request(method: 'GET' | 'POST', pathAndQuery: string, body?: string, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+  request(method: 'GET' | 'POST', pathAndQuery: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<HttpAnswer> {
     const requestFn = this.secure ? https.request : http.request;
     const sentAtMs = Date.now();
     return new Promise<HttpAnswer>((resolve, reject) => {

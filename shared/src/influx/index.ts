@@ -3,6 +3,7 @@ export * from './influxql';
 export * from './config';
 export * from './spool';
 export * from './store';
+export * from './query';
 export * from './retention';
 export * from './http';
 export * from './uplink';

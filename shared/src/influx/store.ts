@@ -1,22 +1,31 @@
 /**
  * InfluxStore: the one way services write to and query InfluxDB; at an edge, its uplink to the center.
  *
- * Writes: @influxdata/influxdb-client's WriteApi (batching), pointed at the v1 `/write` endpoint that InfluxDB 1.x,
- * 2.x and 3.x all serve. What InfluxDB cannot take right now (unreachable, credentials or certificate refused,
- * database missing) goes to the on-disk spool and is replayed later, oldest first, with original timestamps.
- * While the uplink is down, write() goes straight to the spool and the replay loop is the only traffic: one probe
- * per back-off period (doubling up to spool.maxReplayIntervalMs). A refused uplink is logged once per reason and
- * once when it recovers. What InfluxDB refuses as bad data (400/413/422) is narrowed down to the offending lines by
- * bisection, those are counted and logged, and the good lines of the batch are written.
- * Queries: InfluxQL over `/query`, results as plain rows with `time` in ms.
+ * One write path: write() → Batcher (a batch leaves at batchSize lines or flushIntervalMs) → postLines(), the one
+ * POST to the v1 `/write` endpoint that InfluxDB 1.x, 2.x and 3.x all serve, through the store's HttpEndpoint
+ * (keep-alive, the configured CA, the timeout). What InfluxDB cannot take right now (unreachable, credentials or
+ * certificate refused, database missing) goes to the on-disk spool, the write path's buffer, and SpoolReplayer
+ * sends it later through the same postLines(), oldest first, with original timestamps. While the uplink is down,
+ * write() goes straight to the spool and the replay loop is the only traffic: one probe per back-off period
+ * (doubling up to spool.maxReplayIntervalMs). A refused uplink is logged once per reason and once when it
+ * recovers. What InfluxDB refuses as bad data (400/413/422) is narrowed down to the offending lines by bisection
+ * (bisect.ts), those are counted and logged, and the good lines of the batch are written.
+ * Queries and ping: query.ts, InfluxQL over `/query`, results as plain rows with `time` in ms.
  */
-import { HttpError, InfluxDB, setLogger, type WriteApi } from '@influxdata/influxdb-client';
+import { promisify } from 'node:util';
+import { gzip as gzipCb } from 'node:zlib';
 import pino from 'pino';
 import type { UplinkState } from '../edge';
+import { Batcher, type DeliveryOutcome } from './batcher';
+import { DATA_FAULT_STATUSES, isolateBadLines, type PartOutcome } from './bisect';
 import { loadInfluxConfig, type InfluxConfig, type InfluxConfigInput } from './config';
 import { ClockOffsetEstimator, HttpEndpoint, type HttpAnswer } from './http';
+import { ping, runQuery, type PingResult, type QuerySeries } from './query';
+import { SpoolReplayer } from './replay';
 import { Spool } from './spool';
 import { describeRequestError, describeWriteRefusal, formatElapsed, type UplinkContext, type UplinkFailure } from './uplink';
+
+const gzip = promisify(gzipCb);
 
 /** pino-compatible: a pino logger can be passed as is. */
 export interface InfluxLogger {
@@ -79,45 +88,11 @@ export interface InfluxStoreOptions {
   onSchemaMissing?: () => Promise<void>;
 }
 
-export interface QuerySeries {
-  name: string;
-  tags: Record<string, string>;
-  /** One object per row: column → value; `time` in ms since the epoch. */
-  rows: Array<Record<string, unknown> & { time: number }>;
-}
-
-export class InfluxQueryError extends Error {
-  constructor(
-    message: string,
-    readonly query: string,
-  ) {
-    super(message);
-    this.name = 'InfluxQueryError';
-  }
-}
-
-export interface PingResult {
-  ok: boolean;
-  version?: string;
-  latencyMs: number;
-  error?: string;
-}
-
-/** Statuses that mean "this data is wrong": retrying the same lines can never succeed. */
-const DATA_FAULT_STATUSES = new Set([400, 413, 422]);
-/** Most requests spent isolating bad lines of one batch; beyond it the rest of a failing half counts as failed. */
-const BISECT_REQUEST_BUDGET = 64;
-
-// The client logs every retry to the console; this module logs what matters itself.
-setLogger({ error: () => undefined, warn: () => undefined });
-
-type LineSender = (lines: string[]) => Promise<{ status: number; body: string }>;
-
-interface IsolationResult {
-  written: number;
-  rejected: number;
-  /** Lines not sent because InfluxDB became unavailable meanwhile. */
-  unsent: string[];
+interface WriteAnswer {
+  status: number;
+  body: string;
+  /** Retry-After of a 429/503, in ms. */
+  retryAfterMs?: number;
 }
 
 function authHeaders(cfg: InfluxConfig): Record<string, string> {
@@ -140,28 +115,33 @@ function displayUrl(url: string): string {
 }
 
 function errorMessage(err: unknown): string {
-  if (err instanceof HttpError) {
-    const detail = err.body ?? err.message;
-    return `HTTP ${err.statusCode}: ${detail.slice(0, 500)}`;
-  }
   if (err instanceof Error) {
-    const cause = (err as Error & { cause?: { code?: string } }).cause;
-    return cause?.code ? `${err.message} (${cause.code})` : err.message;
+    const code = (err as NodeJS.ErrnoException).code;
+    return code && !err.message.includes(code) ? `${err.message} (${code})` : err.message;
   }
   return String(err);
+}
+
+function httpReason(answer: WriteAnswer): string {
+  return `HTTP ${answer.status}: ${answer.body.slice(0, 500)}`;
+}
+
+function isAccepted(status: number): boolean {
+  return status >= 200 && status < 300;
 }
 
 export class InfluxStore {
   readonly config: InfluxConfig;
   private readonly baseUrl: string;
-  private readonly headers: Record<string, string>;
-  private readonly writeApi: WriteApi;
   private readonly http: HttpEndpoint;
+  private readonly batcher: Batcher;
   private readonly spool: Spool | undefined;
+  private readonly replayer: SpoolReplayer | undefined;
   private readonly logger: InfluxLogger;
   private readonly onCount: InfluxStoreOptions['onCount'];
   private readonly onSchemaMissing: InfluxStoreOptions['onSchemaMissing'];
   private readonly uplinkContext: UplinkContext;
+  private readonly writePath: string;
   private readonly clock = new ClockOffsetEstimator();
   private readonly counters: Record<InfluxCounter, number> = {
     written: 0,
@@ -172,8 +152,6 @@ export class InfluxStore {
     batches: 0,
   };
   private lastError: { message: string; atMs: number } | undefined;
-  /** Batches the client holds for a retry: spooled on close so none is lost. */
-  private readonly awaitingRetry = new Set<string[]>();
   private readonly pendingWork = new Set<Promise<unknown>>();
   private uplink: UplinkState = 'starting';
   private uplinkError: string | undefined;
@@ -187,22 +165,15 @@ export class InfluxStore {
    */
   private readonly loggedReasons = new Map<'uplink' | 'schema-setup', string>();
   private closing = false;
-  private replayTimer: NodeJS.Timeout | undefined;
-  private replayRunning: Promise<void> | undefined;
-  private replayBackoffMs: number;
 
   constructor(config: InfluxConfigInput | InfluxConfig, options: InfluxStoreOptions = {}) {
     this.config = loadInfluxConfig(config, {}, 'InfluxStore config');
-    this.baseUrl = this.config.url.replace(/\/+$/, '');
-    this.headers = authHeaders(this.config);
+    const cfg = this.config;
+    this.baseUrl = cfg.url.replace(/\/+$/, '');
     this.logger = options.logger ?? pino({ name: 'influx-store', level: 'warn' }, pino.destination(2));
     this.onCount = options.onCount;
     this.onSchemaMissing = options.onSchemaMissing;
-    this.replayBackoffMs = this.config.spool.replayIntervalMs;
-    this.spool =
-      options.spool === false ? undefined : Spool.open({ dir: this.config.spool.dir, maxBytes: this.config.spool.maxBytes });
-
-    const cfg = this.config;
+    this.writePath = `/write?db=${encodeURIComponent(cfg.database)}&rp=${encodeURIComponent(cfg.retentionPolicy)}&precision=ms`;
     const url = new URL(this.baseUrl);
     this.uplinkContext = {
       displayUrl: displayUrl(this.baseUrl),
@@ -214,80 +185,30 @@ export class InfluxStore {
       caFile: cfg.caFile,
       customCa: cfg.ca !== undefined,
     };
-    this.http = new HttpEndpoint(this.baseUrl, { ca: cfg.ca, timeoutMs: cfg.timeoutMs, headers: this.headers });
-    const client = new InfluxDB({
-      url: this.baseUrl,
-      timeout: cfg.timeoutMs,
-      headers: this.headers,
-      transportOptions: this.http.transportOptions,
+    this.http = new HttpEndpoint(this.baseUrl, { ca: cfg.ca, timeoutMs: cfg.timeoutMs, headers: authHeaders(cfg) });
+    this.batcher = new Batcher(cfg, {
+      deliver: (lines, attempt) => this.deliver(lines, attempt),
+      giveUp: (lines, reason) => void this.track(this.toSpool(lines, reason)),
+      track: (work) => void this.track(work),
     });
-    this.trackRequests(client);
-    this.writeApi = client.getWriteApi('', '', 'ms', {
-      batchSize: cfg.batchSize,
-      flushInterval: cfg.flushIntervalMs,
-      maxBufferLines: cfg.maxBufferLines,
-      maxRetries: cfg.maxRetries,
-      minRetryDelay: cfg.minRetryDelayMs,
-      maxRetryDelay: cfg.maxRetryDelayMs,
-      // Enough time for every retry; after it the batch goes to the spool.
-      maxRetryTime: (cfg.maxRetries + 1) * (cfg.maxRetryDelayMs + cfg.timeoutMs),
-      gzipThreshold: cfg.gzipThresholdBytes > 0 ? cfg.gzipThresholdBytes : Number.MAX_SAFE_INTEGER,
-      writeFailed: (error, lines, attempt, expires) => this.onWriteFailed(error, lines, attempt, expires),
-      writeSuccess: (lines) => {
-        this.awaitingRetry.delete(lines);
-        this.count('written', lines.length);
-        this.count('batches', 1);
-        this.noteAccepted();
-      },
-      writeRetrySkipped: (entry) => {
-        this.awaitingRetry.delete(entry.lines);
-        this.track(this.toSpool(entry.lines, 'retry buffer full'));
-      },
-    });
-    this.writeApi.path = this.writePath();
-    if (this.spool && !this.spool.isEmpty()) this.scheduleReplay(0);
-  }
-
-  /**
-   * The WriteApi sends full batches on its own, without handing out a promise; flush() must still wait for them
-   * (and for their failure hooks, which spool). So every request the client makes is tracked until it settles.
-   */
-  private trackRequests(client: InfluxDB): void {
-    const transport = client.transport;
-    const send = transport.send.bind(transport);
-    transport.send = (path, body, options, callbacks) => {
-      let settle: () => void = () => undefined;
-      this.track(new Promise<void>((resolve) => (settle = resolve)));
-      const sentAtMs = Date.now();
-      send(path, body, options, {
-        ...callbacks,
-        responseStarted: (headers, statusCode) => {
-          const date = headers.date;
-          this.clock.observe(typeof date === 'string' ? date : undefined, sentAtMs, Date.now());
-          callbacks?.responseStarted?.(headers, statusCode);
-        },
-        error: (error) => {
-          try {
-            callbacks?.error?.(error);
-          } finally {
-            settle();
-          }
-        },
-        complete: () => {
-          try {
-            callbacks?.complete?.();
-          } finally {
-            settle();
-          }
-        },
-      });
-    };
-  }
-
-  private writePath(): string {
-    const db = encodeURIComponent(this.config.database);
-    const rp = encodeURIComponent(this.config.retentionPolicy);
-    return `/write?db=${db}&rp=${rp}&precision=ms`;
+    this.spool =
+      options.spool === false ? undefined : Spool.open({ dir: cfg.spool.dir, maxBytes: cfg.spool.maxBytes });
+    this.replayer = this.spool
+      ? new SpoolReplayer(
+          this.spool,
+          { batchSize: cfg.batchSize, replayIntervalMs: cfg.spool.replayIntervalMs, maxReplayIntervalMs: cfg.spool.maxReplayIntervalMs },
+          {
+            // Even when the set-up fails (a write-only user), the probe write still goes: someone else may have fixed it.
+            beforeSegment: async () => {
+              if (this.schemaMissing && this.onSchemaMissing) await this.recreateSchema(this.onSchemaMissing);
+            },
+            sendBatch: (batch) => this.replayBatch(batch),
+            onReplayed: (lines) => this.count('replayed', lines),
+            closing: () => this.closing,
+          },
+        )
+      : undefined;
+    if (this.spool && !this.spool.isEmpty()) this.replayer?.schedule(0);
   }
 
   /**
@@ -301,7 +222,7 @@ export class InfluxStore {
       else this.track(this.toSpool([...lines], 'uplink down'));
       return;
     }
-    this.writeApi.writeRecords(lines as string[]);
+    this.batcher.add(lines);
   }
 
   /** Writes are known not to get through: live writes skip the network until a probe succeeds. */
@@ -311,7 +232,7 @@ export class InfluxStore {
 
   /** Sends everything buffered; resolves when each batch is written, rejected as bad data, spooled or awaiting retry. */
   async flush(): Promise<void> {
-    await this.writeApi.flush().catch(() => undefined);
+    this.batcher.flush();
     while (this.pendingWork.size > 0) await Promise.allSettled([...this.pendingWork]);
   }
 
@@ -347,8 +268,8 @@ export class InfluxStore {
     this.schemaSetupError = undefined;
     this.unavailableSinceMs = undefined;
     this.loggedReasons.clear();
-    this.replayBackoffMs = this.config.spool.replayIntervalMs;
-    if (since !== undefined && this.spool && !this.spool.isEmpty()) this.scheduleReplay(0);
+    this.replayer?.resetBackoff();
+    if (since !== undefined && this.spool && !this.spool.isEmpty()) this.replayer?.schedule(0);
   }
 
   /** Writes are not getting through: record why, log it once per reason. */
@@ -373,39 +294,6 @@ export class InfluxStore {
       ? `points go to the spool; one probe every ${this.config.spool.replayIntervalMs}–${this.config.spool.maxReplayIntervalMs} ms`
       : 'no spool: points are dropped';
     this.logger.error({ uplink: kind, spoolLines: this.spool?.stats().lines ?? 0 }, `${message}; ${next}`);
-  }
-
-  private onWriteFailed(error: Error, lines: string[], attempt: number, expires: number): Promise<void> | void {
-    const message = errorMessage(error);
-    this.noteError(message);
-    const status = error instanceof HttpError ? error.statusCode : undefined;
-    if (status !== undefined && DATA_FAULT_STATUSES.has(status)) {
-      this.awaitingRetry.delete(lines);
-      return this.track(this.isolateAndSpool(lines, message, this.postLines));
-    }
-    // A busy server (429/5xx) gets the client's in-memory retries while the uplink is otherwise fine; anything
-    // else (no answer, TLS, credentials, missing database) goes to the spool at once and the probe takes over.
-    const busy = status !== undefined && (status === 429 || status >= 500);
-    const retriesLeft = attempt <= this.config.maxRetries && expires > Date.now();
-    if (busy && retriesLeft && !this.uplinkDown() && !this.closing) {
-      this.awaitingRetry.add(lines);
-      return undefined;
-    }
-    this.awaitingRetry.delete(lines);
-    this.noteFailure(this.describeFailure(error, status));
-    return this.track(this.toSpool(lines, message));
-  }
-
-  private describeFailure(error: Error, status: number | undefined): UplinkFailure {
-    if (status === undefined) return describeRequestError(error, this.uplinkContext);
-    const body = error instanceof HttpError ? (error.body ?? error.message) : error.message;
-    return (
-      describeWriteRefusal(status, body, this.uplinkContext) ?? {
-        kind: 'unreachable',
-        key: `unreachable:HTTP ${status}`,
-        message: `InfluxDB at ${this.uplinkContext.displayUrl} did not take a write: HTTP ${status}: ${body.slice(0, 300)}`,
-      }
-    );
   }
 
   private async toSpool(lines: string[], reason: string): Promise<void> {
@@ -442,7 +330,7 @@ export class InfluxStore {
       this.count('dropped', dropped);
       this.logger.error({ dropped, maxBytes: this.config.spool.maxBytes }, 'InfluxDB spool full: oldest points dropped');
     }
-    this.scheduleReplay(this.replayBackoffMs);
+    this.replayer?.schedule();
   }
 
   private spoolFailed(lineCount: number, err: unknown): void {
@@ -452,84 +340,130 @@ export class InfluxStore {
   }
 
   /** Every request of the store's own goes through here: the CA, keep-alive, and the server clock estimate. */
-  private async request(method: 'GET' | 'POST', pathAndQuery: string, body?: string, headers?: Record<string, string>): Promise<HttpAnswer> {
+  private readonly request = async (
+    method: 'GET' | 'POST',
+    pathAndQuery: string,
+    body?: string | Buffer,
+    headers?: Record<string, string>,
+  ): Promise<HttpAnswer> => {
     const answer = await this.http.request(method, pathAndQuery, body, headers);
     const date = answer.headers.date;
     this.clock.observe(typeof date === 'string' ? date : undefined, answer.sentAtMs, answer.receivedAtMs);
     return answer;
-  }
-
-  /** Raw POST of lines to /write (used for bisection and replay, where the status of each request matters). */
-  private readonly postLines: LineSender = async (lines) => {
-    const res = await this.request('POST', this.writePath(), lines.join('\n'), { 'Content-Type': 'text/plain; charset=utf-8' });
-    return { status: res.status, body: res.body };
   };
 
   /**
-   * Splits a refused batch until each refused part is a single line: good lines get written, bad ones are
-   * counted and logged with InfluxDB's reason. Re-sending lines that a 1.x partial write already stored is
-   * harmless (same series, same time: overwritten).
+   * The one POST of lines to /write: live batches, bisection and replay all send through it. Bodies above
+   * gzipThresholdBytes (when set) are gzipped. Rejects with node's error when there is no HTTP answer.
    */
-  private async isolateBadLines(lines: string[], reason: string, send: LineSender): Promise<IsolationResult> {
-    const result: IsolationResult = { written: 0, rejected: 0, unsent: [] };
-    let budget = BISECT_REQUEST_BUDGET;
-    const visit = async (part: string[], partReason: string): Promise<void> => {
-      if (part.length === 1 || budget <= 0) {
-        result.rejected += part.length;
+  private async postLines(lines: readonly string[]): Promise<WriteAnswer> {
+    const text = lines.join('\n');
+    const threshold = this.config.gzipThresholdBytes;
+    const headers: Record<string, string> = { 'Content-Type': 'text/plain; charset=utf-8' };
+    let body: string | Buffer = text;
+    if (threshold > 0 && Buffer.byteLength(text) > threshold) {
+      body = await gzip(text);
+      headers['Content-Encoding'] = 'gzip';
+    }
+    const res = await this.request('POST', this.writePath, body, headers);
+    const retryAfter = Number(res.headers['retry-after']);
+    return { status: res.status, body: res.body, ...(retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}) };
+  }
+
+  /** A write InfluxDB answered but did not take, for a reason other than bad data. */
+  private describeRefusal(answer: WriteAnswer): UplinkFailure {
+    return (
+      describeWriteRefusal(answer.status, answer.body, this.uplinkContext) ?? {
+        kind: 'unreachable',
+        key: `unreachable:HTTP ${answer.status}`,
+        message: `InfluxDB at ${this.uplinkContext.displayUrl} did not take a write: HTTP ${answer.status}: ${answer.body.slice(0, 300)}`,
+      }
+    );
+  }
+
+  /** An accepted write: counted and the uplink marked ok. */
+  private accepted(lines: number, counter: 'written' | 'none'): void {
+    if (counter === 'written') this.count('written', lines);
+    this.count('batches', 1);
+    this.noteAccepted();
+  }
+
+  /**
+   * One live batch (from the Batcher). A busy server (429/5xx) gets in-memory retries while the uplink is otherwise
+   * fine; anything else without an answer or refused (TLS, credentials, missing database) goes to the spool at once
+   * and the probe takes over; bad data is bisected.
+   */
+  private async deliver(lines: string[], attempt: number): Promise<DeliveryOutcome> {
+    let answer: WriteAnswer;
+    try {
+      answer = await this.postLines(lines);
+    } catch (err) {
+      const message = errorMessage(err);
+      this.noteError(message);
+      this.noteFailure(describeRequestError(err, this.uplinkContext));
+      await this.toSpool(lines, message);
+      return 'done';
+    }
+    if (isAccepted(answer.status)) {
+      this.accepted(lines.length, 'written');
+      return 'done';
+    }
+    const message = httpReason(answer);
+    this.noteError(message);
+    if (DATA_FAULT_STATUSES.has(answer.status)) {
+      await this.isolateAndSpool(lines, message);
+      return 'done';
+    }
+    const busy = answer.status === 429 || answer.status >= 500;
+    if (busy && attempt <= this.config.maxRetries && !this.uplinkDown() && !this.closing) {
+      return { retry: true, ...(answer.retryAfterMs !== undefined ? { afterMs: answer.retryAfterMs } : {}) };
+    }
+    this.noteFailure(this.describeRefusal(answer));
+    await this.toSpool(lines, message);
+    return 'done';
+  }
+
+  /** Sends one part of a refused batch for bisection: written, bad data, or InfluxDB unavailable (noted). */
+  private async sendPart(part: string[]): Promise<PartOutcome> {
+    let answer: WriteAnswer;
+    try {
+      answer = await this.postLines(part);
+    } catch (err) {
+      this.noteFailure(describeRequestError(err, this.uplinkContext));
+      return { kind: 'unavailable' };
+    }
+    if (isAccepted(answer.status)) {
+      this.accepted(part.length, 'none');
+      return { kind: 'written' };
+    }
+    if (DATA_FAULT_STATUSES.has(answer.status)) return { kind: 'bad-data', reason: httpReason(answer) };
+    this.noteFailure(this.describeRefusal(answer));
+    return { kind: 'unavailable' };
+  }
+
+  /** Bisects a refused batch: good lines written, bad ones counted as failed and logged with InfluxDB's reason. */
+  private async isolate(lines: string[], reason: string): Promise<{ written: number; unsent: string[] }> {
+    const result = await isolateBadLines(
+      lines,
+      reason,
+      (part) => this.sendPart(part),
+      (part, partReason) =>
         this.logger.warn(
           { lines: part.length, reason: partReason, sample: (part[0] ?? '').slice(0, 300) },
           'InfluxDB refused points as invalid; they are not retried',
-        );
-        return;
-      }
-      const middle = part.length >> 1;
-      for (const half of [part.slice(0, middle), part.slice(middle)]) {
-        if (result.unsent.length > 0) {
-          result.unsent.push(...half);
-          continue;
-        }
-        budget--;
-        let res: { status: number; body: string };
-        try {
-          res = await send(half);
-        } catch (err) {
-          this.noteFailure(describeRequestError(err, this.uplinkContext));
-          result.unsent.push(...half);
-          continue;
-        }
-        if (res.status >= 200 && res.status < 300) {
-          result.written += half.length;
-          this.count('batches', 1);
-          this.noteAccepted();
-        } else if (DATA_FAULT_STATUSES.has(res.status)) {
-          await visit(half, `HTTP ${res.status}: ${res.body.slice(0, 500)}`);
-        } else {
-          this.noteFailure(this.describeFailure(new HttpError(res.status, '', res.body), res.status));
-          result.unsent.push(...half);
-        }
-      }
-    };
-    await visit(lines, reason);
+        ),
+    );
     this.count('failed', result.rejected);
+    this.count('written', result.written);
     return result;
   }
 
-  private async isolateAndSpool(lines: string[], reason: string, send: LineSender): Promise<void> {
-    const result = await this.isolateBadLines(lines, reason, send);
-    this.count('written', result.written);
+  private async isolateAndSpool(lines: string[], reason: string): Promise<void> {
+    const result = await this.isolate(lines, reason);
     if (result.unsent.length > 0) await this.toSpool(result.unsent, 'InfluxDB became unavailable while isolating bad lines');
   }
 
   // ---- replay ----
-
-  private scheduleReplay(delayMs: number): void {
-    if (!this.spool || this.closing || this.replayTimer || this.replayRunning) return;
-    this.replayTimer = setTimeout(() => {
-      this.replayTimer = undefined;
-      void this.replaySpool();
-    }, delayMs);
-    this.replayTimer.unref();
-  }
 
   /**
    * Sends spooled segments oldest first, in batches, deleting a segment only after InfluxDB took all of it.
@@ -537,50 +471,7 @@ export class InfluxStore {
    * While the uplink is down its first request is the probe; with the database missing, onSchemaMissing runs first.
    */
   replaySpool(): Promise<void> {
-    if (!this.replayRunning) {
-      this.replayRunning = this.runReplay().finally(() => {
-        this.replayRunning = undefined;
-        if (this.spool && !this.spool.isEmpty()) this.scheduleReplay(this.replayBackoffMs);
-      });
-    }
-    return this.replayRunning;
-  }
-
-  private async runReplay(): Promise<void> {
-    const spool = this.spool;
-    if (!spool) return;
-    for (;;) {
-      if (this.closing) return;
-      // Even when the set-up fails (a write-only user), the probe write still goes: someone else may have fixed it.
-      if (this.schemaMissing && this.onSchemaMissing) await this.recreateSchema(this.onSchemaMissing);
-      const segment = await spool.oldest();
-      if (!segment) break;
-      const lines = await spool.readLines(segment);
-      let delivered = 0;
-      let stalled = false;
-      for (let i = 0; lines && i < lines.length; i += this.config.batchSize) {
-        const batch = lines.slice(i, i + this.config.batchSize);
-        const outcome = await this.replayBatch(batch);
-        delivered += outcome.delivered;
-        if (outcome.unavailable) {
-          stalled = true;
-          break;
-        }
-      }
-      if (stalled) {
-        this.backOff();
-        return;
-      }
-      // Counted in the same step as the segment leaves the spool's counts; only if it was still there: a full spool
-      // may have dropped it (counted as dropped).
-      await spool.remove(segment, () => this.count('replayed', delivered));
-      this.replayBackoffMs = this.config.spool.replayIntervalMs;
-    }
-  }
-
-  /** The next probe waits twice as long, up to spool.maxReplayIntervalMs. */
-  private backOff(): void {
-    this.replayBackoffMs = Math.min(this.config.spool.maxReplayIntervalMs, this.replayBackoffMs * 2);
+    return this.replayer?.run() ?? Promise.resolve();
   }
 
   /** Runs the schema set-up after "database not found"; a failure is logged once per reason and kept for stats. */
@@ -600,27 +491,24 @@ export class InfluxStore {
   }
 
   private async replayBatch(batch: string[]): Promise<{ delivered: number; unavailable: boolean }> {
-    let res: { status: number; body: string };
+    let answer: WriteAnswer;
     try {
-      res = await this.postLines(batch);
+      answer = await this.postLines(batch);
     } catch (err) {
       this.noteFailure(describeRequestError(err, this.uplinkContext));
       return { delivered: 0, unavailable: true };
     }
-    if (res.status >= 200 && res.status < 300) {
-      this.count('written', batch.length);
-      this.count('batches', 1);
-      this.noteAccepted();
+    if (isAccepted(answer.status)) {
+      this.accepted(batch.length, 'written');
       return { delivered: batch.length, unavailable: false };
     }
-    const reason = `HTTP ${res.status}: ${res.body.slice(0, 500)}`;
-    if (!DATA_FAULT_STATUSES.has(res.status)) {
-      this.noteFailure(this.describeFailure(new HttpError(res.status, '', res.body), res.status));
+    if (!DATA_FAULT_STATUSES.has(answer.status)) {
+      this.noteFailure(this.describeRefusal(answer));
       return { delivered: 0, unavailable: true };
     }
+    const reason = httpReason(answer);
     this.noteError(reason);
-    const result = await this.isolateBadLines(batch, reason, this.postLines);
-    this.count('written', result.written);
+    const result = await this.isolate(batch, reason);
     // Lines of this batch still unsent stay in the segment, which is kept: the whole batch is retried later.
     return { delivered: result.written, unavailable: result.unsent.length > 0 };
   }
@@ -628,24 +516,8 @@ export class InfluxStore {
   // ---- queries ----
 
   /** Runs InfluxQL (build it with the influxql template). Throws InfluxQueryError naming the failing statement. */
-  async query(q: string): Promise<QuerySeries[]> {
-    const params = new URLSearchParams({ db: this.config.database, epoch: 'ms' });
-    let res: HttpAnswer;
-    try {
-      res = await this.request('POST', `/query?${params.toString()}`, new URLSearchParams({ q }).toString(), {
-        'Content-Type': 'application/x-www-form-urlencoded',
-      });
-    } catch (err) {
-      throw new InfluxQueryError(describeRequestError(err, this.uplinkContext).message, q);
-    }
-    const text = res.body;
-    let payload: unknown;
-    try {
-      payload = JSON.parse(text);
-    } catch {
-      throw new InfluxQueryError(`InfluxDB query answered HTTP ${res.status} with non-JSON: ${text.slice(0, 300)}`, q);
-    }
-    return parseQueryResponse(payload, res.status, q);
+  query(q: string): Promise<QuerySeries[]> {
+    return runQuery(this.request, this.config.database, q, this.uplinkContext);
   }
 
   /** All rows of all series, each row with its series' tags merged in. */
@@ -654,18 +526,8 @@ export class InfluxStore {
     return series.flatMap((s) => s.rows.map((row) => ({ ...s.tags, ...row })));
   }
 
-  async ping(): Promise<PingResult> {
-    const started = performance.now();
-    try {
-      const res = await this.request('GET', '/ping');
-      const latencyMs = performance.now() - started;
-      const header = res.headers['x-influxdb-version'];
-      const version = typeof header === 'string' ? header : undefined;
-      if (res.status === 204 || res.status === 200) return { ok: true, version, latencyMs };
-      return { ok: false, version, latencyMs, error: `HTTP ${res.status}` };
-    } catch (err) {
-      return { ok: false, latencyMs: performance.now() - started, error: describeRequestError(err, this.uplinkContext).message };
-    }
+  ping(): Promise<PingResult> {
+    return ping(this.request, this.uplinkContext);
   }
 
   stats(): InfluxStoreStats {
@@ -692,50 +554,10 @@ export class InfluxStore {
     if (this.closing) return;
     await this.flush();
     this.closing = true;
-    if (this.replayTimer) clearTimeout(this.replayTimer);
-    this.replayTimer = undefined;
-    await this.replayRunning;
-    for (const lines of [...this.awaitingRetry]) {
-      this.awaitingRetry.delete(lines);
-      this.track(this.toSpool(lines, 'closing with a retry pending'));
-    }
-    this.writeApi.dispose();
+    await this.replayer?.stop();
+    this.batcher.close();
     await this.flush();
     await this.spool?.close();
     this.http.close();
   }
-}
-
-interface RawSeries {
-  name?: unknown;
-  tags?: unknown;
-  columns?: unknown;
-  values?: unknown;
-}
-
-/** Turns InfluxDB's /query JSON into QuerySeries, checking its shape (it is input from the network). */
-export function parseQueryResponse(payload: unknown, status: number, q: string): QuerySeries[] {
-  const body = payload as { error?: unknown; results?: unknown };
-  if (typeof body !== 'object' || body === null) throw new InfluxQueryError(`InfluxDB query: unexpected answer`, q);
-  if (typeof body.error === 'string') throw new InfluxQueryError(`InfluxDB query failed (HTTP ${status}): ${body.error}`, q);
-  if (!Array.isArray(body.results)) throw new InfluxQueryError(`InfluxDB query: answer without results (HTTP ${status})`, q);
-  const out: QuerySeries[] = [];
-  for (const [i, result] of (body.results as Array<{ error?: unknown; series?: unknown }>).entries()) {
-    if (typeof result.error === 'string') {
-      throw new InfluxQueryError(`InfluxDB query statement ${i + 1} failed: ${result.error}`, q);
-    }
-    if (!Array.isArray(result.series)) continue;
-    for (const s of result.series as RawSeries[]) {
-      const columns = Array.isArray(s.columns) ? (s.columns as string[]) : [];
-      const values = Array.isArray(s.values) ? (s.values as unknown[][]) : [];
-      const rows = values.map((v) => {
-        const row: Record<string, unknown> = {};
-        for (let c = 0; c < columns.length; c++) row[columns[c] as string] = v[c];
-        return row as Record<string, unknown> & { time: number };
-      });
-      const tags = typeof s.tags === 'object' && s.tags !== null ? (s.tags as Record<string, string>) : {};
-      out.push({ name: typeof s.name === 'string' ? s.name : '', tags, rows });
-    }
-  }
-  return out;
 }

@@ -48,8 +48,6 @@ export function errorCode(err: unknown): string | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const own = (err as { code?: unknown }).code;
   if (typeof own === 'string') return own;
-  // @influxdata/influxdb-client's own timeout carries no code.
-  if ((err as { name?: unknown }).name === 'RequestTimedOutError') return 'ETIMEDOUT';
   const cause = (err as { cause?: unknown }).cause;
   return cause === err ? undefined : errorCode(cause);
 }
