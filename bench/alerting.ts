@@ -92,28 +92,26 @@ async function main(): Promise<void> {
 
   // 1,000 silences in force: the cycle checks every alert against them (issue #10: they must not stall it).
   const now = Date.now();
-  for (let i = 0; i < SILENCES; i++) {
-    const matchers = i % 2 === 0 ? [`miner=~"C${String(i % 100).padStart(2, '0')}-(9{3}|x+)+"`, `container="C${i}"`] : [`container="X${i}"`, `alertname="Hardware"`];
-    await cycles.state.saveSilence({ id: `bench-${i}`, matchers, comment: 'bench', createdBy: 'bench', createdAt: now, startsAt: now, endsAt: now + 3_600_000 });
-  }
-  const withSilences: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const t = performance.now();
-    await cycles.cycle();
-    withSilences.push(ms(t));
-  }
+  /** Saves SILENCES silences (matchers of the i-th from `matchersOf`), then times 5 cycles (ms each). */
+  const cyclesWithSilences = async (idPrefix: string, matchersOf: (i: number) => string[]): Promise<number[]> => {
+    for (let i = 0; i < SILENCES; i++) {
+      const matchers = matchersOf(i);
+      await cycles.state.saveSilence({ id: `${idPrefix}${i}`, matchers, comment: 'bench', createdBy: 'bench', createdAt: now, startsAt: now, endsAt: now + 3_600_000 });
+    }
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      await cycles.cycle();
+      times.push(ms(t));
+    }
+    return times;
+  };
+  const withSilences = await cyclesWithSilences('bench-', (i) =>
+    i % 2 === 0 ? [`miner=~"C${String(i % 100).padStart(2, '0')}-(9{3}|x+)+"`, `container="C${i}"`] : [`container="X${i}"`, `alertname="Hardware"`],
+  );
   // The worst case: regex matchers only, no equality matcher to look silences up by (each alert tries every one).
   await redis.del('flymining:alerting:silences');
-  for (let i = 0; i < SILENCES; i++) {
-    const matchers = [`miner=~"C${String(i % 100).padStart(2, '0')}-(9{3}|x+)+"`, `part=~"(part )+${i}"`];
-    await cycles.state.saveSilence({ id: `bench-re-${i}`, matchers, comment: 'bench', createdBy: 'bench', createdAt: now, startsAt: now, endsAt: now + 3_600_000 });
-  }
-  const regexOnly: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const t = performance.now();
-    await cycles.cycle();
-    regexOnly.push(ms(t));
-  }
+  const regexOnly = await cyclesWithSilences('bench-re-', (i) => [`miner=~"C${String(i % 100).padStart(2, '0')}-(9{3}|x+)+"`, `part=~"(part )+${i}"`]);
   await redis.del('flymining:alerting:silences');
   await cycles.stop();
 

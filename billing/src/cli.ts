@@ -247,41 +247,36 @@ export function registerBillingCommands(program: Command, out: Out = process.std
       ),
     );
 
-  billing
-    .command('approve')
-    .description('approve a requested payout')
-    .argument('<payoutId>')
-    .requiredOption('--staff <name>')
-    .action(action(async (id: string, o: { staff: string }) => {
+  /** A staff decision on one payout: `<payoutId>` (checked before the database is opened), its required options, the payout printed. */
+  const payoutDecision = <O extends Record<string, string>>(
+    name: string,
+    description: string,
+    options: readonly (readonly [flags: string, help?: string])[],
+    decide: (pool: Pool, pid: number, o: O) => Promise<unknown>,
+  ): void => {
+    const command = billing.command(name).description(description).argument('<payoutId>');
+    for (const [flags, help] of options) command.requiredOption(flags, help);
+    command.action(
+      action(async (id: string, o: O) => {
         const pid = payoutId(id);
-        await withPool(async (pool) => void out.write(json(await approvePayout(pool, pid, o.staff))));
-      }));
-
-  billing
-    .command('mark-sent')
-    .description('record that an approved payout was broadcast (ledger: pending → sent)')
-    .argument('<payoutId>')
-    .requiredOption('--txid <hex>', 'the Bitcoin transaction id')
-    .requiredOption('--staff <name>')
-    .action(
-      action(async (id: string, o: { txid: string; staff: string }) => {
-        const pid = payoutId(id);
-        await withPool(async (pool) => void out.write(json(await markPayoutSent(pool, pid, { btcTxid: o.txid, staff: o.staff }))));
+        await withPool(async (pool) => void out.write(json(await decide(pool, pid, o))));
       }),
     );
+  };
 
-  billing
-    .command('reject')
-    .description('refuse a payout; the amount returns to the balance')
-    .argument('<payoutId>')
-    .requiredOption('--reason <text>')
-    .requiredOption('--staff <name>')
-    .action(
-      action(async (id: string, o: { reason: string; staff: string }) => {
-        const pid = payoutId(id);
-        await withPool(async (pool) => void out.write(json(await rejectPayout(pool, pid, { reason: o.reason, staff: o.staff }))));
-      }),
-    );
+  payoutDecision<{ staff: string }>('approve', 'approve a requested payout', [['--staff <name>']], (pool, pid, o) => approvePayout(pool, pid, o.staff));
+  payoutDecision<{ txid: string; staff: string }>(
+    'mark-sent',
+    'record that an approved payout was broadcast (ledger: pending → sent)',
+    [['--txid <hex>', 'the Bitcoin transaction id'], ['--staff <name>']],
+    (pool, pid, o) => markPayoutSent(pool, pid, { btcTxid: o.txid, staff: o.staff }),
+  );
+  payoutDecision<{ reason: string; staff: string }>(
+    'reject',
+    'refuse a payout; the amount returns to the balance',
+    [['--reason <text>'], ['--staff <name>']],
+    (pool, pid, o) => rejectPayout(pool, pid, { reason: o.reason, staff: o.staff }),
+  );
 
   billing
     .command('verify')

@@ -8,12 +8,11 @@
  * bundle (no farm data in it) stay open.
  */
 import express, { type Response } from 'express';
-import helmet from 'helmet';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { escapeHtml, requireStaff, tokenLinkSignIn, type Authenticator, type InfluxStore } from '@flymining/shared';
+import { pageHeaders } from '@flymining/shared/src/http/page-headers';
 import { z } from 'zod';
 import { readFarm } from './farm-source';
 
@@ -65,31 +64,17 @@ export function createTvWallApp(settings: TvWallSettings): express.Express {
   app.disable('x-powered-by');
   const refresh = settings.refreshSeconds ?? 15;
   const title = settings.title ?? `FlyMining ${settings.site ?? 'farm'}`;
-  app.use((_req, res, next) => {
-    res.locals.cspNonce = randomBytes(16).toString('base64');
-    next();
-  });
   app.use(
-    helmet({
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          defaultSrc: ["'none'"],
-          scriptSrc: ["'self'"],
-          // The page's own <style> by this response's nonce; React sets element styles through the DOM (allowed).
-          styleSrc: [(_req, res) => `'nonce-${String((res as Response).locals.cspNonce)}'`],
-          connectSrc: ["'self'"],
-          imgSrc: ["'self'", 'data:'],
-          fontSrc: ["'self'"],
-          formAction: ["'none'"],
-          frameAncestors: ["'none'"],
-          baseUri: ["'none'"],
-        },
-      },
-      frameguard: { action: 'deny' },
-      referrerPolicy: { policy: 'same-origin' },
+    pageHeaders({
+      // Scripts from this server only; the page's own <style> by this response's nonce, React sets element styles
+      // through the DOM (allowed).
+      scriptSrc: ["'self'"],
+      connectSrc: ["'self'"],
+      imgSrc: ["'self'", 'data:'],
+      fontSrc: ["'self'"],
+      formAction: ["'none'"],
       // Served over plain HTTP on the farm network too: HSTS belongs to the TLS proxy in front, if any.
-      strictTransportSecurity: false,
+      hsts: false,
     }),
   );
   app.get('/healthz', (_req, res) => res.json({ ok: true }));

@@ -3,10 +3,9 @@
  * the investor pages and the staff pages. main.ts gives it its settings, database, Redis and ledger (deps.ts);
  * pages are answered through respond.ts, which the routers use too, so no router imports this file.
  */
-import { randomBytes } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { ipKeyGenerator } from 'express-rate-limit';
-import helmet from 'helmet';
+import { pageHeaders } from '@flymining/shared/src/http/page-headers';
 import { csrfProtection, csrfToken } from './csrf';
 import { knownDeviceFor, rememberDevice } from './device';
 import { loginForm, problems, totpForm } from './forms';
@@ -55,29 +54,14 @@ export function createPortalApp(deps: PortalDeps): express.Express {
   }
   const secureCookie = (req: Request): boolean => (settings.secureCookies === 'auto' ? req.secure : settings.secureCookies === 'always');
 
-  app.use((_req, res, next) => {
-    res.locals.cspNonce = randomBytes(16).toString('base64');
-    next();
-  });
   app.use(
-    helmet({
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          defaultSrc: ["'none'"],
-          // No scripts at all; the only style is the page's own <style> element carrying this response's nonce.
-          scriptSrc: ["'none'"],
-          styleSrc: [(_req, res) => `'nonce-${String((res as Response).locals.cspNonce)}'`],
-          imgSrc: ["'self'"],
-          formAction: ["'self'"],
-          frameAncestors: ["'none'"],
-          baseUri: ["'none'"],
-        },
-      },
+    pageHeaders({
+      // No scripts at all; the only style is the page's own <style> element carrying this response's nonce.
+      scriptSrc: ["'none'"],
+      imgSrc: ["'self'"],
+      formAction: ["'self'"],
       // Browsers keep HSTS only from HTTPS responses, so sending it always is harmless on plain HTTP.
-      strictTransportSecurity: { maxAge: 31536000, includeSubDomains: true },
-      referrerPolicy: { policy: 'same-origin' },
-      frameguard: { action: 'deny' },
+      hsts: { maxAge: 31536000, includeSubDomains: true },
     }),
   );
   app.use((_req, res, next) => {

@@ -66,22 +66,27 @@ const settingsSchema = z.object({
 
 export type PortalProcessSettings = z.infer<typeof settingsSchema>;
 
+/** The portal's options: flag, help, the environment variable that sets its default, and the default without one. */
+const portalOptions: readonly (readonly [flags: string, help: string, envVar: string, fallback?: string])[] = [
+  ['--listen <host:port>', 'address to serve on', 'FLYMINING_PORTAL_LISTEN', '127.0.0.1:8480'],
+  ['--pg <url>', 'billing database', 'FLYMINING_PG_URL', 'postgres://postgres@127.0.0.1:5432/flymining'],
+  ['--redis <url>', 'sessions and login rate limits', 'FLYMINING_REDIS_URL', 'redis://127.0.0.1:6379/0'],
+  ['--idle-timeout <s>', 'sign out after this many idle seconds', 'FLYMINING_PORTAL_IDLE_TIMEOUT_S', '1800'],
+  ['--max-session <s>', 'sign out this many seconds after sign-in', 'FLYMINING_PORTAL_MAX_SESSION_S', '43200'],
+  ['--login-attempts <n>', 'failed sign-ins per email, per address and per known device before delays start', 'FLYMINING_PORTAL_LOGIN_ATTEMPTS', '10'],
+  ['--login-window <s>', 'failures are forgotten this long after the last attempt', 'FLYMINING_PORTAL_LOGIN_WINDOW_S', '900'],
+  ['--login-base-delay <s>', 'first delay after the free attempts, doubling with each failure', 'FLYMINING_PORTAL_LOGIN_BASE_DELAY_S', '1'],
+  ['--login-max-delay <s>', 'longest delay anyone (the owner on a new device too) waits', 'FLYMINING_PORTAL_LOGIN_MAX_DELAY_S', '60'],
+  ['--trusted-proxies <list>', 'addresses/CIDRs of the reverse proxies whose X-Forwarded-For/-Proto are believed', 'FLYMINING_PORTAL_TRUSTED_PROXIES', ''],
+  ['--trust-proxy <hops>', 'deprecated: trust this many proxy hops, whoever they are (use --trusted-proxies)', 'FLYMINING_PORTAL_TRUST_PROXY', '0'],
+  ['--secure-cookies <mode>', 'auto (over HTTPS), always, never', 'FLYMINING_PORTAL_SECURE_COOKIES', 'auto'],
+  ['--network <net>', 'Bitcoin network of payout addresses', 'FLYMINING_BTC_NETWORK', 'mainnet'],
+  ['--cookie-domain <host>', 'share the sign-in with the other center services under several host names', 'FLYMINING_PORTAL_COOKIE_DOMAIN'],
+];
+
 export function readPortalSettings(argv: string[], env: NodeJS.ProcessEnv = process.env): PortalProcessSettings {
-  const o = new Command('portal')
-    .option('--listen <host:port>', 'address to serve on', env.FLYMINING_PORTAL_LISTEN ?? '127.0.0.1:8480')
-    .option('--pg <url>', 'billing database', env.FLYMINING_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/flymining')
-    .option('--redis <url>', 'sessions and login rate limits', env.FLYMINING_REDIS_URL ?? 'redis://127.0.0.1:6379/0')
-    .option('--idle-timeout <s>', 'sign out after this many idle seconds', env.FLYMINING_PORTAL_IDLE_TIMEOUT_S ?? '1800')
-    .option('--max-session <s>', 'sign out this many seconds after sign-in', env.FLYMINING_PORTAL_MAX_SESSION_S ?? '43200')
-    .option('--login-attempts <n>', 'failed sign-ins per email, per address and per known device before delays start', env.FLYMINING_PORTAL_LOGIN_ATTEMPTS ?? '10')
-    .option('--login-window <s>', 'failures are forgotten this long after the last attempt', env.FLYMINING_PORTAL_LOGIN_WINDOW_S ?? '900')
-    .option('--login-base-delay <s>', 'first delay after the free attempts, doubling with each failure', env.FLYMINING_PORTAL_LOGIN_BASE_DELAY_S ?? '1')
-    .option('--login-max-delay <s>', 'longest delay anyone (the owner on a new device too) waits', env.FLYMINING_PORTAL_LOGIN_MAX_DELAY_S ?? '60')
-    .option('--trusted-proxies <list>', 'addresses/CIDRs of the reverse proxies whose X-Forwarded-For/-Proto are believed', env.FLYMINING_PORTAL_TRUSTED_PROXIES ?? '')
-    .option('--trust-proxy <hops>', 'deprecated: trust this many proxy hops, whoever they are (use --trusted-proxies)', env.FLYMINING_PORTAL_TRUST_PROXY ?? '0')
-    .option('--secure-cookies <mode>', 'auto (over HTTPS), always, never', env.FLYMINING_PORTAL_SECURE_COOKIES ?? 'auto')
-    .option('--network <net>', 'Bitcoin network of payout addresses', env.FLYMINING_BTC_NETWORK ?? 'mainnet')
-    .option('--cookie-domain <host>', 'share the sign-in with the other center services under several host names', env.FLYMINING_PORTAL_COOKIE_DOMAIN)
+  const o = portalOptions
+    .reduce((command, [flags, help, envVar, fallback]) => command.option(flags, help, env[envVar] ?? fallback), new Command('portal'))
     .exitOverride()
     .parse(argv)
     .opts<Record<string, string>>();

@@ -1,51 +1,33 @@
 /** The climate exporter's own health on /metrics. One registry per instance. */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { counter, declareMetrics, gauge, type DeclaredMetrics } from '../common/metric-table';
 import { registerStoreGauges, type StoreCounters } from '../common/store-metrics';
 
+const climateMetrics = {
+  readings: counter('flymining_climate_readings_total', 'Sensor readings accepted and stored, per sensor', ['sensor']),
+  rejected: counter(
+    'flymining_climate_rejected_total',
+    'Sensor payloads refused, per sensor and reason (not-json, wrong-type, absurd-value, no-values, flood, too-large, unreachable, too-old, in-future)',
+    ['sensor', 'reason'],
+  ),
+  stale: gauge('flymining_climate_sensors_stale', 'Sensors without a valid reading for longer than their staleAfterS'),
+  activeFaults: gauge('flymining_climate_faults_active', 'Active climate faults by code', ['code']),
+  faultEvents: counter('flymining_climate_fault_events_total', 'Climate fault transitions (raised, cleared)', ['type']),
+
+  brokerConnected: gauge('flymining_climate_mqtt_connected', '1 while the MQTT broker of the sensors is connected, 0 while it is gone'),
+  brokerDisconnects: counter('flymining_climate_mqtt_disconnects_total', 'Times the MQTT broker connection was lost'),
+};
+
+// The table's metrics are fields of every instance (declared in the constructor, before the default metrics).
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface ClimateMetrics extends DeclaredMetrics<typeof climateMetrics> {}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class ClimateMetrics {
   readonly registry = new Registry();
-  readonly readings = new Counter({
-    name: 'flymining_climate_readings_total',
-    help: 'Sensor readings accepted and stored, per sensor',
-    labelNames: ['sensor'] as const,
-    registers: [this.registry],
-  });
-  readonly rejected = new Counter({
-    name: 'flymining_climate_rejected_total',
-    help: 'Sensor payloads refused, per sensor and reason (not-json, wrong-type, absurd-value, no-values, flood, too-large, unreachable, too-old, in-future)',
-    labelNames: ['sensor', 'reason'] as const,
-    registers: [this.registry],
-  });
-  readonly stale = new Gauge({
-    name: 'flymining_climate_sensors_stale',
-    help: 'Sensors without a valid reading for longer than their staleAfterS',
-    registers: [this.registry],
-  });
-  readonly activeFaults = new Gauge({
-    name: 'flymining_climate_faults_active',
-    help: 'Active climate faults by code',
-    labelNames: ['code'] as const,
-    registers: [this.registry],
-  });
-  readonly faultEvents = new Counter({
-    name: 'flymining_climate_fault_events_total',
-    help: 'Climate fault transitions (raised, cleared)',
-    labelNames: ['type'] as const,
-    registers: [this.registry],
-  });
-
-  readonly brokerConnected = new Gauge({
-    name: 'flymining_climate_mqtt_connected',
-    help: '1 while the MQTT broker of the sensors is connected, 0 while it is gone',
-    registers: [this.registry],
-  });
-  readonly brokerDisconnects = new Counter({
-    name: 'flymining_climate_mqtt_disconnects_total',
-    help: 'Times the MQTT broker connection was lost',
-    registers: [this.registry],
-  });
 
   constructor(store: () => StoreCounters) {
+    Object.assign(this, declareMetrics(this.registry, climateMetrics));
     collectDefaultMetrics({ register: this.registry, prefix: 'flymining_climate_exporter_' });
     registerStoreGauges(this.registry, store);
   }
