@@ -1,7 +1,5 @@
 /** The climate exporter's own health on /metrics. One registry per instance. */
-import { Registry, collectDefaultMetrics } from 'prom-client';
-import { counter, declareMetrics, gauge, type DeclaredMetrics } from '../common/metric-table';
-import { registerStoreGauges, type StoreCounters } from '../common/store-metrics';
+import { counter, exporterHealthClass, gauge } from '../common/metric-table';
 
 const climateMetrics = {
   readings: counter('flymining_climate_readings_total', 'Sensor readings accepted and stored, per sensor', ['sensor']),
@@ -18,18 +16,4 @@ const climateMetrics = {
   brokerDisconnects: counter('flymining_climate_mqtt_disconnects_total', 'Times the MQTT broker connection was lost'),
 };
 
-// The table's metrics are fields of every instance (declared in the constructor, before the default metrics).
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
-export interface ClimateMetrics extends DeclaredMetrics<typeof climateMetrics> {}
-
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
-export class ClimateMetrics {
-  readonly registry = new Registry();
-
-  constructor(store: () => StoreCounters) {
-    Object.assign(this, declareMetrics(this.registry, climateMetrics));
-    collectDefaultMetrics({ register: this.registry, prefix: 'flymining_climate_exporter_' });
-    registerStoreGauges(this.registry, store);
-  }
-
-}
+export class ClimateMetrics extends exporterHealthClass(climateMetrics, 'flymining_climate_exporter_') {}

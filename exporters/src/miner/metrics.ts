@@ -1,7 +1,5 @@
 /** The exporter's own health, for Prometheus (or anyone) on /metrics. One registry per exporter instance. */
-import { Registry, collectDefaultMetrics } from 'prom-client';
-import { counter, declareMetrics, gauge, histogram, type DeclaredMetrics } from '../common/metric-table';
-import { registerStoreGauges, type StoreCounters } from '../common/store-metrics';
+import { counter, exporterHealthClass, gauge, histogram } from '../common/metric-table';
 
 const exporterMetrics = {
   scrapeDuration: histogram('flymining_scrape_duration_seconds', 'Time to scrape one miner (all its commands)', ['result'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
@@ -18,18 +16,4 @@ const exporterMetrics = {
   faultEvents: counter('flymining_fault_events_total', 'Fault transitions (raised, cleared)', ['type']),
 };
 
-// The table's metrics are fields of every instance (declared in the constructor, before the default metrics).
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
-export interface ExporterMetrics extends DeclaredMetrics<typeof exporterMetrics> {}
-
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
-export class ExporterMetrics {
-  readonly registry = new Registry();
-
-  constructor(store: () => StoreCounters) {
-    Object.assign(this, declareMetrics(this.registry, exporterMetrics));
-    collectDefaultMetrics({ register: this.registry, prefix: 'flymining_exporter_' });
-    registerStoreGauges(this.registry, store);
-  }
-
-}
+export class ExporterMetrics extends exporterHealthClass(exporterMetrics, 'flymining_exporter_') {}
