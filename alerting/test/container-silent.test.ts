@@ -9,12 +9,11 @@ import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { REDIS_KEYS, createLogger, type EdgeStatus, type Fault, type InfluxStore } from '@flymining/shared';
 import Redis from 'ioredis';
-import { freshStore } from '../../exporters/test/e2e/helpers';
 import { createApi } from '../src/api';
 import type { AlertView } from '../src/service';
-import { AlertingService } from '../src/service';
+import type { AlertingService } from '../src/service';
 import { TestEdge, minerFault } from './edge';
-import { config, sleep, startMailbox, startOwnRedis, testAuth, waitFor, type Mailbox, type OwnRedis, type TestAuth } from './helpers';
+import { sleep, startEdgeService, testAuth, waitFor, type Mailbox, type OwnRedis, type TestAuth } from './helpers';
 
 const execFileAsync = promisify(execFile);
 const DB = 'alerting_silent';
@@ -35,16 +34,14 @@ describe('edges judged by the center', () => {
   let api: Server;
   let auth: TestAuth;
   let url: string;
+  let closeRig: () => Promise<void>;
   const edges: TestEdge[] = [];
 
   beforeAll(async () => {
-    store = await freshStore(DB);
-    own = await startOwnRedis();
-    redis = new Redis(own.url);
-    mailbox = await startMailbox();
-    service = new AlertingService(
-      config(`
-redis: ${own.url}
+    ({ store, own, redis, mailbox, service, close: closeRig } = await startEdgeService(
+      DB,
+      (redisAt, smtp) => `
+redis: ${redisAt}
 evaluation_interval: ${EVALUATION_MS}ms
 influx: { url: '${process.env.FLYMINING_TEST_INFLUX_URL}', database: ${DB} }
 edges: { silent_after_intervals: 3, clock_skew_tolerance: 10m }
@@ -55,10 +52,10 @@ route:
   group_wait: ${GROUP_WAIT_MS}ms
   group_interval: 1s
   repeat_interval: 1h
-receivers: [{ name: oncall, email: { to: [oncall@farm.example], smarthost: '${mailbox.url}' } }]
-`),
-      createLogger('alerting-test', (process.env.DEBUG_ALERTING as 'info') ?? 'silent'),
-    );
+receivers: [{ name: oncall, email: { to: [oncall@farm.example], smarthost: '${smtp}' } }]
+`,
+      process.env.DEBUG_ALERTING ?? 'silent',
+    ));
     await service.start();
     auth = await testAuth(own.url, ['alerting:read']);
     api = createApi(service, { authenticator: auth.authenticator }).listen(0, '127.0.0.1');
@@ -69,12 +66,8 @@ receivers: [{ name: oncall, email: { to: [oncall@farm.example], smarthost: '${ma
   afterAll(async () => {
     for (const e of edges) await e.stop();
     api.close();
-    await service.stop();
-    await store.close();
-    redis.disconnect();
     auth.close();
-    await own.stop();
-    await mailbox.close();
+    await closeRig();
   });
 
   const mailsAbout = (container: string) => mailbox.mails.filter((m) => (m.subject ?? '').includes(`container ${container}`));

@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { Authenticator, REDIS_KEYS, TOKENS_KEY, TokenStore, createLogger, hashToken, type AuthScope, type Fault, type FaultEvent, type StoredToken } from '@flymining/shared';
+import { Authenticator, REDIS_KEYS, TOKENS_KEY, TokenStore, createLogger, hashToken, type AuthScope, type Fault, type FaultEvent, type InfluxStore, type StoredToken } from '@flymining/shared';
 import Redis from 'ioredis';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { freshStore } from '../../exporters/test/e2e/helpers';
 import { parseConfig, type AlertingConfig } from '../src/config';
 import { AlertingService } from '../src/service';
 
@@ -240,6 +241,43 @@ export async function startServiceUnderTest(db: number, yaml: (redis: string, sm
     async close() {
       await service.stop();
       redis.disconnect();
+      await mailbox.close();
+    },
+  };
+}
+
+/** What the edge tests start with: a fresh InfluxDB database, a Redis of their own, a mailbox, a service (not started). */
+export interface EdgeServiceUnderTest {
+  store: InfluxStore;
+  own: OwnRedis;
+  redis: Redis;
+  mailbox: Mailbox;
+  service: AlertingService;
+  close(): Promise<void>;
+}
+
+/** `yaml` gets the own Redis's URL and the mailbox's SMTP URL to write into the config. */
+export async function startEdgeService(
+  db: string,
+  yaml: (redis: string, smtp: string) => string,
+  logLevel = 'silent',
+): Promise<EdgeServiceUnderTest> {
+  const store = await freshStore(db);
+  const own = await startOwnRedis();
+  const redis = new Redis(own.url);
+  const mailbox = await startMailbox();
+  const service = new AlertingService(config(yaml(own.url, mailbox.url)), createLogger('alerting-test', logLevel));
+  return {
+    store,
+    own,
+    redis,
+    mailbox,
+    service,
+    async close() {
+      await service.stop();
+      await store.close();
+      redis.disconnect();
+      await own.stop();
       await mailbox.close();
     },
   };

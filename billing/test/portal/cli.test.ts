@@ -1,6 +1,6 @@
 /** `flymining portal add-user`: the accounts it creates can sign in to a running portal, and bad input is refused. */
 import { generate } from 'otplib';
-import { main } from '../../../bin/flymining-cli';
+import { runCli, type CliResult } from '../../../shared/test/cli';
 import { createInvestor } from '../../src/api';
 import { HttpClient, startTestPortal, type PortalUnderTest } from './harness';
 
@@ -15,20 +15,8 @@ afterAll(async () => {
   await portal?.close();
 });
 
-async function run(args: string[], command = 'add-user'): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  process.exitCode = undefined;
-  try {
-    const code = await main(['node', 'flymining', 'portal', command, ...args, '--pg', portal.db.url]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
+async function run(args: string[], command = 'add-user'): Promise<CliResult> {
+  return runCli(['portal', command, ...args, '--pg', portal.db.url]);
 }
 
 test('an investor account with a generated password signs in and sees that investor', async () => {

@@ -1,5 +1,5 @@
 import { antminerStock, braiinsOsBmminer, cleanModel, detectDialect, hiveon, luxos, splitDashTemps, vnish } from '../../src/miner';
-import { board, replies, reply } from './fixtures';
+import { board, replies, repliesOf, reply } from './fixtures';
 
 /** Values below were read by hand from the raw corpus files named in each test. */
 
@@ -153,13 +153,7 @@ describe('stock Antminer', () => {
   });
 
   it('S19 Pro 2022 (version, stats, summary, pools, devs): summary totals, "Pool Stale%%" pools, devs ignored', () => {
-    const set = replies({
-      version: 'antminer-s19pro-2022-version.json',
-      stats: 'antminer-s19pro-2022-stats.json',
-      summary: 'antminer-s19pro-2022-summary.json',
-      pools: 'antminer-s19pro-2022-pools.json',
-      devs: 'antminer-s19pro-2022-devs.json',
-    });
+    const set = repliesOf('antminer-s19pro-2022', 'version', 'stats', 'summary', 'pools', 'devs');
     expect(detectDialect({ version: set.version })).toBe(antminerStock);
     const sample = antminerStock.parse(set);
     expect(sample.hashrateThs).toBeCloseTo(110.56689, 5);
@@ -238,17 +232,7 @@ describe('Vnish', () => {
 
 describe('LuxOS', () => {
   const set = () =>
-    replies({
-      version: 'luxos-antminer-s19kpro-version.json',
-      summary: 'luxos-antminer-s19kpro-summary.json',
-      stats: 'luxos-antminer-s19kpro-stats.json',
-      devs: 'luxos-antminer-s19kpro-devs.json',
-      pools: 'luxos-antminer-s19kpro-pools.json',
-      fans: 'luxos-antminer-s19kpro-fans.json',
-      temps: 'luxos-antminer-s19kpro-temps.json',
-      power: 'luxos-antminer-s19kpro-power.json',
-      config: 'luxos-antminer-s19kpro-config.json',
-    });
+    repliesOf('luxos-antminer-s19kpro', 'version', 'summary', 'stats', 'devs', 'pools', 'fans', 'temps', 'power', 'config');
 
   it('S19k Pro: detected from LUXminer; summary totals, per-board devs (0-based, out of order), power', () => {
     const all = set();

@@ -29,6 +29,11 @@ export function replies(files: Record<string, string>): Record<string, JsonObjec
   return Object.fromEntries(Object.entries(files).map(([command, file]) => [command, reply(file)]));
 }
 
+/** Replies keyed by command, each from the corpus file `<prefix>-<command>.json`. */
+export function repliesOf(prefix: string, ...commands: string[]): Record<string, JsonObject> {
+  return replies(Object.fromEntries(commands.map((command) => [command, `${prefix}-${command}.json`])));
+}
+
 /** The board a sample reports under the firmware's own index; fails the test when it is absent. */
 export function board(sample: ParsedMiner, index: number): BoardSample {
   const found = sample.boards.find((b) => b.index === index);

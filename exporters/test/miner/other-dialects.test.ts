@@ -11,7 +11,7 @@ import {
   whatsminer,
   whatsminerMiningOff,
 } from '../../src/miner';
-import { board, rawFixture, replies, reply } from './fixtures';
+import { board, rawFixture, replies, repliesOf, reply } from './fixtures';
 
 /** A multi-command reply has no top-level STATUS: it is split before any envelope check. */
 const multiReply = (name: string): JsonObject => parseMinerReply(rawFixture(name), name).value;
@@ -30,13 +30,7 @@ describe('Braiins OS (bosminer)', () => {
   });
 
   it('BOS S9 at 92 s uptime: MH/s summary, averages lag, boards 6/7/8 from temps, 2 of 4 fan slots spin, dead pool', () => {
-    const set = replies({
-      version: 'braiins-bos-s9-version.json',
-      summary: 'braiins-bos-s9-summary.json',
-      pools: 'braiins-bos-s9-pools.json',
-      fans: 'braiins-bos-s9-fans.json',
-      temps: 'braiins-bos-s9-temps.json',
-    });
+    const set = repliesOf('braiins-bos-s9', 'version', 'summary', 'pools', 'fans', 'temps');
     const sample = braiinsOs.parse(set);
     expect(sample).toMatchObject({ vendor: 'braiins', firmware: 'braiins-os', mode: 'hashing', uptimeS: 92, hwErrors: 0 });
     expect(sample.hashrateThs).toBeCloseTo(14.27443, 5);
@@ -56,13 +50,7 @@ describe('Braiins OS (bosminer)', () => {
   });
 
   it('BOS+ S9: temps, fans at 40 %, three alive pools with the first active', () => {
-    const set = replies({
-      version: 'braiins-bosplus-s9-version.json',
-      summary: 'braiins-bosplus-s9-summary.json',
-      pools: 'braiins-bosplus-s9-pools.json',
-      fans: 'braiins-bosplus-s9-fans.json',
-      temps: 'braiins-bosplus-s9-temps.json',
-    });
+    const set = repliesOf('braiins-bosplus-s9', 'version', 'summary', 'pools', 'fans', 'temps');
     const sample = braiinsOs.parse(set);
     expect(sample.hashrateThs).toBeCloseTo(15.74092, 5);
     expect(sample.hashrateAvgThs).toBeCloseTo(11.9883, 4);
@@ -93,13 +81,7 @@ describe('Braiins OS (bosminer)', () => {
 
 describe('Whatsminer', () => {
   it('fw 20210322 (summary, devs, pools, status, get_version): hashing at 70.7 TH/s despite btmineroff "true"', () => {
-    const set = replies({
-      summary: 'whatsminer-fw20210322-summary.json',
-      devs: 'whatsminer-fw20210322-devs.json',
-      pools: 'whatsminer-fw20210322-pools.json',
-      status: 'whatsminer-fw20210322-status.json',
-      get_version: 'whatsminer-fw20210322-get_version.json',
-    });
+    const set = repliesOf('whatsminer-fw20210322', 'summary', 'devs', 'pools', 'status', 'get_version');
     expect(detectDialect({ summary: set.summary })).toBe(whatsminer);
     expect(detectDialect({ get_version: set.get_version })).toBe(whatsminer);
     expect(whatsminerMiningOff(set.status)).toBe(true);

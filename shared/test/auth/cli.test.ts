@@ -7,7 +7,7 @@ import path from 'node:path';
 import express from 'express';
 import Redis from 'ioredis';
 import pino from 'pino';
-import { main } from '../../../bin/flymining-cli';
+import { runCli, type CliResult } from '../cli';
 import { Authenticator, requireStaff, TOKENS_KEY, TokenStore } from '../../src/auth';
 
 // A Redis database of its own: the CLI always uses the real key, flymining:auth:tokens.
@@ -36,20 +36,8 @@ afterAll(async () => {
   redis?.disconnect();
 });
 
-async function tokens(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  process.exitCode = undefined;
-  try {
-    const code = await main(['node', 'flymining', 'tokens', ...args, '--redis', redisUrl]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = undefined;
-  }
+async function tokens(...args: string[]): Promise<CliResult> {
+  return runCli(['tokens', ...args, '--redis', redisUrl]);
 }
 
 const get = async (pathname: string, token: string) => (await fetch(url + pathname, { headers: { authorization: `Bearer ${token}` } })).status;
