@@ -70,6 +70,16 @@ receivers: [{ name: oncall, email: { to: [oncall@farm.example], smarthost: '${sm
     await closeRig();
   });
 
+  /** An edge that beat at least twice on the sweep interval, then stopped. */
+  async function edgeThatFellSilent(container: string, source: EdgeSource): Promise<TestEdge> {
+    const edge = new TestEdge(store, SITE, container, source, INTERVAL_MS);
+    edges.push(edge);
+    edge.beat();
+    await waitFor(() => edge.written.length >= 2, 10_000, 'heartbeats');
+    await edge.stop();
+    return edge;
+  }
+
   const mailsAbout = (container: string) => mailbox.mails.filter((m) => (m.subject ?? '').includes(`container ${container}`));
   const alertsOf = async (container: string): Promise<AlertView[]> =>
     ((await (await fetch(`${url}/api/alerts`, { headers: auth.headers })).json()) as AlertView[]).filter((a) => a.labels.container === container);
@@ -134,11 +144,7 @@ receivers: [{ name: oncall, email: { to: [oncall@farm.example], smarthost: '${sm
   });
 
   test('an edge that replays its backlog oldest first stays silent until it has caught up, then resolves with what it backfilled', async () => {
-    const edge = new TestEdge(store, SITE, 'C35', 'miner', INTERVAL_MS);
-    edges.push(edge);
-    edge.beat();
-    await waitFor(() => edge.written.length >= 2, 10_000, 'heartbeats');
-    await edge.stop();
+    const edge = await edgeThatFellSilent('C35', 'miner');
     const lastBeat = edge.written.at(-1)!;
     await waitFor(() => mailsAbout('C35').length === 1, 15_000, 'ContainerSilent notice');
     expect(mailsAbout('C35')[0]!.subject).toMatch(/^\[FIRING:1\] north-1 container C35 ContainerSilent/);
@@ -194,11 +200,7 @@ receivers: [{ name: oncall, email: { to: [oncall@farm.example], smarthost: '${sm
   });
 
   test('a climate-only edge that goes silent pages ContainerSilent too', async () => {
-    const edge = new TestEdge(store, SITE, 'C32', 'climate', INTERVAL_MS);
-    edges.push(edge);
-    edge.beat();
-    await waitFor(() => edge.written.length >= 2, 10_000, 'heartbeats');
-    await edge.stop();
+    await edgeThatFellSilent('C32', 'climate');
     await waitFor(() => mailsAbout('C32').length === 1, 15_000, 'ContainerSilent notice');
     expect(mailsAbout('C32')[0]!.subject).toMatch(/^\[FIRING:1\] north-1 container C32 ContainerSilent/);
   });

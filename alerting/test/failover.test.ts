@@ -5,15 +5,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { InfluxStore } from '@flymining/shared';
-import { simpleParser, type ParsedMail } from 'mailparser';
-import { SMTPServer, type SMTPServerDataStream } from 'smtp-server';
+import type { ParsedMail } from 'mailparser';
 import { freshStore } from '../../exporters/test/e2e/helpers';
 import { TestEdge, minerFault } from './edge';
-import { freePort, sleep, startOwnRedis, waitFor, type OwnRedis } from './helpers';
+import { freePort, sleep, startMailbox, startOwnRedis, waitFor, type Mailbox, type OwnRedis } from './helpers';
 
 const DB = 'alerting_failover';
 const ROOT = path.join(__dirname, '../..');
@@ -27,10 +25,10 @@ interface Instance {
 describe('lease holder killed mid-send', () => {
   let store: InfluxStore;
   let own: OwnRedis;
-  let smtp: SMTPServer;
-  const delivered: ParsedMail[] = [];
+  let smtp: Mailbox;
+  let delivered: ParsedMail[];
   /** DATA phases started, in order; the first is held (no reply) until its client is gone. */
-  const dataStarted: number[] = [];
+  let dataStarted: number[];
   const instances: Instance[] = [];
   const edge = () => new TestEdge(store, 'north-1', 'C41');
   let beating: TestEdge | undefined;
@@ -38,25 +36,8 @@ describe('lease holder killed mid-send', () => {
   beforeAll(async () => {
     store = await freshStore(DB);
     own = await startOwnRedis();
-    smtp = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS'],
-      logger: false,
-      onData(stream: SMTPServerDataStream, _session, callback) {
-        dataStarted.push(Date.now());
-        if (dataStarted.length === 1) {
-          stream.resume(); // read and hold: the sender waits for a reply that never comes
-          return;
-        }
-        simpleParser(stream)
-          .then((mail) => {
-            delivered.push(mail);
-            callback();
-          })
-          .catch((e: Error) => callback(e));
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+    smtp = await startMailbox({ holdFirstData: true }); // the first mail is read and held: no reply ever comes
+    ({ mails: delivered, dataStarted } = smtp);
   });
 
   afterAll(async () => {
@@ -64,7 +45,7 @@ describe('lease holder killed mid-send', () => {
     for (const i of instances) if (i.child.exitCode === null) i.child.kill('SIGKILL');
     await own.stop();
     await store.close();
-    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    await smtp.close();
   });
 
   async function startInstance(dir: string): Promise<Instance> {
@@ -79,7 +60,7 @@ evaluation_interval: 500ms
 influx: { url: '${process.env.FLYMINING_TEST_INFLUX_URL}', database: ${DB} }
 rules: [{ name: FanFailure, faults: [FAN_STOPPED] }]
 route: { receiver: oncall, group_by: [site, container, alertname], group_wait: 0s, group_interval: 1s }
-receivers: [{ name: oncall, email: { to: [oncall@farm.example], smarthost: 'smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}' } }]
+receivers: [{ name: oncall, email: { to: [oncall@farm.example], smarthost: '${smtp.url}' } }]
 `,
     );
     const child = spawn(process.execPath, ['--import', 'tsx', 'alerting/src/main.ts', '--config', file], {

@@ -21,12 +21,15 @@ export interface Mailbox {
   attempts: number;
   /** While `times` > 0, RCPT TO is answered with this SMTP reply code (550: no such mailbox, 451: try later). */
   rejectWith: { code: number; times: number } | undefined;
+  /** When each DATA phase started, in order. */
+  dataStarted: number[];
   close(): Promise<void>;
 }
 
-export async function startMailbox(): Promise<Mailbox> {
+/** With `holdFirstData` the first mail's DATA is read and held without a reply: its sender waits for one that never comes. */
+export async function startMailbox(options: { holdFirstData?: boolean } = {}): Promise<Mailbox> {
   const mails: ParsedMail[] = [];
-  const mailbox: Mailbox = { url: '', mails, attempts: 0, rejectWith: undefined, close: async () => undefined };
+  const mailbox: Mailbox = { url: '', mails, attempts: 0, rejectWith: undefined, dataStarted: [], close: async () => undefined };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -39,6 +42,11 @@ export async function startMailbox(): Promise<Mailbox> {
       callback(Object.assign(new Error(reject.code >= 500 ? 'mailbox unavailable' : 'mailbox busy, try again later'), { responseCode: reject.code }));
     },
     onData(stream, _session, callback) {
+      mailbox.dataStarted.push(Date.now());
+      if (options.holdFirstData && mailbox.dataStarted.length === 1) {
+        stream.resume();
+        return;
+      }
       simpleParser(stream)
         .then((mail) => {
           mails.push(mail);
