@@ -28,6 +28,16 @@ export interface PortalUnderTest {
   close(): Promise<void>;
 }
 
+/** Runs `use` against a portal of its own (see startTestPortal), closed afterwards whatever the outcome. */
+export async function withTestPortal<T>(name: string, overrides: Partial<PortalSettings>, db: TestDatabase | undefined, use: (portal: PortalUnderTest) => Promise<T>): Promise<T> {
+  const portal = await startTestPortal(name, overrides, db);
+  try {
+    return await use(portal);
+  } finally {
+    await portal.close();
+  }
+}
+
 export async function startTestPortal(name: string, overrides: Partial<PortalSettings> = {}, db?: TestDatabase): Promise<PortalUnderTest> {
   const database = db ?? (await createTestDatabase(name));
   await migratePortal(database.pool);

@@ -20,7 +20,7 @@ import { migratePortal } from '../../src/db';
 import { beginTotpEnrolment, createPortalUser } from '../../src/portal/users';
 import { signature } from '../../src/portal/signing';
 import { createTestDatabase, type TestDatabase } from '../pg';
-import { HttpClient, PASSWORD, csrfTokenIn, hiddenFieldsIn, seedInvestor, startTestPortal, testRedisUrl, type PortalUnderTest, type Reply } from './harness';
+import { HttpClient, PASSWORD, csrfTokenIn, hiddenFieldsIn, seedInvestor, startTestPortal, testRedisUrl, withTestPortal, type PortalUnderTest, type Reply } from './harness';
 
 let db: TestDatabase;
 
@@ -91,8 +91,7 @@ describe('sign-in throttling cannot lock the owner out', () => {
   });
 
   test('a device cookie for another account, or one the portal did not sign, is no pass; a genuine one is', async () => {
-    const portal = await startTestPortal('throttle-device', { loginAttempts: 3, loginBaseDelayS: 30, loginMaxDelayS: 60, trustedProxies: ['loopback'] }, db);
-    try {
+    await withTestPortal('throttle-device', { loginAttempts: 3, loginBaseDelayS: 30, loginMaxDelayS: 60, trustedProxies: ['loopback'] }, db, async (portal) => {
       const peter = via(portal, '192.0.2.30');
       expect((await peter.signIn('peter@example.com')).location).toBe('/');
       await peter.submit('/', '/logout', {});
@@ -107,14 +106,11 @@ describe('sign-in throttling cannot lock the owner out', () => {
       const genuine = via(portal, '192.0.2.32');
       genuine.cookies.set('flymining.device', `${payload}.${signature(portal.settings.secret, 'device', payload)}`);
       expect((await genuine.signIn('sam@example.com')).location).toBe('/admin');
-    } finally {
-      await portal.close();
-    }
+    });
   });
 
   test('brute force from one address is slowed: the delays double', async () => {
-    const slowed = await startTestPortal('throttle-address', { loginAttempts: 3, loginBaseDelayS: 1, loginMaxDelayS: 60, trustedProxies: ['loopback'] }, db);
-    try {
+    await withTestPortal('throttle-address', { loginAttempts: 3, loginBaseDelayS: 1, loginMaxDelayS: 60, trustedProxies: ['loopback'] }, db, async (slowed) => {
       // A different (unknown) email each time: only the address can slow this attacker down.
       const attacker = via(slowed, '203.0.113.9');
       const guess = (n: number) => attacker.signIn(`someone${n}@example.com`, 'a guessed password');
@@ -137,14 +133,11 @@ describe('sign-in throttling cannot lock the owner out', () => {
       // During the delay the right password of a real account is refused as well: no free oracle.
       expect((await attacker.signIn('peter@example.com')).status).toBe(429);
 
-    } finally {
-      await slowed.close();
-    }
+    });
   });
 
   test('20 guesses at once from one address: only the free ones are checked', async () => {
-    const slowed = await startTestPortal('throttle-burst', { loginAttempts: 3, loginBaseDelayS: 30, loginMaxDelayS: 60, trustedProxies: ['loopback'] }, db);
-    try {
+    await withTestPortal('throttle-burst', { loginAttempts: 3, loginBaseDelayS: 30, loginMaxDelayS: 60, trustedProxies: ['loopback'] }, db, async (slowed) => {
       const burst = via(slowed, '203.0.113.10');
       const page = await burst.get('/login');
       const replies = await Promise.all(
@@ -152,9 +145,7 @@ describe('sign-in throttling cannot lock the owner out', () => {
       );
       expect(replies.filter((r) => r.status === 401)).toHaveLength(3);
       expect(replies.filter((r) => r.status === 429)).toHaveLength(17);
-    } finally {
-      await slowed.close();
-    }
+    });
   });
 });
 
