@@ -1,5 +1,5 @@
 /** Payload families, unit conversion, the plausibility gate, dew point and recirculation maths, settings errors. */
-import { parseInventory } from '@flymining/shared';
+import { parseInventory, type Inventory } from '@flymining/shared';
 import { FloodGuard, checkPlausible } from '../../src/climate/gate';
 import { decodeEsphomeState, decodeJsonPaths, decodeShelly, decodeTasmota, shellyTime, tasmotaTime } from '../../src/climate/payloads';
 import { dewPointC, recirculationAdvicePct } from '../../src/climate/psychrometrics';
@@ -160,20 +160,17 @@ describe('recirculation advice', () => {
 });
 
 describe('sensor settings from the inventory', () => {
+  /** An inventory file `file` of site t1 with one container, no racks, and these sensors (YAML flow maps). */
+  const inventoryWithSensors = (file: string, container: string, sensors: string[]): Inventory =>
+    parseInventory(['site: t1', 'containers:', `  - name: ${container}`, '    sensors:', ...sensors.map((sensor) => `      - ${sensor}`), '    racks: []', ''].join('\n'), file);
+
   it('names the file, container and sensor of each bad setting', () => {
-    const inv = parseInventory(
-      `site: t1
-containers:
-  - name: C7
-    sensors:
-      - { id: c7-in, position: intake, protocol: mqtt, format: shelly }
-      - { id: c7-meter, position: power, protocol: modbus, host: 10.0.0.9, registers: { powerW: { address: -1 } } }
-      - { id: c7-wild, position: exhaust, protocol: mqtt, topic: "tele/+/SENSOR" }
-      - { id: c7-ok, position: outside, protocol: http, url: "http://10.0.0.8/status", paths: { temperatureC: t } }
-    racks: []
-`,
-      'north.yaml',
-    );
+    const inv = inventoryWithSensors('north.yaml', 'C7', [
+      `{ id: c7-in, position: intake, protocol: mqtt, format: shelly }`,
+      `{ id: c7-meter, position: power, protocol: modbus, host: 10.0.0.9, registers: { powerW: { address: -1 } } }`,
+      `{ id: c7-wild, position: exhaust, protocol: mqtt, topic: "tele/+/SENSOR" }`,
+      `{ id: c7-ok, position: outside, protocol: http, url: "http://10.0.0.8/status", paths: { temperatureC: t } }`,
+    ]);
     expect(() => configureSensors(inv)).toThrow(/north\.yaml: container C7, sensor c7-in \(mqtt\): topic/);
     expect(() => configureSensors(inv)).toThrow(/north\.yaml: container C7, sensor c7-meter \(modbus\): registers\.powerW\.address/);
     expect(() => configureSensors(inv)).toThrow(/sensor c7-wild \(mqtt\): topic: one exact topic, without the MQTT wildcards/);
@@ -181,19 +178,12 @@ containers:
   });
 
   it('refuses a time zone it cannot apply, naming the sensor', () => {
-    const inv = parseInventory(
-      `site: t1
-containers:
-  - name: C8
-    sensors:
-      - { id: c8-in, position: intake, protocol: mqtt, topic: tele/c8/SENSOR, timezone: Mars/Olympus }
-      - { id: c8-out, position: outside, protocol: mqtt, topic: tele/c8o/SENSOR, utcOffset: "3 hours" }
-      - { id: c8-both, position: other, protocol: mqtt, topic: tele/c8b/SENSOR, utcOffset: "+01:00", timezone: Europe/Paris }
-      - { id: c8-ok, position: exhaust, protocol: mqtt, topic: tele/c8x/SENSOR, timezone: Europe/Berlin, maxAgeS: 600 }
-    racks: []
-`,
-      'south.yaml',
-    );
+    const inv = inventoryWithSensors('south.yaml', 'C8', [
+      `{ id: c8-in, position: intake, protocol: mqtt, topic: tele/c8/SENSOR, timezone: Mars/Olympus }`,
+      `{ id: c8-out, position: outside, protocol: mqtt, topic: tele/c8o/SENSOR, utcOffset: "3 hours" }`,
+      `{ id: c8-both, position: other, protocol: mqtt, topic: tele/c8b/SENSOR, utcOffset: "+01:00", timezone: Europe/Paris }`,
+      `{ id: c8-ok, position: exhaust, protocol: mqtt, topic: tele/c8x/SENSOR, timezone: Europe/Berlin, maxAgeS: 600 }`,
+    ]);
     expect(() => configureSensors(inv)).toThrow(/south\.yaml: container C8, sensor c8-in \(mqtt\): timezone: not a time zone/);
     expect(() => configureSensors(inv)).toThrow(/sensor c8-out \(mqtt\): utcOffset: use \+HH:MM/);
     expect(() => configureSensors(inv)).toThrow(/sensor c8-both \(mqtt\): .*utcOffset or timezone, not both/);
