@@ -1,16 +1,11 @@
 /** Config errors name the file, line and field; a good config loads with its defaults. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { refusalProblems } from '../../shared/test/problems';
 import { ConfigError, loadConfig, parseConfig } from '../src/config';
 
 function problemsOf(yaml: string): string[] {
-  try {
-    parseConfig(yaml, 'alerting.yaml');
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  throw new Error('expected the config to be refused');
+  return refusalProblems(() => parseConfig(yaml, 'alerting.yaml'), ConfigError, 'the config');
 }
 
 const receivers = `receivers:

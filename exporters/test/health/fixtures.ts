@@ -108,3 +108,12 @@ export function expectLocated(fault: Fault): void {
   expect(fault.message).toContain('shelf 4');
   expect(fault.message).toContain('slot 7');
 }
+
+/** The one fault `code` (at `part`) of `result`: its severity, what its message says, and where the miner stands. */
+export function expectFault(result: HealthEvaluation, code: Fault['code'], expected: { part?: string; severity: Fault['severity']; says?: string[] }): Fault {
+  const fault = only(result, code, expected.part);
+  expect(fault.severity).toBe(expected.severity);
+  for (const text of expected.says ?? []) expect(fault.message).toContain(text);
+  expectLocated(fault);
+  return fault;
+}

@@ -1,4 +1,4 @@
-import { codes, expectLocated, hashingBoard, healthySample, last, only, run, s19ProSpec, sleepingSample } from './fixtures';
+import { codes, hashingBoard, healthySample, last, only, run, s19ProSpec, sleepingSample, expectFault } from './fixtures';
 
 const spec = s19ProSpec();
 
@@ -13,11 +13,8 @@ describe('fans', () => {
 
   it('raises FAN_STOPPED for the stopped fan while hashing and clears it when it turns again', () => {
     const [stopped, turning] = run(spec, [fanStopped, healthySample()]);
-    const fault = only(stopped!, 'FAN_STOPPED', 'fan 3');
-    expect(fault.severity).toBe('critical');
-    expect(fault.message).toContain('fan 3 stopped: 0 rpm');
+    const fault = expectFault(stopped!, 'FAN_STOPPED', { part: 'fan 3', severity: 'critical', says: ['fan 3 stopped: 0 rpm'] });
     expect(fault.details).toEqual({ rpm: 0, limitRpm: 300 });
-    expectLocated(fault);
     expect(codes(turning!)).toEqual([]);
   });
 
@@ -28,10 +25,7 @@ describe('fans', () => {
 
   it('raises FAN_MISSING when fewer fans report than the unit has', () => {
     const result = last(spec, [healthySample({ fans: [1, 2, 3].map((index) => ({ index, rpm: 5400 })) })]);
-    const fault = only(result, 'FAN_MISSING');
-    expect(fault.severity).toBe('critical');
-    expect(fault.message).toContain('reports 3 of 4 fans');
-    expectLocated(fault);
+    expectFault(result, 'FAN_MISSING', { severity: 'critical', says: ['reports 3 of 4 fans'] });
   });
 
   it('ignores unused slots reading 0, but counts a real fan among them that stopped', () => {
@@ -69,10 +63,7 @@ describe('chips', () => {
     });
     const [dead, repaired] = run(spec, [missing, healthySample()]);
     expect(codes(dead!)).toEqual(['CHIPS_DEAD@board 2', 'CHIPS_DEAD@board 3']);
-    const board2 = only(dead!, 'CHIPS_DEAD', 'board 2');
-    expect(board2.severity).toBe('warning');
-    expect(board2.message).toContain('board 2 has 4 of 114 chips dead (110 found, 110 ok, 0 bad)');
-    expectLocated(board2);
+    expectFault(dead!, 'CHIPS_DEAD', { part: 'board 2', severity: 'warning', says: ['board 2 has 4 of 114 chips dead (110 found, 110 ok, 0 bad)'] });
     expect(only(dead!, 'CHIPS_DEAD', 'board 3').message).toContain('2 of 114 chips dead');
     expect(codes(repaired!)).toEqual([]);
   });
@@ -107,10 +98,7 @@ describe('boards', () => {
       boards: [hashingBoard(1), { index: 2, present: false, chipsFound: 0 }, hashingBoard(3)],
     });
     const [missing, back] = run(spec, [absent, healthySample()]);
-    const fault = only(missing!, 'BOARD_MISSING', 'board 2');
-    expect(fault.severity).toBe('critical');
-    expect(fault.message).toContain('board 2 does not answer');
-    expectLocated(fault);
+    expectFault(missing!, 'BOARD_MISSING', { part: 'board 2', severity: 'critical', says: ['board 2 does not answer'] });
     expect(codes(back!)).toEqual([]);
   });
 
@@ -143,11 +131,7 @@ describe('temperatures', () => {
 
   it('raises CHIP_OVERHEAT and BOARD_OVERHEAT per board at the thresholds and clears them below', () => {
     const [hot, cool] = run(spec, [withBoard1({ chipTempC: 97, boardTempC: 85 }), withBoard1({ chipTempC: 88, boardTempC: 70 })]);
-    const chips = only(hot!, 'CHIP_OVERHEAT', 'board 1');
-    expect(chips.severity).toBe('critical');
-    expect(chips.message).toContain('board 1 chips at 97 °C (limit 95 °C)');
-    expect(chips.message).toContain('check intake air, fans and filters');
-    expectLocated(chips);
+    expectFault(hot!, 'CHIP_OVERHEAT', { part: 'board 1', severity: 'critical', says: ['board 1 chips at 97 °C (limit 95 °C)', 'check intake air, fans and filters'] });
     expect(only(hot!, 'BOARD_OVERHEAT', 'board 1').message).toContain('board 1 PCB at 85 °C (limit 85 °C)');
     expect(codes(cool!)).toEqual([]);
   });
@@ -178,10 +162,7 @@ describe('temperatures', () => {
       const result = last(spec, [withBoard1({ chipTempC })]);
       expect(codes(result)).toEqual(['TEMP_SENSOR_FAULT@board 1']);
     }
-    const fault = only(last(spec, [withBoard1({ chipTempC: -83, boardTempC: 0 })]), 'TEMP_SENSOR_FAULT', 'board 1');
-    expect(fault.severity).toBe('warning');
-    expect(fault.message).toContain('PCB 0 °C, chips -83 °C');
-    expectLocated(fault);
+    expectFault(last(spec, [withBoard1({ chipTempC: -83, boardTempC: 0 })]), 'TEMP_SENSOR_FAULT', { part: 'board 1', severity: 'warning', says: ['PCB 0 °C, chips -83 °C'] });
   });
 
   it('neither raises nor clears an overheat on an impossible reading', () => {

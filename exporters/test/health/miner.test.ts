@@ -1,5 +1,5 @@
 import type { HealthScrapeFailure } from '../../src/miner/health';
-import { T0, SCRAPE_MS, codes, expectLocated, hashingBoard, healthySample, last, only, run, s19ProSpec, sleepingSample } from './fixtures';
+import { T0, SCRAPE_MS, codes, hashingBoard, healthySample, last, only, run, s19ProSpec, sleepingSample, expectFault } from './fixtures';
 
 const spec = s19ProSpec();
 const refused: HealthScrapeFailure = { kind: 'refused', message: '10.3.2.47:4028 summary: ECONNREFUSED' };
@@ -13,11 +13,8 @@ describe('MINER_UNREACHABLE', () => {
     ['unreachable', 'no route to the host'],
     ['reset', 'connection reset'],
   ] as const)('tells a %s scrape failure apart in the message', (kind, explanation) => {
-    const fault = only(last(spec, [{ kind, message: 'socket detail' }]), 'MINER_UNREACHABLE');
-    expect(fault.severity).toBe('critical');
-    expect(fault.message).toContain(`unreachable: ${explanation}`);
+    const fault = expectFault(last(spec, [{ kind, message: 'socket detail' }]), 'MINER_UNREACHABLE', { severity: 'critical', says: [`unreachable: ${explanation}`] });
     expect(fault.details).toEqual({ reason: kind, error: 'socket detail' });
-    expectLocated(fault);
   });
 
   it('keeps the hardware faults of the last good sample as they were, adds nothing else, clears on recovery', () => {
@@ -47,10 +44,7 @@ describe('MINER_NOT_HASHING', () => {
       healthySample({ mode: 'idle', hashrateThs: 0 }),
       healthySample(),
     ]);
-    const fault = only(zero!, 'MINER_NOT_HASHING');
-    expect(fault.severity).toBe('critical');
-    expect(fault.message).toContain('reachable but not hashing (5 s hashrate 0 TH/s)');
-    expectLocated(fault);
+    expectFault(zero!, 'MINER_NOT_HASHING', { severity: 'critical', says: ['reachable but not hashing (5 s hashrate 0 TH/s)'] });
     expect(only(idle!, 'MINER_NOT_HASHING').message).toContain('mode idle');
     expect(codes(hashing!)).toEqual([]);
   });
@@ -81,9 +75,7 @@ describe('MINER_SLEEPING', () => {
       'HASHRATE_LOW',
       'POOLS_DEAD',
     ]);
-    const sleeping = only(results[3]!, 'MINER_SLEEPING');
-    expect(sleeping.severity).toBe('info');
-    expectLocated(sleeping);
+    expectFault(results[3]!, 'MINER_SLEEPING', { severity: 'info' });
     expect(codes(results[4]!)).toEqual(['MINER_SLEEPING']);
   });
 });
@@ -97,11 +89,8 @@ describe('MINER_REBOOTED', () => {
       healthySample({ uptimeS: 600 }),
     ]);
     expect(codes(results[0]!)).toEqual([]);
-    const rebooted = only(results[1]!, 'MINER_REBOOTED');
-    expect(rebooted.severity).toBe('warning');
-    expect(rebooted.message).toContain('restarted: up 45 s, was up 24 h at the previous scrape');
+    const rebooted = expectFault(results[1]!, 'MINER_REBOOTED', { severity: 'warning', says: ['restarted: up 45 s, was up 24 h at the previous scrape'] });
     expect(rebooted.details).toEqual({ uptimeS: 45, previousUptimeS: 86_400 });
-    expectLocated(rebooted);
     expect(only(results[2]!, 'MINER_REBOOTED').since).toBe(rebooted.since);
     expect(codes(results[3]!)).toEqual([]);
   });
@@ -130,10 +119,7 @@ describe('SCRAPE_PARTIAL', () => {
       healthySample({ errors: [{ command: 'pools', kind: 'access-denied', message: 'code 45' }] }),
       healthySample(),
     ]);
-    const fault = only(partial!, 'SCRAPE_PARTIAL');
-    expect(fault.severity).toBe('info');
-    expect(fault.message).toContain('API commands failed: pools (access-denied)');
-    expectLocated(fault);
+    expectFault(partial!, 'SCRAPE_PARTIAL', { severity: 'info', says: ['API commands failed: pools (access-denied)'] });
     expect(codes(full!)).toEqual([]);
   });
 
@@ -152,10 +138,7 @@ describe('HASHRATE_LOW', () => {
   it('raises after the configured number of consecutive low scrapes, with TH/s and % of nominal', () => {
     const results = run(spec, [low, low, low]);
     expect(codes(results[1]!)).toEqual([]);
-    const fault = only(results[2]!, 'HASHRATE_LOW');
-    expect(fault.severity).toBe('warning');
-    expect(fault.message).toContain('hashes 80.0 TH/s, 73 % of nominal 110 TH/s, for 3 scrapes in a row (limit 80 %)');
-    expectLocated(fault);
+    expectFault(results[2]!, 'HASHRATE_LOW', { severity: 'warning', says: ['hashes 80.0 TH/s, 73 % of nominal 110 TH/s, for 3 scrapes in a row (limit 80 %)'] });
   });
 
   it('starts counting again after a good scrape, and clears on one', () => {
@@ -198,10 +181,7 @@ describe('POOLS_DEAD', () => {
       healthySample({ pools: [pool('dead', 0), pool('dead', 1), pool('disabled', 2)] }),
       healthySample({ pools: [pool('dead', 0), pool('alive', 1)] }),
     ]);
-    const fault = only(dead!, 'POOLS_DEAD');
-    expect(fault.severity).toBe('critical');
-    expect(fault.message).toContain('none of 2 configured pools is alive (stratum+tcp://pool0.example:3333, stratum+tcp://pool1.example:3333)');
-    expectLocated(fault);
+    expectFault(dead!, 'POOLS_DEAD', { severity: 'critical', says: ['none of 2 configured pools is alive (stratum+tcp://pool0.example:3333, stratum+tcp://pool1.example:3333)'] });
     expect(codes(alive!)).toEqual([]);
   });
 

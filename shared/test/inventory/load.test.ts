@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { InventoryError, InventoryHolder, loadInventory, parseInventory } from '../../src/inventory';
+import { refusalProblems } from '../problems';
 
 const GOOD = `site: north-1
 defaults:
@@ -23,13 +24,7 @@ containers:
 `;
 
 function problemsOf(text: string): string[] {
-  try {
-    parseInventory(text, 'farm.yaml');
-  } catch (err) {
-    if (err instanceof InventoryError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected the inventory to be refused');
+  return refusalProblems(() => parseInventory(text, 'farm.yaml'), InventoryError, 'the inventory');
 }
 
 describe('inventory', () => {

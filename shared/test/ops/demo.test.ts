@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { HttpClient } from '../../../billing/test/portal/harness';
+import { runBash, type BashResult } from './run-bash';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -73,15 +74,8 @@ async function until<T>(what: string, seconds: number, probe: () => Promise<T | 
 }
 
 /** Runs one printed command line with bash, as a user would paste it (same environment, repository folder). */
-function runPrinted(line: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', line], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, output }));
-  });
+function runPrinted(line: string, env: NodeJS.ProcessEnv): Promise<BashResult> {
+  return runBash(['-c', line], { cwd: ROOT, env });
 }
 
 /** The printed command line that matches, without its trailing comment. */

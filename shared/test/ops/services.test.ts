@@ -12,6 +12,7 @@ import path from 'node:path';
 import Redis from 'ioredis';
 import mqtt from 'mqtt';
 import { freePort } from '../../../scripts/jest/influx-server';
+import { runBash } from './run-bash';
 
 const repoRoot = path.resolve(__dirname, '../../..');
 const servicesScript = path.join(repoRoot, 'scripts/services.sh');
@@ -33,16 +34,9 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-/** Asynchronous on purpose: a server living in this test process must keep answering while the script runs. */
 async function runServices(args: string[], env: NodeJS.ProcessEnv): Promise<ScriptResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', [servicesScript, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (status) => resolve({ status, output }));
-  });
+  const { code, output } = await runBash([servicesScript, ...args], { env });
+  return { status: code, output };
 }
 
 /** A PID file holds "PID START-TIME"; the start time tells a reused PID from ours. */
