@@ -3,15 +3,12 @@
  * → InfluxDB → the alerting service's uplink relay → Redis → a real SMTP server and a local HTTP server standing
  * in for Slack.
  */
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { createLogger, type InfluxStore } from '@flymining/shared';
 import { SimulatedFarm } from '@flymining/simulator';
 import Redis from 'ioredis';
 import { exporterFor, freshStore, inventoryFor, mixedFarmSpecs } from '../../exporters/test/e2e/helpers';
-import { createApi } from '../src/api';
 import { AlertingService } from '../src/service';
-import { config, linkSecretFile, redisUrl, sleep, startMailbox, startSlack, testAuth, waitFor, type Mailbox, type SlackEndpoint, type TestAuth } from './helpers';
+import { config, linkSecretFile, redisUrl, sleep, startApi, startMailbox, startSlack, waitFor, type ApiUnderTest, type Mailbox, type SlackEndpoint } from './helpers';
 
 const REDIS_DB = 4; // this file's own Redis database, flushed at start
 const DB = 'alerting_e2e';
@@ -25,9 +22,7 @@ describe('fault → alerting → email and Slack', () => {
   let mailbox: Mailbox;
   let slack: SlackEndpoint;
   const services: AlertingService[] = [];
-  let api: Server;
-  let apiUrl: string;
-  let auth: TestAuth;
+  let api: ApiUnderTest | undefined;
   const secretFile = linkSecretFile();
 
   const yaml = (): string => `
@@ -89,7 +84,6 @@ receivers:
   afterAll(async () => {
     for (const s of [...services]) await s.stop();
     api?.close();
-    auth?.close();
     await farm.stop();
     await store.close();
     redis.disconnect();
@@ -147,10 +141,8 @@ receivers:
 
   test('a silenced container sends nothing; its fault is listed as silenced by the API', async () => {
     const service = await startService();
-    auth = await testAuth(redisUrl(REDIS_DB));
-    api = createApi(service, { authenticator: auth.authenticator }).listen(0, '127.0.0.1');
-    await new Promise((r) => api.once('listening', r));
-    apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+    api = await startApi(service, redisUrl(REDIS_DB));
+    const { url: apiUrl, auth } = api;
     const before = { mails: mailbox.mails.length, slack: slack.messages.length };
     const created = await fetch(`${apiUrl}/api/silences`, {
       method: 'POST',

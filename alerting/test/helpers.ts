@@ -1,6 +1,6 @@
 /** Real servers for alerting tests: an SMTP server (smtp-server) as the on-call mailbox, an HTTP server as Slack. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import http from 'node:http';
+import http, { type Server } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import Redis from 'ioredis';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { freshStore } from '../../exporters/test/e2e/helpers';
+import { createApi } from '../src/api';
 import { parseConfig, type AlertingConfig } from '../src/config';
 import { AlertingService } from '../src/service';
 
@@ -287,6 +288,30 @@ export async function startEdgeService(
       redis.disconnect();
       await own.stop();
       await mailbox.close();
+    },
+  };
+}
+
+/** The service's HTTP API on a free port, with a bearer token (see testAuth) that opens it. */
+export interface ApiUnderTest {
+  server: Server;
+  url: string;
+  auth: TestAuth;
+  /** Stops listening and drops the token's Redis connection. */
+  close(): void;
+}
+
+export async function startApi(service: AlertingService, redisUrlOfService: string, scopes?: AuthScope[]): Promise<ApiUnderTest> {
+  const auth = await testAuth(redisUrlOfService, scopes);
+  const server = createApi(service, { authenticator: auth.authenticator }).listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  return {
+    server,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    auth,
+    close() {
+      server.close();
+      auth.close();
     },
   };
 }

@@ -2,14 +2,11 @@
  * Issue #10's alerting findings, each replayed against real Redis and a real SMTP server: a brief silence that
  * re-sent pages, silences that stalled the cycle, forged and cross-site acknowledgements, an API anyone could use.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createLogger, type Fault } from '@flymining/shared';
 import Redis from 'ioredis';
-import { createApi } from '../src/api';
 import { ConfigError } from '../src/config';
 import { AlertingService } from '../src/service';
-import { config, linkSecretFile, raise, redisUrl, startMailbox, testAuth, waitFor, type Mailbox, type TestAuth } from './helpers';
+import { config, linkSecretFile, raise, redisUrl, startApi, startMailbox, testAuth, waitFor, type ApiUnderTest, type Mailbox } from './helpers';
 
 const REDIS_DB = 7; // this file's own Redis database, flushed before each test
 
@@ -30,9 +27,7 @@ describe('alerting security (issue #10)', () => {
   let redis: Redis;
   let mailbox: Mailbox;
   let service: AlertingService;
-  let server: Server;
-  let api: string;
-  let auth: TestAuth;
+  let api: ApiUnderTest;
   const secretFile = linkSecretFile();
 
   const yaml = (): string => `
@@ -57,16 +52,12 @@ receivers:
     mailbox.mails.length = 0;
     service = new AlertingService(config(yaml()), createLogger('alerting-test', 'silent'));
     await service.start();
-    auth = await testAuth(redisUrl(REDIS_DB));
-    server = createApi(service, { authenticator: auth.authenticator }).listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    api = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    api = await startApi(service, redisUrl(REDIS_DB));
   });
 
   afterEach(async () => {
-    server.closeAllConnections();
-    server.close();
-    auth.close();
+    api.server.closeAllConnections();
+    api.close();
     await service.stop();
   });
 
@@ -107,12 +98,12 @@ receivers:
   /** The acknowledge link of the newest mail, as a path on this API, and the fields its page puts in the form. */
   async function ackLinkOfLastMail(): Promise<{ path: string; query: URLSearchParams; form: URLSearchParams }> {
     const link = new URL(/http:\/\/alerts\.example:9430\/ack\/\S+/.exec(mailbox.mails.at(-1)!.text ?? '')![0]);
-    const page = await (await fetch(`${api}${link.pathname}${link.search}`)).text();
+    const page = await (await fetch(`${api.url}${link.pathname}${link.search}`)).text();
     const form = new URLSearchParams([...page.matchAll(/name="(\w)" value="([^"]*)"/g)].map((m): [string, string] => [m[1]!, m[2]!.replace(/&#(\d+);/g, (_x, c: string) => String.fromCharCode(Number(c)))]));
     return { path: link.pathname, query: link.searchParams, form };
   }
 
-  const groupsNow = async () => (await (await fetch(`${api}/api/groups`, { headers: auth.headers })).json()) as Array<{ id: string; acknowledged: boolean; acknowledgedBy?: string }>;
+  const groupsNow = async () => (await (await fetch(`${api.url}/api/groups`, { headers: api.auth.headers })).json()) as Array<{ id: string; acknowledged: boolean; acknowledgedBy?: string }>;
 
   test('acknowledge links: made by hand, altered, for another receiver, expired or posted cross-site are refused (403); the signed one records the receiver address', async () => {
     await raise(redis, [fanFault('C14', 1)]);
@@ -121,8 +112,8 @@ receivers:
     const [group] = await groupsNow();
     // By hand: the group id is only the group key in base64url.
     expect(path).toBe(`/ack/${Buffer.from(`${service.route.id}:alertname="FanFailure",container="C14",site="north-1"`).toString('base64url')}`);
-    const get = (q: string) => fetch(`${api}${path}${q}`);
-    const post = (body: URLSearchParams, headers: Record<string, string> = {}) => fetch(`${api}${path}`, { method: 'POST', body, headers });
+    const get = (q: string) => fetch(`${api.url}${path}${q}`);
+    const post = (body: URLSearchParams, headers: Record<string, string> = {}) => fetch(`${api.url}${path}`, { method: 'POST', body, headers });
     const altered = (key: string, value: string) => new URLSearchParams([...[...form].filter(([k]) => k !== key), [key, value]]);
     const signer = service.config.link_signer!;
     const forOther = new URL(signer.link('http://x', group!.id, 'daytime', 'email', Date.now()));
@@ -147,7 +138,7 @@ receivers:
     }
     expect((await groupsNow())[0]!.acknowledged).toBe(false); // none of them acknowledged
 
-    const ok = await post(form, { origin: api });
+    const ok = await post(form, { origin: api.url });
     expect(ok.status).toBe(200);
     expect((await groupsNow())[0]).toMatchObject({ acknowledged: true, acknowledgedBy: 'oncall@farm.example' });
   });
@@ -164,24 +155,24 @@ receivers:
       const silence = JSON.stringify({ matchers: ['alertname=~".+"'], duration: '1h', comment: 'mute everything' });
       const json = { 'content-type': 'application/json' };
       const cases: Array<[string, Promise<Response>, number]> = [
-        ['GET alerts without a token', fetch(`${api}/api/alerts`), 401],
-        ['GET groups without a token', fetch(`${api}/api/groups`), 401],
-        ['GET alerts in capitals without a token', fetch(`${api}/API/Alerts`), 401], // routes match case-insensitively
-        ['HEAD alerts without a token', fetch(`${api}/api/alerts`, { method: 'HEAD' }), 401],
-        ['POST silence without a token', fetch(`${api}/api/silences`, { method: 'POST', headers: json, body: silence }), 401],
-        ['POST silence with a made-up token', fetch(`${api}/api/silences`, { method: 'POST', headers: { ...json, authorization: 'Bearer fmt_made-up' }, body: silence }), 401],
-        ['POST ack without a token', fetch(`${api}/api/groups/x/ack`, { method: 'POST', headers: json, body: '{}' }), 401],
-        ['POST silence with a read-only token', fetch(`${api}/api/silences`, { method: 'POST', headers: reader.headers, body: silence }), 403],
-        ['POST silence as a form', fetch(`${api}/api/silences`, { method: 'POST', headers: { authorization: auth.headers.authorization! }, body: new URLSearchParams({ matchers: 'alertname=~".+"' }) }), 415],
-        ['POST silence from another origin', fetch(`${api}/api/silences`, { method: 'POST', headers: { ...auth.headers, origin: 'https://evil.example' }, body: silence }), 403],
-        ['GET alerts with a read-only token', fetch(`${api}/api/alerts`, { headers: reader.headers }), 200],
-        ['GET healthz', fetch(`${api}/healthz`), 200],
-        ['GET metrics', fetch(`${api}/metrics`), 200],
+        ['GET alerts without a token', fetch(`${api.url}/api/alerts`), 401],
+        ['GET groups without a token', fetch(`${api.url}/api/groups`), 401],
+        ['GET alerts in capitals without a token', fetch(`${api.url}/API/Alerts`), 401], // routes match case-insensitively
+        ['HEAD alerts without a token', fetch(`${api.url}/api/alerts`, { method: 'HEAD' }), 401],
+        ['POST silence without a token', fetch(`${api.url}/api/silences`, { method: 'POST', headers: json, body: silence }), 401],
+        ['POST silence with a made-up token', fetch(`${api.url}/api/silences`, { method: 'POST', headers: { ...json, authorization: 'Bearer fmt_made-up' }, body: silence }), 401],
+        ['POST ack without a token', fetch(`${api.url}/api/groups/x/ack`, { method: 'POST', headers: json, body: '{}' }), 401],
+        ['POST silence with a read-only token', fetch(`${api.url}/api/silences`, { method: 'POST', headers: reader.headers, body: silence }), 403],
+        ['POST silence as a form', fetch(`${api.url}/api/silences`, { method: 'POST', headers: { authorization: api.auth.headers.authorization! }, body: new URLSearchParams({ matchers: 'alertname=~".+"' }) }), 415],
+        ['POST silence from another origin', fetch(`${api.url}/api/silences`, { method: 'POST', headers: { ...api.auth.headers, origin: 'https://evil.example' }, body: silence }), 403],
+        ['GET alerts with a read-only token', fetch(`${api.url}/api/alerts`, { headers: reader.headers }), 200],
+        ['GET healthz', fetch(`${api.url}/healthz`), 200],
+        ['GET metrics', fetch(`${api.url}/metrics`), 200],
       ];
       const statuses = await Promise.all(cases.map(async ([what, response]) => ({ what, status: (await response).status })));
       expect(statuses).toEqual(cases.map(([what, , status]) => ({ what, status })));
       expect(await service.state.silences()).toEqual([]); // nothing got through
-      const headers = (await fetch(`${api}/api/alerts`)).headers;
+      const headers = (await fetch(`${api.url}/api/alerts`)).headers;
       expect({ nosniff: headers.get('x-content-type-options'), frame: headers.get('x-frame-options') }).toEqual({ nosniff: 'nosniff', frame: 'SAMEORIGIN' });
     } finally {
       reader.close();
@@ -189,11 +180,11 @@ receivers:
   });
 
   test('a silence with a nested quantifier over a long label value: the cycle stays fast; a pattern the engine refuses gets 400 naming the matcher', async () => {
-    const refused = await fetch(`${api}/api/silences`, { method: 'POST', headers: auth.headers, body: JSON.stringify({ matchers: ['miner=~"(a)\\\\1"'], duration: '1h', comment: 'x' }) });
+    const refused = await fetch(`${api.url}/api/silences`, { method: 'POST', headers: api.auth.headers, body: JSON.stringify({ matchers: ['miner=~"(a)\\\\1"'], duration: '1h', comment: 'x' }) });
     expect(refused.status).toBe(400);
     expect(((await refused.json()) as { problems: string[] }).problems).toEqual([expect.stringMatching(/^matchers\.0: "miner=~"\(a\)\\\\1"": regular expression refused: \\1 is not supported/)]);
 
-    const created = await fetch(`${api}/api/silences`, { method: 'POST', headers: auth.headers, body: JSON.stringify({ matchers: ['miner=~"(a+)+$"'], duration: '1h', comment: 'the finding' }) });
+    const created = await fetch(`${api.url}/api/silences`, { method: 'POST', headers: api.auth.headers, body: JSON.stringify({ matchers: ['miner=~"(a+)+$"'], duration: '1h', comment: 'the finding' }) });
     expect(created.status).toBe(201);
     // A miner id of 20,000 a's and a b: RegExp would backtrack 2^20,000 times on it, every cycle.
     const hostile = { ...fanFault('C15', 1), minerId: `${'a'.repeat(20_000)}b` };
