@@ -24,11 +24,11 @@ function fanFault(container: string, slot: number): Fault {
 }
 
 describe('alerting security (issue #10)', () => {
+  const secretFile = linkSecretFile();
   let redis: Redis;
   let mailbox: Mailbox;
   let service: AlertingService;
   let api: ApiUnderTest;
-  const secretFile = linkSecretFile();
 
   const yaml = (): string => `
 redis: ${redisUrl(REDIS_DB)}
