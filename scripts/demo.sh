@@ -164,6 +164,7 @@ stopping=0
 stop_demo() {
   ((stopping)) && return
   stopping=1
+  if [[ -n "${sleeper:-}" ]]; then kill "$sleeper" 2>/dev/null || true; fi
   flymining_say "stopping the demo..."
   rm -f "$RUNNING_FILE"
   flymining_stop_processes "${demo_processes[@]}" || true
@@ -391,11 +392,14 @@ EOF
 
 if [[ -n "${FLYMINING_DEMO_SECONDS:-}" ]]; then
   # In the background with `wait`, so that a TERM (not only Ctrl-C) stops the demo at once, not after the sleep.
-  sleep "$FLYMINING_DEMO_SECONDS" &
-  wait $!
+  # Its own output closed, so a caller reading ours (a test's pipe) is not held open by it; stop_demo ends it.
+  sleep "$FLYMINING_DEMO_SECONDS" >/dev/null 2>&1 </dev/null &
+  sleeper=$!
+  wait $sleeper
 else
   while true; do
-    sleep 3600 &
-    wait $!
+    sleep 3600 >/dev/null 2>&1 </dev/null &
+    sleeper=$!
+    wait $sleeper
   done
 fi
