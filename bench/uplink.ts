@@ -16,9 +16,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { rawHttpPost } from './raw-post';
 import Redis from 'ioredis';
 import { freePort, InfluxTestServer } from '../scripts/jest/influx-server';
 import { InfluxStore, REDIS_KEYS, edgeStatusKey, ensureDatabase, schemaRetention, type EdgeStatus } from '../shared/src';
@@ -94,27 +94,6 @@ function readSpool(dir: string): { lines: string[]; bytes: number; allocatedByte
     lines.push(...text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter((l) => l.length > 0));
   }
   return { lines, bytes, allocatedBytes };
-}
-
-/** Baseline: the same lines POSTed one batch after the other over a keep-alive node:http agent. */
-async function rawPost(url: string, database: string, lines: string[]): Promise<number> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const target = new URL(`${url}/write?db=${database}&rp=raw&precision=ms`);
-  const started = performance.now();
-  for (let i = 0; i < lines.length; i += RAW_BATCH) {
-    const body = lines.slice(i, i + RAW_BATCH).join('\n');
-    await new Promise<void>((resolve, reject) => {
-      const req = http.request(target, { method: 'POST', agent, headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 204 ? resolve() : reject(new Error(`raw write: HTTP ${res.statusCode}`))));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
-  }
-  const elapsed = performance.now() - started;
-  agent.destroy();
-  return elapsed;
 }
 
 async function heartbeatCounter(metricsUrl: string): Promise<number> {
@@ -242,8 +221,8 @@ async function main(): Promise<void> {
 
     // Baseline in the same run: the spooled lines POSTed raw into another database.
     // Through the same link (the replay's path) and straight to InfluxDB (what the link itself costs).
-    const rawViaLinkMs = await rawPost(`http://127.0.0.1:${link.address().port}`, 'bench_uplink_raw', spool.lines);
-    const rawMs = await rawPost(influx.url, 'bench_uplink_raw', spool.lines.map((l) => l.replace(/ (\d+)$/, (_, t: string) => ` ${Number(t) + 1}`)));
+    const rawViaLinkMs = await rawHttpPost(`http://127.0.0.1:${link.address().port}`, 'bench_uplink_raw', spool.lines, RAW_BATCH);
+    const rawMs = await rawHttpPost(influx.url, 'bench_uplink_raw', spool.lines.map((l) => l.replace(/ (\d+)$/, (_, t: string) => ` ${Number(t) + 1}`)), RAW_BATCH);
     const replayPointsPerSec = Math.round((spool.lines.length / Math.max(1, replayMs)) * 1000);
     const rawPointsPerSec = Math.round((spool.lines.length / rawViaLinkMs) * 1000);
     const minerHoursAtProduction = (MINERS * sweepsSpooled * PRODUCTION_INTERVAL_S) / 3600;

@@ -3,9 +3,9 @@
  * in the same run, against the same throwaway InfluxDB. Prints JSON. Run: npx tsx bench/write-path.ts [points]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { rawHttpPost } from './raw-post';
 import { InfluxTestServer } from '../scripts/jest/influx-server';
 import { formatLine, InfluxStore } from '../shared/src/influx';
 
@@ -47,27 +47,6 @@ async function rawPost(url: string, db: string, lines: string[], concurrent: boo
   }
   await Promise.all(pending);
   return performance.now() - started;
-}
-
-/** Raw POSTs with node:http and a keep-alive agent, one batch after the other: the leanest client we can write. */
-async function rawHttpPost(url: string, db: string, lines: string[]): Promise<number> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const target = new URL(`${url}/write?db=${db}&rp=raw&precision=ms`);
-  const started = performance.now();
-  for (let i = 0; i < lines.length; i += BATCH) {
-    const body = lines.slice(i, i + BATCH).join('\n');
-    await new Promise<void>((resolve, reject) => {
-      const req = http.request(target, { method: 'POST', agent, headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
-        res.resume();
-        res.on('end', () => (res.statusCode === 204 ? resolve() : reject(new Error(`raw http write: HTTP ${res.statusCode}`))));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
-  }
-  const elapsed = performance.now() - started;
-  agent.destroy();
-  return elapsed;
 }
 
 /** Shift every line's time by `ms`: new points of the same size and shape. */
@@ -118,7 +97,7 @@ async function main(): Promise<void> {
       formatMs += performance.now() - t0;
       rawMs.push(await rawPost(server.url, 'bench_raw', lines, false));
       rawConcurrentMs.push(await rawPost(server.url, 'bench_raw', shiftTimes(lines), true));
-      rawHttpMs.push(await rawHttpPost(server.url, 'bench_raw', shiftBy(lines, 2)));
+      rawHttpMs.push(await rawHttpPost(server.url, 'bench_raw', shiftBy(lines, 2), BATCH));
       storeMs.push(await viaStore(store, lines));
     }
     const stats = store.stats();
