@@ -2,9 +2,9 @@
  * InfluxDB connection and write-path settings: one schema, defaults, and FLYMINING_INFLUX_* environment overrides.
  * Secrets and the CA certificate can come from files (`passwordFile`, `tokenFile`, `caFile`), read at load time.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { dottedPath, formatIssues } from '../text/issues';
+import { readSecretFile } from '../secrets';
 
 export const influxFlavors = ['v1', 'v2', 'v3'] as const;
 export type InfluxFlavor = (typeof influxFlavors)[number];
@@ -203,18 +203,11 @@ function readConfigFiles(cfg: InfluxConfig, envPaths: Map<string, string>, sourc
     if (file === undefined) return undefined;
     const fromEnv = envPaths.get(field);
     const where = `${field}${fromEnv ? ` (from ${fromEnv})` : ''}`;
-    let text: string;
+    let trimmed: string;
     try {
-      text = readFileSync(file, 'utf8');
+      trimmed = readSecretFile(file, where);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? 'error';
-      issues.push(`${where}: cannot read ${file} (${code})`);
-      return undefined;
-    }
-    // Secret files usually end with a newline that is not part of the secret.
-    const trimmed = text.replace(/\r?\n$/, '');
-    if (trimmed.length === 0) {
-      issues.push(`${where}: ${file} is empty`);
+      issues.push((err as Error).message);
       return undefined;
     }
     if (field === 'caFile' && !trimmed.includes('-----BEGIN CERTIFICATE-----')) {
