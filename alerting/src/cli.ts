@@ -3,8 +3,7 @@
  * dismantled or an edge box that is replaced under another name would otherwise page ContainerSilent for ever.
  */
 import type { Command } from 'commander';
-import Redis from 'ioredis';
-import { REDIS_KEYS, type EdgeStatus, type RetiredEdge } from '@flymining/shared';
+import { REDIS_KEYS, withRedisConnection, type EdgeStatus, type RetiredEdge } from '@flymining/shared';
 
 const DEFAULT_REDIS = 'redis://127.0.0.1:6379/0';
 
@@ -31,19 +30,6 @@ function describe(key: string, s: EdgeStatus, now: number): EdgeRow {
   };
 }
 
-async function withRedis<T>(url: string, work: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true, connectTimeout: 5000 });
-  redis.on('error', () => undefined); // the failed command says it, once
-  try {
-    await redis.connect().catch((err: Error) => {
-      throw new Error(`cannot reach Redis at ${url.replace(/\/\/[^@/]*@/, '//***@')}: ${err.message}`);
-    });
-    return await work(redis);
-  } finally {
-    redis.disconnect();
-  }
-}
-
 export function registerAlertingCommands(program: Command): void {
   const edges = program.command('edges').description("the container edges as the center's alerting sees them");
   edges
@@ -53,7 +39,7 @@ export function registerAlertingCommands(program: Command): void {
     .option('--json', 'one JSON array on stdout')
     .action(async (opts: { redis: string; json?: boolean }) => {
       const now = Date.now();
-      const rows = await withRedis(opts.redis, async (redis) => {
+      const rows = await withRedisConnection(opts.redis, async (redis) => {
         const raw = await redis.hgetall(REDIS_KEYS.edges);
         return Object.entries(raw)
           .map(([key, value]) => describe(key, JSON.parse(value) as EdgeStatus, now))
@@ -90,7 +76,7 @@ export function registerAlertingCommands(program: Command): void {
       if (!/^[^/]+\/[^/]+$/.test(place)) throw new Error(`expected SITE/CONTAINER, e.g. north-1/C04, got "${place}"`);
       if (!['miner', 'climate', 'all'].includes(opts.source)) throw new Error(`--source: expected miner, climate or all, got "${opts.source}"`);
       const sources = opts.source === 'all' ? ['miner', 'climate'] : [opts.source];
-      const retired = await withRedis(opts.redis, async (redis) => {
+      const retired = await withRedisConnection(opts.redis, async (redis) => {
         const done: string[] = [];
         for (const source of sources) {
           const key = `${place}/${source}`;

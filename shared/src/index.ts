@@ -9,3 +9,4 @@ export * from './edge';
 export * from './secrets';
 export * from './auth';
 export * from './text';
+export * from './redis-command';

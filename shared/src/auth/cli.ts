@@ -4,25 +4,15 @@
  */
 import { chmodSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import Redis from 'ioredis';
 import { z } from 'zod';
-import { redactUrl } from '../secrets';
+import { withRedisConnection } from '../redis-command';
 import { formatIssues } from '../text/issues';
 import { lifetimeSchema, scopeListSchema, tokenNameSchema, TokenStore, AUTH_SCOPES } from './tokens';
 
 const redisOption = (): string => process.env.FLYMINING_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 
-async function withTokenStore<T>(url: string, work: (store: TokenStore) => Promise<T>): Promise<T> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true, connectTimeout: 5000 });
-  redis.on('error', () => undefined); // the failed command reports it, once
-  try {
-    await redis.connect().catch((err: Error) => {
-      throw new Error(`cannot reach Redis at ${redactUrl(url)}: ${err.message}`);
-    });
-    return await work(new TokenStore(redis));
-  } finally {
-    redis.disconnect();
-  }
+function withTokenStore<T>(url: string, work: (store: TokenStore) => Promise<T>): Promise<T> {
+  return withRedisConnection(url, (redis) => work(new TokenStore(redis)));
 }
 
 const addSchema = z.object({

@@ -6,7 +6,7 @@
  * stamped on arrival.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { redactUrl, splitUrlCredentials } from '@flymining/shared';
+import { splitUrlCredentials } from '@flymining/shared';
 import { decodeEsphomeState, decodeJsonPaths, decodeShellyDoc, decodeTasmotaDoc, parseJson, shellyTime, tasmotaTime } from '../payloads';
 import type { ConfiguredSensor, MqttSensorSettings } from '../settings';
 import { PayloadRejected, type ClimateSource, type Quantity, type SensorRef, type SensorValues, type SourceEvents } from '../types';
@@ -94,7 +94,7 @@ export class MqttSource implements ClimateSource {
     // Shown in logs and on /healthz: the account, never its password.
     const shown = new URL(this.broker.url);
     if (this.broker.username) shown.username = encodeURIComponent(this.broker.username);
-    this.url = redactUrl(shown.toString().replace(/\/$/, ''));
+    this.url = shown.toString().replace(/\/$/, '');
     for (const s of sensors) {
       if (s.protocol !== 'mqtt') continue;
       for (const [topic, route] of routesOf(s)) this.routes.set(topic, [...(this.routes.get(topic) ?? []), route]);
