@@ -38,9 +38,27 @@ export interface Notice {
   acknowledgement?: Acknowledgement;
 }
 
+/**
+ * The person a page is addressed to when the receiver routes to the on-call rota (receiver `oncall:`): who is on
+ * call now (level 0) or the next person an unacknowledged page escalates to (level 1, 2, ...). Each integration
+ * addresses its own contact field; an integration whose contact the person lacks uses its configured address.
+ */
+export interface OnCallContact {
+  name: string;
+  /** 0: on call now; n: the n-th escalation. */
+  level: number;
+  email?: string;
+  /** Telegram chat id of the person's chat with the bot. */
+  telegram?: string;
+  /** Slack member id (U…), mentioned in the message. */
+  slack?: string;
+}
+
 export interface NoticeContext {
   /** Link that acknowledges this group (stops repeats until its alerts change); absent without external_url. */
   ackUrl?: string;
+  /** Set when the receiver pages the on-call rota: whom this notice is for. */
+  onCall?: OnCallContact;
 }
 
 export interface Notifier {
