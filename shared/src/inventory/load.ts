@@ -46,6 +46,9 @@ const slotSchema = z.strictObject({
   port: port.optional(),
   vendor: z.enum(['antminer', 'braiins', 'whatsminer', 'avalon']).optional(),
   firmware: z.enum(['antminer-stock', 'hiveon', 'vnish', 'luxos', 'braiins-os', 'whatsminer', 'avalon']).optional(),
+  // The machine in the slot: its repair history follows these, not the slot (maintenance tickets).
+  serial: z.string().trim().min(1).max(100).regex(/^[\w.:/-]+$/, 'letters, digits and . : / - _ only').optional(),
+  mac: z.string().regex(/^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$/, 'a MAC address like 00:1a:2b:3c:4d:5e').optional(),
   ...expectations,
 });
 
@@ -185,6 +188,8 @@ function buildInventory(data: InventoryDoc, source: string, where: (path: Array<
             port,
             vendor: s.vendor,
             firmware: s.firmware,
+            ...(s.serial ? { serial: s.serial } : {}),
+            ...(s.mac ? { mac: s.mac.toLowerCase().replace(/-/g, ':') } : {}),
             model: s.model ?? 'unknown',
             nominalThs: nominalThs as number,
             fans: fans as number,

@@ -26,6 +26,9 @@ export interface MinerSpec {
   /** Expected vendor/firmware; when absent the scraper detects it from the replies. */
   vendor?: Vendor;
   firmware?: FirmwareFamily;
+  /** The machine's serial number and MAC, when staff list them: its repair history follows them across slots. */
+  serial?: string;
+  mac?: string;
   model: string;
   nominalThs: number;
   /** Fans the unit really has (0 for hydro/immersion). */
