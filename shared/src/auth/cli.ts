@@ -32,7 +32,7 @@ export function registerTokenCommands(program: Command): void {
   tokens
     .command('add <name>')
     .description('create a token and print it once (stdout: the token alone), or write it to --out')
-    .requiredOption('--scope <list>', `comma-separated: ${AUTH_SCOPES.join(', ')} (alerting:write includes alerting:read)`)
+    .requiredOption('--scope <list>', `comma-separated: ${AUTH_SCOPES.join(', ')} (each :write scope includes its :read)`)
     .option('--expires <lifetime>', 'lifetime such as 90d, 12h or 30m (default: until revoked)')
     .option('--out <file>', 'write the token to this file (mode 600) instead of printing it')
     .option('--redis <url>', 'Redis of the center', redisOption())

@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import { z } from 'zod';
 
-export const AUTH_SCOPES = ['tvwall:read', 'alerting:read', 'alerting:write'] as const;
+export const AUTH_SCOPES = ['tvwall:read', 'alerting:read', 'alerting:write', 'maintenance:read', 'maintenance:write'] as const;
 export type AuthScope = (typeof AUTH_SCOPES)[number];
 
 /** Redis hash holding every token: field = hex SHA-256 of the token, value = the JSON of a StoredToken. */
@@ -49,9 +49,9 @@ export const lifetimeSchema = z
   .transform((text) => Number(text.slice(0, -1)) * { d: 86_400_000, h: 3_600_000, m: 60_000 }[text.slice(-1) as 'd' | 'h' | 'm'])
   .refine((ms) => ms > 0, 'a lifetime must be more than 0');
 
-/** Whether a token holding `held` may do what `needed` allows: alerting:write includes alerting:read. */
+/** Whether a token holding `held` may do what `needed` allows: each `:write` scope includes its `:read`. */
 export function scopeGrants(held: readonly AuthScope[], needed: AuthScope): boolean {
-  return held.includes(needed) || (needed === 'alerting:read' && held.includes('alerting:write'));
+  return held.includes(needed) || (needed.endsWith(':read') && held.includes(needed.replace(/:read$/, ':write') as AuthScope));
 }
 
 export function hashToken(token: string): string {
