@@ -118,7 +118,7 @@ export class TicketStore {
   }
 
   /** Acknowledges one ticket: somebody has seen it. Acknowledging twice keeps the first. */
-  acknowledge(id: number, by: string, at = new Date()): Promise<Ticket> {
+  async acknowledge(id: number, by: string, at = new Date()): Promise<Ticket> {
     const who = actor(by);
     return this.act(id, async (tx, t) => {
       if (t.closedAt) throw new TicketError(`ticket #${id} is closed (${t.state})`, 409);
@@ -153,7 +153,7 @@ export class TicketStore {
   }
 
   /** Takes a ticket into repair (acknowledging it if nobody had). */
-  take(id: number, by: string, at = new Date()): Promise<Ticket> {
+  async take(id: number, by: string, at = new Date()): Promise<Ticket> {
     const who = actor(by);
     return this.act(id, async (tx, t) => {
       if (t.state === 'in_repair' && t.takenBy === who) return;
@@ -168,7 +168,7 @@ export class TicketStore {
     });
   }
 
-  note(id: number, by: string, text: string, at = new Date()): Promise<Ticket> {
+  async note(id: number, by: string, text: string, at = new Date()): Promise<Ticket> {
     const who = actor(by);
     const body = text.trim();
     if (body.length === 0 || body.length > 4000) throw new TicketError('a note must have 1 to 4000 characters', 400);
