@@ -36,7 +36,7 @@ afterAll(async () => {
   await influx.close();
 });
 
-test('a closed ticket gets its lost TH·h from the samples and BTC from the day's hashprice', async () => {
+test("a closed ticket gets its lost TH·h from the samples and BTC from the day's hashprice", async () => {
   const { opened } = await syncTickets(db.pool, [firing('C01-R1-S1-1', 'HASHRATE_LOW', '', t0)], t0);
   const store = new TicketStore(db.pool);
   await store.take(opened[0]!, 'alice', new Date(t0 + 60_000));
