@@ -8,8 +8,10 @@ import { emailIntegration } from './email';
 import type { IntegrationDefinition } from './integration';
 import type { Notifier } from './notice';
 import { slackIntegration } from './slack';
+import { telegramIntegration } from './telegram';
+import { webhookIntegration } from './webhook';
 
-const DEFINITIONS = [emailIntegration, slackIntegration] as const;
+const DEFINITIONS = [emailIntegration, slackIntegration, telegramIntegration, webhookIntegration] as const;
 
 export type Integration = (typeof DEFINITIONS)[number]['name'];
 type ConfigOf<K extends Integration> = Extract<(typeof DEFINITIONS)[number], { name: K }> extends IntegrationDefinition<K, infer C> ? C : never;

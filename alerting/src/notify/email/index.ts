@@ -86,7 +86,8 @@ export class EmailNotifier implements Notifier {
   async notify(notice: Notice, context: NoticeContext): Promise<NotifyResult> {
     const mail = renderEmail(notice, context, this.config.digest_over);
     try {
-      await this.transport.sendMail({ from: this.config.from, to: this.config.to, ...mail });
+      // A page for the on-call rota goes to that person when the rota has their address.
+      await this.transport.sendMail({ from: this.config.from, to: context.onCall?.email ?? this.config.to, ...mail });
       return DELIVERED;
     } catch (e) {
       return checkError(e);

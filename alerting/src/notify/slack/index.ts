@@ -26,7 +26,9 @@ export function slackPayload(notice: Notice, context: NoticeContext, channel?: s
   const acknowledged = acknowledgementLine(notice);
   if (acknowledged) blocks.push({ type: 'context', elements: [{ type: 'plain_text', text: acknowledged.slice(0, 2900) }] });
   if (context.ackUrl) blocks.push({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Acknowledge' }, url: context.ackUrl }] });
-  return { ...(channel ? { channel } : {}), text: title, attachments: [{ color: SLACK_COLOURS[severityOfNotice(notice)], blocks }] };
+  // A mention in the top-level text notifies the on-call person in the channel.
+  const mention = context.onCall?.slack ? `<@${context.onCall.slack}> ` : '';
+  return { ...(channel ? { channel } : {}), text: `${mention}${title}`, attachments: [{ color: SLACK_COLOURS[severityOfNotice(notice)], blocks }] };
 }
 
 export class SlackNotifier implements Notifier {
