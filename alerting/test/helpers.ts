@@ -228,6 +228,26 @@ export function linkSecretFile(): string {
   return file;
 }
 
+/** A secret (bot token, bearer token, HMAC key) in a file of its own (mode 600), as receiver sections read them. */
+export function secretFileWith(content: string): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'alerting-secret-')), 'secret');
+  writeFileSync(file, `${content}\n`, { mode: 0o600 });
+  return file;
+}
+
+/** Notices the service counted with this outcome (alerting_notifications_total), all receivers together. */
+export async function noticeCount(service: AlertingService, outcome: 'sent' | 'failed' | 'rejected'): Promise<number> {
+  const { values } = await service.metrics.notifications.get();
+  return values.filter((v) => v.labels.outcome === outcome).reduce((sum, v) => sum + v.value, 0);
+}
+
+/** Resolves once the leader has completed `n` more evaluation cycles: time in which a retry storm would show. */
+export async function evaluationCycles(service: AlertingService, n: number): Promise<void> {
+  const count = async (): Promise<number> => (await service.metrics.cycleSeconds.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+  const target = (await count()) + n;
+  await waitFor(async () => (await count()) >= target, 15_000, `${n} evaluation cycles`);
+}
+
 /** What most service tests start with: their own Redis database flushed, a mailbox, a started service. */
 export interface ServiceUnderTest {
   redis: Redis;

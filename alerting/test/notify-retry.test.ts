@@ -7,7 +7,7 @@ import { createLogger } from '@flymining/shared';
 import Redis from 'ioredis';
 import { AlertingService } from '../src/service';
 import type { NotifyLogEntry } from '../src/state';
-import { config, fault, raise, startMailbox, startOwnRedis, startSlack, waitFor, type Mailbox, type OwnRedis, type SlackEndpoint } from './helpers';
+import { config, evaluationCycles, fault, noticeCount, raise, startMailbox, startOwnRedis, startSlack, waitFor, type Mailbox, type OwnRedis, type SlackEndpoint } from './helpers';
 
 describe('notifier retry contract', () => {
   let own: OwnRedis;
@@ -36,17 +36,8 @@ receivers:
     return started;
   }
 
-  async function notices(outcome: 'sent' | 'failed' | 'rejected'): Promise<number> {
-    const { values } = await service!.metrics.notifications.get();
-    return values.filter((v) => v.labels.outcome === outcome).reduce((sum, v) => sum + v.value, 0);
-  }
-
-  /** Resolves once the leader has completed `n` more evaluation cycles: time in which a retry storm would show. */
-  async function cycles(n: number): Promise<void> {
-    const count = async (): Promise<number> => (await service!.metrics.cycleSeconds.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
-    const target = (await count()) + n;
-    await waitFor(async () => (await count()) >= target, 15_000, `${n} evaluation cycles`);
-  }
+  const notices = (outcome: 'sent' | 'failed' | 'rejected'): Promise<number> => noticeCount(service!, outcome);
+  const cycles = (n: number): Promise<void> => evaluationCycles(service!, n);
 
   async function logEntries(): Promise<NotifyLogEntry[]> {
     return Object.values(await redis.hgetall('flymining:alerting:nflog')).map((v) => JSON.parse(v) as NotifyLogEntry);

@@ -5,11 +5,8 @@
  * and the message delivered; a blocked bot (403) is tried once; the token never reaches a log line or Redis.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import Redis from 'ioredis';
 import pino from 'pino';
 import { refusalProblems } from '../../shared/test/problems';
@@ -20,7 +17,7 @@ import { EmailNotifier } from '../src/notify/email';
 import { TELEGRAM_MAX_TEXT, TelegramNotifier, telegramSchema } from '../src/notify/telegram';
 import { AlertingService } from '../src/service';
 import type { Alert } from '../src/types';
-import { config, fault, freePort, linkSecretFile, raise, startMailbox, startOwnRedis, waitFor, type OwnRedis } from './helpers';
+import { config, evaluationCycles, fault, noticeCount, secretFileWith, freePort, linkSecretFile, raise, startMailbox, startOwnRedis, waitFor, type OwnRedis } from './helpers';
 
 interface BotRequest {
   path: string;
@@ -57,11 +54,6 @@ async function startBotApi(token: string): Promise<BotApi> {
   return api;
 }
 
-function secretFile(content: string): string {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'alerting-telegram-')), 'token');
-  writeFileSync(file, `${content}\n`, { mode: 0o600 });
-  return file;
-}
 
 function problemsOf(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
   return refusalProblems(() => parseConfig(yaml, 'alerting.yaml', env), ConfigError, 'the config');
@@ -97,7 +89,7 @@ function noticeOf(alerts: Alert[], integration: Notice['integration'] = 'telegra
 }
 
 const TOKEN = `${1_000_000 + Math.floor(Math.random() * 1_000_000)}:${randomBytes(18).toString('base64url')}`;
-const tokenFile = secretFile(TOKEN);
+const tokenFile = secretFileWith(TOKEN);
 
 describe('Telegram receiver through the service', () => {
   let own: OwnRedis;
@@ -136,16 +128,8 @@ receivers:
     return started;
   }
 
-  async function notices(outcome: 'sent' | 'failed' | 'rejected'): Promise<number> {
-    const { values } = await service!.metrics.notifications.get();
-    return values.filter((v) => v.labels.outcome === outcome).reduce((sum, v) => sum + v.value, 0);
-  }
-
-  async function cycles(n: number): Promise<void> {
-    const count = async (): Promise<number> => (await service!.metrics.cycleSeconds.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
-    const target = (await count()) + n;
-    await waitFor(async () => (await count()) >= target, 15_000, `${n} evaluation cycles`);
-  }
+  const notices = (outcome: 'sent' | 'failed' | 'rejected'): Promise<number> => noticeCount(service!, outcome);
+  const cycles = (n: number): Promise<void> => evaluationCycles(service!, n);
 
   beforeAll(async () => {
     own = await startOwnRedis();
@@ -275,7 +259,7 @@ describe('Telegram notifier', () => {
     expect(fromEnv.receivers[0]!.telegram).toMatchObject({ chat_id: '42', api_url: 'https://api.telegram.org' });
     expect(JSON.stringify(fromEnv)).not.toContain(TOKEN);
 
-    const notAToken = secretFile('hunter2-not-a-token');
+    const notAToken = secretFileWith('hunter2-not-a-token');
     expect(problemsOf(yaml(`{ bot_token_file: ${notAToken}, chat_id: 42 }`))).toEqual([
       expect.stringMatching(/^alerting\.yaml:4:\d+: receivers\[0\]\.telegram\.bot_token_file: .* does not hold a bot token/),
     ]);
