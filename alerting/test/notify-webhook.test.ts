@@ -55,7 +55,8 @@ async function startReceiver(): Promise<WebhookReceiver> {
       receiver.requests += 1;
       if (!signatureValid(req.headers, raw, HMAC_SECRET)) return void res.writeHead(401).end('bad signature');
       const status = receiver.failWith.shift();
-      if (status) return void res.writeHead(status).end('unavailable');
+      // A redirect points back here: followed, it would be received a second time.
+      if (status) return void res.writeHead(status, status < 400 ? { location: receiver.url } : {}).end('unavailable');
       receiver.received.push({ headers: req.headers, raw, payload: JSON.parse(raw) as WebhookPayload });
       res.writeHead(200).end('ok');
     });
@@ -178,13 +179,15 @@ receivers:
     expect(payload.truncatedAlerts).toBe(3);
   });
 
-  test('a 410 is tried once and recorded as failed', async () => {
-    receiver.failWith = Array.from({ length: 10 }, () => 410);
+  test.each([410, 302])('a %i is tried once (a redirect is not followed) and recorded as failed', async (status) => {
+    receiver.failWith = Array.from({ length: 10 }, () => status);
     service = await startService();
     await raise(redis, [fault('C06-R1-S1-1', 'FAN_STOPPED', 'C06')]);
     await waitFor(async () => (await notices('rejected')) === 1, 5000, 'the rejection');
     await new Promise((r) => setTimeout(r, 1000)); // retries would start after 100 ms and double
     expect(receiver.requests).toBe(1);
+    const entries = Object.values(await redis.hgetall('flymining:alerting:nflog')).map((v) => JSON.parse(v) as { failed?: string });
+    expect(entries).toEqual([expect.objectContaining({ failed: `Webhook answered ${status}: unavailable` })]);
   });
 });
 
@@ -195,6 +198,7 @@ describe('webhook config', () => {
   test('only http(s) URLs are taken; secret files are checked at load, named by field', () => {
     expect(problemsOf(yaml("{ url: 'file:///etc/passwd' }"))).toEqual([expect.stringMatching(/^alerting\.yaml:4:\d+: receivers\[0\]\.webhook\.url: must be an http\(s\) URL/)]);
     expect(problemsOf(yaml("{ url: 'gopher://hooks.farm.example/x' }"))).toEqual([expect.stringMatching(/webhook\.url: must be an http\(s\) URL/)]);
+    expect(problemsOf(yaml("{ url: 'https://ops:pw@hooks.farm.example/x' }"))).toEqual([expect.stringMatching(/webhook\.url: no credentials in the URL: use bearer_token_file/)]);
     expect(problemsOf(yaml("{ url: 'https://hooks.farm.example/x', hmac_secret_file: /nonexistent/hmac }"))).toEqual([
       expect.stringMatching(/webhook\.hmac_secret_file: cannot read \/nonexistent\/hmac \(ENOENT\)/),
     ]);

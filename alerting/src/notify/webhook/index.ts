@@ -3,8 +3,8 @@
  * that take Alertmanager webhooks read it. Optionally with a bearer token and an HMAC signature of the body.
  */
 import { createHmac } from 'node:crypto';
-import { parseDuration, redactUrl } from '@flymining/shared';
 import { z } from 'zod';
+import { durationField } from '../../duration';
 import type { Alert } from '../../types';
 import type { IntegrationDefinition } from '../integration';
 import type { Notice, NoticeContext, Notifier } from '../notice';
@@ -14,27 +14,20 @@ import { readSecretField } from '../secret';
 export const SIGNATURE_HEADER = 'X-FlyMining-Signature';
 export const TIMESTAMP_HEADER = 'X-FlyMining-Timestamp';
 
-const timeout = z.union([z.string(), z.number()]).transform((v, ctx) => {
-  try {
-    return parseDuration(String(v));
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message });
-    return z.NEVER;
-  }
-});
-
 /**
  * A receiver's `webhook:` section. The URL comes from staff config, yet only http(s) is taken (no file:, no
  * other schemes a fetch might follow). The token and the HMAC key are secrets read from files.
  */
 export const webhookSchema = z
   .strictObject({
-    url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+    url: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .refine((u) => !new URL(u).username && !new URL(u).password, 'no credentials in the URL: use bearer_token_file'),
     bearer_token_file: z.string().min(1).optional(),
     hmac_secret_file: z.string().min(1).optional(),
     /** Alerts beyond this many are left out of the body and counted in truncatedAlerts. */
     max_alerts: z.number().int().min(1).max(10_000).default(100),
-    timeout: timeout.default(10_000),
+    timeout: durationField.default(10_000),
   })
   .transform((section, ctx) => {
     const bearer = section.bearer_token_file === undefined ? undefined : readSecretField(ctx, section.bearer_token_file, 'bearer_token_file');
@@ -129,5 +122,5 @@ export const webhookIntegration: IntegrationDefinition<'webhook', WebhookConfig>
   name: 'webhook',
   schema: webhookSchema,
   create: (config) => new WebhookNotifier(config),
-  recipient: (config) => `webhook ${new URL(redactUrl(config.url)).origin}`,
+  recipient: (config) => `webhook ${new URL(config.url).origin}`,
 };
