@@ -246,6 +246,17 @@ describe('Telegram notifier', () => {
     ]);
   });
 
+  test('a proxy error page quoting the request path is retried, and its reason carries no token', async () => {
+    const proxy = http.createServer((req, res) => void res.writeHead(502).end(`<html>bad gateway for ${req.url}</html>`));
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const notifier = new TelegramNotifier(telegramSchema.parse({ bot_token_file: tokenFile, chat_id: 1, api_url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` }));
+      expect(await notifier.notify(noticeOf([alertOf(1)]), {})).toEqual({ ok: false, retry: true, reason: 'Telegram answered 502: <html>bad gateway for /bot<token>/sendMessage</html>' });
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+
   test('config: the token comes from bot_token_file or FLYMINING_TELEGRAM_BOT_TOKEN_FILE; errors name the field, never the token', () => {
     const yaml = (section: string): string => `route: { receiver: oncall }\nreceivers:\n  - name: oncall\n    telegram: ${section}\n`;
     // Read from the process environment (what loadConfig passes): parseConfig's env argument does not reach receiver sections.

@@ -104,6 +104,7 @@ export class TelegramNotifier implements Notifier {
     const wait = this.notBefore - Date.now();
     if (wait > 0) return { ok: false, retry: true, reason: `Telegram asked to wait (retry_after), ${Math.ceil(wait / 1000)} s left` };
     const token = this.config.bot_token.reveal();
+    let result: NotifyResult;
     try {
       const response = await fetch(`${this.config.api_url}/bot${token}/sendMessage`, {
         method: 'POST',
@@ -111,12 +112,12 @@ export class TelegramNotifier implements Notifier {
         body: JSON.stringify(telegramMessage(notice, context, this.config.chat_id)),
         signal: AbortSignal.timeout(10_000),
       });
-      return this.answerOf(response.status, await response.text());
+      result = this.answerOf(response.status, await response.text());
     } catch (e) {
-      const result = checkError(e);
-      // An error message may quote the request URL, which holds the token.
-      return result.ok ? result : { ...result, reason: result.reason.split(token).join('<token>') };
+      result = checkError(e);
     }
+    // An error message or a proxy's error page may quote the request URL, which holds the token.
+    return result.ok ? result : { ...result, reason: result.reason.split(token).join('<token>') };
   }
 
   private answerOf(status: number, body: string): NotifyResult {
