@@ -149,3 +149,13 @@ test('an acknowledge link acknowledges every live ticket of its group, once', as
   expect((await store.get(opened[2]!)).ticket.state).toBe('open');
   expect(await store.unacknowledgedGroups([group])).toEqual(new Set());
 });
+
+test('an escalation is recorded on every live ticket of its group and no other', async () => {
+  const t0 = Date.now() - 60_000;
+  const group = 'route:container="C05"';
+  const { opened } = await syncTickets(db.pool, [firing('C05-R1-S1-1', 'FAN_STOPPED', 'fan 1', t0, { groupKey: group }), firing('C06-R1-S1-1', 'FAN_STOPPED', 'fan 1', t0)], t0, VERIFY);
+  expect(await store.recordEscalation(group, 'level 1: Bob <bob@farm.example>')).toEqual([opened[0]]);
+  expect((await store.get(opened[0]!)).events.at(-1)).toMatchObject({ kind: 'escalated', by: null, detail: 'level 1: Bob <bob@farm.example>' });
+  expect((await store.get(opened[1]!)).events.map((e) => e.kind)).not.toContain('escalated');
+  await expect(store.recordEscalation(group, '')).rejects.toMatchObject({ status: 400 });
+});

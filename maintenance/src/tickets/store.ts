@@ -152,6 +152,16 @@ export class TicketStore {
     return new Set(rows.map((r) => r.group_key));
   }
 
+  /** An unacknowledged page went on to the next person: an 'escalated' event on every live ticket of its group. */
+  async recordEscalation(groupKey: string, to: string, at = new Date()): Promise<number[]> {
+    const detail = actor(to);
+    return inTransaction(this.pool, async (tx) => {
+      const { rows } = await tx.query<{ id: string }>('SELECT id FROM maintenance.tickets WHERE group_key = $1 AND closed_at IS NULL ORDER BY id', [groupKey]);
+      for (const r of rows) await addEvent(tx, Number(r.id), 'escalated', at, null, detail);
+      return rows.map((r) => Number(r.id));
+    });
+  }
+
   /** Takes a ticket into repair (acknowledging it if nobody had). */
   async take(id: number, by: string, at = new Date()): Promise<Ticket> {
     const who = actor(by);
