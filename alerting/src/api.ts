@@ -179,7 +179,9 @@ export function createApi(service: AlertingService, { authenticator }: ApiOption
     const firingHash = firingHashOf(group.alerts.filter((a) => a.state === 'firing').map((a) => a.fingerprint));
     const at = Date.now();
     await service.state.acknowledge(id, { firingHash, by, at });
-    return { status: 200, body: { acknowledged: group.key, by, at: new Date(at).toISOString(), alerts: group.alerts.length } };
+    // The group's repair tickets too (maintenance section); PostgreSQL failing leaves the Redis acknowledgement.
+    const tickets = await service.acknowledgeTickets(group.key, by);
+    return { status: 200, body: { acknowledged: group.key, by, at: new Date(at).toISOString(), alerts: group.alerts.length, ...(tickets ? { tickets } : {}) } };
   };
 
   app.post('/api/groups/:id/ack', async (req, res) => {
@@ -201,7 +203,8 @@ export function createApi(service: AlertingService, { authenticator }: ApiOption
     const group = (await service.snapshot()).groups.find((g) => g.id === id);
     if (!group) return page(res, 404, 'No such group (it may have resolved already).');
     if (group.route.receiver !== link.claims.receiver) return page(res, 403, `Refused: this link was sent to ${link.claims.receiver}, and this group goes to another receiver.`);
-    const hidden = (['r', 'i', 'e', 's'] as const).map((k) => `<input type="hidden" name="${k}" value="${escapeHtml(String(req.query[k]))}">`).join('');
+    const fields = typeof req.query.t === 'string' ? (['r', 'i', 'e', 's', 't'] as const) : (['r', 'i', 'e', 's'] as const);
+    const hidden = fields.map((k) => `<input type="hidden" name="${k}" value="${escapeHtml(String(req.query[k]))}">`).join('');
     page(
       res,
       200,
@@ -218,9 +221,11 @@ export function createApi(service: AlertingService, { authenticator }: ApiOption
     if (origin === 'null') return page(res, 403, 'Refused: a request from an opaque origin cannot acknowledge.');
     const link = checkLink(req, (req.body ?? {}) as Record<string, unknown>);
     if (!link.ok) return page(res, 403, `Refused: ${link.reason}.`);
-    // A staff member signed in to the portal is named; otherwise the address the link was sent to.
+    // A staff member signed in to the portal is named; otherwise the person (on-call page) or address the link was sent to.
     const staff = req.get('cookie') ? await authenticator.decide(req, 'alerting:write') : undefined;
-    const by = staff?.ok ? describePrincipal(staff.principal) : recipientOf(service.config.receivers.find((r) => r.name === link.claims.receiver), link.claims.receiver, link.claims.integration);
+    const by = staff?.ok
+      ? describePrincipal(staff.principal)
+      : (link.claims.to ?? recipientOf(service.config.receivers.find((r) => r.name === link.claims.receiver), link.claims.receiver, link.claims.integration));
     const { status, body } = await acknowledge(String(req.params.id), by, link.claims.receiver);
     page(res, status, status === 200 ? `Acknowledged by ${by}: no reminders for ${String(body.acknowledged)} until its alerts change.` : `${status === 403 ? 'Refused: ' : ''}${String(body.error)}`);
   });

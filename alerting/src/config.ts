@@ -134,10 +134,19 @@ const route: z.ZodType<RouteConfig, unknown> = z.lazy(() =>
   }),
 );
 
+/**
+ * `oncall:` addresses the receiver's notices to whoever the rota (maintenance database) has on call, and sends a
+ * page nobody acknowledged to the next person after escalate_after (default: the rota's own escalate_after).
+ */
+const oncallSection = z.strictObject({
+  escalate_after: duration.refine((ms) => ms >= 1000, 'escalate_after must be at least 1s').optional(),
+});
+
 /** A receiver: a name and a section per integration it uses (notify/registry.ts lists them). */
 const receiver = z.strictObject({
   name: z.string().min(1).max(64),
   ...receiverSections(),
+  oncall: oncallSection.optional(),
   send_resolved: z.boolean().default(true),
 });
 
@@ -188,6 +197,16 @@ const watchdogSection = z
   })
   .prefault({});
 
+/** Repair tickets (maintenance package): paging alerts open tickets in PostgreSQL, acknowledge links acknowledge them. */
+const maintenanceSection = z.strictObject({
+  /** Else FLYMINING_PG_URL. May carry a password: only ever logged through redactUrl. */
+  pg_url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  /** A fixed ticket is verified once its miner has run this long without an alert. */
+  verify_after: duration.default(30 * 60_000),
+  /** A ticket opened this soon after a fix of the same machine counts as a repeat failure. */
+  repeat_window: duration.default(7 * 86_400_000),
+});
+
 const configSchema = z.strictObject({
   redis: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379/0'),
   key_prefix: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('flymining:alerting'),
@@ -213,11 +232,17 @@ const configSchema = z.strictObject({
   route: route,
   receivers: z.array(receiver).min(1),
   maintenance_windows: z.array(maintenanceWindow).default([]),
+  maintenance: maintenanceSection.optional(),
 });
 
-export type AlertingConfig = Omit<z.infer<typeof configSchema>, 'rules' | 'influx'> & {
+/** The maintenance section with its database URL resolved (file, else FLYMINING_PG_URL). */
+export type MaintenanceConfig = z.infer<typeof maintenanceSection> & { pg_url: string };
+
+export type AlertingConfig = Omit<z.infer<typeof configSchema>, 'rules' | 'influx' | 'maintenance'> & {
   rules: Rule[];
   influx?: InfluxConfig;
+  /** Set: tickets are synced and `oncall:` receivers page the rota. */
+  maintenance?: MaintenanceConfig;
   /** From link_secret_file / FLYMINING_ALERTING_LINK_SECRET_FILE; required when external_url is set (see requireLinkSigner). */
   link_signer?: AckLinkSigner;
 };
@@ -298,7 +323,14 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
       }
     }
   }
-  const config: AlertingConfig = { ...parsed.data, rules, influx };
+  let maintenance: MaintenanceConfig | undefined;
+  if (parsed.data.maintenance) {
+    const pgUrl = parsed.data.maintenance.pg_url ?? env.FLYMINING_PG_URL;
+    if (pgUrl === undefined) problems.push(`${where(['maintenance', 'pg_url'])}: no PostgreSQL URL for the tickets: set pg_url here or FLYMINING_PG_URL`);
+    else if (!/^postgres(ql)?:\/\//.test(pgUrl)) problems.push('environment: FLYMINING_PG_URL: must be a postgres:// URL');
+    else maintenance = { ...parsed.data.maintenance, pg_url: pgUrl };
+  }
+  const config: AlertingConfig = { ...parsed.data, rules, influx, maintenance };
   const secretFile = env.FLYMINING_ALERTING_LINK_SECRET_FILE ?? parsed.data.link_secret_file;
   if (secretFile !== undefined) {
     const setting = env.FLYMINING_ALERTING_LINK_SECRET_FILE !== undefined ? 'FLYMINING_ALERTING_LINK_SECRET_FILE' : where(['link_secret_file']);
@@ -313,6 +345,8 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
   config.receivers.forEach((r, i) => {
     if (receivers.has(r.name)) problems.push(`${where(['receivers', i, 'name'])}: receiver "${r.name}" is listed twice`);
     receivers.add(r.name);
+    if (r.oncall && !parsed.data.maintenance)
+      problems.push(`${where(['receivers', i, 'oncall'])}: receiver "${r.name}" pages the on-call rota, which lives in the maintenance database: add a top-level maintenance: { pg_url } section (or remove oncall)`);
   });
   const names = new Set<string>();
   config.rules.forEach((r, i) => {

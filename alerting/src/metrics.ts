@@ -51,6 +51,18 @@ export function createMetrics() {
       help: 'Times the lease holder found Redis without its state (restarted empty) and wrote back what it held in memory',
       registers: [registry],
     }),
+    ticketSyncErrors: new Counter({
+      name: 'flymining_alerting_ticket_sync_errors_total',
+      help: 'PostgreSQL work for repair tickets and the on-call rota that failed, by operation (migrate, sync, acknowledge, escalate, rota); alerting goes on and retries next cycle',
+      labelNames: ['operation'],
+      registers: [registry],
+    }),
+    escalations: new Counter({
+      name: 'flymining_alerting_escalations_total',
+      help: 'Unacknowledged pages sent on to the next person of the on-call rota, by receiver',
+      labelNames: ['receiver'],
+      registers: [registry],
+    }),
     watchdogPosts: new Counter({ name: 'flymining_alerting_watchdog_posts_total', help: 'Watchdog heartbeats POSTed, by outcome (sent, failed)', labelNames: ['outcome'], registers: [registry] }),
   };
 }

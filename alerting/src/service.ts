@@ -3,8 +3,9 @@
  * pipeline relay → evaluate → group → inhibit → silence → dedup → notify. Only the instance holding the Redis lease
  * runs it; the others answer the API from the same Redis state and take over if the leader stops. The relay
  * (src/uplink) brings the edges' fault snapshots from InfluxDB into Redis and judges which edges went silent.
+ * With a `maintenance:` section the leader also keeps repair tickets in step and escalates pages (src/tickets).
  */
-import { REDIS_KEYS, InfluxStore, loadInventory, type Fault, type Logger } from '@flymining/shared';
+import { REDIS_KEYS, InfluxStore, loadInventory, type Fault, type Inventory, type Logger } from '@flymining/shared';
 import Redis from 'ioredis';
 import { isQueryRule, requireLinkSigner, type AlertingConfig, type QueryRule } from './config';
 import { edgeConditions, silenceEndNotes } from './uplink/conditions';
@@ -23,6 +24,7 @@ import { placeKey, rootCauseConditions, type PlaceSizes } from './pipeline/root-
 import { buildRoute, type Route } from './pipeline/route';
 import { silencedFingerprints, type Silence } from './pipeline/silence';
 import { AlertState, type Acknowledgement } from './state';
+import { TicketLink } from './tickets';
 import type { Alert } from './types';
 
 export interface ServiceOptions {
@@ -67,6 +69,9 @@ export class AlertingService {
   private readonly influx: InfluxStore | undefined;
   private readonly queryRows = new Map<string, { at: number; rows: Array<Record<string, unknown>> }>();
   private readonly sizes: PlaceSizes | undefined;
+  /** Repair tickets and on-call routing (maintenance section); its work runs beside the cycle, one at a time. */
+  private readonly tickets: TicketLink | undefined;
+  private ticketWork: Promise<void> | undefined;
   /** The leader's copy of the alerts: valid only while it held the lease without a gap (nobody else wrote). */
   private ownAlerts: Map<string, Alert> | undefined;
   /** Parsed faults by their Redis key, reused while the stored JSON is unchanged (saves parsing 50,000 a cycle). */
@@ -100,11 +105,26 @@ export class AlertingService {
     this.route = buildRoute(config.route);
     this.notifiers = options.notifiers ?? createNotifiers(config.receivers);
     const ackLink = links && config.external_url ? { baseUrl: config.external_url, signer: links } : undefined;
-    this.dispatcher = new Dispatcher(this.state, this.notifiers, this.metrics, logger, ackLink, options.retryBaseMs);
+    this.dispatcher = new Dispatcher(this.state, this.notifiers, this.metrics, logger, ackLink, options.retryBaseMs, (receiver, level, now) =>
+      this.tickets ? this.tickets.onCall(receiver, level, now) : Promise.resolve(undefined),
+    );
     this.influx = config.influx ? new InfluxStore(config.influx, { spool: false, logger }) : undefined;
     this.relay = options.relay ?? (this.influx ? new UplinkRelay(this.redis, this.influx, config.edges, this.metrics, logger) : undefined);
     this.watchdog = config.watchdog.url ? new Watchdog(config.watchdog, this, this.metrics, logger) : undefined;
-    this.sizes = config.inventory ? inventorySizes(config.inventory) : undefined;
+    const inventory = config.inventory ? loadInventory(config.inventory) : undefined;
+    this.sizes = inventory ? inventorySizes(inventory) : undefined;
+    this.tickets = config.maintenance
+      ? new TicketLink({
+          config: config.maintenance,
+          receivers: config.receivers,
+          keyPrefix: config.key_prefix,
+          redis: this.redis,
+          dispatcher: this.dispatcher,
+          metrics: this.metrics,
+          logger,
+          miners: inventory?.miners,
+        })
+      : undefined;
   }
 
   async start(): Promise<void> {
@@ -186,7 +206,9 @@ export class AlertingService {
     if (this.timer) clearInterval(this.timer);
     await this.watchdog?.stop();
     await this.running;
+    await this.ticketWork;
     await this.dispatcher.idle();
+    await this.tickets?.close();
     await this.state.resign().catch(() => undefined);
     this.subscriber.disconnect();
     this.redis.disconnect();
@@ -246,6 +268,10 @@ export class AlertingService {
     const groupIds = new Set([...groups.values(), ...held.values()].map((g) => g.id));
     await this.state.forgetAcks([...acks.keys()].filter((id) => !groupIds.has(id)));
     void this.dispatcher.dispatch(notices, now);
+    // Tickets follow every firing alert; PostgreSQL's pace (or absence) must not hold up the next cycle.
+    if (this.tickets && !this.ticketWork) {
+      this.ticketWork = this.tickets.afterCycle({ alerts: result.alerts.values(), groups, held, log, acks, now }).finally(() => (this.ticketWork = undefined));
+    }
 
     let firing = 0;
     for (const a of result.alerts.values()) if (a.state === 'firing') firing += 1;
@@ -262,7 +288,16 @@ export class AlertingService {
   /** Waits until every notice started so far has been delivered or has failed. */
   async idle(): Promise<void> {
     await this.running;
+    await this.ticketWork;
     await this.dispatcher.idle();
+  }
+
+  /**
+   * An acknowledgement's part in the maintenance database: the group's live tickets acknowledged by `by`, its
+   * escalation ended. The ticket ids; undefined without a maintenance section or while PostgreSQL fails.
+   */
+  async acknowledgeTickets(groupKey: string, by: string): Promise<number[] | undefined> {
+    return this.tickets?.acknowledgeGroup(groupKey, by);
   }
 
   /** Every alert with why it is muted, and the groups notices are made of: what the API shows. */
@@ -353,9 +388,9 @@ function isStale(a: Alert): boolean {
   return a.state === 'firing' && a.annotations.stale !== undefined;
 }
 
-function inventorySizes(file: string): PlaceSizes {
+function inventorySizes(inventory: Inventory): PlaceSizes {
   const sizes = new Map<string, number>();
-  for (const m of loadInventory(file).miners.values()) {
+  for (const m of inventory.miners.values()) {
     const { site, container, rack } = m.location;
     for (const key of [placeKey(site, container), placeKey(site, container, rack)]) sizes.set(key, (sizes.get(key) ?? 0) + 1);
   }

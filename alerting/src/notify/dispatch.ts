@@ -4,12 +4,14 @@
  * logged and retried with exponential back-off while the notice stays owed (the notification log in Redis is only
  * advanced on success); a permanent one (Slack 404, SMTP 550) is logged once with its reason, counted as
  * rejected and recorded as failed in the log, so it is not retried until the group changes or is due again.
+ * A receiver with `oncall:` has each notice addressed to whoever is on call (NoticeContext.onCall); escalations
+ * (tickets/escalation.ts) are sent through here too, to the next person.
  */
 import type { Logger } from '@flymining/shared';
 import type { AckLinkSigner } from '../ack-links';
 import type { AlertingMetrics } from '../metrics';
 import type { AlertState } from '../state';
-import { firingHashOf, type Notice, type NoticeContext, type Notifier } from './notice';
+import { firingHashOf, type Notice, type NoticeContext, type Notifier, type OnCallContact } from './notice';
 import { notifierKey } from './registry';
 import { checkError, type NotifyResult } from './retry';
 
@@ -18,6 +20,17 @@ export const MAX_BACKOFF_MS = 5 * 60_000;
 
 export function backoffMs(failures: number, baseMs: number): number {
   return Math.min(baseMs * 2 ** Math.max(0, failures - 1), MAX_BACKOFF_MS);
+}
+
+/** Who is on call for a receiver at escalation `level` (0: now); undefined for a receiver without `oncall:` or when nobody can be named. */
+export type OnCallLookup = (receiver: string, level: number, now: number) => Promise<OnCallContact | undefined>;
+
+/** How an escalated notice went: sent by this instance, already claimed (sent or being sent elsewhere), or failed. */
+export type EscalationOutcome = 'sent' | 'claimed' | 'failed';
+
+/** What a link names as the acknowledger of a page to one person: their address, else their name. */
+export function addresseeOf(person: OnCallContact): string {
+  return person.email ?? person.name;
 }
 
 export class Dispatcher {
@@ -32,6 +45,7 @@ export class Dispatcher {
     /** Where acknowledge links point and what signs them; without it notices carry no link. */
     private readonly ackLinks: { baseUrl: string; signer: AckLinkSigner } | undefined,
     private readonly retryBaseMs = 1000,
+    private readonly onCall?: OnCallLookup,
   ) {}
 
   /** Starts every notice not already on its way; returns when they have all finished (the cycle does not wait). */
@@ -59,7 +73,8 @@ export class Dispatcher {
     const episodes = Math.max(0, ...n.firing.map((a) => a.firedAt ?? 0), ...n.resolved.map((a) => a.resolvedAt ?? 0));
     const claimId = `${n.logKey}|${n.firingHash}|${firingHashOf(n.resolved.map((a) => a.fingerprint))}|${n.lastSentAt}|${episodes}`;
     if (!(await this.state.claim(claimId, CLAIM_TTL_MS))) return; // another instance is sending this very notice
-    const context: NoticeContext = this.ackLinks ? { ackUrl: this.ackLinks.signer.link(this.ackLinks.baseUrl, n.group.id, n.receiver.name, n.integration, Date.now()) } : {};
+    const onCall = this.onCall ? await this.onCall(n.receiver.name, 0, Date.now()) : undefined;
+    const context = this.contextOf(n, onCall);
     const labels = { receiver: n.receiver.name, integration: n.integration };
     const about = { receiver: n.receiver.name, integration: n.integration, group: n.group.key };
     // A notifier that throws anyway (a bug) is treated like a network error: retried, nothing lost.
@@ -83,5 +98,33 @@ export class Dispatcher {
       this.metrics.notifications.inc({ ...labels, outcome: 'rejected' });
       this.logger.error({ ...about, err: result.reason }, 'notice rejected by the receiver; recorded as failed, not retried (check the receiver config)');
     }
+  }
+
+  /**
+   * Sends `n` again, addressed to `person` (an escalation). The claim (`claimId`, held `claimTtlMs`) makes it go
+   * out once whichever instance tries; the notification log is left alone (this is not the group's regular notice).
+   */
+  async escalate(n: Notice, person: OnCallContact, claimId: string, claimTtlMs: number): Promise<EscalationOutcome> {
+    const notifier = this.notifiers.get(notifierKey(n.receiver.name, n.integration));
+    if (!notifier) return 'claimed';
+    if (!(await this.state.claim(claimId, claimTtlMs))) return 'claimed';
+    const labels = { receiver: n.receiver.name, integration: n.integration };
+    const about = { receiver: n.receiver.name, integration: n.integration, group: n.group.key, level: person.level, to: person.name };
+    const result: NotifyResult = await notifier.notify(n, this.contextOf(n, person)).catch(checkError);
+    if (result.ok) {
+      this.metrics.notifications.inc({ ...labels, outcome: 'sent' });
+      this.logger.info(about, 'unacknowledged page escalated');
+      return 'sent';
+    }
+    // Tried again next cycle (a permanent refusal too: the next person may still be reachable another way).
+    await this.state.release(claimId);
+    this.metrics.notifications.inc({ ...labels, outcome: result.retry ? 'failed' : 'rejected' });
+    this.logger.error({ ...about, err: result.reason }, 'escalation notice failed; tried again next cycle');
+    return 'failed';
+  }
+
+  private contextOf(n: Notice, onCall: OnCallContact | undefined): NoticeContext {
+    const ackUrl = this.ackLinks?.signer.link(this.ackLinks.baseUrl, n.group.id, n.receiver.name, n.integration, Date.now(), onCall && addresseeOf(onCall));
+    return { ...(ackUrl ? { ackUrl } : {}), ...(onCall ? { onCall } : {}) };
   }
 }

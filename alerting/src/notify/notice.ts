@@ -120,3 +120,11 @@ export function acknowledgementLine(n: Notice): string | undefined {
   const when = ack.at > 0 ? ` at ${new Date(ack.at).toISOString()}` : '';
   return `Acknowledged by ${ack.by}${when}${ack.firingHash === n.firingHash ? '' : ', before this change'}.`;
 }
+
+/** Whom an on-call page is for, and why a later person gets it: "Escalated to Bob (level 1): …". */
+export function onCallLine(context: NoticeContext): string | undefined {
+  const person = context.onCall;
+  if (!person) return undefined;
+  if (person.level === 0) return `For ${person.name}, on call now.`;
+  return `Escalated to ${person.name} (level ${person.level}): nobody acknowledged this page in time.`;
+}

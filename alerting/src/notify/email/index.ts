@@ -7,7 +7,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import { z } from 'zod';
 import type { Alert } from '../../types';
 import type { IntegrationDefinition } from '../integration';
-import { acknowledgementLine, alertLine, noticeTitle, slotText, type Notice, type NoticeContext, type Notifier } from '../notice';
+import { acknowledgementLine, alertLine, noticeTitle, onCallLine, slotText, type Notice, type NoticeContext, type Notifier } from '../notice';
 import { DELIVERED, checkError, type NotifyResult } from '../retry';
 
 /** A receiver's `email:` section. */
@@ -24,7 +24,7 @@ const byPlace = (a: Alert, b: Alert): number =>
   (a.labels.container ?? '').localeCompare(b.labels.container ?? '') || (a.labels.miner ?? '').localeCompare(b.labels.miner ?? '', 'en', { numeric: true });
 
 export function renderEmail(notice: Notice, context: NoticeContext, digestOver: number, now = Date.now()): { subject: string; text: string; html: string } {
-  const subject = noticeTitle(notice);
+  const subject = `${context.onCall && context.onCall.level > 0 ? '[ESCALATED] ' : ''}${noticeTitle(notice)}`;
   const sections: Array<[string, Alert[]]> = [
     ['Firing', [...notice.firing].sort(byPlace)],
     ['Resolved', [...notice.resolved].sort(byPlace)],
@@ -52,6 +52,11 @@ export function renderEmail(notice: Notice, context: NoticeContext, digestOver: 
       html.push('</ul>');
     }
     text.push('');
+  }
+  const addressed = onCallLine(context);
+  if (addressed) {
+    text.push(addressed);
+    html.push(`<p style="font-family:sans-serif">${escapeHtml(addressed)}</p>`);
   }
   const acknowledged = acknowledgementLine(notice);
   if (acknowledged) {
