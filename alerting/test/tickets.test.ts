@@ -9,6 +9,7 @@ import Redis from 'ioredis';
 import pino from 'pino';
 import { TicketStore, type Ticket } from '@flymining/maintenance';
 import type { TestDatabase } from '../../billing/test/pg';
+import { parseConfig, type ConfigError } from '../src/config';
 import { AlertingService } from '../src/service';
 import { config, fault, freePort, raise, redisUrl, startMailbox, waitFor, type Mailbox, type ServiceUnderTest } from './helpers';
 import { acknowledgeFromMail, databaseWithRota, recipients, startLinkedService, type LinkedService } from './on-call';
@@ -117,5 +118,31 @@ describe('PostgreSQL unreachable', () => {
     expect(failures).toHaveLength(1);
     expect(failures[0]).toContain('postgres://alerting:***@127.0.0.1');
     expect(logLines.join('')).not.toContain('s3cret');
+  });
+});
+
+describe('maintenance and oncall config', () => {
+  const base = `route: { receiver: floor }\n`;
+  const problemsOf = (yaml: string, env: NodeJS.ProcessEnv = {}): string[] => {
+    try {
+      parseConfig(yaml, 'alerting.yaml', env);
+      return [];
+    } catch (e) {
+      return (e as ConfigError).problems;
+    }
+  };
+
+  test('a receiver with oncall needs the maintenance section; the URL comes from the file or FLYMINING_PG_URL; errors name file:line', () => {
+    expect(problemsOf(`${base}receivers:\n  - name: floor\n    oncall: {}\n`)).toEqual([
+      expect.stringMatching(/^alerting\.yaml:4:13: receivers\[0\]\.oncall: receiver "floor" pages the on-call rota, which lives in the maintenance database/),
+    ]);
+    expect(problemsOf(`${base}maintenance: {}\nreceivers: [{ name: floor }]\n`)).toEqual([expect.stringMatching(/^alerting\.yaml:2:14: maintenance\.pg_url: no PostgreSQL URL/)]);
+    expect(problemsOf(`${base}maintenance: { verify_after: soon }\nreceivers: [{ name: floor, oncall: { escalate_after: 10ms } }]\n`, { FLYMINING_PG_URL: 'postgres://x@db/flymining' })).toEqual([
+      'alerting.yaml:3:54: receivers[0].oncall.escalate_after: escalate_after must be at least 1s',
+      'alerting.yaml:2:30: maintenance.verify_after: "soon" is not a duration (e.g. 30s, 5m, 1h30m, 2d)',
+    ]);
+    const parsed = parseConfig(`${base}maintenance: { repeat_window: 3d }\nreceivers: [{ name: floor, oncall: { escalate_after: 10m } }]\n`, 'alerting.yaml', { FLYMINING_PG_URL: 'postgres://x@db/flymining' });
+    expect(parsed.maintenance).toEqual({ pg_url: 'postgres://x@db/flymining', verify_after: 30 * 60_000, repeat_window: 3 * 86_400_000 });
+    expect(parsed.receivers[0]!.oncall).toEqual({ escalate_after: 600_000 });
   });
 });
