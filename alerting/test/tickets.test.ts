@@ -55,7 +55,7 @@ describe('a fault becomes a ticket the on-call person acknowledges from the mail
     await waitFor(() => running.mailbox.mails.length === 1, 10_000, 'the page');
     const page = running.mailbox.mails[0]!;
     expect(recipients(page)).toEqual([alice.email]); // the person on call, not the receiver's own address
-    expect(page.text).toContain('For Alice, on call now.');
+    expect(page.text).toContain('On call: Alice.');
 
     await waitFor(async () => (await store.list({ state: 'all' })).length === 1, 10_000, 'a ticket');
     const opened = await onlyTicket();

@@ -121,10 +121,7 @@ export function acknowledgementLine(n: Notice): string | undefined {
   return `Acknowledged by ${ack.by}${when}${ack.firingHash === n.firingHash ? '' : ', before this change'}.`;
 }
 
-/** Whom an on-call page is for, and why a later person gets it: "Escalated to Bob (level 1): …". */
-export function onCallLine(context: NoticeContext): string | undefined {
-  const person = context.onCall;
-  if (!person) return undefined;
-  if (person.level === 0) return `For ${person.name}, on call now.`;
-  return `Escalated to ${person.name} (level ${person.level}): nobody acknowledged this page in time.`;
+/** The line naming whom a page of the on-call rota is for: "On call: Alice", or "Escalated to Bob (level 1)". */
+export function onCallLine(onCall: OnCallContact): string {
+  return onCall.level > 0 ? `Escalated to ${onCall.name} (level ${onCall.level})` : `On call: ${onCall.name}`;
 }

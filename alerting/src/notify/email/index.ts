@@ -53,7 +53,8 @@ export function renderEmail(notice: Notice, context: NoticeContext, digestOver: 
     }
     text.push('');
   }
-  const addressed = onCallLine(context);
+  // Escalated: say why this person gets it (the first mail went to somebody else).
+  const addressed = context.onCall && `${onCallLine(context.onCall)}${context.onCall.level > 0 ? ': nobody acknowledged this page in time.' : '.'}`;
   if (addressed) {
     text.push(addressed);
     html.push(`<p style="font-family:sans-serif">${escapeHtml(addressed)}</p>`);

@@ -5,7 +5,7 @@
 import { escapeHtml } from '@flymining/shared';
 import { z } from 'zod';
 import type { IntegrationDefinition } from '../integration';
-import { acknowledgementLine, alertLine, noticeTitle, type Notice, type NoticeContext, type Notifier, type OnCallContact } from '../notice';
+import { acknowledgementLine, alertLine, noticeTitle, onCallLine, type Notice, type NoticeContext, type Notifier } from '../notice';
 import { DELIVERED, checkError, isRetryableStatus, type NotifyResult } from '../retry';
 import { readSecretField } from '../secret';
 
@@ -42,11 +42,6 @@ export const telegramSchema = z
     return { ...rest, api_url: rest.api_url.replace(/\/+$/, ''), bot_token: token };
   });
 export type TelegramConfig = z.infer<typeof telegramSchema>;
-
-/** The first line of a page addressed to the on-call rota. */
-export function onCallLine(onCall: OnCallContact): string {
-  return onCall.level > 0 ? `Escalated to ${onCall.name} (level ${onCall.level})` : `On call: ${onCall.name}`;
-}
 
 /**
  * The message text (HTML): who it is for, the title in bold, one line per alert, the last acknowledgement. Alert
