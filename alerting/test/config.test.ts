@@ -16,9 +16,12 @@ const receivers = `receivers:
 describe('alerting config', () => {
   test('the example config of the demo loads', () => {
     const file = path.join(__dirname, '../../provisioning/alerting/alerting.yaml');
-    const config = loadConfig(file);
+    // It keeps repair tickets in the center's PostgreSQL, named by the environment as in the demo and compose.
+    expect(() => loadConfig(file, {})).toThrow(/maintenance\.pg_url: no PostgreSQL URL for the tickets: set pg_url here or FLYMINING_PG_URL/);
+    const config = loadConfig(file, { FLYMINING_PG_URL: 'postgres://alerting@127.0.0.1:5432/flymining' });
     expect(config.rules.length).toBeGreaterThan(3);
     expect(config.receivers[0]!.email?.smarthost).toMatch(/^smtp:/);
+    expect(config.receivers[0]!.oncall).toBeDefined();
     expect(readFileSync(file, 'utf8')).toContain('maintenance_windows');
   });
 
