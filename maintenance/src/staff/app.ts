@@ -150,25 +150,25 @@ function mountApi(app: express.Express, data: StaffData): void {
     res.json(await tickets.list(q));
   });
   app.get('/api/tickets/:id', async (req, res) => {
-    res.json(await tickets.get(parse(ticketIdSchema, req.params.id, 'id')));
+    res.json(await tickets.get(parse(ticketIdSchema, req.params.id, 'ticket id')));
   });
   app.post('/api/tickets/:id/ack', async (req, res) => {
-    const id = parse(ticketIdSchema, req.params.id, 'id');
+    const id = parse(ticketIdSchema, req.params.id, 'ticket id');
     const b = parse(actorBodySchema, req.body ?? {}, '(body)');
     res.json(await tickets.acknowledge(id, actor(res, b.by)));
   });
   app.post('/api/tickets/:id/take', async (req, res) => {
-    const id = parse(ticketIdSchema, req.params.id, 'id');
+    const id = parse(ticketIdSchema, req.params.id, 'ticket id');
     const b = parse(actorBodySchema, req.body ?? {}, '(body)');
     res.json(await tickets.take(id, actor(res, b.by)));
   });
   app.post('/api/tickets/:id/note', async (req, res) => {
-    const id = parse(ticketIdSchema, req.params.id, 'id');
+    const id = parse(ticketIdSchema, req.params.id, 'ticket id');
     const b = parse(noteBodySchema, req.body, '(body)');
     res.json(await tickets.note(id, actor(res, b.by), b.text));
   });
   app.post('/api/tickets/:id/close', async (req, res) => {
-    const id = parse(ticketIdSchema, req.params.id, 'id');
+    const id = parse(ticketIdSchema, req.params.id, 'ticket id');
     const { by, ...repair } = parse(closeBodySchema, req.body, '(body)');
     res.json(await tickets.close(id, actor(res, by), repair));
   });
@@ -194,7 +194,7 @@ function mountApi(app: express.Express, data: StaffData): void {
     res.status(201).json({ id, name: b.name, startsAt, endsAt, reason: b.reason });
   });
   app.delete('/api/rota/overrides/:id', async (req, res) => {
-    const id = parse(overrideIdSchema, req.params.id, 'id');
+    const id = parse(overrideIdSchema, req.params.id, 'override id');
     if (!(await data.rota.removeOverride(id))) throw new TicketError(`no override #${id}`, 404);
     res.json({ removed: id });
   });
@@ -221,7 +221,7 @@ function mountPages(app: express.Express, data: StaffData): void {
     html(res, ticketListPage(frame, { tickets: list, filter: { state: q.state, container: q.container ?? '', technician: q.technician ?? '' }, backlog: open }));
   });
   app.get('/tickets/:id', async (req, res) => {
-    const detail = await tickets.get(parse(ticketIdSchema, req.params.id, 'id'));
+    const detail = await tickets.get(parse(ticketIdSchema, req.params.id, 'ticket id'));
     html(res, ticketPage(await frameOf(data, res), detail));
   });
   app.get('/machines/:key', async (req, res) => {

@@ -8,20 +8,20 @@ import { actorSchema, repairSchema, TicketError, TICKET_STATES } from '../domain
 import { DIMENSIONS, PERIODS } from '../figures/report';
 
 /** Empty query fields (a filter form left blank) count as absent. */
-const optionalText = (max: number, what: string) =>
-  z.preprocess((v) => (v === '' ? undefined : v), z.string().trim().max(max, `${what}: at most ${max} characters`).regex(/^[^\u0000-\u001f]*$/, `${what}: no control characters`).optional());
+const optionalText = (max: number) =>
+  z.preprocess((v) => (v === '' ? undefined : v), z.string().trim().max(max, `at most ${max} characters`).regex(/^[^\u0000-\u001f]*$/, 'no control characters').optional());
 
-export const ticketIdSchema = z.string().regex(/^\d{1,15}$/, 'ticket id: a whole number such as 42').transform(Number);
-export const machineKeySchema = z.string().min(1).max(200, 'machine: at most 200 characters').regex(/^[^\u0000-\u001f]+$/, 'machine: no control characters');
-export const serialSchema = z.string().min(1).max(100, 'serial: at most 100 characters').regex(/^[\w.:/-]+$/, 'serial: letters, digits and . : / - _ only');
-export const overrideIdSchema = z.string().regex(/^\d{1,15}$/, 'override id: a whole number').transform(Number);
+export const ticketIdSchema = z.string().regex(/^\d{1,15}$/, 'a whole number such as 42').transform(Number);
+export const machineKeySchema = z.string().min(1).max(200, 'at most 200 characters').regex(/^[^\u0000-\u001f]+$/, 'no control characters');
+export const serialSchema = z.string().min(1).max(100, 'at most 100 characters').regex(/^[\w.:/-]+$/, 'letters, digits and . : / - _ only');
+export const overrideIdSchema = z.string().regex(/^\d{1,15}$/, 'a whole number').transform(Number);
 
 const LIST_STATES = ['backlog', 'closed', 'all', ...TICKET_STATES] as const;
 
 export const ticketListQuerySchema = z.strictObject({
-  state: z.preprocess((v) => (v === '' ? undefined : v), z.enum(LIST_STATES, { error: `state: one of ${LIST_STATES.join(', ')}` }).default('backlog')),
-  container: optionalText(100, 'container'),
-  technician: optionalText(200, 'technician'),
+  state: z.preprocess((v) => (v === '' ? undefined : v), z.enum(LIST_STATES, { error: `one of ${LIST_STATES.join(', ')}` }).default('backlog')),
+  container: optionalText(100),
+  technician: optionalText(200),
   limit: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1).max(5000).optional()),
 });
 
@@ -53,13 +53,13 @@ export function figuresRange(q: z.output<typeof figuresQuerySchema>, now: Date, 
 const by = actorSchema.optional();
 
 export const actorBodySchema = z.strictObject({ by });
-export const noteBodySchema = z.strictObject({ by, text: z.string().trim().min(1, 'text: write something').max(4000, 'text: at most 4000 characters') });
+export const noteBodySchema = z.strictObject({ by, text: z.string().trim().min(1, 'write something').max(4000, 'at most 4000 characters') });
 export const closeBodySchema = repairSchema.extend({ by });
 
 export const overrideBodySchema = z.strictObject({
-  name: z.string().trim().min(1, 'name: who is on call').max(100),
+  name: z.string().trim().min(1, 'who is on call').max(100),
   from: z.string().max(40),
   to: z.string().max(40),
   reason: z.string().max(500).default(''),
 });
-export const membersBodySchema = z.strictObject({ names: z.array(z.string().trim().min(1).max(100)).min(1, 'names: at least one person').max(200) });
+export const membersBodySchema = z.strictObject({ names: z.array(z.string().trim().min(1).max(100)).min(1, 'at least one person').max(200) });
