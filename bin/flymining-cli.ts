@@ -5,6 +5,7 @@ import { registerPortalCommands } from '../billing/src/portal/cli';
 import { registerBillingCommands } from '../billing/src/cli';
 import { registerAlertingCommands } from '../alerting/src/cli';
 import { registerTokenCommands } from '../shared/src/auth/cli';
+import { registerMaintenanceCommands } from '../maintenance/src/cli';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('flymining')
@@ -16,6 +17,7 @@ export async function main(argv: string[]): Promise<number> {
   registerBillingCommands(program);
   registerAlertingCommands(program);
   registerTokenCommands(program);
+  registerMaintenanceCommands(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
