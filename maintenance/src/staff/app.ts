@@ -80,6 +80,8 @@ export function createStaffApp(options: StaffAppOptions): express.Express {
     }),
   );
   app.get('/healthz', (_req, res) => res.json({ ok: true }));
+  // Browsers ask for it on every page: no icon, and no 404 in their console.
+  app.get('/favicon.ico', (_req, res) => res.status(204).end());
   app.get('/assets/staff.js', (_req, res) => res.sendFile(path.join(__dirname, 'assets', 'staff.js'), { maxAge: 0 }));
 
   const read = requireStaff({ scope: 'maintenance:read', authenticator: options.authenticator });
