@@ -314,7 +314,7 @@ ${
         )
         .join('\n')
 }</tbody></table>
-<p class="muted">MTTA: opening to acknowledgement, counted when acknowledged. MTTR: opening to fix (fault cleared after the repair), counted when fixed. Repeats: the same machine and part failing again within 7 days of a fix. Lost TH·h and BTC: of tickets opened in the period, filled once they close.</p>
+<p class="muted">MTTA: opening to acknowledgement, counted when acknowledged. MTTR: opening to fix (fault cleared after the repair), counted when fixed. Repeats: the same machine failing again within 7 days of a fix. Lost TH·h and BTC: of tickets opened in the period, filled once they close.</p>
 <h2>Parts taken out more than once</h2>
 ${
   v.repeatOffenders.length === 0
