@@ -84,7 +84,7 @@ test('a refused action shows its reason next to the button', async () => {
   await fetch(`${s.url}/api/tickets/${id}/take`, { method: 'POST', headers: { authorization: `Bearer ${await s.tokens.token('maintenance:write')}`, 'content-type': 'application/json' }, body: '{"by":"Ingrid Berg"}' });
   await page.locator('#take input[name=by]').fill('Kari Nordmann');
   await page.locator('#take button').click();
-  await page.waitForFunction(() => document.querySelector('#take .form-error')?.textContent !== '');
+  await page.locator('#take .form-error').filter({ hasText: /\S/ }).waitFor();
   expect(await page.locator('#take .form-error').textContent()).toBe(`ticket #${id} is already in repair by Ingrid Berg`);
   await context.close();
 });
