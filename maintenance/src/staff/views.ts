@@ -40,7 +40,8 @@ button{background:#1e6fd9;color:#fff;border:0;border-radius:.3rem;padding:.45rem
 .error{color:#b00020;font-weight:600}.muted{color:#5b6575}dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem;margin:0}dt{font-weight:600}
 ol.timeline{list-style:none;padding:0;margin:0}ol.timeline li{padding:.4rem 0;border-bottom:1px solid #e3e6eb}ol.timeline .kind{font-weight:600;min-width:7rem;display:inline-block}
 .big{font-size:1.6rem;font-weight:700}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(13rem,1fr));gap:.8rem}
-fieldset{border:1px solid #dde1e7;border-radius:.3rem}svg text{font-family:inherit}
+fieldset{border:1px solid #dde1e7;border-radius:.3rem}.part-row{display:flex;gap:.8rem;flex-wrap:wrap;margin:.3rem 0}
+form.close-form{display:flex;flex-wrap:wrap;gap:.8rem;align-items:end}form.close-form fieldset{flex-basis:100%}svg text{font-family:inherit}
 `;
 
 export function layout(frame: PageFrame, title: string, body: string): string {
@@ -142,7 +143,7 @@ export function ticketPage(frame: PageFrame, d: TicketDetail): string {
   const canClose = !closed && t.state !== 'fixed';
   const base = `/api/tickets/${t.id}`;
   const partRow = (i: number) =>
-    `<div class="part-row inline"><label>Part<select name="kind">${PART_KINDS.map((k) => `<option>${k}</option>`).join('')}</select></label>
+    `<div class="part-row"><label>Part<select name="kind">${PART_KINDS.map((k) => `<option>${k}</option>`).join('')}</select></label>
 <label>Serial out<input name="removedSerial" maxlength="100" data-part="${i}"></label><label>Serial in<input name="installedSerial" maxlength="100" data-part="${i}"></label></div>`;
   const actions = [
     canAck ? jsonForm(`${base}/ack`, nameField(frame), 'Acknowledge', { id: 'ack' }) : '',
@@ -157,7 +158,7 @@ export function ticketPage(frame: PageFrame, d: TicketDetail): string {
 <label>Notes<textarea name="notes" rows="3" cols="50" maxlength="4000"></textarea></label>
 <label>Minutes on site<input name="minutesOnSite" type="number" min="0" max="10080" data-number></label>`,
         'Close ticket',
-        { cls: 'card', id: 'close' },
+        { cls: 'card close-form', id: 'close' },
       )}`
     : '';
   return layout(
@@ -240,7 +241,7 @@ ${jsonForm(
   `<label>Who<select name="name">${memberOptions}</select></label><label>From (${e(tz)})<input name="from" type="datetime-local" required></label>
 <label>Until<input name="to" type="datetime-local" required></label><label>Reason<input name="reason" maxlength="500"></label>`,
   'Add override',
-  { cls: 'card', id: 'add-override' },
+  { cls: 'card close-form', id: 'add-override' },
 )}
 <h2>Rotation order</h2><ol>${r.members.map((m) => `<li>${e(m.name)}${m.active ? '' : ' <span class="muted">(inactive)</span>'}${m.email ? ` · ${e(m.email)}` : ''}${m.telegram ? ' · Telegram' : ''}${m.slack ? ' · Slack' : ''}</li>`).join('')}</ol>
 ${jsonForm('/api/rota/members', `<label>New order (names, comma-separated)<input name="names" data-list size="50" value="${e(r.members.filter((m) => m.active).map((m) => m.name).join(', '))}" required></label>`, 'Save order', { method: 'PUT', id: 'members' })}`,
