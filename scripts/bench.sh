@@ -15,6 +15,8 @@ flymining_start_services mosquitto
 FLYMINING_MQTT_URL="$(flymining_url mosquitto)" npx tsx bench/climate-ingest.ts 10000 30
 flymining_say "billing daily run for 100,000 contracts (ledger vs plain INSERTs)..."
 npx tsx bench/billing.ts 100000
+flymining_say "repair tickets: 5,000 miners, 2 % failing a day, a year of history (sync and staff actions vs plain statements, MTTR report vs plain aggregate)..."
+npx tsx bench/tickets.ts 5000 365
 flymining_say "alerting: 50,000 alerts across 5,000 miners (pipeline vs bare Redis round trips)..."
 npx tsx bench/alerting.ts 5000 10
 flymining_say "uplink: 20-sweep outage of a 300-miner edge (backfill vs raw POST, cut to ContainerSilent mail, spool size)..."
