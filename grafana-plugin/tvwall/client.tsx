@@ -1,12 +1,17 @@
-/** The kiosk page: fetches /api/farm, draws the rack map full screen, refreshes itself. */
+/**
+ * The kiosk page: fetches /api/farm and /api/band, draws the band (hashrate, miners, tickets, MTTR, on call) across
+ * the top and the rack map below it, refreshes itself.
+ */
 import './jitless';
-import React, { useEffect, useState } from 'react';
+import React, { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createTheme } from '@grafana/data';
 import { buildFarm } from '../src/farm';
 import { allowedNavigation, refusedLinkText } from '../src/links';
 import { RackMapView } from '../src/RackMapView';
 import { DEFAULT_OPTIONS, SLOT_METRICS, type FarmModel, type RackMapOptions, type SlotMetric } from '../src/types';
+import { farmFigures, type FarmFigures, type MaintenanceBand } from './band-figures';
+import { Band } from './BandView';
 import type { FarmSnapshot } from './farm-source';
 
 const theme = createTheme({ colors: { mode: 'dark' } });
@@ -40,25 +45,61 @@ function useWindowSize() {
   return size;
 }
 
+/** The band's maintenance figures; a failure marks the band only, the rack map keeps updating. */
+async function loadMaintenance(): Promise<{ band?: MaintenanceBand; error?: string }> {
+  try {
+    const res = await fetch('/api/band', { cache: 'no-store' });
+    const body = (await res.json()) as MaintenanceBand | { error: string };
+    if ('error' in body) return { error: body.error };
+    return { band: body };
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** The band's rendered height, so the map fills what is left (the band's type scales with the viewport). */
+function useHeight(ref: React.RefObject<HTMLElement | null>): number {
+  const [height, setHeight] = useState(0);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const measure = () => setHeight(Math.ceil(el.getBoundingClientRect().height));
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [ref]);
+  return height;
+}
+
 function TvWall() {
   const [farm, setFarm] = useState<FarmModel | undefined>();
+  const [figures, setFigures] = useState<FarmFigures | undefined>();
+  const [maintenance, setMaintenance] = useState<{ band?: MaintenanceBand; error?: string }>({});
   const [error, setError] = useState<string | undefined>();
   const { width, height } = useWindowSize();
+  const bandRef = useRef<HTMLDivElement>(null);
+  const bandPx = useHeight(bandRef);
   useEffect(() => {
     let timer: number | undefined;
     const load = async () => {
+      const maintenanceLoad = loadMaintenance();
       try {
         const res = await fetch('/api/farm', { cache: 'no-store' });
         const body = (await res.json()) as FarmSnapshot | { error: string };
         if ('error' in body) throw new Error(body.error);
         const settings = { metric: options.metric, now: body.now, staleAfterMs: options.staleAfterSeconds * 1000, slotsPerShelf: options.slotsPerShelf };
         setFarm(buildFarm(body.readings, body.climates, settings, body.heartbeats));
+        setFigures(farmFigures(body.readings, body.now, settings.staleAfterMs));
         setError(undefined);
-        document.body.dataset.updatedAt = String(Date.now());
       } catch (err) {
         // Keep the last farm on screen, marked, rather than a blank wall.
         setError(err instanceof Error ? err.message : String(err));
       }
+      const m = await maintenanceLoad;
+      // Keep the last figures when the database blips; the error shows in the band.
+      setMaintenance((previous) => (m.band ? m : { band: previous.band, error: m.error }));
+      document.body.dataset.updatedAt = String(Date.now());
       timer = window.setTimeout(load, refreshSeconds * 1000);
     };
     void load();
@@ -74,8 +115,9 @@ function TvWall() {
           {linkNote}
         </div>
       )}
+      <Band ref={bandRef} farm={figures} maintenance={maintenance.band} maintenanceError={maintenance.error} />
       {farm ? (
-        <RackMapView farm={farm} options={options} width={width} height={height - bannerPx - notePx} theme={theme} allowedLinkBases={linkBases} />
+        <RackMapView farm={farm} options={options} width={width} height={Math.max(1, height - bannerPx - notePx - bandPx)} theme={theme} allowedLinkBases={linkBases} />
       ) : (
         <p style={{ fontSize: 32, padding: 24 }}>Loading the farm…</p>
       )}

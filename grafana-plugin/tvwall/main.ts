@@ -1,7 +1,10 @@
 /**
- * `tsx grafana-plugin/tvwall/main.ts [--port 4200] [--site north-1] [--grafana-url https://grafana.farm.example/]`: the TV-wall server on its own.
- * Authentication settings from the environment (shared/src/auth/README.md).
+ * `tsx grafana-plugin/tvwall/main.ts [--port 4200] [--site north-1] [--grafana-url https://grafana.farm.example/] [--pg-url postgres://...]`:
+ * the TV-wall server on its own. Authentication settings from the environment (shared/src/auth/README.md).
+ * --pg-url (else FLYMINING_PG_URL) is the maintenance database the band's tickets, MTTR and on-call come from;
+ * without either the band says "tickets: not configured".
  */
+import { Pool } from 'pg';
 import { createLogger, InfluxStore, loadInfluxConfig, openAuthenticator, readAuthSettings, runService } from '@flymining/shared';
 import { createTvWallApp, listen, TVWALL_TOKEN_COOKIE } from './server';
 
@@ -21,12 +24,24 @@ async function main(): Promise<() => Promise<void>> {
     .filter(Boolean);
   // Staff sessions of the portal (FLYMINING_PORTAL_SESSION_SECRET[_FILE], FLYMINING_PG_URL) and tokens (FLYMINING_REDIS_URL).
   const auth = openAuthenticator(readAuthSettings(process.env), createLogger('tvwall'), { tokenCookie: TVWALL_TOKEN_COOKIE });
-  const app = createTvWallApp({ authenticator: auth.authenticator, store, site: flag('site') ?? process.env.FLYMINING_SITE, refreshSeconds: Number(flag('refresh') ?? 15), grafanaUrls });
+  const pgUrl = flag('pg-url') ?? process.env.FLYMINING_PG_URL;
+  const maintenancePool = pgUrl ? new Pool({ connectionString: pgUrl, max: 2 }) : undefined;
+  // A database restart must not end the wall: the band shows the error until the pool reconnects.
+  maintenancePool?.on('error', (err) => console.error(`TV wall: maintenance database: ${err.message}`));
+  const app = createTvWallApp({
+    authenticator: auth.authenticator,
+    store,
+    site: flag('site') ?? process.env.FLYMINING_SITE,
+    refreshSeconds: Number(flag('refresh') ?? 15),
+    grafanaUrls,
+    maintenancePool,
+  });
   const server = await listen(app, port, host);
   console.log(`TV wall on http://${host}:${port}/`);
   return async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await store.close();
+    await maintenancePool?.end();
     await auth.close();
   };
 }

@@ -3,6 +3,8 @@
  * No Grafana needed, so screens on the farm floor keep working when Grafana is down or not installed.
  * Every response carries a strict CSP (scripts from this server only, the page's one <style> by nonce), refuses
  * framing and MIME sniffing; slot links are limited to this site and the configured Grafana (src/links.ts).
+ * /api/band adds the band's maintenance figures (tickets, MTTR, on call) from PostgreSQL when a pool is given, and
+ * answers { configured: false } without one: the wall runs without the maintenance database.
  * The page and the farm's state need scope tvwall:read: staff signed in to the portal, or a screen's token (sent as
  * a bearer header, or opened once as /?token=... which leaves it in an HttpOnly cookie); /healthz and the static
  * bundle (no farm data in it) stay open.
@@ -13,7 +15,9 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import { escapeHtml, requireStaff, tokenLinkSignIn, type Authenticator, type InfluxStore } from '@flymining/shared';
 import { pageHeaders } from '@flymining/shared/src/http/page-headers';
+import type { Pool } from 'pg';
 import { z } from 'zod';
+import { readMaintenanceBand } from './band-source';
 import { readFarm } from './farm-source';
 
 /** The cookie a wall screen keeps its token in after opening /?token=... once. */
@@ -34,6 +38,8 @@ export interface TvWallSettings {
    * server's own. Anything else (javascript:, other sites) is not followed.
    */
   grafanaUrls?: string[];
+  /** The maintenance database (tickets, rota) for the band; without it the band says "tickets: not configured". */
+  maintenancePool?: Pool;
 }
 
 const grafanaUrlsSchema = z.array(
@@ -86,6 +92,12 @@ export function createTvWallApp(settings: TvWallSettings): express.Express {
     readFarm(settings.store, { site: settings.site, windowMinutes: settings.windowMinutes ?? 30 }).then(
       (snapshot) => res.set('cache-control', 'no-store').json(snapshot),
       (err: unknown) => res.status(502).json({ error: err instanceof Error ? err.message : String(err) }),
+    );
+  });
+  app.get('/api/band', (_req, res) => {
+    readMaintenanceBand(settings.maintenancePool).then(
+      (band) => res.set('cache-control', 'no-store').json(band),
+      (err: unknown) => res.status(502).json({ error: `maintenance database: ${err instanceof Error ? err.message : String(err)}` }),
     );
   });
   const send = (res: Response, pageTitle: string, script: string, refreshSeconds: number) =>
