@@ -7,7 +7,8 @@ import { RACKMAP_QUERIES } from '../src/queries';
 import { DEFAULT_OPTIONS, type RackMapOptions } from '../src/types';
 import { RACKMAP_PANEL_TYPE, dashboard, influx, panel, tagVariable, textPanel, type Dashboard, type Panel } from './model';
 
-const SITE = `"site" =~ /^$site$/`;
+/** Every InfluxQL query's site filter ("All" = `.*`). */
+export const SITE = `"site" =~ /^$site$/`;
 const site = tagVariable('site', 'Site', 'miner_up');
 const container = tagVariable('container', 'Container', 'miner_up', SITE);
 const miner = tagVariable('miner', 'Miner', 'miner_up', SITE, false);
@@ -17,7 +18,7 @@ function rackMap(title: string, gridPos: Panel['gridPos'], options: Partial<Rack
 }
 
 /** Sum over miners of each miner's mean per interval (a plain sum would add up scrapes, not miners). */
-const farmSum = (field: string, measurement: string, by = '') =>
+export const farmSum = (field: string, measurement: string, by = '') =>
   `SELECT sum("v") FROM (SELECT mean("${field}") AS "v" FROM "${measurement}" WHERE ${SITE} AND $timeFilter GROUP BY time($__interval), "miner"${by}) ` +
   `WHERE $timeFilter GROUP BY time($__interval)${by} fill(none)`;
 /** Last value per miner, summed: "right now" figures. */

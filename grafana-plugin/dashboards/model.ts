@@ -1,6 +1,11 @@
-/** Small builders for Grafana dashboard JSON (schemaVersion 39+), so every panel queries InfluxQL the same way. */
+/**
+ * Small builders for Grafana dashboard JSON (schemaVersion 39+), so every panel queries InfluxQL (or, for the
+ * maintenance figures, SQL on PostgreSQL) the same way.
+ */
 
 export const DATASOURCE = { type: 'influxdb', uid: 'flymining-influxdb' } as const;
+/** provisioning/grafana/datasources/postgres.yaml: the maintenance schema and the ledger, read-only. */
+export const PG_DATASOURCE = { type: 'grafana-postgresql-datasource', uid: 'flymining-postgres' } as const;
 export const RACKMAP_PANEL_TYPE = 'flymining-rackmap-panel';
 
 export interface Target {
@@ -12,14 +17,27 @@ export interface Target {
   alias?: string;
 }
 
-export interface Panel {
+/** A raw SQL query (Grafana's SQL macros such as $__timeFilter(column) allowed). */
+export interface SqlTarget {
+  refId: string;
+  datasource: typeof PG_DATASOURCE;
+  editorMode: 'code';
+  rawQuery: true;
+  rawSql: string;
+  format: 'time_series' | 'table';
+}
+
+export type AnyTarget = Target | SqlTarget;
+
+/** T: the kind of query its panels hold (the farm dashboards: InfluxQL only). */
+export interface Panel<T extends AnyTarget = Target> {
   id: number;
   type: string;
   title: string;
   description?: string;
   gridPos: { x: number; y: number; w: number; h: number };
-  datasource?: typeof DATASOURCE;
-  targets?: Target[];
+  datasource?: T['datasource'];
+  targets?: T[];
   options?: Record<string, unknown>;
   fieldConfig?: { defaults: Record<string, unknown>; overrides: unknown[] };
 }
@@ -37,7 +55,7 @@ export interface Variable {
   sort: 3;
 }
 
-export interface Dashboard {
+export interface Dashboard<T extends AnyTarget = Target> {
   uid: string;
   title: string;
   tags: string[];
@@ -49,10 +67,10 @@ export interface Dashboard {
   time: { from: string; to: string };
   templating: { list: Variable[] };
   links: Array<{ title: string; type: 'dashboards'; tags: string[]; asDropdown: boolean }>;
-  panels: Panel[];
+  panels: Array<Panel<T>>;
 }
 
-export function dashboard(uid: string, title: string, panels: Panel[], variables: Variable[], extra: Partial<Pick<Dashboard, 'refresh' | 'time'>> = {}): Dashboard {
+export function dashboard<T extends AnyTarget = Target>(uid: string, title: string, panels: Array<Panel<T>>, variables: Variable[], extra: Partial<Pick<Dashboard, 'refresh' | 'time'>> = {}): Dashboard<T> {
   return {
     uid,
     title,
@@ -99,6 +117,16 @@ type Grid = Panel['gridPos'];
 
 export function panel(type: string, title: string, gridPos: Grid, targets: Target[], options: Record<string, unknown> = {}, defaults: Record<string, unknown> = {}, description?: string): Panel {
   const p: Panel = { id: 0, type, title, gridPos, datasource: DATASOURCE, targets, options, fieldConfig: { defaults, overrides: [] } };
+  if (description) p.description = description;
+  return p;
+}
+
+export function sql(queries: string[], format: SqlTarget['format'] = 'time_series'): SqlTarget[] {
+  return queries.map((rawSql, i) => ({ refId: String.fromCharCode(65 + i), datasource: PG_DATASOURCE, editorMode: 'code', rawQuery: true, rawSql, format }));
+}
+
+export function sqlPanel(type: string, title: string, gridPos: Grid, targets: SqlTarget[], options: Record<string, unknown> = {}, defaults: Record<string, unknown> = {}, description?: string, overrides: unknown[] = []): Panel<SqlTarget> {
+  const p: Panel<SqlTarget> = { id: 0, type, title, gridPos, datasource: PG_DATASOURCE, targets, options, fieldConfig: { defaults, overrides } };
   if (description) p.description = description;
   return p;
 }
