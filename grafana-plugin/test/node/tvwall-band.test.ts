@@ -3,7 +3,8 @@
  * of known ages and repair times and a rota override, real InfluxDB with miners of known hashrate, the wall server
  * with both. At 1920×1080 and 3840×2160 the labels "Open tickets", "MTTR" and "On call" must be on screen, apart,
  * in type at least 1.5 % of the screen's height, nothing in the band cut off, and the figures those of the data
- * (worked out here from what was seeded). Without a database the band says "tickets: not configured".
+ * (worked out here from what was seeded). Without a database the band says "tickets: not configured"; with one that
+ * does not answer, "tickets: unavailable".
  */
 import { copyFileSync, mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -11,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { RotaStore } from '@flymining/maintenance';
 import type { InfluxStore } from '@flymining/shared';
+import { Pool } from 'pg';
 import type { Browser } from 'playwright-core';
 import { DateTime } from 'luxon';
 import { freshStore, tempDir } from '../../../exporters/test/e2e/helpers';
@@ -212,5 +214,25 @@ describe('TV wall band in chromium', () => {
     expect(await page.textContent('[data-band="tickets"] [data-band-value]')).toBe('tickets: not configured');
     expect(await page.textContent('[data-band="miners"] [data-band-value]')).toBe(`${MINERS.filter(([, , r, m]) => r && m === 'hashing').length} / ${MINERS.length}`);
     await page.close();
+  });
+
+  test('a database that does not answer marks the band, and the rack map still draws', async () => {
+    // Nothing listens on port 1.
+    const deadPool = new Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/none', connectionTimeoutMillis: 2000 });
+    const deadServer = await listen(createTvWallApp({ authenticator: tokens.authenticator, store, site: SITE, maintenancePool: deadPool, refreshSeconds: 60 }), 0);
+    try {
+      const res = await fetch(`${url(deadServer)}/api/band`, { headers: { authorization: `Bearer ${wallToken}` } });
+      expect(res.status).toBe(502);
+      expect(((await res.json()) as { error: string }).error).toMatch(/^maintenance database: /);
+      const page = await browser.newPage({ viewport: VIEWPORTS[0] });
+      await page.goto(`${url(deadServer)}/?token=${encodeURIComponent(wallToken)}`);
+      await page.waitForSelector('body[data-updated-at]');
+      await page.waitForSelector('canvas');
+      expect(await page.textContent('[data-band="tickets"] [data-band-value]')).toBe('tickets: unavailable');
+      await page.close();
+    } finally {
+      await new Promise((resolve) => deadServer.close(resolve));
+      await deadPool.end();
+    }
   });
 });
