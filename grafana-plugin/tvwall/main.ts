@@ -2,7 +2,8 @@
  * `tsx grafana-plugin/tvwall/main.ts [--port 4200] [--site north-1] [--grafana-url https://grafana.farm.example/] [--pg-url postgres://...]`:
  * the TV-wall server on its own. Authentication settings from the environment (shared/src/auth/README.md).
  * --pg-url (else FLYMINING_PG_URL) is the maintenance database the band's tickets, MTTR and on-call come from;
- * without either the band says "tickets: not configured".
+ * without either the band says "tickets: not configured". A URL with a password belongs in the environment: a
+ * command line is visible to every user of the machine.
  */
 import { Pool } from 'pg';
 import { createLogger, InfluxStore, loadInfluxConfig, openAuthenticator, readAuthSettings, runService } from '@flymining/shared';
