@@ -21,7 +21,7 @@ interface SimulatedMiner {
 const program = new Command('demo-farm-life')
   .requiredOption('--control-url <url>', "the simulator's control API")
   .requiredOption('--pg-url <url>', 'PostgreSQL with the maintenance schema')
-  .option('--every <seconds>', 'seconds between new faults', '120')
+  .option('--every <seconds>', 'seconds between new faults (0: none)', '120')
   .option('--max-faulty <n>', 'at most this many miners broken by this script at once', '3')
   .option('--first-after <seconds>', 'seconds before the first fault', '20')
   .parse(process.argv);
@@ -80,6 +80,6 @@ async function forever(every: number, task: () => Promise<void>, what: string): 
   }
 }
 
-setTimeout(() => void forever(Number(opts.every) * 1000, breakSomething, 'breaking a part'), Number(opts.firstAfter) * 1000);
+if (Number(opts.every) > 0) setTimeout(() => void forever(Number(opts.every) * 1000, breakSomething, 'breaking a part'), Number(opts.firstAfter) * 1000);
 void forever(5000, repairWhatWasClosed, 'the site crew');
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => void pool.end().finally(() => process.exit(0)));

@@ -149,6 +149,9 @@ UPLINK_PORT=${FLYMINING_DEMO_UPLINK_PORT:-18601}
 UPLINK_DELAY_MS=${FLYMINING_DEMO_UPLINK_DELAY_MS:-40}
 UPLINK_JITTER_MS=${FLYMINING_DEMO_UPLINK_JITTER_MS:-20}
 TVWALL_PORT=${FLYMINING_DEMO_TVWALL_PORT:-4200}
+STAFF_PORT=${FLYMINING_DEMO_STAFF_PORT:-3400}
+# Seconds between parts breaking in the simulated farm (scripts/demo-farm-life.ts); 0: none break by themselves.
+FAULT_EVERY=${FLYMINING_DEMO_FAULT_EVERY:-180}
 BASE_ADDRESS=${FLYMINING_DEMO_BASE_ADDRESS:-127.1.0.1}
 INVENTORY="$DEMO_DIR/farm.yaml"
 EDGE_SECRETS_DIR="$FLYMINING_SECRETS_DIR/influx-edges"
@@ -274,7 +277,18 @@ center_auth_env() {
     FLYMINING_PORTAL_URL="http://127.0.0.1:$PORTAL_PORT"
 }
 
-# Alerting: relays the edges' snapshots into Redis, pages by email to our local mail catcher (one .eml per mail).
+# Maintenance: the tickets' schema, the example rota (its people's addresses end up in the mail catcher) and a few
+# weeks of ticket history in the demo's database, so the figures are not empty (scripts/demo-maintenance.ts).
+maintenance_seed=$(node node_modules/tsx/dist/cli.mjs scripts/demo-maintenance.ts --pg-url "$PORTAL_PG_URL" --inventory "$INVENTORY" \
+  --rota provisioning/maintenance/rota.yaml 2>"$LOG_DIR/maintenance-seed.log") ||
+  flymining_die "setting up the maintenance tables and history failed; see $LOG_DIR/maintenance-seed.log"
+
+# Alerting: relays the edges' snapshots into Redis, pages by email to our local mail catcher (one .eml per mail),
+# opens repair tickets and pages whoever the rota has on call. The demo's copy of the example config verifies a
+# fix after 2 min of quiet (not 30) and escalates after 3 min (not 15), so both can be watched.
+ALERTING_CONFIG="$DEMO_DIR/alerting.yaml"
+sed -e 's/^\(  verify_after:\) 30m /\1 2m  /' -e 's/oncall: { escalate_after: 15m }/oncall: { escalate_after: 3m }/' \
+  provisioning/alerting/alerting.yaml >"$ALERTING_CONFIG"
 demo_processes+=(mail-catcher alerting)
 flymining_start_process mail-catcher "$LOG_DIR/mail-catcher.log" \
   node node_modules/tsx/dist/cli.mjs alerting/src/mail-catcher.ts --dir "$MAIL_DIR" --port "$SMTP_PORT"
@@ -284,7 +298,7 @@ LINK_SECRET_FILE=$(flymining_secret_file alerting-link.secret) || exit 1
   center_auth_env
   export FLYMINING_ALERTING_LINK_SECRET_FILE="$LINK_SECRET_FILE"
   flymining_start_process alerting "$LOG_DIR/alerting.log" \
-    node node_modules/tsx/dist/cli.mjs alerting/src/main.ts --config provisioning/alerting/alerting.yaml \
+    node node_modules/tsx/dist/cli.mjs alerting/src/main.ts --config "$ALERTING_CONFIG" \
     --redis "$FLYMINING_REDIS_URL" --influx "$FLYMINING_INFLUX_URL" --inventory "$INVENTORY" \
     --listen "127.0.0.1:$ALERTING_PORT" --external-url "http://127.0.0.1:$ALERTING_PORT" --smtp "smtp://127.0.0.1:$SMTP_PORT"
 ) || exit 1
@@ -301,11 +315,25 @@ npm run --silent build -w grafana-plugin >"$LOG_DIR/grafana-plugin-build.log" 2>
 ) || exit 1
 wait_or_explain "http://127.0.0.1:$TVWALL_PORT/healthz" 60 "the TV wall" "$LOG_DIR/tvwall.log"
 
+# The maintenance staff page: open tickets, take / note / close with a repair record, the rota, the figures.
+demo_processes+=(maintenance farm-life)
+(
+  center_auth_env
+  flymining_start_process maintenance "$LOG_DIR/maintenance.log" \
+    node node_modules/tsx/dist/cli.mjs maintenance/src/main.ts --port "$STAFF_PORT"
+) || exit 1
+wait_or_explain "http://127.0.0.1:$STAFF_PORT/healthz" 60 "the maintenance staff page" "$LOG_DIR/maintenance.log"
+# The farm's life: a part breaks now and then (a live ticket), and a ticket closed with a repair record while its
+# fault still fires is repaired in the simulated miner (the ticket becomes fixed, then verified).
+flymining_start_process farm-life "$LOG_DIR/farm-life.log" \
+  node node_modules/tsx/dist/cli.mjs scripts/demo-farm-life.ts --control-url "$CONTROL_URL" --pg-url "$PORTAL_PG_URL" \
+  --every "$FAULT_EVERY"
+
 # Tokens for the demo (flymining tokens; a new pair each start): one for staff's scripts (curl to the alerting API,
 # all scopes) and one for a wall screen (tvwall:read only, opened once as a link). Kept in mode-600 files.
 STAFF_TOKEN_FILE="$FLYMINING_SECRETS_DIR/demo-staff.token"
 WALL_TOKEN_FILE="$FLYMINING_SECRETS_DIR/demo-wall.token"
-for token in "demo-staff tvwall:read,alerting:read,alerting:write $STAFF_TOKEN_FILE" "demo-wall tvwall:read $WALL_TOKEN_FILE"; do
+for token in "demo-staff tvwall:read,alerting:read,alerting:write,maintenance:read,maintenance:write $STAFF_TOKEN_FILE" "demo-wall tvwall:read $WALL_TOKEN_FILE"; do
   read -r token_name token_scopes token_file <<<"$token"
   node bin/flymining.js tokens revoke "$token_name" >/dev/null 2>&1 || true
   node bin/flymining.js tokens add "$token_name" --scope "$token_scopes" --expires 30d --out "$token_file" >>"$LOG_DIR/tokens.log" 2>&1 ||
@@ -350,9 +378,10 @@ cat <<EOF
   Redis             $FLYMINING_REDIS_URL   (active faults in hash flymining:faults:active, edges in flymining:edges)
   Alerting          http://127.0.0.1:$ALERTING_PORT/api/alerts   /api/silences   /metrics   (mails: $MAIL_DIR, listed in $LOG_DIR/mail-catcher.log)
   Investor portal   http://127.0.0.1:$PORTAL_PORT   ($portal_logins)
+  Staff page        http://127.0.0.1:$STAFF_PORT/   (repair tickets: take, note, close with a repair; /rota, /figures; $maintenance_seed)
   TV wall           http://127.0.0.1:$TVWALL_PORT/?token=$(cat "$WALL_TOKEN_FILE")   (a wall screen's link: it keeps the token in a cookie and drops it from the address bar)
-  Sign-in           browsers: sign in to the portal with the staff account above; the TV wall and the alerting API then
-                    accept that session. Scripts: a bearer token, $STAFF_TOKEN_FILE (flymining tokens list|add|revoke)
+  Sign-in           browsers: sign in to the portal with the staff account above; the TV wall, the staff page and the
+                    alerting API then accept that session. Scripts: a bearer token, $STAFF_TOKEN_FILE (flymining tokens list|add|revoke)
   Simulator control $CONTROL_URL/miners   (the farm: miners, sensors, uplinks)
 
   EDGES (one per container; outbound only, to InfluxDB through the uplink)
@@ -382,6 +411,13 @@ cat <<EOF
     pkill -KILL -f edge-$cut_container
     npm run demo -- power-on $cut_container
   Mails (one .eml each): $MAIL_DIR
+  Repair tickets: every page opens one (the fan above too); take and close it on the staff page, or:
+    npx flymining tickets list --pg-url $PORTAL_PG_URL
+    npx flymining tickets take ID --by you@farm.example --pg-url $PORTAL_PG_URL
+    npx flymining tickets close ID --by you@farm.example --action replace_fan --part fan:OLD-SERIAL:NEW-SERIAL --pg-url $PORTAL_PG_URL
+                                        # the demo's site crew then repairs the simulated miner: fixed, verified 2 min later
+    npx flymining oncall show --pg-url $PORTAL_PG_URL               # who is paged now, and the next shifts
+    npx flymining report maintenance --period week --pg-url $PORTAL_PG_URL   # MTTA, MTTR, repairs, repeats per week
   The alerting API with the staff token (who did what is recorded under the token's name):
     curl -s http://127.0.0.1:$ALERTING_PORT/api/alerts -H "Authorization: Bearer \$(cat $STAFF_TOKEN_FILE)"
   Silence a container for two hours:

@@ -141,6 +141,9 @@ test('npm start: the edge/center demo comes up, every printed command works as p
     FLYMINING_DEMO_CLIMATE_PORT: String(climatePort),
     FLYMINING_DEMO_MODBUS_PORT: String(base + 11), // and + 12
     FLYMINING_DEMO_UPLINK_PORT: String(uplinkPort),
+    FLYMINING_DEMO_STAFF_PORT: String(base + 17),
+    // No parts break by themselves here: the mails the test waits for are the ones it causes.
+    FLYMINING_DEMO_FAULT_EVERY: '0',
   };
   for (const name of ['FLYMINING_INFLUX_URL', 'FLYMINING_REDIS_URL', 'FLYMINING_MQTT_URL', 'FLYMINING_INFLUX_USERNAME', 'FLYMINING_INFLUX_PASSWORD', 'FLYMINING_INFLUX_PASSWORD_FILE']) {
     delete env[name];
@@ -274,6 +277,28 @@ test('npm start: the edge/center demo comes up, every printed command works as p
     expect(query.code).toBe(0);
     expect(query.output).toContain('FAN_STOPPED');
 
+    // The fan's page opened a repair ticket: on the staff page's API (behind authentication) and in the printed CLI.
+    const staff = `http://127.0.0.1:${env.FLYMINING_DEMO_STAFF_PORT}`;
+    expect(output).toContain(`${staff}/`);
+    expect((await fetch(`${staff}/api/tickets`)).status).toBe(401);
+    await until(
+      `a FAN_STOPPED ticket for ${minerId}`,
+      60,
+      async () => {
+        const res = await fetch(`${staff}/api/tickets`, { headers: { authorization: `Bearer ${staffToken}` } });
+        const open = (await res.json()) as Array<{ miner: string; fault: string }>;
+        return open.some((t) => t.miner === minerId && t.fault === 'FAN_STOPPED') ? true : undefined;
+      },
+      () => logTail('alerting.log'),
+    );
+    const listed = await runPrinted(printedCommand(output, /^\s*npx flymining tickets list /), env);
+    expect(listed.code).toBe(0);
+    const [c, r, sh, slot] = minerId.split('-');
+    expect(listed.output).toMatch(new RegExp(`${c} ${r} ${sh} #${slot}\\s+FAN_STOPPED`));
+    const onCall = await runPrinted(printedCommand(output, /^\s*npx flymining oncall show /), env);
+    expect(onCall.code).toBe(0);
+    expect(onCall.output).toMatch(/Kari Nordmann|Ola Hansen|Ingrid Berg/);
+
     // A container's uplink cut: the command says so, ContainerSilent is mailed; restored: a resolved mail says how long.
     const unknown = await runPrinted('npm run demo -- cut-uplink C99', env);
     expect(unknown.code).not.toBe(0);
@@ -378,5 +403,5 @@ test('npm start: the edge/center demo comes up, every printed command works as p
   }
   expect(output).toContain('nothing of it is left running');
   const ports = [influxPort, controlPort, metricsPort, metricsPort + 1, climatePort, climatePort + 1, uplinkPort, uplinkPort + 1, redisPort, mqttPort];
-  for (const port of [...ports, Number(env.FLYMINING_DEMO_PORTAL_PORT), Number(env.FLYMINING_DEMO_ALERTING_PORT)]) expect(await portOpen(port)).toBe(false);
+  for (const port of [...ports, Number(env.FLYMINING_DEMO_PORTAL_PORT), Number(env.FLYMINING_DEMO_ALERTING_PORT), Number(env.FLYMINING_DEMO_STAFF_PORT)]) expect(await portOpen(port)).toBe(false);
 }, 420_000);
