@@ -142,17 +142,20 @@ export interface WeekOverWeek {
   lastWeek: { mttrS: number | null; repaired: number; mttaS: number | null };
 }
 
-/** MTTR and MTTA of this week so far and of last week (weeks start Monday in the farm's time zone). */
+/**
+ * MTTR and MTTA of this week so far and of last week (weeks start Monday in the farm's time zone). The week's bounds
+ * are turned into instants so the indexes on fixed_at and acknowledged_at serve it (the TV wall polls this).
+ */
 export async function weekOverWeek(pool: Pool, now = new Date(), timeZone = 'UTC'): Promise<WeekOverWeek> {
   const { rows } = await pool.query<{ week: string; mttr: number | null; repaired: string; mtta: number | null }>(
     `WITH bounds AS (SELECT date_trunc('week', $1::timestamptz AT TIME ZONE $2) AS this_week)
      SELECT w.week,
             (SELECT avg(extract(epoch FROM fixed_at - opened_at)) FROM maintenance.tickets
-              WHERE fixed_at AT TIME ZONE $2 >= w.starts AND fixed_at AT TIME ZONE $2 < w.starts + interval '7 days') AS mttr,
+              WHERE fixed_at >= w.starts AT TIME ZONE $2 AND fixed_at < (w.starts + interval '7 days') AT TIME ZONE $2) AS mttr,
             (SELECT count(*) FROM maintenance.tickets
-              WHERE fixed_at AT TIME ZONE $2 >= w.starts AND fixed_at AT TIME ZONE $2 < w.starts + interval '7 days') AS repaired,
+              WHERE fixed_at >= w.starts AT TIME ZONE $2 AND fixed_at < (w.starts + interval '7 days') AT TIME ZONE $2) AS repaired,
             (SELECT avg(extract(epoch FROM acknowledged_at - opened_at)) FROM maintenance.tickets
-              WHERE acknowledged_at AT TIME ZONE $2 >= w.starts AND acknowledged_at AT TIME ZONE $2 < w.starts + interval '7 days') AS mtta
+              WHERE acknowledged_at >= w.starts AT TIME ZONE $2 AND acknowledged_at < (w.starts + interval '7 days') AT TIME ZONE $2) AS mtta
        FROM bounds, LATERAL (VALUES ('this', bounds.this_week), ('last', bounds.this_week - interval '7 days')) AS w(week, starts)`,
     [now, timeZone],
   );
