@@ -163,12 +163,13 @@ describe('docker-compose.yml: the center', () => {
 
   it('runs the center only: no exporter and no MQTT broker (those are on the edge boxes)', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['alerting', 'billing', 'grafana', 'influx-setup', 'influxdb', 'mailpit', 'portal', 'postgres', 'redis', 'tvwall', 'uplink'].sort(),
+      ['alerting', 'billing', 'grafana', 'influx-setup', 'influxdb', 'mailpit', 'maintenance', 'portal', 'postgres', 'redis', 'tvwall', 'uplink'].sort(),
     );
     expect(services.influxdb?.image).toMatch(/^influxdb:1\.\d+\.\d+$/);
     expect(services.grafana?.image).toMatch(/^grafana\/grafana:12\.\d+\.\d+$/);
     expect(services.alerting?.command).toEqual(expect.arrayContaining(['alerting/src/main.ts', '/config/alerting.yaml']));
     expect(services.portal?.command).toEqual(expect.arrayContaining(['billing/src/portal/main.ts']));
+    expect(services.maintenance?.command).toEqual(expect.arrayContaining(['maintenance/src/main.ts', '--rota', '/config/rota.yaml']));
     expect(services.portal?.command).not.toContain('--trust-proxy'); // a hop count lets any client pick its address (P5)
     expect(services.portal?.environment?.FLYMINING_PORTAL_TRUSTED_PROXIES).toBe('loopback,uniquelocal,172.16.0.0/12');
     expect(services.tvwall?.environment?.FLYMINING_TVWALL_GRAFANA_URL).toMatch(/^https?:\/\//);
@@ -222,9 +223,9 @@ describe('docker-compose.yml: the center', () => {
 
   it('keeps secret values out of the file: InfluxDB passwords are Docker secrets, the rest comes from .env', () => {
     expect(inlineSecrets(centerFile)).toEqual([]);
-    expect(Object.keys(center.secrets ?? {}).sort()).toEqual(['alerting_link_secret', 'influx_admin_password', 'influx_reader_password', 'portal_session_secret']);
+    expect(Object.keys(center.secrets ?? {}).sort()).toEqual(['alerting_link_secret', 'grafana_pg_password', 'influx_admin_password', 'influx_reader_password', 'portal_session_secret']);
     // Every service that reads InfluxDB does so as the read-only user, from the secret file.
-    for (const name of ['alerting', 'tvwall', 'portal', 'billing', 'grafana']) {
+    for (const name of ['alerting', 'tvwall', 'maintenance', 'portal', 'billing', 'grafana']) {
       expect(services[name]?.environment).toMatchObject({
         FLYMINING_INFLUX_USERNAME: centerEnv.FLYMINING_INFLUX_READER_USERNAME,
         FLYMINING_INFLUX_PASSWORD_FILE: '/run/secrets/influx_reader_password',
