@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { discover, type DiscoveryReport } from './discovery';
 import { evaluateMinerHealth, emptyHealthState } from './miner/health';
 import { scrapeMiner } from './miner/scrape';
-import { DEFAULT_TRANSPORT } from './miner/tcp-client';
+import { DEFAULT_TRANSPORT } from './miner/transports/cgminer-tcp';
 
 function parseEndpoint(text: string): { host: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(text.trim());

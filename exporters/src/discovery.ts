@@ -6,7 +6,7 @@ import type { Inventory } from '@flymining/shared';
 import ipaddr from 'ipaddr.js';
 import { Limiter } from './scheduler';
 import { scrapeMiner } from './miner/scrape';
-import type { TransportOptions } from './miner/tcp-client';
+import type { TransportOptions } from './miner/transports/cgminer-tcp';
 
 export interface FoundMiner {
   host: string;

@@ -18,6 +18,17 @@ export const FAULT_CODES = {
   MINER_SLEEPING: { severity: 'info', summary: 'miner sleeping' },
   MINER_REBOOTED: { severity: 'warning', summary: 'miner rebooted' },
   SCRAPE_PARTIAL: { severity: 'info', summary: 'some API commands failed' },
+  // The firmware's own error codes (issue 13), mapped per family in exporters/src/miner/backends/*/error-codes.ts.
+  // The message always names the code and text as the firmware gave them.
+  PSU_FAULT: { severity: 'critical', summary: 'power supply fault reported by the firmware' },
+  FAN_FAULT: { severity: 'critical', summary: 'fan fault reported by the firmware' },
+  BOARD_READ_ERROR: { severity: 'warning', summary: 'hashboard EEPROM or sensor could not be read' },
+  HASHBOARD_FAULT: { severity: 'critical', summary: 'hashboard fault reported by the firmware' },
+  TEMP_PROTECTION: { severity: 'critical', summary: 'firmware temperature protection' },
+  NETWORK_FAULT: { severity: 'warning', summary: 'network or pool connection fault reported by the firmware' },
+  CONTROL_BOARD_FAULT: { severity: 'warning', summary: 'control board fault reported by the firmware' },
+  FIRMWARE_ERROR: { severity: 'warning', summary: 'firmware error code not in our tables (kept as given)' },
+  MINER_AUTH_FAILED: { severity: 'critical', summary: 'miner refused our credentials' },
   // Container climate (climate exporter). minerId is the container name or the sensor id; rack/shelf/slot are '-'.
   CLIMATE_SENSOR_STALE: { severity: 'warning', summary: 'climate sensor silent or offline' },
   INTAKE_TOO_HOT: { severity: 'critical', summary: 'container intake air too hot' },

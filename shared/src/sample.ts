@@ -16,7 +16,26 @@ export type FirmwareFamily =
   | 'luxos'
   | 'braiins-os'
   | 'whatsminer'
-  | 'avalon';
+  | 'avalon'
+  | 'epic';
+
+/**
+ * The wire protocol a miner is read over (one transport each): the CGMiner-style JSON API on TCP 4028, Whatsminer
+ * API v3 (length-prefixed JSON on TCP 4433), the Antminer web CGI (HTTP digest), Braiins OS REST (token), the ePIC
+ * HTTP API on 4028, the VNish HTTP API (token).
+ */
+export const MINER_PROTOCOLS = ['cgminer', 'whatsminer-v3', 'antminer-web', 'braiins-rest', 'epic', 'vnish'] as const;
+export type MinerProtocol = (typeof MINER_PROTOCOLS)[number];
+
+/** The port each protocol listens on unless the inventory says otherwise. */
+export const DEFAULT_PROTOCOL_PORTS: Readonly<Record<MinerProtocol, number>> = {
+  cgminer: 4028,
+  'whatsminer-v3': 4433,
+  'antminer-web': 80,
+  'braiins-rest': 80,
+  epic: 4028,
+  vnish: 80,
+};
 
 /** hashing: producing hashes. sleeping: curtailed on purpose. idle: not hashing, no reason known. booting: not yet up. */
 export type MinerMode = 'hashing' | 'sleeping' | 'booting' | 'idle';
@@ -42,6 +61,46 @@ export interface BoardSample {
   frequencyMhz?: number;
   voltageV?: number;
   powerW?: number;
+  /** The board's serial number (PCB / hashboard SN), as the firmware gives it. */
+  serial?: string;
+}
+
+/** Power supply figures, where the firmware reports them (Whatsminer v3 `power`, Braiins `psu_info`, ePIC). */
+export interface PsuSample {
+  model?: string;
+  serial?: string;
+  firmwareVersion?: string;
+  inputVoltageV?: number;
+  outputVoltageV?: number;
+  inputCurrentA?: number;
+  outputCurrentA?: number;
+  inputPowerW?: number;
+  outputPowerW?: number;
+  fanRpm?: number;
+}
+
+/** Water loop of a hydro unit, where the firmware reports it. */
+export interface WaterSample {
+  inletTempC?: number;
+  outletTempC?: number;
+  /** Litres per minute. */
+  flowLpm?: number;
+}
+
+/**
+ * One error the firmware reports about itself, kept as it gave it: `code` verbatim (a Whatsminer number, a Braiins
+ * "V2", an Antminer status type), `text` its reason or message. Health maps known codes to stable faults; unknown
+ * codes stay visible as FIRMWARE_ERROR.
+ */
+export interface FirmwareErrorSample {
+  code: string;
+  text: string;
+  /** The part it concerns as the firmware names it ("hashboard 1", "fan 0", "psu"), when it does. */
+  component?: string;
+  /** 'warning' when the firmware says so (Antminer `w`); errors otherwise. */
+  level?: 'error' | 'warning';
+  /** ms since epoch the firmware logged it, when it gives a time. */
+  time?: number;
 }
 
 export interface FanSample {
@@ -100,6 +159,19 @@ export interface MinerSample {
   hwErrors?: number;
   /** Ambient/inlet air temperature the miner measures, where it does. */
   ambientTempC?: number;
+  /** Protocol the sample was read over (absent in samples from before protocols were tracked: cgminer). */
+  protocol?: MinerProtocol;
+  /** The miner's serial number and MAC address as the firmware reports them. */
+  serial?: string;
+  mac?: string;
+  /** Work mode as the firmware names it ("normal", "low", "sleep", "power-target"), where it has one. */
+  workMode?: string;
+  /** Power target the firmware tunes to, in W. */
+  powerTargetW?: number;
+  water?: WaterSample;
+  psu?: PsuSample;
+  /** The firmware's own error codes, as given; absent when the API has none, [] when it reports none. */
+  firmwareErrors?: FirmwareErrorSample[];
   /** Commands that failed; a non-empty list means a partial scrape, not zeros. */
   errors: CommandError[];
 }

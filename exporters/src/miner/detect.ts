@@ -1,4 +1,4 @@
-import { DIALECTS, type Dialect, type Replies } from './dialects';
+import { DIALECTS, type Dialect, type Replies } from './backends';
 
 /**
  * Commands that identify a miner, sent in this order, one per connection, until detectDialect answers

@@ -25,8 +25,8 @@ import { HealthTracker, type MinerHealthState } from './health';
 import type { StoreCounters } from '../common/store-metrics';
 import { ExporterMetrics } from './metrics';
 import { scrapeMiner, type ScrapeResult } from './scrape';
-import type { Dialect } from './dialects/types';
-import type { TransportOptions } from './tcp-client';
+import type { Dialect } from './backends/types';
+import type { TransportOptions } from './transports/cgminer-tcp';
 import { ScrapeScheduler, type SweepReport } from '../scheduler';
 
 /** What the exporter needs of the storage layer (InfluxStore satisfies it). */

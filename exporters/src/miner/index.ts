@@ -1,5 +1,5 @@
 export * from './json-repair';
 export * from './envelope';
-export * from './dialects';
+export * from './backends';
 export * from './detect';
 export * from './limits';

@@ -5,7 +5,7 @@
  * boundSample, which drops (and counts) every value outside its physical range.
  */
 import type { BoardSample, FanSample, PoolSample } from '@flymining/shared';
-import type { ParsedMiner } from './dialects/types';
+import type { ParsedMiner } from './backends/types';
 
 /** Physical maxima: far above any real miner, far below what exhausts memory or time. */
 export const MINER_LIMITS = {

@@ -11,12 +11,12 @@
  */
 import type { CommandError, FirmwareFamily, JsonObject, MinerSample } from '@flymining/shared';
 import { DETECTION_COMMANDS, detectDialect } from './detect';
-import { DIALECTS } from './dialects';
-import type { Dialect, ParsedMiner, Replies } from './dialects/types';
+import { DIALECTS } from './backends';
+import type { Dialect, ParsedMiner, Replies } from './backends/types';
 import { checkEnvelope } from './envelope';
 import { MinerReplyError, parseMinerReply } from './json-repair';
 import { boundSample, type DroppedValues } from './limits';
-import { DEFAULT_TRANSPORT, MinerConnectionError, sendCommand, type ConnectionFailureKind, type TransportOptions } from './tcp-client';
+import { DEFAULT_TRANSPORT, MinerConnectionError, sendCommand, type ConnectionFailureKind, type TransportOptions } from './transports/cgminer-tcp';
 
 export type ScrapeFailureKind = ConnectionFailureKind | 'malformed' | 'unknown-firmware';
 

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { MinerConnectionError, sendCommand } from '../../src/miner/tcp-client';
+import { MinerConnectionError, sendCommand } from '../../src/miner/transports/cgminer-tcp';
 
 /** A real TCP server on 127.0.0.1 that answers every connection with `behave`. */
 async function server(behave: (socket: net.Socket, request: string) => void): Promise<{ port: number; close: () => Promise<void> }> {

@@ -20,10 +20,12 @@ const UNREACHABLE_REASONS: Record<HealthFailureKind, string> = {
   'too-large': 'answered garbage (reply larger than the size limit)',
   empty: 'answered garbage (empty reply)',
   'unknown-firmware': 'answered, but in no firmware dialect we know (another device on this address?)',
+  auth: 'refused our credentials',
+  protocol: 'answered, but not in the protocol expected (bad frame or HTTP error)',
 };
 
 /** Faults that describe the last scrape itself, so a failed scrape replaces rather than keeps them. */
-const SCRAPE_FAULTS: ReadonlySet<FaultCode> = new Set<FaultCode>(['SCRAPE_PARTIAL', 'MINER_UNREACHABLE']);
+const SCRAPE_FAULTS: ReadonlySet<FaultCode> = new Set<FaultCode>(['SCRAPE_PARTIAL', 'MINER_UNREACHABLE', 'MINER_AUTH_FAILED']);
 
 /**
  * Judges one scrape of one miner against its inventory spec. Pure: the same inputs give the same output, and the
@@ -60,6 +62,11 @@ export function evaluateMinerHealth(
 }
 
 function raiseUnreachable(faults: FaultCollector, failure: HealthScrapeFailure): void {
+  if (failure.kind === 'auth') {
+    // The miner is there and answers: what it needs is the right password in the credentials file, not a visit.
+    faults.raise('MINER_AUTH_FAILED', '', `login refused: ${failure.message}; check the credentials configured for this miner`, { reason: 'auth' });
+    return;
+  }
   faults.raise('MINER_UNREACHABLE', '', `unreachable: ${UNREACHABLE_REASONS[failure.kind]}`, {
     reason: failure.kind,
     error: failure.message,

@@ -12,7 +12,9 @@ export type HealthFailureKind =
   | 'too-large'
   | 'unreachable'
   | 'empty'
-  | 'unknown-firmware';
+  | 'unknown-firmware'
+  | 'auth'
+  | 'protocol';
 
 export interface HealthScrapeFailure {
   kind: HealthFailureKind;

@@ -1,6 +1,6 @@
 import type { JsonObject } from '@flymining/shared';
-import { bitmainStyleDialect, bitmainVersionText, modelSource } from './antminer-common';
-import { sectionOf, text } from './values';
+import { bitmainStyleDialect, bitmainVersionText, modelSource } from '../../antminer/common';
+import { sectionOf, text } from '../../common/values';
 
 /** "vnish 3.8.6" from Type "Antminer S9 (vnish 3.8.6)", else from stats build_version. */
 function vnishVersion(version: JsonObject | undefined, statsVersion: JsonObject | undefined, stats: JsonObject): string | undefined {

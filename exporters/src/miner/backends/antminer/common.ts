@@ -1,5 +1,5 @@
 import type { BoardSample, FanSample, FirmwareFamily, JsonObject, MinerMode, Vendor } from '@flymining/shared';
-import type { Dialect, ParsedMiner, Replies } from './types';
+import type { Dialect, ParsedMiner, Replies } from '../types';
 import {
   compact,
   deriveEfficiency,
@@ -15,10 +15,10 @@ import {
   sectionOf,
   sum,
   text,
-} from './values';
-import { DialectError } from './types';
-import { statusDescription } from '../envelope';
-import { MINER_LIMITS, TEXT_LIMITS } from '../limits';
+} from '../common/values';
+import { DialectError } from '../types';
+import { statusDescription } from '../../envelope';
+import { MINER_LIMITS, TEXT_LIMITS } from '../../limits';
 
 /**
  * The Bitmain-style `stats` reply shared by stock, Hiveon, Vnish, LuxOS and early Braiins OS firmware

@@ -1,6 +1,6 @@
 import { isObject, type BoardSample, type FanSample, type JsonObject, type MinerMode } from '@flymining/shared';
-import type { Dialect, ParsedMiner, Replies } from './types';
-import { statusDescription } from '../envelope';
+import type { Dialect, ParsedMiner, Replies } from '../../types';
+import { statusDescription } from '../../../envelope';
 import {
   compact,
   deriveEfficiency,
@@ -15,7 +15,7 @@ import {
   requireSection,
   sectionOf,
   text,
-} from './values';
+} from '../../common/values';
 
 /**
  * MicroBT Whatsminer (btminer, API 1.x/2.x on port 4028). Hashrates in MH/s, `Factory GHS` in GH/s (QUIRKS §6);

@@ -1,6 +1,6 @@
 import { isObject, type JsonObject, type JsonValue, type MinerMode, type PoolSample, type PoolStatus } from '@flymining/shared';
-import { MINER_LIMITS, TEXT_LIMITS } from '../limits';
-import { DialectError, type Replies } from './types';
+import { MINER_LIMITS, TEXT_LIMITS } from '../../limits';
+import { DialectError, type Replies } from '../types';
 
 /** Shared readers for the cgminer-style replies every dialect gets. */
 

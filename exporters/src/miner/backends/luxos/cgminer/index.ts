@@ -1,6 +1,6 @@
 import type { BoardSample, FanSample, JsonObject, MinerMode } from '@flymining/shared';
-import type { Dialect, ParsedMiner, Replies } from './types';
-import { classifyBitmainFirmware, cleanModel, readAntminerStats, versionEntry, type AntminerStatsReading } from './antminer-common';
+import type { Dialect, ParsedMiner, Replies } from '../../types';
+import { classifyBitmainFirmware, cleanModel, readAntminerStats, versionEntry, type AntminerStatsReading } from '../../antminer/common';
 import {
   compact,
   deriveEfficiency,
@@ -16,7 +16,7 @@ import {
   sectionOf,
   sum,
   text,
-} from './values';
+} from '../../common/values';
 
 /**
  * LuxOS (LUXminer) on Antminer. Reads `summary` for totals and `devs` per board (LuxOS numbers boards from 0;

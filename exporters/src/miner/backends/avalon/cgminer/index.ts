@@ -1,6 +1,6 @@
 import type { BoardSample, FanSample, JsonObject, MinerMode } from '@flymining/shared';
-import type { Dialect, ParsedMiner, Replies } from './types';
-import { DialectError } from './types';
+import type { Dialect, ParsedMiner, Replies } from '../../types';
+import { DialectError } from '../../types';
 import {
   compact,
   deriveEfficiency,
@@ -15,8 +15,8 @@ import {
   sectionOf,
   sum,
   text,
-} from './values';
-import { MINER_LIMITS } from '../limits';
+} from '../../common/values';
+import { MINER_LIMITS } from '../../../limits';
 
 /**
  * Canaan Avalon (QUIRKS §8-§10): all telemetry sits in `"MM IDn"` strings of `Key[value]` pairs. Older

@@ -1,8 +1,8 @@
 import type { BoardSample, FanSample, JsonObject, MinerMode } from '@flymining/shared';
-import type { Dialect, ParsedMiner, Replies } from './types';
-import { statusDescription } from '../envelope';
-import { bitmainStyleDialect, bitmainVersionText, versionEntry } from './antminer-common';
-import { compact, firstDefined, mhsToThs, modeFromHashrate, num, parsePools, positive, requireSection, sectionOf, text } from './values';
+import type { Dialect, ParsedMiner, Replies } from '../../types';
+import { statusDescription } from '../../../envelope';
+import { bitmainStyleDialect, bitmainVersionText, versionEntry } from '../../antminer/common';
+import { compact, firstDefined, mhsToThs, modeFromHashrate, num, parsePools, positive, requireSection, sectionOf, text } from '../../common/values';
 
 /**
  * Braiins OS / OS+ (bosminer, QUIRKS §12): `summary`/`devs` in MH/s, `temps` and `fans` commands, no useful

@@ -4,8 +4,13 @@
  * deadline and a size cap, so a hostile or broken miner can cost at most `readTimeoutMs` and `maxBytes`.
  */
 import net from 'node:net';
+import type { JsonObject } from '@flymining/shared';
 
-export type ConnectionFailureKind = 'refused' | 'timeout' | 'reset' | 'too-large' | 'unreachable' | 'empty';
+/**
+ * How a request failed below the reply: the transport kinds, plus `auth` (the miner refused our credentials, or we
+ * hold none for it) and `protocol` (it answered, but not in the protocol asked for: a bad frame, an HTTP error status).
+ */
+export type ConnectionFailureKind = 'refused' | 'timeout' | 'reset' | 'too-large' | 'unreachable' | 'empty' | 'auth' | 'protocol';
 
 export class MinerConnectionError extends Error {
   constructor(
@@ -42,8 +47,16 @@ export function sendCommand(
   parameter?: string,
   options: TransportOptions = DEFAULT_TRANSPORT,
 ): Promise<Buffer> {
+  return sendRequest(host, port, command, parameter === undefined ? { command } : { command, parameter }, options);
+}
+
+/**
+ * Sends any request object (e.g. Antminer's `{"command":"stats","new_api":true}`, whose flag must be top-level) and
+ * resolves with the raw reply bytes, trailing NULs removed. `command` names the request in errors.
+ */
+export function sendRequest(host: string, port: number, command: string, body: JsonObject, options: TransportOptions = DEFAULT_TRANSPORT): Promise<Buffer> {
   const endpoint = `${host}:${port}`;
-  const request = JSON.stringify(parameter === undefined ? { command } : { command, parameter });
+  const request = JSON.stringify(body);
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

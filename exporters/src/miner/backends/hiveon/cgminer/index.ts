@@ -1,4 +1,4 @@
-import { bitmainStyleDialect, bitmainVersionText } from './antminer-common';
+import { bitmainStyleDialect, bitmainVersionText } from '../../antminer/common';
 
 /** Hiveon firmware on Antminer: Bitmain `stats` layout, "rwglr" in BMMiner, "Hiveon" in Type. */
 export const hiveon = bitmainStyleDialect('hiveon', {
