@@ -30,6 +30,8 @@ export function readStatus(reply: JsonObject): ReplyStatus | undefined {
     return statusFrom(first);
   }
   if (typeof status === 'string') return statusFrom({ ...reply, STATUS: status });
+  // Antminer `new_api` replies (and the web CGI) write STATUS as one object (antminer-new-api/PROTOCOLS.md §2).
+  if (isObject(status)) return statusFrom(status);
   return undefined;
 }
 
@@ -114,3 +116,47 @@ export function splitMultiReply(request: string, reply: JsonObject): Record<stri
   }
   return results;
 }
+
+const V3_CODES: Readonly<Record<number, string>> = {
+  [-1]: 'fail',
+  [-2]: 'invalid command',
+  [-3]: 'invalid json item',
+  [-4]: 'no permission',
+  [-5]: 'out of memory',
+};
+
+/**
+ * Whatsminer API v3 envelope (whatsminer-v3/PROTOCOLS.md §3): `{"code":0,"msg":{…}}` is success and the reply is
+ * `msg`; any other code is an error, -4 (no permission) as access-denied.
+ */
+export function checkV3Envelope(command: string, reply: JsonObject): EnvelopeResult {
+  const code = reply.code;
+  if (typeof code !== 'number') return { ok: false, command, error: { command, kind: 'malformed', message: `${command}: v3 reply has no numeric code` } };
+  const status: ReplyStatus = { letter: code === 0 ? 'S' : 'E', code, message: reply.msg };
+  if (code === 0) {
+    if (!isObject(reply.msg)) return { ok: false, command, status, error: { command, kind: 'malformed', message: `${command}: v3 reply msg is not an object` } };
+    return { ok: true, command, status, reply: reply.msg };
+  }
+  const text = typeof reply.msg === 'string' ? reply.msg.slice(0, TEXT_LIMITS.statusMessage) : V3_CODES[code] ?? '';
+  return {
+    ok: false,
+    command,
+    status,
+    error: { command, kind: code === -4 ? 'access-denied' : 'status', message: `${command}: miner answered code ${code}: ${text || '(no message)'}` },
+  };
+}
+
+/**
+ * HTTP JSON APIs carry their status in the HTTP status line (checked by the transport); ePIC alone may answer a GET
+ * with `{"result": false, "error": …}` while it cannot produce the data yet (epic/PROTOCOLS.md §1).
+ */
+export function checkHttpEnvelope(command: string, reply: JsonObject): EnvelopeResult {
+  if (reply.result === false && 'error' in reply) {
+    const text = typeof reply.error === 'string' ? reply.error.slice(0, TEXT_LIMITS.statusMessage) : '(no message)';
+    return { ok: false, command, error: { command, kind: 'status', message: `${command}: miner answered result false: ${text}` } };
+  }
+  return { ok: true, command, status: { letter: 'S' }, reply };
+}
+
+/** Key under which a JSON body that is not an object (Braiins pools: an array; a bare `false`) is handed to a backend. */
+export const BODY_KEY = 'body';

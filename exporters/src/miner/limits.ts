@@ -21,6 +21,8 @@ export const MINER_LIMITS = {
   sectionEntries: 256,
   /** `Key[value]` fields of one Avalon module string (the corpus has about 150). */
   moduleFields: 2048,
+  /** Firmware error codes kept per sample (Braiins keeps a log of 100+ entries; codes are deduplicated). */
+  firmwareErrors: 64,
   /** Board, fan and pool numbers (they become tags). */
   index: 1023,
 } as const;

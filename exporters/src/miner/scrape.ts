@@ -9,14 +9,17 @@
  * short is a partial scrape: the sections it may carry are left empty and the command is listed in `errors`, which
  * is how health knows a section was lost (it keeps that section's faults, raising and clearing none).
  */
-import type { CommandError, FirmwareFamily, JsonObject, MinerSample } from '@flymining/shared';
-import { DETECTION_COMMANDS, detectDialect } from './detect';
-import { DIALECTS } from './backends';
-import type { Dialect, ParsedMiner, Replies } from './backends/types';
-import { checkEnvelope } from './envelope';
+import { DEFAULT_PROTOCOL_PORTS, type CommandError, type FirmwareFamily, type JsonObject, type MinerProtocol, type MinerSample } from '@flymining/shared';
+import { AuthBackoff } from './auth-backoff';
+import { backendById, DIALECTS } from './backends';
+import { protocolOf, type Dialect, type ParsedMiner, type Replies } from './backends/types';
+import { detectBackend } from './detect';
+import { BODY_KEY, checkEnvelope, checkHttpEnvelope, checkV3Envelope } from './envelope';
 import { MinerReplyError, parseMinerReply } from './json-repair';
 import { boundSample, type DroppedValues } from './limits';
-import { DEFAULT_TRANSPORT, MinerConnectionError, sendCommand, type ConnectionFailureKind, type TransportOptions } from './transports/cgminer-tcp';
+import { openTransport, type MinerTransport } from './transports';
+import { DEFAULT_TRANSPORT, MinerConnectionError, type ConnectionFailureKind, type TransportOptions } from './transports/cgminer-tcp';
+import type { MinerCredentials } from './transports/http-client';
 
 export type ScrapeFailureKind = ConnectionFailureKind | 'malformed' | 'unknown-firmware';
 
@@ -31,15 +34,36 @@ export type ScrapeResult =
 
 export interface ScrapeTarget {
   host: string;
+  /** The port of `protocol` when it is pinned, else the CGMiner-API port (4028, also ePIC's HTTP port). */
   port: number;
-  /** Known firmware family (from the inventory); skips detection. */
+  /** Known firmware family (from the inventory); skips detection of the CGMiner-API dialect. */
   firmware?: FirmwareFamily;
+  /** Pinned protocol (inventory `protocol`, `flymining scrape --protocol`): only its backends are tried. */
+  protocol?: MinerProtocol;
+  /** Pinned backend id (`whatsminer/v3`, `braiins/v25_07`, or a CGMiner-API family): no detection at all. */
+  backend?: string;
+  /** Login for the web/REST APIs; never logged. */
+  credentials?: MinerCredentials;
+  /** Ports of the other protocols when they are not the defaults (DEFAULT_PROTOCOL_PORTS). */
+  ports?: Partial<Record<MinerProtocol, number>>;
+}
+
+/** The port `protocol` is reached on for this target. */
+export function portFor(target: ScrapeTarget, protocol: MinerProtocol): number {
+  if (protocol === target.protocol || protocol === 'cgminer') return target.port;
+  // ePIC answers HTTP on the CGMiner-API port itself.
+  if (protocol === 'epic' && target.ports?.epic === undefined) return target.port;
+  return target.ports?.[protocol] ?? DEFAULT_PROTOCOL_PORTS[protocol];
 }
 
 export interface ScrapeOptions {
   transport?: TransportOptions;
   /** Remembers detected dialects per endpoint between sweeps (detection costs extra round trips). */
   dialectCache?: Map<string, Dialect>;
+  /** HTTP session tokens by endpoint, kept between sweeps (Braiins tokens live while used). */
+  sessions?: Map<string, string>;
+  /** Refused logins back off per miner: one MINER_AUTH_FAILED, not a login attempt per sweep. */
+  authBackoff?: AuthBackoff;
   /** Called for every reply that needed repair or was refused: bad input is counted and logged with its source. */
   onBadReply?: (event: BadReplyEvent) => void;
   /** Called when a sample had values outside physical ranges, which were dropped (also reported to onBadReply). */
@@ -68,9 +92,15 @@ function asReplyError(err: unknown, source: string): MinerReplyError {
  * One command's reply bytes, parsed and checked: the reply, or a `malformed`/`status` command error. Never throws,
  * whatever the bytes.
  */
-export function readCommandReply(raw: Buffer | string, endpoint: string, command: string, onBadReply?: (event: BadReplyEvent) => void): CommandOutcome {
+export function readCommandReply(
+  raw: Buffer | string,
+  endpoint: string,
+  command: string,
+  onBadReply?: (event: BadReplyEvent) => void,
+  protocol: MinerProtocol = 'cgminer',
+): CommandOutcome {
   try {
-    const parsed = parseMinerReply(raw, `${endpoint} ${command}`);
+    const parsed = parseMinerReply(isHttp(protocol) ? asObjectText(raw) : raw, `${endpoint} ${command}`);
     if (parsed.repairs.length > 0 || parsed.truncated) {
       onBadReply?.({
         endpoint,
@@ -78,7 +108,8 @@ export function readCommandReply(raw: Buffer | string, endpoint: string, command
         problem: `${parsed.truncated ? 'truncated; ' : ''}repaired: ${parsed.repairs.join(', ') || 'none'}`,
       });
     }
-    const env = checkEnvelope(command, parsed.value);
+    const env =
+      protocol === 'cgminer' ? checkEnvelope(command, parsed.value) : protocol === 'whatsminer-v3' ? checkV3Envelope(command, parsed.value) : checkHttpEnvelope(command, parsed.value);
     if (!env.ok) return { ok: false, error: env.error };
     return { ok: true, reply: env.reply, truncated: parsed.truncated };
   } catch (err) {
@@ -86,6 +117,20 @@ export function readCommandReply(raw: Buffer | string, endpoint: string, command
     onBadReply?.({ endpoint, command, problem: replyError.message });
     return { ok: false, error: { command, kind: 'malformed', message: replyError.message } };
   }
+}
+
+function isHttp(protocol: MinerProtocol): boolean {
+  return protocol !== 'cgminer' && protocol !== 'whatsminer-v3';
+}
+
+/**
+ * HTTP APIs may answer a JSON array (Braiins pools, ePIC temps) or a bare value (`false`): handed to the backend as
+ * `{"body": …}` so every reply stays an object and goes through the same repair and bounds.
+ */
+function asObjectText(raw: Buffer | string): string {
+  const text = typeof raw === 'string' ? raw : raw.toString('utf8');
+  const first = /\S/.exec(text)?.[0];
+  return first === '{' || first === undefined ? text : `{"${BODY_KEY}":${text}}`;
 }
 
 /** Commands that name the miner and carry no hardware readings: a cut one leaves the readings whole. */
@@ -129,20 +174,33 @@ export function readSample(dialect: Dialect, replies: Replies, truncated: Readon
   return { sample, dropped, truncatedErrors };
 }
 
-async function runCommand(target: ScrapeTarget, command: string, options: ScrapeOptions): Promise<CommandOutcome> {
-  const endpoint = `${target.host}:${target.port}`;
+/** One backend command over its transport: the checked reply, or why there is none. Never throws on miner input. */
+export async function runCommand(transport: MinerTransport, command: string, request: JsonObject | undefined, options: Pick<ScrapeOptions, 'onBadReply'>): Promise<CommandOutcome> {
+  const endpoint = transport.endpoint;
   let raw: Buffer;
   try {
-    raw = await sendCommand(target.host, target.port, command, undefined, options.transport ?? DEFAULT_TRANSPORT);
+    raw = await transport.send(command, request);
   } catch (err) {
     if (err instanceof MinerConnectionError) {
-      const kind = err.kind === 'timeout' ? 'timeout' : err.kind === 'too-large' ? 'too-large' : 'connection';
-      if (err.kind === 'too-large') options.onBadReply?.({ endpoint, command, problem: err.message });
+      const kind =
+        err.kind === 'timeout' ? 'timeout' : err.kind === 'too-large' ? 'too-large' : err.kind === 'auth' ? 'access-denied' : err.kind === 'protocol' ? 'status' : 'connection';
+      if (err.kind === 'too-large' || err.kind === 'protocol') options.onBadReply?.({ endpoint, command, problem: err.message });
       return { ok: false, error: { command, kind, message: err.message }, connection: err };
     }
     throw err;
   }
-  return readCommandReply(raw, endpoint, command, options.onBadReply);
+  return readCommandReply(raw, endpoint, command, options.onBadReply, transport.protocol);
+}
+
+/** The transport a backend is read over for this target. */
+export function transportFor(target: ScrapeTarget, protocol: MinerProtocol, options: ScrapeOptions): MinerTransport {
+  return openTransport(protocol, target.host, portFor(target, protocol), {
+    options: options.transport ?? DEFAULT_TRANSPORT,
+    credentials: target.credentials,
+    sessions: options.sessions,
+    onTrailingBytes: (command, count) =>
+      options.onBadReply?.({ endpoint: `${target.host}:${portFor(target, protocol)}`, command, problem: `${count} byte(s) after the reply frame ignored` }),
+  });
 }
 
 function failureOf(outcome: Extract<CommandOutcome, { ok: false }>): ScrapeFailure {
@@ -150,45 +208,9 @@ function failureOf(outcome: Extract<CommandOutcome, { ok: false }>): ScrapeFailu
   return { kind: 'malformed', message: outcome.error.message };
 }
 
-interface Detection {
-  dialect?: Dialect;
-  failure?: ScrapeFailure;
-  probe: Replies;
-  /** Probe commands whose replies were cut short. */
-  truncated: Set<string>;
-}
-
-async function detect(target: ScrapeTarget, options: ScrapeOptions): Promise<Detection> {
-  const probe: Replies = {};
-  const truncated = new Set<string>();
-  let lastFailure: ScrapeFailure | undefined;
-  let answered = false;
-  for (const command of DETECTION_COMMANDS) {
-    const outcome = await runCommand(target, command, options);
-    if (outcome.ok) {
-      answered = true;
-      probe[command] = outcome.reply;
-      if (outcome.truncated) truncated.add(command);
-      let dialect: Dialect | undefined;
-      try {
-        dialect = detectDialect(probe);
-      } catch (err) {
-        return { failure: { kind: 'malformed', message: asReplyError(err, `${target.host}:${target.port} detection`).message }, probe, truncated };
-      }
-      if (dialect) return { dialect, probe, truncated };
-    } else {
-      lastFailure = failureOf(outcome);
-      // A miner that refuses connections will refuse the next probe too: stop early.
-      if (outcome.connection && !answered) return { failure: lastFailure, probe, truncated };
-    }
-  }
-  return {
-    failure: answered
-      ? { kind: 'unknown-firmware', message: `${target.host}:${target.port} answers the API but its firmware is not recognised` }
-      : (lastFailure ?? { kind: 'unreachable', message: 'no reply' }),
-    probe,
-    truncated,
-  };
+/** Protocols that log in: a refused login backs off (AuthBackoff) instead of retrying every sweep. */
+function logsIn(protocol: MinerProtocol, target: ScrapeTarget): boolean {
+  return protocol === 'antminer-web' || protocol === 'braiins-rest' || (protocol === 'vnish' && target.credentials !== undefined);
 }
 
 export async function scrapeMiner(target: ScrapeTarget, options: ScrapeOptions = {}): Promise<ScrapeResult> {
@@ -198,27 +220,50 @@ export async function scrapeMiner(target: ScrapeTarget, options: ScrapeOptions =
   const endpoint = `${target.host}:${target.port}`;
   const elapsed = (): number => performance.now() - t0;
 
-  let dialect = target.firmware ? DIALECTS.find((d) => d.family === target.firmware) : options.dialectCache?.get(endpoint);
+  const blocked = options.authBackoff?.blocked(endpoint, time);
+  if (blocked) return { ok: false, failure: { kind: 'auth', message: blocked }, durationMs: elapsed() };
+
+  let dialect: Dialect | undefined;
+  if (target.backend) {
+    dialect = backendById(target.backend);
+    if (!dialect) return { ok: false, failure: { kind: 'unknown-firmware', message: `no backend "${target.backend}"` }, durationMs: elapsed() };
+  } else if (target.firmware && (target.protocol === undefined || target.protocol === 'cgminer')) {
+    dialect = DIALECTS.find((d) => d.family === target.firmware);
+  }
+  dialect ??= options.dialectCache?.get(endpoint);
   let probe: Replies = {};
   let probeTruncated = new Set<string>();
   if (!dialect) {
-    const found = await detect(target, options);
-    if (!found.dialect) return { ok: false, failure: found.failure as ScrapeFailure, durationMs: elapsed() };
+    const found = await detectBackend(target, options);
+    if (!found.dialect) {
+      if (found.failure?.kind === 'auth') options.authBackoff?.failed(endpoint, time, found.failure.message);
+      return { ok: false, failure: found.failure ?? { kind: 'unreachable', message: `${endpoint}: no reply` }, durationMs: elapsed() };
+    }
     dialect = found.dialect;
     probe = found.probe;
     probeTruncated = found.truncated;
     options.dialectCache?.set(endpoint, dialect);
   }
 
+  const protocol = protocolOf(dialect);
+  const transport = transportFor(target, protocol, options);
   const outcomes: Array<[string, CommandOutcome]> = [];
   for (const command of dialect.commands) {
     const already = probe[command];
-    const outcome: CommandOutcome = already ? { ok: true, reply: already, truncated: probeTruncated.has(command) } : await runCommand(target, command, options);
+    const outcome: CommandOutcome = already
+      ? { ok: true, reply: already, truncated: probeTruncated.has(command) }
+      : await runCommand(transport, command, dialect.requestFor?.(command), options);
     outcomes.push([command, outcome]);
+    if (!outcome.ok && outcome.connection?.kind === 'auth') {
+      // One refused login is enough to know: spare the miner (and its lockout counter) the other commands.
+      if (logsIn(protocol, target)) options.authBackoff?.failed(endpoint, time, outcome.connection.message);
+      return { ok: false, failure: { kind: 'auth', message: outcome.connection.message }, durationMs: elapsed(), dialect };
+    }
     // Without a required reply there is no sample: spare the miner the remaining commands.
     if (!outcome.ok && dialect.requiredCommands.includes(command)) break;
   }
   const verdict = sampleFromOutcomes(dialect, outcomes, time, endpoint, options);
+  if (verdict.ok) options.authBackoff?.succeeded(endpoint);
   // A cached dialect may be stale (firmware changed): forget it so the next scrape detects again.
   if (!verdict.ok && verdict.forgetDialect) options.dialectCache?.delete(endpoint);
   return verdict.ok

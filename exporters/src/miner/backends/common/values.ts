@@ -165,3 +165,49 @@ export function compact<T extends object>(value: T): T {
   }
   return value;
 }
+
+/** An object member, or undefined: the JSON APIs nest (`miner_stats.real_hashrate.last_5s`), any level may be missing. */
+export function objectOf(value: JsonValue | undefined): JsonObject | undefined {
+  return isObject(value) ? value : undefined;
+}
+
+/** Follows a path of keys through nested objects. */
+export function pathOf(value: JsonValue | undefined, ...keys: string[]): JsonValue | undefined {
+  let current: JsonValue | undefined = value;
+  for (const key of keys) {
+    const o = objectOf(current);
+    if (!o) return undefined;
+    current = o[key];
+  }
+  return current;
+}
+
+/** The objects of a list member, at most `limit` (MINER_LIMITS.sectionEntries by default); anything else is []. */
+export function objectsOf(value: JsonValue | undefined, limit: number = MINER_LIMITS.sectionEntries): JsonObject[] {
+  if (!Array.isArray(value)) return [];
+  const out: JsonObject[] = [];
+  for (const entry of value) {
+    if (out.length >= limit) break;
+    if (isObject(entry)) out.push(entry);
+  }
+  return out;
+}
+
+/** Numbers of a list member, at most `limit`; non-numbers are skipped. */
+export function numbersOf(value: JsonValue | undefined, limit: number = MINER_LIMITS.chipsPerBoard): number[] {
+  if (!Array.isArray(value)) return [];
+  const out: number[] = [];
+  for (const entry of value.slice(0, limit)) {
+    const n = num(entry);
+    if (n !== undefined) out.push(n);
+  }
+  return out;
+}
+
+/** A text member cut to `limit` characters ('' and non-text are undefined): serials, MACs, names. */
+export function shortText(value: JsonValue | undefined, limit: number = TEXT_LIMITS.model): string | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed.slice(0, limit);
+}
