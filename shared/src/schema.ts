@@ -46,6 +46,24 @@ export const MEASUREMENTS = {
       hashing: 'int', // 1 while mode = hashing: sums to "miners hashing" and averages to uptime share
       firmware_version: 'string',
       errors: 'int', // API commands that failed in this scrape
+      // Issue 13: what the newer APIs give (Whatsminer v3, Antminer web, Braiins REST, ePIC, VNish); unset when not reported.
+      protocol: 'string', // cgminer | whatsminer-v3 | antminer-web | braiins-rest | epic | vnish
+      serial: 'string', // the miner's serial number as the firmware gives it
+      mac: 'string',
+      work_mode: 'string', // normal | low | sleep | power-target | hashrate-target | ... as the firmware names it
+      power_target_w: 'float',
+      water_inlet_c: 'float', // hydro units: water loop
+      water_outlet_c: 'float',
+      water_flow_lpm: 'float',
+      psu_model: 'string',
+      psu_serial: 'string',
+      psu_input_v: 'float',
+      psu_output_v: 'float',
+      psu_input_a: 'float',
+      psu_output_a: 'float',
+      psu_input_w: 'float',
+      psu_output_w: 'float',
+      firmware_errors: 'int', // error codes the firmware reports now (rows in miner_firmware_error)
     },
   },
   miner_board: {
@@ -66,6 +84,20 @@ export const MEASUREMENTS = {
       frequency_mhz: 'float',
       voltage_v: 'float',
       power_w: 'float',
+      serial: 'string', // hashboard serial number
+    },
+  },
+  miner_firmware_error: {
+    description:
+      'One row per error code the firmware reports, per scrape, as given (code and text verbatim). The `error` tag is the ' +
+      "position in the firmware's list (bounded), so several codes of one scrape are several rows.",
+    tags: [...LOCATION_TAGS, 'error'],
+    fields: {
+      code: 'string',
+      text: 'string',
+      component: 'string', // the part the firmware names ("Hashboard 1", "fans"), when it does
+      level: 'string', // error | warning
+      logged_ms: 'int', // when the firmware logged it, when it says
     },
   },
   miner_fan: {
@@ -241,6 +273,23 @@ export function samplePoints(sample: MinerSample, spec: MinerSpec, scrapeMs: num
       hashing: sample.mode === 'hashing' ? 1 : 0,
       firmware_version: sample.firmwareVersion,
       errors: sample.errors.length,
+      protocol: sample.protocol,
+      serial: sample.serial,
+      mac: sample.mac,
+      work_mode: sample.workMode,
+      power_target_w: sample.powerTargetW,
+      water_inlet_c: sample.water?.inletTempC,
+      water_outlet_c: sample.water?.outletTempC,
+      water_flow_lpm: sample.water?.flowLpm,
+      psu_model: sample.psu?.model,
+      psu_serial: sample.psu?.serial,
+      psu_input_v: sample.psu?.inputVoltageV,
+      psu_output_v: sample.psu?.outputVoltageV,
+      psu_input_a: sample.psu?.inputCurrentA,
+      psu_output_a: sample.psu?.outputCurrentA,
+      psu_input_w: sample.psu?.inputPowerW,
+      psu_output_w: sample.psu?.outputPowerW,
+      firmware_errors: sample.firmwareErrors?.length,
     },
     time: t,
   });
@@ -263,7 +312,16 @@ export function samplePoints(sample: MinerSample, spec: MinerSpec, scrapeMs: num
         frequency_mhz: b.frequencyMhz,
         voltage_v: b.voltageV,
         power_w: b.powerW,
+        serial: b.serial,
       },
+      time: t,
+    });
+  }
+  for (const [position, e] of (sample.firmwareErrors ?? []).entries()) {
+    points.push({
+      measurement: 'miner_firmware_error',
+      tags: { ...loc, error: String(position) },
+      fields: { code: e.code, text: e.text, component: e.component, level: e.level ?? 'error', logged_ms: e.time },
       time: t,
     });
   }

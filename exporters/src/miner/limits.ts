@@ -4,7 +4,7 @@
  * reply is capped by a physical maximum, every text a regex reads is cut first, and the finished sample goes through
  * boundSample, which drops (and counts) every value outside its physical range.
  */
-import type { BoardSample, FanSample, PoolSample } from '@flymining/shared';
+import type { BoardSample, FanSample, PoolSample, PsuSample, WaterSample } from '@flymining/shared';
 import type { ParsedMiner } from './backends/types';
 
 /** Physical maxima: far above any real miner, far below what exhausts memory or time. */
@@ -40,6 +40,8 @@ export const TEXT_LIMITS = {
   poolUser: 256,
   /** A STATUS Msg as it appears in an error message and a log line. */
   statusMessage: 512,
+  /** Serial numbers, MACs, PSU models, work modes, firmware error codes. */
+  identifier: 64,
 } as const;
 
 interface Range {
@@ -66,6 +68,23 @@ const MINER_RANGES: Partial<Record<keyof ParsedMiner, Range>> = {
   uptimeS: COUNTER,
   hwErrors: COUNTER,
   ambientTempC: TEMPERATURE,
+  powerTargetW: POWER_W,
+};
+
+const WATER_RANGES: Partial<Record<keyof WaterSample, Range>> = {
+  inletTempC: TEMPERATURE,
+  outletTempC: TEMPERATURE,
+  flowLpm: { min: 0, max: 10_000 },
+};
+
+const PSU_RANGES: Partial<Record<keyof PsuSample, Range>> = {
+  inputVoltageV: { min: 0, max: 1000 },
+  outputVoltageV: { min: 0, max: 1000 },
+  inputCurrentA: { min: 0, max: 10_000 },
+  outputCurrentA: { min: 0, max: 10_000 },
+  inputPowerW: POWER_W,
+  outputPowerW: POWER_W,
+  fanRpm: { min: 0, max: 100_000 },
 };
 
 const BOARD_RANGES: Partial<Record<keyof BoardSample, Range>> = {
@@ -174,8 +193,36 @@ export function boundSample(sample: ParsedMiner): { sample: ParsedMiner; dropped
   const firmwareVersion = log.text(sample.firmwareVersion, TEXT_LIMITS.firmwareVersion, 'firmwareVersion');
   if (firmwareVersion === undefined) delete sample.firmwareVersion;
 
+  for (const key of ['serial', 'mac', 'workMode'] as const) {
+    const value = log.text(sample[key], TEXT_LIMITS.identifier, key);
+    if (value === undefined) delete sample[key];
+  }
+  if (sample.water) log.numbers(sample.water, WATER_RANGES, 'water.');
+  if (sample.psu) {
+    log.numbers(sample.psu, PSU_RANGES, 'psu.');
+    for (const key of ['model', 'serial', 'firmwareVersion'] as const) {
+      const value = log.text(sample.psu[key], TEXT_LIMITS.identifier, `psu.${key}`);
+      if (value === undefined) delete sample.psu[key];
+    }
+  }
+  if (sample.firmwareErrors) {
+    if (sample.firmwareErrors.length > MINER_LIMITS.firmwareErrors) {
+      log.note('firmwareErrors.length', sample.firmwareErrors.length, sample.firmwareErrors.length - MINER_LIMITS.firmwareErrors);
+      sample.firmwareErrors = sample.firmwareErrors.slice(0, MINER_LIMITS.firmwareErrors);
+    }
+    for (const [i, error] of sample.firmwareErrors.entries()) {
+      error.code = log.cut(error.code, TEXT_LIMITS.identifier, `firmwareErrors[${i}].code`);
+      error.text = log.cut(error.text, TEXT_LIMITS.statusMessage, `firmwareErrors[${i}].text`);
+      if (error.component !== undefined) error.component = log.cut(error.component, TEXT_LIMITS.identifier, `firmwareErrors[${i}].component`);
+    }
+  }
+
   sample.boards = log.list(sample.boards, MINER_LIMITS.boards, 'boards');
-  for (const board of sample.boards) log.numbers(board, BOARD_RANGES, `boards[${board.index}].`);
+  for (const board of sample.boards) {
+    log.numbers(board, BOARD_RANGES, `boards[${board.index}].`);
+    const serial = log.text(board.serial, TEXT_LIMITS.identifier, `boards[${board.index}].serial`);
+    if (serial === undefined) delete board.serial;
+  }
 
   // A fan without a usable rpm is no reading at all.
   sample.fans = log.list(sample.fans, MINER_LIMITS.fans, 'fans', (fan) => inRange(fan.rpm, FAN_RPM));

@@ -1,6 +1,6 @@
 import type { FaultCode, MinerSpec } from '@flymining/shared';
 import { FaultCollector } from './collector';
-import { checkBoards, checkFans, checkHashrate, checkMode, checkPools, checkReboot, checkScrapeErrors } from './rules';
+import { checkBoards, checkFans, checkFirmwareErrors, checkHashrate, checkMode, checkPools, checkReboot, checkScrapeErrors } from './rules';
 import {
   emptyHealthState,
   isScrapeFailure,
@@ -55,6 +55,7 @@ export function evaluateMinerHealth(
   checkBoards(context);
   const lowHashrateScrapes = checkHashrate(context, previous.lowHashrateScrapes);
   checkPools(context);
+  checkFirmwareErrors(context);
   const state: MinerHealthState = { lowHashrateScrapes, active: {} };
   const lastUptimeS = input.uptimeS ?? previous.lastUptimeS;
   if (lastUptimeS !== undefined) state.lastUptimeS = lastUptimeS;

@@ -3,6 +3,7 @@
  * what is observed now; see README.md in this folder for the exact semantics and QUIRKS.md §7–§10 for the why.
  */
 import type { BoardSample, FaultCode, FirmwareFamily, MinerSample, MinerSpec } from '@flymining/shared';
+import { classifyFirmwareError } from '../backends/error-codes';
 import type { FaultCollector } from './collector';
 
 /** MINER_REBOOTED stays active until the miner has been up this long. */
@@ -333,4 +334,46 @@ export function checkPools({ sample, faults }: RuleContext): void {
     `none of ${configured.length} configured pools is alive (${urls}); check uplink, DNS, firewall and pool URLs`,
     { pools: configured.length },
   );
+}
+
+/** Every fault a firmware error code can raise (kept whole while the firmware's error list was not read). */
+export const FIRMWARE_FAULT_CODES: readonly FaultCode[] = [
+  'PSU_FAULT',
+  'FAN_FAULT',
+  'BOARD_READ_ERROR',
+  'HASHBOARD_FAULT',
+  'TEMP_PROTECTION',
+  'NETWORK_FAULT',
+  'CONTROL_BOARD_FAULT',
+  'FIRMWARE_ERROR',
+];
+
+/** Error times before this are a clock not yet set by NTP (Braiins logs 2015-01-01 after boot): time unknown. */
+const EARLIEST_TRUSTED_MS = Date.UTC(2020, 0, 1);
+/** Slack between the miner's and our clock when deciding whether an error is from before the current boot. */
+const BOOT_SLACK_MS = 5 * 60_000;
+
+/**
+ * The firmware's own error codes as faults: each known code under its stable fault (per-family tables,
+ * backends/error-codes.ts), each unknown one as FIRMWARE_ERROR; the message names the code and text as given.
+ * Errors timed before the current boot are history (Braiins keeps a log), not faults. An API that was not read
+ * (`firmwareErrors` undefined) keeps what was active.
+ */
+export function checkFirmwareErrors({ sample, faults, now }: RuleContext): void {
+  if (sample.firmwareErrors === undefined) {
+    for (const code of FIRMWARE_FAULT_CODES) faults.keep(code);
+    return;
+  }
+  const bootMs = sample.uptimeS === undefined ? undefined : now - sample.uptimeS * 1000 - BOOT_SLACK_MS;
+  for (const error of sample.firmwareErrors) {
+    if (error.time !== undefined && error.time >= EARLIEST_TRUSTED_MS && bootMs !== undefined && error.time < bootMs) continue;
+    const known = classifyFirmwareError(sample.firmware, error);
+    const code = known?.code ?? 'FIRMWARE_ERROR';
+    const where = known?.part || error.component || '';
+    // One fault per code as given: two codes on one board are two things to fix.
+    const part = [where, `code ${error.code}`].filter(Boolean).join(' ');
+    const said = `${sample.firmware} error code ${error.code}${error.text ? ` "${error.text}"` : ''}${error.component ? ` (${error.component})` : ''}`;
+    const problem = known ? `firmware reports ${said}` : `firmware reports ${said}, a code not in our tables: look it up in the vendor's list`;
+    faults.raise(code, part, problem, { firmwareCode: error.code, ...(error.text ? { firmwareText: error.text } : {}) });
+  }
 }
