@@ -1,14 +1,27 @@
 /** The exporter's staff commands: `flymining scrape`, `flymining discover`, `flymining exporter`. */
-import { DEFAULT_THRESHOLDS, MODEL_CATALOG, loadInventory, type Fault, type Inventory, type MinerSample, type MinerSpec } from '@flymining/shared';
+import {
+  DEFAULT_PROTOCOL_PORTS,
+  DEFAULT_THRESHOLDS,
+  MINER_PROTOCOLS,
+  MODEL_CATALOG,
+  loadInventory,
+  type Fault,
+  type Inventory,
+  type MinerProtocol,
+  type MinerSample,
+  type MinerSpec,
+} from '@flymining/shared';
 import type { Command } from 'commander';
 import { discover, type DiscoveryReport } from './discovery';
 import { evaluateMinerHealth, emptyHealthState } from './miner/health';
 import { scrapeMiner } from './miner/scrape';
+import { backendId } from './miner/backends/types';
+import { readSecretFile } from './miner/credentials';
 import { DEFAULT_TRANSPORT } from './miner/transports/cgminer-tcp';
 
-function parseEndpoint(text: string): { host: string; port: number } {
+function parseEndpoint(text: string, defaultPort = 4028): { host: string; port: number } {
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(text.trim());
-  const port = m?.[2] === undefined ? 4028 : Number(m[2]);
+  const port = m?.[2] === undefined ? defaultPort : Number(m[2]);
   if (!m || !m[1] || port < 1 || port > 65535) throw new Error(`"${text}" is not HOST or HOST:PORT`);
   return { host: m[1].replace(/^\[|\]$/g, ''), port };
 }
@@ -62,6 +75,13 @@ function printSample(endpoint: string, s: MinerSample, faults: Fault[], out: Nod
   for (const p of s.pools) {
     lines.push(`  pool ${p.index}    ${p.status}${p.active ? ' (active)' : ''}  ${p.url}  ${p.user}  accepted ${p.accepted ?? '-'} rejected ${p.rejected ?? '-'}`);
   }
+  const identity = [s.serial && `serial ${s.serial}`, s.mac && `mac ${s.mac}`, s.workMode && `work mode ${s.workMode}`, s.powerTargetW !== undefined && `power target ${s.powerTargetW} W`]
+    .filter(Boolean)
+    .join('   ');
+  if (identity) lines.push(`  ${identity}`);
+  if (s.water) lines.push(`  water     in ${fmt(s.water.inletTempC, 1, '°C')}  out ${fmt(s.water.outletTempC, 1, '°C')}  flow ${fmt(s.water.flowLpm, 1, ' l/min')}`);
+  if (s.psu) lines.push(`  psu       ${s.psu.model ?? '-'}  serial ${s.psu.serial ?? '-'}  in ${fmt(s.psu.inputPowerW, 0, ' W')}  out ${fmt(s.psu.outputVoltageV, 2, ' V')}`);
+  for (const e of s.firmwareErrors ?? []) lines.push(`  firmware  error ${e.code}${e.text ? ` "${e.text}"` : ''}${e.component ? ` (${e.component})` : ''}`);
   for (const e of s.errors) lines.push(`  note      ${e.command}: ${e.kind}: ${e.message}`);
   lines.push(faults.length ? '  faults' : '  faults    none');
   for (const f of faults) lines.push(`    [${f.severity}] ${f.code}${f.part ? ` ${f.part}` : ''}: ${f.message}`);
@@ -72,14 +92,27 @@ export function registerExporterCommands(program: Command): void {
   program
     .command('scrape')
     .description("read one miner's API and print its normalized sample and faults")
-    .argument('<host[:port]>', 'miner address; port defaults to 4028')
+    .argument('<host[:port]>', 'miner address; port defaults to 4028 (or the --protocol default)')
     .option('--json', 'print exactly one JSON object on stdout')
     .option('--inventory <file>', 'judge the miner by its inventory entry (expected fans, boards, chips)')
     .option('--timeout <ms>', 'read timeout per command', (v) => Number(v), DEFAULT_TRANSPORT.readTimeoutMs)
-    .action(async (target: string, opts: { json?: boolean; inventory?: string; timeout: number }) => {
-      const { host, port } = parseEndpoint(target);
+    .option('--protocol <protocol>', `force a protocol: ${MINER_PROTOCOLS.join(', ')} (detected when absent)`)
+    .option('--port <port>', "the protocol's port (default: 4028 cgminer and epic, 4433 whatsminer-v3, 80 web/REST)", (v) => Number(v))
+    .option('--user <user>', 'login for the web/REST API (default root; VNish admin)')
+    .option('--password-file <file>', 'file whose first line is the password (never give a password on the command line)')
+    .action(async (target: string, opts: { json?: boolean; inventory?: string; timeout: number; protocol?: string; port?: number; user?: string; passwordFile?: string }) => {
+      if (opts.protocol !== undefined && !(MINER_PROTOCOLS as readonly string[]).includes(opts.protocol)) {
+        throw new Error(`--protocol must be one of ${MINER_PROTOCOLS.join(', ')}`);
+      }
+      const protocol = opts.protocol as MinerProtocol | undefined;
+      if (opts.port !== undefined && !(Number.isInteger(opts.port) && opts.port >= 1 && opts.port <= 65535)) throw new Error('--port must be 1-65535');
+      const parsed = parseEndpoint(target, protocol ? DEFAULT_PROTOCOL_PORTS[protocol] : 4028);
+      const host = parsed.host;
+      const port = opts.port ?? parsed.port;
+      const password = opts.passwordFile ? readSecretFile(opts.passwordFile) : undefined;
+      const credentials = password === undefined ? undefined : (p: MinerProtocol) => ({ user: opts.user ?? (p === 'vnish' ? 'admin' : 'root'), password });
       const inventory = opts.inventory ? loadInventory(opts.inventory) : undefined;
-      const result = await scrapeMiner({ host, port }, { transport: { ...DEFAULT_TRANSPORT, readTimeoutMs: opts.timeout } });
+      const result = await scrapeMiner({ host, port, protocol, credentials }, { transport: { ...DEFAULT_TRANSPORT, readTimeoutMs: opts.timeout } });
       if (!result.ok) {
         const message = `cannot read miner ${host}:${port}: ${result.failure.kind}: ${result.failure.message}`;
         if (opts.json) process.stdout.write(JSON.stringify({ ok: false, endpoint: `${host}:${port}`, error: result.failure }) + '\n');
@@ -107,10 +140,20 @@ export function registerExporterCommands(program: Command): void {
             efficiencyJth: s.efficiencyJth,
             uptimeS: s.uptimeS,
             hwErrors: s.hwErrors,
+            protocol: s.protocol ?? 'cgminer',
+            backend: backendId(result.dialect),
+            serial: s.serial,
+            mac: s.mac,
+            workMode: s.workMode,
+            powerTargetW: s.powerTargetW,
+            water: s.water,
+            psu: s.psu,
             boards: s.boards,
             fans: s.fans,
             pools: s.pools,
+            // `errors`: API commands that failed (as before); `firmwareErrors`: the firmware's own error codes.
             errors: s.errors,
+            firmwareErrors: s.firmwareErrors ?? [],
             faults,
             time: s.time,
           }) + '\n',

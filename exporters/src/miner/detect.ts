@@ -16,6 +16,7 @@
 import { isObject, type MinerProtocol } from '@flymining/shared';
 import { ANTMINER_CGI, antminerNewApi, antminerWeb, BACKENDS, braiinsRest, BRAIINS_REST, DIALECTS, epicV1, EPIC_PATHS, isNewApiStats, vnishV1, VNISH_PATHS, whatsminerV3, type Dialect, type Replies } from './backends';
 import { protocolOf } from './backends/types';
+import { credentialsFor } from './credentials';
 import { httpExchange, parseDigestChallenge } from './transports/http-client';
 import { DEFAULT_TRANSPORT } from './transports/cgminer-tcp';
 import { portFor, runCommand, transportFor, type ScrapeFailure, type ScrapeOptions, type ScrapeTarget } from './scrape';
@@ -94,10 +95,10 @@ async function upgrade(target: ScrapeTarget, dialect: Dialect, options: ScrapeOp
   const candidates: Dialect[] = [];
   if (dialect.family === 'whatsminer') candidates.push(whatsminerV3);
   if (dialect.family === 'antminer-stock') {
-    if (target.credentials) candidates.push(antminerWeb);
+    if (credentialsFor(target.credentials, 'antminer-web')) candidates.push(antminerWeb);
     candidates.push(antminerNewApi);
   }
-  if (dialect.family === 'braiins-os' && target.credentials) candidates.push(braiinsRest);
+  if (dialect.family === 'braiins-os' && credentialsFor(target.credentials, 'braiins-rest')) candidates.push(braiinsRest);
   for (const candidate of candidates) {
     if ((await answers(target, candidate, options)).ok) return candidate;
   }

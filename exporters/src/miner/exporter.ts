@@ -24,6 +24,8 @@ import { EdgeStateFile, faultSchema, minersPowerPath, minersPowerSchema, stateFi
 import { HealthTracker, type MinerHealthState } from './health';
 import type { StoreCounters } from '../common/store-metrics';
 import { ExporterMetrics } from './metrics';
+import { AuthBackoff } from './auth-backoff';
+import { CredentialStore, type CredentialSource } from './credentials';
 import { scrapeMiner, type ScrapeResult } from './scrape';
 import type { Dialect } from './backends/types';
 import type { TransportOptions } from './transports/cgminer-tcp';
@@ -65,6 +67,12 @@ export class MinerExporter {
   private readonly scheduler: ScrapeScheduler<MinerSpec>;
   readonly edge: EdgeReporter;
   private readonly dialects = new Map<string, Dialect>();
+  /** Web/REST session tokens and refused-login backoff, per miner endpoint. */
+  private readonly sessions = new Map<string, string>();
+  private readonly authBackoff = new AuthBackoff();
+  private readonly credentialStore = new CredentialStore();
+  /** Credential entries that could not be read, logged once each (the miner then scrapes without them). */
+  private readonly credentialProblems = new Set<string>();
   private readonly stateFile: EdgeStateFile<SavedState> | undefined;
   /** Last bad-reply problem logged per miner and command (bounded by the inventory). */
   private readonly badReplyLogged = new Map<string, string>();
@@ -121,13 +129,29 @@ export class MinerExporter {
     return [...new Set(names)].map((name) => ({ site: inventory.containers.find((c) => c.name === name)?.site ?? inventory.site, container: name }));
   }
 
+  /** The miner's credentials from its inventory reference; a missing entry is logged once and the miner scraped without. */
+  private credentialsOf(spec: MinerSpec): CredentialSource | undefined {
+    try {
+      return this.credentialStore.source(spec.credentials);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (!this.credentialProblems.has(message)) {
+        this.credentialProblems.add(message);
+        this.log.error({ miner: spec.id }, `miner credentials: ${message}`);
+      }
+      return undefined;
+    }
+  }
+
   /** Scrape one miner and push everything it yields into the sinks. */
   async scrapeOne(spec: MinerSpec): Promise<ScrapeResult> {
     const result = await scrapeMiner(
-      { host: spec.host, port: spec.port, firmware: spec.firmware },
+      { host: spec.host, port: spec.port, firmware: spec.firmware, protocol: spec.protocol, backend: spec.backend, credentials: this.credentialsOf(spec) },
       {
         transport: this.options.transport,
         dialectCache: this.dialects,
+        sessions: this.sessions,
+        authBackoff: this.authBackoff,
         onDroppedValues: (e) => this.metrics.valuesDropped.inc(e.dropped.count),
         onBadReply: (e) => {
           this.metrics.badReplies.inc();

@@ -19,7 +19,7 @@ import { MinerReplyError, parseMinerReply } from './json-repair';
 import { boundSample, type DroppedValues } from './limits';
 import { openTransport, type MinerTransport } from './transports';
 import { DEFAULT_TRANSPORT, MinerConnectionError, type ConnectionFailureKind, type TransportOptions } from './transports/cgminer-tcp';
-import type { MinerCredentials } from './transports/http-client';
+import { credentialsFor, type CredentialSource } from './credentials';
 
 export type ScrapeFailureKind = ConnectionFailureKind | 'malformed' | 'unknown-firmware';
 
@@ -42,8 +42,8 @@ export interface ScrapeTarget {
   protocol?: MinerProtocol;
   /** Pinned backend id (`whatsminer/v3`, `braiins/v25_07`, or a CGMiner-API family): no detection at all. */
   backend?: string;
-  /** Login for the web/REST APIs; never logged. */
-  credentials?: MinerCredentials;
+  /** Login for the web/REST APIs (fixed, or per protocol); never logged. */
+  credentials?: CredentialSource;
   /** Ports of the other protocols when they are not the defaults (DEFAULT_PROTOCOL_PORTS). */
   ports?: Partial<Record<MinerProtocol, number>>;
 }
@@ -196,7 +196,7 @@ export async function runCommand(transport: MinerTransport, command: string, req
 export function transportFor(target: ScrapeTarget, protocol: MinerProtocol, options: ScrapeOptions): MinerTransport {
   return openTransport(protocol, target.host, portFor(target, protocol), {
     options: options.transport ?? DEFAULT_TRANSPORT,
-    credentials: target.credentials,
+    credentials: credentialsFor(target.credentials, protocol),
     sessions: options.sessions,
     onTrailingBytes: (command, count) =>
       options.onBadReply?.({ endpoint: `${target.host}:${portFor(target, protocol)}`, command, problem: `${count} byte(s) after the reply frame ignored` }),

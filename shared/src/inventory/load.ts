@@ -9,6 +9,7 @@ import { formatIssues, YamlLocator } from '../text';
 import { z } from 'zod';
 import { DEFAULT_THRESHOLDS, MODEL_CATALOG, type ModelExpectations } from './models';
 import type { ContainerSpec, Inventory, MinerSpec, MinerThresholds, SensorSpec } from './types';
+import { DEFAULT_PROTOCOL_PORTS, MINER_PROTOCOLS } from '../sample';
 
 /** Names become InfluxDB tags, Redis keys and URL parts: keep them plain. */
 const name = z
@@ -20,6 +21,15 @@ const host = z.string().refine((h) => isIP(h) !== 0 || /^(?=.{1,253}$)[A-Za-z0-9
   message: 'must be an IP address or a host name',
 });
 const port = z.number().int().min(1).max(65535);
+
+const protocol = z.enum(MINER_PROTOCOLS, { message: `must be one of ${MINER_PROTOCOLS.join(', ')}` });
+/** A backend id as in exporters/src/miner/backends/<family>/<version>/ (e.g. whatsminer/v3), or a cgminer family. */
+const backend = z.string().regex(/^[a-z][a-z0-9-]{0,31}(\/[a-z0-9][a-z0-9_.-]{0,31})?$/, 'a backend like whatsminer/v3, braiins/v25_07 or antminer/web');
+/**
+ * A reference to a credentials entry, never the secret itself: the exporter reads `<name>.user`/`<name>.password`
+ * from FLYMINING_MINER_CREDENTIALS_DIR. `firmware-default` opts in to the password the firmware ships (root/root …).
+ */
+const credentials = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'the name of a credentials entry (lower-case letters, digits, _ . -), not a password');
 
 const thresholds = z.strictObject({
   chipOverheatC: z.number().min(30).max(150).optional(),
@@ -45,7 +55,11 @@ const slotSchema = z.strictObject({
   host: host.optional(),
   port: port.optional(),
   vendor: z.enum(['antminer', 'braiins', 'whatsminer', 'avalon']).optional(),
-  firmware: z.enum(['antminer-stock', 'hiveon', 'vnish', 'luxos', 'braiins-os', 'whatsminer', 'avalon']).optional(),
+  firmware: z.enum(['antminer-stock', 'hiveon', 'vnish', 'luxos', 'braiins-os', 'whatsminer', 'avalon', 'epic']).optional(),
+  // How to read it, when detection should not guess (issue 13); `port` is then that protocol's port.
+  protocol: protocol.optional(),
+  backend: backend.optional(),
+  credentials: credentials.optional(),
   // The machine in the slot: its repair history follows these, not the slot (maintenance tickets).
   serial: z.string().trim().min(1).max(100).regex(/^[\w.:/-]+$/, 'letters, digits and . : / - _ only').optional(),
   mac: z.string().regex(/^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$/, 'a MAC address like 00:1a:2b:3c:4d:5e').optional(),
@@ -64,6 +78,8 @@ const inventorySchema = z.strictObject({
     .strictObject({
       port: port.optional(),
       thresholds: thresholds.optional(),
+      /** Credentials for the whole site's web/REST APIs (a model's or a slot's own entry wins). */
+      credentials: credentials.optional(),
     })
     .optional(),
   models: z
@@ -76,6 +92,7 @@ const inventorySchema = z.strictObject({
         chipsPerBoard: z.number().int().min(1).max(1000),
         cooling: z.enum(['air', 'hydro', 'immersion']).default('air'),
         thresholds: thresholds.optional(),
+        credentials: credentials.optional(),
       }),
     )
     .optional(),
@@ -177,7 +194,8 @@ function buildInventory(data: InventoryDoc, source: string, where: (path: Array<
             problems.push(`${where(path)}: miner id "${id}" is used twice`);
             return;
           }
-          const port = s.port ?? data.defaults?.port ?? 4028;
+          const port = s.port ?? (s.protocol && s.protocol !== 'cgminer' ? DEFAULT_PROTOCOL_PORTS[s.protocol] : (data.defaults?.port ?? 4028));
+          const credentialsRef = s.credentials ?? (s.model ? data.models?.[s.model]?.credentials : undefined) ?? data.defaults?.credentials;
           const endpoint = `${s.host}:${port}`;
           const other = endpoints.get(endpoint);
           if (other) problems.push(`${where(path)}: ${endpoint} is already the address of miner "${other}"`);
@@ -190,6 +208,9 @@ function buildInventory(data: InventoryDoc, source: string, where: (path: Array<
             firmware: s.firmware,
             ...(s.serial ? { serial: s.serial } : {}),
             ...(s.mac ? { mac: s.mac.toLowerCase().replace(/-/g, ':') } : {}),
+            ...(s.protocol ? { protocol: s.protocol } : {}),
+            ...(s.backend ? { backend: s.backend } : {}),
+            ...(credentialsRef ? { credentials: credentialsRef } : {}),
             model: s.model ?? 'unknown',
             nominalThs: nominalThs as number,
             fans: fans as number,

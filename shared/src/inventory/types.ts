@@ -1,4 +1,4 @@
-import type { FirmwareFamily, Vendor } from '../sample';
+import type { FirmwareFamily, MinerProtocol, Vendor } from '../sample';
 import type { Location } from '../faults';
 
 export type Cooling = 'air' | 'hydro' | 'immersion';
@@ -29,6 +29,11 @@ export interface MinerSpec {
   /** The machine's serial number and MAC, when staff list them: its repair history follows them across slots. */
   serial?: string;
   mac?: string;
+  /** Pinned protocol and backend (`whatsminer/v3` …); `port` is the protocol's port. Detected when absent. */
+  protocol?: MinerProtocol;
+  backend?: string;
+  /** Name of the credentials entry for its web/REST API (site, model or slot level); the secret lives elsewhere. */
+  credentials?: string;
   model: string;
   nominalThs: number;
   /** Fans the unit really has (0 for hydro/immersion). */
