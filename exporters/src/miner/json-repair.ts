@@ -383,6 +383,14 @@ export function parseMinerReply(raw: Buffer | string, source: string): ParsedRep
       close();
       continue;
     }
+    if (ch === ',' && top?.type === 'object') {
+      // `"bitmain-fan-ctrl" : ,` (Antminer CGI templates print nothing for an unset value): drop the key.
+      noteRepair('key without value dropped');
+      top.key = undefined;
+      pos++;
+      expect = 'key';
+      continue;
+    }
     if (ch === '}' && top?.type === 'object') {
       // `{"a":}`: a key without a value. Drop the key rather than guess a value.
       noteRepair('key without value dropped');
