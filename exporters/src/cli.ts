@@ -142,8 +142,9 @@ export function registerExporterCommands(program: Command): void {
             hwErrors: s.hwErrors,
             protocol: s.protocol ?? 'cgminer',
             backend: backendId(result.dialect),
-            serial: s.serial,
-            mac: s.mac,
+            // Always present (null = the firmware does not report it), so scripts can rely on the keys.
+            serial: s.serial ?? null,
+            mac: s.mac ?? null,
             workMode: s.workMode,
             powerTargetW: s.powerTargetW,
             water: s.water,

@@ -24,12 +24,20 @@ export class AuthBackoff {
 
   constructor(private readonly options: AuthBackoffOptions = DEFAULT_AUTH_BACKOFF) {}
 
-  /** The reason to skip this miner's login now, or undefined when it may try. */
+  /**
+   * The last refusal's message while this miner's login is backed off (the same text, so the fault it raises stays
+   * the same fault), or undefined when it may try.
+   */
   blocked(endpoint: string, now: number): string | undefined {
     const refusal = this.refusals.get(endpoint);
     if (!refusal || now >= refusal.retryAt) return undefined;
     this.skipped++;
-    return `${refusal.message} (not retried for ${Math.ceil((refusal.retryAt - now) / 1000)} s after ${refusal.failures} refusal(s))`;
+    return refusal.message;
+  }
+
+  /** When the miner will be asked again (ms since epoch), for logs and /metrics. */
+  retryAt(endpoint: string): number | undefined {
+    return this.refusals.get(endpoint)?.retryAt;
   }
 
   failed(endpoint: string, now: number, message: string): void {
