@@ -7,7 +7,7 @@
  *    (firmware from 2024-11 on gives only pools and uptime over 4028); Braiins OS through REST when credentials are
  *    configured.
  * 2. 4028 answering but not in cgminer JSON (an HTTP error page): ePIC, confirmed with `GET /summary`.
- * 3. 4028 silent or closed: Whatsminer v3 on 4433, then the web server on 80: VNish (`/api/v1/info` without login),
+ * 3. 4028 refused (the host is up, the port closed): Whatsminer v3 on 4433, then the web server on 80: VNish (`/api/v1/info` without login),
  *    Braiins OS (`/api/v1/…` asking for its token), Antminer stock (`/cgi-bin/…` with a Digest challenge).
  *
  * The inventory may pin `protocol` (only its backends are tried) or `backend` (no detection). Results are cached per
@@ -152,6 +152,9 @@ export async function detectBackend(target: ScrapeTarget, options: ScrapeOptions
     if (epic.ok && (isObject(epic.reply.Status) || typeof epic.reply.Software === 'string')) return { dialect: epicV1, probe: { [EPIC_PATHS.summary]: epic.reply }, truncated: new Set() };
     return classic;
   }
+  // Only a host that refused 4028 is up and worth probing on other ports; a silent one is down (or cut off), and
+  // probing 4433 and 80 as well would triple what a dead miner costs every sweep.
+  if (kind !== 'refused') return classic;
   const v3 = await answers(target, whatsminerV3, options);
   if (v3.ok) return { dialect: whatsminerV3, ...empty() };
   const web = await probeWebServer(target, options);

@@ -59,6 +59,29 @@ describe('Whatsminer v3 framing', () => {
     }
   });
 
+  test('a device info with 5000 error codes and a 10 kB serial keeps 64 codes and drops the serial, counted', async () => {
+    const info = JSON.parse(nextRaw('whatsminer-v3', V3('get.device.info')).toString());
+    info.msg['error-code'] = Array.from({ length: 5000 }, (_, i) => ({ [String(100000 + i)]: '2026-01-01 00:00:00', reason: 'x'.repeat(2000) }));
+    info.msg.miner['miner-sn'] = 'S'.repeat(10_000);
+    const summary = nextRaw('whatsminer-v3', V3('get.miner.status-summary'));
+    const server = await startV3Server((req) => (req.cmd === 'get.device.info' ? JSON.stringify(info) : req.param === 'summary' ? summary : JSON.stringify({ code: -1, when: 0, msg: 'x' })));
+    const dropped: number[] = [];
+    try {
+      const result = await scrapeMiner(
+        { host: '127.0.0.1', port: server.port, protocol: 'whatsminer-v3' },
+        { transport: { ...LIMITS, maxBytes: 1024 * 1024 * 16 }, onDroppedValues: (e) => dropped.push(e.dropped.count) },
+      );
+      expect(result.ok).toBe(true);
+      if (!result.ok) return;
+      expect(result.sample.firmwareErrors).toHaveLength(64);
+      expect(result.sample.firmwareErrors?.every((e) => e.text.length <= 512)).toBe(true);
+      expect(result.sample.serial).toBeUndefined();
+      expect(dropped).toEqual([1]); // the serial: never cut (a cut serial is another machine's), dropped and counted
+    } finally {
+      await server.close();
+    }
+  });
+
   test('endless heartbeats (zero-length frames) and a frame cut short are protocol errors, not hangs', async () => {
     const heartbeats = await startRawServer((socket) => {
       socket.once('data', () => socket.write(Buffer.alloc(4 * 100)));

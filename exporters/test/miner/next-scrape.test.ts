@@ -14,7 +14,8 @@ import { backendId } from '../../src/miner/backends/types';
 import { scrapeMiner, type ScrapeResult } from '../../src/miner/scrape';
 import { catalogSpec } from './fixtures';
 import { nextRaw, nextReply, V3 } from './next-fixtures';
-import { closedPort, startHttpServer, startV3Server, type V3Request } from './next-servers';
+import { rawFixture } from './fixtures';
+import { closedPort, startCgminerServer, startHttpServer, startV3Server, type V3Request } from './next-servers';
 
 const TRANSPORT = { connectTimeoutMs: 1000, readTimeoutMs: 3000, maxBytes: 1024 * 1024 };
 
@@ -244,6 +245,59 @@ describe('ePIC: HTTP on the CGMiner-API port', () => {
       );
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('detection picks the richer API, third-party before stock', () => {
+  const legacy = (command: unknown): Buffer => rawFixture(`antminer-s19pro-2022-${String(command)}.json`);
+
+  test('stock Antminer on 4028 whose stats answer the new_api shape is read through antminer/new-api, the flag top-level', async () => {
+    const miner = await startCgminerServer((req) =>
+      req.new_api === true
+        ? cgi(req.command === 'stats' ? 'antminer-s23-hydro-stats.cgi.json' : 'antminer-s23-hydro-summary.cgi.json')
+        : legacy(req.command),
+    );
+    try {
+      const result = await scrapeMiner({ host: '127.0.0.1', port: miner.port }, { transport: TRANSPORT });
+      expect(result.ok && backendId(result.dialect)).toBe('antminer/new-api');
+      const { sample } = sampleOf(result);
+      expect(sample.boards.map((b) => b.serial)).toEqual(['REDACTED-SERIAL', 'REDACTED-SERIAL', 'REDACTED-SERIAL']);
+      expect(sample.water).toBeDefined();
+      expect(sample.pools.length).toBeGreaterThan(0); // classic pools
+      expect(miner.requests).toContainEqual({ command: 'stats', new_api: true });
+      expect(miner.requests.some((r) => 'parameter' in r)).toBe(false);
+    } finally {
+      await miner.close();
+    }
+  });
+
+  test('stock Antminer whose firmware ignores new_api (legacy shape back) stays on the classic backend', async () => {
+    const miner = await startCgminerServer((req) => legacy(req.command));
+    try {
+      const result = await scrapeMiner({ host: '127.0.0.1', port: miner.port }, { transport: TRANSPORT });
+      expect(result.ok && backendId(result.dialect)).toBe('antminer-stock');
+    } finally {
+      await miner.close();
+    }
+  });
+
+  test('4028 refused: the web server on 80 names the firmware (VNish /api/v1/info, Braiins token, Antminer Digest)', async () => {
+    const refused = await closedPort();
+    const noV3 = await closedPort();
+    const vnishServer = await startHttpServer({ routes: { '/api/v1/info': '{"miner":"Antminer S19"}' } });
+    const bosServer = await startHttpServer({ routes: {}, braiinsToken: { user: 'root', password: 'x' } });
+    const amServer = await startHttpServer({ routes: {}, digest: { realm: 'antMiner Configuration', user: 'root', password: 'x' } });
+    try {
+      const detect = async (port: number) => {
+        const result = await scrapeMiner({ host: '127.0.0.1', port: refused, ports: { 'whatsminer-v3': noV3, 'antminer-web': port, 'braiins-rest': port, vnish: port } }, { transport: TRANSPORT });
+        return result.dialect ? backendId(result.dialect) : `failed: ${!result.ok && result.failure.message}`;
+      };
+      expect(await detect(vnishServer.port)).toBe('vnish/v1');
+      expect(await detect(bosServer.port)).toBe('braiins/v25_07');
+      expect(await detect(amServer.port)).toBe('antminer/web');
+    } finally {
+      await Promise.all([vnishServer.close(), bosServer.close(), amServer.close()]);
     }
   });
 });

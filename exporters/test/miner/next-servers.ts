@@ -185,3 +185,16 @@ export async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/** A CGMiner-API miner of ours: one JSON request per connection, answered with `answer(request)` and a NUL, then closed. */
+export async function startCgminerServer(answer: (request: Record<string, unknown>) => Buffer | string): Promise<Listening & { requests: Array<Record<string, unknown>> }> {
+  const requests: Array<Record<string, unknown>> = [];
+  const server = await startRawServer((socket) => {
+    socket.once('data', (d) => {
+      const request = JSON.parse(d.toString()) as Record<string, unknown>;
+      requests.push(request);
+      socket.end(Buffer.concat([Buffer.from(answer(request)), Buffer.from([0])]));
+    });
+  });
+  return { ...server, requests };
+}

@@ -6,7 +6,7 @@
  */
 import type { BoardSample, FanSample, FirmwareErrorSample, JsonObject, MinerMode, WaterSample } from '@flymining/shared';
 import { MINER_LIMITS, TEXT_LIMITS } from '../../limits';
-import { compact, firstOf, max, num, numbersOf, objectOf, objectsOf, positive, sectionOf, shortText, text } from '../common/values';
+import { compact, firstOf, max, num, numbersOf, objectOf, objectsOf, positive, sectionOf, shortText, text, identifier } from '../common/values';
 
 /** TH/s from a rate in `rate_unit` (GH/s on SHA-256 models, MH/s on scrypt ones). */
 export function rateInThs(value: number | undefined, unit: string | undefined): number | undefined {
@@ -71,7 +71,7 @@ export function readNewApiStats(reply: JsonObject): NewApiStatsReading {
       chipTempC: max(readings(chain.temp_chip)),
       frequencyMhz: positive(chain.freq_avg),
       hwErrors: num(chain.hw),
-      serial: shortText(chain.sn),
+      serial: identifier(chain.sn),
     };
     if (hydro && pcb.length >= 3) {
       // Hydro: temp_pcb[0] is the water inlet side, temp_pcb[2] the outlet side (pyasic, PROTOCOLS.md §2).

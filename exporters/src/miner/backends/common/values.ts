@@ -211,3 +211,17 @@ export function shortText(value: JsonValue | undefined, limit: number = TEXT_LIM
   const trimmed = value.trim();
   return trimmed === '' ? undefined : trimmed.slice(0, limit);
 }
+
+/** Longest identifier text passed on to boundSample, which drops (and counts) any over TEXT_LIMITS.identifier. */
+const IDENTIFIER_CEILING = 4096;
+
+/**
+ * A serial number, MAC or part name as given: never cut (a cut serial is another machine's), left for boundSample to
+ * drop and count when over-long; '' and non-text are undefined.
+ */
+export function identifier(value: JsonValue | undefined): string | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  return trimmed === '' || trimmed.length > IDENTIFIER_CEILING ? undefined : trimmed;
+}

@@ -6,7 +6,7 @@
  */
 import type { JsonObject, MinerMode } from '@flymining/shared';
 import { TEXT_LIMITS } from '../../../limits';
-import { compact, deriveEfficiency, firstDefined, requireReply, shortText } from '../../common/values';
+import { compact, deriveEfficiency, firstDefined, requireReply, shortText, identifier } from '../../common/values';
 import type { Dialect, ParsedMiner, Replies } from '../../types';
 import { newApiMode, readNewApiStats, readNewApiSummary } from '../new-api-reader';
 
@@ -52,8 +52,8 @@ export function parseAntminerNewApi(stats: JsonObject | undefined, summary: Json
     efficiencyJth: deriveEfficiency(powerW, hashrateThs),
     uptimeS: firstDefined(s.uptimeS, st?.uptimeS),
     hwErrors: s.hwErrors,
-    serial: shortText(systemInfo?.serinum),
-    mac: shortText(systemInfo?.macaddr),
+    serial: identifier(systemInfo?.serinum),
+    mac: identifier(systemInfo?.macaddr),
     workMode,
     water: st?.water,
     firmwareErrors: s.firmwareErrors,

@@ -8,7 +8,7 @@
 import type { BoardSample, FanSample, FirmwareErrorSample, JsonObject, JsonValue, MinerMode, PoolSample, PsuSample } from '@flymining/shared';
 import { BODY_KEY } from '../../../envelope';
 import { MINER_LIMITS, TEXT_LIMITS } from '../../../limits';
-import { compact, firstDefined, num, objectOf, objectsOf, pathOf, positive, requireReply, shortText } from '../../common/values';
+import { compact, firstDefined, num, objectOf, objectsOf, pathOf, positive, requireReply, shortText, identifier } from '../../common/values';
 import type { Dialect, ParsedMiner, Replies } from '../../types';
 
 export const BRAIINS_REST = {
@@ -36,9 +36,9 @@ function modeOf(status: number | undefined, hashrateThs: number | undefined): Mi
 function psuOf(info: JsonObject | undefined): PsuSample | undefined {
   if (!info) return undefined;
   const psu = compact<PsuSample>({
-    model: shortText(info.model_name),
-    serial: shortText(info.serial_number),
-    firmwareVersion: shortText(info.fw_version),
+    model: identifier(info.model_name),
+    serial: identifier(info.serial_number),
+    firmwareVersion: identifier(info.fw_version),
   });
   return Object.keys(psu).length > 0 ? psu : undefined;
 }
@@ -55,7 +55,7 @@ function boardsOf(reply: JsonObject | undefined): BoardSample[] {
       chipTempC: num(pathOf(b.highest_chip_temp, 'temperature', 'degree_c')),
       frequencyMhz: hz === undefined ? undefined : hz / 1e6,
       voltageV: num(pathOf(b.current_voltage, 'volt')),
-      serial: shortText(b.serial_number),
+      serial: identifier(b.serial_number),
     });
   });
 }
@@ -143,7 +143,7 @@ export function parseBraiinsRest(replies: Replies): ParsedMiner {
     firmware: 'braiins-os',
     protocol: 'braiins-rest',
     firmwareVersion: shortText(pathOf(details?.bos_version, 'current'), TEXT_LIMITS.firmwareVersion),
-    model: shortText(identity?.miner_model) ?? shortText(identity?.name),
+    model: identifier(identity?.miner_model) ?? shortText(identity?.name),
     mode: modeOf(num(details?.status), hashrateThs),
     hashrateThs,
     hashrateAvgThs: ghs(pathOf(minerStats, 'real_hashrate', 'since_restart')),
@@ -154,8 +154,8 @@ export function parseBraiinsRest(replies: Replies): ParsedMiner {
     powerW,
     efficiencyJth: positive(pathOf(stats.power_stats, 'efficiency', 'joule_per_terahash')),
     uptimeS: num(details?.bosminer_uptime_s),
-    serial: shortText(details?.serial_number),
-    mac: shortText(details?.mac_address),
+    serial: identifier(details?.serial_number),
+    mac: identifier(details?.mac_address),
     psu: psuOf(objectOf(details?.psu_info)),
     ...workModeOf(replies[BRAIINS_REST.tuner]),
     firmwareErrors: braiinsErrors(replies[BRAIINS_REST.errors]),

@@ -7,7 +7,7 @@
 import type { BoardSample, FanSample, FirmwareErrorSample, JsonObject, MinerMode, PsuSample } from '@flymining/shared';
 import { BODY_KEY } from '../../../envelope';
 import { MINER_LIMITS, TEXT_LIMITS } from '../../../limits';
-import { compact, deriveEfficiency, max, num, numbersOf, objectOf, objectsOf, positive, requireReply, shortText, sum } from '../../common/values';
+import { compact, deriveEfficiency, identifier, max, num, numbersOf, objectOf, objectsOf, positive, requireReply, shortText, sum } from '../../common/values';
 import type { Dialect, ParsedMiner, Replies } from '../../types';
 
 export const EPIC_PATHS = {
@@ -101,7 +101,7 @@ export function parseEpic(replies: Replies): ParsedMiner {
     firmware: 'epic',
     protocol: 'epic',
     firmwareVersion: shortText(summary.Software, TEXT_LIMITS.firmwareVersion),
-    model: shortText(capabilities?.Model),
+    model: identifier(capabilities?.Model),
     mode: modeOf(shortText(status?.['Operating State']), hashrateThs),
     hashrateThs,
     hashrateAvgThs: mhsToThs(num(session?.['Average MHs'])),
@@ -124,7 +124,7 @@ export function parseEpic(replies: Replies): ParsedMiner {
     powerW,
     efficiencyJth: deriveEfficiency(powerW, hashrateThs),
     uptimeS: num(session?.Uptime),
-    mac: shortText(net?.mac_address),
+    mac: identifier(net?.mac_address),
     workMode: tune ? shortText(Object.keys(tune)[0], 32) : undefined,
     powerTargetW: positive(objectOf(summary.PresetInfo)?.['Target Power']),
     psu,

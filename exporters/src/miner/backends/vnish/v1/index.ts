@@ -8,7 +8,7 @@
  */
 import type { FirmwareErrorSample, MinerMode } from '@flymining/shared';
 import { MINER_LIMITS, TEXT_LIMITS } from '../../../limits';
-import { compact, num, objectOf, objectsOf, pathOf, positive, requireReply, shortText } from '../../common/values';
+import { compact, num, objectOf, objectsOf, pathOf, positive, requireReply, shortText, identifier } from '../../common/values';
 import type { Dialect, ParsedMiner, Replies } from '../../types';
 
 export const VNISH_PATHS = { summary: '/api/v1/summary', info: '/api/v1/info', settings: '/api/v1/settings' } as const;
@@ -52,7 +52,7 @@ export function parseVnishHttp(replies: Replies): ParsedMiner {
     fans: [],
     pools: [],
     powerW: positive(miner?.power_usage),
-    mac: shortText(pathOf(summary.system, 'network_status', 'mac')) ?? shortText(pathOf(replies[VNISH_PATHS.info]?.system, 'network_status', 'mac')),
+    mac: identifier(pathOf(summary.system, 'network_status', 'mac')) ?? shortText(pathOf(replies[VNISH_PATHS.info]?.system, 'network_status', 'mac')),
     workMode: preset === undefined ? undefined : preset === 'disabled' ? 'disabled' : 'preset',
     powerTargetW: positive(preset),
     firmwareErrors: miner ? firmwareErrors : undefined,

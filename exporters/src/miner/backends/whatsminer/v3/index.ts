@@ -5,7 +5,7 @@
  */
 import type { BoardSample, FanSample, FirmwareErrorSample, JsonObject, JsonValue, PoolSample, PsuSample } from '@flymining/shared';
 import { MINER_LIMITS, TEXT_LIMITS } from '../../../limits';
-import { compact, deriveEfficiency, modeFromHashrate, num, numbersOf, objectOf, objectsOf, positive, requireReply, shortText } from '../../common/values';
+import { compact, deriveEfficiency, modeFromHashrate, num, numbersOf, objectOf, objectsOf, positive, requireReply, shortText, identifier } from '../../common/values';
 import { DialectError, type Dialect, type ParsedMiner, type Replies } from '../../types';
 
 export const V3_COMMANDS = {
@@ -28,9 +28,9 @@ function psuOf(power: JsonObject | undefined): PsuSample | undefined {
   const vout = num(power.vout);
   const outputVoltageV = vout !== undefined && vout / 100 >= 9 && vout / 100 <= 20 ? vout / 100 : undefined;
   const psu: PsuSample = compact({
-    model: shortText(power.model),
-    serial: shortText(power.sn),
-    firmwareVersion: shortText(power.swversion),
+    model: identifier(power.model),
+    serial: identifier(power.sn),
+    firmwareVersion: identifier(power.swversion),
     outputVoltageV,
     inputPowerW: positive(power.pin),
     fanRpm: num(power.fanspeed),
@@ -81,7 +81,7 @@ function boardsOf(edevs: JsonObject | undefined, summary: JsonObject | undefined
       chipTempC: num(d['chip-temp-max']),
       boardTempC: boardTemps[index],
       frequencyMhz: positive(d.freq),
-      serial: shortText(miner?.[`pcbsn${index}`]),
+      serial: identifier(miner?.[`pcbsn${index}`]),
     });
   });
 }
@@ -136,8 +136,8 @@ export function parseWhatsminerV3(replies: Replies): ParsedMiner {
     efficiencyJth: positive(summary['power-rate']) ?? deriveEfficiency(powerW, hashrateThs),
     uptimeS: num(summary.elapsed),
     ambientTempC: num(summary['environment-temperature']),
-    serial: shortText(miner?.['miner-sn']),
-    mac: shortText(network?.mac),
+    serial: identifier(miner?.['miner-sn']),
+    mac: identifier(network?.mac),
     powerTargetW: positive(summary['power-limit']),
     psu: psuOf(objectOf(info?.power)),
   };
