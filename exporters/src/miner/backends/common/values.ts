@@ -213,7 +213,7 @@ export function shortText(value: JsonValue | undefined, limit: number = TEXT_LIM
 }
 
 /** Longest identifier text passed on to boundSample, which drops (and counts) any over TEXT_LIMITS.identifier. */
-const IDENTIFIER_CEILING = 4096;
+const IDENTIFIER_CEILING = 65_536;
 
 /**
  * A serial number, MAC or part name as given: never cut (a cut serial is another machine's), left for boundSample to
