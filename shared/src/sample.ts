@@ -170,6 +170,11 @@ export interface MinerSample {
   powerTargetW?: number;
   water?: WaterSample;
   psu?: PsuSample;
+  /**
+   * Sections the protocol does not report at all (VNish HTTP has no boards, fans or pools): their empty lists mean
+   * "not read", so health judges nothing there, as for a section a failed command lost.
+   */
+  unreported?: Array<'boards' | 'fans' | 'pools'>;
   /** The firmware's own error codes, as given; absent when the API has none, [] when it reports none. */
   firmwareErrors?: FirmwareErrorSample[];
   /** Commands that failed; a non-empty list means a partial scrape, not zeros. */

@@ -11,7 +11,7 @@
  */
 import { DEFAULT_PROTOCOL_PORTS, type CommandError, type FirmwareFamily, type JsonObject, type MinerProtocol, type MinerSample } from '@flymining/shared';
 import { AuthBackoff } from './auth-backoff';
-import { backendById, DIALECTS } from './backends';
+import { BACKENDS, backendById, DIALECTS } from './backends';
 import { protocolOf, type Dialect, type ParsedMiner, type Replies } from './backends/types';
 import { detectBackend } from './detect';
 import { BODY_KEY, checkEnvelope, checkHttpEnvelope, checkV3Envelope } from './envelope';
@@ -228,7 +228,9 @@ export async function scrapeMiner(target: ScrapeTarget, options: ScrapeOptions =
     dialect = backendById(target.backend);
     if (!dialect) return { ok: false, failure: { kind: 'unknown-firmware', message: `no backend "${target.backend}"` }, durationMs: elapsed() };
   } else if (target.firmware && (target.protocol === undefined || target.protocol === 'cgminer')) {
-    dialect = DIALECTS.find((d) => d.family === target.firmware);
+    // A family with no CGMiner-API dialect (ePIC) has exactly one backend: the family names it.
+    const ofFamily = BACKENDS.filter((d) => d.family === target.firmware);
+    dialect = DIALECTS.find((d) => d.family === target.firmware) ?? (target.protocol === undefined && ofFamily.length === 1 ? ofFamily[0] : undefined);
   }
   dialect ??= options.dialectCache?.get(endpoint);
   let probe: Replies = {};

@@ -12,6 +12,15 @@ const evaluate = (input: HealthInput, spec: MinerSpec, state?: MinerHealthState,
 
 const whatsminer = (errors: FirmwareErrorSample[]) => healthySample({ vendor: 'whatsminer', firmware: 'whatsminer', model: 'WhatsMiner M60S', firmwareErrors: errors });
 
+describe('sections a protocol does not report', () => {
+  test('VNish HTTP (no boards, fans or pools) raises no BOARD_MISSING, FAN_MISSING or POOLS_DEAD; a cgminer sample without boards does', () => {
+    const vnishHttp = healthySample({ firmware: 'vnish', protocol: 'vnish', boards: [], fans: [], pools: [], unreported: ['boards', 'fans', 'pools'] });
+    expect(evaluate(vnishHttp, s19ProSpec()).faults.map((f) => f.code)).toEqual([]);
+    const cgminer = healthySample({ boards: [], fans: [] });
+    expect(evaluate(cgminer, s19ProSpec()).faults.map((f) => f.code)).toEqual(expect.arrayContaining(['BOARD_MISSING', 'FAN_MISSING']));
+  });
+});
+
 describe('firmware error codes', () => {
   test('Whatsminer codes land on their fault class and part, the message naming the code and reason as given', () => {
     const { faults } = evaluate(

@@ -51,8 +51,10 @@ function boardHashes(sample: MinerSample, board: BoardSample): boolean {
 }
 
 /** A partial scrape that lost a whole section (e.g. `stats` failed: no boards) says nothing about that section. */
-function sectionLost(sample: MinerSample, section: readonly unknown[]): boolean {
-  return sample.errors.length > 0 && section.length === 0;
+function sectionLost(sample: MinerSample, name: 'boards' | 'fans' | 'pools'): boolean {
+  // A protocol that does not report the section at all (VNish HTTP: no boards) says nothing about it either.
+  if (sample.unreported?.includes(name)) return true;
+  return sample.errors.length > 0 && sample[name].length === 0;
 }
 
 function formatDuration(seconds: number): string {
@@ -117,7 +119,7 @@ export function checkFans({ sample, spec, faults }: RuleContext): void {
   // Hydro/immersion units report phantom fans at 0 rpm; sleeping and idle units stop their fans on purpose.
   if (spec.cooling !== 'air' || spec.fans <= 0) return;
   if (sample.mode !== 'hashing' && sample.mode !== 'booting') return;
-  if (sectionLost(sample, sample.fans)) {
+  if (sectionLost(sample, 'fans')) {
     faults.keep('FAN_STOPPED');
     faults.keep('FAN_MISSING');
     return;
@@ -158,7 +160,7 @@ export function checkFans({ sample, spec, faults }: RuleContext): void {
 
 export function checkBoards(context: RuleContext): void {
   const { sample, faults } = context;
-  if (sectionLost(sample, sample.boards)) {
+  if (sectionLost(sample, 'boards')) {
     for (const code of BOARD_FAULT_CODES) faults.keep(code);
     return;
   }
@@ -317,7 +319,7 @@ export function checkHashrate({ sample, spec, faults }: RuleContext, lowScrapesB
 export function checkPools({ sample, faults }: RuleContext): void {
   // A curtailed unit needs no pool; judge again when it wakes.
   if (sample.mode === 'sleeping') return;
-  if (sectionLost(sample, sample.pools)) {
+  if (sectionLost(sample, 'pools')) {
     faults.keep('POOLS_DEAD');
     return;
   }

@@ -22,6 +22,7 @@ export const antminerNewApi: Dialect = {
   matches: () => false,
   parse(replies: Replies): ParsedMiner {
     const parsed = parseAntminerNewApi(replies.stats, requireReply(replies, 'summary'), undefined, undefined);
-    return { ...parsed, protocol: 'cgminer', pools: parsePools(replies.pools) };
+    const { unreported: _notHere, ...rest } = parsed;
+    return { ...rest, protocol: 'cgminer', pools: parsePools(replies.pools) };
   },
 };

@@ -48,6 +48,8 @@ export function parseAntminerNewApi(stats: JsonObject | undefined, summary: Json
     boards: st?.boards ?? [],
     fans: st?.fans ?? [],
     pools: [],
+    // Pools are not read through the CGI (no capture of pools.cgi): not judged, rather than "no pool alive".
+    unreported: ['pools'],
     powerW,
     efficiencyJth: deriveEfficiency(powerW, hashrateThs),
     uptimeS: firstDefined(s.uptimeS, st?.uptimeS),

@@ -51,6 +51,7 @@ export function parseVnishHttp(replies: Replies): ParsedMiner {
     boards: [],
     fans: [],
     pools: [],
+    unreported: ['boards', 'fans', 'pools'],
     powerW: positive(miner?.power_usage),
     mac: identifier(pathOf(summary.system, 'network_status', 'mac')) ?? shortText(pathOf(replies[VNISH_PATHS.info]?.system, 'network_status', 'mac')),
     workMode: preset === undefined ? undefined : preset === 'disabled' ? 'disabled' : 'preset',
