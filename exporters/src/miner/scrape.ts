@@ -250,7 +250,9 @@ export async function scrapeMiner(target: ScrapeTarget, options: ScrapeOptions =
   const protocol = protocolOf(dialect);
   const transport = transportFor(target, protocol, options);
   const outcomes: Array<[string, CommandOutcome]> = [];
+  const loggedIn = credentialsFor(target.credentials, protocol) !== undefined;
   for (const command of dialect.commands) {
+    if (!loggedIn && dialect.credentialedCommands?.includes(command)) continue;
     const already = probe[command];
     const outcome: CommandOutcome = already
       ? { ok: true, reply: already, truncated: probeTruncated.has(command) }

@@ -302,6 +302,46 @@ describe('detection picks the richer API, third-party before stock', () => {
   });
 });
 
+describe('VNish HTTP (no public capture: a body with the field paths pyasic reads)', () => {
+  // Not a capture (none exists, vnish/SOURCES.md): the shape pyasic's VNish backend reads, to test the transport.
+  const summary = JSON.stringify({
+    miner: { miner_type: 'Antminer S19j Pro (Vnish 1.2.6)', miner_status: { miner_state: 'mining' }, power_usage: 3171, chains: [{ id: 1, status: { state: 'failure', description: 'chain 1 lost' } }] },
+    system: { network_status: { mac: '02:00:00:00:00:01' } },
+  });
+
+  test('reads /summary without login and skips /settings; with credentials it unlocks once and reads the preset', async () => {
+    let unlocks = 0;
+    const server = await startHttpServer({
+      routes: {
+        '/api/v1/summary': summary,
+        '/api/v1/info': '{}',
+        '/api/v1/unlock': (_req, res) => {
+          unlocks++;
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          res.end('{"token":"t-1"}');
+        },
+        '/api/v1/settings': (req, res) => {
+          res.writeHead(req.headers.authorization === 'Bearer t-1' ? 200 : 401, { 'Content-Type': 'application/json' });
+          res.end('{"miner":{"overclock":{"preset":"3100"}}}');
+        },
+      },
+    });
+    try {
+      const open = await scrapeMiner({ host: '127.0.0.1', port: server.port, protocol: 'vnish' }, { transport: TRANSPORT });
+      const { sample, errors } = sampleOf(open);
+      expect(errors).toEqual([]);
+      expect(server.counters.requests).not.toContain('GET /api/v1/settings');
+      expect(sample).toMatchObject({ firmware: 'vnish', model: 'Antminer S19j Pro', firmwareVersion: '1.2.6', mode: 'hashing', powerW: 3171, mac: '02:00:00:00:00:01' });
+      expect(sample.firmwareErrors).toEqual([{ code: 'chain failure', text: 'chain 1 lost', component: 'chain 1' }]);
+      const withLogin = await scrapeMiner({ host: '127.0.0.1', port: server.port, protocol: 'vnish', credentials: { user: 'admin', password: 'admin' } }, { transport: TRANSPORT });
+      expect(sampleOf(withLogin).sample.powerTargetW).toBe(3100);
+      expect(unlocks).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('flymining scrape --protocol', () => {
   const BIN = path.resolve(__dirname, '../../../bin/flymining.js');
   function flymining(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -26,6 +26,8 @@ export interface Dialect {
    * top-level flag (`new_api`), a v3 `{"cmd","param"}`. HTTP backends' commands are the paths they GET.
    */
   requestFor?(command: string): JsonObject;
+  /** Commands sent only when credentials are configured (VNish `/settings`); the others are readable without. */
+  readonly credentialedCommands?: readonly string[];
   /** Commands sent for one scrape, one TCP connection each (no `+` multi-commands: stock S19 and btminer refuse them). */
   readonly commands: readonly string[];
   /** Without a reply to each of these the scrape is a failure; the others are optional (e.g. refused with code 45). */

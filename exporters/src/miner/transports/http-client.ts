@@ -172,6 +172,8 @@ export class HttpMinerApi {
   private readonly endpoint: string;
   private challenge: DigestChallenge | undefined;
   private nc = 0;
+  /** This API object's session (one scrape); `options.sessions` carries it across scrapes. */
+  private token: string | undefined;
 
   constructor(
     readonly host: string,
@@ -255,6 +257,7 @@ export class HttpMinerApi {
     if (typeof token !== 'string' || token.length === 0 || token.length > 512 || !/^[\x21-\x7e]+$/.test(token)) {
       throw new MinerConnectionError('protocol', this.endpoint, `POST ${loginPath}`, 'login answer carries no usable token');
     }
+    this.token = token;
     this.options.sessions?.set(this.endpoint, token);
     return token;
   }
@@ -266,16 +269,20 @@ export class HttpMinerApi {
 
   /** Uses the cached token; on 401/403 logs in again once and retries once. */
   private async getWithToken(path: string): Promise<Buffer> {
-    let token = this.options.sessions?.get(this.endpoint);
+    let token = this.token ?? this.options.sessions?.get(this.endpoint);
     const fresh = token === undefined;
     token ??= await this.login(path);
     let reply = await httpExchange(this.host, this.port, { method: 'GET', path, headers: this.tokenHeader(token) }, this.options);
     if ((reply.status === 401 || reply.status === 403) && !fresh) {
+      this.token = undefined;
       this.options.sessions?.delete(this.endpoint);
       token = await this.login(path);
       reply = await httpExchange(this.host, this.port, { method: 'GET', path, headers: this.tokenHeader(token) }, this.options);
     }
-    if (reply.status === 401 || reply.status === 403) this.options.sessions?.delete(this.endpoint);
+    if (reply.status === 401 || reply.status === 403) {
+      this.token = undefined;
+      this.options.sessions?.delete(this.endpoint);
+    }
     return this.accept(path, reply);
   }
 }

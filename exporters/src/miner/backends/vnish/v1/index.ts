@@ -67,6 +67,7 @@ export const vnishV1: Dialect = {
   protocol: 'vnish',
   commands: [VNISH_PATHS.summary, VNISH_PATHS.info, VNISH_PATHS.settings],
   requiredCommands: [VNISH_PATHS.summary],
+  credentialedCommands: [VNISH_PATHS.settings],
   matches: () => false,
   parse: parseVnishHttp,
 };
