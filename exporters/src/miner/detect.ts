@@ -110,14 +110,16 @@ async function probeWebServer(target: ScrapeTarget, options: ScrapeOptions): Pro
   const port = portFor(target, 'antminer-web');
   const transport = { ...(options.transport ?? DEFAULT_TRANSPORT) };
   try {
+    const isJson = (reply: { headers: Record<string, string | string[] | undefined>; body: Buffer }): boolean =>
+      /json/i.test(String(reply.headers['content-type'] ?? '')) || /^\s*\{/.test(reply.body.toString('utf8', 0, 64));
     const info = await httpExchange(target.host, port, { method: 'GET', path: VNISH_PATHS.info }, transport);
-    if (info.status === 200 && /^\s*\{/.test(info.body.toString('utf8', 0, 64))) return vnishV1;
+    if (info.status === 200 && isJson(info)) return vnishV1;
+    // Braiins OS answers its REST paths in JSON, 401 without a token; a web page or a Digest challenge is not it.
     const bos = await httpExchange(target.host, port, { method: 'GET', path: BRAIINS_REST.details }, transport);
-    if (bos.status === 401 || bos.status === 403 || bos.status === 200) {
-      if (!parseDigestChallenge(bos.headers['www-authenticate'])) return braiinsRest;
-    }
+    if ((bos.status === 401 || bos.status === 403) && isJson(bos) && !parseDigestChallenge(bos.headers['www-authenticate'])) return braiinsRest;
     const cgi = await httpExchange(target.host, port, { method: 'GET', path: ANTMINER_CGI.systemInfo }, transport);
-    if (cgi.status === 401 && parseDigestChallenge(cgi.headers['www-authenticate'])) return antminerWeb;
+    const challenge = cgi.status === 401 ? parseDigestChallenge(cgi.headers['www-authenticate']) : undefined;
+    if (challenge && /antminer/i.test(challenge.realm)) return antminerWeb;
   } catch {
     return undefined;
   }
