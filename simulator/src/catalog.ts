@@ -5,6 +5,10 @@
  */
 import type { Cooling, FirmwareFamily, Vendor } from '@flymining/shared';
 
+/**
+ * Profiles the exporter reads over the CGMiner-style API alone (the e2e tests cycle through these).
+ * API_NEXT_PROFILE_IDS are units whose data sits (partly) behind the newer APIs; ALL_PROFILE_IDS is both.
+ */
 export const PROFILE_IDS = [
   'antminer-s19pro',
   'antminer-s9',
@@ -17,15 +21,51 @@ export const PROFILE_IDS = [
   'avalon-1246',
 ] as const;
 
-export type ProfileId = (typeof PROFILE_IDS)[number];
+/** Units of today's firmware: Whatsminer API v3, Antminer web CGI, Braiins OS REST, ePIC HTTP, VNish HTTP. */
+export const API_NEXT_PROFILE_IDS = [
+  'whatsminer-m60s',
+  'antminer-s23-hyd',
+  'braiins-s19xp',
+  'braiins-s21pro',
+  'epic-s19xp',
+  'antminer-s19jpro-vnish',
+] as const;
 
-/** How replies are written; several profiles share one dialect. */
-export type ReplyDialect = 'bmminer' | 'bmminer-s9' | 'luxos' | 'bosminer' | 'btminer' | 'avalon';
+export const ALL_PROFILE_IDS = [...PROFILE_IDS, ...API_NEXT_PROFILE_IDS] as const;
+
+export type ProfileId = (typeof PROFILE_IDS)[number] | (typeof API_NEXT_PROFILE_IDS)[number];
+
+/** How replies are written; several profiles share one dialect. btminer-v3: a v3 unit's crippled port 4028. */
+export type ReplyDialect = 'bmminer' | 'bmminer-s9' | 'luxos' | 'bosminer' | 'btminer' | 'btminer-v3' | 'avalon';
+
+/** ePIC is not a firmware family of the shared sample yet; the simulator names it on its own. */
+export type SimFirmware = FirmwareFamily | 'epic';
+
+/** The HTTP API a unit serves on its web port (80, or its own port in ports mode). */
+export type HttpApi = 'antminer-cgi' | 'braiins-rest' | 'vnish-rest';
+
+/** Which transports a unit serves; absent: the CGMiner-style API on the main port only. */
+export interface ApiSet {
+  /** What listens on the main port (4028): the CGMiner-style API, or ePIC's HTTP API. */
+  main: 'cgminer' | 'epic-http';
+  /** A web API on the unit's HTTP port. */
+  http?: HttpApi;
+  /** Whatsminer API v3 on TCP 4433. */
+  whatsminerV3?: boolean;
+  /** Firmware version as the newer API reports it (BOS `bos_version.current`, v3 `fwversion`, ...). */
+  firmwareVersion?: string;
+  /** Braiins OS REST shape generation. */
+  bosRelease?: '25.07' | '26.04';
+}
+
+export const CGMINER_ONLY: ApiSet = { main: 'cgminer' };
 
 export interface SimProfile {
   id: ProfileId;
   vendor: Vendor;
-  firmware: FirmwareFamily;
+  firmware: SimFirmware;
+  /** Transports beyond the CGMiner API on the main port; absent means that API only. */
+  api?: ApiSet;
   /** Model as the firmware names it in `Type` / `PROD` / summary. */
   model: string;
   nominalThs: number;
@@ -239,10 +279,149 @@ export const PROFILES: Readonly<Record<ProfileId, SimProfile>> = {
     chipGroup: 1,
     frequencyMhz: 502,
   },
+  'whatsminer-m60s': {
+    id: 'whatsminer-m60s',
+    vendor: 'whatsminer',
+    firmware: 'whatsminer',
+    // As get.device.info names it (`miner.type`); port 4028 no longer says the model at all.
+    model: 'M60S_VK40',
+    nominalThs: 181,
+    boards: 3,
+    chipsPerBoard: 75,
+    fans: 2,
+    cooling: 'air',
+    typicalPowerW: 3150,
+    dialect: 'btminer-v3',
+    // Firmware from 2024-11 on: port 4028 gives pools and uptime, no hashboards or model (issue 13).
+    commands: ['summary', 'pools'],
+    multiCommand: false,
+    supportsSleep: true,
+    chainBase: 0,
+    chainSlots: 3,
+    fanSlots: [1, 2],
+    fanSlotCount: 2,
+    maxFanRpm: 6600,
+    chipGroup: 1,
+    frequencyMhz: 625,
+    api: { main: 'cgminer', whatsminerV3: true, firmwareVersion: '20251209.16.Rel2' },
+  },
+  'antminer-s23-hyd': {
+    id: 'antminer-s23-hyd',
+    ...STOCK_BMMINER,
+    model: 'Antminer S23 Hyd.',
+    nominalThs: 582,
+    boards: 3,
+    chipsPerBoard: 84,
+    fans: 0,
+    cooling: 'hydro',
+    typicalPowerW: 5525,
+    fanSlots: [],
+    fanSlotCount: 0,
+    maxFanRpm: 0,
+    chipGroup: 11,
+    frequencyMhz: 327,
+    api: { main: 'cgminer', http: 'antminer-cgi', firmwareVersion: 'platform[AML]' },
+  },
+  'braiins-s19xp': {
+    id: 'braiins-s19xp',
+    vendor: 'braiins',
+    firmware: 'braiins-os',
+    model: 'Antminer S19 XP',
+    nominalThs: 141,
+    boards: 3,
+    chipsPerBoard: 110,
+    fans: 4,
+    cooling: 'air',
+    typicalPowerW: 3137,
+    dialect: 'bosminer',
+    commands: ['version', 'summary', 'devs', 'edevs', 'temps', 'fans', 'pools'],
+    multiCommand: true,
+    supportsSleep: false,
+    chainBase: 1,
+    chainSlots: 3,
+    fanSlots: [1, 2, 3, 4],
+    fanSlotCount: 4,
+    maxFanRpm: 6000,
+    chipGroup: 1,
+    frequencyMhz: 487,
+    api: { main: 'cgminer', http: 'braiins-rest', bosRelease: '25.07', firmwareVersion: '2025-08-06-0-3881c51d-25.07-plus' },
+  },
+  'braiins-s21pro': {
+    id: 'braiins-s21pro',
+    vendor: 'braiins',
+    firmware: 'braiins-os',
+    model: 'Antminer S21 Pro',
+    nominalThs: 234,
+    boards: 3,
+    chipsPerBoard: 65,
+    fans: 4,
+    cooling: 'air',
+    typicalPowerW: 3480,
+    dialect: 'bosminer',
+    commands: ['version', 'summary', 'devs', 'edevs', 'temps', 'fans', 'pools'],
+    multiCommand: true,
+    supportsSleep: false,
+    chainBase: 1,
+    chainSlots: 3,
+    fanSlots: [1, 2, 3, 4],
+    fanSlotCount: 4,
+    maxFanRpm: 6000,
+    chipGroup: 1,
+    frequencyMhz: 630,
+    api: { main: 'cgminer', http: 'braiins-rest', bosRelease: '26.04', firmwareVersion: '2026-04-14-0-912d084c-26.04-plus' },
+  },
+  'epic-s19xp': {
+    id: 'epic-s19xp',
+    // ePIC's UMC board runs in Antminer hardware; the shared sample has no ePIC vendor or firmware family yet.
+    vendor: 'antminer',
+    firmware: 'epic',
+    model: 'AntMiner S19 XP',
+    nominalThs: 143,
+    boards: 3,
+    chipsPerBoard: 110,
+    fans: 4,
+    cooling: 'air',
+    typicalPowerW: 3000,
+    dialect: 'bmminer',
+    commands: [],
+    multiCommand: false,
+    supportsSleep: true,
+    chainBase: 0,
+    chainSlots: 3,
+    fanSlots: [1, 2, 3, 4],
+    fanSlotCount: 4,
+    maxFanRpm: 6000,
+    chipGroup: 10,
+    frequencyMhz: 485,
+    api: { main: 'epic-http', firmwareVersion: 'PowerPlay-BMS v1.5.13' },
+  },
+  'antminer-s19jpro-vnish': {
+    id: 'antminer-s19jpro-vnish',
+    ...STOCK_BMMINER,
+    firmware: 'vnish',
+    model: 'Antminer S19j Pro (vnish 1.2.6)',
+    nominalThs: 104,
+    boards: 3,
+    chipsPerBoard: 126,
+    fans: 4,
+    cooling: 'air',
+    typicalPowerW: 3068,
+    fanSlots: [1, 2, 3, 4],
+    fanSlotCount: 4,
+    maxFanRpm: 6000,
+    chipGroup: 3,
+    frequencyMhz: 500,
+    api: { main: 'cgminer', http: 'vnish-rest', firmwareVersion: '1.2.6' },
+  },
 };
 
 export function isProfileId(value: string): value is ProfileId {
-  return (PROFILE_IDS as readonly string[]).includes(value);
+  return (ALL_PROFILE_IDS as readonly string[]).includes(value);
+}
+
+/** The transports a profile serves. */
+export function apiOf(profile: SimProfile): ApiSet {
+  return profile.api ?? CGMINER_ONLY;
 }
 
 
@@ -261,5 +440,5 @@ export function profileSummary(id: ProfileId): ProfileSummary {
 
 /** The whole catalog in inventory-writer form. */
 export function profileCatalog(): ProfileSummary[] {
-  return PROFILE_IDS.map(profileSummary);
+  return ALL_PROFILE_IDS.map(profileSummary);
 }

@@ -2,10 +2,11 @@
  * A whole simulated farm in one process: thousands of miners, each a real TCP listener on its own 127.x.y.z address
  * (Linux routes all of 127.0.0.0/8 to lo) or on distinct ports of 127.0.0.1, plus one climate model per container.
  */
-import { PROFILE_IDS, PROFILES, isProfileId, type ProfileId } from './catalog';
+import { ALL_PROFILE_IDS, PROFILES, apiOf, isProfileId, type ProfileId } from './catalog';
 import { ClimatePublisher, ContainerClimate, DEFAULT_CLIMATE, type ClimateOptions, type ClimateReading } from './climate';
 import { ContainerModbusDevice, SensorFaults, type SensorFaultRequest } from './climate-sensors';
 import { SimMiner, type MinerDescription, type SimMinerSpec } from './miner';
+import type { CredentialSet } from './next/credentials';
 import { Prng } from './prng';
 import { MinerServer } from './server';
 
@@ -28,9 +29,16 @@ export interface FarmLayout {
   basePort?: number;
   seed?: number;
   site?: string;
+  /** Profiles that must appear at least once (placed deterministically when the draw left them out). */
+  ensureProfiles?: readonly ProfileId[];
+  /** Port of the web APIs in 'addresses' mode (default 80); in 'ports' mode each unit gets its own after the main ports. */
+  httpPort?: number;
+  /** Port of Whatsminer API v3 in 'addresses' mode (default 4433). */
+  v3Port?: number;
 }
 
-export const DEFAULT_PROFILE_MIX: Readonly<Record<ProfileId, number>> = {
+/** The library's default mix: units the exporter reads over the CGMiner API alone. */
+export const DEFAULT_PROFILE_MIX: Readonly<Partial<Record<ProfileId, number>>> = {
   'antminer-s19pro': 30,
   'antminer-s9': 8,
   'antminer-s9-hiveon': 6,
@@ -41,6 +49,25 @@ export const DEFAULT_PROFILE_MIX: Readonly<Record<ProfileId, number>> = {
   'whatsminer-m31s': 14,
   'avalon-1246': 10,
 };
+
+/**
+ * The demo farm (the simulator CLI's default): today's farm, with units behind Whatsminer API v3, the Antminer web
+ * API, Braiins OS REST and ePIC's HTTP API next to the CGMiner-era ones; DEMO_REQUIRED_PROFILES appear at least once.
+ */
+export const DEMO_PROFILE_MIX: Readonly<Partial<Record<ProfileId, number>>> = {
+  ...DEFAULT_PROFILE_MIX,
+  'whatsminer-m60s': 6,
+  'antminer-s23-hyd': 4,
+  'braiins-s19xp': 3,
+  'braiins-s21pro': 3,
+  'epic-s19xp': 4,
+  'antminer-s19jpro-vnish': 2,
+};
+
+export const DEMO_REQUIRED_PROFILES: readonly ProfileId[] = ['whatsminer-m60s', 'antminer-s23-hyd', 'braiins-s19xp', 'braiins-s21pro', 'epic-s19xp'];
+
+export const DEFAULT_HTTP_PORT = 80;
+export const DEFAULT_V3_PORT = 4433;
 
 function ipv4ToInt(address: string): number {
   const parts = address.split('.').map((p) => Number(p));
@@ -69,7 +96,8 @@ export function generateFarmSpecs(layout: FarmLayout): SimMinerSpec[] {
     throw new Error(`farm layout: ${layout.miners} miners do not fit in ${containers} containers of ${perContainer} slots`);
   }
   const mix = Object.entries(layout.profileMix ?? DEFAULT_PROFILE_MIX).filter(([, w]) => (w ?? 0) > 0);
-  for (const [id] of mix) if (!isProfileId(id)) throw new Error(`farm layout: unknown profile "${id}" (known: ${PROFILE_IDS.join(', ')})`);
+  for (const [id] of mix) if (!isProfileId(id)) throw new Error(`farm layout: unknown profile "${id}" (known: ${ALL_PROFILE_IDS.join(', ')})`);
+  for (const id of layout.ensureProfiles ?? []) if (!isProfileId(id)) throw new Error(`farm layout: unknown profile "${id}" in ensureProfiles`);
   if (mix.length === 0) throw new Error('farm layout: profileMix gives no profile a positive weight');
   const totalWeight = mix.reduce((s, [, w]) => s + (w ?? 0), 0);
   const rng = new Prng(layout.seed ?? 1);
@@ -93,6 +121,19 @@ export function generateFarmSpecs(layout: FarmLayout): SimMinerSpec[] {
   if (bindPorts && basePort + layout.miners > 65536) throw new Error(`farm layout: ${layout.miners} ports from ${basePort} exceed 65535`);
 
   const site = layout.site ?? 'SIM';
+  const profiles: ProfileId[] = [];
+  for (let n = 0; n < layout.miners; n++) profiles.push(pickProfile());
+  // Required profiles the draw missed replace evenly spaced miners, so a small demo farm still has each of them.
+  const ensure = (layout.ensureProfiles ?? []).filter((id) => !profiles.includes(id));
+  if (ensure.length > layout.miners) throw new Error(`farm layout: ${layout.miners} miners cannot hold the ${ensure.length} required profiles`);
+  ensure.forEach((id, k) => {
+    profiles[Math.floor(((k + 0.5) * layout.miners) / ensure.length)] = id;
+  });
+  const needsHttp = (id: ProfileId): boolean => apiOf(PROFILES[id]).http !== undefined;
+  const needsV3 = (id: ProfileId): boolean => apiOf(PROFILES[id]).whatsminerV3 === true;
+  if (bindPorts && profiles.some((id) => needsHttp(id) || needsV3(id)) && basePort + 3 * layout.miners > 65536) {
+    throw new Error(`farm layout: ${layout.miners} miners with web/v3 ports (3 ports each from ${basePort}) exceed 65535`);
+  }
   const specs: SimMinerSpec[] = [];
   for (let n = 0; n < layout.miners; n++) {
     const c = Math.floor(n / perContainer);
@@ -105,7 +146,9 @@ export function generateFarmSpecs(layout: FarmLayout): SimMinerSpec[] {
       id: `${position.container}-${position.rack}-${position.shelf}-${position.slot}`,
       host: bindPorts ? '127.0.0.1' : nextAddress(),
       port: bindPorts ? basePort + n : basePort,
-      profile: pickProfile(),
+      ...(needsHttp(profiles[n]!) ? { httpPort: bindPorts ? basePort + layout.miners + n : (layout.httpPort ?? DEFAULT_HTTP_PORT) } : {}),
+      ...(needsV3(profiles[n]!) ? { v3Port: bindPorts ? basePort + 2 * layout.miners + n : (layout.v3Port ?? DEFAULT_V3_PORT) } : {}),
+      profile: profiles[n]!,
       position,
     });
   }
@@ -123,6 +166,8 @@ export interface FarmOptions {
   mqttIntervalMs?: number;
   /** Serve each container's damper and power meter over Modbus TCP on 127.0.0.1 from this port (one per container). */
   modbusBasePort?: number;
+  /** What the newer APIs accept (default: the firmware defaults, next/credentials.ts). */
+  credentials?: CredentialSet;
 }
 
 /** Listeners opened at once while starting; keeps the accept queue and file-descriptor spikes modest. */
@@ -147,10 +192,14 @@ export class SimulatedFarm {
     for (const spec of options.specs) {
       if (!isProfileId(spec.profile)) throw new Error(`miner ${spec.id}: unknown profile "${spec.profile}"`);
       if (this.miners.has(spec.id)) throw new Error(`miner id "${spec.id}" appears twice in the farm specs`);
-      const endpoint = `${spec.host}:${spec.port}`;
-      if (endpoints.has(endpoint)) throw new Error(`miner ${spec.id}: ${endpoint} is already used by another miner`);
-      endpoints.add(endpoint);
+      for (const port of [spec.port, spec.httpPort, spec.v3Port]) {
+        if (port === undefined) continue;
+        const endpoint = `${spec.host}:${port}`;
+        if (endpoints.has(endpoint)) throw new Error(`miner ${spec.id}: ${endpoint} is already used by another miner`);
+        endpoints.add(endpoint);
+      }
       const miner = new SimMiner(spec, seed, this.clock);
+      if (options.credentials) miner.credentials = options.credentials;
       this.miners.set(spec.id, miner);
       const list = byContainer.get(spec.position.container) ?? [];
       list.push(miner);

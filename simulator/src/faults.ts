@@ -31,8 +31,40 @@ export const faultRequestSchema = z.discriminatedUnion('fault', [
     downSeconds: z.number().min(0).max(3600).default(0),
     warmupSeconds: z.number().min(0).max(3600).default(5),
   }),
+  /**
+   * The firmware reports one of its own error codes (Whatsminer "531", Braiins "V2", Antminer a summary.cgi status
+   * code, ePIC a Last Error text). reason: the text sent with it (defaults per family, error-codes/ tables).
+   * subsystem: Antminer only, which summary.cgi status entry carries it.
+   */
+  z.object({
+    fault: z.literal('firmwareError'),
+    code: z.string().min(1).max(32).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only'),
+    reason: z.string().max(200).optional(),
+    subsystem: z.enum(['rate', 'network', 'fans', 'temp']).optional(),
+    ...toggle,
+  }),
+  /** The power supply fails: boards lose power, hashing stops, and the firmware reports its PSU error code. */
+  z.object({ fault: z.literal('psuFault'), ...toggle }),
+  /**
+   * Someone changed the unit's web/API password: the configured credentials stop working.
+   * password: the new one (default: a random one nobody knows); on:false restores the configured password.
+   */
+  z.object({ fault: z.literal('authChange'), password: z.string().min(1).max(128).optional(), ...toggle }),
+  /** Misbehaving transports for the exporter's hostile-input tests (see HOSTILE_MODES). */
+  z.object({ fault: z.literal('hostile'), mode: z.enum(['v3-garbage-after-frame', 'v3-huge-length', 'http-endless-body', 'http-slow-headers', 'digest-loop', 'off']) }),
   z.object({ fault: z.literal('clear') }),
 ]);
+
+export type HostileMode = 'v3-garbage-after-frame' | 'v3-huge-length' | 'http-endless-body' | 'http-slow-headers' | 'digest-loop';
+
+/** One firmware error code the miner currently reports. */
+export interface FirmwareErrorState {
+  code: string;
+  reason: string | undefined;
+  subsystem: 'rate' | 'network' | 'fans' | 'temp' | undefined;
+  /** When the firmware logged it (ms since the epoch). */
+  sinceMs: number;
+}
 
 export type FaultRequest = z.input<typeof faultRequestSchema>;
 export type ParsedFaultRequest = z.output<typeof faultRequestSchema>;
@@ -53,6 +85,11 @@ export interface ActiveFaults {
   poolsDead: boolean;
   slowMs: number;
   garbage: 'binary' | 'truncated' | null;
+  firmwareErrors: FirmwareErrorState[];
+  psuFault: boolean;
+  /** A password set by an authChange fault (null: the configured one works). */
+  changedPassword: string | null;
+  hostile: HostileMode | null;
 }
 
 /** A fault request that does not fit the miner (board 5 on a 3-board unit, sleep on firmware without sleep ...). */

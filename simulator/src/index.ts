@@ -2,6 +2,12 @@
 export {
   PROFILES,
   PROFILE_IDS,
+  API_NEXT_PROFILE_IDS,
+  ALL_PROFILE_IDS,
+  apiOf,
+  type ApiSet,
+  type HttpApi,
+  type SimFirmware,
   isProfileId,
   profileCatalog,
   profileSummary,
@@ -10,10 +16,25 @@ export {
   type ReplyDialect,
   type SimProfile,
 } from './catalog';
-export { faultRequestSchema, FaultError, type ActiveFaults, type FaultName, type FaultRequest } from './faults';
+export { faultRequestSchema, FaultError, type ActiveFaults, type FaultName, type FaultRequest, type HostileMode, type FirmwareErrorState } from './faults';
 export { SimMiner, CONSTANT_INTAKE_25C, type IntakeSource, type MinerDescription, type MinerReading, type SimMinerSpec, type SimMode } from './miner';
 export { MinerServer } from './server';
-export { SimulatedFarm, generateFarmSpecs, DEFAULT_PROFILE_MIX, DEFAULT_API_PORT, type FarmLayout, type FarmOptions } from './farm';
+export {
+  SimulatedFarm,
+  generateFarmSpecs,
+  DEFAULT_PROFILE_MIX,
+  DEMO_PROFILE_MIX,
+  DEMO_REQUIRED_PROFILES,
+  DEFAULT_API_PORT,
+  DEFAULT_HTTP_PORT,
+  DEFAULT_V3_PORT,
+  type FarmLayout,
+  type FarmOptions,
+} from './farm';
+export { DEFAULT_CREDENTIALS, API_AUTH_KINDS, credentialFileSchema, mergeCredentials, type ApiAuthKind, type ApiCredential, type CredentialSet } from './next/credentials';
+export { frame as v3Frame, V3_MAX_CLIENTS } from './next/v3-server';
+export { v3Token, v3Salt, V3_CODE } from './next/whatsminer-v3';
+export { ANTMINER_REALM } from './next/http-api';
 export {
   ClimatePublisher,
   ContainerClimate,

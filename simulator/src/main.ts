@@ -3,11 +3,12 @@
  *   npx tsx simulator/src/main.ts --miners 200 --control-port 4100 [--specs-out specs.json] [--mqtt mqtt://127.0.0.1:1883] [--seed N]
  *       [--uplink-target 127.0.0.1:8086 --uplink-port 18601 [--uplink-delay-ms 40 --uplink-jitter-ms 20]]
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { isProfileId, type ProfileId } from './catalog';
 import { UplinkSet, startControlServer } from './control';
-import { SimulatedFarm, generateFarmSpecs } from './farm';
+import { DEFAULT_PROFILE_MIX, DEMO_PROFILE_MIX, DEMO_REQUIRED_PROFILES, SimulatedFarm, generateFarmSpecs } from './farm';
+import { credentialFileSchema, mergeCredentials } from './next/credentials';
 import { LinkProxy } from './link-proxy';
 import { inventoryYaml } from './write-inventory';
 
@@ -75,6 +76,19 @@ function parseMix(value: string): Partial<Record<ProfileId, number>> {
   return mix;
 }
 
+/** Reads and validates a --credentials file; the message names the file and the field. */
+async function loadCredentials(file: string): Promise<ReturnType<typeof mergeCredentials>> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`--credentials ${file}: ${(err as Error).message}`);
+  }
+  const parsed = credentialFileSchema.safeParse(raw);
+  if (!parsed.success) throw new Error(`--credentials ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`);
+  return mergeCredentials(parsed.data);
+}
+
 async function main(): Promise<void> {
   const program = new Command()
     .name('flymining-simulator')
@@ -92,7 +106,11 @@ async function main(): Promise<void> {
     .option('--bind <mode>', "'addresses' (own 127.x.y.z each, port 4028) or 'ports' (127.0.0.1, distinct ports)", 'addresses')
     .option('--base-address <ip>', 'first miner address in addresses mode', '127.1.0.1')
     .option('--base-port <port>', 'port (addresses mode) or first port (ports mode)', wholeNumber('--base-port', 1))
-    .option('--mix <weights>', 'profile weights, e.g. antminer-s19pro=3,whatsminer-m31s=1', parseMix)
+    .option('--mix <weights>', 'profile weights, e.g. antminer-s19pro=3,whatsminer-m31s=1 (default: the demo farm, with v3/web/REST/ePIC units)', parseMix)
+    .option('--cgminer-only', 'default mix without the units behind the newer APIs (the farm before issue 13)')
+    .option('--http-port <port>', 'web API port of Antminer CGI / Braiins REST / VNish units in addresses mode', wholeNumber('--http-port', 1), 80)
+    .option('--v3-port <port>', 'Whatsminer API v3 port in addresses mode', wholeNumber('--v3-port', 1), 4433)
+    .option('--credentials <file>', 'JSON file of the credentials the units accept, e.g. {"antminer-web":{"user":"root","password":"..."}} (default: firmware defaults)')
     .option('--uplink-target <host:port>', "simulate each container's LTE uplink: a proxy per container to this address (the center's InfluxDB)", hostPort('--uplink-target'))
     .option('--uplink-port <port>', 'first uplink listen port on 127.0.0.1 (container i listens on port+i-1)', wholeNumber('--uplink-port', 1), 18601)
     .option('--uplink-delay-ms <ms>', 'one-way latency of each uplink', wholeNumber('--uplink-delay-ms', 0), 0)
@@ -113,6 +131,10 @@ async function main(): Promise<void> {
     baseAddress: string;
     basePort?: number;
     mix?: Partial<Record<ProfileId, number>>;
+    cgminerOnly?: boolean;
+    httpPort: number;
+    v3Port: number;
+    credentials?: string;
     uplinkTarget?: { host: string; port: number };
     uplinkPort: number;
     uplinkDelayMs: number;
@@ -124,7 +146,10 @@ async function main(): Promise<void> {
     miners: o.miners,
     containers: o.containers,
     racksPerContainer: o.racksPerContainer,
-    profileMix: o.mix,
+    profileMix: o.mix ?? (o.cgminerOnly ? DEFAULT_PROFILE_MIX : DEMO_PROFILE_MIX),
+    ensureProfiles: o.mix || o.cgminerOnly ? [] : DEMO_REQUIRED_PROFILES,
+    httpPort: o.httpPort,
+    v3Port: o.v3Port,
     baseAddress: o.baseAddress,
     bind: o.bind,
     basePort: o.basePort,
@@ -133,7 +158,8 @@ async function main(): Promise<void> {
   if (o.specsOut) await writeFile(o.specsOut, JSON.stringify(specs, null, 2) + '\n');
   // Written before the listeners open; whoever waits for the control API finds the inventory complete.
   if (o.inventoryOut) await writeFile(o.inventoryOut, inventoryYaml(specs, { sensors: true, modbusBasePort: o.modbusPort }));
-  const farm = new SimulatedFarm({ specs, seed: o.seed, mqttUrl: o.mqtt, mqttIntervalMs: o.mqttInterval, modbusBasePort: o.modbusPort });
+  const credentials = o.credentials ? await loadCredentials(o.credentials) : undefined;
+  const farm = new SimulatedFarm({ specs, seed: o.seed, mqttUrl: o.mqtt, mqttIntervalMs: o.mqttInterval, modbusBasePort: o.modbusPort, credentials });
   const started = Date.now();
   await farm.start();
   const uplinks = o.uplinkTarget

@@ -4,7 +4,10 @@
  */
 import type { Location } from '@flymining/shared';
 import { PROFILES, type ProfileId, type SimProfile } from './catalog';
+import { randomBytes } from 'node:crypto';
 import { FaultError, type ActiveFaults, type FaultRequest, faultRequestSchema } from './faults';
+import { checkFirmwareErrorCode, psuFaultCode } from './next/firmware-errors';
+import { DEFAULT_CREDENTIALS, type ApiAuthKind, type ApiCredential, type CredentialSet } from './next/credentials';
 import { Prng, deriveSeed } from './prng';
 
 export interface SimMinerSpec {
@@ -12,6 +15,10 @@ export interface SimMinerSpec {
   /** An address in 127.0.0.0/8 (Linux routes all of it to lo). */
   host: string;
   port: number;
+  /** The web API's port (Antminer CGI, Braiins OS REST, VNish), on units that have one. */
+  httpPort?: number;
+  /** Whatsminer API v3's port (4433), on units that have one. */
+  v3Port?: number;
   profile: ProfileId;
   position: Location;
 }
@@ -86,6 +93,8 @@ export interface MinerReading {
 interface FaultState extends ActiveFaults {
   /** Until then the API refuses connections (reboot). */
   downUntilMs: number;
+  /** When the PSU failed (the time its error code carries). */
+  psuSinceMs: number;
 }
 
 const POOL_DIFFICULTY_SMALL = 65536;
@@ -117,6 +126,8 @@ export class SimMiner {
   private readonly boardTempOffset: number[];
   private faults: FaultState | undefined;
   private cached: MinerReading | undefined;
+  /** What the unit's newer APIs accept (the farm's configuration; an authChange fault overrides the password). */
+  credentials: CredentialSet = DEFAULT_CREDENTIALS;
   /** Called when reachability changes (offline / reboot), so the server can close or reopen its listener. */
   onReachabilityChange: (() => void) | undefined;
 
@@ -153,6 +164,23 @@ export class SimMiner {
     return this.spec.id;
   }
 
+  /** The credential a client must present on one API right now. */
+  credential(kind: ApiAuthKind): ApiCredential {
+    const configured = this.credentials[kind];
+    const changed = this.faults?.changedPassword;
+    return changed ? { ...configured, password: changed } : configured;
+  }
+
+  /** Firmware error codes the unit reports now: injected ones, plus its PSU code while the PSU is failed. */
+  firmwareErrors(): ActiveFaults['firmwareErrors'] {
+    const f = this.faults;
+    if (!f) return [];
+    const list = [...f.firmwareErrors];
+    const psuCode = f.psuFault ? psuFaultCode(this.profile) : undefined;
+    if (psuCode && !list.some((e) => e.code === psuCode)) list.push({ code: psuCode, reason: undefined, subsystem: undefined, sinceMs: f.psuSinceMs });
+    return list;
+  }
+
   setIntake(source: IntakeSource): void {
     this.intake = source;
     this.cached = undefined;
@@ -172,8 +200,15 @@ export class SimMiner {
   activeFaults(): ActiveFaults {
     const f = this.faults;
     if (!f) return healthyFaults(this.profile.boards);
-    const { downUntilMs: _down, ...active } = f;
-    return { ...active, stoppedFans: [...f.stoppedFans], deadChips: [...f.deadChips], missingChips: [...f.missingChips], droppedBoards: [...f.droppedBoards] };
+    const { downUntilMs: _down, psuSinceMs: _psu, ...active } = f;
+    return {
+      ...active,
+      stoppedFans: [...f.stoppedFans],
+      deadChips: [...f.deadChips],
+      missingChips: [...f.missingChips],
+      droppedBoards: [...f.droppedBoards],
+      firmwareErrors: f.firmwareErrors.map((e) => ({ ...e })),
+    };
   }
 
   /** Validates and applies one fault request. Throws FaultError when it does not fit this miner. */
@@ -188,7 +223,7 @@ export class SimMiner {
     if (req.fault === 'clear') {
       this.faults = undefined;
     } else {
-      const f = (this.faults ??= { ...healthyFaults(p.boards), downUntilMs: 0 });
+      const f = (this.faults ??= { ...healthyFaults(p.boards), downUntilMs: 0, psuSinceMs: 0 });
       switch (req.fault) {
         case 'stopFan':
           if (req.index >= p.fans) throw new FaultError(`miner ${this.id} (${p.model}) has ${p.fans} fan(s); no fan index ${req.index}`);
@@ -225,6 +260,23 @@ export class SimMiner {
         case 'reboot':
           this.reboot(now, req.downSeconds, req.warmupSeconds);
           f.downUntilMs = now + req.downSeconds * 1000;
+          break;
+        case 'firmwareError':
+          checkFirmwareErrorCode(p, req.code, this.id);
+          f.firmwareErrors = f.firmwareErrors.filter((e) => e.code !== req.code);
+          if (req.on) f.firmwareErrors.push({ code: req.code, reason: req.reason, subsystem: req.subsystem, sinceMs: now });
+          break;
+        case 'psuFault':
+          if (req.on && !f.psuFault) f.psuSinceMs = now;
+          f.psuFault = req.on;
+          break;
+        case 'authChange':
+          if (!p.api) throw new FaultError(`miner ${this.id} (${p.id}) speaks only the CGMiner API, which has no password`);
+          // Random by default, so a test cannot guess it; it is reported by GET /miners for debugging.
+          f.changedPassword = req.on ? (req.password ?? randomBytes(9).toString('base64url')) : null;
+          break;
+        case 'hostile':
+          f.hostile = req.mode === 'off' ? null : req.mode;
           break;
       }
     }
@@ -272,7 +324,7 @@ export class SimMiner {
     if (f?.sleep) return 'sleeping';
     if (f?.overheat) return 'overheated';
     if (nowMs < this.warmupUntilMs) return 'booting';
-    if (f?.poolsDead) return 'no-work';
+    if (f?.poolsDead || f?.psuFault) return 'no-work';
     return 'hashing';
   }
 
@@ -375,8 +427,9 @@ export class SimMiner {
     const rejected = Math.floor(this.rejected);
     const difficulty = this.poolDifficulty();
     const fanPowerW = p.fans * 30 * (fanPercent / 100);
-    const powerW =
-      presentBoards === 0 || mode === 'sleeping'
+    const powerW = f?.psuFault
+      ? 0
+      : presentBoards === 0 || mode === 'sleeping'
         ? 15 + fanPowerW
         : 60 + fanPowerW + boards.reduce((sum, b) => sum + b.powerW, 0);
     const sharesPerS = this.sharesPerSecond(rateGhs);
@@ -485,6 +538,10 @@ function healthyFaults(boards: number): ActiveFaults {
     poolsDead: false,
     slowMs: 0,
     garbage: null,
+    firmwareErrors: [],
+    psuFault: false,
+    changedPassword: null,
+    hostile: null,
   };
 }
 

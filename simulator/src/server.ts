@@ -1,9 +1,13 @@
 /**
- * The TCP side of one simulated miner: one request per connection, reply + NUL, then close (QUIRKS §1.1-1.2),
- * plus the transport-level faults (offline, hang, slow, garbage, reboot downtime).
+ * The network side of one simulated miner: on its main port the CGMiner API (one request per connection, reply +
+ * NUL, then close; QUIRKS §1.1-1.2) or, on ePIC, HTTP; plus, where the unit has them, its web API (HTTP port) and
+ * Whatsminer API v3 (port 4433). Transport faults (offline, hang, slow, garbage, reboot downtime) apply to all.
  */
 import net from 'node:net';
+import { apiOf } from './catalog';
 import type { SimMiner } from './miner';
+import { createMinerHttpServer } from './next/http-api';
+import { createV3Server } from './next/v3-server';
 import { Prng, deriveSeed } from './prng';
 import { answerRequest, type ReplyText } from './replies';
 
@@ -14,7 +18,8 @@ const IDLE_TIMEOUT_MS = 30_000;
 const HANG_TIMEOUT_MS = 10 * 60_000;
 
 export class MinerServer {
-  private server: net.Server | undefined;
+  /** Every open listener of the unit (main port first). */
+  private servers: net.Server[] | undefined;
   private readonly sockets = new Set<net.Socket>();
   private wakeTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -33,7 +38,7 @@ export class MinerServer {
   }
 
   get listening(): boolean {
-    return this.server !== undefined;
+    return this.servers !== undefined;
   }
 
   /** Opens the listener (unless the miner is offline). Rejects with a message naming the address on failure. */
@@ -56,8 +61,8 @@ export class MinerServer {
       if (this.stopped) return;
       const now = this.clock();
       const reachable = this.miner.isReachable(now);
-      if (reachable && !this.server) await this.open();
-      if (!reachable && this.server) await this.close();
+      if (reachable && !this.servers) await this.open();
+      if (!reachable && this.servers) await this.close();
       if (this.wakeTimer) clearTimeout(this.wakeTimer);
       this.wakeTimer = undefined;
       const downUntil = this.miner.downUntilMs();
@@ -74,32 +79,62 @@ export class MinerServer {
     return next;
   }
 
-  private open(): Promise<void> {
-    const { host, port } = this.miner.spec;
-    const server = net.createServer({ allowHalfOpen: true }, (socket) => this.handle(socket));
+  /** Opens every port of the unit; closes what it opened if one fails. */
+  private async open(): Promise<void> {
+    const { host, port, httpPort, v3Port } = this.miner.spec;
+    const api = apiOf(this.miner.profile);
+    const wanted: Array<{ port: number; make: () => net.Server }> = [
+      {
+        port,
+        make: () =>
+          api.main === 'epic-http'
+            ? createMinerHttpServer('epic', this.miner, this.clock)
+            : net.createServer({ allowHalfOpen: true }, (socket) => this.handle(socket)),
+      },
+    ];
+    if (api.http) {
+      if (httpPort === undefined) throw new Error(`simulated miner ${this.miner.id}: profile ${this.miner.profile.id} serves ${api.http} but its spec has no httpPort`);
+      const flavour = api.http;
+      wanted.push({ port: httpPort, make: () => createMinerHttpServer(flavour, this.miner, this.clock) });
+    }
+    if (api.whatsminerV3) {
+      if (v3Port === undefined) throw new Error(`simulated miner ${this.miner.id}: profile ${this.miner.profile.id} serves API v3 but its spec has no v3Port`);
+      wanted.push({ port: v3Port, make: () => createV3Server(this.miner, this.clock) });
+    }
+    const opened: net.Server[] = [];
+    try {
+      for (const w of wanted) opened.push(await this.listen(w.make(), host, w.port));
+    } catch (err) {
+      await Promise.all(opened.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+      throw err;
+    }
+    this.servers = opened;
+  }
+
+  private listen(server: net.Server, host: string, port: number): Promise<net.Server> {
+    server.on('connection', (socket: net.Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
     return new Promise((resolve, reject) => {
       server.once('error', (err) => reject(new Error(`simulated miner ${this.miner.id}: cannot listen on ${host}:${port}: ${err.message}`)));
       server.listen({ host, port, backlog: 64 }, () => {
         server.removeAllListeners('error');
         server.on('error', () => undefined);
-        this.server = server;
-        resolve();
+        resolve(server);
       });
     });
   }
 
   private close(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
+    const servers = this.servers ?? [];
+    this.servers = undefined;
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
-    if (!server) return Promise.resolve();
-    return new Promise((resolve) => server.close(() => resolve()));
+    return Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))).then(() => undefined);
   }
 
   private handle(socket: net.Socket): void {
-    this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     const faults = this.miner.activeFaults();
     if (faults.hang) {

@@ -54,7 +54,8 @@ export function inventoryYaml(specs: readonly SimMinerSpec[], options: Inventory
       id: s.id,
       host: s.host,
       port: s.port,
-      ...(options.detectFirmware ? {} : { vendor: profile.vendor, firmware: profile.firmware }),
+      // ePIC is no firmware family of the inventory yet: its units are listed without one (detected).
+      ...(options.detectFirmware ? {} : { vendor: profile.vendor, ...(profile.firmware === 'epic' ? {} : { firmware: profile.firmware }) }),
       model: profile.model,
       nominalThs: profile.nominalThs,
       fans: profile.fans,

@@ -3,6 +3,7 @@
  * shared by stock, Hiveon and Vnish (numbers-as-strings, chains 6-8 padded to 16, STATS joined with `}{`), and LuxOS.
  */
 import type { SimProfile } from '../catalog';
+import { newApiStats, newApiSummary } from '../next/antminer-web';
 import { fixed, writeJson, type WireObject, type WireValue } from '../json';
 import type { BoardReading, MinerReading } from '../miner';
 import {
@@ -168,6 +169,10 @@ function s19Summary(r: MinerReading): WireObject {
   };
 }
 
+function newApi(ctx: ReplyContext): boolean {
+  return ctx.request?.new_api === true && ctx.profile.firmware === 'antminer-stock';
+}
+
 export const bmminerWriter: DialectWriter = {
   description: () => 'cgminer 1.0.0',
   writeOptions: {},
@@ -176,9 +181,13 @@ export const bmminerWriter: DialectWriter = {
       sectionReply(ctx, bmminerWriter, 22, 'CGMiner versions', 'VERSION', [
         { BMMiner: S19_VERSION.BMMiner, API: '3.1', Miner: S19_VERSION.Miner, CompileTime: S19_VERSION.CompileTime, Type: ctx.profile.model },
       ]),
-    summary: (ctx) => sectionReply(ctx, bmminerWriter, 11, 'Summary', 'SUMMARY', [s19Summary(ctx.reading)]),
+    // Stock firmware answers `"new_api": true` (top level only) with the web CGI's layout (antminer-new-api/PROTOCOLS.md).
+    summary: (ctx) =>
+      newApi(ctx) ? newApiSummary(ctx.miner, ctx.reading) : sectionReply(ctx, bmminerWriter, 11, 'Summary', 'SUMMARY', [s19Summary(ctx.reading)]),
     stats: (ctx) =>
-      sectionReply(ctx, bmminerWriter, 70, 'CGMiner stats', 'STATS', [{ ...S19_VERSION, Type: ctx.profile.model }, s19Stats(ctx)]),
+      newApi(ctx)
+        ? newApiStats(ctx.miner, ctx.reading)
+        : sectionReply(ctx, bmminerWriter, 70, 'CGMiner stats', 'STATS', [{ ...S19_VERSION, Type: ctx.profile.model }, s19Stats(ctx)]),
     pools: (ctx) => poolsReply(ctx, bmminerWriter, S19_POOLS),
     // Stock S19 devs: one pseudo-device with no hashrate (QUIRKS §6) and the 'Tenperature' typo (§13).
     devs: (ctx) => {

@@ -9,6 +9,8 @@ export interface ReplyContext {
   reading: MinerReading;
   /** The STATUS `When` value (unix seconds, or seconds since boot on Avalon). */
   when: number;
+  /** The request's other members (stock S19-era firmware reads a top-level `"new_api": true`). */
+  request?: Readonly<Record<string, unknown>>;
 }
 
 /** What a command produces: the reply bytes before the NUL, and whether the miner sends a NUL after them. */

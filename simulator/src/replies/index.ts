@@ -8,7 +8,7 @@ import { bmminerS9Writer, bmminerWriter, luxosWriter } from './antminer';
 import { avalonWriter } from './avalon';
 import { bosminerWriter } from './braiins';
 import { errorReply, unixSeconds, type DialectWriter, type ReplyContext, type ReplyText } from './common';
-import { btminerWriter } from './whatsminer';
+import { btminerV3Writer, btminerWriter } from './whatsminer';
 
 export type { ReplyText } from './common';
 export { BTMINER_PROCESS_DOWN } from './whatsminer';
@@ -19,6 +19,7 @@ const WRITERS: Record<ReplyDialect, DialectWriter> = {
   luxos: luxosWriter,
   bosminer: bosminerWriter,
   btminer: btminerWriter,
+  'btminer-v3': btminerV3Writer,
   avalon: avalonWriter,
 };
 
@@ -63,7 +64,7 @@ export function answerRequest(miner: SimMiner, request: string, nowMs: number): 
   }
   if (command === undefined) return fail(24, "Missing JSON 'command'");
 
-  const ctx: ReplyContext = { miner, profile: miner.profile, reading, when };
+  const ctx: ReplyContext = { miner, profile: miner.profile, reading, when, request: fields };
   if (command.includes('+')) {
     if (!miner.profile.multiCommand) return fail(14, 'Invalid command');
     return reply(multiCommand(ctx, writer, command, description));

@@ -79,7 +79,7 @@ function devItem(ctx: ReplyContext, b: BoardReading, i: number): WireObject {
 }
 
 /** btminer: pools numbered from 1, last share as a unix time, cgminer 4.10 extended fields. */
-const BTMINER_POOLS: PoolFormat = {
+export const BTMINER_POOLS: PoolFormat = {
   ...CGMINER4_POOLS,
   firstIndex: 1,
   extended: true,
@@ -195,5 +195,18 @@ export const btminerWriter: DialectWriter = {
     status: (ctx) =>
       api2Reply(ctx, { btmineroff: ctx.reading.mode === 'sleeping' ? 'true' : 'false', 'Firmware Version': `'${FIRMWARE}'` }),
     get_version: (ctx) => api2Reply(ctx, { api_ver: API_VERSION, fw_ver: FIRMWARE }),
+  },
+};
+
+/**
+ * Port 4028 of a unit on API v3 firmware (2024-11 on): pools and uptime still answer, hashboards and the model are
+ * gone (issue 13; PYASIC-363). summary carries only the elapsed time.
+ */
+export const btminerV3Writer: DialectWriter = {
+  description: () => 'btminer',
+  writeOptions: {},
+  commands: {
+    summary: (ctx) => sectionReply(ctx, btminerV3Writer, 11, 'Summary', 'SUMMARY', [{ Elapsed: ctx.reading.uptimeS }]),
+    pools: (ctx) => poolsReply(ctx, btminerV3Writer, BTMINER_POOLS),
   },
 };
