@@ -122,9 +122,14 @@ export function epicCapabilities(miner: SimMiner): string {
       { voltage: 12300, clk: 272, hashrate: flt(80), power: 1700 },
       { voltage: 12900, clk: 482, hashrate: flt(142), power: 3350 },
     ],
+    PerpetualTune: [
+      { algorithm: 'VoltageOptimizer', name: 'Voltage Optimizer', description: 'Holds the target hashrate while lowering voltage.', min: 60, max: 300 },
+      { algorithm: 'BoardTune', name: 'Board Tune', description: 'Tunes board clocks, then voltage.', min: 60, max: 300 },
+    ],
     'Temp Sensor Info': { Type: 'Board', Count: 2 },
     'Psu Info': { 'PSU Type': 118, FW: 25, 'Min Vout': 11877, 'Max Vout': 15182 },
     'Performance Estimator': { 'Chip Count': p.chipsPerBoard, 'Hashes Per Second Per Chip': flt(894) },
+    'Voltage Estimator': { Slope: 0.0041, 'Y Intercept': flt(11) },
   });
 }
 
