@@ -5,6 +5,12 @@
  * commands and reads the replies without parsing, judging or storing anything, at the same concurrency.
  * The simulator runs in a child process, so its CPU and memory are not counted.
  *
+ * Then, in the same run, a mixed-protocol farm of as many miners (a quarter each: CGMiner, Whatsminer API v3, the
+ * Antminer web CGI behind digest auth, HTTP JSON (half Braiins OS REST, half ePIC)): wall time and CPU per 1,000
+ * miners as ratios to the all-CGMiner sweep. The exporter reads what its backends support; the figure reports how
+ * many miners each sweep scraped and how many were reachable, so a farm it cannot fully read yet shows as such.
+ * `BENCH_SKIP_MIXED=1` leaves the mixed farm out.
+ *
  *   npx tsx bench/sweep.ts [miners] [sweeps]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -26,10 +32,14 @@ const CONCURRENCY = 256;
 const EXPORTER_NODE_FLAGS = '--max-old-space-size=256';
 const ROOT = path.resolve(__dirname, '..');
 
-function startSimulator(specsFile: string): Promise<ChildProcess> {
+/** The mixed farm: a quarter each CGMiner, v3, Antminer web, HTTP JSON (Braiins OS REST and ePIC). */
+const MIXED_FARM = 'antminer-s19pro=2,whatsminer-m60s=2,antminer-s23-hyd=2,braiins-s19xp=1,epic-s19xp=1';
+
+/** farm: simulator flags choosing the composition (the all-CGMiner farm is the one before issue 13). */
+function startSimulator(specsFile: string, farm: readonly string[], baseAddress: string): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'simulator/src/main.ts', '--miners', String(MINERS), '--control-port', '0', '--specs-out', specsFile, '--base-address', '127.60.0.1', '--seed', '42'],
+    [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'simulator/src/main.ts', '--miners', String(MINERS), '--control-port', '0', '--specs-out', specsFile, '--base-address', baseAddress, '--seed', '42', ...farm],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return new Promise((resolve, reject) => {
@@ -79,30 +89,29 @@ function rssOf(pid: number): { rss: number; hwm: number } {
   return { rss: kib('VmRSS'), hwm: kib('VmHWM') };
 }
 
-async function main(): Promise<void> {
-  const work = mkdtempSync(path.join(os.tmpdir(), 'flymining-bench-'));
-  const influx = await InfluxTestServer.create();
-  await influx.start();
-  const specsFile = path.join(work, 'specs.json');
-  const sim = await startSimulator(specsFile);
+interface SweepFigures {
+  sweeps: Array<{ wallS: number; cpuS: number; scraped: number }>;
+  bestWallS: number;
+  cpuSecondsPer1000Miners: number;
+  peakRssMB: number;
+  reachableLastSweep: number;
+  pointsWritten: number;
+}
+
+/** Runs the real exporter process against the simulated farm for SWEEPS sweeps and measures it. */
+async function measureExporter(inventoryFile: string, work: string, influxUrl: string, db: string, metricsPort: number): Promise<SweepFigures> {
+  const exporter = spawn(
+    process.execPath,
+    [...(process.env.BENCH_EXPORTER_NODE_FLAGS ?? EXPORTER_NODE_FLAGS).split(' ').filter(Boolean), '-r', 'tsx/cjs', 'exporters/src/main.ts', '--inventory', inventoryFile, '--interval', String(INTERVAL_S), '--jitter', '0', '--concurrency', String(CONCURRENCY), '--listen', `127.0.0.1:${metricsPort}`, '--name', 'bench', '--state-dir', path.join(work, `edge-state-${db}`)],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, FLYMINING_INFLUX_URL: influxUrl, FLYMINING_INFLUX_DB: db, FLYMINING_INFLUX_SPOOL_DIR: path.join(work, `spool-${db}`), FLYMINING_LOG_LEVEL: 'error' },
+    },
+  );
+  const pid = exporter.pid as number;
   try {
-    const specs = JSON.parse(readFileSync(specsFile, 'utf8')) as SimMinerSpec[];
-    const inventoryFile = path.join(work, 'farm.yaml');
-    writeFileSync(inventoryFile, inventoryYaml(specs));
-    const inventory = new InventoryHolder(inventoryFile);
-    // The exporter runs as it does in production: its own process, its real entry point.
-    const metricsPort = 19410;
-    const exporter = spawn(
-      process.execPath,
-      [...(process.env.BENCH_EXPORTER_NODE_FLAGS ?? EXPORTER_NODE_FLAGS).split(' ').filter(Boolean), '-r', 'tsx/cjs', 'exporters/src/main.ts', '--inventory', inventoryFile, '--interval', String(INTERVAL_S), '--jitter', '0', '--concurrency', String(CONCURRENCY), '--listen', `127.0.0.1:${metricsPort}`, '--name', 'bench', '--state-dir', path.join(work, 'edge-state')],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'ignore', 'inherit'],
-        env: { ...process.env, FLYMINING_INFLUX_URL: influx.url, FLYMINING_INFLUX_DB: 'bench_sweep', FLYMINING_INFLUX_SPOOL_DIR: path.join(work, 'spool'), FLYMINING_LOG_LEVEL: 'error' },
-      },
-    );
-    const pid = exporter.pid as number;
-    const sweeps: Array<{ wallS: number; cpuS: number }> = [];
+    const sweeps: SweepFigures['sweeps'] = [];
     let seen = 0;
     let cpuBefore = cpuSecondsOf(pid);
     const deadline = Date.now() + (SWEEPS + 3) * INTERVAL_S * 1000 + 60_000;
@@ -114,43 +123,101 @@ async function main(): Promise<void> {
       seen = last.startedAt;
       const cpuNow = cpuSecondsOf(pid);
       // The first sweep includes start-up (inventory parse, module loading): reported, not used for the best figure.
-      sweeps.push({ wallS: last.durationMs / 1000, cpuS: cpuNow - cpuBefore });
+      sweeps.push({ wallS: last.durationMs / 1000, cpuS: cpuNow - cpuBefore, scraped: last.scraped });
       cpuBefore = cpuNow;
-      process.stderr.write(`sweep ${sweeps.length}/${SWEEPS}: ${last.scraped} miners in ${(last.durationMs / 1000).toFixed(2)} s, rss ${(rssOf(pid).rss / 1024).toFixed(0)} MB\n`);
+      process.stderr.write(`${db} sweep ${sweeps.length}/${SWEEPS}: ${last.scraped} miners in ${(last.durationMs / 1000).toFixed(2)} s, rss ${(rssOf(pid).rss / 1024).toFixed(0)} MB\n`);
     }
+    if (sweeps.length < 2) throw new Error(`${db}: the exporter finished ${sweeps.length} sweep(s) before the deadline`);
     const { hwm } = rssOf(pid);
     const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text());
     if (process.env.BENCH_DEBUG) process.stderr.write(metrics.split('\n').filter((l) => /heap_size|external|resident/.test(l) && !l.startsWith('#')).join('\n') + '\n');
-    exporter.kill('SIGTERM');
-    const written = Number(/^flymining_points_written_total (\d+)/m.exec(metrics)?.[1] ?? NaN);
-    const reachable = Number(/^flymining_miners_reachable (\d+)/m.exec(metrics)?.[1] ?? NaN);
     const steady = sweeps.slice(1);
-    const best = Math.min(...steady.map((s) => s.wallS)) * 1000;
-    const meanCpu = (steady.reduce((a, s) => a + s.cpuS, 0) / steady.length) * 1000;
-    const peakRss = hwm * 1024;
+    const meanCpu = steady.reduce((a, x) => a + x.cpuS, 0) / steady.length;
+    return {
+      sweeps: sweeps.map((x) => ({ wallS: +x.wallS.toFixed(3), cpuS: +x.cpuS.toFixed(3), scraped: x.scraped })),
+      bestWallS: Math.min(...steady.map((x) => x.wallS)),
+      cpuSecondsPer1000Miners: meanCpu / (MINERS / 1000),
+      peakRssMB: (hwm * 1024) / 2 ** 20,
+      reachableLastSweep: Number(/^flymining_miners_reachable (\d+)/m.exec(metrics)?.[1] ?? NaN),
+      pointsWritten: Number(/^flymining_points_written_total (\d+)/m.exec(metrics)?.[1] ?? NaN),
+    };
+  } finally {
+    exporter.kill('SIGTERM');
+  }
+}
 
-    const family = new Map(specs.map((s) => [s.id, inventory.current.miners.get(s.id)?.firmware]));
+/** The figures as printed (rounded). */
+function reported(f: SweepFigures): Record<string, unknown> {
+  return {
+    sweeps: f.sweeps,
+    bestWallS: +f.bestWallS.toFixed(3),
+    cpuSecondsPer1000Miners: +f.cpuSecondsPer1000Miners.toFixed(3),
+    peakRssMB: +f.peakRssMB.toFixed(1),
+    reachableLastSweep: f.reachableLastSweep,
+    pointsWritten: f.pointsWritten,
+  };
+}
+
+/** Starts a simulated farm, writes its inventory and returns its specs; the caller kills the child. */
+async function startFarm(work: string, name: string, farm: readonly string[], baseAddress: string): Promise<{ sim: ChildProcess; specs: SimMinerSpec[]; inventoryFile: string }> {
+  const specsFile = path.join(work, `${name}-specs.json`);
+  const sim = await startSimulator(specsFile, farm, baseAddress);
+  const specs = JSON.parse(readFileSync(specsFile, 'utf8')) as SimMinerSpec[];
+  const inventoryFile = path.join(work, `${name}.yaml`);
+  writeFileSync(inventoryFile, inventoryYaml(specs));
+  return { sim, specs, inventoryFile };
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(path.join(os.tmpdir(), 'flymining-bench-'));
+  const influx = await InfluxTestServer.create();
+  await influx.start();
+  const children: ChildProcess[] = [];
+  try {
+    // All-CGMiner farm: the composition before issue 13 (--cgminer-only), as every earlier run of this bench measured.
+    const cg = await startFarm(work, 'cgminer', ['--cgminer-only'], '127.60.0.1');
+    children.push(cg.sim);
+    const inventory = new InventoryHolder(cg.inventoryFile);
+    const figures = await measureExporter(cg.inventoryFile, work, influx.url, 'bench_sweep', 19410);
+    const family = new Map(cg.specs.map((s) => [s.id, inventory.current.miners.get(s.id)?.firmware]));
     const commandsOf = (s: SimMinerSpec): readonly string[] => DIALECTS.find((d) => d.family === family.get(s.id))?.commands ?? ['summary'];
     const raw: number[] = [];
-    for (let i = 0; i < SWEEPS; i++) raw.push(await rawSweep(specs, commandsOf));
+    for (let i = 0; i < SWEEPS; i++) raw.push(await rawSweep(cg.specs, commandsOf));
     const bestRaw = Math.min(...raw);
+    cg.sim.kill('SIGTERM');
+
+    let mixed: Record<string, unknown> | undefined;
+    if (!process.env.BENCH_SKIP_MIXED) {
+      const mx = await startFarm(work, 'mixed', ['--mix', MIXED_FARM], '127.62.0.1');
+      children.push(mx.sim);
+      const m = await measureExporter(mx.inventoryFile, work, influx.url, 'bench_sweep_mixed', 19411);
+      const composition: Record<string, number> = {};
+      for (const s of mx.specs) composition[s.profile] = (composition[s.profile] ?? 0) + 1;
+      mixed = {
+        what: 'quarter each CGMiner (S19 Pro), Whatsminer API v3 (M60S), Antminer web CGI (S23 Hyd.), HTTP JSON (Braiins OS REST S19 XP, ePIC S19 XP)',
+        composition,
+        ...reported(m),
+        ratioToAllCgminer: {
+          wall: +(m.bestWallS / figures.bestWallS).toFixed(2),
+          cpuPer1000Miners: +(m.cpuSecondsPer1000Miners / figures.cpuSecondsPer1000Miners).toFixed(2),
+        },
+      };
+      mx.sim.kill('SIGTERM');
+    }
+
     const result = {
       benchmark: 'sweep',
       miners: MINERS,
       interval: INTERVAL_S,
-      sweeps: sweeps.map((s) => ({ wallS: +s.wallS.toFixed(3), cpuS: +s.cpuS.toFixed(3) })),
-      bestWallS: +(best / 1000).toFixed(3),
-      cpuSecondsPer1000Miners: +(meanCpu / 1000 / (MINERS / 1000)).toFixed(3),
-      peakRssMB: +(peakRss / 2 ** 20).toFixed(1),
-      reachableLastSweep: reachable,
-      pointsWritten: written,
+      ...reported(figures),
       baseline: { what: 'bare TCP, same commands, replies discarded', bestWallS: +(bestRaw / 1000).toFixed(3) },
-      ratioToBaseline: +(best / bestRaw).toFixed(2),
-      goals: { wallUnder10s: best < 10_000, rssUnder300MB: peakRss < 300 * 2 ** 20 },
+      ratioToBaseline: +((figures.bestWallS * 1000) / bestRaw).toFixed(2),
+      goals: { wallUnder10s: figures.bestWallS < 10, rssUnder300MB: figures.peakRssMB < 300 },
+      ...(mixed ? { mixedProtocols: mixed } : {}),
     };
     console.log(JSON.stringify(result, null, 2));
   } finally {
-    sim.kill('SIGTERM');
+    for (const child of children) child.kill('SIGTERM');
     await influx.destroy();
     rmSync(work, { recursive: true, force: true });
   }
