@@ -6,7 +6,7 @@ import type { Location } from '@flymining/shared';
 import { PROFILES, type ProfileId, type SimProfile } from './catalog';
 import { randomBytes } from 'node:crypto';
 import { FaultError, type ActiveFaults, type FaultRequest, faultRequestSchema } from './faults';
-import { checkFirmwareErrorCode, psuFaultCode } from './next/firmware-errors';
+import { checkFirmwareErrorCode, checkHostileMode, psuFaultCode } from './next/firmware-errors';
 import { DEFAULT_CREDENTIALS, type ApiAuthKind, type ApiCredential, type CredentialSet } from './next/credentials';
 import { Prng, deriveSeed } from './prng';
 
@@ -276,6 +276,7 @@ export class SimMiner {
           f.changedPassword = req.on ? (req.password ?? randomBytes(9).toString('base64url')) : null;
           break;
         case 'hostile':
+          if (req.mode !== 'off') checkHostileMode(p, req.mode, this.id);
           f.hostile = req.mode === 'off' ? null : req.mode;
           break;
       }
@@ -503,7 +504,8 @@ export class SimMiner {
       fansRpm: r.fansRpm,
       uptimeS: r.uptimeS,
       powerW: Math.round(r.powerW),
-      faults: this.activeFaults(),
+      // The changed password itself stays inside the simulator; the API says only that there is one.
+      faults: { ...this.activeFaults(), changedPassword: this.faults?.changedPassword ? '(changed)' : null },
     };
   }
 }

@@ -72,6 +72,17 @@ describe('control API faults for the newer APIs', () => {
     expect(bad.status).toBe(400);
     expect(String(bad.body.error)).toContain('mode');
     expect((await post(wm.id, { fault: 'firmwareError', code: 'a b' })).status).toBe(400);
+    const noHttp = await post(wm.id, { fault: 'hostile', mode: 'digest-loop' });
+    expect(noHttp.status).toBe(400);
+    expect(String(noHttp.body.error)).toContain('no transport for hostile mode "digest-loop"');
+    expect((await post(s19.id, { fault: 'hostile', mode: 'v3-huge-length' })).status).toBe(400);
+  });
+
+  it('authChange is reported without the password', async () => {
+    const r = await post(wm.id, { fault: 'authChange', password: 'hunter2' });
+    expect(obj(r.body.faults).changedPassword).toBe('(changed)');
+    expect(JSON.stringify(r.body)).not.toContain('hunter2');
+    await post(wm.id, { fault: 'authChange', on: false });
   });
 
   it('hostile modes are set and cleared through the API', async () => {

@@ -169,9 +169,12 @@ describe('hostile v3 modes', () => {
     const clients = await Promise.all(Array.from({ length: 10 }, () => V3Client.connect(HOST)));
     const eleventh = net.connect({ host: HOST, port: 4433 });
     const closed = await new Promise<boolean>((resolve) => {
-      eleventh.on('close', () => resolve(true));
+      const timer = setTimeout(() => resolve(false), 2000);
+      eleventh.on('close', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
       eleventh.on('error', () => undefined);
-      setTimeout(() => resolve(false), 2000);
     });
     expect(closed).toBe(true);
     for (const c of clients) c.close();

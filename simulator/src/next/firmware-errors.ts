@@ -3,7 +3,7 @@
  * code a PSU failure produces. The reasons are our wording of the tables' meanings unless a capture gave the text.
  */
 import type { SimProfile } from '../catalog';
-import { FaultError, type FirmwareErrorState } from '../faults';
+import { FaultError, type FirmwareErrorState, type HostileMode } from '../faults';
 
 /** Whatsminer codes with a meaning from the tables (531 "Slot1 not found." is the vendor's own example). */
 const WHATSMINER_REASONS: Readonly<Record<string, string>> = {
@@ -79,4 +79,17 @@ export function minerDateTime(ms: number): string {
 
 export function psuFaultCode(profile: SimProfile): string | undefined {
   return PSU_FAULT_CODE[errorStyle(profile)];
+}
+
+/** Refuses a hostile mode on a unit without the transport it misbehaves on. */
+export function checkHostileMode(profile: SimProfile, mode: HostileMode, minerId: string): void {
+  const api = profile.api;
+  const http = api?.http !== undefined || api?.main === 'epic-http';
+  const ok =
+    mode === 'v3-garbage-after-frame' || mode === 'v3-huge-length'
+      ? api?.whatsminerV3 === true
+      : mode === 'digest-loop'
+        ? api?.http !== undefined
+        : http;
+  if (!ok) throw new FaultError(`miner ${minerId} (${profile.id}) has no transport for hostile mode "${mode}"`);
 }
