@@ -59,4 +59,4 @@ export {
 export { sendCommand, sendRaw, type RawReply } from './client';
 export { answerRequest, BTMINER_PROCESS_DOWN } from './replies';
 export { Prng, deriveSeed } from './prng';
-export { inventoryYaml, modbusSensorEntries, type InventoryWriteOptions } from './write-inventory';
+export { inventoryYaml, modbusSensorEntries, protocolPin, INVENTORY_KNOWS_PROTOCOLS, type InventoryWriteOptions } from './write-inventory';

@@ -2,8 +2,9 @@
  * Writes the farm inventory (the YAML format of shared/src/inventory) for a simulated farm, so the demo,
  * the end-to-end tests and the benchmarks run the real exporter against it exactly as a farm would.
  */
+import * as shared from '@flymining/shared';
 import { stringify } from 'yaml';
-import { PROFILES } from './catalog';
+import { PROFILES, apiOf, type SimProfile } from './catalog';
 import { MODBUS_REGISTERS } from './climate-sensors';
 import type { SimMinerSpec } from './miner';
 
@@ -14,6 +15,27 @@ export interface InventoryWriteOptions {
   detectFirmware?: boolean;
   /** List each container's simulated Modbus damper and power meter (127.0.0.1, this port + container index). */
   modbusBasePort?: number;
+  /**
+   * Pin each newer-API unit's protocol, port and credentials entry (issue 13's inventory fields). Default: when the
+   * shared inventory schema has those fields (it exports MINER_PROTOCOLS); an older schema refuses unknown slot keys.
+   */
+  protocols?: boolean;
+}
+
+/** Whether the shared inventory schema knows `protocol`/`credentials` and the ePIC firmware family. */
+export const INVENTORY_KNOWS_PROTOCOLS = 'MINER_PROTOCOLS' in shared;
+
+/**
+ * How the exporter should read a newer-API unit: the protocol, its port on this unit, and `firmware-default` (the
+ * password the firmware ships, the simulator's default) where reads need a login. CGMiner-only units: nothing.
+ */
+export function protocolPin(profile: SimProfile, spec: SimMinerSpec): Record<string, unknown> {
+  const api = apiOf(profile);
+  if (api.whatsminerV3) return { protocol: 'whatsminer-v3', port: spec.v3Port };
+  if (api.main === 'epic-http') return { protocol: 'epic', port: spec.port };
+  const byHttp = { 'antminer-cgi': 'antminer-web', 'braiins-rest': 'braiins-rest', 'vnish-rest': 'vnish' } as const;
+  if (api.http) return { protocol: byHttp[api.http], port: spec.httpPort, credentials: 'firmware-default' };
+  return {};
 }
 
 /** The damper and power-meter entries for a container's simulated Modbus device (registers: climate-sensors.ts). */
@@ -36,6 +58,7 @@ export function modbusSensorEntries(container: string, port: number): Array<Reco
 export function inventoryYaml(specs: readonly SimMinerSpec[], options: InventoryWriteOptions = {}): string {
   if (specs.length === 0) throw new Error('inventoryYaml: no miners');
   const site = specs[0]!.position.site;
+  const protocols = options.protocols ?? INVENTORY_KNOWS_PROTOCOLS;
   type Shelf = { name: string; slots: Array<Record<string, unknown>> };
   type Rack = { name: string; shelves: Map<string, Shelf> };
   const containers = new Map<string, Map<string, Rack>>();
@@ -49,13 +72,16 @@ export function inventoryYaml(specs: readonly SimMinerSpec[], options: Inventory
     const shelf = rack.shelves.get(p.shelf) ?? { name: p.shelf, slots: [] };
     rack.shelves.set(p.shelf, shelf);
     const profile = PROFILES[s.profile];
+    const pin = protocols ? protocolPin(profile, s) : {};
+    // An inventory schema without the ePIC family lists its units without a firmware (detected).
+    const firmware = profile.firmware === 'epic' && !protocols ? {} : { firmware: profile.firmware };
     shelf.slots.push({
       slot: p.slot,
       id: s.id,
       host: s.host,
       port: s.port,
-      // ePIC is no firmware family of the inventory yet: its units are listed without one (detected).
-      ...(options.detectFirmware ? {} : { vendor: profile.vendor, ...(profile.firmware === 'epic' ? {} : { firmware: profile.firmware }) }),
+      ...pin,
+      ...(options.detectFirmware ? {} : { vendor: profile.vendor, ...firmware }),
       model: profile.model,
       nominalThs: profile.nominalThs,
       fans: profile.fans,

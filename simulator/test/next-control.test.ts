@@ -1,5 +1,6 @@
 /** The control API's new faults, and the demo farm's composition and inventory. */
 import { parse } from 'yaml';
+import { parseInventory } from '@flymining/shared';
 import { startControlServer, type ControlServer } from '../src/control';
 import { DEMO_PROFILE_MIX, DEMO_REQUIRED_PROFILES, SimulatedFarm, generateFarmSpecs } from '../src/farm';
 import { inventoryYaml } from '../src/write-inventory';
@@ -24,12 +25,38 @@ describe('demo farm', () => {
     expect(specs.find((s) => s.profile === 'whatsminer-m60s')!.v3Port).toBeGreaterThanOrEqual(30012);
   });
 
-  it('the inventory lists the ePIC unit without a firmware family the inventory does not know', () => {
+  type Doc = { containers: Array<{ racks: Array<{ shelves: Array<{ slots: Array<Record<string, unknown>> }> }> }> };
+  const slotsOf = (yaml: string): Array<Record<string, unknown>> =>
+    (parse(yaml) as Doc).containers.flatMap((c) => c.racks.flatMap((r) => r.shelves.flatMap((sh) => sh.slots)));
+
+  it('without the protocol fields in the schema: no pins, and the ePIC unit without a firmware family', () => {
     const specs = generateFarmSpecs({ miners: 5, seed: 1, profileMix: { 'epic-s19xp': 1 } });
-    const doc = parse(inventoryYaml(specs)) as { containers: Array<{ racks: Array<{ shelves: Array<{ slots: Array<Record<string, unknown>> }> }> }> };
-    const slot = doc.containers[0]!.racks[0]!.shelves[0]!.slots[0]!;
+    const slot = slotsOf(inventoryYaml(specs, { protocols: false }))[0]!;
     expect(slot).toMatchObject({ vendor: 'antminer', model: 'AntMiner S19 XP' });
     expect(slot).not.toHaveProperty('firmware');
+    expect(slot).not.toHaveProperty('protocol');
+  });
+
+  it('the inventory written by default loads with this tree\'s inventory schema', () => {
+    const specs = generateFarmSpecs({ miners: 40, seed: 1, profileMix: DEMO_PROFILE_MIX, ensureProfiles: DEMO_REQUIRED_PROFILES });
+    expect(parseInventory(inventoryYaml(specs), 'farm.yaml').miners.size).toBe(40);
+  });
+
+  it('with the protocol fields: each newer-API unit names its protocol, port and credentials entry', () => {
+    const specs = generateFarmSpecs({ miners: 6, seed: 1, bind: 'ports', basePort: 31000, profileMix: { 'antminer-s19pro': 1 }, ensureProfiles: DEMO_REQUIRED_PROFILES });
+    const slots = new Map(slotsOf(inventoryYaml(specs, { protocols: true })).map((s) => [s.id, s]));
+    const pinOf = (profile: string) => {
+      const spec = specs.find((s) => s.profile === profile)!;
+      return { spec, slot: slots.get(spec.id)! };
+    };
+    const v3 = pinOf('whatsminer-m60s');
+    expect(v3.slot).toMatchObject({ protocol: 'whatsminer-v3', port: v3.spec.v3Port });
+    expect(v3.slot).not.toHaveProperty('credentials');
+    const web = pinOf('antminer-s23-hyd');
+    expect(web.slot).toMatchObject({ protocol: 'antminer-web', port: web.spec.httpPort, credentials: 'firmware-default' });
+    expect(pinOf('braiins-s21pro').slot).toMatchObject({ protocol: 'braiins-rest', credentials: 'firmware-default' });
+    expect(pinOf('epic-s19xp').slot).toMatchObject({ protocol: 'epic', port: pinOf('epic-s19xp').spec.port, firmware: 'epic' });
+    expect(pinOf('antminer-s19pro').slot).not.toHaveProperty('protocol');
   });
 });
 

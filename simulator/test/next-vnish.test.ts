@@ -19,6 +19,18 @@ it('info, status and summary answer without auth; settings and presets need it',
   for (const p of ['/api/v1/settings', '/api/v1/autotune/presets', '/api/v1/auth-check']) expect((await httpRequest(HOST, 80, 'GET', p)).status).toBe(401);
 });
 
+it('summary: the paths pyasic reads (miner_type, state, power_usage, chain status, MAC); a dropped chain reads failure', async () => {
+  unit.miner.applyFault({ fault: 'dropBoard', board: 1 });
+  const s = obj(JSON.parse((await httpRequest(HOST, 80, 'GET', '/api/v1/summary')).body));
+  const miner = obj(s.miner);
+  expect(miner.miner_type).toBe('Antminer S19j Pro (vnish 1.2.6)');
+  expect(obj(miner.miner_status).miner_state).toBe('mining');
+  expect(Number(miner.power_usage)).toBeGreaterThan(1000);
+  const chains = (miner.chains as unknown[]).map((c) => obj(obj(c).status));
+  expect(chains[1]).toEqual({ state: 'failure', description: 'chain 1 not responding' });
+  expect(obj(obj(s.system).network_status).mac).toMatch(/^([0-9A-F]{2}:){5}[0-9A-F]{2}$/);
+});
+
 it('unlock with the password gives a token accepted with and without "Bearer "', async () => {
   const r = await unlock('admin');
   const token = String(obj(JSON.parse(r.body)).token);

@@ -2,7 +2,9 @@
  * VNish /api/v1 (shared/miner-api-next/vnish/PROTOCOLS.md). No public capture of its replies exists, so only the
  * facts there are faithful: unauthenticated GET /info and /status, /summary readable with or without auth, unlock with
  * {"pw"} → {"token"} (403 wrong password), `Authorization: Bearer <token>` (the bare token accepted too), `x-api-key`,
- * /auth-check 200/401. The field names inside the bodies are our assumption and marked as such in the README.
+ * /auth-check 200/401. The field names inside the bodies are assumptions: where pyasic's VNish backend reads a path
+ * (`miner.miner_type`, `miner.miner_status.miner_state`, `miner.power_usage`, `miner.chains[].status.{state,description}`,
+ * `system.network_status.mac`, settings `miner.overclock.preset`) we serve that path; the rest is ours (README).
  */
 import type http from 'node:http';
 import { writeJson, type WireObject } from '../json';
@@ -45,7 +47,7 @@ function summary(miner: SimMiner, nowMs: number): string {
       instant_hashrate: Math.round(r.rateGhs / 10) / 100,
       hr_nominal: p.nominalThs,
       hr_realtime: Math.round(r.rateGhs / 10) / 100,
-      power_consumption: Math.round(r.powerW),
+      power_usage: Math.round(r.powerW),
       power_efficiency: r.rateGhs > 0 ? Math.round((r.powerW / (r.rateGhs / 1000)) * 10) / 10 : 0,
       pcb_temp: { min: Math.round(Math.min(...r.boards.map((b) => b.boardTempC))), max: Math.round(Math.max(...r.boards.map((b) => b.boardTempC))) },
       chip_temp: { min: Math.round(Math.min(...r.boards.map((b) => b.chipTempC))), max: Math.round(Math.max(...r.boards.map((b) => b.chipTempC))) },
@@ -54,7 +56,7 @@ function summary(miner: SimMiner, nowMs: number): string {
       pools: r.pools.map((x, id) => ({ id, url: x.url, user: x.user, status: x.active ? 'active' : x.alive ? 'working' : 'offline', accepted: x.accepted, rejected: x.rejected })),
       chains: r.boards.map((b, id) => ({
         id,
-        status: { state: b.present ? 'mining' : 'failure' },
+        status: b.present ? { state: 'mining', description: '' } : { state: 'failure', description: `chain ${id} not responding` },
         hashrate_rt: Math.round(b.rateGhs),
         hashrate_ideal: Math.round(b.idealGhs),
         frequency: b.frequencyMhz,
@@ -63,6 +65,7 @@ function summary(miner: SimMiner, nowMs: number): string {
         chip_temp: { min: Math.round(b.chipTempC - 8), max: Math.round(b.chipTempC) },
       })),
     },
+    system: { network_status: { mac: macFromId(miner.id), ip: miner.spec.host, dhcp: true, hostname: 'antminer' } },
   });
 }
 
