@@ -261,7 +261,11 @@ done
 # Its session secret is a file (mode 600): the portal gets it in its environment, the TV wall and alerting read the
 # file to accept the staff session (shared/src/auth), checking the account in the same database.
 demo_processes+=(portal)
-PORTAL_PG_URL="${FLYMINING_PG_URL%/*}/flymining_demo"
+# The demo's own database (ledger, portal, repair tickets): one per running demo, since two demos writing tickets
+# into one database would close each other's tickets (each alerting sees only its own farm's alerts).
+DEMO_PG_DB=${FLYMINING_DEMO_PG_DB:-flymining_demo}
+[[ "$DEMO_PG_DB" =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || flymining_die "FLYMINING_DEMO_PG_DB: '$DEMO_PG_DB' is not a plain database name (a-z, 0-9, _)"
+PORTAL_PG_URL="${FLYMINING_PG_URL%/*}/$DEMO_PG_DB"
 PORTAL_SECRET_FILE=$(flymining_secret_file portal-session.secret) || exit 1
 portal_logins=$(node node_modules/tsx/dist/cli.mjs billing/src/portal/demo-seed.ts --pg "$PORTAL_PG_URL" 2>"$LOG_DIR/portal-seed.log") ||
   flymining_die "seeding the portal's demo data failed; see $LOG_DIR/portal-seed.log"

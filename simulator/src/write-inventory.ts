@@ -33,8 +33,10 @@ export function protocolPin(profile: SimProfile, spec: SimMinerSpec): Record<str
   const api = apiOf(profile);
   if (api.whatsminerV3) return { protocol: 'whatsminer-v3', port: spec.v3Port };
   if (api.main === 'epic-http') return { protocol: 'epic', port: spec.port };
-  const byHttp = { 'antminer-cgi': 'antminer-web', 'braiins-rest': 'braiins-rest', 'vnish-rest': 'vnish' } as const;
-  if (api.http) return { protocol: byHttp[api.http], port: spec.httpPort, credentials: 'firmware-default' };
+  // VNish's HTTP API gives state, power and presets but no hashrate, boards or pools (exporter's vnish/v1 backend):
+  // its units stay on the CGMiner API of 4028, which VNish serves in full.
+  const byHttp = { 'antminer-cgi': 'antminer-web', 'braiins-rest': 'braiins-rest' } as const;
+  if (api.http && api.http !== 'vnish-rest') return { protocol: byHttp[api.http], port: spec.httpPort, credentials: 'firmware-default' };
   return {};
 }
 

@@ -15,6 +15,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
+import { Client } from 'pg';
 import { HttpClient } from '../../../billing/test/portal/harness';
 import { runBash, type BashResult } from './run-bash';
 
@@ -113,6 +114,7 @@ test('npm start: the edge/center demo comes up, every printed command works as p
   // Modbus device N at modbus+N-1, uplink N at uplink+N-1), so the demo gets one block of free ports below the
   // ephemeral range, where no other test's listen(0) can land in it meanwhile.
   const base = await freePortBlock(20);
+  const demoDatabase = `flymining_demo_test_${process.pid}_${Date.now().toString(36)}`;
   const influxPort = base;
   const controlPort = base + 2;
   const metricsPort = base + 3; // and + 4
@@ -142,6 +144,8 @@ test('npm start: the edge/center demo comes up, every printed command works as p
     FLYMINING_DEMO_MODBUS_PORT: String(base + 11), // and + 12
     FLYMINING_DEMO_UPLINK_PORT: String(uplinkPort),
     FLYMINING_DEMO_STAFF_PORT: String(base + 17),
+    // Its own database: another demo on this machine (a developer's) keeps its tickets apart.
+    FLYMINING_DEMO_PG_DB: demoDatabase,
     // No parts break by themselves here: the mails the test waits for are the ones it causes.
     FLYMINING_DEMO_FAULT_EVERY: '0',
   };
@@ -400,6 +404,9 @@ test('npm start: the edge/center demo comes up, every printed command works as p
       }
     }
     rmSync(state, { recursive: true, force: true });
+    const admin = new Client({ connectionString: process.env.FLYMINING_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${demoDatabase}" WITH (FORCE)`).finally(() => admin.end());
   }
   expect(output).toContain('nothing of it is left running');
   const ports = [influxPort, controlPort, metricsPort, metricsPort + 1, climatePort, climatePort + 1, uplinkPort, uplinkPort + 1, redisPort, mqttPort];
