@@ -16,7 +16,7 @@ import { discover, type DiscoveryReport } from './discovery';
 import { evaluateMinerHealth, emptyHealthState } from './miner/health';
 import { scrapeMiner } from './miner/scrape';
 import { backendId } from './miner/backends/types';
-import { readSecretFile } from './miner/credentials';
+import { CredentialStore, readSecretFile, type CredentialSource } from './miner/credentials';
 import { DEFAULT_TRANSPORT } from './miner/transports/cgminer-tcp';
 
 function parseEndpoint(text: string, defaultPort = 4028): { host: string; port: number } {
@@ -107,12 +107,18 @@ export function registerExporterCommands(program: Command): void {
       const protocol = opts.protocol as MinerProtocol | undefined;
       if (opts.port !== undefined && !(Number.isInteger(opts.port) && opts.port >= 1 && opts.port <= 65535)) throw new Error('--port must be 1-65535');
       const parsed = parseEndpoint(target, protocol ? DEFAULT_PROTOCOL_PORTS[protocol] : 4028);
-      const host = parsed.host;
-      const port = opts.port ?? parsed.port;
-      const password = opts.passwordFile ? readSecretFile(opts.passwordFile) : undefined;
-      const credentials = password === undefined ? undefined : (p: MinerProtocol) => ({ user: opts.user ?? (p === 'vnish' ? 'admin' : 'root'), password });
       const inventory = opts.inventory ? loadInventory(opts.inventory) : undefined;
-      const result = await scrapeMiner({ host, port, protocol, credentials }, { transport: { ...DEFAULT_TRANSPORT, readTimeoutMs: opts.timeout } });
+      // A miner the inventory lists (by its host, and its port when one is given) is read as the exporter reads it:
+      // its pinned protocol, port, backend and credentials entry, unless the command line says otherwise.
+      const hasPort = /:\d+$/.test(target) && !target.endsWith(']');
+      const listed = protocol === undefined ? [...(inventory?.miners.values() ?? [])].find((m) => m.host === parsed.host && (!hasPort || m.port === parsed.port)) : undefined;
+      const host = parsed.host;
+      const port = opts.port ?? (listed?.protocol ? listed.port : parsed.port);
+      const password = opts.passwordFile ? readSecretFile(opts.passwordFile) : undefined;
+      const credentials: CredentialSource | undefined =
+        password === undefined ? (listed?.credentials ? new CredentialStore().source(listed.credentials) : undefined) : (p: MinerProtocol) => ({ user: opts.user ?? (p === 'vnish' ? 'admin' : 'root'), password });
+      const scrapeTarget = { host, port, protocol: protocol ?? listed?.protocol, backend: listed?.backend, firmware: listed?.firmware, credentials };
+      const result = await scrapeMiner(scrapeTarget, { transport: { ...DEFAULT_TRANSPORT, readTimeoutMs: opts.timeout } });
       if (!result.ok) {
         const message = `cannot read miner ${host}:${port}: ${result.failure.kind}: ${result.failure.message}`;
         if (opts.json) process.stdout.write(JSON.stringify({ ok: false, endpoint: `${host}:${port}`, error: result.failure }) + '\n');

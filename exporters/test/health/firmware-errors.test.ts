@@ -96,3 +96,15 @@ describe('firmware error codes', () => {
     expect(judged(600)).toEqual([]);
   });
 });
+
+describe('a firmware code that repeats what a measured rule found', () => {
+  test("a stopped fan is paged once (FAN_STOPPED from its rpm) and carries the firmware's own code; alone the code still pages", () => {
+    const stopped = healthySample({ vendor: 'whatsminer', firmware: 'whatsminer', model: 'WhatsMiner M60S', firmwareErrors: [{ code: '110', text: 'fan in error' }] });
+    stopped.fans = stopped.fans.map((f, i) => (i === 0 ? { ...f, rpm: 0 } : f));
+    const { faults } = evaluate(stopped, s19ProSpec());
+    expect(faults.map((f) => f.code)).toEqual(['FAN_STOPPED']);
+    expect(faults[0]?.details).toMatchObject({ firmwareCode: '110', firmwareText: 'fan in error' });
+    const codeOnly = evaluate(whatsminer([{ code: '110', text: 'fan in error' }]), s19ProSpec()).faults.map((f) => f.code);
+    expect(codeOnly).toEqual(['FAN_FAULT']);
+  });
+});

@@ -48,6 +48,20 @@ export class FaultCollector {
     }
   }
 
+  /**
+   * Adds details to the faults with one of these codes raised or kept so far in this evaluation (copies: a kept
+   * fault is also the previous state). Returns how many there were.
+   */
+  annotate(codes: readonly FaultCode[], details: FaultDetails): number {
+    let n = 0;
+    for (const [key, fault] of Object.entries(this.next)) {
+      if (!codes.includes(fault.code)) continue;
+      this.next[key] = { ...fault, details: { ...fault.details, ...details } };
+      n += 1;
+    }
+    return n;
+  }
+
   wasActive(code: FaultCode, part: string): Fault | undefined {
     return this.previous[faultKey({ minerId: this.spec.id, code, part })];
   }

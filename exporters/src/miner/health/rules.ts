@@ -350,6 +350,16 @@ export const FIRMWARE_FAULT_CODES: readonly FaultCode[] = [
   'FIRMWARE_ERROR',
 ];
 
+/**
+ * A firmware code that says what a measured rule already found (the firmware's "fan lost" beside our FAN_STOPPED
+ * from its 0 rpm): not a second page, but the code goes into the measured fault's details, so staff still see it.
+ */
+const MEASURED_BY: Partial<Record<FaultCode, readonly FaultCode[]>> = {
+  FAN_FAULT: ['FAN_STOPPED', 'FAN_MISSING'],
+  HASHBOARD_FAULT: ['BOARD_MISSING', 'CHIPS_DEAD'],
+  TEMP_PROTECTION: ['CHIP_OVERHEAT', 'BOARD_OVERHEAT'],
+};
+
 /** Error times before this are a clock not yet set by NTP (Braiins logs 2015-01-01 after boot): time unknown. */
 const EARLIEST_TRUSTED_MS = Date.UTC(2020, 0, 1);
 /** Slack between the miner's and our clock when deciding whether an error is from before the current boot. */
@@ -375,6 +385,7 @@ export function checkFirmwareErrors({ sample, faults, now }: RuleContext): void 
     // One fault per code as given: two codes on one board are two things to fix.
     const part = [where, `code ${error.code}`].filter(Boolean).join(' ');
     const said = `${sample.firmware} error code ${error.code}${error.text ? ` "${error.text}"` : ''}${error.component ? ` (${error.component})` : ''}`;
+    if (faults.annotate(MEASURED_BY[code] ?? [], { firmwareCode: error.code, ...(error.text ? { firmwareText: error.text } : {}) }) > 0) continue;
     const problem = known ? `firmware reports ${said}` : `firmware reports ${said}, a code not in our tables: look it up in the vendor's list`;
     faults.raise(code, part, problem, { firmwareCode: error.code, ...(error.text ? { firmwareText: error.text } : {}) });
   }
