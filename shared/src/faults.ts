@@ -36,6 +36,16 @@ export const FAULT_CODES = {
   CONDENSATION_RISK: { severity: 'critical', summary: 'intake air near its dew point: water may condense on boards' },
   DAMPER_STUCK: { severity: 'warning', summary: 'recirculation damper does not follow its command' },
   EXHAUST_TOO_HOT: { severity: 'critical', summary: 'container exhaust air over its limit' },
+  // --- Physical intrusion and hazards (issue 15, climate exporter's security sensors). minerId is the sensor id,
+  // part the sensor id; rack/shelf/slot are '-'. DOOR_OPEN is lowered to info by alerting inside a maintenance
+  // window or while a technician holds an in_repair ticket on the container (alerting/src/door.ts).
+  DOOR_OPEN: { severity: 'critical', summary: 'container door or window open' },
+  MOTION: { severity: 'warning', summary: 'motion detected in or at a container' },
+  TAMPER: { severity: 'warning', summary: 'sensor tampered with or container shaken' },
+  SMOKE: { severity: 'critical', summary: 'smoke detected in a container' },
+  WATER_LEAK: { severity: 'critical', summary: 'water leak in a container' },
+  SENSOR_OFFLINE: { severity: 'warning', summary: 'security sensor offline or silent (a cut cable defeats its alarm)' },
+  // --- end of issue 15's physical block
 } as const;
 
 export type FaultCode = keyof typeof FAULT_CODES;

@@ -13,7 +13,9 @@ import { ClimateFaultBook, evaluateContainer, type SensorState } from './evaluat
 import { FloodGuard, checkPlausible } from './gate';
 import { ClimateMetrics } from './metrics';
 import { dewPointC } from './psychrometrics';
-import type { ConfiguredSensor } from './settings';
+import { isSecuritySensor, type AnySensor, type ConfiguredSensor } from './settings';
+import type { SecurityMessage, SecuritySensor } from './security';
+import { evaluateSecurity, isOffline, type SecuritySensorState } from './security/evaluate';
 import { HttpSource } from './sources/http';
 import { ModbusSource } from './sources/modbus';
 import { MqttSource, type BrokerSettings } from './sources/mqtt';
@@ -26,8 +28,14 @@ const sensorStateSchema = z.object({
   readingAt: z.number().optional(),
   disagreeSince: z.number().optional(),
 });
-/** What the climate exporter saves across restarts: its active faults and each sensor's last readings. */
-const savedStateSchema = z.object({ faults: z.array(faultSchema), sensors: z.record(z.string(), sensorStateSchema) });
+const conditionsSchema = z.partialRecord(z.enum(['open', 'motion', 'tamper', 'smoke', 'leak']), z.boolean());
+const securityStateSchema = z.object({ state: conditionsSchema, online: z.boolean(), lastSeen: z.number(), offlineSince: z.number().optional() });
+/** What the climate exporter saves across restarts: its active faults, each sensor's last readings, security states. */
+const savedStateSchema = z.object({
+  faults: z.array(faultSchema),
+  sensors: z.record(z.string(), sensorStateSchema),
+  security: z.record(z.string(), securityStateSchema).default({}),
+});
 type SavedState = z.infer<typeof savedStateSchema>;
 
 /** How long an evaluation waits for the miners' power from InfluxDB before judging with the last figures. */
@@ -68,6 +76,11 @@ export class ClimateExporter {
   readonly metrics: ClimateMetrics;
   readonly faults = new ClimateFaultBook();
   private readonly states = new Map<string, SensorState>();
+  /** Door, motion, tamper, smoke and leak sensors (security/), by id. */
+  private readonly securityStates = new Map<string, SecuritySensorState>();
+  /** An evaluation in progress, and whether a security change asked for another right after it. */
+  private evaluating: Promise<unknown> | undefined;
+  private evaluateAgain = false;
   readonly edge: EdgeReporter;
   readonly mqtt: MqttSource;
   private readonly sources: ClimateSource[];
@@ -87,7 +100,7 @@ export class ClimateExporter {
   readingsAccepted = 0;
 
   constructor(
-    readonly sensors: readonly ConfiguredSensor[],
+    readonly sensors: readonly AnySensor[],
     private readonly store: ClimateStore,
     private readonly options: ClimateExporterOptions,
     private readonly log: Logger,
@@ -101,13 +114,20 @@ export class ClimateExporter {
       this.metrics.registry,
     );
     const started = Date.now();
-    for (const s of sensors) this.states.set(s.id, { sensor: s, values: {}, lastSeen: started });
+    const climate: ConfiguredSensor[] = [];
+    for (const s of sensors) {
+      if (isSecuritySensor(s)) this.securityStates.set(s.id, { sensor: s, state: {}, online: true, lastSeen: started });
+      else {
+        climate.push(s);
+        this.states.set(s.id, { sensor: s, values: {}, lastSeen: started });
+      }
+    }
     if (options.stateDir) {
       this.stateFile = new EdgeStateFile(stateFilePath(options.stateDir, 'climate'), savedStateSchema, log);
       this.minersPowerFile = new EdgeStateFile(minersPowerPath(options.stateDir), minersPowerSchema, log);
       this.restoreState(this.stateFile.load());
     }
-    const events = { reading: this.onReading.bind(this), rejected: this.onRejected.bind(this) };
+    const events = { reading: this.onReading.bind(this), rejected: this.onRejected.bind(this), security: this.onSecurity.bind(this) };
     this.mqtt = new MqttSource(options.mqttUrl, sensors, events, {
       lost: (url, reason) => {
         this.metrics.brokerConnected.set(0);
@@ -119,7 +139,7 @@ export class ClimateExporter {
         this.log.info({ broker: url, downMs }, `MQTT broker ${url} back after ${Math.round(downMs / 1000)} s`);
       },
     });
-    this.sources = [this.mqtt, new HttpSource(sensors, events), new ModbusSource(sensors, events)];
+    this.sources = [this.mqtt, new HttpSource(climate, events), new ModbusSource(climate, events)];
   }
 
   /** Containers with sensors, then the other served ones (they get heartbeats with no sensors). */
@@ -189,6 +209,52 @@ export class ClimateExporter {
     return t;
   }
 
+  /**
+   * A security sensor's message: any message is a sign of life; a changed condition or online state is judged at
+   * once (not at the next interval), so a door opened reaches the uplink within moments.
+   */
+  onSecurity(sensor: SecuritySensor, message: SecurityMessage, receivedAt: number): void {
+    if (!this.flood.allow(sensor.id, receivedAt)) return this.onRejected(sensor, 'flood', 'more messages than the flood guard allows');
+    const s = this.securityStates.get(sensor.id);
+    if (!s) return;
+    const wasOffline = isOffline(s, receivedAt);
+    let changed = false;
+    for (const [condition, holds] of Object.entries(message.state ?? {}) as Array<[keyof SecuritySensorState['state'], boolean]>) {
+      if (s.state[condition] !== holds) changed = true;
+      s.state[condition] = holds;
+    }
+    if (message.online === false) {
+      if (s.online) s.offlineSince = receivedAt;
+      s.online = false;
+    } else {
+      // "online", or any other message: the device is talking again.
+      s.online = true;
+      s.offlineSince = undefined;
+      s.lastSeen = Math.max(s.lastSeen, receivedAt);
+    }
+    if (wasOffline !== isOffline(s, receivedAt)) changed = true;
+    this.metrics.readings.inc({ sensor: sensor.id });
+    this.readingsAccepted++;
+    if (changed) this.evaluateSoon();
+  }
+
+  /** Runs an evaluation now, or right after the one in progress. */
+  evaluateSoon(): void {
+    if (this.evaluating) {
+      this.evaluateAgain = true;
+      return;
+    }
+    this.evaluating = this.evaluate()
+      .catch((err: Error) => this.log.error({ err }, 'climate evaluation failed'))
+      .finally(() => {
+        this.evaluating = undefined;
+        if (this.evaluateAgain) {
+          this.evaluateAgain = false;
+          this.evaluateSoon();
+        }
+      });
+  }
+
   onRejected(sensor: SensorRef, reason: RejectReason, detail: string): void {
     this.metrics.rejected.inc({ sensor: sensor.id, reason });
     this.log.warn({ sensor: sensor.id, container: sensor.container, reason }, `climate sensor ${sensor.id} (container ${sensor.container}): rejected, ${reason}: ${detail}`);
@@ -242,11 +308,16 @@ export class ClimateExporter {
     for (const container of this.containers()) {
       const states = [...this.states.values()].filter((s) => s.sensor.container === container);
       const site = states[0]?.sensor.site ?? this.options.containers?.find((c) => c.container === container)?.site ?? '';
+      const security = [...this.securityStates.values()].filter((s) => s.sensor.container === container);
+      const siteOf = site || (security[0]?.sensor.site ?? '');
       const { figures, faults } = evaluateContainer(container, states, this.minersPower.get(container), now);
+      const securityFaults = evaluateSecurity(container, security, now);
+      const offline = security.filter((s) => isOffline(s, now)).length;
       stale += figures.sensors_stale;
-      if (states.length > 0) points.push({ measurement: 'climate_container', tags: { site, container }, fields: { ...figures }, time: now });
-      for (const t of this.faults.update(site, container, faults, now)) events.push({ ...t, at: now, source: this.options.name });
-      snapshots.push({ site, container, watched: states.length, reachable: states.length - figures.sensors_stale });
+      if (states.length > 0) points.push({ measurement: 'climate_container', tags: { site: siteOf, container }, fields: { ...figures }, time: now });
+      for (const t of this.faults.update(siteOf, container, [...faults, ...securityFaults], now)) events.push({ ...t, at: now, source: this.options.name });
+      const watched = states.length + security.length;
+      snapshots.push({ site: siteOf, container, watched, reachable: watched - figures.sensors_stale - offline });
     }
     for (const e of events) {
       this.metrics.faultEvents.inc({ type: e.type });
@@ -271,7 +342,9 @@ export class ClimateExporter {
     for (const [id, s] of this.states) {
       sensors[id] = { values: s.values, lastSeen: s.lastSeen, readingAt: s.readingAt, disagreeSince: s.disagreeSince };
     }
-    return { faults: this.faults.all(), sensors };
+    const security: SavedState['security'] = {};
+    for (const [id, s] of this.securityStates) security[id] = { state: s.state, online: s.online, lastSeen: s.lastSeen, offlineSince: s.offlineSince };
+    return { faults: this.faults.all(), sensors, security };
   }
 
   /** Puts back faults and readings of sensors still configured; faults of others are dropped with them. */
@@ -285,6 +358,11 @@ export class ClimateExporter {
       state.readingAt = s.readingAt;
       state.disagreeSince = s.disagreeSince;
     }
+    for (const [id, s] of Object.entries(saved.security)) {
+      const state = this.securityStates.get(id);
+      if (!state) continue;
+      Object.assign(state, { state: { ...s.state }, online: s.online, lastSeen: s.lastSeen, offlineSince: s.offlineSince });
+    }
     const served = new Set(this.containers());
     this.faults.restore(saved.faults.filter((f) => served.has(f.location.container)));
     this.log.info({ faults: this.faults.all().length }, `restored edge health state from ${this.stateFile?.file}`);
@@ -293,7 +371,7 @@ export class ClimateExporter {
   async start(): Promise<void> {
     for (const s of this.sources) await s.start();
     if (this.mqtt.topics().length > 0) this.metrics.brokerConnected.set(this.mqtt.link().connected ? 1 : 0);
-    const evaluate = (): void => void this.evaluate().catch((err: Error) => this.log.error({ err }, 'climate evaluation failed'));
+    const evaluate = (): void => this.evaluateSoon();
     // A first look soon after start (sources have had a moment to deliver), so /healthz turns ok quickly.
     this.firstTimer = setTimeout(evaluate, this.options.firstEvaluationMs ?? Math.min(2000, this.options.intervalS * 1000));
     this.timer = setInterval(evaluate, this.options.intervalS * 1000);
@@ -304,5 +382,6 @@ export class ClimateExporter {
     if (this.firstTimer) clearTimeout(this.firstTimer);
     this.timer = undefined;
     await Promise.all(this.sources.map((s) => s.stop()));
+    await this.evaluating;
   }
 }

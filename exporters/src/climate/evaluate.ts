@@ -36,7 +36,7 @@ export interface ContainerFigures {
   sensors_stale: number;
 }
 
-type Wanted = Omit<Fault, 'severity' | 'since' | 'location'>;
+export type Wanted = Omit<Fault, 'severity' | 'since' | 'location'>;
 
 const round = (v: number | undefined, digits = 2): number | undefined => (v === undefined ? undefined : Math.round(v * 10 ** digits) / 10 ** digits);
 

@@ -2,10 +2,11 @@
  * Protocol settings of each inventory sensor (the `settings` of a SensorSpec), validated once at start with
  * messages that name the inventory file, the container and the sensor id: staff write these by hand.
  */
-import { formatIssues, type ContainerSpec, type Inventory, type SensorSpec } from '@flymining/shared';
+import { formatIssues, isSecurityPosition, type ContainerSpec, type Inventory, type SensorSpec } from '@flymining/shared';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { isTimeZone, parseUtcOffset } from './payloads';
+import { securitySettings, type SecuritySensor } from './security';
 import type { SensorRef } from './types';
 
 const quantity = z.enum(['temperatureC', 'humidityPct', 'damperPct', 'damperCommandPct', 'powerW', 'energyKwh']);
@@ -108,6 +109,13 @@ export type ConfiguredSensor =
   | (SensorRef & { protocol: 'http'; settings: HttpSensorSettings })
   | (SensorRef & { protocol: 'modbus'; settings: ModbusSensorSettings });
 
+/** Every sensor of the inventory: climate ones, and the security sensors of issue 15 (security/). */
+export type AnySensor = ConfiguredSensor | SecuritySensor;
+
+export function isSecuritySensor(s: AnySensor): s is SecuritySensor {
+  return 'security' in s;
+}
+
 export const DEFAULT_LIMITS = {
   minC: 5,
   maxC: 38,
@@ -126,8 +134,15 @@ export class SensorSettingsError extends Error {
   }
 }
 
-function parseOne(spec: SensorSpec, container: ContainerSpec): ConfiguredSensor {
+function parseOne(spec: SensorSpec, container: ContainerSpec): AnySensor {
   const ref: SensorRef = { id: spec.id, site: container.site, container: container.name, position: spec.position };
+  if (isSecurityPosition(spec.position)) {
+    // Door, motion, tamper, smoke and leak sensors speak MQTT (Shelly, Zigbee2MQTT, Tasmota); Tasmota by default.
+    if (spec.protocol !== 'mqtt') throw new Error(`protocol: a ${spec.position} sensor is read over mqtt, not ${spec.protocol}`);
+    const parsed = securitySettings.safeParse({ format: 'tasmota', ...spec.settings });
+    if (!parsed.success) throw new Error(formatIssues(parsed.error, { whole: '(settings)' }).join('; '));
+    return { ...ref, position: spec.position, protocol: 'mqtt', security: true, settings: parsed.data };
+  }
   const raw = spec.protocol === 'mqtt' ? { format: 'tasmota', ...spec.settings } : spec.settings;
   const schema = spec.protocol === 'mqtt' ? mqttSettings : spec.protocol === 'http' ? httpSettings : modbusSettings;
   const parsed = schema.safeParse(raw);
@@ -138,10 +153,10 @@ function parseOne(spec: SensorSpec, container: ContainerSpec): ConfiguredSensor 
 }
 
 /** Every sensor of the chosen containers, validated; all problems at once, each naming file, container and sensor. */
-export function configureSensors(inventory: Inventory, containers?: readonly string[]): ConfiguredSensor[] {
+export function configureSensors(inventory: Inventory, containers?: readonly string[]): AnySensor[] {
   const wanted = containers?.length ? new Set(containers) : undefined;
   const problems: string[] = [];
-  const out: ConfiguredSensor[] = [];
+  const out: AnySensor[] = [];
   for (const c of inventory.containers) {
     if (wanted && !wanted.has(c.name)) continue;
     for (const s of c.sensors) {

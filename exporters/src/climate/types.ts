@@ -1,5 +1,6 @@
 /** What every climate source produces: readings in SI units, or a rejection with its reason. */
 import type { SensorPosition } from '@flymining/shared';
+import type { SecurityMessage, SecuritySensor } from './security';
 
 /** Quantities a container sensor can report, already normalized (°C, %, W, kWh). */
 export interface SensorValues {
@@ -54,6 +55,8 @@ export interface SourceEvents {
    */
   reading(sensor: SensorRef, values: SensorValues, time: number, receivedAt?: number): void;
   rejected(sensor: SensorRef, reason: RejectReason, detail: string): void;
+  /** A security sensor's message (conditions, online/offline, or a bare sign of life), at its arrival time. */
+  security?(sensor: SecuritySensor, message: SecurityMessage, receivedAt: number): void;
 }
 
 /** One protocol = one source module: it reads its sensors and reports through SourceEvents. */

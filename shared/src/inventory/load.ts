@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { formatIssues, YamlLocator } from '../text';
 import { z } from 'zod';
 import { DEFAULT_THRESHOLDS, MODEL_CATALOG, type ModelExpectations } from './models';
-import type { ContainerSpec, Inventory, MinerSpec, MinerThresholds, SensorSpec } from './types';
+import { CLIMATE_POSITIONS, SECURITY_POSITIONS, type ContainerSpec, type Inventory, type MinerSpec, type MinerThresholds, type SensorSpec } from './types';
 import { DEFAULT_PROTOCOL_PORTS, MINER_PROTOCOLS } from '../sample';
 
 /** Names become InfluxDB tags, Redis keys and URL parts: keep them plain. */
@@ -68,7 +68,7 @@ const slotSchema = z.strictObject({
 
 const sensorSchema = z.looseObject({
   id: name,
-  position: z.enum(['intake', 'exhaust', 'outside', 'damper', 'power', 'other']),
+  position: z.enum([...CLIMATE_POSITIONS, ...SECURITY_POSITIONS]),
   protocol: z.enum(['mqtt', 'http', 'modbus']),
 });
 

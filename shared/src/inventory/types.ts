@@ -45,9 +45,20 @@ export interface MinerSpec {
   location: Location;
 }
 
-export type SensorPosition = 'intake' | 'exhaust' | 'outside' | 'damper' | 'power' | 'other';
+export const CLIMATE_POSITIONS = ['intake', 'exhaust', 'outside', 'damper', 'power', 'other'] as const;
+/**
+ * Security sensors (issue 15): a door/window contact, a motion detector (PIR), a vibration/tamper sensor, a smoke
+ * detector, a water-leak sensor. The position says which condition the sensor's state means.
+ */
+export const SECURITY_POSITIONS = ['door', 'motion', 'tamper', 'smoke', 'leak'] as const;
+export type SecurityPosition = (typeof SECURITY_POSITIONS)[number];
+export type SensorPosition = (typeof CLIMATE_POSITIONS)[number] | SecurityPosition;
 
-/** A container climate sensor; protocol details are read by the climate exporter. */
+export function isSecurityPosition(p: string): p is SecurityPosition {
+  return (SECURITY_POSITIONS as readonly string[]).includes(p);
+}
+
+/** A container sensor (climate or security); protocol details are read by the climate exporter. */
 export interface SensorSpec {
   id: string;
   position: SensorPosition;

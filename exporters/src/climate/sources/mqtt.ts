@@ -8,7 +8,8 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { splitUrlCredentials } from '@flymining/shared';
 import { decodeEsphomeState, decodeJsonPaths, decodeShellyDoc, decodeTasmotaDoc, parseJson, shellyTime, tasmotaTime } from '../payloads';
-import type { ConfiguredSensor, MqttSensorSettings } from '../settings';
+import { securityRoutes, type SecurityRoute, type SecuritySensor } from '../security';
+import { isSecuritySensor, type AnySensor, type MqttSensorSettings } from '../settings';
 import { PayloadRejected, type ClimateSource, type Quantity, type SensorRef, type SensorValues, type SourceEvents } from '../types';
 
 const MAX_PAYLOAD_BYTES = 16 * 1024;
@@ -73,6 +74,8 @@ export class MqttSource implements ClimateSource {
   readonly protocol = 'mqtt' as const;
   private client: MqttClient | undefined;
   private readonly routes = new Map<string, Route[]>();
+  /** Door, motion, tamper, smoke and leak sensors: their state, will and availability topics (security/). */
+  private readonly securityRoutes = new Map<string, Array<{ sensor: SecuritySensor; route: SecurityRoute }>>();
   private state: BrokerLink = { connected: false, since: Date.now(), reason: 'not connected yet' };
   private lastError: string | undefined;
   private stopping = false;
@@ -82,7 +85,7 @@ export class MqttSource implements ClimateSource {
 
   constructor(
     broker: BrokerSettings | string,
-    sensors: readonly ConfiguredSensor[],
+    sensors: readonly AnySensor[],
     private readonly events: SourceEvents,
     private readonly linkEvents?: BrokerLinkEvents,
     private readonly clientId = `flymining-climate-${process.pid}-${Date.now().toString(36)}`,
@@ -96,17 +99,21 @@ export class MqttSource implements ClimateSource {
     if (this.broker.username) shown.username = encodeURIComponent(this.broker.username);
     this.url = shown.toString().replace(/\/$/, '');
     for (const s of sensors) {
+      if (isSecuritySensor(s)) {
+        for (const route of securityRoutes(s)) this.securityRoutes.set(route.topic, [...(this.securityRoutes.get(route.topic) ?? []), { sensor: s, route }]);
+        continue;
+      }
       if (s.protocol !== 'mqtt') continue;
       for (const [topic, route] of routesOf(s)) this.routes.set(topic, [...(this.routes.get(topic) ?? []), route]);
     }
   }
 
   topics(): string[] {
-    return [...this.routes.keys()];
+    return [...new Set([...this.routes.keys(), ...this.securityRoutes.keys()])];
   }
 
   async start(): Promise<void> {
-    if (this.routes.size === 0) return;
+    if (this.topics().length === 0) return;
     try {
       const { url, username, password, ca } = this.broker;
       this.client = await mqtt.connectAsync(url, { clientId: this.clientId, reconnectPeriod: 2000, connectTimeout: 5000, username, password, ca });
@@ -131,7 +138,7 @@ export class MqttSource implements ClimateSource {
   }
 
   problem(): string | undefined {
-    if (this.routes.size === 0 || this.state.connected || !this.client) return undefined;
+    if (this.topics().length === 0 || this.state.connected || !this.client) return undefined;
     return `MQTT broker ${this.url} unreachable since ${new Date(this.state.since).toISOString()}: ${this.state.reason ?? 'connection closed'}`;
   }
 
@@ -152,6 +159,7 @@ export class MqttSource implements ClimateSource {
   }
 
   private onMessage(topic: string, payload: Buffer): void {
+    this.onSecurityMessage(topic, payload);
     const routes = this.routes.get(topic);
     if (!routes) return;
     const now = Date.now();
@@ -173,6 +181,28 @@ export class MqttSource implements ClimateSource {
         if (err instanceof PayloadRejected) this.events.rejected(sensor, err.reason, `${err.message} (topic ${topic})`);
         else this.events.rejected(sensor, 'wrong-type', `${(err as Error).message} (topic ${topic})`);
       }
+    }
+  }
+
+  /** Security payloads: the same size limit and rejection counting as climate ones; time = arrival. */
+  private onSecurityMessage(topic: string, payload: Buffer): void {
+    const routes = this.securityRoutes.get(topic);
+    if (!routes) return;
+    const now = Date.now();
+    for (const { sensor, route } of routes) {
+      if (payload.length > MAX_PAYLOAD_BYTES) {
+        this.events.rejected(sensor, 'too-large', `${payload.length} bytes on ${topic}`);
+        continue;
+      }
+      let message;
+      try {
+        message = route.decode(payload.toString('utf8'));
+      } catch (err) {
+        if (err instanceof PayloadRejected) this.events.rejected(sensor, err.reason, `${err.message} (topic ${topic})`);
+        else this.events.rejected(sensor, 'wrong-type', `${(err as Error).message} (topic ${topic})`);
+        continue;
+      }
+      this.events.security?.(sensor, message, now);
     }
   }
 
