@@ -12,6 +12,7 @@ import { Server, type Socket } from 'node:net';
 import { server as modbusServers } from 'jsmodbus';
 import { z } from 'zod';
 import type { ClimateReading, ContainerClimate } from './climate';
+import { NO_CONDITIONS, type SecurityConditions } from './climate-security';
 
 export const MODBUS_REGISTERS = {
   intakeTemperature: 0,
@@ -30,6 +31,11 @@ export const sensorFaultSchema = z.discriminatedUnion('fault', [
   z.object({ fault: z.literal('absurd'), sensor: z.enum(['intake', 'exhaust', 'outside', 'power']) }),
   /** The damper stops moving: its measured position freezes while the controller keeps commanding. */
   z.object({ fault: z.literal('stuckDamper'), positionPct: z.number().min(0).max(100).optional() }),
+  /** Security sensors (climate-security.ts): open the door, trip the PIR, the vibration sensor, smoke, a leak. */
+  z.object({ fault: z.enum(['doorOpen', 'motion', 'tamper', 'smoke', 'waterLeak']) }),
+  /** The door contact's cable is cut: its MQTT connection drops without a goodbye and the broker sends its will. */
+  z.object({ fault: z.literal('sensorOffline') }),
+  /** Clears every sensor fault: the door closes, motion, smoke and water end, the cut cable is mended. */
   z.object({ fault: z.literal('clear') }),
 ]);
 export type SensorFaultRequest = z.infer<typeof sensorFaultSchema>;
@@ -39,19 +45,25 @@ export class SensorFaults {
   readonly stale = new Set<SimSensorName>();
   readonly absurd = new Set<SimSensorName>();
   stuckDamperPct: number | undefined;
+  security: SecurityConditions = { ...NO_CONDITIONS };
+  /** Called after every change (the security publisher sends a changed door at once, not on its next tick). */
+  onChange: (() => void) | undefined;
 
   apply(req: SensorFaultRequest, currentDamperPct: number): void {
     if (req.fault === 'clear') {
       this.stale.clear();
       this.absurd.clear();
       this.stuckDamperPct = undefined;
+      this.security = { ...NO_CONDITIONS };
     } else if (req.fault === 'stale') this.stale.add(req.sensor);
     else if (req.fault === 'absurd') this.absurd.add(req.sensor);
-    else this.stuckDamperPct = req.positionPct ?? currentDamperPct;
+    else if (req.fault === 'stuckDamper') this.stuckDamperPct = req.positionPct ?? currentDamperPct;
+    else this.security[req.fault] = true;
+    this.onChange?.();
   }
 
-  describe(): { stale: SimSensorName[]; absurd: SimSensorName[]; stuckDamperPct: number | null } {
-    return { stale: [...this.stale], absurd: [...this.absurd], stuckDamperPct: this.stuckDamperPct ?? null };
+  describe(): { stale: SimSensorName[]; absurd: SimSensorName[]; stuckDamperPct: number | null; security: SecurityConditions } {
+    return { stale: [...this.stale], absurd: [...this.absurd], stuckDamperPct: this.stuckDamperPct ?? null, security: { ...this.security } };
   }
 }
 

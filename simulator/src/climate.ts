@@ -6,6 +6,7 @@
  * Humidity keeps the outside dew point (mixing and heating add no water), so relative humidity falls as air warms.
  */
 import mqtt, { type MqttClient } from 'mqtt';
+import { NO_CONDITIONS, SecurityPublisher, type SecurityConditions } from './climate-security';
 import type { IntakeSource } from './miner';
 import { clamp, round } from './miner';
 import { Prng, deriveSeed } from './prng';
@@ -164,14 +165,18 @@ export interface ClimatePublisherOptions {
   intervalMs: number;
   climates: readonly ContainerClimate[];
   clock: () => number;
-  /** Injected sensor faults per container: silent sensors publish nothing, absurd ones publish -273 °C. */
-  faults?: (container: string) => { stale: ReadonlySet<string>; absurd: ReadonlySet<string> } | undefined;
+  /**
+   * Injected sensor faults per container: silent sensors publish nothing, absurd ones publish -273 °C; with
+   * `security` the container's door, motion, tamper, smoke and leak sensors publish too (climate-security.ts).
+   */
+  faults?: (container: string) => { stale: ReadonlySet<string>; absurd: ReadonlySet<string>; security?: SecurityConditions; onChange?: (() => void) | undefined } | undefined;
 }
 
 /** Publishes every container's sensors over MQTT on an interval, the way Tasmota devices do. */
 export class ClimatePublisher {
   private client: MqttClient | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private security: SecurityPublisher | undefined;
 
   constructor(private readonly options: ClimatePublisherOptions) {}
 
@@ -188,8 +193,23 @@ export class ClimatePublisher {
         SENSOR_PLACEMENTS.map((p) => this.client?.publishAsync(`tele/${c.name}-${p}/LWT`, 'Online', { retain: true, qos: 0 })),
       ),
     );
+    await this.startSecurity();
     await this.publishOnce();
     this.timer = setInterval(() => void this.publishOnce().catch(() => undefined), this.options.intervalMs);
+  }
+
+  /** The security sensors of containers whose faults carry security conditions; a change is published at once. */
+  private async startSecurity(): Promise<void> {
+    const { faults, climates, url } = this.options;
+    const containers = climates.map((c) => c.name).filter((name) => faults?.(name)?.security);
+    if (!faults || containers.length === 0) return;
+    const security = new SecurityPublisher({ url, containers, conditions: (c) => faults(c)?.security ?? NO_CONDITIONS });
+    await security.start();
+    this.security = security;
+    for (const c of containers) {
+      const f = faults(c);
+      if (f) f.onChange = () => void security.publish(c).catch(() => undefined);
+    }
   }
 
   async publishOnce(): Promise<void> {
@@ -207,11 +227,15 @@ export class ClimatePublisher {
       }
     }
     await Promise.all(sends);
+    await this.security?.tick();
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    const security = this.security;
+    this.security = undefined;
+    await security?.stop();
     const client = this.client;
     this.client = undefined;
     if (client) await client.endAsync();

@@ -6,7 +6,9 @@
  *   DELETE /miners/:id/faults            clear every fault
  *   GET    /containers                   climate per container
  *   POST   /containers/:name/damper      body {"position": 0..0.8 | null}
- *   POST   /containers/:name/sensor-faults  body {"fault": "stale"|"absurd", "sensor": ...} | {"fault": "stuckDamper"} | {"fault": "clear"}
+ *   POST   /containers/:name/sensor-faults  body {"fault": "stale"|"absurd", "sensor": ...} | {"fault": "stuckDamper"} |
+ *                                           {"fault": "doorOpen"|"motion"|"tamper"|"smoke"|"waterLeak"|"sensorOffline"} |
+ *                                           {"fault": "clear"} (closes the door, ends every condition, mends the cable)
  *   GET    /containers/:name/uplink     the container's simulated LTE uplink (when the simulator runs them: --uplink-target)
  *   POST   /containers/:name/uplink     body {"state": "cut" | "up", "mode"?: "refuse" | "blackhole"}
  */

@@ -6,10 +6,14 @@ import * as shared from '@flymining/shared';
 import { stringify } from 'yaml';
 import { PROFILES, apiOf, type SimProfile } from './catalog';
 import { MODBUS_REGISTERS } from './climate-sensors';
+import { securitySensorEntries } from './climate-security';
 import type { SimMinerSpec } from './miner';
 
 export interface InventoryWriteOptions {
-  /** Sensors per container to list (simulated MQTT climate sensors use `tele/<container>-<position>/SENSOR`). */
+  /**
+   * Sensors per container to list (simulated MQTT climate sensors use `tele/<container>-<position>/SENSOR`), with
+   * each container's door contact, PIR, vibration, leak and smoke sensors (climate-security.ts).
+   */
   sensors?: boolean;
   /** Leave the firmware out so the exporter has to detect it from the replies. */
   detectFirmware?: boolean;
@@ -106,6 +110,8 @@ export function inventoryYaml(specs: readonly SimMinerSpec[], options: Inventory
                 topic: `tele/${name}-${position}/SENSOR`,
               })),
               ...(options.modbusBasePort !== undefined ? modbusSensorEntries(name, options.modbusBasePort + index) : []),
+              // door contact, PIR, vibration, leak and smoke of each container (climate-security.ts)
+              ...securitySensorEntries(name),
             ],
           }
         : {}),
