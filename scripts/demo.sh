@@ -406,6 +406,7 @@ cat <<EOF
     $influx_curl --data-urlencode db=flymining --data-urlencode "q=SELECT * FROM fault_state WHERE miner = '$fan_miner_id' AND time > now() - 1m"
     curl -X POST $CONTROL_URL/containers/$fan_container/sensor-faults -H 'content-type: application/json' -d '{"fault":"stuckDamper","positionPct":$stuck_damper_pct}'
                                         # once it has disagreed with its command for 60 s: DAMPER_STUCK (fault)
+    curl -X POST $CONTROL_URL/containers/C01/sensor-faults -H 'content-type: application/json' -d '{"fault":"doorOpen"}'   # C01's door opens: DOOR_OPEN paged within one alerting cycle + group_wait; {"fault":"clear"} closes it
     npx flymining discover ${BASE_ADDRESS%.*}.0/24 --inventory $INVENTORY
 
   The LTE uplink of a container:
