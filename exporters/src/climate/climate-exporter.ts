@@ -81,6 +81,7 @@ export class ClimateExporter {
   /** An evaluation in progress, and whether a security change asked for another right after it. */
   private evaluating: Promise<unknown> | undefined;
   private evaluateAgain = false;
+  private stopped = false;
   readonly edge: EdgeReporter;
   readonly mqtt: MqttSource;
   private readonly sources: ClimateSource[];
@@ -214,9 +215,15 @@ export class ClimateExporter {
    * once (not at the next interval), so a door opened reaches the uplink within moments.
    */
   onSecurity(sensor: SecuritySensor, message: SecurityMessage, receivedAt: number): void {
-    if (!this.flood.allow(sensor.id, receivedAt)) return this.onRejected(sensor, 'flood', 'more messages than the flood guard allows');
     const s = this.securityStates.get(sensor.id);
     if (!s) return;
+    if (!this.flood.allow(sensor.id, receivedAt)) {
+      // Fail safe: a flood of harmless messages must not let an attacker push a real alarm (door opened, sensor
+      // gone) out of the bucket. An alarm is applied anyway; everything else of the flood is refused.
+      const alarm = message.online === false || Object.entries(message.state ?? {}).some(([c, holds]) => holds && s.state[c as keyof typeof s.state] !== true);
+      this.onRejected(sensor, 'flood', alarm ? 'more messages than the flood guard allows (an alarm among them: applied)' : 'more messages than the flood guard allows');
+      if (!alarm) return;
+    }
     const wasOffline = isOffline(s, receivedAt);
     let changed = false;
     for (const [condition, holds] of Object.entries(message.state ?? {}) as Array<[keyof SecuritySensorState['state'], boolean]>) {
@@ -240,6 +247,7 @@ export class ClimateExporter {
 
   /** Runs an evaluation now, or right after the one in progress. */
   evaluateSoon(): void {
+    if (this.stopped) return;
     if (this.evaluating) {
       this.evaluateAgain = true;
       return;
@@ -378,6 +386,7 @@ export class ClimateExporter {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     if (this.firstTimer) clearTimeout(this.firstTimer);
     this.timer = undefined;

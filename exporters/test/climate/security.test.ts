@@ -188,6 +188,23 @@ describe('hostile payloads are counted and refused, changing nothing', () => {
     await waitFor('flood rejections', async () => (await counter('flymining_climate_rejected_total', { sensor: 'z-smoke', reason: 'flood' })) >= before + 25);
     expect(has('SMOKE', 'z-smoke')).toBe(false);
   });
+
+  test('a flood cannot push a real alarm out: smoke after a burst of "no smoke" still raises SMOKE', async () => {
+    const topic = `${R}/z2m/smoke`;
+    const before = await counter('flymining_climate_rejected_total', { sensor: 'z-smoke', reason: 'flood' });
+    await Promise.all(Array.from({ length: 40 }, () => publisher.publishAsync(topic, '{"smoke":false}', { qos: 0 })));
+    await publisher.publishAsync(topic, '{"smoke":true}', { qos: 1 });
+    await waitFor('SMOKE despite the flood', () => has('SMOKE', 'z-smoke'), 5000, active);
+    expect(await counter('flymining_climate_rejected_total', { sensor: 'z-smoke', reason: 'flood' })).toBeGreaterThan(before + 20);
+    await new Promise((r) => setTimeout(r, 2000)); // the bucket refills
+    await expectCleared('SMOKE', 'z-smoke', topic, '{"smoke":false}');
+  });
+});
+
+test('an unknown sensor position is refused by the inventory, naming the field', () => {
+  expect(() => parseInventory(stringify({ site: 'sec', containers: [{ name: 'C9', racks: [], sensors: [{ id: 'x', position: 'gate', protocol: 'mqtt' }] }] }), 'bad.yaml')).toThrow(
+    /bad\.yaml:\d+:\d+: containers\[0\]\.sensors\[0\]\.position: .*"door"\|"motion"\|"tamper"\|"smoke"\|"leak"/,
+  );
 });
 
 test('settings errors name the file, container, sensor and field', () => {
