@@ -51,15 +51,10 @@ evaluation_interval: ${EVALUATION_MS}ms
 influx: { url: '${process.env.FLYMINING_TEST_INFLUX_URL}', database: ${DB} }
 maintenance: { pg_url: '${pg.url}' }
 rules: [{ name: DoorOpen, faults: [DOOR_OPEN] }]
+# the info route keeps expected doors off the pager: its receiver has no integration at all
 route:
-  receiver: oncall
-  group_by: [site, container, alertname]
-  group_wait: ${GROUP_WAIT_MS}ms
-  group_interval: 1s
-  repeat_interval: 1h
-  routes:
-    - matchers: ['severity="info"']
-      receiver: logbook
+  { receiver: oncall, group_by: [site, container, alertname], group_wait: ${GROUP_WAIT_MS}ms, group_interval: 1s, repeat_interval: 1h,
+    routes: [{ matchers: ['severity="info"'], receiver: logbook }] }
 receivers:
   - { name: oncall, email: { to: [oncall@farm.example], smarthost: '${smtp}' } }
   - { name: logbook }
