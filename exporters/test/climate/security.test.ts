@@ -136,6 +136,21 @@ describe('a sensor going offline is SENSOR_OFFLINE', () => {
     await expectCleared('SENSOR_OFFLINE', sensor, topic, online);
   });
 
+  test('the Zigbee2MQTT bridge gone: each of its sensors is offline until the bridge republishes them', async () => {
+    const z = ['z-door', 'z-motion', 'z-smoke', 'z-leak', 'z-vibration'];
+    await publish(`${R}/z2m/bridge/state`, '{"state":"offline"}');
+    await waitFor('every Zigbee2MQTT sensor offline', () => z.every((id) => has('SENSOR_OFFLINE', id)), 5000, active);
+    expect(has('SENSOR_OFFLINE', 't-door')).toBe(false);
+    await publish(`${R}/z2m/bridge/state`, '{"state":"online"}');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(z.every((id) => has('SENSOR_OFFLINE', id))).toBe(true); // the bridge alone says nothing of its devices
+    for (const id of z) {
+      const fn = { 'z-door': 'container/door', 'z-motion': 'pir', 'z-smoke': 'smoke', 'z-leak': 'leak', 'z-vibration': 'vibration' }[id];
+      await publish(`${R}/z2m/${fn}/availability`, '{"state":"online"}');
+    }
+    await waitFor('every Zigbee2MQTT sensor back', () => z.every((id) => !has('SENSOR_OFFLINE', id)), 5000, active);
+  });
+
   test("a cut connection: the broker publishes the Tasmota device's own last will", async () => {
     const device = await mqtt.connectAsync(MQTT_URL, { clientId: `${R}-tasmota-door`, will: { topic: `tele/${R}-door/LWT`, payload: Buffer.from('Offline'), qos: 1, retain: true } });
     extra.push(device);

@@ -26,7 +26,8 @@ export const CONDITION_OF: Record<SecurityPosition, SecurityCondition> = {
 
 export interface SecurityRoute {
   topic: string;
-  decode(text: string): SecurityMessage;
+  /** undefined: a valid message that says nothing about this sensor (e.g. its Zigbee2MQTT bridge came back). */
+  decode(text: string): SecurityMessage | undefined;
 }
 
 /** One exact topic: a wildcard would mix several devices under one sensor id. */

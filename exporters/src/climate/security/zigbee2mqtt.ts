@@ -2,7 +2,9 @@
  * Zigbee2MQTT: the device state as JSON on `<base>/<friendly name>` (every field optional per device): `contact`
  * (true = closed), `occupancy`, `vibration`, `tamper`, `smoke`, `water_leak`; availability (when enabled in
  * Zigbee2MQTT) retained on `<base>/<friendly name>/availability`: `{"state":"online"|"offline"}` since 2.0, the
- * plain word before.
+ * plain word before. The bridge itself announces `<base>/bridge/state` (its will: offline): while the bridge is
+ * gone no device can report, so each of its sensors is offline; when it returns it republishes every device's
+ * availability and state, which bring them back.
  */
 import { z } from 'zod';
 import { isRecord, parseJson } from '../payloads';
@@ -52,7 +54,7 @@ export function decodeZigbee2mqttAvailability(text: string): boolean {
   }
   if (word === 'online') return true;
   if (word === 'offline') return false;
-  throw new PayloadRejected('wrong-type', `availability is ${JSON.stringify(trimmed.slice(0, 30))}, not {"state":"online"|"offline"}`);
+  throw new PayloadRejected('wrong-type', `availability/state is ${JSON.stringify(trimmed.slice(0, 30))}, not {"state":"online"|"offline"}`);
 }
 
 export function zigbee2mqttRoutes(s: Settings): SecurityRoute[] {
@@ -66,5 +68,6 @@ export function zigbee2mqttRoutes(s: Settings): SecurityRoute[] {
       },
     },
     { topic: `${device}/availability`, decode: (t) => ({ online: decodeZigbee2mqttAvailability(t) }) },
+    { topic: `${s.baseTopic}/bridge/state`, decode: (t) => (decodeZigbee2mqttAvailability(t) ? undefined : { online: false }) },
   ];
 }

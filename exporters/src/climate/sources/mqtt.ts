@@ -202,7 +202,7 @@ export class MqttSource implements ClimateSource {
         else this.events.rejected(sensor, 'wrong-type', `${(err as Error).message} (topic ${topic})`);
         continue;
       }
-      this.events.security?.(sensor, message, now);
+      if (message) this.events.security?.(sensor, message, now);
     }
   }
 
