@@ -15,7 +15,10 @@ import { configureSensors } from '../../exporters/src/climate/settings';
 import type { TestDatabase } from '../../billing/test/pg';
 import { createMaintenanceDatabase } from '../../maintenance/test/db';
 import type { AlertingService } from '../src/service';
-import { sleep, startEdgeService, waitFor, type Mailbox } from './helpers';
+import { Pool } from 'pg';
+import { lowerExpectedDoors } from '../src/door';
+import type { Condition } from '../src/pipeline/evaluate';
+import { freePort, sleep, startEdgeService, waitFor, type Mailbox } from './helpers';
 import { recipients } from './on-call';
 
 const DB = 'alerting_door';
@@ -138,4 +141,26 @@ test('a door opened inside a maintenance window is info, not mailed', async () =
   expect(alert?.annotations.expected).toBe('maintenance window W1 door service');
   await sleep(EVALUATION_MS + GROUP_WAIT_MS + 1500);
   expect(mailbox.mails.slice(mailsBefore).filter((m) => /W1/.test(m.subject ?? ''))).toEqual([]);
+});
+
+test('PostgreSQL unreachable: the door pages (critical), the failure logged, within the lookup limit', async () => {
+  const pool = new Pool({ connectionString: `postgres://postgres@127.0.0.1:${await freePort()}/none`, connectionTimeoutMillis: 5000 });
+  const logged: string[] = [];
+  const condition: Condition = {
+    labels: { alertname: 'DoorOpen', site: SITE, container: 'T1', fault: 'DOOR_OPEN', severity: 'critical', miner: 'T1-door', part: 'T1-door' },
+    annotations: { summary: 'door', message: 'container T1: door sensor T1-door reports the door/window open' },
+    since: Date.now(),
+    forMs: 0,
+    keepFiringForMs: 0,
+  };
+  const conditions = new Map([['door', condition]]);
+  const started = Date.now();
+  try {
+    await lowerExpectedDoors(conditions, new Map(), { windows: [], tickets: new TicketStore(pool), logger: pino({ level: 'warn' }, { write: (l: string) => void logged.push(l) }) }, Date.now());
+  } finally {
+    await pool.end();
+  }
+  expect(Date.now() - started).toBeLessThan(2500);
+  expect(conditions.get('door')).toBe(condition); // untouched: still critical
+  expect(logged.join('')).toContain('cannot read repair tickets for an open door: it pages');
 });
