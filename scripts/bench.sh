@@ -22,6 +22,9 @@ npx tsx bench/alerting.ts 5000 10
 flymining_say "uplink: 20-sweep outage of a 300-miner edge (backfill vs raw POST, cut to ContainerSilent mail, spool size)..."
 flymining_start_services redis
 FLYMINING_BENCH_REDIS_URL="$(flymining_url redis)" npx tsx bench/uplink.ts 300 20 2
+flymining_say "container door: MQTT door-open message to the on-call mail (vs the same fault written straight into Redis)..."
+flymining_start_services mosquitto redis
+FLYMINING_MQTT_URL="$(flymining_url mosquitto)" FLYMINING_BENCH_REDIS_URL="$(flymining_url redis)" npx tsx bench/door.ts 8
 flymining_say "hostile miner replies: 50,000 mutated corpus replies through parse → dialects → points → health (vs JSON.parse)..."
 node --max-old-space-size=256 -r tsx/cjs bench/miner-fuzz.ts 50000 777
 flymining_say "rack-map render, 5,000 slots in chromium (panel vs plain divs)..."
