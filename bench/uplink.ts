@@ -131,7 +131,7 @@ async function main(): Promise<void> {
     const inventory = path.join(work, 'farm.yaml');
     const controlPort = await freePort();
     const racks = Math.ceil(MINERS / 20);
-    const sim = launch('simulator', ['simulator/src/main.ts', '--miners', String(MINERS), '--containers', '1', '--racks-per-container', String(racks), '--control-port', String(controlPort), '--inventory-out', inventory, '--base-address', '127.61.0.1', '--seed', '3'], process.env, children);
+    const sim = launch('simulator', ['simulator/src/main.ts', '--miners', String(MINERS), '--containers', '1', '--racks-per-container', String(racks), '--control-port', String(controlPort), '--inventory-out', inventory, '--base-address', '127.61.0.1', '--seed', '3', '--cgminer-only'], process.env, children);
     await waitFor('the simulator', async () => {
       if (sim.child.exitCode !== null) throw new Error(`simulator exited: ${sim.output()}`);
       return (await fetch(`http://127.0.0.1:${controlPort}/miners`).then((r) => r.ok, () => false)) || undefined;

@@ -125,7 +125,8 @@ async function startSimulator(ns: EdgeNamespace, files: EdgeFiles, seed: number)
     ns.spawn(
       process.execPath,
       ['-r', 'tsx/cjs', 'simulator/src/main.ts', '--miners', String(MINERS), '--containers', '1', '--control-port', String(CONTROL_PORT),
-        '--inventory-out', files.inventory, '--base-address', '127.1.0.1', '--seed', String(seed)],
+        // The link is under test, not the miners' protocols: CGMiner-API units only (one short TCP exchange each).
+        '--inventory-out', files.inventory, '--base-address', '127.1.0.1', '--seed', String(seed), '--cgminer-only'],
       { cwd: ROOT },
     ),
   );
