@@ -3,7 +3,7 @@
  *
  * 1. The CGMiner-API port (4028): `version`, `summary`, `stats` name the dialect as before (QUIRKS §5). Stock
  *    Antminer is then read through its richer API where there is one: the web CGI when credentials are configured,
- *    else `stats` with `new_api` when it comes back in that shape; Whatsminer through API v3 on 4433 when it answers
+ *    else, for a hydro model (water temperatures), `stats` with `new_api` when it comes back in that shape; Whatsminer through API v3 on 4433 when it answers
  *    (firmware from 2024-11 on gives only pools and uptime over 4028); Braiins OS through REST when credentials are
  *    configured.
  * 2. 4028 answering but not in cgminer JSON (an HTTP error page): ePIC, confirmed with `GET /summary`.
@@ -89,14 +89,23 @@ async function answers(target: ScrapeTarget, backend: Dialect, options: ScrapeOp
   return { ok: false, failure: outcome.connection ? { kind: outcome.connection.kind, message: outcome.connection.message } : { kind: 'malformed', message: outcome.error.message } };
 }
 
+/**
+ * Whether the classic probe replies name a hydro model: their water temperatures come only with `new_api`. An air
+ * unit stays on the classic `stats`, which also carries the sleep mode that `new_api` does not (a sleeping S19
+ * read through `new_api` would look "not hashing" and page).
+ */
+function namesHydroModel(probe: Replies): boolean {
+  return [probe.version, probe.stats].some((reply) => reply !== undefined && /"Type"\s*:\s*"[^"]*hyd/i.test(JSON.stringify(reply).slice(0, 65_536)));
+}
+
 /** A richer backend for a classic dialect, when the miner offers one. */
-async function upgrade(target: ScrapeTarget, dialect: Dialect, options: ScrapeOptions): Promise<Dialect> {
+async function upgrade(target: ScrapeTarget, dialect: Dialect, probe: Replies, options: ScrapeOptions): Promise<Dialect> {
   if (target.protocol === 'cgminer') return dialect;
   const candidates: Dialect[] = [];
   if (dialect.family === 'whatsminer') candidates.push(whatsminerV3);
   if (dialect.family === 'antminer-stock') {
     if (credentialsFor(target.credentials, 'antminer-web')) candidates.push(antminerWeb);
-    candidates.push(antminerNewApi);
+    if (namesHydroModel(probe)) candidates.push(antminerNewApi);
   }
   if (dialect.family === 'braiins-os' && credentialsFor(target.credentials, 'braiins-rest')) candidates.push(braiinsRest);
   for (const candidate of candidates) {
@@ -143,7 +152,7 @@ export async function detectBackend(target: ScrapeTarget, options: ScrapeOptions
   if (target.protocol && target.protocol !== 'cgminer') return detectPinned(target, target.protocol, options);
   const classic = await detectCgminer(target, options);
   if (classic.dialect) {
-    const better = await upgrade(target, classic.dialect, options);
+    const better = await upgrade(target, classic.dialect, classic.probe, options);
     return better === classic.dialect ? classic : { dialect: better, ...empty() };
   }
   if (target.protocol === 'cgminer') return classic;

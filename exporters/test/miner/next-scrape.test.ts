@@ -252,11 +252,27 @@ describe('ePIC: HTTP on the CGMiner-API port', () => {
 describe('detection picks the richer API, third-party before stock', () => {
   const legacy = (command: unknown): Buffer => rawFixture(`antminer-s19pro-2022-${String(command)}.json`);
 
-  test('stock Antminer on 4028 whose stats answer the new_api shape is read through antminer/new-api, the flag top-level', async () => {
+  // The S19 Pro capture as a hydro unit would name itself: only hydro units are worth the new_api read (water).
+  const legacyHydro = (command: unknown): Buffer => Buffer.from(legacy(command).toString('latin1').replace(/Antminer S19 Pro/g, 'Antminer S23 Hyd.'), 'latin1');
+
+  test('an air-cooled stock Antminer stays on the classic stats (its sleep mode is there), though new_api answers', async () => {
+    const miner = await startCgminerServer((req) =>
+      req.new_api === true ? cgi(req.command === 'stats' ? 'antminer-s23-hydro-stats.cgi.json' : 'antminer-s23-hydro-summary.cgi.json') : legacy(req.command),
+    );
+    try {
+      const result = await scrapeMiner({ host: '127.0.0.1', port: miner.port }, { transport: TRANSPORT });
+      expect(result.ok && backendId(result.dialect)).toBe('antminer-stock');
+      expect(miner.requests.some((r) => r.new_api === true)).toBe(false);
+    } finally {
+      await miner.close();
+    }
+  });
+
+  test('stock Antminer hydro on 4028 whose stats answer the new_api shape is read through antminer/new-api, the flag top-level', async () => {
     const miner = await startCgminerServer((req) =>
       req.new_api === true
         ? cgi(req.command === 'stats' ? 'antminer-s23-hydro-stats.cgi.json' : 'antminer-s23-hydro-summary.cgi.json')
-        : legacy(req.command),
+        : legacyHydro(req.command),
     );
     try {
       const result = await scrapeMiner({ host: '127.0.0.1', port: miner.port }, { transport: TRANSPORT });

@@ -26,7 +26,7 @@ import { MINER_LIMITS, TEXT_LIMITS } from '../../limits';
  */
 
 /** Bitmain's sleep mode value (S17+/T17+ captures). */
-const SLEEP_MODE = 254;
+export const SLEEP_MODE = 254;
 /** Every Antminer with numbered chains has at least three board slots. */
 const MIN_BOARD_SLOTS = 3;
 /** Firmware pads chains and fans up to 16 slots. */

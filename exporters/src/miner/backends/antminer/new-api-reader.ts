@@ -88,7 +88,8 @@ export function readNewApiStats(reply: JsonObject): NewApiStatsReading {
     model,
     firmwareVersion: shortText(info?.CompileTime, TEXT_LIMITS.firmwareVersion),
     boards,
-    fans: hydro ? [] : fanRpms.map((rpm, index) => ({ index, rpm })),
+    // Numbered from 1 as the classic `stats` (fan1..fanN) and the web UI number them: a fan's fault keeps its part.
+    fans: hydro ? [] : fanRpms.map((rpm, index) => ({ index: index + 1, rpm })),
     hashrateThs: rateInThs(num(data.rate_5s), unit),
     hashrateAvgThs: rateInThs(num(data.rate_avg), unit),
     nominalThs: rateInThs(positive(data.rate_ideal), unit),
