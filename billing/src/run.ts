@@ -12,7 +12,9 @@ import { inTransaction } from './db';
 import { BillingInputError, daySchema, parseInput, type CreditDifference, type Recomputation, type RunInputs, type RunResult, type RunSettings } from './domain';
 import { fppsSatPerDay, satToBtc } from './fpps';
 import type { HashrateSource } from './hashrate';
-import { getMarketDay, getPoolPayouts } from './market';
+import { getMarketDay } from './market';
+import { checkPoolHashrate, type HashrateCheck } from './pools/gap';
+import { marketSource, payoutSources, type FigureSource } from './pools/store';
 import { allocate, chunked, freezeRun, latestDayRun, postRun, soldThs, summarise, within } from './services/daily-run';
 import { activeContractTerms, firstContractDay } from './store/contracts';
 import { netByContract } from './store/credits';
@@ -24,12 +26,32 @@ export { allocate } from './services/daily-run';
 /** "FLYRUN" in ASCII: the one lock every billing run takes. */
 const RUN_LOCK_ID = '77434061427790';
 
-export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): RunSettings {
+/** The run's settings with the pool-import ones: the hashrate gap tolerance, its override, and pools whose revenue a day must have. */
+export interface PoolRunSettings extends RunSettings {
+  /** Largest gap, in % of the farm's measured hashrate, between it and the pool's per-worker sum (default 5). */
+  poolGapPct?: string;
+  /** Staff's reason for crediting a day despite a gap beyond the tolerance (`--accept-pool-gap`). */
+  acceptPoolGap?: string;
+  /** Pools imported on schedule: a day is not run until each has reported its revenue (no FPPS stand-in). */
+  requiredPools?: readonly string[];
+}
+
+/** The frozen inputs with where each figure came from (recorded in daily_runs.inputs). */
+export type SourcedRunInputs = RunInputs & {
+  poolPayouts: Array<{ pool: string; amountSat: number } & FigureSource>;
+  marketSource: FigureSource | null;
+  poolHashrateCheck?: HashrateCheck | null;
+};
+
+export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): PoolRunSettings {
   const chunk = Number(env.FLYMINING_BILLING_CHUNK_SIZE);
+  const gap = env.FLYMINING_BILLING_POOL_GAP_PCT;
+  if (gap !== undefined && gap !== '' && !/^\d+(\.\d+)?$/.test(gap)) throw new Error(`FLYMINING_BILLING_POOL_GAP_PCT: "${gap}" is not a percentage`);
   return {
     fppsRate: env.FLYMINING_BILLING_FPPS_RATE || '1',
     poolFeePct: env.FLYMINING_BILLING_POOL_FEE_PCT || '0',
     chunkSize: Number.isSafeInteger(chunk) && chunk > 0 ? chunk : 2000,
+    poolGapPct: gap || '5',
   };
 }
 
@@ -42,8 +64,16 @@ export function addDays(day: string, n: number): string {
 }
 
 /** Reads today's view of a day's inputs (InfluxDB, recorded payouts and market data). Nothing is written. */
-export async function gatherInputs(pool: Pool, source: HashrateSource, day: string, settings: RunSettings = {}): Promise<RunInputs> {
-  const [hashrate, market, poolPayouts, contracts] = await Promise.all([source.dayHashrate(day), getMarketDay(pool, day), getPoolPayouts(pool, day), activeContractTerms(pool, day)]);
+export async function gatherInputs(pool: Pool, source: HashrateSource, day: string, settings: PoolRunSettings = {}): Promise<SourcedRunInputs> {
+  const [hashrate, market, poolPayouts, contracts, marketFrom] = await Promise.all([
+    source.dayHashrate(day),
+    getMarketDay(pool, day),
+    payoutSources(pool, day),
+    activeContractTerms(pool, day),
+    marketSource(pool, day),
+  ]);
+  const lacking = (settings.requiredPools ?? []).filter((name) => !poolPayouts.some((p) => p.source === 'api' && p.pool.startsWith(`${name}/`)));
+  if (lacking.length > 0) throw new BillingInputError(`${day}: no revenue imported from ${lacking.join(', ')} yet; waiting for the pool`);
   const fppsRate = settings.fppsRate ?? '1';
   const poolFeePct = settings.poolFeePct ?? '0';
   const fppsSat = market
@@ -69,6 +99,7 @@ export async function gatherInputs(pool: Pool, source: HashrateSource, day: stri
     revenueSat,
     revenueSource: poolPayouts.length > 0 ? 'pool' : 'fpps',
     poolPayouts,
+    marketSource: marketFrom,
     fppsSat,
     difficulty: market?.difficulty ?? null,
     subsidySat: market?.subsidySat ?? null,
@@ -99,14 +130,20 @@ async function withRunLock<T>(pool: Pool, fn: () => Promise<T>): Promise<T | und
 }
 
 /** Runs (or finishes, or harmlessly repeats) one closed day. */
-export async function runDay(pool: Pool, source: HashrateSource, day: string, settings: RunSettings = {}): Promise<RunResult> {
+export async function runDay(pool: Pool, source: HashrateSource, day: string, settings: PoolRunSettings = {}): Promise<RunResult> {
   parseInput(daySchema, day, 'day');
   const today = settings.today ?? utcToday();
   if (day >= today) throw new BillingInputError(`${day} is not over yet (today is ${today} UTC); only closed days are run`);
   const result = await withRunLock(pool, async () => {
     let run = await latestDayRun(pool, day);
     if (run?.status === 'done') return summarise(pool, day, run, 'already-done', 0);
-    run ??= await freezeRun(pool, await gatherInputs(pool, source, day, settings), 1);
+    if (!run) {
+      const inputs = await gatherInputs(pool, source, day, settings);
+      // The second opinion comes before anything is frozen: a blocked day writes only its check record.
+      inputs.poolHashrateCheck =
+        (await checkPoolHashrate(pool, day, inputs.hashrate.deliveredThs, { tolerancePct: settings.poolGapPct ?? '5', acceptReason: settings.acceptPoolGap })) ?? null;
+      run = await freezeRun(pool, inputs, 1);
+    }
     return postRun(chunked(pool), run, settings);
   });
   return result ?? { day, status: 'locked', revision: 0, contracts: 0, postedNow: 0, revenueSat: 0, creditedSat: 0, farmSat: 0 };
@@ -137,7 +174,7 @@ export async function recomputeDay(pool: Pool, source: HashrateSource, day: stri
  * a correction happens entirely or not at all. Refused by the database if a reversal would take an investor's
  * balance below zero (they already withdrew it).
  */
-export async function correctDay(pool: Pool, source: HashrateSource, day: string, settings: RunSettings = {}): Promise<RunResult> {
+export async function correctDay(pool: Pool, source: HashrateSource, day: string, settings: PoolRunSettings = {}): Promise<RunResult> {
   parseInput(daySchema, day, 'day');
   const result = await withRunLock(pool, async () => {
     const run = await latestDayRun(pool, day);
@@ -145,6 +182,8 @@ export async function correctDay(pool: Pool, source: HashrateSource, day: string
     // A revision left unfinished (e.g. its contracts changed after it froze) is superseded the same way: what it
     // posted is reversed, and the new revision credits everything.
     const inputs = await gatherInputs(pool, source, day, settings);
+    inputs.poolHashrateCheck =
+      (await checkPoolHashrate(pool, day, inputs.hashrate.deliveredThs, { tolerancePct: settings.poolGapPct ?? '5', acceptReason: settings.acceptPoolGap })) ?? null;
     return inTransaction(pool, async (tx) => postRun(within(tx), await freezeRun(tx, inputs, run.revision + 1), settings));
   });
   return result ?? { day, status: 'locked', revision: 0, contracts: 0, postedNow: 0, revenueSat: 0, creditedSat: 0, farmSat: 0 };
@@ -158,7 +197,7 @@ export async function correctDay(pool: Pool, source: HashrateSource, day: string
 export async function catchUp(
   pool: Pool,
   source: HashrateSource,
-  settings: RunSettings & { windowDays?: number } = {},
+  settings: PoolRunSettings & { windowDays?: number } = {},
 ): Promise<Array<RunResult | { day: string; status: 'failed'; error: string }>> {
   const today = settings.today ?? utcToday();
   const earliest = addDays(today, -(settings.windowDays ?? 35));

@@ -1,12 +1,15 @@
 /**
  * The daily run on a timer: node-cron fires after each UTC day closes (default 00:30 UTC, giving exporters
  * time to flush their spools), and once at start, catching up on any day missed while nothing ran. Two
- * instances are harmless: the run lock lets one work and the other skip.
+ * instances are harmless: the run lock lets one work and the other skip. With pool importers configured
+ * (FLYMINING_POOL_IMPORT), each tick imports the last days' revenue, yesterday's per-worker hashrate and the
+ * network figures before running.
  */
 import cron from 'node-cron';
 import type { Pool } from 'pg';
 import type { HashrateSource } from './hashrate';
-import { catchUp, type RunSettings } from './run';
+import { runScheduledImport, type ScheduledImport } from './pools/import';
+import { catchUp, utcToday, type PoolRunSettings } from './run';
 
 export interface BillingScheduler {
   stop(): Promise<void>;
@@ -17,14 +20,21 @@ export interface BillingScheduler {
 export function startBillingScheduler(
   pool: Pool,
   source: HashrateSource,
-  settings: RunSettings & { cron?: string; windowDays?: number } = {},
+  settings: PoolRunSettings & { cron?: string; windowDays?: number; imports?: ScheduledImport } = {},
 ): BillingScheduler {
   const expression = settings.cron ?? process.env.FLYMINING_BILLING_CRON ?? '30 0 * * *';
   if (!cron.validate(expression)) throw new Error(`FLYMINING_BILLING_CRON: "${expression}" is not a cron expression`);
   let running: Promise<void> = Promise.resolve();
   const tick = () => {
     running = running.then(async () => {
-      const results = await catchUp(pool, source, settings);
+      // Pool revenue and network figures first, so the run below finds them; a day a configured pool has not
+      // reported yet is left for a later tick instead of being credited from the FPPS expectation.
+      const imports = settings.imports;
+      if (imports && (imports.importers.length > 0 || imports.network)) {
+        await runScheduledImport(pool, imports, settings.today ?? utcToday(), settings.log);
+      }
+      const requiredPools = imports?.importers.map((i) => i.name) ?? settings.requiredPools;
+      const results = await catchUp(pool, source, { ...settings, requiredPools });
       for (const r of results) settings.log?.(`${r.day}: ${r.status}`);
     });
     return running;
