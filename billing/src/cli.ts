@@ -20,6 +20,9 @@ import { fppsBtcPerDay } from './fpps';
 import { InfluxHashrateSource } from './hashrate';
 import { verifyLedger } from './ledger';
 import { importMarketCsv, importPoolPayoutsCsv, recordMarketDay, recordPoolPayout } from './market';
+import { listHashrateChecks, PoolHashrateGapError } from './pools/gap';
+import { importerFromEnv, networkSourceFromEnv, scheduledImportersFromEnv } from './pools/config';
+import { importNetwork, importPool } from './pools/import';
 import { catchUp, correctDay, recomputeDay, runDay, settingsFromEnv } from './run';
 import { startBillingScheduler } from './scheduler';
 import { statementCsv } from './statement';
@@ -100,17 +103,28 @@ export function registerBillingCommands(program: Command, out: Out = process.std
     .description('credit one closed UTC day (safe to repeat), or every missed day with --catch-up')
     .option('--date <YYYY-MM-DD>', 'the day')
     .option('--catch-up', 'run every closed day not done yet (last 35 days)')
+    .option('--accept-pool-gap <reason>', "credit the day although the pool's worker hashrate differs from the farm's beyond the tolerance (recorded)")
     .action(
-      action(async (o: { date?: string; catchUp?: boolean }) => {
+      action(async (o: { date?: string; catchUp?: boolean; acceptPoolGap?: string }) => {
         if (!o.date && !o.catchUp) throw new Error('give --date YYYY-MM-DD or --catch-up');
-        const settings = { ...settingsFromEnv(), log: (m: string) => process.stderr.write(`${m}\n`) };
+        if (o.acceptPoolGap !== undefined && (!o.date || o.acceptPoolGap.trim() === '')) throw new Error('--accept-pool-gap needs --date and a reason');
+        const settings = { ...settingsFromEnv(), acceptPoolGap: o.acceptPoolGap?.trim(), log: (m: string) => process.stderr.write(`${m}\n`) };
         await withPool((pool) =>
           withInflux(async (source) => {
             if (o.catchUp) {
               out.write(json(await catchUp(pool, source, settings)));
               return;
             }
-            const result = await runDay(pool, source, o.date!, settings);
+            let result;
+            try {
+              result = await runDay(pool, source, o.date!, settings);
+            } catch (err) {
+              if (!(err instanceof PoolHashrateGapError)) throw err;
+              out.write(json({ day: o.date, status: 'blocked', check: err.check }));
+              process.stderr.write(`flymining billing: ${err.message}\n`);
+              process.exitCode = 4;
+              return;
+            }
             out.write(json(result));
             if (result.status === 'locked') {
               process.stderr.write('flymining billing: another billing run holds the lock; nothing done\n');
@@ -195,7 +209,7 @@ export function registerBillingCommands(program: Command, out: Out = process.std
   billing
     .command('list')
     .description('investors, contracts, payouts, or credits --investor ID, as JSON')
-    .argument('<what>', 'investors | contracts | payouts')
+    .argument('<what>', 'investors | contracts | payouts | credits | pool-gaps')
     .option('--investor <id>')
     .option('--status <status>', 'payouts: requested, approved, sent, rejected')
     .action(
@@ -205,7 +219,8 @@ export function registerBillingCommands(program: Command, out: Out = process.std
           else if (what === 'contracts') out.write(json(await listContracts(pool, { investorId: o.investor })));
           else if (what === 'payouts') out.write(json(await listPayouts(pool, { investorId: o.investor, status: o.status })));
           else if (what === 'credits' && o.investor) out.write(json(await listDailyCredits(pool, o.investor)));
-          else throw new Error(`list what? investors, contracts, payouts or credits --investor ID (got "${what}")`);
+          else if (what === 'pool-gaps') out.write(json(await listHashrateChecks(pool)));
+          else throw new Error(`list what? investors, contracts, payouts, pool-gaps or credits --investor ID (got "${what}")`);
         }),
       ),
     );
@@ -246,6 +261,27 @@ export function registerBillingCommands(program: Command, out: Out = process.std
         }),
       ),
     );
+
+  billing
+    .command('import-pool')
+    .description("import a pool's daily revenue (and per-worker hashrate with --workers) over an API; key from FLYMINING_POOL_<POOL>_..._FILE")
+    .requiredOption('--pool <name>', 'foundry | braiins | f2pool | viabtc')
+    .requiredOption('--from <YYYY-MM-DD>', 'first UTC day')
+    .requiredOption('--to <YYYY-MM-DD>', 'last UTC day')
+    .option('--workers <YYYY-MM-DD>', "also import the pool's per-worker hashrate of this day")
+    .action(
+      action(async (o: { pool: string; from: string; to: string; workers?: string }) => {
+        const importer = importerFromEnv(o.pool);
+        await withPool(async (pool) => void out.write(json(await importPool(pool, importer, o.from, o.to, { workerDays: o.workers ? [o.workers] : [] }))));
+      }),
+    );
+
+  billing
+    .command('import-network')
+    .description('import difficulty, subsidy and fees per block, BTC price and hashprice per UTC day from mempool.space (FLYMINING_NETWORK_URL)')
+    .requiredOption('--from <YYYY-MM-DD>', 'first UTC day')
+    .requiredOption('--to <YYYY-MM-DD>', 'last UTC day')
+    .action(action(async (o: { from: string; to: string }) => withPool(async (pool) => void out.write(json(await importNetwork(pool, networkSourceFromEnv(), o.from, o.to))))));
 
   /** A staff decision on one payout: `<payoutId>` (checked before the database is opened), its required options, the payout printed. */
   const payoutDecision = <O extends Record<string, string>>(
@@ -299,7 +335,15 @@ export function registerBillingCommands(program: Command, out: Out = process.std
         const pool = openPool();
         await migrate(pool);
         const { source } = openInflux();
-        const scheduler = startBillingScheduler(pool, source, { ...settingsFromEnv(), log: (m) => process.stderr.write(`${new Date().toISOString()} ${m}\n`) });
+        const importers = scheduledImportersFromEnv();
+        const days = Number(process.env.FLYMINING_POOL_IMPORT_DAYS || '3');
+        if (!Number.isSafeInteger(days) || days < 1 || days > 35) throw new Error(`FLYMINING_POOL_IMPORT_DAYS: "${process.env.FLYMINING_POOL_IMPORT_DAYS}" is not a number of days (1-35)`);
+        const network = process.env.FLYMINING_NETWORK_IMPORT === '1' ? networkSourceFromEnv() : undefined;
+        const scheduler = startBillingScheduler(pool, source, {
+          ...settingsFromEnv(),
+          imports: { importers, network, days },
+          log: (m) => process.stderr.write(`${new Date().toISOString()} ${m}\n`),
+        });
         await new Promise<void>((resolve) => {
           const stop = () => void scheduler.stop().then(() => pool.end()).then(resolve);
           process.once('SIGINT', stop);
