@@ -1,6 +1,8 @@
 /**
  * Daily inputs staff record: network difficulty, block subsidy and fees, BTC price (market_days), and what the
  * pool actually paid (pool_payouts), one at a time or from CSV. A day's inputs may be corrected until it is run.
+ * Figures imported over an API are recorded by src/pools/store.ts; a figure typed or imported from CSV over one
+ * drops its import_id, so the run never credits it under the API request's name.
  */
 import { readFileSync } from 'node:fs';
 import type { Pool } from 'pg';
@@ -34,7 +36,7 @@ export async function recordMarketDay(pool: Pool, input: MarketDayInput): Promis
   await pool.query(
     `INSERT INTO market_days (day, difficulty, subsidy_sat, fees_per_block_sat, btc_price_usd) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (day) DO UPDATE SET difficulty = EXCLUDED.difficulty, subsidy_sat = EXCLUDED.subsidy_sat,
-       fees_per_block_sat = EXCLUDED.fees_per_block_sat, btc_price_usd = EXCLUDED.btc_price_usd, recorded_at = now()`,
+       fees_per_block_sat = EXCLUDED.fees_per_block_sat, btc_price_usd = EXCLUDED.btc_price_usd, import_id = NULL, recorded_at = now()`,
     [v.day, v.difficulty, btcToSat(v.subsidyBtc), btcToSat(v.feesPerBlockBtc), v.btcPriceUsd],
   );
 }
@@ -56,7 +58,7 @@ export async function recordPoolPayout(pool: Pool, input: PoolPayoutInput): Prom
   const v = parseInput(poolPayoutSchema, input, 'pool payout');
   await pool.query(
     `INSERT INTO pool_payouts (day, pool, amount_sat, source) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (day, pool) DO UPDATE SET amount_sat = EXCLUDED.amount_sat, source = EXCLUDED.source, recorded_at = now()`,
+     ON CONFLICT (day, pool) DO UPDATE SET amount_sat = EXCLUDED.amount_sat, source = EXCLUDED.source, import_id = NULL, recorded_at = now()`,
     [v.day, v.pool, btcToSat(v.amountBtc), v.source],
   );
 }
