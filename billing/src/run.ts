@@ -14,6 +14,7 @@ import { fppsSatPerDay, satToBtc } from './fpps';
 import type { HashrateSource } from './hashrate';
 import { getMarketDay } from './market';
 import { checkPoolHashrate, type HashrateCheck } from './pools/gap';
+import { hashpriceSatPerThsDay } from './pools/mempool';
 import { marketSource, payoutSources, type FigureSource } from './pools/store';
 import { allocate, chunked, freezeRun, latestDayRun, postRun, soldThs, summarise, within } from './services/daily-run';
 import { activeContractTerms, firstContractDay } from './store/contracts';
@@ -40,6 +41,8 @@ export interface PoolRunSettings extends RunSettings {
 export type SourcedRunInputs = RunInputs & {
   poolPayouts: Array<{ pool: string; amountSat: number } & FigureSource>;
   marketSource: FigureSource | null;
+  /** Expected sat per TH/s over the day at its difficulty, subsidy and fees (the day's hashprice); null without market data. */
+  hashpriceSatPerThsDay: string | null;
   poolHashrateCheck?: HashrateCheck | null;
 };
 
@@ -100,6 +103,7 @@ export async function gatherInputs(pool: Pool, source: HashrateSource, day: stri
     revenueSource: poolPayouts.length > 0 ? 'pool' : 'fpps',
     poolPayouts,
     marketSource: marketFrom,
+    hashpriceSatPerThsDay: market ? hashpriceSatPerThsDay(market.difficulty, market.subsidySat + market.feesPerBlockSat) : null,
     fppsSat,
     difficulty: market?.difficulty ?? null,
     subsidySat: market?.subsidySat ?? null,

@@ -80,6 +80,8 @@ test("imported revenue and network figures are what the run credits, and its fro
   ]);
   expect(inputs.marketSource).toMatchObject({ source: 'api', pool: 'mempool', request: expect.stringContaining('/api/v1/mining/hashrate/') });
   expect(inputs.btcPriceUsd).toBe('95000.0000');
+  // The fake network's recent days: difficulty 1.2e14, 3.125 BTC subsidy + 0.2 BTC fees per block (≈ 55.7 sat per TH/s·day).
+  expect(Number(inputs.hashpriceSatPerThsDay)).toBeCloseTo((1e12 * 86400 * 332_500_000) / (1.2e14 * 2 ** 32), 3);
   const { rows } = await db.pool.query(`SELECT pool, account, figure, amount_sat::int AS amount_sat FROM pool_imports WHERE day = $1 AND figure = 'revenue'`, [dayC]);
   expect(rows).toEqual([{ pool: 'foundry', account: 'flyfarm', figure: 'revenue', amount_sat: revenueSat(dayC) }]);
 });

@@ -114,6 +114,6 @@ test('mempool.space: difficulty, subsidy, fees per block, price and hashprice pe
   const d = days.at(-1)!;
   expect(d).toMatchObject({ difficulty: '120000000000000.0000', subsidySat: 312_500_000, feesPerBlockSat: 20_000_000, btcPriceUsd: '95000.0000' });
   expect(d.hashpriceSatPerThsDay).toBe(hashpriceSatPerThsDay('120000000000000', 332_500_000));
-  // 1e12 × 86400 × 3.325 BTC / (1.2e14 × 2^32) ≈ 55,740 sat per TH/s·day.
+  // 1e12 × 86400 × 3.325 BTC / (1.2e14 × 2^32) ≈ 55.74 sat per TH/s·day.
   expect(Math.round(Number(d.hashpriceSatPerThsDay))).toBe(Math.round((1e12 * 86400 * 332_500_000) / (1.2e14 * 2 ** 32)));
 });
