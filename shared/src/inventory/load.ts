@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { DEFAULT_THRESHOLDS, MODEL_CATALOG, type ModelExpectations } from './models';
 import { CLIMATE_POSITIONS, SECURITY_POSITIONS, type ContainerSpec, type Inventory, type MinerSpec, type MinerThresholds, type SensorSpec } from './types';
 import { DEFAULT_PROTOCOL_PORTS, MINER_PROTOCOLS } from '../sample';
+import { DEFAULT_DEVFEE_MAX_MINUTES, devfeeSchema, poolListSchema, resolvePools, type PoolExpectation } from './pools';
 
 /** Names become InfluxDB tags, Redis keys and URL parts: keep them plain. */
 const name = z
@@ -63,6 +64,8 @@ const slotSchema = z.strictObject({
   // The machine in the slot: its repair history follows these, not the slot (maintenance tickets).
   serial: z.string().trim().min(1).max(100).regex(/^[\w.:/-]+$/, 'letters, digits and . : / - _ only').optional(),
   mac: z.string().regex(/^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$/, 'a MAC address like 00:1a:2b:3c:4d:5e').optional(),
+  // Expected pools of this miner alone (replaces the container's or site's list).
+  pools: poolListSchema.optional(),
   ...expectations,
 });
 
@@ -72,8 +75,16 @@ const sensorSchema = z.looseObject({
   protocol: z.enum(['mqtt', 'http', 'modbus']),
 });
 
+/** An IPv4 range a container's miners live in, scanned by scheduled discovery (at most a /16, as discovery allows). */
+const subnet = z
+  .string()
+  .regex(/^((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\/(1[6-9]|2\d|3[0-2])$/, 'an IPv4 range like 10.10.2.0/24 (prefix 16 to 32)');
+
 const inventorySchema = z.strictObject({
   site: name,
+  // Pools every miner of the site may hash on, unless its container or slot lists its own.
+  pools: poolListSchema.optional(),
+  devfee: devfeeSchema.optional(),
   defaults: z
     .strictObject({
       port: port.optional(),
@@ -100,6 +111,8 @@ const inventorySchema = z.strictObject({
     .array(
       z.strictObject({
         name,
+        pools: poolListSchema.optional(),
+        subnet: subnet.optional(),
         sensors: z.array(sensorSchema).default([]),
         racks: z.array(
           z.strictObject({
@@ -151,6 +164,14 @@ function buildInventory(data: InventoryDoc, source: string, where: (path: Array<
   const containers: ContainerSpec[] = [];
   const containerNames = new Set<string>();
 
+  const devfeeMaxS = (data.devfee?.maxMinutes ?? DEFAULT_DEVFEE_MAX_MINUTES) * 60;
+  const devfeePools = data.devfee?.pools ?? [];
+  /** The nearest level's pool list (slot, else container, else site), placeholders resolved for this miner. */
+  const poolExpectation = (
+    pools: Parameters<typeof resolvePools>[0] | undefined,
+    id: string,
+    location: MinerSpec['location'],
+  ): { expectedPools?: PoolExpectation } => (pools ? { expectedPools: { pools: resolvePools(pools, id, location), devfeeMaxS, devfeePools } } : {});
   data.containers.forEach((c, ci) => {
     if (containerNames.has(c.name)) problems.push(`${where(['containers', ci, 'name'])}: container "${c.name}" is listed twice`);
     containerNames.add(c.name);
@@ -161,7 +182,7 @@ function buildInventory(data: InventoryDoc, source: string, where: (path: Array<
       const { id, position, protocol, ...settings } = s;
       return { id, position, protocol, settings };
     });
-    const container: ContainerSpec = { name: c.name, site: data.site, sensors, slots: [] };
+    const container: ContainerSpec = { name: c.name, site: data.site, sensors, slots: [], ...(c.subnet ? { subnet: c.subnet } : {}) };
     c.racks.forEach((r, ri) => {
       r.shelves.forEach((sh, shi) => {
         sh.slots.forEach((s, si) => {
@@ -211,6 +232,7 @@ function buildInventory(data: InventoryDoc, source: string, where: (path: Array<
             ...(s.protocol ? { protocol: s.protocol } : {}),
             ...(s.backend ? { backend: s.backend } : {}),
             ...(credentialsRef ? { credentials: credentialsRef } : {}),
+            ...poolExpectation(s.pools ?? c.pools ?? data.pools, id, location),
             model: s.model ?? 'unknown',
             nominalThs: nominalThs as number,
             fans: fans as number,

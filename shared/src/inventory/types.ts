@@ -1,5 +1,6 @@
 import type { FirmwareFamily, MinerProtocol, Vendor } from '../sample';
 import type { Location } from '../faults';
+import type { PoolExpectation } from './pools';
 
 export type Cooling = 'air' | 'hydro' | 'immersion';
 
@@ -34,6 +35,8 @@ export interface MinerSpec {
   backend?: string;
   /** Name of the credentials entry for its web/REST API (site, model or slot level); the secret lives elsewhere. */
   credentials?: string;
+  /** The pools and workers it may hash on (site, container or slot level); none stated: pools are not judged. */
+  expectedPools?: PoolExpectation;
   model: string;
   nominalThs: number;
   /** Fans the unit really has (0 for hydro/immersion). */
@@ -71,6 +74,8 @@ export interface ContainerSpec {
   name: string;
   site: string;
   sensors: SensorSpec[];
+  /** IPv4 range of its miners, scanned by scheduled discovery for devices the inventory does not list. */
+  subnet?: string;
   /** Slots in this container, including empty ones (miner undefined). */
   slots: Array<{ location: Location; miner?: MinerSpec }>;
 }
