@@ -78,10 +78,28 @@ function ipv4FromNumber(n: number): ipaddr.IPv4 {
 
 export async function discover(
   cidr: string,
-  options: { port?: number; concurrency?: number; transport?: TransportOptions; inventory?: Inventory; onProgress?: (done: number, total: number) => void } = {},
+  options: {
+    port?: number;
+    concurrency?: number;
+    /** At most this many probes started per second (a scheduled scan must not flood a container's switch). */
+    ratePerS?: number;
+    transport?: TransportOptions;
+    inventory?: Inventory;
+    onProgress?: (done: number, total: number) => void;
+  } = {},
 ): Promise<DiscoveryReport> {
   const port = options.port ?? 4028;
   const addresses = expandCidr(cidr);
+  const gapMs = options.ratePerS && options.ratePerS > 0 ? 1000 / options.ratePerS : 0;
+  let nextStartMs = Date.now();
+  /** Claims the next start slot synchronously, then waits for it: probes start at most ratePerS per second. */
+  const pace = async (): Promise<void> => {
+    if (gapMs === 0) return;
+    const at = Math.max(Date.now(), nextStartMs);
+    nextStartMs = at + gapMs;
+    const waitMs = at - Date.now();
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+  };
   const limiter = new Limiter(options.concurrency ?? 256);
   const transport = options.transport ?? { connectTimeoutMs: 1500, readTimeoutMs: 5000, maxBytes: 1024 * 1024 };
   const found: FoundMiner[] = [];
@@ -89,6 +107,7 @@ export async function discover(
   await Promise.all(
     addresses.map((host) =>
       limiter.run(async () => {
+        await pace();
         const r = await scrapeMiner({ host, port }, { transport });
         done++;
         if (done % 64 === 0 || done === addresses.length) options.onProgress?.(done, addresses.length);

@@ -7,7 +7,7 @@
  */
 import { Command } from 'commander';
 import { z } from 'zod';
-import { InventoryHolder, createLogger, runService } from '@flymining/shared';
+import { InventoryHolder, createLogger, parseDuration, runService } from '@flymining/shared';
 import { openUplinkStore } from './common/edge/uplink-store';
 import { addEdgeOptions, edgeSettingsInput, edgeSettingsSchema, settingsError } from './common/edge/settings';
 import { startHttp } from './miner/http';
@@ -20,6 +20,9 @@ const settingsSchema = edgeSettingsSchema.extend({
   concurrency: z.number().int().min(1).max(10_000),
   timeoutMs: z.number().int().min(100).max(300_000),
   listen: z.string().regex(/^[^:]+:\d{1,5}$/, 'use HOST:PORT, e.g. 127.0.0.1:9410'),
+  /** 0: scheduled discovery off. At least a minute: a subnet scan is not a scrape. */
+  discoverEveryMs: z.number().refine((ms) => ms === 0 || (ms >= 60_000 && ms <= 7 * 86_400_000), 'is 0 (off) or between 1m and 7d'),
+  discoverRatePerS: z.number().min(0.1).max(1000),
 });
 
 export type ExporterSettings = z.infer<typeof settingsSchema>;
@@ -32,10 +35,18 @@ export function readSettings(argv: string[], env: NodeJS.ProcessEnv = process.en
     .option('--concurrency <n>', 'miners scraped at once', env.FLYMINING_SCRAPE_CONCURRENCY ?? '256')
     .option('--timeout <ms>', 'read timeout per API command', env.FLYMINING_SCRAPE_TIMEOUT_MS ?? '10000')
     .option('--listen <host:port>', '/metrics and /healthz address', env.FLYMINING_EXPORTER_LISTEN ?? '127.0.0.1:9410')
+    .option('--discover-every <duration>', "scan each container's inventory subnet this often for unlisted miners (e.g. 1h; 0 = off)", env.FLYMINING_DISCOVER_EVERY ?? '0')
+    .option('--discover-rate <n>', 'probes per second of a scheduled scan', env.FLYMINING_DISCOVER_RATE ?? '20')
     .exitOverride()
     .parse(argv);
   const o = program.opts<Record<string, string | undefined>>();
   const interval = Number(o.interval);
+  let discoverEveryMs = Number.NaN;
+  try {
+    discoverEveryMs = parseDuration(o.discoverEvery ?? '0');
+  } catch {
+    // NaN fails the schema below, which names the flag.
+  }
   const result = settingsSchema.safeParse({
     ...edgeSettingsInput(o),
     inventory: o.inventory ?? '',
@@ -44,6 +55,8 @@ export function readSettings(argv: string[], env: NodeJS.ProcessEnv = process.en
     concurrency: Number(o.concurrency),
     timeoutMs: Number(o.timeout),
     listen: o.listen,
+    discoverEveryMs,
+    discoverRatePerS: Number(o.discoverRate),
   });
   if (!result.success) throw settingsError('exporter', result.error);
   return result.data;
@@ -70,6 +83,8 @@ export async function runExporter(argv: string[]): Promise<() => Promise<void>> 
       containers: settings.containers,
       stateDir: settings.stateDir,
       clockToleranceMs: settings.clockToleranceS * 1000,
+      ...(settings.discoverEveryMs > 0 ? { discoverEveryMs: settings.discoverEveryMs } : {}),
+      discoverRatePerS: settings.discoverRatePerS,
     },
     log,
   );

@@ -29,6 +29,13 @@ export const FAULT_CODES = {
   CONTROL_BOARD_FAULT: { severity: 'warning', summary: 'control board fault reported by the firmware' },
   FIRMWARE_ERROR: { severity: 'warning', summary: 'firmware error code not in our tables (kept as given)' },
   MINER_AUTH_FAILED: { severity: 'critical', summary: 'miner refused our credentials' },
+  // Intrusion, virtual side (issue 15): hashrate pointed elsewhere and machines or firmware changed behind our back.
+  // Judged by the miner exporter against the inventory (expected pools, serial/MAC) and its own remembered state;
+  // UNKNOWN_DEVICE is container-level (minerId = the container, part = the address; rack/shelf/slot '-').
+  POOL_HIJACK: { severity: 'critical', summary: 'miner hashes on a pool or worker the inventory does not allow' },
+  FIRMWARE_CHANGED: { severity: 'warning', summary: "miner's firmware or firmware version changed" },
+  MINER_SWAPPED: { severity: 'warning', summary: 'another machine (serial or MAC) stands in the slot' },
+  UNKNOWN_DEVICE: { severity: 'warning', summary: 'a miner API answers on the container subnet that the inventory does not list' },
   // Container climate (climate exporter). minerId is the container name or the sensor id; rack/shelf/slot are '-'.
   CLIMATE_SENSOR_STALE: { severity: 'warning', summary: 'climate sensor silent or offline' },
   INTAKE_TOO_HOT: { severity: 'critical', summary: 'container intake air too hot' },

@@ -120,6 +120,14 @@ export const MEASUREMENTS = {
       last_share_ms: 'int',
     },
   },
+  miner_change: {
+    description:
+      "A miner's audit history (issue 15): one row per change of its configured pools, firmware or version, serial or " +
+      'MAC, a devfee switch, or an unknown device answering on a container subnet (then `miner` is its address and ' +
+      "rack/shelf/slot are '-'). before/after are the values as the miner gave them, bounded.",
+    tags: [...LOCATION_TAGS, 'kind'],
+    fields: { before: 'string', after: 'string' },
+  },
   miner_up: {
     description: 'One row per miner per scrape attempt, success or not: reachability, for uptime and billing.',
     tags: [...LOCATION_TAGS],
@@ -356,6 +364,17 @@ export function upPoint(spec: MinerSpec, time: number, scrapeMs: number, hashing
     measurement: 'miner_up',
     tags: locationTags(spec),
     fields: { reachable: failure ? 0 : 1, hashing: hashing ? 1 : 0, scrape_ms: scrapeMs, failure },
+    time,
+  };
+}
+
+/** One row of a miner's change history (`miner_change`); `kind` is pools, devfee, firmware, serial, mac or unknown_device. */
+export function changePoint(location: Fault['location'], minerId: string, kind: string, before: string, after: string, time: number): SchemaPoint {
+  const l = location;
+  return {
+    measurement: 'miner_change',
+    tags: { site: l.site, container: l.container, rack: l.rack, shelf: l.shelf, slot: l.slot, miner: minerId, kind },
+    fields: { before, after },
     time,
   };
 }

@@ -6,7 +6,9 @@
  * restart re-asserts the same faults with the same `since`.
  */
 import {
+  changePoint,
   encodePoints,
+  faultKey,
   faultPoint,
   samplePoints,
   upPoint,
@@ -21,7 +23,8 @@ import {
 import { z } from 'zod';
 import { EdgeReporter, type ContainerSnapshot } from '../common/edge/reporter';
 import { EdgeStateFile, faultSchema, minersPowerPath, minersPowerSchema, stateFilePath, type MinersPower } from '../common/edge/state-file';
-import { HealthTracker, type MinerHealthState } from './health';
+import { HealthTracker, faultTransitions, type MinerChange, type MinerHealthState } from './health';
+import { discover } from '../discovery';
 import type { StoreCounters } from '../common/store-metrics';
 import { ExporterMetrics } from './metrics';
 import { AuthBackoff } from './auth-backoff';
@@ -41,9 +44,21 @@ const minerStateSchema: z.ZodType<MinerHealthState> = z.object({
   lowHashrateScrapes: z.number().int().min(0),
   lastUptimeS: z.number().optional(),
   active: z.record(z.string(), faultSchema),
+  // Issue 15: remembered so a restart neither re-raises a change nor forgets the identity to compare with.
+  identity: z
+    .object({ firmware: z.string().max(64), version: z.string().max(128).optional(), serial: z.string().max(100).optional(), mac: z.string().max(64).optional() })
+    .optional(),
+  poolSet: z.string().max(4096).optional(),
+  devfee: z.object({ since: z.number() }).optional(),
 });
-/** What the miner exporter saves across restarts: each miner's health state (active faults, rule counters). */
-const savedStateSchema = z.object({ miners: z.record(z.string(), minerStateSchema) });
+/**
+ * What the miner exporter saves across restarts: each miner's health state (active faults, rule counters, last
+ * identity), and the UNKNOWN_DEVICE faults of the last scheduled discovery, per container.
+ */
+const savedStateSchema = z.object({
+  miners: z.record(z.string(), minerStateSchema),
+  unknownDevices: z.record(z.string(), z.record(z.string(), faultSchema)).optional(),
+});
 type SavedState = z.infer<typeof savedStateSchema>;
 
 export interface MinerExporterOptions {
@@ -59,7 +74,16 @@ export interface MinerExporterOptions {
   stateDir?: string;
   /** Clock offset to the center beyond which the edge reports its clock (default 10 min). */
   clockToleranceMs?: number;
+  /** Scan each served container's inventory `subnet` this often for unlisted miner APIs (UNKNOWN_DEVICE); off when absent. */
+  discoverEveryMs?: number;
+  /** Probes per second of one scheduled scan (default 20). */
+  discoverRatePerS?: number;
+  /** Port probed by the scheduled scan (default 4028, the CGMiner-style API). */
+  discoverPort?: number;
 }
+
+/** Default pace of a scheduled subnet scan: a /24 takes about 13 s. */
+export const DEFAULT_DISCOVER_RATE_PER_S = 20;
 
 export class MinerExporter {
   readonly metrics: ExporterMetrics;
@@ -81,6 +105,10 @@ export class MinerExporter {
   private powerThisSweep = new Map<string, number>();
   /** Miners that answered in the sweep under way. */
   private reachableThisSweep = new Set<string>();
+  /** UNKNOWN_DEVICE faults of the last completed scan, per container, by faultKey. */
+  private unknownDevices = new Map<string, Record<string, Fault>>();
+  private discoveryTimer: NodeJS.Timeout | undefined;
+  private discovering: Promise<void> | undefined;
   lastSweep: SweepReport | undefined;
 
   constructor(
@@ -175,7 +203,9 @@ export class MinerExporter {
       }
       this.metrics.scrapeDuration.observe({ result: 'ok' }, seconds);
       points = samplePoints(result.sample, spec, result.durationMs);
-      events = this.health.update(spec, result.sample, result.sample.time);
+      const judged = this.health.judge(spec, result.sample, result.sample.time);
+      events = judged.events;
+      points.push(...this.changePoints(spec, judged.changes, result.sample.time));
     } else {
       this.metrics.scrapeDuration.observe({ result: 'failed' }, seconds);
       this.metrics.scrapeErrors.inc({ kind: result.failure.kind });
@@ -186,6 +216,12 @@ export class MinerExporter {
     points.push(...this.transitionPoints(events));
     this.sink.write(encodePoints(points));
     return result;
+  }
+
+  /** A miner's changes (pools, firmware, serial/MAC, devfee) as `miner_change` rows: its audit history. */
+  private changePoints(spec: MinerSpec, changes: readonly MinerChange[], time: number): SchemaPoint[] {
+    for (const c of changes) this.log.warn({ miner: spec.id, kind: c.kind }, `miner ${spec.id} changed ${c.kind}: ${JSON.stringify(c.before.slice(0, 200))} -> ${JSON.stringify(c.after.slice(0, 200))}`);
+    return changes.map((c) => changePoint(spec.location, spec.id, c.kind, c.before, c.after, time));
   }
 
   /** Fault transitions as `fault` points (the history; the center's active state comes from the snapshots). */
@@ -204,7 +240,7 @@ export class MinerExporter {
     const reachable = answered.size;
     this.metrics.minersUp.set(reachable);
     const bySeverity: Record<Severity, number> = { critical: 0, warning: 0, info: 0 };
-    for (const f of this.health.activeFaults()) bySeverity[f.severity]++;
+    for (const f of this.allActiveFaults()) bySeverity[f.severity]++;
     for (const [severity, n] of Object.entries(bySeverity)) this.metrics.activeFaults.set({ severity }, n);
     const stats = this.sink.stats();
     this.sink.write(
@@ -241,11 +277,18 @@ export class MinerExporter {
       if (answered.has(m.id)) snapshot.reachable++;
     }
     const faults = new Map<string, Fault[]>();
-    for (const f of this.health.activeFaults()) faults.set(f.location.container, [...(faults.get(f.location.container) ?? []), f]);
+    for (const f of this.allActiveFaults()) faults.set(f.location.container, [...(faults.get(f.location.container) ?? []), f]);
     this.edge.report(
       time,
       [...byContainer.values()].map((s) => ({ ...s, faults: faults.get(s.container) ?? [] })),
     );
+  }
+
+  /** Miner faults and the container-level UNKNOWN_DEVICE faults of scheduled discovery. */
+  allActiveFaults(): Fault[] {
+    const all = this.health.activeFaults();
+    for (const byKey of this.unknownDevices.values()) all.push(...Object.values(byKey));
+    return all;
   }
 
   private savedState(): SavedState {
@@ -254,12 +297,13 @@ export class MinerExporter {
       const state = this.health.stateOf(id);
       if (state) miners[id] = state;
     }
-    return { miners };
+    return { miners, unknownDevices: Object.fromEntries(this.unknownDevices) };
   }
 
   private restoreState(saved: SavedState | undefined): void {
     if (!saved) return;
     for (const [id, state] of Object.entries(saved.miners)) this.health.restore(id, state);
+    for (const [container, faults] of Object.entries(saved.unknownDevices ?? {})) this.unknownDevices.set(container, faults);
     const faults = this.health.activeFaults().length;
     this.log.info({ miners: Object.keys(saved.miners).length, faults }, `restored edge health state from ${this.stateFile?.file}`);
   }
@@ -278,11 +322,83 @@ export class MinerExporter {
     return this.scheduler.sweep(jitterMs);
   }
 
-  start(): void {
-    this.scheduler.start();
+  /**
+   * One scheduled discovery: scans the `subnet` of each served container (rate-limited) and raises UNKNOWN_DEVICE per
+   * miner API answering there at an address no inventory miner has; clears those that no longer answer. A container's
+   * set is replaced only by a completed scan. Returns the faults raised and cleared.
+   */
+  async discoverUnknown(now = Date.now()): Promise<FaultEvent[]> {
+    const inventory = this.inventory.current;
+    const knownHosts = new Set([...inventory.miners.values()].map((m) => m.host));
+    const served = new Set(this.containers().map((c) => c.container));
+    const events: FaultEvent[] = [];
+    const points: SchemaPoint[] = [];
+    for (const container of inventory.containers) {
+      if (!served.has(container.name) || !container.subnet) continue;
+      let report;
+      try {
+        report = await discover(container.subnet, {
+          port: this.options.discoverPort ?? 4028,
+          ratePerS: this.options.discoverRatePerS ?? DEFAULT_DISCOVER_RATE_PER_S,
+          concurrency: 32,
+          transport: this.options.transport,
+        });
+      } catch (err) {
+        this.log.error({ container: container.name, err }, `scheduled discovery of ${container.subnet} failed`);
+        continue;
+      }
+      const location = { site: container.site, container: container.name, rack: '-', shelf: '-', slot: '-' };
+      const previous = this.unknownDevices.get(container.name) ?? {};
+      const next: Record<string, Fault> = {};
+      for (const found of report.found) {
+        if (knownHosts.has(found.host)) continue;
+        const part = `${found.host}:${found.port}`;
+        const key = faultKey({ minerId: container.name, code: 'UNKNOWN_DEVICE', part });
+        const what = found.family ? `a ${found.family} miner API${found.model ? ` (${found.model.slice(0, 64)})` : ''}` : 'a miner-like API';
+        next[key] = previous[key] ?? {
+          code: 'UNKNOWN_DEVICE',
+          severity: 'warning',
+          minerId: container.name,
+          location,
+          part,
+          message: `container ${container.name}: ${what} answers at ${part} on ${container.subnet}, which the inventory does not list; find the device and list it or remove it`,
+          since: now,
+          details: { address: part, ...(found.family ? { family: found.family } : {}) },
+        };
+        if (!previous[key]) points.push(changePoint(location, part, 'unknown_device', '', `${what} at ${part}`, now));
+      }
+      events.push(...faultTransitions(previous, next, now, this.options.name));
+      if (Object.keys(next).length > 0) this.unknownDevices.set(container.name, next);
+      else this.unknownDevices.delete(container.name);
+    }
+    points.push(...this.transitionPoints(events));
+    if (points.length > 0) this.sink.write(encodePoints(points));
+    this.stateFile?.save(this.savedState());
+    return events;
   }
 
-  stop(): Promise<void> {
-    return this.scheduler.stop();
+  start(): void {
+    this.scheduler.start();
+    const every = this.options.discoverEveryMs;
+    if (every && every > 0) {
+      const run = (): void => {
+        if (this.discovering) return; // a slow scan is never run twice at once
+        this.discovering = this.discoverUnknown()
+          .then(() => undefined, (err: unknown) => this.log.error({ err }, 'scheduled discovery failed'))
+          .finally(() => {
+            this.discovering = undefined;
+          });
+      };
+      run();
+      this.discoveryTimer = setInterval(run, every);
+      this.discoveryTimer.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.discoveryTimer) clearInterval(this.discoveryTimer);
+    this.discoveryTimer = undefined;
+    await this.scheduler.stop();
+    await this.discovering;
   }
 }

@@ -1,5 +1,6 @@
 import type { FaultCode, MinerSpec } from '@flymining/shared';
 import { FaultCollector } from './collector';
+import { checkIdentity, checkPoolHijack } from './intrusion';
 import { checkBoards, checkFans, checkFirmwareErrors, checkHashrate, checkMode, checkPools, checkReboot, checkScrapeErrors } from './rules';
 import {
   emptyHealthState,
@@ -9,6 +10,7 @@ import {
   type HealthScrapeFailure,
   type MinerHealthState,
   type HealthFailureKind,
+  type MinerChange,
 } from './types';
 
 const UNREACHABLE_REASONS: Record<HealthFailureKind, string> = {
@@ -45,7 +47,7 @@ export function evaluateMinerHealth(
   if (isScrapeFailure(input)) {
     faults.keepAllExcept(SCRAPE_FAULTS);
     raiseUnreachable(faults, input);
-    return finish(faults, { ...previous });
+    return finish(faults, { ...previous }, []);
   }
   const context = { sample: input, spec, faults, now };
   checkScrapeErrors(context);
@@ -56,10 +58,14 @@ export function evaluateMinerHealth(
   const lowHashrateScrapes = checkHashrate(context, previous.lowHashrateScrapes);
   checkPools(context);
   checkFirmwareErrors(context);
-  const state: MinerHealthState = { lowHashrateScrapes, active: {} };
+  const changes: MinerChange[] = [];
+  const devfee = checkPoolHijack(context, previous, changes);
+  const remembered = checkIdentity(context, previous, changes);
+  const state: MinerHealthState = { lowHashrateScrapes, active: {}, ...remembered };
+  if (devfee) state.devfee = devfee;
   const lastUptimeS = input.uptimeS ?? previous.lastUptimeS;
   if (lastUptimeS !== undefined) state.lastUptimeS = lastUptimeS;
-  return finish(faults, state);
+  return finish(faults, state, changes);
 }
 
 function raiseUnreachable(faults: FaultCollector, failure: HealthScrapeFailure): void {
@@ -74,7 +80,7 @@ function raiseUnreachable(faults: FaultCollector, failure: HealthScrapeFailure):
   });
 }
 
-function finish(faults: FaultCollector, state: MinerHealthState): HealthEvaluation {
+function finish(faults: FaultCollector, state: MinerHealthState, changes: MinerChange[]): HealthEvaluation {
   const active = faults.result();
-  return { faults: Object.values(active), state: { ...state, active } };
+  return { faults: Object.values(active), state: { ...state, active }, changes };
 }

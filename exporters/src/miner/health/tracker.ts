@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Fault, FaultEvent, MinerSpec } from '@flymining/shared';
 import { evaluateMinerHealth } from './evaluate';
-import type { HealthInput, MinerHealthState } from './types';
+import type { HealthInput, MinerChange, MinerHealthState } from './types';
 
 /** Raised/cleared events between two sets of active faults (keyed by faultKey); a fault kept active emits nothing. */
 export function faultTransitions(
@@ -28,10 +28,15 @@ export class HealthTracker {
   constructor(private readonly source: string = hostname()) {}
 
   update(spec: MinerSpec, input: HealthInput, now: number): FaultEvent[] {
+    return this.judge(spec, input, now).events;
+  }
+
+  /** As update, also returning the pool, firmware and identity changes seen (for the audit history). */
+  judge(spec: MinerSpec, input: HealthInput, now: number): { events: FaultEvent[]; changes: MinerChange[] } {
     const previous = this.states.get(spec.id);
-    const { state } = evaluateMinerHealth(input, spec, previous, now);
+    const { state, changes } = evaluateMinerHealth(input, spec, previous, now);
     this.states.set(spec.id, state);
-    return faultTransitions(previous?.active ?? {}, state.active, now, this.source);
+    return { events: faultTransitions(previous?.active ?? {}, state.active, now, this.source), changes };
   }
 
   /** The miner left the inventory: drop its state and clear whatever it had active. */

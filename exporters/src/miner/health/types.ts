@@ -39,12 +39,38 @@ export interface MinerHealthState {
   lastUptimeS?: number;
   /** Active faults by faultKey. */
   active: Record<string, Fault>;
+  /** Firmware, version, serial and MAC last reported (issue 15: FIRMWARE_CHANGED, MINER_SWAPPED). */
+  identity?: MinerIdentity;
+  /** The configured pools last read, as poolSetText gives them (changes go to the audit history). */
+  poolSet?: string;
+  /** A devfee switch under way: when it started (ms). */
+  devfee?: { since: number };
+}
+
+export interface MinerIdentity {
+  firmware: string;
+  version?: string;
+  serial?: string;
+  mac?: string;
+}
+
+/** Kinds of rows in a miner's change history (`miner_change`). */
+export const MINER_CHANGE_KINDS = ['pools', 'devfee', 'firmware', 'serial', 'mac', 'unknown_device'] as const;
+export type MinerChangeKind = (typeof MINER_CHANGE_KINDS)[number];
+
+/** One change of a miner's pools, firmware or identity, for its audit history. */
+export interface MinerChange {
+  kind: MinerChangeKind;
+  before: string;
+  after: string;
 }
 
 export interface HealthEvaluation {
   /** Every fault active after this scrape. */
   faults: Fault[];
   state: MinerHealthState;
+  /** What changed in this scrape (pools, firmware, serial, MAC, devfee switch start). */
+  changes: MinerChange[];
 }
 
 export function emptyHealthState(): MinerHealthState {
