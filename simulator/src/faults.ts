@@ -52,6 +52,21 @@ export const faultRequestSchema = z.discriminatedUnion('fault', [
   z.object({ fault: z.literal('authChange'), password: z.string().min(1).max(128).optional(), ...toggle }),
   /** Misbehaving transports for the exporter's hostile-input tests (see HOSTILE_MODES). */
   z.object({ fault: z.literal('hostile'), mode: z.enum(['v3-garbage-after-frame', 'v3-huge-length', 'http-endless-body', 'http-slow-headers', 'digest-loop', 'off']) }),
+  /**
+   * Intrusion (issue 15): someone points the unit's hashrate elsewhere. url/worker: the foreign pool and worker
+   * (default a thief's); all: on every pool entry, not only the active one (the clearest case); on:false restores.
+   */
+  z.object({
+    fault: z.literal('poolHijack'),
+    url: z.string().min(1).max(2048).optional(),
+    worker: z.string().min(1).max(2048).optional(),
+    all: z.boolean().default(false),
+    ...toggle,
+  }),
+  /** The unit now reports this firmware version (someone flashed it); reported by every protocol that gives one. */
+  z.object({ fault: z.literal('firmwareChange'), version: z.string().min(1).max(128).regex(/^[\x20-\x7e]+$/, 'printable ASCII') }),
+  /** Another machine now stands in the slot: new serial numbers and MAC, same address. */
+  z.object({ fault: z.literal('swap') }),
   z.object({ fault: z.literal('clear') }),
 ]);
 
@@ -90,6 +105,12 @@ export interface ActiveFaults {
   /** A password set by an authChange fault (null: the configured one works). */
   changedPassword: string | null;
   hostile: HostileMode | null;
+  /** A foreign pool and worker set by poolHijack (all: on every pool entry). */
+  poolHijack: { url: string; worker: string; all: boolean } | null;
+  /** The firmware version set by firmwareChange (null: the profile's own). */
+  firmwareVersion: string | null;
+  /** How many times another machine was put in the slot (0: the original; serials and MAC derive from it). */
+  swaps: number;
 }
 
 /** A fault request that does not fit the miner (board 5 on a 3-board unit, sleep on firmware without sleep ...). */

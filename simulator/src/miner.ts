@@ -97,6 +97,14 @@ interface FaultState extends ActiveFaults {
   psuSinceMs: number;
 }
 
+/** The pools every simulated miner is configured with (the demo inventory expects these, issue 15). */
+export const SIM_POOL_URLS = ['stratum+tcp://btc.pool.example:3333', 'stratum+tcp://btc.pool.example:443', 'stratum+tcp://backup.pool.example:3333'] as const;
+/** Its worker name on them: account `flymining`, worker the miner id (inventory pattern `flymining.{miner}`). */
+export const SIM_WORKER_PATTERN = 'flymining.{miner}';
+export function simWorker(minerId: string): string {
+  return SIM_WORKER_PATTERN.replace('{miner}', minerId);
+}
+
 const POOL_DIFFICULTY_SMALL = 65536;
 const POOL_DIFFICULTY_LARGE = 524288;
 /** Seconds over which "GHS 30m" averages. */
@@ -164,6 +172,17 @@ export class SimMiner {
     return this.spec.id;
   }
 
+  /** What serial numbers, MAC and DNA derive from: the id, changed by a `swap` fault (another machine in the slot). */
+  get identityKey(): string {
+    const swaps = this.faults?.swaps ?? 0;
+    return swaps === 0 ? this.spec.id : `${this.spec.id}#${swaps}`;
+  }
+
+  /** The firmware version the unit reports: a `firmwareChange` fault's, else the profile's own (`stock`). */
+  versionOr(stock: string): string {
+    return this.faults?.firmwareVersion ?? stock;
+  }
+
   /** The credential a client must present on one API right now. */
   credential(kind: ApiAuthKind): ApiCredential {
     const configured = this.credentials[kind];
@@ -208,6 +227,7 @@ export class SimMiner {
       missingChips: [...f.missingChips],
       droppedBoards: [...f.droppedBoards],
       firmwareErrors: f.firmwareErrors.map((e) => ({ ...e })),
+      poolHijack: f.poolHijack ? { ...f.poolHijack } : null,
     };
   }
 
@@ -278,6 +298,17 @@ export class SimMiner {
         case 'hostile':
           if (req.mode !== 'off') checkHostileMode(p, req.mode, this.id);
           f.hostile = req.mode === 'off' ? null : req.mode;
+          break;
+        case 'poolHijack':
+          f.poolHijack = req.on
+            ? { url: req.url ?? 'stratum+tcp://hashrate.thief.example:3333', worker: req.worker ?? `thief.${this.id}`, all: req.all }
+            : null;
+          break;
+        case 'firmwareChange':
+          f.firmwareVersion = req.version;
+          break;
+        case 'swap':
+          f.swaps += 1;
           break;
       }
     }
@@ -435,9 +466,9 @@ export class SimMiner {
         : 60 + fanPowerW + boards.reduce((sum, b) => sum + b.powerW, 0);
     const sharesPerS = this.sharesPerSecond(rateGhs);
     const poolsDead = f?.poolsDead ?? false;
+    const hijack = f?.poolHijack;
     const pools: PoolReading[] = [0, 1, 2].map((i) => ({
-      url: ['stratum+tcp://btc.pool.example:3333', 'stratum+tcp://btc.pool.example:443', 'stratum+tcp://backup.pool.example:3333'][i] ?? '',
-      user: `flymining.${this.id}`,
+      ...(hijack && (i === 0 || hijack.all) ? { url: hijack.url, user: hijack.worker } : { url: SIM_POOL_URLS[i] ?? '', user: simWorker(this.id) }),
       alive: !poolsDead,
       active: i === 0 && !poolsDead,
       accepted: i === 0 ? accepted : 0,
@@ -544,6 +575,9 @@ function healthyFaults(boards: number): ActiveFaults {
     psuFault: false,
     changedPassword: null,
     hostile: null,
+    poolHijack: null,
+    firmwareVersion: null,
+    swaps: 0,
   };
 }
 

@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { PROFILES, apiOf, type SimProfile } from './catalog';
 import { MODBUS_REGISTERS } from './climate-sensors';
 import { securitySensorEntries } from './climate-security';
-import type { SimMinerSpec } from './miner';
+import { SIM_POOL_URLS, SIM_WORKER_PATTERN, type SimMinerSpec } from './miner';
 
 export interface InventoryWriteOptions {
   /**
@@ -24,6 +24,29 @@ export interface InventoryWriteOptions {
    * shared inventory schema has those fields (it exports MINER_PROTOCOLS); an older schema refuses unknown slot keys.
    */
   protocols?: boolean;
+  /**
+   * State the pools the simulated miners are configured with (issue 15's `pools:`, site level), so a `poolHijack`
+   * fault raises POOL_HIJACK. Default: when the shared inventory schema knows expected pools.
+   */
+  expectedPools?: boolean;
+  /** Container subnets for scheduled discovery (UNKNOWN_DEVICE), by container name. */
+  subnets?: Record<string, string>;
+}
+
+/** Whether the shared inventory schema knows `pools:` (issue 15). */
+export const INVENTORY_KNOWS_POOLS = 'resolvePools' in shared;
+
+/** The simulator's pool URLs as inventory entries: host, port and the worker pattern. */
+export function simulatorPoolEntries(): Array<{ host: string; port: number; worker: string }> {
+  const seen = new Set<string>();
+  const entries: Array<{ host: string; port: number; worker: string }> = [];
+  for (const url of SIM_POOL_URLS) {
+    const [host = '', port = ''] = url.replace(/^[a-z0-9+]+:\/\//, '').split(':');
+    if (seen.has(`${host}:${port}`)) continue;
+    seen.add(`${host}:${port}`);
+    entries.push({ host, port: Number(port), worker: SIM_WORKER_PATTERN });
+  }
+  return entries;
 }
 
 /** Whether the shared inventory schema knows `protocol`/`credentials` and the ePIC firmware family. */
@@ -98,8 +121,10 @@ export function inventoryYaml(specs: readonly SimMinerSpec[], options: Inventory
   }
   const doc = {
     site,
+    ...((options.expectedPools ?? INVENTORY_KNOWS_POOLS) ? { pools: simulatorPoolEntries() } : {}),
     containers: [...containers.entries()].map(([name, racks], index) => ({
       name,
+      ...(options.subnets?.[name] ? { subnet: options.subnets[name] } : {}),
       ...(options.sensors
         ? {
             sensors: [

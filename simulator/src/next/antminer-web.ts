@@ -15,7 +15,7 @@ function info(miner: SimMiner, withEnum: boolean): WireObject {
   return {
     CompileTime: COMPILE_TIME,
     ...(withEnum ? { miner_type_enum: 1 } : {}),
-    miner_version: miner.profile.api?.firmwareVersion ?? 'platform[AML]',
+    miner_version: miner.versionOr(miner.profile.api?.firmwareVersion ?? 'platform[AML]'),
     type: miner.profile.model,
   };
 }
@@ -25,11 +25,11 @@ function status(msg: string, r: MinerReading): WireObject {
 }
 
 export function boardSerial(miner: SimMiner, index: number): string {
-  return `YNAH${stableHex(`${miner.id}/board${index}`, 13).toUpperCase()}`;
+  return `YNAH${stableHex(`${miner.identityKey}/board${index}`, 13).toUpperCase()}`;
 }
 
 export function minerSerial(miner: SimMiner): string {
-  return `JYZZ${stableHex(`${miner.id}/serial`, 12).toUpperCase()}`;
+  return `JYZZ${stableHex(`${miner.identityKey}/serial`, 12).toUpperCase()}`;
 }
 
 /**
@@ -132,7 +132,7 @@ export function systemInfoCgi(miner: SimMiner): string {
     ['minertype', miner.profile.model],
     ['nettype', 'DHCP'],
     ['netdevice', 'eth0'],
-    ['macaddr', macFromId(miner.id)],
+    ['macaddr', macFromId(miner.identityKey)],
     ['hostname', 'Antminer'],
     ['ipaddress', miner.spec.host],
     ['netmask', '255.0.0.0'],
@@ -150,7 +150,7 @@ export function networkInfoCgi(miner: SimMiner): string {
   return lines([
     ['nettype', 'DHCP'],
     ['netdevice', 'eth0'],
-    ['macaddr', macFromId(miner.id)],
+    ['macaddr', macFromId(miner.identityKey)],
     ['ipaddress', miner.spec.host],
     ['netmask', '255.0.0.0'],
     ['conf_nettype', 'DHCP'],

@@ -46,12 +46,12 @@ export function bosDetails(miner: SimMiner, r: MinerReading): string {
   const newer = release(miner) === '26.04';
   return sorted({
     bos_mode: 4,
-    bos_version: { bos_plus: true, current: p.api?.firmwareVersion ?? '', major: '2022-09-13-0-11012d53-22.08-plus' },
+    bos_version: { bos_plus: true, current: miner.versionOr(p.api?.firmwareVersion ?? ''), major: '2022-09-13-0-11012d53-22.08-plus' },
     bosminer_uptime_s: r.uptimeS,
     control_board_soc_family: 3,
     hostname: 'Antminer',
     kernel_version: '4.9.113',
-    mac_address: macFromId(miner.id).toLowerCase(),
+    mac_address: macFromId(miner.identityKey).toLowerCase(),
     miner_identity: { brand: 1, miner_model: p.model, model: MODEL_ENUM[p.model] ?? 0, name: p.model },
     platform: 4,
     psu_info: {
@@ -59,16 +59,16 @@ export function bosDetails(miner: SimMiner, r: MinerReading): string {
       max_voltage: { volt: flt(15) },
       min_voltage: { volt: flt(12) },
       model_name: newer ? 'APW171215a/c' : 'APW121215d/e',
-      serial_number: newer ? `OLTT${stableHex(`${miner.id}/psu`, 13).toUpperCase()}` : null,
+      serial_number: newer ? `OLTT${stableHex(`${miner.identityKey}/psu`, 13).toUpperCase()}` : null,
       version: newer ? 193 : 117,
     },
-    serial_number: newer ? `THQG${stableHex(`${miner.id}/serial`, 13).toUpperCase()}` : null,
+    serial_number: newer ? `THQG${stableHex(`${miner.identityKey}/serial`, 13).toUpperCase()}` : null,
     // MinerStatus: 2 normal, 3 paused (no work).
     status: r.mode === 'hashing' || r.mode === 'booting' ? 2 : 3,
     sticker_hashrate: gh(p.nominalThs * 1000),
     system_uptime: r.uptimeS + 40,
     system_uptime_s: r.uptimeS + 40,
-    uid: stableHex(`${miner.id}/uid`, 16),
+    uid: stableHex(`${miner.identityKey}/uid`, 16),
   });
 }
 
@@ -125,7 +125,7 @@ function hashboard(miner: SimMiner, r: MinerReading, b: BoardReading, index: num
     id: String(index + 1),
     lowest_inlet_temp: { degree_c: flt(Math.round((b.present ? r.intakeC + 10 : 0) * 8) / 8) },
     model: boardName,
-    serial_number: `NGSB${stableHex(`${miner.id}/hb${index}`, 13).toUpperCase()}`,
+    serial_number: `NGSB${stableHex(`${miner.identityKey}/hb${index}`, 13).toUpperCase()}`,
     stats: statsBlock(miner, b.rateGhs, r.avg30mGhs * share, r.avgGhs * share, b.idealGhs || (p.nominalThs * 1000) / p.boards, Math.floor(r.bestShare / (index + 1))),
   };
 }
@@ -206,7 +206,7 @@ export function bosNetwork(miner: SimMiner): string {
     default_gateway: '127.0.0.1',
     dns_servers: ['127.0.0.1'],
     hostname: 'Antminer',
-    mac_address: macFromId(miner.id).toLowerCase(),
+    mac_address: macFromId(miner.identityKey).toLowerCase(),
     name: 'eth0',
     networks: [{ address: miner.spec.host, netmask: '255.0.0.0' }],
     protocol: 1,

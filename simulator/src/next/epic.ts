@@ -47,7 +47,7 @@ export function epicSummary(miner: SimMiner, r: MinerReading): string {
     Status: { 'Operating State': state, 'Last Command': null, 'Last Command Result': null, 'Last Error': epicLastError(miner) },
     Hostname: `epic${stableHex(miner.id, 6)}`,
     PresetInfo: { 'Target Power': Math.round(p.typicalPowerW) },
-    Software: p.api?.firmwareVersion ?? 'PowerPlay-BMS v1.5.13',
+    Software: miner.versionOr(p.api?.firmwareVersion ?? 'PowerPlay-BMS v1.5.13'),
     'OS Type': 'umcOS',
     Mining: { Coin: 'BTC', Algorithm: 'SHA-256' },
     Stratum: {
@@ -108,8 +108,8 @@ export function epicCapabilities(miner: SimMiner): string {
     Model: p.model,
     'Model Subtype': 'BHB56801',
     'Chip Type': 'BM1366',
-    'Board Serial Numbers': Array.from({ length: p.boards }, (_, i) => `YNAH${stableHex(`${miner.id}/hb${i}`, 13).toUpperCase()}`),
-    'Control Board Version': { somBoardVersion: '7.1.0', carrierBoardVersion: '4.1.0', cpuSerial: stableHex(`${miner.id}/cpu`, 24), cpuHardware: 'STM32 (Device Tree Support)' },
+    'Board Serial Numbers': Array.from({ length: p.boards }, (_, i) => `YNAH${stableHex(`${miner.identityKey}/hb${i}`, 13).toUpperCase()}`),
+    'Control Board Version': { somBoardVersion: '7.1.0', carrierBoardVersion: '4.1.0', cpuSerial: stableHex(`${miner.identityKey}/cpu`, 24), cpuHardware: 'STM32 (Device Tree Support)' },
     'Default Clock': p.frequencyMhz,
     'Default Voltage': 12900,
     'Default Hashrate': p.nominalThs,
@@ -134,7 +134,7 @@ export function epicCapabilities(miner: SimMiner): string {
 }
 
 export function epicNetwork(miner: SimMiner): string {
-  return writeJson({ dhcp: { address: miner.spec.host, netmask: '255.0.0.0', gateway: '127.0.0.1', dns: '127.0.0.1', mac_address: macFromId(miner.id) } });
+  return writeJson({ dhcp: { address: miner.spec.host, netmask: '255.0.0.0', gateway: '127.0.0.1', dns: '127.0.0.1', mac_address: macFromId(miner.identityKey) } });
 }
 
 /** /temps: two board sensors per slot, disabled slots still listed. */

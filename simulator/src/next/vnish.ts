@@ -65,7 +65,7 @@ function summary(miner: SimMiner, nowMs: number): string {
         chip_temp: { min: Math.round(b.chipTempC - 8), max: Math.round(b.chipTempC) },
       })),
     },
-    system: { network_status: { mac: macFromId(miner.id), ip: miner.spec.host, dhcp: true, hostname: 'antminer' } },
+    system: { network_status: { mac: macFromId(miner.identityKey), ip: miner.spec.host, dhcp: true, hostname: 'antminer' } },
   });
 }
 
@@ -96,9 +96,9 @@ export function vnishRoutes(miner: SimMiner, auth: HttpAuthState, req: http.Inco
           miner: miner.profile.model,
           model: miner.profile.model.replace(/ \(vnish.*\)$/, ''),
           fw_name: 'Vnish',
-          fw_version: miner.profile.api?.firmwareVersion ?? '1.2.6',
-          serial: `JYZZ${stableHex(`${miner.id}/serial`, 12).toUpperCase()}`,
-          system: { network_status: { mac: macFromId(miner.id), ip: miner.spec.host, dhcp: true, hostname: 'antminer' }, uptime: String(r.uptimeS) },
+          fw_version: miner.versionOr(miner.profile.api?.firmwareVersion ?? '1.2.6'),
+          serial: `JYZZ${stableHex(`${miner.identityKey}/serial`, 12).toUpperCase()}`,
+          system: { network_status: { mac: macFromId(miner.identityKey), ip: miner.spec.host, dhcp: true, hostname: 'antminer' }, uptime: String(r.uptimeS) },
         }),
       );
     case '/api/v1/status':

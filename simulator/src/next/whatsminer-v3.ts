@@ -44,7 +44,7 @@ export function v3Envelope(code: number, cmd: string, msg: WireValue, when: numb
 }
 
 function serial(miner: SimMiner, what: string, prefix: string, length: number): string {
-  return prefix + stableHex(`${miner.id}/${what}`, length).toUpperCase();
+  return prefix + stableHex(`${miner.identityKey}/${what}`, length).toUpperCase();
 }
 
 function deviceInfo(miner: SimMiner, r: MinerReading): WireObject {
@@ -81,14 +81,14 @@ function deviceInfo(miner: SimMiner, r: MinerReading): WireObject {
   const info: WireObject = {
     ...(errors.length > 0 ? { 'error-code': errorCodes(miner) } : {}),
     miner: miner_,
-    network: { dns: '127.0.0.1', gateway: '127.0.0.1', hostname: 'WhatsMiner', ip: miner.spec.host, mac: macFromId(miner.id), netmask: '255.0.0.0', proto: 'dhcp' },
+    network: { dns: '127.0.0.1', gateway: '127.0.0.1', hostname: 'WhatsMiner', ip: miner.spec.host, mac: macFromId(miner.identityKey), netmask: '255.0.0.0', proto: 'dhcp' },
     power: psu,
     salt: v3Salt(miner),
     system: {
       api: '3.0.2',
       apiswitch: '1',
       'control-board-version': 'CB6V10',
-      fwversion: p.api?.firmwareVersion ?? '20251209.16.Rel2',
+      fwversion: miner.versionOr(p.api?.firmwareVersion ?? '20251209.16.Rel2'),
       ledstatus: 'auto',
       platform: 'H616',
     },

@@ -127,8 +127,8 @@ function s19Stats(ctx: ReplyContext): WireObject {
   forEachChain(p, r, (chain, b) => (s[`chain_hw${chain}`] = b?.hwErrors ?? 0));
   forEachChain(p, r, (chain, b) => (s[`chain_rate${chain}`] = b?.present ? b.rateGhs.toFixed(2) : ''));
   forEachChain(p, r, (chain, b) => (s[`freq${chain}`] = b?.frequencyMhz ?? 0));
-  s.miner_version = S19_VERSION.Miner;
-  s.miner_id = stableHex(ctx.miner.id, 16);
+  s.miner_version = ctx.miner.versionOr(S19_VERSION.Miner);
+  s.miner_id = stableHex(ctx.miner.identityKey, 16);
   return s;
 }
 
@@ -179,7 +179,7 @@ export const bmminerWriter: DialectWriter = {
   commands: {
     version: (ctx) =>
       sectionReply(ctx, bmminerWriter, 22, 'CGMiner versions', 'VERSION', [
-        { BMMiner: S19_VERSION.BMMiner, API: '3.1', Miner: S19_VERSION.Miner, CompileTime: S19_VERSION.CompileTime, Type: ctx.profile.model },
+        { BMMiner: S19_VERSION.BMMiner, API: '3.1', Miner: ctx.miner.versionOr(S19_VERSION.Miner), CompileTime: S19_VERSION.CompileTime, Type: ctx.profile.model },
       ]),
     // Stock firmware answers `"new_api": true` (top level only) with the web CGI's layout (antminer-new-api/PROTOCOLS.md).
     summary: (ctx) =>
@@ -187,7 +187,7 @@ export const bmminerWriter: DialectWriter = {
     stats: (ctx) =>
       newApi(ctx)
         ? newApiStats(ctx.miner, ctx.reading)
-        : sectionReply(ctx, bmminerWriter, 70, 'CGMiner stats', 'STATS', [{ ...S19_VERSION, Type: ctx.profile.model }, s19Stats(ctx)]),
+        : sectionReply(ctx, bmminerWriter, 70, 'CGMiner stats', 'STATS', [{ ...S19_VERSION, Miner: ctx.miner.versionOr(S19_VERSION.Miner), Type: ctx.profile.model }, s19Stats(ctx)]),
     pools: (ctx) => poolsReply(ctx, bmminerWriter, S19_POOLS),
     // Stock S19 devs: one pseudo-device with no hashrate (QUIRKS §6) and the 'Tenperature' typo (§13).
     devs: (ctx) => {
@@ -397,7 +397,7 @@ export const bmminerS9Writer: DialectWriter = {
     version: (ctx) => {
       const fl = s9Flavour(ctx.profile);
       return sectionReply(ctx, bmminerS9Writer, 22, `${fl.msgPrefix} versions`, 'VERSION', [
-        { [fl.versionKey]: fl.version, API: fl.api, Miner: fl.miner, CompileTime: fl.compileTime, Type: ctx.profile.model },
+        { [fl.versionKey]: fl.version, API: fl.api, Miner: ctx.miner.versionOr(fl.miner), CompileTime: fl.compileTime, Type: ctx.profile.model },
       ]);
     },
     summary: (ctx) => sectionReply(ctx, bmminerS9Writer, 11, 'Summary', 'SUMMARY', [s9Summary(ctx.reading)]),
@@ -405,7 +405,7 @@ export const bmminerS9Writer: DialectWriter = {
     stats: (ctx) => {
       const fl = s9Flavour(ctx.profile);
       const status = statusObject('S', ctx.when, 70, `${fl.msgPrefix} stats`, fl.description);
-      const versionObject = { [fl.statsVersionKey]: fl.version, Miner: fl.miner, CompileTime: fl.compileTime, Type: ctx.profile.model };
+      const versionObject = { [fl.statsVersionKey]: fl.version, Miner: ctx.miner.versionOr(fl.miner), CompileTime: fl.compileTime, Type: ctx.profile.model };
       return `{"STATUS":[${writeJson(status)}],"STATS":[${writeJson(versionObject)}${writeJson(s9StatsObject(ctx, fl))}],"id":1}`;
     },
     pools: (ctx) => poolsReply(ctx, bmminerS9Writer, s9Flavour(ctx.profile).pools),
@@ -474,7 +474,7 @@ function luxosStats(ctx: ReplyContext): WireObject {
   s.total_freqavg = f1(p.frequencyMhz);
   s.temp_max = f1(Math.max(0, ...r.boards.map((b) => (b.present ? int(b.chipTempC) : 0))));
   s.total_rateideal = round2(r.idealGhs);
-  s.miner_id = stableHex(ctx.miner.id, 12);
+  s.miner_id = stableHex(ctx.miner.identityKey, 12);
   s.miner_version = LUXOS_VERSION.Miner;
   return s;
 }
@@ -517,7 +517,7 @@ function luxosDevs(ctx: ReplyContext): WireObject[] {
       'Nominal MHS': f1(b.idealGhs * 1000),
       Profile: `${ctx.profile.frequencyMhz}MHz`,
       Rejected: 0,
-      SerialNumber: `JYZZ${stableHex(`${ctx.miner.id}/${i}`, 13).toUpperCase()}`,
+      SerialNumber: `JYZZ${stableHex(`${ctx.miner.identityKey}/${i}`, 13).toUpperCase()}`,
       Status: 'Alive',
       Temperature: f1(int(b.boardTempC)),
       'Total MH': (r.avgGhs * 1000) / r.boards.length,
@@ -532,7 +532,7 @@ export const luxosWriter: DialectWriter = {
   writeOptions: { sortKeys: true },
   commands: {
     version: (ctx) =>
-      sectionReply(ctx, luxosWriter, 22, 'LUXminer versions', 'VERSION', [{ API: '3.7', ...LUXOS_VERSION, Type: ctx.profile.model }]),
+      sectionReply(ctx, luxosWriter, 22, 'LUXminer versions', 'VERSION', [{ API: '3.7', ...LUXOS_VERSION, LUXminer: ctx.miner.versionOr(LUXOS_VERSION.LUXminer), Type: ctx.profile.model }]),
     summary: (ctx) => sectionReply(ctx, luxosWriter, 11, 'Summary', 'SUMMARY', [luxosSummary(ctx.reading)]),
     stats: (ctx) =>
       sectionReply(ctx, luxosWriter, 70, 'LUXminer stats', 'STATS', [
@@ -585,7 +585,7 @@ export const luxosWriter: DialectWriter = {
           Hostname: ctx.miner.id,
           IPAddr: ctx.miner.spec.host,
           IsTuning: false,
-          MACAddr: stableHex(ctx.miner.id, 12).replace(/(..)(?!$)/g, '$1:'),
+          MACAddr: stableHex(ctx.miner.identityKey, 12).replace(/(..)(?!$)/g, '$1:'),
           Model: ctx.profile.model,
           NameplateTHS: ctx.profile.nominalThs,
           OS: 'LuxOS',

@@ -46,7 +46,7 @@ function mmIdString(ctx: ReplyContext): string {
   const dh = r.hwErrors > 0 ? Math.min(5, (r.hwErrors / Math.max(1, r.accepted)) * 0.5) : 0;
   const fields = [
     `Ver[${MM_VERSION}]`,
-    `DNA[${stableHex(ctx.miner.id, 16)}]`,
+    `DNA[${stableHex(ctx.miner.identityKey, 16)}]`,
     'MEMFREE[1201472.0]',
     'NETFAIL[0 0 0 0 0 0 0 0]',
     `SYSTEMSTATU[Work: ${sleeping ? 'In Idle' : 'In Work'}, Hash Board: ${present.length} ]`,
@@ -82,7 +82,7 @@ function mmIdString(ctx: ReplyContext): string {
     `SoftOFF[${sleeping ? 1 : 0}]`,
     `ECHU[${present.map(() => 0).join(' ')}]`,
     'ECMM[0]',
-    ...present.map(({ b, i }) => `PVT_T${i}[${chipTemps(b.chipTempC, p.chipsPerBoard, b.chipsBad + (p.chipsPerBoard - b.chipsFound), `${ctx.miner.id}/${i}`)}]`),
+    ...present.map(({ b, i }) => `PVT_T${i}[${chipTemps(b.chipTempC, p.chipsPerBoard, b.chipsBad + (p.chipsPerBoard - b.chipsFound), `${ctx.miner.identityKey}/${i}`)}]`),
     `WORKMODE[1]`,
   ];
   return fields.join(' ');
@@ -177,8 +177,8 @@ export const avalonWriter: DialectWriter = {
           MODEL: '1246',
           HWTYPE: 'MM3v2_X3',
           SWTYPE: 'MM314',
-          DNA: stableHex(ctx.miner.id, 16),
-          MAC: macFromId(ctx.miner.id),
+          DNA: stableHex(ctx.miner.identityKey, 16),
+          MAC: macFromId(ctx.miner.identityKey),
         },
       ]),
     summary: (ctx) => sectionReply(ctx, avalonWriter, 11, 'Summary', 'SUMMARY', [summaryItem(ctx.reading)]),

@@ -97,7 +97,7 @@ export const bosminerWriter: DialectWriter = {
   description: () => `BOSminer ${BOSMINER_VERSION}`,
   writeOptions: { sortKeys: true },
   commands: {
-    version: (ctx) => sectionReply(ctx, bosminerWriter, 22, 'BOSminer versions', 'VERSION', [{ API: '3.7', BOSminer: BOSMINER_VERSION }]),
+    version: (ctx) => sectionReply(ctx, bosminerWriter, 22, 'BOSminer versions', 'VERSION', [{ API: '3.7', BOSminer: ctx.miner.versionOr(BOSMINER_VERSION) }]),
     summary: (ctx) => sectionReply(ctx, bosminerWriter, 11, 'Summary', 'SUMMARY', [bosSummary(ctx.reading)]),
     devs: (ctx) => {
       const devs = bosDevs(ctx);

@@ -69,7 +69,7 @@ function devItem(ctx: ReplyContext, b: BoardReading, i: number): WireObject {
     'Device Elapsed': r.uptimeS,
     'Upfreq Complete': 1,
     'Effective Chips': b.present ? b.chipsFound - b.chipsBad : 0,
-    'PCB SN': `BJM1FS${stableHex(`${ctx.miner.id}/${i}`, 14).toUpperCase()}`,
+    'PCB SN': `BJM1FS${stableHex(`${ctx.miner.identityKey}/${i}`, 14).toUpperCase()}`,
     'Chip Data': 'HPJA05-20070601 BINV02-193005F',
     'Chip Temp Min': f2(b.present ? b.chipTempC - 20 : 0),
     'Chip Temp Max': f2(b.present ? b.chipTempC + 4 : 0),
@@ -149,10 +149,10 @@ function summaryItem(ctx: ReplyContext): WireObject {
     'Env Temp': f2(r.intakeC),
     'Power Mode': 'Normal',
     // Newer firmware quotes the version with plain single quotes inside the string (QUIRKS §3).
-    'Firmware Version': `'${FIRMWARE}'`,
+    'Firmware Version': `'${ctx.miner.versionOr(FIRMWARE)}'`,
     'CB Platform': 'ALLWINNER_H6OS',
     'CB Version': 'V10',
-    MAC: macFromId(ctx.miner.id),
+    MAC: macFromId(ctx.miner.identityKey),
     'Factory GHS': Math.round(p.nominalThs * 1000),
     'Power Limit': 3600,
     'Power Voltage Input': f2(229.5),
@@ -193,8 +193,8 @@ export const btminerWriter: DialectWriter = {
     },
     pools: (ctx) => poolsReply(ctx, btminerWriter, BTMINER_POOLS),
     status: (ctx) =>
-      api2Reply(ctx, { btmineroff: ctx.reading.mode === 'sleeping' ? 'true' : 'false', 'Firmware Version': `'${FIRMWARE}'` }),
-    get_version: (ctx) => api2Reply(ctx, { api_ver: API_VERSION, fw_ver: FIRMWARE }),
+      api2Reply(ctx, { btmineroff: ctx.reading.mode === 'sleeping' ? 'true' : 'false', 'Firmware Version': `'${ctx.miner.versionOr(FIRMWARE)}'` }),
+    get_version: (ctx) => api2Reply(ctx, { api_ver: API_VERSION, fw_ver: ctx.miner.versionOr(FIRMWARE) }),
   },
 };
 
