@@ -45,7 +45,7 @@ function mmIdString(ctx: ReplyContext): string {
   const fans = r.fansRpm.map((rpm, i) => `Fan${i + 1}[${rpm}]`).join(' ');
   const dh = r.hwErrors > 0 ? Math.min(5, (r.hwErrors / Math.max(1, r.accepted)) * 0.5) : 0;
   const fields = [
-    `Ver[${MM_VERSION}]`,
+    `Ver[${ctx.miner.versionOr(MM_VERSION)}]`,
     `DNA[${stableHex(ctx.miner.identityKey, 16)}]`,
     'MEMFREE[1201472.0]',
     'NETFAIL[0 0 0 0 0 0 0 0]',
