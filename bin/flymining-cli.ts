@@ -1,6 +1,6 @@
 /** `flymining`: the staff command line. Each component contributes its commands; this file only assembles them. */
 import { Command, CommanderError } from 'commander';
-import { registerExporterCommands } from '../exporters/src/cli';
+import { registerExporterCommands, registerMinerCommands } from '../exporters/src/cli';
 import { registerPortalCommands } from '../billing/src/portal/cli';
 import { registerBillingCommands } from '../billing/src/cli';
 import { registerAlertingCommands } from '../alerting/src/cli';
@@ -13,6 +13,7 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError()
     .exitOverride();
   registerExporterCommands(program);
+  registerMinerCommands(program);
   registerPortalCommands(program);
   registerBillingCommands(program);
   registerAlertingCommands(program);

@@ -1,6 +1,11 @@
-/** The exporter's staff commands: `flymining scrape`, `flymining discover`, `flymining exporter`. */
+/** The exporter's staff commands: `flymining scrape`, `flymining discover`, `flymining miner changes`. */
 import {
   DEFAULT_PROTOCOL_PORTS,
+  InfluxStore,
+  ident,
+  influxql,
+  loadInfluxConfig,
+  parseDuration,
   DEFAULT_THRESHOLDS,
   MINER_PROTOCOLS,
   MODEL_CATALOG,
@@ -13,7 +18,7 @@ import {
 } from '@flymining/shared';
 import type { Command } from 'commander';
 import { discover, type DiscoveryReport } from './discovery';
-import { evaluateMinerHealth, emptyHealthState } from './miner/health';
+import { MINER_CHANGE_KINDS, evaluateMinerHealth, emptyHealthState } from './miner/health';
 import { scrapeMiner } from './miner/scrape';
 import { backendId } from './miner/backends/types';
 import { CredentialStore, readSecretFile, type CredentialSource } from './miner/credentials';
@@ -190,6 +195,82 @@ export function registerExporterCommands(program: Command): void {
       if (progress) process.stderr.write('\n');
       if (opts.json) process.stdout.write(JSON.stringify(report) + '\n');
       else printDiscovery(report, inventory !== undefined, process.stdout);
+    });
+}
+
+/** A miner id as the inventory allows it (it becomes a tag): anything else is refused before a query is built. */
+const MINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+/** The change history is kept with the raw samples (40 days); a longer window asks for nothing more. */
+const MAX_CHANGES_SINCE_MS = 400 * 86_400_000;
+const MAX_CHANGE_ROWS = 1000;
+
+export interface MinerChangeRow {
+  time: number;
+  kind: string;
+  before: string;
+  after: string;
+  where: string;
+}
+
+/** A miner's audit history (`miner_change`), newest first, within `sinceMs`. */
+export async function readMinerChanges(store: InfluxStore, miner: string, sinceMs: number, kind?: string): Promise<MinerChangeRow[]> {
+  const from = new Date(Date.now() - sinceMs);
+  const byKind = kind ? influxql` AND ${ident('kind')} = ${kind}` : '';
+  const rows = await store.queryRows(
+    influxql`SELECT ${ident('before')}, ${ident('after')}, ${ident('kind')}, ${ident('container')}, ${ident('rack')}, ${ident('shelf')}, ${ident('slot')} FROM ${ident('miner_change')} WHERE ${ident('miner')} = ${miner} AND time >= ${from}` +
+      byKind +
+      ` ORDER BY time DESC LIMIT ${MAX_CHANGE_ROWS}`,
+  );
+  return rows.map((r) => ({
+    time: r.time,
+    kind: String(r.kind ?? ''),
+    before: String(r.before ?? ''),
+    after: String(r.after ?? ''),
+    where: [r.container, r.rack, r.shelf, r.slot].map((v) => String(v ?? '-')).join('/'),
+  }));
+}
+
+/** Control characters from a miner never reach the terminal as such. */
+function printable(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+export function registerMinerCommands(program: Command): void {
+  const miner = program.command('miner').description("a miner's records");
+  miner
+    .command('changes')
+    .description("a miner's change history: pools, firmware/version, serial/MAC, devfee switches (from InfluxDB, miner_change)")
+    .argument('<miner>', 'inventory id of the miner (or an address, for unknown devices)')
+    .option('--since <duration>', 'how far back (e.g. 24h, 7d; at most 400d)', '7d')
+    .option('--kind <kind>', `only one kind: ${MINER_CHANGE_KINDS.join(', ')}`)
+    .option('--json', 'print the rows as one JSON array')
+    .action(async (id: string, opts: { since: string; kind?: string; json?: boolean }) => {
+      try {
+        if (!MINER_ID.test(id)) throw new Error(`"${id.slice(0, 80)}" is not a miner id (letters, digits and _ . : -, at most 64)`);
+        const sinceMs = parseDuration(opts.since, { what: '--since' });
+        if (sinceMs <= 0 || sinceMs > MAX_CHANGES_SINCE_MS) throw new Error('--since: between 1s and 400d');
+        if (opts.kind !== undefined && !(MINER_CHANGE_KINDS as readonly string[]).includes(opts.kind)) throw new Error(`--kind must be one of ${MINER_CHANGE_KINDS.join(', ')}`);
+        const store = new InfluxStore(loadInfluxConfig({ url: 'http://127.0.0.1:8086' }), { spool: false });
+        try {
+          const rows = await readMinerChanges(store, id, sinceMs, opts.kind);
+          if (opts.json) {
+            process.stdout.write(JSON.stringify(rows) + '\n');
+            return;
+          }
+          const lines = [rows.length ? `${rows.length} change${rows.length === 1 ? '' : 's'} of ${id} since ${opts.since} ago (newest first)` : `no changes of ${id} in the last ${opts.since}`];
+          for (const r of rows) {
+            lines.push(`  ${new Date(r.time).toISOString()}  ${r.kind.padEnd(14)} ${r.where}`);
+            lines.push(`      before: ${printable(r.before) || '-'}`);
+            lines.push(`      after:  ${printable(r.after) || '-'}`);
+          }
+          process.stdout.write(lines.join('\n') + '\n');
+        } finally {
+          await store.close();
+        }
+      } catch (err) {
+        process.stderr.write(`flymining miner changes: ${(err as Error).message}\n`);
+        process.exitCode = 2;
+      }
     });
 }
 

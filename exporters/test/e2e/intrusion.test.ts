@@ -8,6 +8,7 @@ import { PROFILES, SimulatedFarm, inventoryYaml, type SimMinerSpec } from '@flym
 import { describeSnapshots, freshStore, latestSnapshots, mixedFarmSpecs, tempDir, writeInventory } from './helpers';
 import { MinerExporter } from '../../src/miner/exporter';
 import { createLogger } from '@flymining/shared';
+import { runCli } from '../../../shared/test/cli';
 
 const EDGE = 'e2e-intrusion';
 const DEVFEE_HOST = 'devfee.vendor.example';
@@ -106,6 +107,28 @@ describe('virtual intrusion: pool hijack, devfee, firmware change, swap, unknown
     expect(String(poolsRow.before)).toContain(`btc.pool.example:3333 flymining.${allForeign}`);
     expect(String(poolsRow.after)).toContain('evil.example:3333 thief.1');
     expect(String(rows.find((r) => r.kind === 'firmware')!.after)).toContain('evil-build-6.6.6');
+
+    // As staff read it: `flymining miner changes MINER --since 1h`.
+    const env = { FLYMINING_INFLUX_URL: process.env.FLYMINING_INFLUX_URL, FLYMINING_INFLUX_DB: process.env.FLYMINING_INFLUX_DB };
+    process.env.FLYMINING_INFLUX_URL = process.env.FLYMINING_TEST_INFLUX_URL;
+    process.env.FLYMINING_INFLUX_DB = 'e2e_intrusion';
+    try {
+      const cli = await runCli(['miner', 'changes', allForeign, '--since', '1h', '--json']);
+      expect([cli.code, cli.stderr]).toEqual([0, '']);
+      const listedRows = JSON.parse(cli.stdout) as Array<{ kind: string; before: string; after: string }>;
+      expect(listedRows.map((r) => r.kind)).toEqual(['pools']);
+      expect(listedRows[0]!.after).toContain('evil.example:3333 thief.1');
+      const text = await runCli(['miner', 'changes', flashed!, '--since', '1h']);
+      expect(text.stdout).toMatch(/firmware .*\n\s+before: .*\n\s+after: .*evil-build-6\.6\.6/);
+      const bad = await runCli(['miner', 'changes', 'x"; DROP', '--since', '1h']);
+      expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining('is not a miner id')]);
+      expect((await runCli(['miner', 'changes', allForeign, '--since', '10y'])).stderr).toContain('--since');
+    } finally {
+      for (const [k, v] of Object.entries(env)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
     await edge.stop();
 
     // A restart on the same state folder neither re-raises nor forgets: no new fault rows, same since.
