@@ -72,6 +72,16 @@ export const minerDetail: Dashboard = dashboard(
     panel('table', 'Hashboards and chips', { x: 0, y: 16, w: 12, h: 7 }, influx([`SELECT last("present") AS "present", last("chips_ok") AS "chips ok", last("chips_bad") AS "chips bad", last("chips_expected") AS "chips expected", last("hashrate_ths") AS "TH/s", last("frequency_mhz") AS "MHz" FROM "miner_board" WHERE ${MINER} AND $timeFilter GROUP BY "board"`], 'table')),
     panel('table', 'Pools', { x: 12, y: 16, w: 12, h: 7 }, influx([`SELECT last("url") AS "url", last("user") AS "worker", last("status") AS "status", last("accepted") AS "accepted", last("rejected") AS "rejected" FROM "miner_pool" WHERE ${MINER} AND $timeFilter GROUP BY "pool"`], 'table')),
     panel('table', 'Faults (last transition of each)', { x: 0, y: 23, w: 24, h: 7 }, influx([`SELECT last("active") AS "active", last("message") AS "message" FROM "fault" WHERE ${MINER} AND time > now() - 30d GROUP BY "code", "severity", "part"`], 'table')),
+    // Issue 15: the miner's audit history (pools, firmware/version, serial/MAC, devfee switches), newest first.
+    panel(
+      'table',
+      'Changes',
+      { x: 0, y: 30, w: 24, h: 8 },
+      influx([`SELECT "kind", "before", "after" FROM "miner_change" WHERE ${MINER} AND time > now() - 40d ORDER BY time DESC LIMIT 200`], 'table'),
+      {},
+      {},
+      'Every change of this miner the exporter saw: pool list, firmware or version, serial or MAC, devfee switches (also: flymining miner changes MINER).',
+    ),
   ],
   [site, miner],
 );

@@ -15,10 +15,10 @@ const DEVFEE_HOST = 'devfee.vendor.example';
 
 describe('virtual intrusion: pool hijack, devfee, firmware change, swap, unknown device', () => {
   // Every CGMiner-style profile, and a Whatsminer API v3 unit (its API reports serial and MAC).
-  const listed = mixedFarmSpecs('127.47.0.1', 1).map((spec, i, all) => (i === all.length - 1 ? { ...spec, profile: 'whatsminer-m60s' as const, v3Port: 4433 } : spec));
+  const listed = mixedFarmSpecs('127.49.0.1', 1).map((spec, i, all) => (i === all.length - 1 ? { ...spec, profile: 'whatsminer-m60s' as const, v3Port: 4433 } : spec));
   const first = listed[0]!;
   // A miner plugged in on the container's subnet that nobody listed.
-  const rogue: SimMinerSpec = { ...first, id: 'ROGUE', host: '127.47.0.201', position: { ...first.position, slot: '99' } };
+  const rogue: SimMinerSpec = { ...first, id: 'ROGUE', host: '127.49.0.201', position: { ...first.position, slot: '99' } };
   const farm = new SimulatedFarm({ specs: [...listed, rogue], seed: 7 });
   const stateDir = tempDir('intrusion-state');
   let store: InfluxStore;
@@ -45,7 +45,7 @@ describe('virtual intrusion: pool hijack, devfee, firmware change, swap, unknown
     store = await freshStore('e2e_intrusion');
     const devfeeFirmware = PROFILES[listed[1]!.profile].firmware;
     const yaml =
-      inventoryYaml(listed, { detectFirmware: false, subnets: { [first.position.container]: '127.47.0.192/27' } }) +
+      inventoryYaml(listed, { detectFirmware: false, subnets: { [first.position.container]: '127.49.0.192/27' } }) +
       `devfee: { maxMinutes: 10, pools: [{ firmware: ${devfeeFirmware}, host: ${DEVFEE_HOST} }] }\n`;
     inventory = new InventoryHolder(writeInventory(yaml));
   });
@@ -157,7 +157,7 @@ describe('virtual intrusion: pool hijack, devfee, firmware change, swap, unknown
     ]);
     const fault = events[0]!.fault;
     expect(fault.severity).toBe('warning');
-    expect(fault.message).toContain(`${rogue.host}:4028 on 127.47.0.192/27, which the inventory does not list`);
+    expect(fault.message).toContain(`${rogue.host}:4028 on 127.49.0.192/27, which the inventory does not list`);
     expect(await edge.discoverUnknown()).toEqual([]);
     await edge.sweep(0);
     await store.flush();

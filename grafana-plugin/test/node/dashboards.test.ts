@@ -48,6 +48,8 @@ describe('provisioned Grafana dashboards', () => {
     const powered = await store.queryRows('SELECT last("power_w") AS "p" FROM "miner" GROUP BY "miner"');
     FAULTED = String(powered[0]!.miner);
     farm.miner(FAULTED)!.applyFault({ fault: 'stopFan', index: 0 });
+    // A reflash, so the miner detail's "Changes" panel (miner_change, issue 15) has a row.
+    farm.miner(FAULTED)!.applyFault({ fault: 'firmwareChange', version: 'reflashed-1.0' });
     await exporter.sweep(0);
     await store.flush();
     const [first] = await store.queryRows('SHOW TAG VALUES FROM "miner_up" WITH KEY = "site"');
