@@ -27,6 +27,8 @@ flymining_start_services mosquitto redis
 FLYMINING_MQTT_URL="$(flymining_url mosquitto)" FLYMINING_BENCH_REDIS_URL="$(flymining_url redis)" npx tsx bench/door.ts 8
 flymining_say "hostile miner replies: 50,000 mutated corpus replies through parse → dialects → points → health (vs JSON.parse)..."
 node --max-old-space-size=256 -r tsx/cjs bench/miner-fuzz.ts 50000 777
+flymining_say "pool-hijack check at 5,000 miners (health evaluation with vs without expected pools)..."
+node --expose-gc -r tsx/cjs bench/pool-check.ts 5000 40
 flymining_say "rack-map render, 5,000 slots in chromium (panel vs plain divs)..."
 npm run --silent build -w grafana-plugin
 npx tsx bench/rackmap-render.ts 5000 60
