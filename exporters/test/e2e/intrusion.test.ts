@@ -149,6 +149,30 @@ describe('virtual intrusion: pool hijack, devfee, firmware change, swap, unknown
     await restarted.stop();
   });
 
+  test('hostile pool URLs and workers (huge, control characters) are bounded in the fault and the audit row', async () => {
+    const edge = exporter();
+    const target = listed[3]!.id;
+    await edge.sweep(0);
+    const url = `stratum+tcp://${'x'.repeat(1800)}.example:3333/\u0007\u001b[2J`;
+    const worker = `w\u0000\n${'y'.repeat(1500)}`;
+    farm.miner(target)!.applyFault({ fault: 'poolHijack', url, worker, all: true });
+    await edge.sweep(0);
+    await store.flush();
+    const fault = edge.allActiveFaults().find((f) => f.minerId === target && f.code === 'POOL_HIJACK');
+    expect(fault).toBeDefined();
+    expect(fault!.message.length).toBeLessThan(800);
+    expect(fault!.message).not.toMatch(/[\x00-\x1f\x7f]/);
+    for (const v of Object.values(fault!.details ?? {})) expect(String(v).length).toBeLessThanOrEqual(512);
+    const rows = await store.queryRows(`SELECT "after" FROM miner_change WHERE miner = '${target}' AND kind = 'pools'`);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) {
+      expect(String(r.after).length).toBeLessThanOrEqual(2049);
+      expect(String(r.after)).not.toMatch(/[\x00-\x1f\x7f]/);
+    }
+    farm.miner(target)!.applyFault({ fault: 'poolHijack', on: false });
+    await edge.stop();
+  });
+
   test('a scheduled discovery of the container subnet finds the unlisted miner: UNKNOWN_DEVICE once, audited, cleared when gone', async () => {
     const edge = exporter();
     const events = await edge.discoverUnknown();
