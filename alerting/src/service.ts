@@ -8,7 +8,7 @@
 import { REDIS_KEYS, InfluxStore, loadInventory, type Fault, type Inventory, type Logger } from '@flymining/shared';
 import Redis from 'ioredis';
 import { isQueryRule, requireLinkSigner, type AlertingConfig, type QueryRule } from './config';
-import { lowerExpectedDoors } from './door';
+import { lowerExpectedDuringWork } from './expected-work';
 import { edgeConditions, silenceEndNotes } from './uplink/conditions';
 import { UplinkRelay, type ActiveFaults, type FaultRelay, type StoredFault } from './uplink/relay';
 import { Watchdog } from './watchdog';
@@ -253,7 +253,7 @@ export class AlertingService {
     rootCauseConditions(faults, this.config.root_causes, this.sizes, conditions);
     if (edges) edgeConditions(edges.statuses, this.config.edges, conditions);
     this.addQueryConditions(previous, now, conditions);
-    await lowerExpectedDoors(conditions, previous, { windows: [...silences, ...this.configuredWindows()], tickets: this.tickets?.tickets, logger: this.logger }, now);
+    await lowerExpectedDuringWork(conditions, previous, { windows: [...silences, ...this.configuredWindows()], tickets: this.tickets?.tickets, logger: this.logger }, now);
     const keepFor = new Map(this.config.rules.map((r) => [r.name, r.keep_firing_for]));
     const notes = edges ? silenceEndNotes(edges.statuses) : undefined;
     const result = advance(previous, conditions, now, this.config.resolved_retention, (a) => keepFor.get(a.labels.alertname ?? '') ?? 0, notes);

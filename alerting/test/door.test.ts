@@ -16,7 +16,7 @@ import type { TestDatabase } from '../../billing/test/pg';
 import { createMaintenanceDatabase } from '../../maintenance/test/db';
 import type { AlertingService } from '../src/service';
 import { Pool } from 'pg';
-import { lowerExpectedDoors } from '../src/door';
+import { lowerExpectedDuringWork } from '../src/expected-work';
 import type { Condition } from '../src/pipeline/evaluate';
 import { freePort, sleep, startEdgeService, waitFor, type Mailbox } from './helpers';
 import { recipients } from './on-call';
@@ -156,11 +156,11 @@ test('PostgreSQL unreachable: the door pages (critical), the failure logged, wit
   const conditions = new Map([['door', condition]]);
   const started = Date.now();
   try {
-    await lowerExpectedDoors(conditions, new Map(), { windows: [], tickets: new TicketStore(pool), logger: pino({ level: 'warn' }, { write: (l: string) => void logged.push(l) }) }, Date.now());
+    await lowerExpectedDuringWork(conditions, new Map(), { windows: [], tickets: new TicketStore(pool), logger: pino({ level: 'warn' }, { write: (l: string) => void logged.push(l) }) }, Date.now());
   } finally {
     await pool.end();
   }
   expect(Date.now() - started).toBeLessThan(2500);
   expect(conditions.get('door')).toBe(condition); // untouched: still critical
-  expect(logged.join('')).toContain('cannot read repair tickets for an open door: it pages');
+  expect(logged.join('')).toContain('cannot read repair tickets to judge whether work on site explains this alert: it pages');
 });
