@@ -30,6 +30,8 @@ const pool = new Pool({ connectionString: opts.pgUrl, max: 2 });
 pool.on('error', () => undefined);
 const tickets = new TicketStore(pool);
 const broken = new Set<string>();
+/** Tickets whose miner the crew already repaired (the fault clears with the next sweep; said once). */
+const repaired = new Set<number>();
 const log = (text: string): void => void process.stdout.write(`${new Date().toISOString()} ${text}\n`);
 
 async function control(path: string, init?: RequestInit): Promise<Response> {
@@ -62,11 +64,12 @@ async function breakSomething(): Promise<void> {
 /** Tickets in repair with a repair record whose fault still fires: the crew's repair takes on the simulated miner. */
 async function repairWhatWasClosed(): Promise<void> {
   for (const t of await tickets.list({ state: 'in_repair' })) {
-    if (!t.firing) continue;
+    if (!t.firing || repaired.has(t.id)) continue;
     const { repairs } = await tickets.get(t.id);
     if (repairs.length === 0) continue;
     const res = await control(`/miners/${encodeURIComponent(t.miner)}/faults`, { method: 'DELETE' });
     if (res.ok) {
+      repaired.add(t.id);
       broken.delete(t.miner);
       log(`${t.miner}: repaired on site for ticket #${t.id} (${repairs[0]!.action}); the fault clears with the next sweep`);
     }

@@ -26,9 +26,11 @@ export function formatShiftTime(at: Date, timeZone: string): string {
   return DateTime.fromJSDate(at, { zone: timeZone }).toFormat('ccc yyyy-LL-dd HH:mm');
 }
 
-/** Container/rack/shelf/slot as staff say it: "C01 R1 S1 #2". */
+/** Container/rack/shelf/slot as staff say it: "C01 R1 S1 #2"; a container-level fault (place "-") is "C01". */
 export function formatPlace(t: Pick<Ticket, 'container' | 'rack' | 'shelf' | 'slot'>): string {
-  return [t.container, t.rack, t.shelf, t.slot ? `#${t.slot}` : ''].filter(Boolean).join(' ') || '–';
+  const known = (v: string): string => (v === '-' ? '' : v);
+  const slot = known(t.slot);
+  return [t.container, known(t.rack), known(t.shelf), slot ? `#${slot}` : ''].filter(Boolean).join(' ') || '–';
 }
 
 /** Who works or worked the ticket. */
