@@ -102,6 +102,8 @@ export function noticeTitle(n: Notice): string {
 /** "rack R1 shelf S2 slot 4 (C01-R1-S2-4)". */
 export function slotText(a: Alert): string {
   const l = a.labels;
+  // Container-level faults (a door, the climate) carry '-' for rack, shelf and slot: there is no slot to name.
+  if (l.slot === '-') return l.part ? `${l.part}` : '';
   if (!l.slot) return l.container && !l.miner ? `container ${l.container}` : '';
   return `rack ${l.rack} shelf ${l.shelf} slot ${l.slot}${l.part ? ` ${l.part}` : ''} (${l.miner})`;
 }
