@@ -6,32 +6,19 @@
  * Hashrate comes from a fixed source: InfluxDB reading is one query per day and not what is measured here.
  * Prints JSON. Run: npx tsx bench/billing.ts [contracts] (PostgreSQL from FLYMINING_PG_URL's server, else local).
  */
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { migrate } from '../billing/src/db';
 import type { HashrateSource } from '../billing/src/hashrate';
 import { verifyLedger } from '../billing/src/ledger';
 import { recordPoolPayout } from '../billing/src/market';
 import { runDay } from '../billing/src/run';
+import { benchPgUrl, pgAdmin } from './pg';
 
 const CONTRACTS = Number(process.argv[2] ?? 100_000);
 const CHUNK = 2000;
 const LOOP_SAMPLE = 20_000;
 const DAY = '2026-01-15';
 
-const baseUrl = process.env.FLYMINING_TEST_PG_URL ?? process.env.FLYMINING_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-function urlFor(database: string): string {
-  const url = new URL(baseUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-async function admin(sql: string): Promise<void> {
-  const c = new Client({ connectionString: urlFor('postgres') });
-  await c.connect();
-  await c.query(sql);
-  await c.end();
-}
 
 /** Peak RSS and heap while fn runs, sampled every 20 ms. */
 async function measured<T>(fn: () => Promise<T>): Promise<{ result: T; seconds: number; peakRssMb: number; peakHeapMb: number }> {
@@ -53,8 +40,8 @@ async function measured<T>(fn: () => Promise<T>): Promise<{ result: T; seconds: 
 
 async function main(): Promise<void> {
   const database = `billing_bench_${process.pid}`;
-  await admin(`CREATE DATABASE "${database}"`);
-  const pool = new Pool({ connectionString: urlFor(database), max: 4 });
+  await pgAdmin(`CREATE DATABASE "${database}"`);
+  const pool = new Pool({ connectionString: benchPgUrl(database), max: 4 });
   try {
     await migrate(pool);
     // 100,000 contracts over 25,000 investors, 10..110 TH/s, half with a maintenance fee.
@@ -125,7 +112,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await pool.end();
-    await admin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    await pgAdmin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
   }
 }
 

@@ -7,34 +7,21 @@
  * JSON route of the same server, one after another, no limiter.
  * Prints JSON. Run: npx tsx bench/pool-import.ts (PostgreSQL from FLYMINING_TEST_PG_URL / FLYMINING_PG_URL, else local).
  */
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { migrate } from '../billing/src/db';
 import { BraiinsImporter, F2PoolImporter, FoundryImporter, importPool, ViaBtcImporter, type PoolImporter } from '../billing/src/pools';
 import { startFakePools, TOKENS } from '../billing/test/pools/fake-pools';
+import { benchPgUrl, pgAdmin } from './pg';
 
 const FROM = '2025-01-01';
 const TO = '2025-12-31';
-const baseUrl = process.env.FLYMINING_TEST_PG_URL ?? process.env.FLYMINING_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-function urlFor(database: string): string {
-  const url = new URL(baseUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-async function admin(sql: string): Promise<void> {
-  const c = new Client({ connectionString: urlFor('postgres') });
-  await c.connect();
-  await c.query(sql);
-  await c.end();
-}
 
 async function main(): Promise<void> {
   const fake = await startFakePools();
   fake.minGapMs = 900;
   const database = `pool_import_bench_${process.pid}`;
-  await admin(`CREATE DATABASE "${database}"`);
-  const pg = new Pool({ connectionString: urlFor(database), max: 4 });
+  await pgAdmin(`CREATE DATABASE "${database}"`);
+  const pg = new Pool({ connectionString: benchPgUrl(database), max: 4 });
   try {
     await migrate(pg);
     const importers: Array<{ importer: PoolImporter & { http: { stats: { requests: number; retries: number; waitedMs: number } } }; limit: string }> = [
@@ -76,7 +63,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await pg.end();
-    await admin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    await pgAdmin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
     await fake.close();
   }
 }
