@@ -15,6 +15,7 @@ import {
   rejectPayout,
   type PayoutStatus,
 } from './api';
+import { BillingInputError } from './domain';
 import { migrate, openPool } from './db';
 import { fppsBtcPerDay } from './fpps';
 import { InfluxHashrateSource } from './hashrate';
@@ -26,6 +27,7 @@ import { importNetwork, importPool } from './pools/import';
 import { catchUp, correctDay, recomputeDay, runDay, settingsFromEnv } from './run';
 import { startBillingScheduler } from './scheduler';
 import { statementCsv } from './statement';
+import { recordPurchasePrice } from './store/contracts';
 
 type Out = NodeJS.WritableStream;
 
@@ -189,8 +191,9 @@ export function registerBillingCommands(program: Command, out: Out = process.std
     .requiredOption('--end <YYYY-MM-DD>', 'last day credited')
     .option('--maintenance-usd <usd>', 'maintenance fee per TH/s per day in USD', '0')
     .option('--revenue-fee-pct <p>', 'fee in percent of the gross credit', '0')
+    .option('--purchase-price-usd <usd>', 'what the investor paid, USD (shown with the payback projection)')
     .action(
-      action(async (o: { id: string; investor: string; ths: string; start: string; end: string; maintenanceUsd: string; revenueFeePct: string }) =>
+      action(async (o: { id: string; investor: string; ths: string; start: string; end: string; maintenanceUsd: string; revenueFeePct: string; purchasePriceUsd?: string }) =>
         withPool(async (pool) => {
           const c = await createContract(pool, {
             id: o.id,
@@ -201,7 +204,13 @@ export function registerBillingCommands(program: Command, out: Out = process.std
             maintenanceUsdPerThsDay: o.maintenanceUsd,
             revenueFeePct: o.revenueFeePct,
           });
-          out.write(json(c));
+          if (o.purchasePriceUsd !== undefined) {
+            if (!/^\d+(\.\d{1,2})?$/.test(o.purchasePriceUsd) || Number(o.purchasePriceUsd) <= 0) {
+              throw new BillingInputError(`purchasePriceUsd: "${o.purchasePriceUsd}" is not a positive USD amount with at most 2 decimals`);
+            }
+            await recordPurchasePrice(pool, c.id, o.purchasePriceUsd);
+          }
+          out.write(json(o.purchasePriceUsd === undefined ? c : { ...c, purchasePriceUsd: o.purchasePriceUsd }));
         }),
       ),
     );

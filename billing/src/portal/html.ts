@@ -50,6 +50,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .errors{color:#a11}label{display:block;margin:.5rem 0 .2rem}input,select{padding:.35rem;font:inherit}
 button.primary{background:#1d6fd6;color:#fff;border:0;border-radius:4px;padding:.45rem 1rem;cursor:pointer;font:inherit}
 .muted{color:#66707a}.status-failed{color:#a11}.status-ok{color:#17773a}
+td.explain p{margin:.15rem 0}td.explain summary{cursor:pointer;color:#66707a}
 svg text{font:11px system-ui,sans-serif;fill:#4a535c}.swatch-delivered{color:#1d6fd6}.swatch-purchased{color:#e07b00}
 `;
 

@@ -40,8 +40,10 @@ export function investorRoutes({ ledger, pool }: PortalDeps): Router {
     const investorId = investorOf(res);
     const contract = (await ledger.contractsOf(investorId)).find((c) => c.id === id.data.id);
     if (!contract) return notFound(req, res);
-    const credits = await ledger.creditsOf(investorId, { contractId: contract.id });
-    render(req, res, `Contract ${contract.label}`, contractBody(contract, credits));
+    const investor = await ledger.investor(investorId);
+    const currency = investor?.currency ?? 'USD';
+    const [credits, market] = await Promise.all([ledger.creditsOf(investorId, { contractId: contract.id }), ledger.marketToday(currency)]);
+    render(req, res, `Contract ${contract.label}`, contractBody(contract, credits, currency, market));
   });
 
   router.get('/statement.csv', async (req, res) => {

@@ -22,11 +22,15 @@ import {
 } from '../api';
 import type { BtcNetwork } from '../address';
 import { statementCsv } from '../statement';
+import { hashpriceSatPerThsDay } from '../pools/mempool';
+import { purchasePrices } from '../store/contracts';
+import { investorCurrency } from '../store/investors';
+import type { MarketToday } from './explain';
 import { PayoutRefused, type ContractSummary, type CreditView, type InvestorSummary, type PayoutView, type PortalLedger } from './ledger-view';
 
 const today = (): string => new Date().toISOString().slice(0, 10);
 
-function contractSummary(c: Contract): ContractSummary {
+function contractSummary(c: Contract, prices: ReadonlyMap<string, string> = new Map()): ContractSummary {
   const day = today();
   return {
     id: c.id,
@@ -36,13 +40,49 @@ function contractSummary(c: Contract): ContractSummary {
     startDay: c.startDay,
     endDay: c.endDay,
     status: day < c.startDay ? 'starts later' : day > c.endDay ? 'ended' : 'active',
+    purchasePriceUsd: prices.get(c.id) ?? null,
+    maintenanceUsdPerThsDay: c.maintenanceUsdPerThsDay,
+    revenueFeePct: c.revenueFeePct,
   };
 }
 
-function creditView(c: DailyCredit): CreditView {
+/** What the credits' days recorded beside the credit itself: the frozen run, the market day, the investor's rate. */
+interface DayFacts {
+  runs: Map<string, { poolFeePct?: string; hashpriceSatPerThsDay?: string | null }>;
+  market: Map<string, { difficulty: string; rewardSat: number }>;
+  fx: Map<string, { perUsd: string; source: string }>;
+}
+
+async function dayFacts(pool: Pool, currency: string, from: string, to: string): Promise<DayFacts> {
+  const [runs, market, fx] = await Promise.all([
+    pool.query<{ day_s: string; revision: number; pool_fee_pct: string | null; hashprice: string | null }>(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day_s, revision, inputs->>'poolFeePct' AS pool_fee_pct, inputs->>'hashpriceSatPerThsDay' AS hashprice
+         FROM daily_runs WHERE day BETWEEN $1 AND $2`,
+      [from, to],
+    ),
+    pool.query<{ day_s: string; difficulty: string; reward_sat: string }>(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day_s, difficulty::text, (subsidy_sat + fees_per_block_sat)::text AS reward_sat FROM market_days WHERE day BETWEEN $1 AND $2`,
+      [from, to],
+    ),
+    pool.query<{ day_s: string; per_usd: string; source: string }>(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day_s, per_usd::text, source FROM fx_rates WHERE currency = $1 AND day BETWEEN $2 AND $3`,
+      [currency, from, to],
+    ),
+  ]);
+  return {
+    runs: new Map(runs.rows.map((r) => [`${r.day_s}|${r.revision}`, { poolFeePct: r.pool_fee_pct ?? undefined, hashpriceSatPerThsDay: r.hashprice }])),
+    market: new Map(market.rows.map((r) => [r.day_s, { difficulty: r.difficulty, rewardSat: Number(r.reward_sat) }])),
+    fx: new Map(fx.rows.map((r) => [r.day_s, { perUsd: new Decimal(r.per_usd).toString(), source: r.source }])),
+  };
+}
+
+function creditView(c: DailyCredit, facts?: DayFacts): CreditView {
   const i = c.inputs;
   // The contract is delivered its purchased hashrate scaled by the farm's delivery that day (see billing/README.md).
   const delivered = new Decimal(c.contractedThs).times(i.scale);
+  const run = facts?.runs.get(`${c.day}|${c.revision}`);
+  const market = facts?.market.get(c.day);
+  const fx = facts?.fx.get(c.day);
   return {
     contractId: c.contractId,
     day: c.day,
@@ -64,6 +104,20 @@ function creditView(c: DailyCredit): CreditView {
       maintenance_fee_sat: String(c.maintenanceFeeSat),
       revenue_fee_sat: String(c.revenueFeeSat),
     },
+    grossSat: String(c.grossSat),
+    maintenanceFeeSat: String(c.maintenanceFeeSat),
+    revenueFeeSat: String(c.revenueFeeSat),
+    farmRevenueSat: String(i.revenueSat),
+    revenueSource: i.revenueSource,
+    farmDeliveredThs: i.farmDeliveredThs,
+    soldThs: i.soldThs,
+    hashingUptime: i.hashingUptime,
+    reachableUptime: i.reachableUptime,
+    poolFeePct: i.revenueSource === 'fpps' ? (run?.poolFeePct ?? null) : null,
+    btcPriceUsd: i.btcPriceUsd,
+    hashpriceSatPerThsDay: run?.hashpriceSatPerThsDay ?? (market ? hashpriceSatPerThsDay(market.difficulty, market.rewardSat) : null),
+    fxPerUsd: fx?.perUsd ?? null,
+    fxSource: fx?.source ?? null,
   };
 }
 
@@ -93,6 +147,7 @@ export function engineLedger(pool: Pool, options: { network?: BtcNetwork } = {})
     name: investor.name,
     email: investor.email,
     balanceSat: String((await getBalance(pool, investor.id)).availableSat),
+    currency: await investorCurrency(pool, investor.id),
   });
   return {
     async investor(investorId) {
@@ -100,11 +155,34 @@ export function engineLedger(pool: Pool, options: { network?: BtcNetwork } = {})
       return investor ? summary(investor) : undefined;
     },
     async contractsOf(investorId) {
-      return (await listContracts(pool, { investorId })).map(contractSummary);
+      const prices = await purchasePrices(pool, investorId);
+      return (await listContracts(pool, { investorId })).map((c) => contractSummary(c, prices));
     },
     async creditsOf(investorId, range = {}) {
       const credits = await listDailyCredits(pool, investorId, { from: range.fromDay, to: range.toDay });
-      return credits.filter((c) => !range.contractId || c.contractId === range.contractId).map(creditView);
+      const mine = credits.filter((c) => !range.contractId || c.contractId === range.contractId);
+      if (!mine.length) return [];
+      const days = mine.map((c) => c.day).sort();
+      const facts = await dayFacts(pool, await investorCurrency(pool, investorId), days[0]!, days[days.length - 1]!);
+      return mine.map((c) => creditView(c, facts));
+    },
+    async marketToday(currency) {
+      const { rows } = await pool.query<{ day_s: string; difficulty: string; reward_sat: string; btc_price_usd: string; per_usd: string | null }>(
+        `SELECT to_char(m.day, 'YYYY-MM-DD') AS day_s, m.difficulty::text, (m.subsidy_sat + m.fees_per_block_sat)::text AS reward_sat,
+                m.btc_price_usd::text, f.per_usd::text
+           FROM market_days m LEFT JOIN fx_rates f ON f.day = m.day AND f.currency = $1 ORDER BY m.day DESC LIMIT 1`,
+        [currency],
+      );
+      const r = rows[0];
+      if (!r) return null;
+      const market: MarketToday = {
+        day: r.day_s,
+        difficulty: new Decimal(r.difficulty).toString(),
+        hashpriceSatPerThsDay: hashpriceSatPerThsDay(r.difficulty, Number(r.reward_sat)),
+        btcPriceUsd: new Decimal(r.btc_price_usd).toString(),
+        fxPerUsd: r.per_usd === null ? null : new Decimal(r.per_usd).toString(),
+      };
+      return market;
     },
     async payoutsOf(investorId) {
       return (await listPayouts(pool, { investorId })).map(payoutView).reverse();
@@ -127,7 +205,7 @@ export function engineLedger(pool: Pool, options: { network?: BtcNetwork } = {})
       return Promise.all((await listInvestors(pool)).map(summary));
     },
     async contracts() {
-      return (await listContracts(pool)).map(contractSummary);
+      return (await listContracts(pool)).map((c) => contractSummary(c));
     },
     async payouts(status) {
       return (await listPayouts(pool, { status })).map(payoutView).reverse();

@@ -6,6 +6,7 @@
  * decimal strings. These are display shapes (`...View`), distinct from the engine's domain types (billing/src/domain).
  */
 import type { PayoutStatus } from '../domain';
+import type { MarketToday } from './explain';
 
 export type { PayoutStatus };
 export interface InvestorSummary {
@@ -13,6 +14,8 @@ export interface InvestorSummary {
   name: string;
   email: string | null;
   balanceSat: string;
+  /** ISO 4217 code the investor reads values in (USD unless set). */
+  currency: string;
 }
 
 export interface ContractSummary {
@@ -23,6 +26,10 @@ export interface ContractSummary {
   startDay: string;
   endDay: string | null;
   status: string;
+  /** What the investor paid, USD; null when not recorded. */
+  purchasePriceUsd: string | null;
+  maintenanceUsdPerThsDay: string;
+  revenueFeePct: string;
 }
 
 export interface CreditView {
@@ -35,6 +42,24 @@ export interface CreditView {
   netSat: string;
   /** The figures the credit was computed from, as the engine recorded them (pool reward, fees, uptime...). */
   inputs: Record<string, string>;
+  // The same figures, typed, for the explanation in words (explain.ts).
+  grossSat: string;
+  maintenanceFeeSat: string;
+  revenueFeeSat: string;
+  farmRevenueSat: string;
+  revenueSource: 'pool' | 'fpps';
+  farmDeliveredThs: string;
+  soldThs: string;
+  hashingUptime: string;
+  reachableUptime: string;
+  /** The FPPS pool fee applied when the revenue is the FPPS expectation; null when the pool paid (fee already taken). */
+  poolFeePct: string | null;
+  btcPriceUsd: string | null;
+  /** sat per TH/s per day from the frozen inputs, else computed from the recorded market day; null without one. */
+  hashpriceSatPerThsDay: string | null;
+  /** The investor's currency per USD that day and where the rate came from; null when none is recorded (or USD). */
+  fxPerUsd: string | null;
+  fxSource: string | null;
 }
 
 export interface PayoutView {
@@ -63,6 +88,8 @@ export interface PortalLedger {
   /** Credits of one investor's contracts, oldest day first; `contractId` narrows to one of them. */
   creditsOf(investorId: string, options?: { contractId?: string; fromDay?: string; toDay?: string }): Promise<CreditView[]>;
   payoutsOf(investorId: string): Promise<PayoutView[]>;
+  /** The latest recorded market day (difficulty, price, hashprice) with the currency's rate that day, for projections. */
+  marketToday(currency: string): Promise<MarketToday | null>;
   /** The investor's statement as CSV (credits, reversals and payout movements), days inclusive. */
   statementCsv(investorId: string, fromDay: string, toDay: string): Promise<string>;
   /** Throws PayoutRefused with a message for the investor when the request cannot be accepted. */

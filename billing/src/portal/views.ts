@@ -1,6 +1,8 @@
 /** Page bodies. Each returns escaped HTML; `page()` in html.ts wraps it with the header and styles. */
 import { randomBytes } from 'node:crypto';
-import { hashrateChart, type HashrateDay } from './chart';
+import Decimal from 'decimal.js';
+import { cumulativeChart, hashrateChart, type HashrateDay } from './chart';
+import { btcText, contractReturn, explainCredit, moneyText, type MarketToday } from './explain';
 import { satsToBtc } from './forms';
 import { csrfField, html, type SafeHtml } from './html';
 import type { ContractSummary, CreditView, RunView, InvestorSummary, PayoutView } from './ledger-view';
@@ -55,16 +57,54 @@ function contractsTable(contracts: readonly ContractSummary[], link: boolean): S
   )}</tbody></table>`;
 }
 
-function creditsTable(credits: readonly CreditView[], contracts: readonly ContractSummary[]): SafeHtml {
+function creditsTable(credits: readonly CreditView[], contracts: readonly ContractSummary[], currency: string): SafeHtml {
   if (!credits.length) return html`<p class="muted">No credits yet.</p>`;
   const label = new Map(contracts.map((c) => [c.id, c.label]));
   return html`<table class="credits"><thead><tr><th>Day</th><th>Contract</th><th class="num">Delivered TH/s</th><th class="num">Purchased TH/s</th>
-  <th class="num">Credit</th><th>Inputs</th></tr></thead><tbody>
-  ${[...credits].reverse().map(
-    (c) => html`<tr data-day="${c.day}"><td>${c.day}</td><td>${label.get(c.contractId) ?? c.contractId}${c.kind === 'reversal' ? ' (reversal)' : ''}</td>
+  <th class="num">Credit</th><th>What it is</th></tr></thead><tbody>
+  ${[...credits].reverse().map((c) => {
+    const why = explainCredit(c, currency);
+    return html`<tr data-day="${c.day}"><td>${c.day}</td><td>${label.get(c.contractId) ?? c.contractId}${c.kind === 'reversal' ? ' (reversal)' : ''}</td>
       <td class="num">${c.deliveredThs}</td><td class="num">${c.purchasedThs}</td><td class="num">${btc(c.netSat)}</td>
-      <td class="muted">${Object.entries(c.inputs).map(([k, v]) => `${k}=${v}`).join(' · ')}</td></tr>`,
-  )}</tbody></table>`;
+      <td class="explain">${
+        c.kind === 'reversal'
+          ? html`<p>Reversal: this day was recomputed, and this undoes the earlier credit (${btcText(c.netSat)} BTC); the corrected credit is listed separately.</p>`
+          : html`<p class="why">${why.lines.join(' ')}</p>`
+      }<p class="value">${why.value.join(' ')}</p>
+      <details><summary>Inputs (for auditors)</summary><p class="muted inputs">${Object.entries(c.inputs).map(([k, v]) => `${k}=${v}`).join(' · ')}</p></details></td></tr>`;
+  })}</tbody></table>`;
+}
+
+/** Credits to date, the payback projection and the cumulative chart of one contract. */
+export function returnSection(contract: ContractSummary, credits: readonly CreditView[], currency: string, market: MarketToday | null): SafeHtml {
+  const r = contractReturn(contract, credits, currency, market);
+  const inCurrency =
+    currency === 'USD'
+      ? html``
+      : r.creditedInCurrency
+        ? html` = <strong>${moneyText(r.creditedInCurrency, currency)}</strong>`
+        : html` (no ${currency} value: no ${currency} rate recorded for ${r.daysWithoutRate.join(', ')})`;
+  const p = r.projection;
+  const projection =
+    p.kind === 'no-price'
+      ? html`<p class="muted">No purchase price is recorded for this contract, so no payback can be projected.</p>`
+      : p.kind === 'no-market'
+        ? html`<p class="muted">No difficulty or price recorded yet: no projection.</p>`
+        : p.kind === 'paid-back'
+          ? html`<p>The credits to date (at each day’s price) exceed the purchase price.</p>`
+          : p.kind === 'never'
+            ? html`<p>At today’s hashprice the maintenance charge and fees exceed the day’s earnings (${moneyText(p.dailyNetUsd, 'USD')} a day): no payback at these figures.</p>`
+            : html`<p>At ${new Decimal(market!.hashpriceSatPerThsDay).toDecimalPlaces(2).toString()} sat per TH/s per day (difficulty ${market!.difficulty}, BTC at ${moneyText(new Decimal(market!.btcPriceUsd), 'USD')}, ${market!.day}),
+              held constant, the contract would earn ${btcText(p.dailyNetSat.floor())} BTC (${moneyText(p.dailyNetUsd, 'USD')}) a day after fees; the
+              ${moneyText(p.remainingUsd, 'USD')} still to recover would be repaid in ${p.days} days, on <strong class="payback-day">${p.day}</strong>${
+                p.withinContract ? '' : html`, after the contract ends (${contract.endDay ?? ''})`
+              }.</p>`;
+  return html`<section class="return"><h2>Return on the contract</h2>
+    <p>Purchase price: ${contract.purchasePriceUsd === null ? 'not recorded' : moneyText(new Decimal(contract.purchasePriceUsd), 'USD')}.</p>
+    <p class="to-date">Credits to date: <strong>${btcText(r.creditedSat)} BTC</strong>, worth <strong>${moneyText(r.creditedUsd, 'USD')}</strong> at each day’s price${inCurrency}.</p>
+    <div class="projection"><h3>Projection (not a promise)</h3>${projection}
+    <p class="muted">A projection holds today’s hashprice, difficulty and BTC price constant; they change every day.</p></div>
+    ${cumulativeChart(r.cumulative.map((c) => ({ day: c.day, btc: c.sat.div(1e8).toNumber() })), `Contract ${contract.label}: credits to date`)}</section>`;
 }
 
 function payoutsTable(payouts: readonly PayoutView[], staffActions?: (p: PayoutView) => SafeHtml): SafeHtml {
@@ -90,13 +130,14 @@ export function dashboardBody(d: DashboardData): SafeHtml {
     <a href="/payouts">Request a payout</a></p></section>
   <section><h2>Hashrate delivered vs purchased</h2>${hashrateChart(chartDays(d.credits), 'Daily hashrate delivered against purchased')}</section>
   <section><h2>Contracts</h2>${contractsTable(d.contracts, true)}</section>
-  <section><h2>Daily credits</h2><p><a href="/statement.csv" download>Download statement (CSV)</a></p>${creditsTable(d.credits, d.contracts)}</section>`;
+  <section><h2>Daily credits</h2><p><a href="/statement.csv" download>Download statement (CSV)</a></p>${creditsTable(d.credits, d.contracts, d.investor.currency)}</section>`;
 }
 
-export function contractBody(contract: ContractSummary, credits: CreditView[]): SafeHtml {
+export function contractBody(contract: ContractSummary, credits: CreditView[], currency: string, market: MarketToday | null): SafeHtml {
   return html`<section>${contractsTable([contract], false)}</section>
+  ${returnSection(contract, credits, currency, market)}
   <section><h2>Hashrate delivered vs purchased</h2>${hashrateChart(chartDays(credits), `Contract ${contract.label}: daily hashrate`)}</section>
-  <section><h2>Daily credits</h2><p><a href="/statement.csv" download>Download statement (CSV)</a></p>${creditsTable(credits, [contract])}</section>`;
+  <section><h2>Daily credits</h2><p><a href="/statement.csv" download>Download statement (CSV)</a></p>${creditsTable(credits, [contract], currency)}</section>`;
 }
 
 export function payoutsBody(csrf: string, investor: InvestorSummary, payouts: PayoutView[], errors: readonly string[], form = { amountBtc: '', address: '' }): SafeHtml {
@@ -175,7 +216,7 @@ export function adminInvestorBody(d: DashboardData & { payouts: PayoutView[] }):
   return html`<section><p>Balance <strong>${btc(d.investor.balanceSat)}</strong> · ${d.investor.email ?? ''}</p></section>
   <section><h2>Hashrate delivered vs purchased</h2>${hashrateChart(chartDays(d.credits), 'Daily hashrate delivered against purchased')}</section>
   <section><h2>Contracts</h2>${contractsTable(d.contracts, false)}</section>
-  <section><h2>Daily credits</h2>${creditsTable(d.credits, d.contracts)}</section>
+  <section><h2>Daily credits</h2>${creditsTable(d.credits, d.contracts, d.investor.currency)}</section>
   <section><h2>Payouts</h2>${payoutsTable(d.payouts)}</section>`;
 }
 

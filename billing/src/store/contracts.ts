@@ -1,7 +1,7 @@
 /** SQL of the contracts aggregate. */
 import type { ContractTerms } from '../allocate';
 import type { Queryable } from '../db';
-import type { Contract, ValidContract } from '../domain';
+import { BillingInputError, type Contract, type ValidContract } from '../domain';
 import { toContract, type ContractRow } from './rows';
 
 export async function insertContract(db: Queryable, v: ValidContract): Promise<Contract> {
@@ -43,4 +43,19 @@ export async function activeContractTerms(db: Queryable, day: string): Promise<C
 export async function firstContractDay(db: Queryable): Promise<string | null> {
   const { rows } = await db.query<{ first: string | null }>(`SELECT to_char(min(start_day), 'YYYY-MM-DD') AS first FROM contracts`);
   return rows[0]?.first ?? null;
+}
+
+/** Records what the investor paid for a contract (set once, at sale; a recorded price is never changed). */
+export async function recordPurchasePrice(db: Queryable, contractId: string, purchasePriceUsd: string): Promise<void> {
+  const { rowCount } = await db.query('UPDATE contracts SET purchase_price_usd = $2 WHERE id = $1 AND purchase_price_usd IS NULL', [contractId, purchasePriceUsd]);
+  if (rowCount !== 1) throw new BillingInputError(`purchasePriceUsd: contract ${contractId} does not exist or already has a purchase price`);
+}
+
+/** Purchase price (USD, decimal string) by contract id for an investor's contracts; contracts without one are absent. */
+export async function purchasePrices(db: Queryable, investorId: string): Promise<Map<string, string>> {
+  const { rows } = await db.query<{ id: string; purchase_price_usd: string }>(
+    'SELECT id, purchase_price_usd FROM contracts WHERE investor_id = $1 AND purchase_price_usd IS NOT NULL',
+    [investorId],
+  );
+  return new Map(rows.map((r) => [r.id, r.purchase_price_usd]));
 }

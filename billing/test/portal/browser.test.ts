@@ -79,7 +79,7 @@ test('an investor sees yesterday’s credit and the chart, downloads the stateme
     // 90 % of the 100 TH/s purchased was delivered.
     expect(rowText).toMatch(/\b90\b/);
     expect(rowText).toContain(`${satsToBtc(BigInt(aliceNetSat))} BTC`);
-    expect(rowText).toContain('revenue_source=pool');
+    expect(await row.locator('details').textContent()).toContain('revenue_source=pool');
     expect(await page.locator('p.balance').innerText()).toContain(`${satsToBtc(BigInt(aliceNetSat))} BTC`);
     // The chart: one bar for the day, the purchased line, and a tooltip naming both figures.
     await expect(page.locator('svg rect.delivered').count()).resolves.toBe(1);
