@@ -195,6 +195,10 @@ export function registerBillingCommands(program: Command, out: Out = process.std
     .action(
       action(async (o: { id: string; investor: string; ths: string; start: string; end: string; maintenanceUsd: string; revenueFeePct: string; purchasePriceUsd?: string }) =>
         withPool(async (pool) => {
+          // Checked before the contract is created, so a bad price leaves nothing behind.
+          if (o.purchasePriceUsd !== undefined && (!/^\d+(\.\d{1,2})?$/.test(o.purchasePriceUsd) || Number(o.purchasePriceUsd) <= 0)) {
+            throw new BillingInputError(`purchasePriceUsd: "${o.purchasePriceUsd}" is not a positive USD amount with at most 2 decimals`);
+          }
           const c = await createContract(pool, {
             id: o.id,
             investorId: o.investor,
@@ -204,12 +208,7 @@ export function registerBillingCommands(program: Command, out: Out = process.std
             maintenanceUsdPerThsDay: o.maintenanceUsd,
             revenueFeePct: o.revenueFeePct,
           });
-          if (o.purchasePriceUsd !== undefined) {
-            if (!/^\d+(\.\d{1,2})?$/.test(o.purchasePriceUsd) || Number(o.purchasePriceUsd) <= 0) {
-              throw new BillingInputError(`purchasePriceUsd: "${o.purchasePriceUsd}" is not a positive USD amount with at most 2 decimals`);
-            }
-            await recordPurchasePrice(pool, c.id, o.purchasePriceUsd);
-          }
+          if (o.purchasePriceUsd !== undefined) await recordPurchasePrice(pool, c.id, o.purchasePriceUsd);
           out.write(json(o.purchasePriceUsd === undefined ? c : { ...c, purchasePriceUsd: o.purchasePriceUsd }));
         }),
       ),
