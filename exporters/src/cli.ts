@@ -2,9 +2,8 @@
 import {
   DEFAULT_PROTOCOL_PORTS,
   InfluxStore,
-  ident,
-  influxql,
   loadInfluxConfig,
+  readMinerChanges,
   parseDuration,
   DEFAULT_THRESHOLDS,
   MINER_PROTOCOLS,
@@ -202,34 +201,6 @@ export function registerExporterCommands(program: Command): void {
 const MINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 /** The change history is kept with the raw samples (40 days); a longer window asks for nothing more. */
 const MAX_CHANGES_SINCE_MS = 400 * 86_400_000;
-const MAX_CHANGE_ROWS = 1000;
-
-export interface MinerChangeRow {
-  time: number;
-  kind: string;
-  before: string;
-  after: string;
-  where: string;
-}
-
-/** A miner's audit history (`miner_change`), newest first, within `sinceMs`. */
-export async function readMinerChanges(store: InfluxStore, miner: string, sinceMs: number, kind?: string): Promise<MinerChangeRow[]> {
-  const from = new Date(Date.now() - sinceMs);
-  const byKind = kind ? influxql` AND ${ident('kind')} = ${kind}` : '';
-  const rows = await store.queryRows(
-    influxql`SELECT ${ident('before')}, ${ident('after')}, ${ident('kind')}, ${ident('container')}, ${ident('rack')}, ${ident('shelf')}, ${ident('slot')} FROM ${ident('miner_change')} WHERE ${ident('miner')} = ${miner} AND time >= ${from}` +
-      byKind +
-      ` ORDER BY time DESC LIMIT ${MAX_CHANGE_ROWS}`,
-  );
-  return rows.map((r) => ({
-    time: r.time,
-    kind: String(r.kind ?? ''),
-    before: String(r.before ?? ''),
-    after: String(r.after ?? ''),
-    where: [r.container, r.rack, r.shelf, r.slot].map((v) => String(v ?? '-')).join('/'),
-  }));
-}
-
 /** Control characters from a miner never reach the terminal as such. */
 function printable(text: string): string {
   return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);

@@ -4,7 +4,7 @@
  * maintenance schema first (a no-op once done). Tables for people, --json for scripts; a refused action prints
  * its reason on stderr and exits 1.
  */
-import { formatIssues } from '@flymining/shared';
+import { formatIssues, InfluxStore, loadInfluxConfig } from '@flymining/shared';
 import { Command, Option } from 'commander';
 import { Pool } from 'pg';
 import { z } from 'zod';
@@ -14,6 +14,7 @@ import { loadRotaFile, RotaConfigError } from './rota/store';
 import { figures, rotaNow, staffData, type StaffData } from './staff/data';
 import { ageOf, formatAge, formatPlace, formatShiftTime, formatTime, parseStaffTime, ticketOwner } from './staff/format';
 import { figuresQuerySchema, ticketListQuerySchema } from './staff/inputs';
+import { machineChanges } from './tickets/changes';
 import type { RepairRecord } from './tickets/store';
 
 const DEFAULT_PG = 'postgres://postgres@127.0.0.1:5432/flymining';
@@ -91,6 +92,16 @@ function partOf(text: string, previous: Array<{ kind: string; removedSerial?: st
   const m = /^([a-z_]+):([^:]*):([^:]*)$/.exec(text);
   if (!m || !(PART_KINDS as readonly string[]).includes(m[1]!)) throw new TicketError(`--part: expected KIND:SERIAL_OUT:SERIAL_IN with KIND one of ${PART_KINDS.join(', ')}, got "${text}"`, 400);
   return [...previous, { kind: m[1]!, ...(m[2] ? { removedSerial: m[2] } : {}), ...(m[3] ? { installedSerial: m[3] } : {}) }];
+}
+
+/** A store on the FLYMINING_INFLUX_* settings for one command, closed after it. */
+async function withInflux<T>(fn: (store: InfluxStore) => Promise<T>): Promise<T> {
+  const store = new InfluxStore(loadInfluxConfig({}, process.env, 'FLYMINING_INFLUX_*'), { spool: false });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
 }
 
 export function registerMaintenanceCommands(program: Command): void {
@@ -255,12 +266,19 @@ function registerTicketCommands(program: Command): void {
       action('tickets history', async (key: string, o: PgOptions & { json?: boolean }) =>
         withData(o, async (data) => {
           const h = await data.tickets.machineHistory(key);
-          if (o.json) return json(h);
+          // The exporter's record of pool, firmware and identity changes, when InfluxDB is configured.
+          const changes = process.env.FLYMINING_INFLUX_URL ? await withInflux((store) => machineChanges(store, h)) : undefined;
+          if (o.json) return json({ ...h, ...(changes ? { changes } : {}) });
           const tz = await data.timeZone();
           out(`Machine ${h.machine.identity}${h.machine.model ? ` (${h.machine.model})` : ''}: ${h.tickets.length} ticket(s), ${h.repairs.length} repair(s)`);
           if (h.tickets.length) out(ticketTable(h.tickets, tz, data.now()));
           out('');
           out(repairLines(h.repairs, tz));
+          if (changes) {
+            out('');
+            out(changes.length ? `Changes (last 40 days, newest first):` : 'No pool, firmware or identity change recorded in the last 40 days.');
+            for (const c of changes) out(`  ${formatTime(new Date(c.time), tz)}  ${c.miner}  ${c.kind.replace(/_/g, ' ')}: ${(c.before || '-').slice(0, 200)} -> ${(c.after || '-').slice(0, 200)}`.replace(/[\x00-\x1f\x7f]/g, '?'));
+          }
         }),
       ),
     );

@@ -59,7 +59,7 @@ async function main(): Promise<() => Promise<void>> {
   }
 
   const auth = openAuthenticator(readAuthSettings(process.env), log, { tokenCookie: MAINTENANCE_TOKEN_COOKIE });
-  const app = createStaffApp({ pool, authenticator: auth.authenticator, log, defaultTimeZone: process.env.FLYMINING_TIME_ZONE });
+  const app = createStaffApp({ pool, authenticator: auth.authenticator, log, defaultTimeZone: process.env.FLYMINING_TIME_ZONE, influx });
   const server = await new Promise<import('node:http').Server>((resolve, reject) => {
     const s = app.listen(Number(portText), host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TestDatabase } from '../../billing/test/pg';
 import { testTokens, type TestTokens } from '../../shared/test/auth/test-tokens';
-import { createStaffApp, MAINTENANCE_TOKEN_COOKIE } from '../src/staff/app';
+import { createStaffApp, MAINTENANCE_TOKEN_COOKIE, type StaffAppOptions } from '../src/staff/app';
 import { createMaintenanceDatabase } from './db';
 
 export interface StaffServer {
@@ -13,10 +13,10 @@ export interface StaffServer {
   close(): Promise<void>;
 }
 
-export async function startStaffServer(name: string): Promise<StaffServer> {
+export async function startStaffServer(name: string, extra: Pick<StaffAppOptions, 'influx'> = {}): Promise<StaffServer> {
   const db = await createMaintenanceDatabase(name);
   const tokens = await testTokens(`maintenance-${name}`, { tokenCookie: MAINTENANCE_TOKEN_COOKIE });
-  const app = createStaffApp({ pool: db.pool, authenticator: tokens.authenticator });
+  const app = createStaffApp({ pool: db.pool, authenticator: tokens.authenticator, ...extra });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -10,3 +10,4 @@ export * from './secrets';
 export * from './auth';
 export * from './text';
 export * from './redis-command';
+export * from './miner-changes';

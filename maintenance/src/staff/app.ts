@@ -8,7 +8,7 @@
  * the pages' script posts their forms as JSON. Bodies are capped at 16 kB, ids and filters validated with zod.
  */
 import path from 'node:path';
-import { describePrincipal, formatIssues, principalOf, requireStaff, type Authenticator, type Logger } from '@flymining/shared';
+import { describePrincipal, formatIssues, principalOf, requireStaff, type Authenticator, type InfluxStore, type Logger } from '@flymining/shared';
 import { pageHeaders } from '@flymining/shared/src/http/page-headers';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Pool } from 'pg';
@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { TicketError } from '../domain';
 import { backlog } from '../figures/report';
 import { figures, rotaNow, staffData, summary, type StaffData } from './data';
+import { machineChanges } from '../tickets/changes';
 import { parseStaffTime } from './format';
 import {
   actorBodySchema,
@@ -42,6 +43,8 @@ export interface StaffAppOptions {
   log?: Logger;
   /** Used for times until a rota (with its zone) is set up. */
   defaultTimeZone?: string;
+  /** Where a machine's recorded changes (miner_change) are read; without it the history page says so. */
+  influx?: InfluxStore;
   now?: () => Date;
 }
 
@@ -95,7 +98,7 @@ export function createStaffApp(options: StaffAppOptions): express.Express {
   });
 
   mountApi(app, data);
-  mountPages(app, data);
+  mountPages(app, data, options);
 
   app.use('/api', (_req, res) => res.status(404).json({ error: 'no such API route' }));
   app.use(async (req: Request, res: Response, _next: NextFunction) => {
@@ -213,7 +216,7 @@ function mountApi(app: express.Express, data: StaffData): void {
   });
 }
 
-function mountPages(app: express.Express, data: StaffData): void {
+function mountPages(app: express.Express, data: StaffData, options: Pick<StaffAppOptions, 'influx' | 'log'>): void {
   const { tickets } = data;
   const html = (res: Response, body: string) => res.type('html').send(body);
   app.get('/', async (req, res) => {
@@ -228,7 +231,13 @@ function mountPages(app: express.Express, data: StaffData): void {
   });
   app.get('/machines/:key', async (req, res) => {
     const history = await tickets.machineHistory(parse(machineKeySchema, req.params.key, 'machine'));
-    html(res, machinePage(await frameOf(data, res), history));
+    const changes = options.influx
+      ? await machineChanges(options.influx, history).catch((err: unknown) => {
+          options.log?.warn({ err: (err as Error).message }, "cannot read a machine's changes from InfluxDB");
+          return 'unavailable' as const;
+        })
+      : undefined;
+    html(res, machinePage(await frameOf(data, res), history, changes));
   });
   app.get('/parts/:serial', async (req, res) => {
     const serial = parse(serialSchema, req.params.serial, 'serial');

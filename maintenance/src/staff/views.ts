@@ -9,6 +9,7 @@ import type { Backlog, ReportRow, WeekOverWeek } from '../figures/report';
 import type { OnCallShift, Rota } from '../rota/schedule';
 import type { MachineHistory, RepairRecord, TicketDetail } from '../tickets/store';
 import { ageOf, formatAge, formatPlace, formatShiftTime, formatTime, ticketOwner } from './format';
+import type { MachineChange } from '../tickets/changes';
 
 const e = escapeHtml;
 
@@ -182,14 +183,26 @@ ${t.lostThHours !== null ? `<dt>Lost</dt><dd>${t.lostThHours.toFixed(1)} TH·h${
   );
 }
 
-export function machinePage(frame: PageFrame, h: MachineHistory): string {
+/** The machine's changes recorded by the exporter (pools, firmware, serial, MAC); undefined: InfluxDB not configured. */
+function changeList(changes: MachineChange[] | 'unavailable' | undefined, frame: PageFrame): string {
+  if (changes === undefined) return '<p class="muted">Changes (pools, firmware, serial) are read from InfluxDB: not configured for this server.</p>';
+  if (changes === 'unavailable') return '<p class="muted">InfluxDB did not answer: the changes cannot be shown now.</p>';
+  if (changes.length === 0) return '<p class="muted">No pool, firmware or identity change recorded in the last 40 days.</p>';
+  const rows = changes
+    .map((c) => `<tr><td>${e(formatTime(new Date(c.time), frame.timeZone))}</td><td>${e(c.miner)}</td><td>${e(c.kind.replace(/_/g, ' '))}</td><td>${e(c.before || '–')}</td><td>${e(c.after || '–')}</td></tr>`)
+    .join('');
+  return `<table><thead><tr><th>When</th><th>Slot</th><th>What</th><th>Before</th><th>After</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+export function machinePage(frame: PageFrame, h: MachineHistory, changes?: MachineChange[] | 'unavailable'): string {
   const m = h.machine;
   return layout(
     frame,
     `Machine ${m.identity}`,
     `<div class="card"><dl class="facts"><dt>Serial</dt><dd>${e(m.serial ?? '–')}</dd><dt>MAC</dt><dd>${e(m.mac ?? '–')}</dd><dt>Model</dt><dd>${e(m.model ?? '–')}</dd>
 <dt>Slots it stood in</dt><dd>${e([...new Set(h.tickets.map((t) => formatPlace(t)))].join(', ') || '–')}</dd></dl></div>
-<h2>Tickets (${h.tickets.length})</h2>${ticketTable(h.tickets, frame)}<h2>Repairs (${h.repairs.length})</h2>${repairList(h.repairs, frame, true)}`,
+<h2>Tickets (${h.tickets.length})</h2>${ticketTable(h.tickets, frame)}<h2>Repairs (${h.repairs.length})</h2>${repairList(h.repairs, frame, true)}
+<h2>Changes</h2>${changeList(changes, frame)}`,
   );
 }
 
