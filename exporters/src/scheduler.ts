@@ -61,6 +61,8 @@ export class ScrapeScheduler<T> {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private sweeping: Promise<SweepReport> | undefined;
+  /** The previous sweep's report: reports go out in start order (heartbeat numbers follow sweep start times). */
+  private reported: Promise<unknown> = Promise.resolve();
   totalOverruns = 0;
 
   constructor(private readonly options: SchedulerOptions<T>) {
@@ -96,11 +98,19 @@ export class ScrapeScheduler<T> {
         })(),
       );
     }
-    await Promise.all(jobs);
-    this.totalOverruns += overruns;
-    const report = { startedAt, durationMs: Date.now() - startedAt, scraped, overruns };
-    this.options.onSweep?.(report);
-    return report;
+    // A sweep that overlapped a slow one (its stuck miners skipped) may finish first: it waits for the earlier
+    // sweep's report, so the edge's heartbeats are numbered in the order of their times.
+    const before = this.reported;
+    const done = Promise.all(jobs).then(async () => {
+      const durationMs = Date.now() - startedAt;
+      await before.catch(() => undefined);
+      this.totalOverruns += overruns;
+      const report = { startedAt, durationMs, scraped, overruns };
+      this.options.onSweep?.(report);
+      return report;
+    });
+    this.reported = done;
+    return done;
   }
 
   /** Sweeps every interval until stop(); a sweep that outlasts the interval overlaps only for miners already done. */

@@ -94,3 +94,34 @@ describe('sweep scheduler', () => {
     expect(sweeps).toBe(after);
   });
 });
+
+test('a sweep that finishes before an earlier, slower one reports after it: reports come in start order', async () => {
+  const slow = new Set(['a']);
+  const order: number[] = [];
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((r) => (release = r));
+  const scheduler = new ScrapeScheduler<string>({
+    intervalMs: 1000,
+    jitterMs: 0,
+    concurrency: 4,
+    targets: () => ['a', 'b'],
+    key: (t) => t,
+    scrape: async (t) => {
+      if (slow.has(t)) {
+        slow.delete(t);
+        await gate; // the first sweep's "a" hangs until released
+      }
+    },
+    onSweep: (r) => order.push(r.startedAt),
+  });
+  const first = scheduler.sweep();
+  await new Promise((r) => setTimeout(r, 5));
+  const second = scheduler.sweep(); // "a" is still in flight: skipped (an overrun); "b" is done at once
+  await new Promise((r) => setTimeout(r, 20));
+  expect(order).toEqual([]); // the second sweep waits for the first's report
+  release();
+  const [r1, r2] = await Promise.all([first, second]);
+  expect(order).toEqual([r1.startedAt, r2.startedAt]);
+  expect(r2.overruns).toBe(1);
+  expect(r2.durationMs).toBeLessThan(r1.durationMs);
+});

@@ -69,7 +69,7 @@ describe('Whatsminer v3 framing', () => {
     try {
       const result = await scrapeMiner(
         { host: '127.0.0.1', port: server.port, protocol: 'whatsminer-v3' },
-        { transport: { ...LIMITS, maxBytes: 1024 * 1024 * 16 }, onDroppedValues: (e) => dropped.push(e.dropped.count) },
+        { transport: { ...LIMITS, readTimeoutMs: 15_000, maxBytes: 1024 * 1024 * 16 }, onDroppedValues: (e) => dropped.push(e.dropped.count) },
       );
       expect(result.ok).toBe(true);
       if (!result.ok) return;
