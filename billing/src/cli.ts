@@ -20,7 +20,8 @@ import { migrate, openPool } from './db';
 import { fppsBtcPerDay } from './fpps';
 import { InfluxHashrateSource } from './hashrate';
 import { verifyLedger } from './ledger';
-import { importMarketCsv, importPoolPayoutsCsv, recordMarketDay, recordPoolPayout } from './market';
+import { importMarketCsv, importPoolPayoutsCsv, recordFxRate, recordMarketDay, recordPoolPayout } from './market';
+import { setInvestorCurrency } from './store/investors';
 import { listHashrateChecks, PoolHashrateGapError } from './pools/gap';
 import { importerFromEnv, networkSourceFromEnv, scheduledImportersFromEnv } from './pools/config';
 import { importNetwork, importPool } from './pools/import';
@@ -246,6 +247,26 @@ export function registerBillingCommands(program: Command, out: Out = process.std
         withPool((pool) => recordMarketDay(pool, { day: o.date, difficulty: o.difficulty, subsidyBtc: o.subsidy, feesPerBlockBtc: o.fees, btcPriceUsd: o.priceUsd })),
       ),
     );
+
+  billing
+    .command('record-fx')
+    .description('record what one USD bought in another currency on a day, with its source (investors see credits in their currency)')
+    .requiredOption('--date <YYYY-MM-DD>')
+    .requiredOption('--currency <code>', 'ISO 4217, e.g. EUR')
+    .requiredOption('--per-usd <rate>', 'units of the currency per USD, e.g. 0.92')
+    .requiredOption('--source <text>', 'where the rate comes from, e.g. "ECB reference rate"')
+    .action(
+      action(async (o: { date: string; currency: string; perUsd: string; source: string }) =>
+        withPool((pool) => recordFxRate(pool, { day: o.date, currency: o.currency, perUsd: o.perUsd, source: o.source })),
+      ),
+    );
+
+  billing
+    .command('set-currency')
+    .description("the currency an investor's pages show values in (USD, or one with recorded rates)")
+    .requiredOption('--investor <id>')
+    .requiredOption('--currency <code>', 'ISO 4217, e.g. EUR')
+    .action(action(async (o: { investor: string; currency: string }) => withPool((pool) => setInvestorCurrency(pool, o.investor, o.currency))));
 
   billing
     .command('record-payout')

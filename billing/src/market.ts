@@ -54,6 +54,27 @@ export async function getMarketDay(pool: Pool, day: string): Promise<MarketDay |
 const poolPayoutSchema = z.object({ day: daySchema, pool: z.string().min(1).max(100), amountBtc: btcSchema, source: z.enum(['api', 'csv']).default('api') });
 export type PoolPayoutInput = z.input<typeof poolPayoutSchema>;
 
+const fxRateSchema = z.object({
+  day: daySchema,
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'a three-letter ISO 4217 code such as EUR')
+    .refine((c) => c !== 'USD', 'USD is the base: record the other currency per USD'),
+  perUsd: positiveDecimal,
+  source: z.string().trim().min(1, 'say where the rate comes from (e.g. ECB reference rate)').max(200),
+});
+export type FxRateInput = z.input<typeof fxRateSchema>;
+
+/** Records what one USD bought in a currency on a day, with its source (the investor pages show it). */
+export async function recordFxRate(pool: Pool, input: FxRateInput): Promise<void> {
+  const v = parseInput(fxRateSchema, input, 'exchange rate');
+  await pool.query(
+    `INSERT INTO fx_rates (day, currency, per_usd, source) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (day, currency) DO UPDATE SET per_usd = EXCLUDED.per_usd, source = EXCLUDED.source, recorded_at = now()`,
+    [v.day, v.currency, v.perUsd, v.source],
+  );
+}
+
 export async function recordPoolPayout(pool: Pool, input: PoolPayoutInput): Promise<void> {
   const v = parseInput(poolPayoutSchema, input, 'pool payout');
   await pool.query(

@@ -99,3 +99,19 @@ test('refusals name the problem and exit 2, recording nothing', async () => {
   const noInputs = await cli('run', '--date', addDays(day, -3));
   expect(noInputs).toMatchObject({ code: 2, stderr: expect.stringContaining('no pool payout and no difficulty recorded') });
 });
+
+test("record-fx and set-currency: an investor's pages in EUR at a recorded rate; bad input names the field", async () => {
+  expect((await cli('add-investor', '--id', 'fx-inv', '--name', 'FX Investor')).code).toBe(0);
+  const ok = await cli('record-fx', '--date', day, '--currency', 'EUR', '--per-usd', '0.92', '--source', 'ECB reference rate');
+  expect([ok.code, ok.stderr]).toEqual([0, '']);
+  const rows = await db.pool.query<{ per_usd: string; source: string }>('SELECT per_usd, source FROM fx_rates WHERE day = $1 AND currency = $2', [day, 'EUR']);
+  expect(rows.rows).toEqual([{ per_usd: '0.92000000', source: 'ECB reference rate' }]);
+  const usd = await cli('record-fx', '--date', day, '--currency', 'USD', '--per-usd', '1', '--source', 'x');
+  expect(usd.code).not.toBe(0);
+  expect(usd.stderr).toMatch(/currency: USD is the base/);
+  expect((await cli('set-currency', '--investor', 'fx-inv', '--currency', 'EUR')).code).toBe(0);
+  expect((await db.pool.query<{ currency: string }>('SELECT currency FROM investors WHERE id = $1', ['fx-inv'])).rows[0]?.currency).toBe('EUR');
+  const unknown = await cli('set-currency', '--investor', 'nobody', '--currency', 'EUR');
+  expect(unknown.code).not.toBe(0);
+  expect(unknown.stderr).toContain('no investor "nobody"');
+});

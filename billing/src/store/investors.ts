@@ -26,5 +26,6 @@ export async function investorCurrency(db: Queryable, investorId: string): Promi
 
 export async function setInvestorCurrency(db: Queryable, investorId: string, currency: string): Promise<void> {
   if (!/^[A-Z]{3}$/.test(currency)) throw new BillingInputError(`currency: "${currency}" is not a three-letter ISO 4217 code`);
-  await db.query('UPDATE investors SET currency = $2 WHERE id = $1', [investorId, currency]);
+  const { rowCount } = await db.query('UPDATE investors SET currency = $2 WHERE id = $1', [investorId, currency]);
+  if (!rowCount) throw new BillingInputError(`no investor "${investorId}"`);
 }
