@@ -21,7 +21,7 @@ export const DOOR_FAULT = 'DOOR_OPEN';
 /** The faults that work on site explains, and what a ticket must be on: the container, or the miner itself. */
 const EXPECTED_DURING_WORK: Readonly<Record<string, 'container' | 'miner'>> = { [DOOR_FAULT]: 'container', FIRMWARE_CHANGED: 'miner', MINER_SWAPPED: 'miner' };
 
-export interface DoorContext {
+export interface WorkContext {
   /** Maintenance windows: the config's and recurring silences made through the API. */
   windows: readonly Silence[];
   /** The maintenance database's tickets; undefined without a maintenance section. */
@@ -30,7 +30,7 @@ export interface DoorContext {
 }
 
 /** Why this alert is expected now, or undefined when it is not (it pages). */
-async function expectedBecause(c: Condition, scope: 'container' | 'miner', ctx: DoorContext, now: number): Promise<string | undefined> {
+async function expectedBecause(c: Condition, scope: 'container' | 'miner', ctx: WorkContext, now: number): Promise<string | undefined> {
   const windows = activeSilences(ctx.windows.filter((w) => w.schedule), now);
   const window = windows.find((w) => matchesAll(w.matchers, c.labels));
   if (window) return `maintenance window ${window.silence.comment || window.silence.id}`;
@@ -53,7 +53,7 @@ async function expectedBecause(c: Condition, scope: 'container' | 'miner', ctx: 
 }
 
 /** Lowers expected conditions to info (in place in `conditions`); cached conditions are copied, not changed. */
-export async function lowerExpectedDuringWork(conditions: Map<string, Condition>, previous: ReadonlyMap<string, Alert>, ctx: DoorContext, now: number): Promise<void> {
+export async function lowerExpectedDuringWork(conditions: Map<string, Condition>, previous: ReadonlyMap<string, Alert>, ctx: WorkContext, now: number): Promise<void> {
   for (const [fp, c] of conditions) {
     const scope = EXPECTED_DURING_WORK[c.labels.fault ?? ''];
     if (!scope) continue;

@@ -23,11 +23,11 @@ import { backendId } from './miner/backends/types';
 import { CredentialStore, readSecretFile, type CredentialSource } from './miner/credentials';
 import { DEFAULT_TRANSPORT } from './miner/transports/cgminer-tcp';
 
-function parseEndpoint(text: string, defaultPort = 4028): { host: string; port: number } {
+function parseEndpoint(text: string, defaultPort = 4028): { host: string; port: number; portGiven: boolean } {
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(text.trim());
   const port = m?.[2] === undefined ? defaultPort : Number(m[2]);
   if (!m || !m[1] || port < 1 || port > 65535) throw new Error(`"${text}" is not HOST or HOST:PORT`);
-  return { host: m[1].replace(/^\[|\]$/g, ''), port };
+  return { host: m[1].replace(/^\[|\]$/g, ''), port, portGiven: m[2] !== undefined };
 }
 
 /** Without an inventory entry, judge the miner by its model's catalog figures, else by what it reports itself. */
@@ -114,8 +114,7 @@ export function registerExporterCommands(program: Command): void {
       const inventory = opts.inventory ? loadInventory(opts.inventory) : undefined;
       // A miner the inventory lists (by its host, and its port when one is given) is read as the exporter reads it:
       // its pinned protocol, port, backend and credentials entry, unless the command line says otherwise.
-      const hasPort = /:\d+$/.test(target) && !target.endsWith(']');
-      const listed = protocol === undefined ? [...(inventory?.miners.values() ?? [])].find((m) => m.host === parsed.host && (!hasPort || m.port === parsed.port)) : undefined;
+      const listed = protocol === undefined ? [...(inventory?.miners.values() ?? [])].find((m) => m.host === parsed.host && (!parsed.portGiven || m.port === parsed.port)) : undefined;
       const host = parsed.host;
       const port = opts.port ?? (listed?.protocol ? listed.port : parsed.port);
       const password = opts.passwordFile ? readSecretFile(opts.passwordFile) : undefined;
