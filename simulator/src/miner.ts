@@ -118,6 +118,43 @@ const HYDRO_HEAT_TO_AIR = 0.03;
 /** Reuse one reading for all commands of a scrape. */
 const READING_TTL_MS = 1000;
 
+/** Work modes the write path sets (issue 14) and the share of typical power each draws. */
+export type SimWorkMode = 'low' | 'normal' | 'high';
+const WORK_MODE_POWER: Record<SimWorkMode, number> = { low: 0.7, normal: 1, high: 1.12 };
+/** Lowest and highest power target a unit accepts, as shares of its typical power. */
+export const POWER_TARGET_RANGE = { min: 0.5, max: 1.15 } as const;
+/**
+ * Hash rate follows power less than linearly (lower clocks run at better J/TH): rate share = power share ^ 0.8,
+ * which gives about 25 % better efficiency at half power, the order tuned firmware reports.
+ */
+const RATE_EXPONENT = 0.8;
+/** How long a commanded reboot keeps the API down and how long the unit then warms up before it hashes. */
+export const COMMANDED_REBOOT = { downSeconds: 20, warmupSeconds: 40 } as const;
+/** A unit woken from sleep re-initializes its boards before it hashes again. */
+export const WAKE_WARMUP_SECONDS = 30;
+/** The writes a unit remembers (newest last), so tests can check staggering and rate limits at the miner's side. */
+const MAX_WRITE_LOG = 256;
+
+/** What the write path has set on the unit: the state its APIs report back and its power, heat and rate follow. */
+export interface CommandedState {
+  sleeping: boolean;
+  workMode: SimWorkMode;
+  /** A power target in watts (Braiins OS, Whatsminer, LuxOS); null = the work mode decides. */
+  powerTargetW: number | null;
+  blinking: boolean;
+  /** The configured pools when the write path replaced them; null = the farm's default list (SIM_POOL_URLS). */
+  pools: { url: string; user: string }[] | null;
+  /** Index of the pool it mines on. */
+  activePool: number;
+}
+
+/** One write a unit accepted: when, over which API, what. */
+export interface SimWrite {
+  atMs: number;
+  api: string;
+  action: string;
+}
+
 export class SimMiner {
   readonly profile: SimProfile;
   private readonly rng: Prng;
@@ -138,6 +175,9 @@ export class SimMiner {
   credentials: CredentialSet = DEFAULT_CREDENTIALS;
   /** Called when reachability changes (offline / reboot), so the server can close or reopen its listener. */
   onReachabilityChange: (() => void) | undefined;
+  /** Set by write commands (issue 14); survives faults being cleared, as a configuration does. */
+  private commanded: CommandedState = { sleeping: false, workMode: 'normal', powerTargetW: null, blinking: false, pools: null, activePool: 0 };
+  private readonly writeLog: SimWrite[] = [];
 
   constructor(
     readonly spec: SimMinerSpec,
@@ -316,6 +356,102 @@ export class SimMiner {
     if (wasReachable !== this.isReachable(now) || req.fault === 'reboot') this.onReachabilityChange?.();
   }
 
+  // ---- The write path (issue 14): what each protocol's write commands do to the unit. The protocol servers check
+  // authentication and the firmware's own refusals; these only change state, and record the write.
+
+  /** The state the write path has set. */
+  commandedState(): Readonly<CommandedState> {
+    return { ...this.commanded, pools: this.commanded.pools?.map((p) => ({ ...p })) ?? null };
+  }
+
+  /** The writes this unit accepted, oldest first (at most the newest 256). */
+  writes(): readonly SimWrite[] {
+    return this.writeLog;
+  }
+
+  private recordWrite(api: string, action: string): void {
+    const now = this.clock();
+    this.advance(now);
+    this.writeLog.push({ atMs: now, api, action });
+    if (this.writeLog.length > MAX_WRITE_LOG) this.writeLog.shift();
+    this.cached = undefined;
+  }
+
+  /** Sleep: boards stop, fans idle, about 15 W. A no-op when asleep already (the firmware answers success too). */
+  commandSleep(api: string): void {
+    this.recordWrite(api, 'sleep');
+    this.commanded.sleeping = true;
+  }
+
+  /** Wake: the boards re-initialize (mode `booting`) for WAKE_WARMUP_SECONDS, then hash. */
+  commandWake(api: string): void {
+    this.recordWrite(api, 'wake');
+    if (!this.commanded.sleeping) return;
+    this.commanded.sleeping = false;
+    this.warmupUntilMs = Math.max(this.warmupUntilMs, this.clock() + WAKE_WARMUP_SECONDS * 1000);
+  }
+
+  /** Reboot: the API goes away for a while, uptime restarts, then a warm-up. A sleeping unit wakes as it boots. */
+  commandReboot(api: string): void {
+    this.recordWrite(api, 'reboot');
+    const now = this.clock();
+    const wasReachable = this.isReachable(now);
+    this.reboot(now, COMMANDED_REBOOT.downSeconds, COMMANDED_REBOOT.warmupSeconds);
+    const f = (this.faults ??= { ...healthyFaults(this.profile.boards), downUntilMs: 0, psuSinceMs: 0 });
+    f.downUntilMs = now + COMMANDED_REBOOT.downSeconds * 1000;
+    // A hang is what a reboot cures; hardware faults stay.
+    f.hang = false;
+    this.commanded.sleeping = false;
+    this.cached = undefined;
+    if (wasReachable || !this.isReachable(now)) this.onReachabilityChange?.();
+  }
+
+  commandWorkMode(api: string, mode: SimWorkMode): void {
+    this.recordWrite(api, `work mode ${mode}`);
+    this.commanded.workMode = mode;
+    this.commanded.powerTargetW = null;
+  }
+
+  /** A power target in watts, clamped by the caller's firmware rules; out of POWER_TARGET_RANGE is an error. */
+  commandPowerTarget(api: string, watts: number): void {
+    const { minW, maxW } = this.powerTargetLimits();
+    if (!(watts >= minW && watts <= maxW)) throw new FaultError(`miner ${this.id}: power target ${watts} W outside ${minW}-${maxW} W`);
+    this.recordWrite(api, `power target ${Math.round(watts)} W`);
+    this.commanded.powerTargetW = Math.round(watts);
+  }
+
+  /** The power targets this unit accepts, in whole watts. */
+  powerTargetLimits(): { minW: number; maxW: number } {
+    const typical = this.profile.typicalPowerW;
+    return { minW: Math.ceil(typical * POWER_TARGET_RANGE.min), maxW: Math.floor(typical * POWER_TARGET_RANGE.max) };
+  }
+
+  commandPools(api: string, pools: readonly { url: string; user: string }[]): void {
+    if (pools.length === 0 || pools.length > 3) throw new FaultError(`miner ${this.id}: 1 to 3 pools, ${pools.length} given`);
+    this.recordWrite(api, `pools ${pools.map((p) => p.url).join(' ')}`);
+    this.commanded.pools = pools.map((p) => ({ url: p.url, user: p.user }));
+    this.commanded.activePool = 0;
+  }
+
+  commandSwitchPool(api: string, index: number): void {
+    const count = this.commanded.pools?.length ?? SIM_POOL_URLS.length;
+    if (!Number.isInteger(index) || index < 0 || index >= count) throw new FaultError(`miner ${this.id}: no pool ${index} (it has ${count})`);
+    this.recordWrite(api, `switch pool ${index}`);
+    this.commanded.activePool = index;
+  }
+
+  commandBlink(api: string, on: boolean): void {
+    this.recordWrite(api, on ? 'blink on' : 'blink off');
+    this.commanded.blinking = on;
+  }
+
+  /** Share of typical power the boards draw at full load under the commanded mode or target. */
+  private powerShare(): number {
+    const c = this.commanded;
+    if (c.powerTargetW !== null) return clamp(c.powerTargetW / this.profile.typicalPowerW, POWER_TARGET_RANGE.min, POWER_TARGET_RANGE.max);
+    return WORK_MODE_POWER[c.workMode];
+  }
+
   private checkBoard(board: number): void {
     if (board >= this.profile.boards) {
       throw new FaultError(`miner ${this.id} (${this.profile.model}) has ${this.profile.boards} hashboards; no board index ${board}`);
@@ -353,7 +489,7 @@ export class SimMiner {
 
   private modeAt(nowMs: number): SimMode {
     const f = this.faults;
-    if (f?.sleep) return 'sleeping';
+    if (f?.sleep || this.commanded.sleeping) return 'sleeping';
     if (f?.overheat) return 'overheated';
     if (nowMs < this.warmupUntilMs) return 'booting';
     if (f?.poolsDead || f?.psuFault) return 'no-work';
@@ -370,7 +506,8 @@ export class SimMiner {
     const mode = this.modeAt(nowMs);
     const hashing = mode === 'hashing';
     const intakeC = this.intake.intakeC(nowMs);
-    const idealGhs = (p.nominalThs * 1000) / p.boards;
+    const powerShare = this.powerShare();
+    const idealGhs = ((p.nominalThs * 1000) / p.boards) * powerShare ** RATE_EXPONENT;
 
     const stoppedFans = f?.stoppedFans.length ?? 0;
     let fanPercent: number;
@@ -435,7 +572,7 @@ export class SimMiner {
         hwErrors: Math.floor(this.boardHw[b] ?? 0),
         accepted: Math.floor(this.boardAccepted[b] ?? 0),
         frequencyMhz: present ? p.frequencyMhz : 0,
-        powerW: present ? (p.typicalPowerW / p.boards) * (0.08 + 0.92 * load) : 0,
+        powerW: present ? ((p.typicalPowerW * powerShare) / p.boards) * (0.08 + 0.92 * load) : 0,
       });
     }
 
@@ -467,16 +604,18 @@ export class SimMiner {
     const sharesPerS = this.sharesPerSecond(rateGhs);
     const poolsDead = f?.poolsDead ?? false;
     const hijack = f?.poolHijack;
-    const pools: PoolReading[] = [0, 1, 2].map((i) => ({
-      ...(hijack && (i === 0 || hijack.all) ? { url: hijack.url, user: hijack.worker } : { url: SIM_POOL_URLS[i] ?? '', user: simWorker(this.id) }),
+    const configured = this.commanded.pools ?? SIM_POOL_URLS.map((url) => ({ url, user: simWorker(this.id) }));
+    const activeIndex = Math.min(this.commanded.activePool, configured.length - 1);
+    const pools: PoolReading[] = configured.map((pool, i) => ({
+      ...(hijack && (i === activeIndex || hijack.all) ? { url: hijack.url, user: hijack.worker } : { url: pool.url, user: pool.user }),
       alive: !poolsDead,
-      active: i === 0 && !poolsDead,
-      accepted: i === 0 ? accepted : 0,
-      rejected: i === 0 ? rejected : 0,
+      active: i === activeIndex && !poolsDead,
+      accepted: i === activeIndex ? accepted : 0,
+      rejected: i === activeIndex ? rejected : 0,
       stale: 0,
-      getworks: i === 0 ? Math.floor(uptimeS / 30) : 2,
-      difficulty: i === 0 && !poolsDead ? difficulty : 0,
-      lastShareAgoS: i === 0 && sharesPerS > 0 ? Math.floor(rng.range(0, Math.min(60, 1 / sharesPerS))) : null,
+      getworks: i === activeIndex ? Math.floor(uptimeS / 30) : 2,
+      difficulty: i === activeIndex && !poolsDead ? difficulty : 0,
+      lastShareAgoS: i === activeIndex && sharesPerS > 0 ? Math.floor(rng.range(0, Math.min(60, 1 / sharesPerS))) : null,
     }));
 
     return {
@@ -512,7 +651,7 @@ export class SimMiner {
     const f = this.faults;
     const mode = this.modeAt(nowMs);
     const boardsUp = p.boards - (f?.droppedBoards.length ?? 0);
-    const powerW = mode === 'hashing' ? (p.typicalPowerW * boardsUp) / p.boards : mode === 'sleeping' ? 15 : p.typicalPowerW * 0.08;
+    const powerW = mode === 'hashing' ? (p.typicalPowerW * this.powerShare() * boardsUp) / p.boards : mode === 'sleeping' ? 15 : p.typicalPowerW * 0.08;
     if (p.cooling === 'hydro') return { airHeatW: powerW * HYDRO_HEAT_TO_AIR, airflowKgS: 0 };
     const fansRunning = p.fans - (f?.stoppedFans.length ?? 0);
     return { airHeatW: powerW, airflowKgS: (AIRFLOW_PER_MINER_KG_S * fansRunning) / Math.max(1, p.fans) };
@@ -535,6 +674,7 @@ export class SimMiner {
       fansRpm: r.fansRpm,
       uptimeS: r.uptimeS,
       powerW: Math.round(r.powerW),
+      commanded: this.commandedState(),
       // The changed password itself stays inside the simulator; the API says only that there is one.
       faults: { ...this.activeFaults(), changedPassword: this.faults?.changedPassword ? '(changed)' : null },
     };
@@ -555,6 +695,7 @@ export interface MinerDescription {
   fansRpm: number[];
   uptimeS: number;
   powerW: number;
+  commanded: CommandedState;
   faults: ActiveFaults;
 }
 

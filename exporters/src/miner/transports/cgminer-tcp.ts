@@ -18,6 +18,8 @@ export class MinerConnectionError extends Error {
     readonly endpoint: string,
     readonly command: string,
     detail: string,
+    /** The start of the body of a refusing HTTP answer (a firmware's reason), for the audit; never a secret we sent. */
+    readonly replyText?: string,
   ) {
     super(`${endpoint} ${command}: ${detail}`);
     this.name = 'MinerConnectionError';

@@ -16,8 +16,10 @@ export interface HttpReply {
   body: Buffer;
 }
 
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH';
+
 export interface HttpRequest {
-  method: 'GET' | 'POST';
+  method: HttpMethod;
   path: string;
   headers?: Record<string, string>;
   body?: string;
@@ -184,25 +186,34 @@ export class HttpMinerApi {
   }
 
   async get(path: string): Promise<Buffer> {
+    return this.request('GET', path);
+  }
+
+  /**
+   * Any method with an optional JSON body (the write path: set_miner_conf.cgi, Braiins/VNish actions), with the same
+   * auth and bounds as a read. A 2xx answer's body is returned; errors name the method and path.
+   */
+  async request(method: HttpMethod, path: string, body?: JsonObject | readonly JsonObject[]): Promise<Buffer> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
     switch (this.options.auth) {
       case 'none':
-        return this.accept(path, await httpExchange(this.host, this.port, { method: 'GET', path }, this.options));
+        return this.accept(method, path, await httpExchange(this.host, this.port, withBody({ method, path }, payload), this.options));
       case 'digest':
-        return this.getDigest(path);
+        return this.requestDigest(method, path, payload);
       case 'braiins-token':
       case 'vnish-token':
-        return this.getWithToken(path);
+        return this.requestWithToken(method, path, payload);
     }
   }
 
-  private accept(path: string, reply: HttpReply): Buffer {
+  private accept(method: HttpMethod, path: string, reply: HttpReply): Buffer {
     if (reply.status >= 200 && reply.status < 300) return reply.body;
-    if (reply.status === 401 || reply.status === 403) throw this.authError(path, `HTTP ${reply.status}: credentials refused`);
-    throw new MinerConnectionError('protocol', this.endpoint, `GET ${path}`, `HTTP ${reply.status}`);
+    if (reply.status === 401 || reply.status === 403) throw this.authError(path, `HTTP ${reply.status}: credentials refused`, method);
+    throw new MinerConnectionError('protocol', this.endpoint, `${method} ${path}`, `HTTP ${reply.status}`, reply.body.subarray(0, 512).toString('utf8'));
   }
 
-  private authError(path: string, detail: string): MinerConnectionError {
-    return new MinerConnectionError('auth', this.endpoint, `GET ${path}`, detail);
+  private authError(path: string, detail: string, method: HttpMethod = 'GET'): MinerConnectionError {
+    return new MinerConnectionError('auth', this.endpoint, `${method} ${path}`, detail);
   }
 
   private requireCredentials(path: string): MinerCredentials {
@@ -211,27 +222,27 @@ export class HttpMinerApi {
   }
 
   /** Reuses the last challenge (nonce count up); on 401 answers the new challenge once, never more. */
-  private async getDigest(path: string): Promise<Buffer> {
+  private async requestDigest(method: HttpMethod, path: string, payload: string | undefined): Promise<Buffer> {
     const credentials = this.requireCredentials(path);
     const attempt = (challenge: DigestChallenge | undefined): Promise<HttpReply> =>
       httpExchange(
         this.host,
         this.port,
-        { method: 'GET', path, headers: challenge ? { authorization: digestAuthorization(challenge, credentials, 'GET', path, ++this.nc) } : {} },
+        withBody({ method, path, headers: challenge ? { authorization: digestAuthorization(challenge, credentials, method, path, ++this.nc) } : {} }, payload),
         this.options,
       );
     let reply = await attempt(this.challenge);
     if (reply.status === 401) {
       const challenge = parseDigestChallenge(reply.headers['www-authenticate']);
-      if (!challenge) throw this.authError(path, 'HTTP 401 without a Digest challenge');
+      if (!challenge) throw this.authError(path, 'HTTP 401 without a Digest challenge', method);
       // A fresh nonce after one we already answered with these credentials means the password is wrong, unless the
       // server marks the old nonce stale; either way we answer once per request.
       this.challenge = challenge;
       this.nc = 0;
       reply = await attempt(challenge);
-      if (reply.status === 401) throw this.authError(path, 'HTTP 401: user or password refused');
+      if (reply.status === 401) throw this.authError(path, 'HTTP 401: user or password refused', method);
     }
-    return this.accept(path, reply);
+    return this.accept(method, path, reply);
   }
 
   private async login(path: string): Promise<string> {
@@ -268,21 +279,27 @@ export class HttpMinerApi {
   }
 
   /** Uses the cached token; on 401/403 logs in again once and retries once. */
-  private async getWithToken(path: string): Promise<Buffer> {
+  private async requestWithToken(method: HttpMethod, path: string, payload: string | undefined): Promise<Buffer> {
     let token = this.token ?? this.options.sessions?.get(this.endpoint);
     const fresh = token === undefined;
     token ??= await this.login(path);
-    let reply = await httpExchange(this.host, this.port, { method: 'GET', path, headers: this.tokenHeader(token) }, this.options);
+    let reply = await httpExchange(this.host, this.port, withBody({ method, path, headers: this.tokenHeader(token) }, payload), this.options);
     if ((reply.status === 401 || reply.status === 403) && !fresh) {
       this.token = undefined;
       this.options.sessions?.delete(this.endpoint);
       token = await this.login(path);
-      reply = await httpExchange(this.host, this.port, { method: 'GET', path, headers: this.tokenHeader(token) }, this.options);
+      reply = await httpExchange(this.host, this.port, withBody({ method, path, headers: this.tokenHeader(token) }, payload), this.options);
     }
     if (reply.status === 401 || reply.status === 403) {
       this.token = undefined;
       this.options.sessions?.delete(this.endpoint);
     }
-    return this.accept(path, reply);
+    return this.accept(method, path, reply);
   }
+}
+
+/** The request with a JSON body and its length, when there is one. */
+function withBody(request: HttpRequest, payload: string | undefined): HttpRequest {
+  if (payload === undefined) return request;
+  return { ...request, headers: { ...(request.headers ?? {}), 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }, body: payload };
 }
