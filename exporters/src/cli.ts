@@ -22,6 +22,7 @@ import { scrapeMiner } from './miner/scrape';
 import { backendId } from './miner/backends/types';
 import { CredentialStore, readSecretFile, type CredentialSource } from './miner/credentials';
 import { DEFAULT_TRANSPORT } from './miner/transports/cgminer-tcp';
+import { registerControlCommands } from './miner/control/cli';
 
 function parseEndpoint(text: string, defaultPort = 4028): { host: string; port: number; portGiven: boolean } {
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(text.trim());
@@ -206,7 +207,8 @@ function printable(text: string): string {
 }
 
 export function registerMinerCommands(program: Command): void {
-  const miner = program.command('miner').description("a miner's records");
+  const miner = program.command('miner').description("a miner's records, and actions on miners (reboot, sleep, wake, power, pools, blink)");
+  registerControlCommands(miner);
   miner
     .command('changes')
     .description("a miner's change history: pools, firmware/version, serial/MAC, devfee switches (from InfluxDB, miner_change)")

@@ -128,6 +128,22 @@ export const MEASUREMENTS = {
     tags: [...LOCATION_TAGS, 'kind'],
     fields: { before: 'string', after: 'string' },
   },
+  control_action: {
+    description:
+      'The control audit (issue 14): one row per action the write path took or refused on a miner: who (staff user or ' +
+      "policy), what, the outcome (confirmed, sent, unconfirmed, refused, rate-limited, failed, unreachable, dry-run) and " +
+      "the firmware's reply, bounded. Pool passwords never appear.",
+    tags: [...LOCATION_TAGS, 'action', 'outcome', 'actor_kind'],
+    fields: { actor: 'string', detail: 'string', reply: 'string', reason: 'string', duration_ms: 'float', confirm_ms: 'float' },
+  },
+  control_decision: {
+    description:
+      'Every decision of a control policy (recovery, temperature loop, curtailment), acted on or not: the policy, the ' +
+      'container, what it decided and why, with the readings it judged (intake, band, power target). One row per ' +
+      'policy per container per evaluation that changed or held something worth telling.',
+    tags: ['site', 'container', 'policy', 'decision'],
+    fields: { reason: 'string', miners: 'int', intake_c: 'float', band_low_c: 'float', band_high_c: 'float', power_w: 'float', target_w: 'float' },
+  },
   miner_up: {
     description: 'One row per miner per scrape attempt, success or not: reachability, for uptime and billing.',
     tags: [...LOCATION_TAGS],
