@@ -53,6 +53,11 @@ export const FAULT_CODES = {
   WATER_LEAK: { severity: 'critical', summary: 'water leak in a container' },
   SENSOR_OFFLINE: { severity: 'warning', summary: 'security sensor offline or silent (a cut cable defeats its alarm)' },
   // --- end of issue 15's physical block
+  // --- Control policies (issue 14, miner exporter's agent). CONTROL_SENSOR_STALE is container-level (minerId the
+  // container, part `temperature-loop`); RECOVERY_EXHAUSTED is the miner's (part `miner`): the reboot cap is reached,
+  // so a person must look (its ticket replaces further reboots).
+  CONTROL_SENSOR_STALE: { severity: 'critical', summary: 'temperature loop frozen: its climate readings are stale or missing' },
+  RECOVERY_EXHAUSTED: { severity: 'critical', summary: 'miner still not hashing after its daily automatic reboots' },
 } as const;
 
 export type FaultCode = keyof typeof FAULT_CODES;
