@@ -118,6 +118,65 @@ export const billingOverview: Dashboard = dashboard(
   [site],
 );
 
+const CONTAINER = `"container" =~ /^$container$/`;
+
+/** Issue 14: what the write path did and why — staff actions and the policies' decisions, per container. */
+export const control: Dashboard = dashboard(
+  'flymining-control',
+  'FlyMining · Control',
+  [
+    panel(
+      'timeseries',
+      'Actions on miners by outcome',
+      { x: 0, y: 0, w: 12, h: 8 },
+      influx([`SELECT count("duration_ms") FROM "control_action" WHERE ${SITE} AND ${CONTAINER} AND $timeFilter GROUP BY time($__interval), "outcome" fill(0)`]),
+      { drawStyle: 'bars' },
+      {},
+      'Every reboot, sleep, wake, power, pools and blink, by staff or a policy (audit: control_action).',
+    ),
+    panel(
+      'timeseries',
+      'Intake against the loop\'s band',
+      { x: 12, y: 0, w: 12, h: 8 },
+      influx([`SELECT mean("intake_c") AS "intake", mean("band_low_c") AS "band low", mean("band_high_c") AS "band high" FROM "control_decision" WHERE ${SITE} AND ${CONTAINER} AND "policy" = 'temperature' AND $timeFilter GROUP BY time($__interval), "container" fill(none)`]),
+      {},
+      { unit: 'celsius' },
+      'What the temperature loop judged at each evaluation: the intake reading and the band it keeps.',
+    ),
+    panel(
+      'timeseries',
+      'Container power against the curtailment target',
+      { x: 0, y: 8, w: 12, h: 8 },
+      influx([`SELECT mean("power_w") AS "power", mean("target_w") AS "target" FROM "control_decision" WHERE ${SITE} AND ${CONTAINER} AND "policy" = 'curtailment' AND $timeFilter GROUP BY time($__interval), "container" fill(none)`]),
+      {},
+      { unit: 'watt' },
+    ),
+    panel(
+      'bargauge',
+      'Decisions by policy',
+      { x: 12, y: 8, w: 12, h: 8 },
+      influx([`SELECT count("miners") FROM "control_decision" WHERE ${SITE} AND ${CONTAINER} AND $timeFilter GROUP BY "policy", "decision"`]),
+      { reduceOptions: { calcs: ['sum'] } },
+    ),
+    panel(
+      'table',
+      'Recent actions',
+      { x: 0, y: 16, w: 24, h: 10 },
+      influx([`SELECT "container", "miner", "action", "outcome", "actor_kind", "actor", "detail", "reason", "reply" FROM "control_action" WHERE ${SITE} AND ${CONTAINER} AND $timeFilter ORDER BY time DESC LIMIT 300`], 'table'),
+      {},
+      {},
+      'Newest first. The same entries are in the audit file of the machine that acted.',
+    ),
+    panel(
+      'table',
+      'Policy decisions',
+      { x: 0, y: 26, w: 24, h: 10 },
+      influx([`SELECT "container", "policy", "decision", "reason", "miners" FROM "control_decision" WHERE ${SITE} AND ${CONTAINER} AND $timeFilter ORDER BY time DESC LIMIT 300`], 'table'),
+    ),
+  ],
+  [site, container],
+);
+
 export const DASHBOARDS: Record<string, Dashboard> = {
   'farm-overview.json': farmOverview,
   'container-climate.json': containerClimate,
@@ -125,4 +184,5 @@ export const DASHBOARDS: Record<string, Dashboard> = {
   'tv-wall.json': tvWall,
   'alerts-overview.json': alertsOverview,
   'billing-overview.json': billingOverview,
+  'control.json': control,
 };

@@ -4,7 +4,7 @@
  * uplink is down. A policy only decides; the agent carries its actions out through the write path (ControlExecutor:
  * rate limits, staggering, audit) and records every decision as a `control_decision` point.
  */
-import type { Fault, MinerSample } from '@flymining/shared';
+import type { Fault, MinerSample, SchemaPoint } from '@flymining/shared';
 import type { ActionResult, ControlTarget } from '../miner/control/executor';
 import type { ControlCapabilities, MinerAction } from '../miner/control/types';
 
@@ -83,4 +83,23 @@ export interface ControlPolicy {
   evaluate(ctx: PolicyContext): PolicyDecision[];
   /** The executor's results for this policy's last actions (to learn what it really changed). */
   onResults?(container: string, results: readonly ActionResult[]): void;
+}
+
+/** A decision as its `control_decision` point (docs/schema.md). */
+export function decisionPoint(site: string, d: PolicyDecision, time: number): SchemaPoint<'control_decision'> {
+  const miners = new Set(d.actions.flatMap((a) => a.targets.map((t) => t.id))).size;
+  return {
+    measurement: 'control_decision',
+    tags: { site, container: d.container, policy: d.policy, decision: d.decision },
+    fields: {
+      reason: d.reason,
+      miners,
+      ...(d.intakeC === undefined ? {} : { intake_c: d.intakeC }),
+      ...(d.bandLowC === undefined ? {} : { band_low_c: d.bandLowC }),
+      ...(d.bandHighC === undefined ? {} : { band_high_c: d.bandHighC }),
+      ...(d.powerW === undefined ? {} : { power_w: d.powerW }),
+      ...(d.targetW === undefined ? {} : { target_w: d.targetW }),
+    },
+    time,
+  };
 }

@@ -12,6 +12,8 @@ import { SimulatedFarm, generateFarmSpecs } from '@flymining/simulator';
 import { parse } from 'yaml';
 import { exporterFor, freshStore, inventoryFor } from '../../../exporters/test/e2e/helpers';
 import { DASHBOARDS } from '../../dashboards/dashboards';
+import { actionPoint } from '../../../exporters/src/miner/control/audit';
+import { decisionPoint } from '../../../exporters/src/control/types';
 import { DASHBOARD_DIR, dashboardFileText } from '../../dashboards/generate';
 import { DATASOURCE, RACKMAP_PANEL_TYPE, type Dashboard } from '../../dashboards/model';
 import { buildFarm } from '../../src/farm';
@@ -65,6 +67,16 @@ describe('provisioned Grafana dashboards', () => {
       heartbeatPoint({ ...beat, container: 'C02', edge: 'edge-C02-old', time: now - 600_000, seq: 7 }),
       heartbeatPoint({ ...beat, container: 'C03', edge: 'edge-C03', time: now - 630_000, seq: 1 }),
       heartbeatPoint({ ...beat, container: 'C03', edge: 'edge-C03', time: now - 600_000, seq: 2 }),
+    ]));
+    // Control (issue 14): one staff action and one decision of each policy, built as the executor and agent build them.
+    const target = { id: FAULTED, site, container: 'C01', rack: 'R01', shelf: 'S01', slot: '1', host: '127.0.0.1', port: 4028 };
+    const keep = { target, actor: { kind: 'staff' as const, name: 'ops' }, reason: 'ticket 12', reply: 'OK', durationMs: 120 };
+    const none = { actions: [] };
+    store.write(encodePoints([
+      actionPoint({ ...keep, time: now - 60_000, action: { kind: 'sleep' }, outcome: 'confirmed', detail: 'now sleeping', confirmMs: 2000 }),
+      decisionPoint(site, { ...none, policy: 'temperature', container: 'C01', decision: 'hold', reason: 'intake in band', intakeC: 24, bandLowC: 5, bandHighC: 35 }, now - 50_000),
+      decisionPoint(site, { ...none, policy: 'curtailment', container: 'C01', decision: 'curtail', reason: 'price above strike', powerW: 250_000, targetW: 100_000 }, now - 40_000),
+      decisionPoint(site, { ...none, policy: 'recovery', container: 'C02', decision: 'reboot', reason: 'not hashing for 16 min' }, now - 30_000),
     ]));
     await store.flush();
   });
