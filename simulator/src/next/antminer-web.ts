@@ -4,9 +4,11 @@
  * the firmware prints from templates (get_system_info, get_miner_conf, get_network_info: one key per line, not
  * written by a JSON library). Shapes: shared/miner-api-next/antminer-cgi and antminer-new-api.
  */
+import { z } from 'zod';
 import { writeJson, type WireObject } from '../json';
-import type { BoardReading, MinerReading, SimMiner } from '../miner';
+import type { BoardReading, MinerReading, SimMiner, SimWorkMode } from '../miner';
 import { chipStatusString, macFromId, stableHex } from '../replies/common';
+import type { HttpReply } from './http-api';
 
 const COMPILE_TIME = 'Fri Jun 26 09:24:23 CST 2026';
 const r2 = (v: number): number => Math.round(v * 100) / 100;
@@ -162,7 +164,13 @@ export function networkInfoCgi(miner: SimMiner): string {
   ]);
 }
 
-/** get_miner_conf.cgi: ` : ` spacing, `]` and `,` on their own lines; work mode "0" normal, "1" sleep. */
+/** `bitmain-work-mode` as get_miner_conf prints it: "1" sleep, "3" low power, "0" normal (PROTOCOLS.md §3). */
+function workModeText(miner: SimMiner, r: MinerReading): string {
+  if (r.mode === 'sleeping') return '1';
+  return miner.commandedState().workMode === 'low' ? '3' : '0';
+}
+
+/** get_miner_conf.cgi: ` : ` spacing, `]` and `,` on their own lines; work mode "0" normal, "1" sleep, "3" low power. */
 export function minerConfCgi(miner: SimMiner, r: MinerReading): string {
   const pools = r.pools
     .map((p) => `{\n"url" : ${JSON.stringify(p.url)},\n"user" : ${JSON.stringify(p.user)},\n"pass" : "x"\n}`)
@@ -179,8 +187,98 @@ export function minerConfCgi(miner: SimMiner, r: MinerReading): string {
     ['bitmain-voltage', '"1280"'],
     ['bitmain-ccdelay', '"1"'],
     ['bitmain-pwth', '"1"'],
-    ['bitmain-work-mode', r.mode === 'sleeping' ? '"1"' : '"0"'],
+    ['bitmain-work-mode', JSON.stringify(workModeText(miner, r))],
     ['bitmain-freq-level', '"100"'],
   ];
   return `{\n"pools" : [\n${pools}\n]\n,\n${conf.map(([k, v]) => `"${k}" : ${v}`).join(',\n')}\n}`;
+}
+
+// ---- Writes (issue 14). Modern firmware (S19 generation on) takes a JSON body; the S9-era firmware takes form fields
+// (`_ant_pool1url=…`) and has no miner-mode at all (antminer-cgi/PROTOCOLS.md §3).
+
+const API = 'antminer-web';
+const cgiJson = (body: string): HttpReply => ({ status: 200, headers: { 'content-type': 'application/json' }, body });
+/** The success reply as a Bitmain-derived web stack prints it (ELPHA-SET capture: `{"code":"M000","msg":"OK!","stats":"success"}`). */
+const CONF_OK = '{"code":"M000","msg":"OK!","stats":"success"}';
+/** No public capture of a refused write exists: the same shape with `stats` "error" and the reason in `msg` (ours). */
+const confRefused = (msg: string): HttpReply => cgiJson(writeJson({ code: 'M001', msg, stats: 'error' }));
+
+/** S9-era firmware: set_miner_conf and blink take form fields, there is no miner-mode. */
+function isOldFirmware(miner: SimMiner): boolean {
+  return miner.profile.dialect === 'bmminer-s9';
+}
+
+/** miner-mode values the firmware knows: 0 normal, 1 sleep, 3 low power; sent as a number or, by some tools, a string. */
+const minerMode = z.union([z.number().int(), z.string().trim().regex(/^\d{1,3}$/).transform(Number)]);
+const MINER_MODES: Readonly<Record<number, SimWorkMode | 'sleep'>> = { 0: 'normal', 1: 'sleep', 3: 'low' };
+
+const setMinerConfBody = z
+  .object({
+    'miner-mode': minerMode.optional(),
+    // asic-rs sends the read-side name too; the firmware takes either.
+    'bitmain-work-mode': minerMode.optional(),
+    pools: z.array(z.object({ url: z.string().max(512), user: z.string().max(256), pass: z.string().max(256).optional() }).passthrough()).max(3).optional(),
+    'bitmain-fan-ctrl': z.union([z.boolean(), z.string().max(8)]).optional(),
+    'bitmain-fan-pwm': z.union([z.string().max(8), z.number()]).optional(),
+    'freq-level': z.union([z.string().max(8), z.number()]).optional(),
+  })
+  .passthrough();
+
+function parseJsonBody(body: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(body) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** POST set_miner_conf.cgi: the whole configuration at once (pools, fan, miner-mode); what is absent stays. */
+export function setMinerConfCgi(miner: SimMiner, r: MinerReading, body: string): HttpReply {
+  const parsed = parseJsonBody(body);
+  if (isOldFirmware(miner)) {
+    // This firmware reads `_ant_*` form fields; a JSON body (or a miner-mode) means nothing to it.
+    return confRefused(`${miner.profile.model}: set_miner_conf takes form fields (_ant_pool1url, ...); this firmware has no miner-mode`);
+  }
+  if (!parsed.ok) return confRefused('invalid JSON body');
+  const conf = setMinerConfBody.safeParse(parsed.value);
+  if (!conf.success) return confRefused(`invalid parameter ${conf.error.issues[0]?.path.join('.') || '(body)'}`);
+  const c = conf.data;
+  const modeValue = c['miner-mode'] ?? c['bitmain-work-mode'];
+  const mode = modeValue === undefined ? undefined : MINER_MODES[modeValue];
+  if (modeValue !== undefined && mode === undefined) return confRefused(`miner-mode ${modeValue} is not supported on ${miner.profile.model}`);
+  if (c.pools !== undefined) {
+    const pools = c.pools.filter((p) => p.url.trim() !== '').map((p) => ({ url: p.url.trim(), user: p.user }));
+    if (pools.length === 0) return confRefused('at least one pool is needed');
+    // The web page sends the pools with every save; only a different list is a pool change.
+    const current = r.pools.map((p) => ({ url: p.url, user: p.user }));
+    if (JSON.stringify(current) !== JSON.stringify(pools)) miner.commandPools(API, pools);
+  }
+  if (mode === 'sleep') {
+    if (!miner.commandedState().sleeping) miner.commandSleep(API);
+  } else if (mode !== undefined) {
+    if (miner.commandedState().workMode !== mode) miner.commandWorkMode(API, mode);
+    if (miner.commandedState().sleeping) miner.commandWake(API);
+  }
+  return cgiJson(CONF_OK);
+}
+
+const blinkBody = z.object({ blink: z.union([z.boolean(), z.enum(['true', 'false'])]) }).passthrough();
+
+/** POST blink.cgi `{"blink":"true"|"false"}` → `{"code":"B000"}` on, `{"code":"B100"}` off (pyasic reads these codes). */
+export function blinkCgi(miner: SimMiner, body: string): HttpReply {
+  const parsed = parseJsonBody(body);
+  const request = parsed.ok && !isOldFirmware(miner) ? blinkBody.safeParse(parsed.value) : undefined;
+  if (!request?.success) return cgiJson('{"code":"B001","msg":"invalid parameter"}');
+  const on = request.data.blink === true || request.data.blink === 'true';
+  miner.commandBlink(API, on);
+  return cgiJson(on ? '{"code":"B000"}' : '{"code":"B100"}');
+}
+
+export function blinkStatusCgi(miner: SimMiner): string {
+  return writeJson({ blink: miner.commandedState().blinking });
+}
+
+/** reboot.cgi (POST per asic-rs, GET per pyasic): answers, then the unit goes down once the answer is out. */
+export function rebootCgi(miner: SimMiner): HttpReply {
+  return { ...cgiJson('{"stats":"success"}'), after: () => miner.commandReboot(API) };
 }

@@ -4,10 +4,12 @@
  * `best_share_str` next to every `best_share`, fills `serial_number` and reports `miner_identity.model` 0 for
  * models newer than the deprecated enum.
  */
+import { z } from 'zod';
 import { fixed, writeJson, type WireObject, type WireValue } from '../json';
 import type { BoardReading, MinerReading, SimMiner } from '../miner';
 import { macFromId, stableHex } from '../replies/common';
 import { braiinsCode } from './firmware-errors';
+import type { HttpReply } from './http-api';
 
 /** serde prints whole floats with `.0`. */
 const flt = (v: number): WireValue => (Number.isInteger(v) ? fixed(v, 1) : v);
@@ -63,8 +65,7 @@ export function bosDetails(miner: SimMiner, r: MinerReading): string {
       version: newer ? 193 : 117,
     },
     serial_number: newer ? `THQG${stableHex(`${miner.identityKey}/serial`, 13).toUpperCase()}` : null,
-    // MinerStatus: 2 normal, 3 paused (no work).
-    status: r.mode === 'hashing' || r.mode === 'booting' ? 2 : 3,
+    status: minerStatus(r),
     sticker_hashrate: gh(p.nominalThs * 1000),
     system_uptime: r.uptimeS + 40,
     system_uptime_s: r.uptimeS + 40,
@@ -182,8 +183,13 @@ export function bosPools(miner: SimMiner, r: MinerReading): string {
   ]);
 }
 
+/** The power target the tuner works to: the one the write path set, else the unit's default (97 % of typical). */
+function powerTarget(miner: SimMiner): number {
+  return miner.commandedState().powerTargetW ?? Math.round(miner.profile.typicalPowerW * 0.97);
+}
+
 export function bosTunerState(miner: SimMiner, r: MinerReading): string {
-  const target = Math.round(miner.profile.typicalPowerW * 0.97);
+  const target = powerTarget(miner);
   return sorted({
     mode_state: {
       powertargetmodestate: {
@@ -217,6 +223,111 @@ export function bosVersion(miner: SimMiner): string {
   return sorted(release(miner) === '26.04' ? { major: 1, minor: 3, patch: 0 } : { major: 1, minor: 0, patch: 0 });
 }
 
-export function bosMinerStatus(r: MinerReading): string {
-  return sorted({ status: r.mode === 'hashing' || r.mode === 'booting' ? 2 : 3 });
+/** MinerStatus (miner.proto): 1 not started (boards initializing after a resume or boot), 2 normal, 3 paused. */
+function minerStatus(r: MinerReading): number {
+  if (r.mode === 'booting') return 1;
+  return r.mode === 'hashing' ? 2 : 3;
 }
+
+export function bosMinerStatus(r: MinerReading): string {
+  return sorted({ status: minerStatus(r) });
+}
+
+export function bosLocate(miner: SimMiner): string {
+  return miner.commandedState().blinking ? 'true' : 'false';
+}
+
+// ---- Writes (issue 14): the PUT endpoints of the OpenAPI document the unit serves (braiins-rest/PROTOCOLS.md,
+// [BOS-OAS] 25.07 and 26.04): actions/pause|resume|reboot|locate, performance/power-target, pools/batch.
+
+const API = 'braiins-rest';
+const reply = (body: string, status = 200): HttpReply => ({ status, headers: { 'content-type': 'application/json' }, body });
+/**
+ * BOS answers a refused write with 400 and its reason as text, e.g. `new power target '500' is out-of-range (min:
+ * Some(954), max: Some(6435))` and `group name '' length (0) is out-of-range (min: Some(1), max: None)` (asic-rs
+ * pull requests #334 and #331, an S19 XP on 26.07).
+ */
+const badRequest = (text: string): HttpReply => ({ status: 400, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: text });
+/** The OpenAPI document's words for a body that does not match the schema. */
+const INVALID_PAYLOAD = 'Invalid request payload.';
+/** The simulated unit keeps one list of up to 3 pools (commandPools); more is refused in the firmware's words. */
+const MAX_SIM_POOLS = 3;
+
+const powerBody = z.object({ watt: z.number().int().min(0) }).strict();
+const poolBody = z
+  .object({
+    url: z.string().max(512),
+    user: z.string().max(256),
+    password: z.string().max(256).nullish(),
+    enabled: z.boolean().nullish(),
+    uid: z.string().max(64).nullish(),
+  })
+  .passthrough();
+const groupBody = z
+  .object({ name: z.string().max(256), pools: z.array(poolBody).max(64), uid: z.string().max(64).nullish() })
+  .passthrough();
+const batchBody = z.array(groupBody).max(16);
+
+function parseBody<T>(schema: z.ZodType<T>, body: string): T | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const parsed = schema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** The answer to a PUT on a write endpoint, or undefined when the path is not one. */
+export function bosWrite(miner: SimMiner, r: MinerReading, path: string, body: string): HttpReply | undefined {
+  switch (path) {
+    case '/api/v1/actions/pause': {
+      // "bool if was already paused"
+      const already = r.mode === 'sleeping';
+      miner.commandSleep(API);
+      return reply(already ? 'true' : 'false');
+    }
+    case '/api/v1/actions/resume': {
+      // "bool if was already mining"
+      const already = r.mode !== 'sleeping';
+      miner.commandWake(API);
+      return reply(already ? 'true' : 'false');
+    }
+    case '/api/v1/actions/reboot':
+      return { status: 204, body: '', after: () => miner.commandReboot(API) };
+    case '/api/v1/actions/locate': {
+      const on = parseBody(z.boolean(), body);
+      if (on === undefined) return badRequest(INVALID_PAYLOAD);
+      miner.commandBlink(API, on);
+      return reply(on ? 'true' : 'false');
+    }
+    case '/api/v1/performance/power-target': {
+      const target = parseBody(powerBody, body);
+      if (!target) return badRequest(INVALID_PAYLOAD);
+      const { minW, maxW } = miner.powerTargetLimits();
+      if (target.watt < minW || target.watt > maxW) return badRequest(`new power target '${target.watt}' is out-of-range (min: Some(${minW}), max: Some(${maxW}))`);
+      miner.commandPowerTarget(API, target.watt);
+      return reply(sorted({ watt: target.watt }));
+    }
+    case '/api/v1/pools/batch': {
+      const groups = parseBody(batchBody, body);
+      if (!groups) return badRequest(INVALID_PAYLOAD);
+      const unnamed = groups.find((g) => g.name.length === 0);
+      if (unnamed) return badRequest(`group name '' length (0) is out-of-range (min: Some(1), max: None)`);
+      const pools = groups.flatMap((g) => g.pools.filter((p) => p.enabled !== false && p.url.trim() !== '').map((p) => ({ url: p.url.trim(), user: p.user })));
+      if (pools.length < 1 || pools.length > MAX_SIM_POOLS) return badRequest(`pools length (${pools.length}) is out-of-range (min: Some(1), max: Some(${MAX_SIM_POOLS}))`);
+      miner.commandPools(API, pools);
+      const echoed = groups.map((g, gi) => ({
+        // The strategy is not modelled: the unit mines on its list in failover order.
+        load_balance_strategy: null,
+        name: g.name,
+        pools: g.pools.map((p, pi) => ({ enabled: p.enabled ?? true, password: p.password ?? null, uid: stableHex(`${miner.id}/pool${gi}/${pi}/${p.url}`, 8), url: p.url, user: p.user })),
+        uid: stableHex(`${miner.id}/group${gi}/${g.name}`, 8),
+      }));
+      return reply(sorted(echoed));
+    }
+  }
+  return undefined;
+}
+

@@ -1,15 +1,17 @@
 /**
  * The HTTP side of a simulated unit: Antminer web CGI behind digest auth, Braiins OS REST behind a login token,
  * VNish behind an unlock token or API key, ePIC's unauthenticated reads on port 4028. Shared here: the transport
- * faults (hang, slow, garbage) and the hostile modes (endless body, slow headers, digest challenge loop).
+ * faults (hang, slow, garbage) and the hostile modes (endless body, slow headers, digest challenge loop). Writes
+ * (issue 14) go through the same auth as the firmware asks for them: digest on the CGI (POST set_miner_conf, reboot,
+ * blink), the token on Braiins PUTs and VNish POSTs; request bodies are capped at 16 KB (413 beyond).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { HttpApi } from '../catalog';
 import type { SimMiner } from '../miner';
 import { Prng, deriveSeed } from '../prng';
-import { minerConfCgi, networkInfoCgi, newApiStats, newApiSummary, systemInfoCgi } from './antminer-web';
-import { bosCooling, bosDetails, bosErrors, bosHashboards, bosMinerStatus, bosNetwork, bosPools, bosStats, bosTunerState, bosVersion } from './braiins-rest';
+import { blinkCgi, blinkStatusCgi, minerConfCgi, networkInfoCgi, newApiStats, newApiSummary, rebootCgi, setMinerConfCgi, systemInfoCgi } from './antminer-web';
+import { bosCooling, bosDetails, bosErrors, bosHashboards, bosLocate, bosMinerStatus, bosNetwork, bosPools, bosStats, bosTunerState, bosVersion, bosWrite } from './braiins-rest';
 import { epicCapabilities, epicChipTemps, epicClocks, epicHashrate, epicNetwork, epicSummary, epicTemps } from './epic';
 import { vnishRoutes } from './vnish';
 
@@ -29,7 +31,12 @@ export interface HttpReply {
   status: number;
   headers?: Record<string, string>;
   body: string;
+  /** What the unit does once the answer is out (a reboot takes the API down only after it answered). */
+  after?: () => void;
 }
+
+/** Paths that change state on the CGI, answered only to requests that may carry a body (lighttpd runs them for GET too). */
+const CGI_WRITES = new Set(['/cgi-bin/set_miner_conf.cgi', '/cgi-bin/blink.cgi']);
 
 const json = (body: string, status = 200): HttpReply => ({ status, headers: { 'content-type': 'application/json' }, body });
 
@@ -106,7 +113,7 @@ function digestValid(miner: SimMiner, auth: HttpAuthState, req: http.IncomingMes
   return expected === d.response ? 'ok' : 'bad';
 }
 
-function antminerCgi(miner: SimMiner, auth: HttpAuthState, req: http.IncomingMessage, path: string, nowMs: number): HttpReply {
+function antminerCgi(miner: SimMiner, auth: HttpAuthState, req: http.IncomingMessage, path: string, body: string, nowMs: number): HttpReply {
   const base = { server: 'lighttpd/1.4.69' };
   const withServer = (r: HttpReply): HttpReply => ({ ...r, headers: { ...base, ...r.headers } });
   // The digest loop: every answer is a fresh challenge, right credentials or not.
@@ -114,8 +121,15 @@ function antminerCgi(miner: SimMiner, auth: HttpAuthState, req: http.IncomingMes
   const check = digestValid(miner, auth, req, nowMs);
   if (check !== 'ok') return withServer(digestChallenge(auth, nowMs, check === 'stale'));
   const r = miner.read(nowMs);
-  const page = (body: string, type = 'text/html'): HttpReply => withServer({ status: 200, headers: { 'content-type': type }, body });
+  const page = (text: string, type = 'text/html'): HttpReply => withServer({ status: 200, headers: { 'content-type': type }, body: text });
+  if (CGI_WRITES.has(path) && req.method !== 'POST') return withServer({ status: 405, headers: { 'content-type': 'text/html' }, body: '<html><body><h1>405 Method Not Allowed</h1></body></html>\n' });
   switch (path) {
+    case '/cgi-bin/set_miner_conf.cgi':
+      return withServer(setMinerConfCgi(miner, r, body));
+    case '/cgi-bin/blink.cgi':
+      return withServer(blinkCgi(miner, body));
+    case '/cgi-bin/reboot.cgi':
+      return withServer(rebootCgi(miner));
     case '/cgi-bin/get_system_info.cgi':
       return page(systemInfoCgi(miner));
     case '/cgi-bin/get_network_info.cgi':
@@ -127,7 +141,7 @@ function antminerCgi(miner: SimMiner, auth: HttpAuthState, req: http.IncomingMes
     case '/cgi-bin/summary.cgi':
       return page(newApiSummary(miner, r), 'application/json');
     case '/cgi-bin/get_blink_status.cgi':
-      return page('{"blink":false}', 'application/json');
+      return page(blinkStatusCgi(miner), 'application/json');
   }
   return withServer({ status: 404, headers: { 'content-type': 'text/html' }, body: '<html><body><h1>404 Not Found</h1></body></html>\n' });
 }
@@ -152,6 +166,10 @@ function braiinsRest(miner: SimMiner, auth: HttpAuthState, req: http.IncomingMes
   const looping = miner.activeFaults().hostile === 'digest-loop';
   if (looping || !auth.useToken(token, nowMs, BOS_TOKEN_IDLE_MS)) return json('{"message":"Unauthorized"}', 401);
   const r = miner.read(nowMs);
+  if (req.method === 'PUT' || req.method === 'POST' || req.method === 'PATCH') {
+    const written = req.method === 'PUT' ? bosWrite(miner, r, p, body) : undefined;
+    return written ?? json('{"message":"Method Not Allowed"}', 405);
+  }
   switch (p) {
     case '/api/v1/miner/details':
       return json(bosDetails(miner, r));
@@ -174,7 +192,7 @@ function braiinsRest(miner: SimMiner, auth: HttpAuthState, req: http.IncomingMes
     case '/api/v1/version':
       return json(bosVersion(miner));
     case '/api/v1/actions/locate':
-      return json('false');
+      return json(bosLocate(miner));
   }
   return json('{"message":"Not Found"}', 404);
 }
@@ -218,7 +236,7 @@ export function answerHttp(flavour: HttpFlavour, miner: SimMiner, auth: HttpAuth
   const path = new URL(req.url ?? '/', 'http://miner').pathname;
   switch (flavour) {
     case 'antminer-cgi':
-      return antminerCgi(miner, auth, req, path, nowMs);
+      return antminerCgi(miner, auth, req, path, body, nowMs);
     case 'braiins-rest':
       return braiinsRest(miner, auth, req, path, body, nowMs);
     case 'vnish-rest':
@@ -279,6 +297,9 @@ export function createMinerHttpServer(flavour: HttpFlavour, miner: SimMiner, clo
         }
         res.writeHead(reply.status, { ...reply.headers, 'content-length': String(Buffer.byteLength(reply.body)) });
         res.end(reply.body);
+        const after = reply.after;
+        // Once the answer has left (the connection closed), with a short margin so the client has read it.
+        if (after) res.once('close', () => setTimeout(after, 20).unref());
       };
       const delay = faults.slowMs;
       if (delay > 0) setTimeout(send, delay);

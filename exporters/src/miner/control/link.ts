@@ -2,7 +2,7 @@
  * Opens the write-capable link to one miner over the same transports the reads use (same bounds, same auth), so a
  * family module only says what to send. Replies are parsed here once: a reply that is not JSON is a `failed` action.
  */
-import type { JsonObject, MinerProtocol } from '@flymining/shared';
+import type { JsonObject, JsonValue, MinerProtocol } from '@flymining/shared';
 import { sendRequest, DEFAULT_TRANSPORT, type TransportOptions } from '../transports/cgminer-tcp';
 import { HttpMinerApi, type HttpAuthScheme, type HttpMethod, type MinerCredentials } from '../transports/http-client';
 import { sendV3Request } from '../transports/whatsminer-v3';
@@ -56,7 +56,7 @@ export function openControlLink(protocol: MinerProtocol, host: string, port: num
       if (protocol === 'whatsminer-v3') return parse(await sendV3Request(host, port, request, transport), name);
       throw new ControlError('failed', `${endpoint}: ${protocol} takes HTTP requests, not "${name}"`, false);
     },
-    async http(method: HttpMethod, path: string, body?: JsonObject | readonly JsonObject[]): Promise<JsonObject> {
+    async http(method: HttpMethod, path: string, body?: JsonValue): Promise<JsonObject> {
       if (!api) throw new ControlError('failed', `${endpoint}: ${protocol} is not an HTTP API (${method} ${path})`, false);
       return parse(await api.request(method, path, body), `${method} ${path}`);
     },

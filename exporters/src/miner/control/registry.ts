@@ -2,9 +2,12 @@
  * Every family's write path, by the read backends it acts for. Adding a firmware's writes = one control.ts beside its
  * read backend, listed here.
  */
+import { antminerControl } from '../backends/antminer/control';
+import { braiinsControl } from '../backends/braiins/control';
+import { vnishControl } from '../backends/vnish/control';
 import type { ControlBackend } from './types';
 
-export const CONTROL_BACKENDS: readonly ControlBackend[] = [];
+export const CONTROL_BACKENDS: readonly ControlBackend[] = [antminerControl, braiinsControl, vnishControl];
 
 /** The write path for a read backend id (`backendId(dialect)`), or undefined when none is written yet. */
 export function controlBackendFor(readBackendId: string): ControlBackend | undefined {

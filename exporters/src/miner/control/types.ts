@@ -4,7 +4,7 @@
  * executor (executor.ts) does everything that is the same for every family: validation against the capabilities,
  * rate limits, staggering across a container, the audit, and confirming the result by the next read.
  */
-import type { JsonObject, MinerProtocol, MinerSample } from '@flymining/shared';
+import type { JsonObject, JsonValue, MinerProtocol, MinerSample } from '@flymining/shared';
 import type { MinerCredentials } from '../transports/http-client';
 import type { HttpMethod } from '../transports/http-client';
 
@@ -63,8 +63,11 @@ export interface ControlLink {
   readonly credentials: MinerCredentials | undefined;
   /** A CGMiner-API request over TCP (`{"command","parameter"}`), or a Whatsminer v3 frame (`{"cmd","param",…}`). */
   command(request: JsonObject): Promise<JsonObject>;
-  /** An HTTP request with the protocol's auth (digest, Braiins/VNish token); the parsed JSON body, or {} for none. */
-  http(method: HttpMethod, path: string, body?: JsonObject | readonly JsonObject[]): Promise<JsonObject>;
+  /**
+   * An HTTP request with the protocol's auth (digest, Braiins/VNish token); the parsed JSON body, or {} for none. The
+   * body is any JSON value: Braiins' PUT /actions/locate takes a bare `true`.
+   */
+  http(method: HttpMethod, path: string, body?: JsonValue): Promise<JsonObject>;
 }
 
 /** What a family module answers for an accepted action: the firmware's words, shortened, for the audit. */

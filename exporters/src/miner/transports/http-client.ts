@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type { JsonObject } from '@flymining/shared';
+import type { JsonObject, JsonValue } from '@flymining/shared';
 import { DEFAULT_TRANSPORT, MinerConnectionError, type TransportOptions } from './cgminer-tcp';
 
 export interface HttpReply {
@@ -193,7 +193,7 @@ export class HttpMinerApi {
    * Any method with an optional JSON body (the write path: set_miner_conf.cgi, Braiins/VNish actions), with the same
    * auth and bounds as a read. A 2xx answer's body is returned; errors name the method and path.
    */
-  async request(method: HttpMethod, path: string, body?: JsonObject | readonly JsonObject[]): Promise<Buffer> {
+  async request(method: HttpMethod, path: string, body?: JsonValue): Promise<Buffer> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     switch (this.options.auth) {
       case 'none':
