@@ -202,6 +202,21 @@ describe('refusals and hostile answers', () => {
   });
 });
 
+describe('the simulated firmware guards its writes', () => {
+  test('set_miner_conf without digest auth gets a challenge and changes nothing; a GET on it is 405; a body over 16 KB is 413', async () => {
+    const { spec, miner } = farm.unit('antminer-s23-hyd');
+    const url = `http://${spec.host}:8080${ANTMINER_CGI_WRITES.setMinerConf}`;
+    const writes = miner.writes().length;
+    const unauthenticated = await fetch(url, { method: 'POST', body: '{"miner-mode":1}' });
+    expect(unauthenticated.status).toBe(401);
+    expect(unauthenticated.headers.get('www-authenticate')).toMatch(/^Digest realm="antMiner Configuration"/);
+    const link = farm.link('antminer-s23-hyd', 'antminer-web', ROOT);
+    await expect(link.http('GET', ANTMINER_CGI_WRITES.setMinerConf)).rejects.toThrow(/HTTP 405/);
+    await expect(link.http('POST', ANTMINER_CGI_WRITES.setMinerConf, { pools: [{ url: 'x'.repeat(17_000), user: 'u', pass: 'x' }] })).rejects.toThrow(/HTTP 413|reset/);
+    expect(miner.writes()).toHaveLength(writes);
+  });
+});
+
 describe('the captured get_miner_conf replies (fixtures/miner-api-next/antminer-cgi)', () => {
   const sampleOf = (model: string): MinerSample => ({ time: 0, vendor: 'antminer', firmware: 'antminer-stock', model, mode: 'hashing', boards: [], fans: [], pools: [], errors: [] });
 
