@@ -35,7 +35,7 @@ export interface HttpReply {
   after?: () => void;
 }
 
-/** Paths that change state on the CGI, answered only to requests that may carry a body (lighttpd runs them for GET too). */
+/** CGI paths that change state and take a JSON body: POST only here (the simulated CGI answers other methods 405). */
 const CGI_WRITES = new Set(['/cgi-bin/set_miner_conf.cgi', '/cgi-bin/blink.cgi']);
 
 const json = (body: string, status = 200): HttpReply => ({ status, headers: { 'content-type': 'application/json' }, body });

@@ -82,7 +82,7 @@ export const antminerControl: ControlBackend = {
   },
 
   async execute(action: MinerAction, link: ControlLink, sample: MinerSample): Promise<ActionReply> {
-    requireSupported(this, action, link, sample);
+    requireSupported(antminerControl, action, link, sample);
     switch (action.kind) {
       case 'reboot': {
         const json = antminerGeneration(sample) === 'json';

@@ -59,7 +59,7 @@ export const braiinsControl: ControlBackend = {
   },
 
   async execute(action: MinerAction, link: ControlLink, sample: MinerSample): Promise<ActionReply> {
-    requireSupported(this, action, link, sample);
+    requireSupported(braiinsControl, action, link, sample);
     const who = minerName(link, sample);
     switch (action.kind) {
       case 'sleep': {

@@ -62,7 +62,7 @@ export const vnishControl: ControlBackend = {
   },
 
   async execute(action: MinerAction, link: ControlLink, sample: MinerSample): Promise<ActionReply> {
-    requireSupported(this, action, link, sample);
+    requireSupported(vnishControl, action, link, sample);
     const who = minerName(link, sample);
     const post = (path: string, body?: Parameters<ControlLink['http']>[2]): Promise<JsonObject> => sendWrite(link, sample, 'POST', path, body, VNISH_REFUSAL);
     switch (action.kind) {
