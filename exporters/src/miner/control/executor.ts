@@ -32,6 +32,8 @@ export interface ControlTarget {
   backend?: string;
   firmware?: FirmwareFamily;
   credentials?: CredentialSource;
+  /** Ports of the other protocols when not the defaults (a unit read on 4028 and written through its web CGI). */
+  ports?: Partial<Record<MinerProtocol, number>>;
   /** Staff opted this miner out of a policy (curtailment, temperature loop); manual actions still apply. */
   optOut?: readonly string[];
 }
@@ -254,7 +256,7 @@ export class ControlExecutor {
       if (refusal) return result('refused', `${sample.model ?? readId}: ${refusal}`);
       if (request.dryRun) return result('dry-run', `would ${describeAction(action)} (${sample.model ?? readId}, now ${sample.mode})`);
       const protocol = backend.writeProtocol ?? sample.protocol ?? protocolOf(before.dialect);
-      const port = protocol === (sample.protocol ?? protocolOf(before.dialect)) ? target.port : DEFAULT_PROTOCOL_PORTS[protocol];
+      const port = protocol === (sample.protocol ?? protocolOf(before.dialect)) ? target.port : (target.ports?.[protocol] ?? DEFAULT_PROTOCOL_PORTS[protocol]);
       const link = openControlLink(protocol, target.host, port, {
         credentials: credentialsFor(target.credentials, protocol),
         sessions: this.sessions,
@@ -297,6 +299,7 @@ export class ControlExecutor {
       const read = await this.read(target);
       if (read.ok) {
         const verdict = judge(action, before, read.sample);
+        if (verdict.unverifiable) return result('sent', `${describeAction(action)} accepted; ${verdict.detail}`, { ...sent, sample: read.sample });
         if (verdict.ok) return result('confirmed', verdict.detail, { ...sent, confirmMs: this.now() - t1, sample: read.sample });
         last = verdict.detail;
       } else {
@@ -310,7 +313,7 @@ export class ControlExecutor {
 
   private read(target: ControlTarget): Promise<ScrapeResult> {
     return scrapeMiner(
-      { host: target.host, port: target.port, protocol: target.protocol, backend: target.backend, firmware: target.firmware, credentials: target.credentials },
+      { host: target.host, port: target.port, protocol: target.protocol, backend: target.backend, firmware: target.firmware, credentials: target.credentials, ports: target.ports },
       { ...this.options.scrape, sessions: this.sessions },
     );
   }
@@ -335,13 +338,22 @@ export class ControlExecutor {
   }
 }
 
+/** A pool URL as reads compare: without the scheme (ePIC shows none) and in lower case. */
+function poolKey(url: string): string {
+  return url.replace(/^[a-z0-9+.-]+:\/\//i, '').toLowerCase();
+}
+
 /** Actions a read can show. Blink has no read-back on most firmware: it is `sent`. */
 function confirmable(action: MinerAction): boolean {
   return action.kind !== 'blink';
 }
 
-/** Whether a read shows the action's effect, in words either way. */
-export function judge(action: MinerAction, before: MinerSample, after: MinerSample): { ok: boolean; detail: string } {
+/**
+ * Whether a read shows the action's effect, in words either way. `unverifiable` when this API's read does not report
+ * what the action changed (VNish and the Antminer web CGI read no pools; some firmware reports no work mode): the
+ * outcome is then `sent`, never a confirmation the read could not give.
+ */
+export function judge(action: MinerAction, before: MinerSample, after: MinerSample): { ok: boolean; detail: string; unverifiable?: boolean } {
   const mode = expectedMode(action);
   if (mode !== undefined) {
     if (after.mode === mode) return { ok: true, detail: `now ${after.mode}` };
@@ -354,20 +366,29 @@ export function judge(action: MinerAction, before: MinerSample, after: MinerSamp
     }
     case 'power': {
       const t = action.target;
+      if (after.powerTargetW === undefined && after.workMode === undefined) return { ok: false, unverifiable: true, detail: 'its read reports no power target or work mode' };
       if ('watts' in t) {
-        if (after.powerTargetW === t.watts) return { ok: true, detail: `power target ${t.watts} W, drawing ${after.powerW ?? '?'} W` };
-        return { ok: false, detail: `power target ${after.powerTargetW ?? 'not reported'}` };
+        // Firmware with power profiles (LuxOS) lands on the nearest one: within 10 % of the asked target is it.
+        const set = after.powerTargetW;
+        if (set !== undefined && Math.abs(set - t.watts) <= t.watts * 0.1) {
+          return { ok: true, detail: `power target ${set} W${set === t.watts ? '' : ` (the nearest the firmware has to ${t.watts} W)`}, drawing ${after.powerW ?? '?'} W` };
+        }
+        return { ok: false, detail: `power target ${set ?? 'not reported'}` };
       }
       if (after.workMode === t.mode) return { ok: true, detail: `work mode ${t.mode}, drawing ${after.powerW ?? '?'} W` };
       return { ok: false, detail: `work mode ${after.workMode ?? 'not reported'}` };
     }
     case 'pools': {
-      const urls = after.pools.map((p) => p.url);
-      const wanted = action.pools.map((p) => p.url);
-      const ok = wanted.every((url, i) => urls[i] === url);
-      return { ok, detail: ok ? `pools ${wanted.join(' ')}` : `pools ${urls.join(' ') || 'none'}` };
+      if (after.unreported?.includes('pools')) return { ok: false, unverifiable: true, detail: 'its read reports no pools' };
+      const urls = after.pools.map((p) => poolKey(p.url));
+      const wanted = action.pools.map((p) => poolKey(p.url));
+      // Some reads show only the pool in use (ePIC): then the first of the new list must be it.
+      const shown = urls.length === 1 && wanted.length > 1 ? wanted.slice(0, 1) : wanted;
+      const ok = shown.every((url, i) => urls[i] === url);
+      return { ok, detail: ok ? `pools ${action.pools.map((p) => p.url).join(' ')}${shown.length < wanted.length ? ' (its read shows the first only)' : ''}` : `pools ${after.pools.map((p) => p.url).join(' ') || 'none'}` };
     }
     case 'switch-pool': {
+      if (after.unreported?.includes('pools')) return { ok: false, unverifiable: true, detail: 'its read reports no pools' };
       const active = after.pools.findIndex((p) => p.active);
       return active === action.index ? { ok: true, detail: `mining on pool ${active} (${after.pools[active]?.url ?? '?'})` } : { ok: false, detail: `active pool ${active}` };
     }
