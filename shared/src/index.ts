@@ -11,3 +11,4 @@ export * from './auth';
 export * from './text';
 export * from './redis-command';
 export * from './miner-changes';
+export * from './whatsminer-crypto';

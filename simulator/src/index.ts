@@ -33,7 +33,7 @@ export {
 } from './farm';
 export { DEFAULT_CREDENTIALS, API_AUTH_KINDS, credentialFileSchema, mergeCredentials, type ApiAuthKind, type ApiCredential, type CredentialSet } from './next/credentials';
 export { frame as v3Frame, V3_MAX_CLIENTS } from './next/v3-server';
-export { v3Token, v3Salt, V3_CODE } from './next/whatsminer-v3';
+export { v3Token, v3Salt, V3_CODE, setWhatsminerWriteApi, whatsminerWriteApi } from './next/whatsminer-v3';
 export { ANTMINER_REALM } from './next/http-api';
 export {
   ClimatePublisher,

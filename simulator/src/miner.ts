@@ -120,7 +120,7 @@ const READING_TTL_MS = 1000;
 
 /** Work modes the write path sets (issue 14) and the share of typical power each draws. */
 export type SimWorkMode = 'low' | 'normal' | 'high';
-const WORK_MODE_POWER: Record<SimWorkMode, number> = { low: 0.7, normal: 1, high: 1.12 };
+export const WORK_MODE_POWER: Record<SimWorkMode, number> = { low: 0.7, normal: 1, high: 1.12 };
 /** Lowest and highest power target a unit accepts, as shares of its typical power. */
 export const POWER_TARGET_RANGE = { min: 0.5, max: 1.15 } as const;
 /**

@@ -3,8 +3,10 @@
  * as `[MH/s, percent of ideal, ?]`, HBStatus per slot, fan RPMs with nulls for absent slots, per-chip arrays with
  * `Total` a number in /temps and /clocks but an array in /hashrate.
  */
+import { FaultError } from '../faults';
 import { fixed, writeJson, type WireObject, type WireValue } from '../json';
 import type { MinerReading, SimMiner } from '../miner';
+import { effectivePowerLimitW } from '../replies/cgminer-writes';
 import { macFromId, stableHex } from '../replies/common';
 
 const flt = (v: number): WireValue => (Number.isInteger(v) ? fixed(v, 1) : Math.round(v * 1000) / 1000);
@@ -46,7 +48,7 @@ export function epicSummary(miner: SimMiner, r: MinerReading): string {
   return writeJson({
     Status: { 'Operating State': state, 'Last Command': null, 'Last Command Result': null, 'Last Error': epicLastError(miner) },
     Hostname: `epic${stableHex(miner.id, 6)}`,
-    PresetInfo: { 'Target Power': Math.round(p.typicalPowerW) },
+    PresetInfo: { 'Target Power': effectivePowerLimitW(miner) },
     Software: miner.versionOr(p.api?.firmwareVersion ?? 'PowerPlay-BMS v1.5.13'),
     'OS Type': 'umcOS',
     Mining: { Coin: 'BTC', Algorithm: 'SHA-256' },
@@ -80,10 +82,10 @@ export function epicSummary(miner: SimMiner, r: MinerReading): string {
     HBStatus: r.boards.map((b, index) => ({ Index: index, Enabled: b.present, Detected: b.present })),
     Fans: { 'Fans Speed': Math.round(r.fanPercent), 'Fan Mode': { Auto: { 'Target Temperature': 60, 'Idle Speed': 20 } }, 'Minimum Working Fans': 0 },
     'Fans Rpm': fansRpm,
-    Misc: { 'Locate Miner State': false, 'Shutdown Temp': flt(85), 'Critical Temp': flt(100) },
+    Misc: { 'Locate Miner State': miner.commandedState().blinking, 'Shutdown Temp': flt(85), 'Critical Temp': flt(100) },
     // The real summary echoes pool passwords here; ours are placeholders.
     StratumConfigs: r.pools.map((x) => ({ pool: x.url, login: x.user, password: 'x' })),
-    PerpetualTune: { Running: true, Algorithm: { VoltageOptimizer: { Optimized: false, Target: p.nominalThs, 'Throttle Target': null, 'Min Throttle Target': 50, 'Throttle Step': 5, Unit: 'TH/s' } } },
+    PerpetualTune: epicTune(miner),
     'Power Supply Stats': {
       'Input Voltage': flt(0),
       'Output Voltage': flt(f.psuFault ? 0 : 12.595),
@@ -179,4 +181,65 @@ export function epicHashrate(r: MinerReading): string {
       return [flt(Math.round((board?.rateGhs ?? 0) * 1000)), flt(pct), flt(Math.round(pct / 2.45) / 10)];
     },
   );
+}
+
+/** The tuning block: the stock VoltageOptimizer on a hash-rate target, or PowerTune on the commanded watts. */
+function epicTune(miner: SimMiner): WireObject {
+  const target = miner.commandedState().powerTargetW;
+  if (target !== null) return { Running: true, Algorithm: { PowerTune: { Optimized: false, Target: target, 'Throttle Target': null, 'Min Throttle Target': 50, 'Throttle Step': 5, Unit: 'W' } } };
+  return { Running: true, Algorithm: { VoltageOptimizer: { Optimized: false, Target: miner.profile.nominalThs, 'Throttle Target': null, 'Min Throttle Target': 50, 'Throttle Step': 5, Unit: 'TH/s' } } };
+}
+
+const API = 'epic';
+
+/**
+ * One write POST (EPIC-DASH, PYASIC-EPIC, ASICRS-EPIC): the body's `password` checked, then `param` carried out;
+ * `{"result":true,"error":null}`, or `{"result":false,"error":…}` with 400 for a parameter the firmware rejects.
+ */
+export function epicWrite(miner: SimMiner, path: string, body: Readonly<Record<string, unknown>>): { status: number; body: string } {
+  const done = { status: 200, body: '{"result":true,"error":null}' };
+  const rejected = (error: string): { status: number; body: string } => ({ status: 400, body: writeJson({ result: false, error }) });
+  if (body.password !== miner.credential('epic').password) return { status: 401, body: '{"result":false,"error":"Incorrect password"}' };
+  const param = body.param;
+  try {
+    switch (path) {
+      case '/reboot':
+      case '/softreboot':
+        miner.commandReboot(API);
+        return done;
+      case '/miner':
+        if (param === 'Stop') miner.commandSleep(API);
+        else if (param === 'Autostart') miner.commandWake(API);
+        else return rejected(`Invalid miner command ${JSON.stringify(param)}`);
+        return done;
+      case '/identify':
+        if (typeof param !== 'boolean') return rejected('param must be a boolean');
+        miner.commandBlink(API, param);
+        return done;
+      case '/perpetualtune':
+        return typeof param === 'boolean' ? done : rejected('param must be a boolean');
+      case '/perpetualtune/algo': {
+        const algo = param && typeof param === 'object' ? (param as Record<string, unknown>) : {};
+        if (algo.algo !== 'PowerTune' || typeof algo.target !== 'number') return rejected('this simulator tunes PowerTune with a numeric target only');
+        miner.commandPowerTarget(API, algo.target);
+        return done;
+      }
+      case '/coin': {
+        const coin = param && typeof param === 'object' ? (param as Record<string, unknown>) : {};
+        const configs = Array.isArray(coin.stratum_configs) ? coin.stratum_configs : undefined;
+        if (!configs || configs.length === 0) return rejected('stratum_configs missing');
+        const pools = configs.map((c: unknown) => (c && typeof c === 'object' ? (c as Record<string, unknown>) : {}));
+        if (pools.some((c) => typeof c.pool !== 'string' || typeof c.login !== 'string')) return rejected('each stratum config needs pool and login');
+        miner.commandPools(API, pools.map((c) => ({ url: String(c.pool), user: String(c.login) })));
+        return done;
+      }
+      case '/shutdowntemp':
+      case '/fanspeed':
+        return done;
+    }
+  } catch (err) {
+    if (err instanceof FaultError) return rejected(err.message);
+    throw err;
+  }
+  return { status: 404, body: '{"result":false,"error":"Unknown endpoint"}' };
 }

@@ -12,7 +12,7 @@ import type { SimMiner } from '../miner';
 import { Prng, deriveSeed } from '../prng';
 import { blinkCgi, blinkStatusCgi, minerConfCgi, networkInfoCgi, newApiStats, newApiSummary, rebootCgi, setMinerConfCgi, systemInfoCgi } from './antminer-web';
 import { bosCooling, bosDetails, bosErrors, bosHashboards, bosLocate, bosMinerStatus, bosNetwork, bosPools, bosStats, bosTunerState, bosVersion, bosWrite } from './braiins-rest';
-import { epicCapabilities, epicChipTemps, epicClocks, epicHashrate, epicNetwork, epicSummary, epicTemps } from './epic';
+import { epicCapabilities, epicChipTemps, epicClocks, epicHashrate, epicNetwork, epicSummary, epicTemps, epicWrite } from './epic';
 import { vnishRoutes } from './vnish';
 
 export type HttpFlavour = HttpApi | 'epic';
@@ -207,10 +207,8 @@ function epicApi(miner: SimMiner, req: http.IncomingMessage, path: string, body:
       return json('{"result":false,"error":"Invalid JSON"}', 400);
     }
     // Writes carry the miner password in the body; there is no session (EPIC-DASH).
-    if (parsed.password !== miner.credential('epic').password) return json('{"result":false,"error":"Incorrect password"}', 401);
-    if (path === '/miner' && (parsed.param === 'Stop' || parsed.param === 'Autostart')) miner.applyFault({ fault: 'sleep', on: parsed.param === 'Stop' });
-    if (['/miner', '/identify', '/reboot', '/softreboot', '/shutdowntemp', '/fanspeed'].includes(path)) return json('{"result":true,"error":null}');
-    return json('{"result":false,"error":"Unknown endpoint"}', 404);
+    const written = epicWrite(miner, path, parsed);
+    return json(written.body, written.status);
   }
   switch (path) {
     case '/summary':

@@ -3,9 +3,11 @@
  * every `get.device.info` value a string, TH/s floats in `get.miner.status`, and per-command write tokens
  * (SHA-256 of cmd + password + salt + ts, first 8 characters of its base64).
  */
-import { createHash } from 'node:crypto';
+import { aesEcbDecrypt, v3Digest, v3TokenOf } from '@flymining/shared';
+import { FaultError } from '../faults';
 import { fixed, writeJson, type WireObject, type WireValue } from '../json';
-import type { MinerReading, SimMiner } from '../miner';
+import type { MinerReading, SimMiner, SimWorkMode } from '../miner';
+import { effectivePowerLimitW } from '../replies/cgminer-writes';
 import { macFromId, stableHex } from '../replies/common';
 import { minerDateTime, whatsminerReason } from './firmware-errors';
 
@@ -36,7 +38,23 @@ export function v3Salt(miner: SimMiner): string {
 
 /** The token a client must send with a write (WM-DOC Token Generation). */
 export function v3Token(cmd: string, password: string, salt: string, ts: number): string {
-  return createHash('sha256').update(`${cmd}${password}${salt}${ts}`).digest('base64').slice(0, 8);
+  return v3TokenOf(v3Digest(cmd, password, salt, ts));
+}
+
+/**
+ * Units whose write API is switched off (WhatsMinerTool's switch; it covers API v2 on port 4028 too). Real units ship
+ * with it off; simulated ones start with it on, as a farm that uses the write path has set its units up, and tests
+ * switch it off to see the refusal (-4, or "can't access write cmd" on v2).
+ */
+const writeApiOff = new WeakSet<SimMiner>();
+
+export function setWhatsminerWriteApi(miner: SimMiner, enabled: boolean): void {
+  if (enabled) writeApiOff.delete(miner);
+  else writeApiOff.add(miner);
+}
+
+export function whatsminerWriteApi(miner: SimMiner): boolean {
+  return !writeApiOff.has(miner);
 }
 
 export function v3Envelope(code: number, cmd: string, msg: WireValue, when: number): string {
@@ -89,7 +107,7 @@ function deviceInfo(miner: SimMiner, r: MinerReading): WireObject {
       apiswitch: '1',
       'control-board-version': 'CB6V10',
       fwversion: miner.versionOr(p.api?.firmwareVersion ?? '20251209.16.Rel2'),
-      ledstatus: 'auto',
+      ledstatus: miner.commandedState().blinking ? 'manual' : 'auto',
       platform: 'H616',
     },
   };
@@ -122,7 +140,7 @@ function summary(miner: SimMiner, r: MinerReading): WireObject {
     'hash-average': ths(r.avgGhs),
     'hash-realtime': ths(r.rateGhs),
     'power-5min': flt(Math.round(r.powerW)),
-    'power-limit': 3600,
+    'power-limit': effectivePowerLimitW(miner),
     'power-rate': flt(r.rateGhs > 0 ? Math.round((r.powerW / (r.rateGhs / 1000)) * 10) / 10 : 0),
     'power-realtime': flt(Math.round(r.powerW)),
     'up-freq-finish': r.mode === 'hashing' ? 1 : 0,
@@ -169,7 +187,64 @@ const SYSTEM_SETTING: WireObject = {
 };
 
 /** Writes the simulator accepts (with a valid token); every other set.* is an invalid command. */
-const WRITES = new Set(['set.system.led', 'set.miner.service']);
+const WRITES = new Set(['set.system.led', 'set.miner.service', 'set.system.reboot', 'set.miner.power_mode', 'set.miner.power_limit', 'set.miner.pools']);
+const POWER_MODES: readonly SimWorkMode[] = ['low', 'normal', 'high'];
+const API = 'whatsminer-v3';
+
+/** get.miner.setting as the vendor documents it (matroskin docs/api-doc get.miner.setting). */
+function minerSetting(miner: SimMiner): WireObject {
+  const c = miner.commandedState();
+  const limit = effectivePowerLimitW(miner);
+  return { 'power-limit': limit, 'upfreq-speed': 0, 'power-mode': c.workMode, 'fast-boot': 'disable', 'target-freq': 0, 'fast-mining': 'disable', power: limit, 'power-percent': 0 };
+}
+
+/** Carries out one authenticated write; the reply's code and msg. */
+function applyWrite(miner: SimMiner, cmd: string, param: unknown, key: Buffer): { code: number; msg: string } {
+  const bad = { code: V3_CODE.invalidJson, msg: 'invalid param' };
+  switch (cmd) {
+    case 'set.system.reboot':
+      miner.commandReboot(API);
+      return { code: V3_CODE.ok, msg: 'ok' };
+    case 'set.miner.service':
+      if (param === 'stop') miner.commandSleep(API);
+      else if (param === 'start') miner.commandWake(API);
+      else if (param === 'restart') miner.commandReboot(API);
+      else return bad;
+      return { code: V3_CODE.ok, msg: 'ok' };
+    case 'set.miner.power_mode': {
+      const mode = POWER_MODES.find((m) => m === param);
+      if (!mode) return bad;
+      miner.commandWorkMode(API, mode);
+      return { code: V3_CODE.ok, msg: 'ok' };
+    }
+    case 'set.miner.power_limit': {
+      const watts = Number(param);
+      if (!Number.isFinite(watts)) return bad;
+      miner.commandPowerTarget(API, watts);
+      return { code: V3_CODE.ok, msg: 'ok' };
+    }
+    case 'set.miner.pools': {
+      // The parameter is AES-256-ECB ciphertext (key: the token's SHA-256) of a JSON list of {pool, worker, passwd}.
+      let pools: unknown;
+      try {
+        pools = JSON.parse(aesEcbDecrypt(key, typeof param === 'string' ? param : ''));
+      } catch {
+        return bad;
+      }
+      if (!Array.isArray(pools)) return bad;
+      const list = pools.map((p: unknown) => (p && typeof p === 'object' ? (p as Record<string, unknown>) : {}));
+      if (list.some((p) => typeof p.pool !== 'string' || typeof p.worker !== 'string')) return bad;
+      miner.commandPools(API, list.map((p) => ({ url: String(p.pool), user: String(p.worker) })));
+      return { code: V3_CODE.ok, msg: 'ok' };
+    }
+    case 'set.system.led':
+      if (param === 'auto') miner.commandBlink(API, false);
+      else if (Array.isArray(param) && param.length > 0) miner.commandBlink(API, true);
+      else return bad;
+      return { code: V3_CODE.ok, msg: 'ok' };
+  }
+  return { code: V3_CODE.invalidCommand, msg: 'invalid command' };
+}
 
 /** Answers one decoded v3 request (the frame's JSON payload). */
 export function answerV3(miner: SimMiner, payload: string, nowMs: number): string {
@@ -212,12 +287,15 @@ export function answerV3(miner: SimMiner, payload: string, nowMs: number): strin
     }
     case 'get.system.setting':
       return v3Envelope(V3_CODE.ok, cmd, SYSTEM_SETTING, when);
+    case 'get.miner.setting':
+      return v3Envelope(V3_CODE.ok, cmd, minerSetting(miner), when);
   }
   if (cmd.startsWith('set.')) {
     if (!WRITES.has(cmd)) return v3Envelope(V3_CODE.invalidCommand, cmd, 'invalid command', when);
     const { account, token, ts } = fields;
     const credential = miner.credential('whatsminer-v3');
     const valid =
+      whatsminerWriteApi(miner) &&
       typeof account === 'string' &&
       V3_ACCOUNTS.has(account) &&
       account === credential.user &&
@@ -227,10 +305,13 @@ export function answerV3(miner: SimMiner, payload: string, nowMs: number): strin
       typeof token === 'string' &&
       token === v3Token(cmd, credential.password, v3Salt(miner), ts);
     if (!valid) return v3Envelope(V3_CODE.noPermission, cmd, 'no permission', when);
-    if (cmd === 'set.miner.service' && (param === 'stop' || param === 'start')) {
-      if (miner.profile.supportsSleep) miner.applyFault({ fault: 'sleep', on: param === 'stop' });
+    try {
+      const done = applyWrite(miner, cmd, param, v3Digest(cmd, credential.password, v3Salt(miner), ts as number));
+      return v3Envelope(done.code, cmd, done.msg, when);
+    } catch (err) {
+      if (err instanceof FaultError) return v3Envelope(V3_CODE.fail, cmd, err.message, when);
+      throw err;
     }
-    return v3Envelope(V3_CODE.ok, cmd, 'ok', when);
   }
   return v3Envelope(V3_CODE.invalidCommand, cmd, 'invalid command', when);
 }

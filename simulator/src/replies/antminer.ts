@@ -6,6 +6,7 @@ import type { SimProfile } from '../catalog';
 import { newApiStats, newApiSummary } from '../next/antminer-web';
 import { fixed, writeJson, type WireObject, type WireValue } from '../json';
 import type { BoardReading, MinerReading } from '../miner';
+import { luxosConfigFields, luxosControl, luxosCurrentProfile } from './luxos';
 import {
   CGMINER4_POOLS,
   chipStatusString,
@@ -515,7 +516,7 @@ function luxosDevs(ctx: ReplyContext): WireObject[] {
       'MHS av': r.boards.length > 0 ? (r.avgGhs * 1000) / r.boards.length : 0,
       Name: '',
       'Nominal MHS': f1(b.idealGhs * 1000),
-      Profile: `${ctx.profile.frequencyMhz}MHz`,
+      Profile: luxosCurrentProfile(ctx.miner).name,
       Rejected: 0,
       SerialNumber: `JYZZ${stableHex(`${ctx.miner.identityKey}/${i}`, 13).toUpperCase()}`,
       Status: 'Alive',
@@ -530,6 +531,7 @@ function luxosDevs(ctx: ReplyContext): WireObject[] {
 export const luxosWriter: DialectWriter = {
   description: () => `LUXminer ${LUXOS_VERSION.LUXminer}`,
   writeOptions: { sortKeys: true },
+  control: (ctx, command, request) => luxosControl(ctx, luxosWriter.description(ctx.profile), command, request),
   commands: {
     version: (ctx) =>
       sectionReply(ctx, luxosWriter, 22, 'LUXminer versions', 'VERSION', [{ API: '3.7', ...LUXOS_VERSION, LUXminer: ctx.miner.versionOr(LUXOS_VERSION.LUXminer), Type: ctx.profile.model }]),
@@ -590,7 +592,7 @@ export const luxosWriter: DialectWriter = {
           NameplateTHS: ctx.profile.nominalThs,
           OS: 'LuxOS',
           'Pool Count': ctx.reading.pools.length,
-          Profile: `${ctx.profile.frequencyMhz}MHz`,
+          ...luxosConfigFields(ctx.miner),
           SystemStatus: 'Normal',
         },
       ]),

@@ -3,7 +3,8 @@
  * the `MM ID0` string of `stats` in Key[value] form (QUIRKS §8). `When` counts seconds since boot (QUIRKS §4.6).
  */
 import type { WireObject } from '../json';
-import type { MinerReading } from '../miner';
+import type { MinerReading, SimWorkMode } from '../miner';
+import { cgminerWrite, failReply, splitParameter, successReply } from './cgminer-writes';
 import {
   CGMINER4_POOLS,
   f2,
@@ -18,9 +19,12 @@ import {
   type DialectWriter,
   type PoolFormat,
   type ReplyContext,
+  type ReplyText,
 } from './common';
 
 const CGMINER_VERSION = '4.11.1';
+/** `ascset|0,worklevel,set,<n>`: 0, 1, 2 (pyasic's mapping of low, normal, high). */
+const AVALON_WORK_LEVEL: readonly SimWorkMode[] = ['low', 'normal', 'high'];
 const MM_VERSION = '1246-83-21072802_4ec6bb0_211fc46';
 
 /** Per-chip temperatures as the firmware prints them: each value right-aligned in 3 characters. */
@@ -69,7 +73,7 @@ function mmIdString(ctx: ReplyContext): string {
     `GHSavg[${r.avg30mGhs.toFixed(2)}]`,
     `WU[${(r.rateGhs * 13.7).toFixed(2)}]`,
     `Freq[${p.frequencyMhz.toFixed(2)}]`,
-    'Led[0]',
+    `Led[${ctx.miner.commandedState().blinking ? 1 : 0}]`,
     `MGHS[${present.map(({ b }) => b.rateGhs.toFixed(2)).join(' ')}]`,
     `MTmax[${present.map(({ b }) => Math.round(b.chipTempC + 6)).join(' ')}]`,
     `MTavg[${present.map(({ b }) => Math.round(b.chipTempC)).join(' ')}]`,
@@ -84,6 +88,7 @@ function mmIdString(ctx: ReplyContext): string {
     'ECMM[0]',
     ...present.map(({ b, i }) => `PVT_T${i}[${chipTemps(b.chipTempC, p.chipsPerBoard, b.chipsBad + (p.chipsPerBoard - b.chipsFound), `${ctx.miner.identityKey}/${i}`)}]`),
     `WORKMODE[1]`,
+    `WORKLEVEL[${AVALON_WORK_LEVEL.indexOf(ctx.miner.commandedState().workMode)}]`,
   ];
   return fields.join(' ');
 }
@@ -165,6 +170,7 @@ const AVALON_POOLS: PoolFormat = {
 export const avalonWriter: DialectWriter = {
   description: () => `cgminer ${CGMINER_VERSION}`,
   writeOptions: {},
+  control: (ctx, command, request) => (command === undefined ? undefined : avalonControl(ctx, command, request.parameter)),
   // Avalon control boards have no clock: When is seconds since boot, a little ahead of Elapsed.
   when: (r) => r.uptimeS + 17,
   commands: {
@@ -236,3 +242,48 @@ export const avalonWriter: DialectWriter = {
     pools: (ctx) => poolsReply(ctx, avalonWriter, AVALON_POOLS),
   },
 };
+
+/**
+ * Canaan's cgminer grants the API privileged access (public clients send ascset and restart to it): `ascset|0,<opt>`
+ * answers `ASC 0 set info: …` (I, 118) for soft-off/on and `ASC 0 set OK` (S, 119) for settings, `ASC 0 set failed:
+ * …` (E, 120) otherwise (cgminer api.c; avalon-q-ascset-*.json); restart and the pool commands are cgminer's own.
+ */
+function avalonControl(ctx: ReplyContext, command: string, parameter: unknown): ReplyText | undefined {
+  const description = avalonWriter.description(ctx.profile);
+  const miner = ctx.miner;
+  const common = cgminerWrite(ctx, description, 'avalon', command, parameter);
+  if (common || command !== 'ascset') return common;
+  const [device, option, ...args] = splitParameter(parameter);
+  if (device === undefined || option === undefined) return failReply(ctx, description, 15, 'Missing option after ASC number');
+  if (device !== '0') return failReply(ctx, description, 107, `Invalid ASC id ${device} - range is 0 - 0`);
+  const setOk = (): ReplyText => successReply(ctx, description, 'S', 119, 'ASC 0 set OK');
+  const failed = (why: string): ReplyText => failReply(ctx, description, 120, `ASC 0 set failed: ${why}`);
+  switch (option) {
+    case 'help':
+      return successReply(ctx, description, 'I', 118, 'ASC 0 set info: help|voltage|fan-spd|led|workmode|worklevel|reboot|softon|softoff|frequency|');
+    case 'softoff':
+    case 'softon': {
+      const at = /^1:(\d+)$/.exec(args[0] ?? '')?.[1];
+      if (at === undefined) return failed(`${option} needs 1:<time>`);
+      if (option === 'softoff') miner.commandSleep('avalon');
+      else miner.commandWake('avalon');
+      return successReply(ctx, description, 'I', 118, `ASC 0 set info: success ${option}:${at}`);
+    }
+    case 'worklevel': {
+      const level = Number(args[1]);
+      const mode = args[0] === 'set' && Number.isInteger(level) ? AVALON_WORK_LEVEL[level] : undefined;
+      if (!mode) return failed(`invalid worklevel '${args.join(',')}'`);
+      miner.commandWorkMode('avalon', mode);
+      return setOk();
+    }
+    case 'led': {
+      if (args[0] !== '1-1' && args[0] !== '1-0') return failed(`invalid led '${args[0] ?? ''}'`);
+      miner.commandBlink('avalon', args[0] === '1-1');
+      return setOk();
+    }
+    case 'reboot':
+      miner.commandReboot('avalon');
+      return setOk();
+  }
+  return failed(`unknown option '${option}'`);
+}

@@ -31,6 +31,12 @@ export interface DialectWriter {
   commands: Readonly<Record<string, (ctx: ReplyContext) => string>>;
   /** A reply that replaces a command's normal answer (e.g. btminer's text while the miner process is off). */
   override?(ctx: ReplyContext, command: string): ReplyText | undefined;
+  /**
+   * Requests beyond the report commands that this firmware answers itself: its write commands (when its API grants
+   * them), sessions, encrypted frames. Called before the envelope checks with the request's members; undefined =
+   * not one of them (privileged commands then get cgminer's refusal, 45).
+   */
+  control?(ctx: ReplyContext, command: string | undefined, request: Readonly<Record<string, unknown>>): ReplyText | undefined;
 }
 
 export function statusObject(

@@ -62,9 +62,11 @@ export function answerRequest(miner: SimMiner, request: string, nowMs: number): 
   if (command === undefined && miner.profile.dialect === 'btminer' && typeof fields.cmd === 'string' && API2_COMMANDS.has(fields.cmd)) {
     command = fields.cmd;
   }
+  const ctx: ReplyContext = { miner, profile: miner.profile, reading, when, request: fields };
+  const controlled = writer.control?.(ctx, command, fields);
+  if (controlled) return controlled;
   if (command === undefined) return fail(24, "Missing JSON 'command'");
 
-  const ctx: ReplyContext = { miner, profile: miner.profile, reading, when, request: fields };
   if (command.includes('+')) {
     if (!miner.profile.multiCommand) return fail(14, 'Invalid command');
     return reply(multiCommand(ctx, writer, command, description));

@@ -2,8 +2,12 @@
  * btminer (Whatsminer) replies: MH/s, `Fan Speed In` / `Fan Speed Out`, one DEVS entry per board, pools numbered
  * from 1, and the API-2 `status` / `get_version` commands with a bare-string STATUS and an object Msg (QUIRKS §4.2).
  */
+import { aesEcbDecrypt, aesEcbEncrypt, btminerToken } from '@flymining/shared';
 import { writeJson, type WireObject } from '../json';
-import type { BoardReading, MinerReading } from '../miner';
+import { FaultError } from '../faults';
+import type { BoardReading, MinerReading, SimMiner, SimWorkMode } from '../miner';
+import { whatsminerWriteApi } from '../next/whatsminer-v3';
+import { effectivePowerLimitW } from './cgminer-writes';
 import {
   CGMINER4_POOLS,
   f2,
@@ -17,6 +21,7 @@ import {
   type DialectWriter,
   type PoolFormat,
   type ReplyContext,
+  type ReplyText,
 } from './common';
 
 const FIRMWARE = '20210322.22.REL';
@@ -147,14 +152,14 @@ function summaryItem(ctx: ReplyContext): WireObject {
     'Target Freq': p.frequencyMhz - 50,
     'Target MHS': Math.round(r.idealGhs * 1000 * 0.95),
     'Env Temp': f2(r.intakeC),
-    'Power Mode': 'Normal',
+    'Power Mode': POWER_MODE_NAME[ctx.miner.commandedState().workMode],
     // Newer firmware quotes the version with plain single quotes inside the string (QUIRKS §3).
     'Firmware Version': `'${ctx.miner.versionOr(FIRMWARE)}'`,
     'CB Platform': 'ALLWINNER_H6OS',
     'CB Version': 'V10',
     MAC: macFromId(ctx.miner.identityKey),
     'Factory GHS': Math.round(p.nominalThs * 1000),
-    'Power Limit': 3600,
+    'Power Limit': effectivePowerLimitW(ctx.miner),
     'Power Voltage Input': f2(229.5),
     'Power Current Input': f2(r.powerW / 229.5),
     'Chip Temp Min': f2(maxChip > 0 ? maxChip - 40 : 0),
@@ -171,6 +176,7 @@ function api2Reply(ctx: ReplyContext, msg: WireObject): string {
 export const btminerWriter: DialectWriter = {
   description: () => 'btminer',
   writeOptions: {},
+  control: (ctx, command, request) => btminerControl(ctx, command, request),
   override: (ctx, command) => {
     // With the miner switched off only the API-2 front end answers; cgminer-side commands get a plain text error.
     if (ctx.reading.mode === 'sleeping' && command !== 'status' && command !== 'get_version') {
@@ -210,3 +216,100 @@ export const btminerV3Writer: DialectWriter = {
     pools: (ctx) => poolsReply(ctx, btminerV3Writer, BTMINER_POOLS),
   },
 };
+
+// ---------------------------------------------------------------------------------------------------------------
+// API v2 writes (QUIRKS §11): get_token, then AES-256-ECB frames {"enc":1,"data":…} answered {"enc":…}.
+
+const POWER_MODE_NAME: Record<SimWorkMode, string> = { low: 'Low', normal: 'Normal', high: 'High' };
+const POWER_COMMANDS: Readonly<Record<string, SimWorkMode>> = { set_low_power: 'low', set_normal_power: 'normal', set_high_power: 'high' };
+/** pyasic reuses a token for 30 minutes; the simulated firmware accepts one that long. */
+const TOKEN_LIFE_MS = 30 * 60_000;
+const MAX_TOKENS = 16;
+const API = 'btminer';
+
+interface IssuedToken {
+  sign: string;
+  issuedMs: number;
+}
+
+const issued = new WeakMap<SimMiner, IssuedToken[]>();
+
+/** Eight characters, stable per unit (md5-crypt salts are [./0-9A-Za-z]). */
+function btminerSalt(miner: SimMiner): string {
+  return stableHex(`${miner.id}/btminer-salt`, 8);
+}
+
+function api2(ctx: ReplyContext, letter: 'S' | 'E', code: number, msg: string | WireObject): string {
+  return writeJson({ STATUS: letter, When: ctx.when, Code: code, Msg: msg, Description: '' });
+}
+
+const plain = (text: string): ReplyText => ({ text, nul: true });
+
+function btminerControl(ctx: ReplyContext, command: string | undefined, request: Readonly<Record<string, unknown>>): ReplyText | undefined {
+  const name = command ?? (typeof request.cmd === 'string' ? request.cmd : undefined);
+  const encrypted = request.enc !== undefined;
+  if (name !== 'get_token' && !encrypted) return undefined;
+  const miner = ctx.miner;
+  // Locked write API: the firmware's text, which pyasic matches (QUIRKS §4.3).
+  if (!whatsminerWriteApi(miner)) return plain(api2(ctx, 'E', 45, "can't access write cmd"));
+  const password = miner.credential('whatsminer-v3').password;
+  if (!encrypted) {
+    const time = String(ctx.when);
+    const tokens = (issued.get(miner) ?? []).filter((t) => ctx.reading.nowMs - t.issuedMs < TOKEN_LIFE_MS).slice(-(MAX_TOKENS - 1));
+    const newsalt = stableHex(`${miner.identityKey}/newsalt/${ctx.reading.nowMs}/${tokens.length}`, 8);
+    tokens.push({ sign: btminerToken(password, { salt: btminerSalt(miner), newsalt, time }).sign, issuedMs: ctx.reading.nowMs });
+    issued.set(miner, tokens);
+    return plain(api2(ctx, 'S', 134, { time, salt: btminerSalt(miner), newsalt }));
+  }
+  const { key } = btminerToken(password, { salt: btminerSalt(miner), newsalt: '', time: '' });
+  let payload: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(aesEcbDecrypt(key, typeof request.data === 'string' ? request.data : ''));
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    payload = parsed as Record<string, unknown>;
+  } catch {
+    // A wrong password gives a key that turns the frame into noise (the reply text is the simulator's own).
+    return plain(api2(ctx, 'E', 23, 'invalid token or command data'));
+  }
+  const known = (issued.get(miner) ?? []).some((t) => t.sign === payload.token && ctx.reading.nowMs - t.issuedMs < TOKEN_LIFE_MS);
+  if (!known) return plain(api2(ctx, 'E', 23, 'invalid token or command data'));
+  const reply = (letter: 'S' | 'E', code: number, msg: string): ReplyText => plain(writeJson({ enc: aesEcbEncrypt(key, api2(ctx, letter, code, msg)) }));
+  const cmd = typeof payload.cmd === 'string' ? payload.cmd : typeof payload.command === 'string' ? payload.command : '';
+  try {
+    switch (cmd) {
+      case 'reboot':
+        miner.commandReboot(API);
+        return reply('S', 131, 'reboot');
+      case 'power_off':
+        miner.commandSleep(API);
+        return reply('S', 131, 'power off');
+      case 'power_on':
+        miner.commandWake(API);
+        return reply('S', 131, 'power on');
+      case 'adjust_power_limit':
+        miner.commandPowerTarget(API, Number(payload.power_limit));
+        return reply('S', 131, 'adjust power limit');
+      case 'update_pools': {
+        const pools: { url: string; user: string }[] = [];
+        for (let i = 1; i <= 3; i++) {
+          const url = payload[`pool${i}`];
+          if (typeof url === 'string' && url !== '') pools.push({ url, user: typeof payload[`worker${i}`] === 'string' ? (payload[`worker${i}`] as string) : '' });
+        }
+        miner.commandPools(API, pools);
+        return reply('S', 131, 'update pools');
+      }
+      case 'set_led':
+        miner.commandBlink(API, payload.param !== 'auto');
+        return reply('S', 131, 'set led');
+    }
+    const mode = POWER_COMMANDS[cmd];
+    if (mode) {
+      miner.commandWorkMode(API, mode);
+      return reply('S', 131, cmd);
+    }
+  } catch (err) {
+    if (err instanceof FaultError) return reply('E', 132, err.message);
+    throw err;
+  }
+  return reply('E', 14, 'invalid cmd');
+}

@@ -185,6 +185,11 @@ function readMode(modules: ModuleFields[], hashrateThs: number | undefined): Min
   return /In Work/i.test(status) ? 'hashing' : 'idle';
 }
 
+/** `WORKLEVEL[n]` as `ascset|0,worklevel,set,n` sets it: 0 low, 1 normal, 2 high. */
+function workLevelName(level: number | undefined): string | undefined {
+  return level === undefined ? undefined : ['low', 'normal', 'high'][level];
+}
+
 function parseAvalon(replies: Replies): ParsedMiner {
   const modules = readModules(requireReply(replies, 'stats'));
   if (modules.length === 0) throw new DialectError('stats', 'no "MM ID" module entries in STATS');
@@ -221,6 +226,7 @@ function parseAvalon(replies: Replies): ParsedMiner {
     uptimeS: firstDefined(num(summary?.Elapsed), statsElapsed),
     hwErrors: firstDefined(num(summary?.['Hardware Errors']), sum(modules.map((m) => fieldNumber(m.HW)))),
     ambientTempC: firstDefined(fieldNumber(modules[0]?.ITemp), fieldNumber(modules[0]?.Temp)),
+    workMode: workLevelName(fieldNumber(modules[0]?.WORKLEVEL)),
   });
 }
 

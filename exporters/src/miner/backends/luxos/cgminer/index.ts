@@ -93,6 +93,8 @@ function parseLuxos(replies: Replies): ParsedMiner {
     efficiencyJth: mode === 'hashing' ? deriveEfficiency(powerW, ghsToThs(num(summary['GHS av'])) ?? hashrateThs) : undefined,
     uptimeS: num(summary.Elapsed),
     hwErrors: num(summary['Hardware Errors']),
+    // The running profile ("default", "290MHz"): what profileset and ATM change.
+    workMode: text(config?.Profile),
   });
 }
 

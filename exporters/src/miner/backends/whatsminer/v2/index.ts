@@ -141,6 +141,9 @@ function parseWhatsminer(replies: Replies): ParsedMiner {
     uptimeS: num(summary.Elapsed),
     hwErrors: num(summary['Hardware Errors']),
     ambientTempC: num(summary['Env Temp']),
+    // "Low" / "Normal" / "High" (set_low_power …) and the power limit the firmware holds to.
+    workMode: text(summary['Power Mode'])?.toLowerCase(),
+    powerTargetW: positive(summary['Power Limit']),
   });
 }
 

@@ -125,7 +125,8 @@ export function parseWhatsminerV3(replies: Replies): ParsedMiner {
     protocol: 'whatsminer-v3',
     firmwareVersion: shortText(system?.fwversion, TEXT_LIMITS.firmwareVersion),
     model: whatsminerV3Model(shortText(miner?.type)),
-    mode: notWorking ? 'idle' : modeFromHashrate(hashrateThs),
+    // `working` false: the btminer service is stopped (set.miner.service stop), the v3 way to sleep a unit.
+    mode: notWorking ? 'sleeping' : modeFromHashrate(hashrateThs),
     hashrateThs,
     hashrateAvgThs: num(summary['hash-average']),
     nominalThs: positive(summary['factory-hash']),
