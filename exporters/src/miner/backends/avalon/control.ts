@@ -10,7 +10,7 @@
  */
 import type { MinerSample } from '@flymining/shared';
 import { ControlError, type ActionReply, type ControlBackend, type ControlCapabilities, type ControlLink, type MinerAction, type WorkMode } from '../../control/types';
-import { CGMINER_POOL_SLOTS, CGMINER_RESTART_SETTLE_MS, cgminerAddPool, cgminerParam, cgminerWrite, describeStatus, replaceCgminerPools, switchCgminerPool } from '../common/cgminer-control';
+import { CGMINER_POOL_SLOTS, asControlFailure, CGMINER_RESTART_SETTLE_MS, cgminerAddPool, cgminerParam, cgminerWrite, describeStatus, replaceCgminerPools, switchCgminerPool } from '../common/cgminer-control';
 
 const WORK_LEVEL: Record<WorkMode, string> = { low: '0', normal: '1', high: '2' };
 /** softoff/softon take effect at a time; the public clients ask for a few seconds from now. */
@@ -39,23 +39,25 @@ export const avalonControl: ControlBackend = {
       notes: ['sleep is the soft-off (ascset softoff); the work level maps low/normal/high to 0/1/2', 'reboot restarts cgminer (restart)'],
     };
   },
-  async execute(action: MinerAction, link: ControlLink): Promise<ActionReply> {
-    switch (action.kind) {
-      case 'reboot':
-        return { reply: describeStatus(await cgminerWrite(link, 'restart')), settleMs: CGMINER_RESTART_SETTLE_MS };
-      case 'sleep':
-        return ascset(link, 'softoff', softSwitchTime());
-      case 'wake':
-        return { ...(await ascset(link, 'softon', softSwitchTime())), settleMs: WAKE_SETTLE_MS };
-      case 'power':
-        if (!('mode' in action.target)) throw new ControlError('unsupported', 'Avalon takes a work level (low/normal/high), not watts', false);
-        return ascset(link, 'worklevel', 'set', WORK_LEVEL[action.target.mode]);
-      case 'pools':
-        return replaceCgminerPools(link, action.pools, cgminerAddPool(link));
-      case 'switch-pool':
-        return switchCgminerPool(link, action.index);
-      case 'blink':
-        return ascset(link, 'led', action.on ? '1-1' : '1-0');
-    }
+  execute(action: MinerAction, link: ControlLink): Promise<ActionReply> {
+    return asControlFailure(link, async () => {
+      switch (action.kind) {
+        case 'reboot':
+          return { reply: describeStatus(await cgminerWrite(link, 'restart')), settleMs: CGMINER_RESTART_SETTLE_MS };
+        case 'sleep':
+          return ascset(link, 'softoff', softSwitchTime());
+        case 'wake':
+          return { ...(await ascset(link, 'softon', softSwitchTime())), settleMs: WAKE_SETTLE_MS };
+        case 'power':
+          if (!('mode' in action.target)) throw new ControlError('unsupported', 'Avalon takes a work level (low/normal/high), not watts', false);
+          return ascset(link, 'worklevel', 'set', WORK_LEVEL[action.target.mode]);
+        case 'pools':
+          return replaceCgminerPools(link, action.pools, cgminerAddPool(link));
+        case 'switch-pool':
+          return switchCgminerPool(link, action.index);
+        case 'blink':
+          return ascset(link, 'led', action.on ? '1-1' : '1-0');
+      }
+    });
   },
 };

@@ -80,16 +80,26 @@ async function currentPools(link: ControlLink): Promise<CurrentPools> {
 }
 
 /**
- * Replaces the pool list with cgminer's own commands, keeping the miner on a pool throughout: add the new pools
- * (they take the next ids), switch to the first of them, then remove the old ones from the highest id down (cgminer
- * refuses to remove the active pool, and ids shift down after each removal).
+ * Replaces the pool list with cgminer's own commands, keeping the miner on a pool throughout and never above
+ * CGMINER_POOL_SLOTS pools (firmware caps its list): remove the old pools but the active one (highest id first, ids
+ * shift down after each removal), add new pools into the free slots, switch to the first new one, remove the old
+ * active one (cgminer refuses to remove the active or the last pool), then add the rest.
  */
 export async function replaceCgminerPools(link: ControlLink, pools: readonly PoolSetting[], addPool: (pool: PoolSetting) => Promise<unknown>): Promise<ActionReply> {
   const before = await currentPools(link);
-  for (const pool of pools) await addPool(pool);
-  await cgminerWrite(link, 'switchpool', String(before.count));
-  for (let id = before.count - 1; id >= 0; id--) await cgminerWrite(link, 'removepool', String(id));
-  return { reply: `added ${pools.length} pool(s), switched to pool ${before.count}, removed ${before.count} old pool(s)` };
+  if (before.count === 0) {
+    for (const pool of pools) await addPool(pool);
+    await cgminerWrite(link, 'switchpool', '0');
+    return { reply: `added ${pools.length} pool(s)` };
+  }
+  const keep = before.active ?? 0;
+  for (let id = before.count - 1; id >= 0; id--) if (id !== keep) await cgminerWrite(link, 'removepool', String(id));
+  const first = pools.slice(0, CGMINER_POOL_SLOTS - 1);
+  for (const pool of first) await addPool(pool);
+  await cgminerWrite(link, 'switchpool', '1');
+  await cgminerWrite(link, 'removepool', '0');
+  for (const pool of pools.slice(first.length)) await addPool(pool);
+  return { reply: `replaced ${before.count} pool(s) with ${pools.length}; mining on ${pools[0]?.url ?? ''}` };
 }
 
 /** `addpool URL,USER,PASS` as cgminer takes it. */
@@ -99,6 +109,19 @@ export function cgminerAddPool(link: ControlLink): (pool: PoolSetting) => Promis
 
 export async function switchCgminerPool(link: ControlLink, index: number): Promise<ActionReply> {
   return { reply: describeStatus(await cgminerWrite(link, 'switchpool', String(index))) };
+}
+
+/**
+ * Runs a module's write so that whatever goes wrong below it (a refused connection, a timeout, bytes that are not a
+ * reply) leaves it as a ControlError: `failed`, worth retrying, with the transport's reason.
+ */
+export async function asControlFailure<T>(link: ControlLink, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (err instanceof ControlError) throw err;
+    throw new ControlError('failed', `${link.endpoint}: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 /** A reboot restarts the API: the confirmation waits this long before reading again. */
@@ -126,20 +149,22 @@ export function cgminerControl(backends: readonly string[], firmwareName: string
         ],
       };
     },
-    async execute(action: MinerAction, link: ControlLink, _sample: MinerSample): Promise<ActionReply> {
-      switch (action.kind) {
-        case 'reboot':
-          return { reply: describeStatus(await cgminerWrite(link, 'restart')), settleMs: CGMINER_RESTART_SETTLE_MS };
-        case 'pools':
-          return replaceCgminerPools(link, action.pools, cgminerAddPool(link));
-        case 'switch-pool':
-          return switchCgminerPool(link, action.index);
-        default:
-          throw new ControlError('unsupported', `${firmwareName}: ${action.kind} is not possible over its cgminer API`, false);
-      }
-    },
-  };
-}
+    execute(action: MinerAction, link: ControlLink, _sample: MinerSample): Promise<ActionReply> {
+    return asControlFailure(link, async () => {
+        switch (action.kind) {
+          case 'reboot':
+            return { reply: describeStatus(await cgminerWrite(link, 'restart')), settleMs: CGMINER_RESTART_SETTLE_MS };
+          case 'pools':
+            return replaceCgminerPools(link, action.pools, cgminerAddPool(link));
+          case 'switch-pool':
+            return switchCgminerPool(link, action.index);
+          default:
+            throw new ControlError('unsupported', `${firmwareName}: ${action.kind} is not possible over its cgminer API`, false);
+        }
+        });
+      },
+    };
+  }
 
-/** Hiveon on Antminer (S9-era cgminer). */
-export const hiveonControl = cgminerControl(['hiveon'], 'Hiveon');
+  /** Hiveon on Antminer (S9-era cgminer). */
+  export const hiveonControl = cgminerControl(['hiveon'], 'Hiveon');

@@ -66,25 +66,27 @@ export const epicControl: ControlBackend = {
       notes,
     };
   },
-  async execute(action: MinerAction, link: ControlLink): Promise<ActionReply> {
-    switch (action.kind) {
-      case 'reboot':
-        return { ...(await epicPost(link, '/reboot', '0')), settleMs: REBOOT_SETTLE_MS };
-      case 'sleep':
-        return epicPost(link, '/miner', 'Stop');
-      case 'wake':
-        return { ...(await epicPost(link, '/miner', 'Autostart')), settleMs: WAKE_SETTLE_MS };
-      case 'power': {
-        if (!('watts' in action.target)) throw new ControlError('unsupported', 'ePIC takes a power target in watts (PowerTune), not a work mode', false);
-        await epicPost(link, '/perpetualtune', true);
-        return epicPost(link, '/perpetualtune/algo', { algo: 'PowerTune', target: Math.round(action.target.watts) });
+  execute(action: MinerAction, link: ControlLink): Promise<ActionReply> {
+    return asControlFailure(link, async () => {
+      switch (action.kind) {
+        case 'reboot':
+          return { ...(await epicPost(link, '/reboot', '0')), settleMs: REBOOT_SETTLE_MS };
+        case 'sleep':
+          return epicPost(link, '/miner', 'Stop');
+        case 'wake':
+          return { ...(await epicPost(link, '/miner', 'Autostart')), settleMs: WAKE_SETTLE_MS };
+        case 'power': {
+          if (!('watts' in action.target)) throw new ControlError('unsupported', 'ePIC takes a power target in watts (PowerTune), not a work mode', false);
+          await epicPost(link, '/perpetualtune', true);
+          return epicPost(link, '/perpetualtune/algo', { algo: 'PowerTune', target: Math.round(action.target.watts) });
+        }
+        case 'pools':
+          return epicPost(link, '/coin', { coin: 'Btc', stratum_configs: stratumConfigs(action.pools), unique_id: false });
+        case 'blink':
+          return epicPost(link, '/identify', action.on);
+        case 'switch-pool':
+          throw new ControlError('unsupported', 'ePIC has no command to switch the active pool; send a new pool list instead', false);
       }
-      case 'pools':
-        return epicPost(link, '/coin', { coin: 'Btc', stratum_configs: stratumConfigs(action.pools), unique_id: false });
-      case 'blink':
-        return epicPost(link, '/identify', action.on);
-      case 'switch-pool':
-        throw new ControlError('unsupported', 'ePIC has no command to switch the active pool; send a new pool list instead', false);
-    }
+    });
   },
 };

@@ -8,7 +8,7 @@
  */
 import type { JsonObject, MinerSample } from '@flymining/shared';
 import { ControlError, type ActionReply, type ControlBackend, type ControlCapabilities, type ControlLink, type MinerAction } from '../../control/types';
-import { CGMINER_POOL_SLOTS, CGMINER_RESTART_SETTLE_MS, cgminerAddPool, cgminerParam, cgminerStatus, checkCgminerReply, describeStatus, replaceCgminerPools, switchCgminerPool } from '../common/cgminer-control';
+import { CGMINER_POOL_SLOTS, asControlFailure, CGMINER_RESTART_SETTLE_MS, cgminerAddPool, cgminerParam, cgminerStatus, checkCgminerReply, describeStatus, replaceCgminerPools, switchCgminerPool } from '../common/cgminer-control';
 import { powerTargetRange } from '../common/nameplate';
 import { firstOf, text } from '../common/values';
 
@@ -99,24 +99,26 @@ export const luxosControl: ControlBackend = {
       notes,
     };
   },
-  async execute(action: MinerAction, link: ControlLink): Promise<ActionReply> {
-    switch (action.kind) {
-      case 'reboot':
-        return { reply: statusText(await luxosWrite(link, 'rebootdevice'), 'rebootdevice'), settleMs: CGMINER_RESTART_SETTLE_MS };
-      case 'sleep':
-        return { reply: statusText(await luxosWrite(link, 'curtail', 'sleep'), 'curtail sleep') };
-      case 'wake':
-        return { reply: statusText(await luxosWrite(link, 'curtail', 'wakeup'), 'curtail wakeup'), settleMs: WAKE_SETTLE_MS };
-      case 'power':
-        if (!('watts' in action.target)) throw new ControlError('unsupported', 'LuxOS takes a power target in watts (a profile near it), not a work mode', false);
-        return setPowerTarget(link, action.target.watts);
-      case 'pools':
-        return replaceCgminerPools(link, action.pools, cgminerAddPool(link));
-      case 'switch-pool':
-        return switchCgminerPool(link, action.index);
-      case 'blink':
-        return { reply: statusText(await luxosWrite(link, 'ledset', 'red', action.on ? 'blink' : 'auto'), 'ledset') };
-    }
+  execute(action: MinerAction, link: ControlLink): Promise<ActionReply> {
+    return asControlFailure(link, async () => {
+      switch (action.kind) {
+        case 'reboot':
+          return { reply: statusText(await luxosWrite(link, 'rebootdevice'), 'rebootdevice'), settleMs: CGMINER_RESTART_SETTLE_MS };
+        case 'sleep':
+          return { reply: statusText(await luxosWrite(link, 'curtail', 'sleep'), 'curtail sleep') };
+        case 'wake':
+          return { reply: statusText(await luxosWrite(link, 'curtail', 'wakeup'), 'curtail wakeup'), settleMs: WAKE_SETTLE_MS };
+        case 'power':
+          if (!('watts' in action.target)) throw new ControlError('unsupported', 'LuxOS takes a power target in watts (a profile near it), not a work mode', false);
+          return setPowerTarget(link, action.target.watts);
+        case 'pools':
+          return replaceCgminerPools(link, action.pools, cgminerAddPool(link));
+        case 'switch-pool':
+          return switchCgminerPool(link, action.index);
+        case 'blink':
+          return { reply: statusText(await luxosWrite(link, 'ledset', 'red', action.on ? 'blink' : 'auto'), 'ledset') };
+      }
+    });
   },
 };
 

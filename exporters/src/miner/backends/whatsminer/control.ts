@@ -15,7 +15,7 @@
  */
 import { aesEcbDecrypt, aesEcbEncrypt, btminerToken, v3Digest, v3TokenOf, type JsonObject, type JsonValue, type MinerSample } from '@flymining/shared';
 import { ControlError, type ActionReply, type ControlBackend, type ControlCapabilities, type ControlLink, type MinerAction, type PoolSetting, type WorkMode } from '../../control/types';
-import { CGMINER_POOL_SLOTS, cgminerStatus, describeStatus } from '../common/cgminer-control';
+import { CGMINER_POOL_SLOTS, asControlFailure, cgminerStatus, describeStatus } from '../common/cgminer-control';
 import { num, objectOf, text } from '../common/values';
 
 const WORK_MODES: readonly WorkMode[] = ['low', 'normal', 'high'];
@@ -111,23 +111,25 @@ function v3Pools(pools: readonly PoolSetting[]): JsonValue {
 export const whatsminerV3Control: ControlBackend = {
   backends: ['whatsminer/v3'],
   capabilities,
-  async execute(action, link) {
-    switch (action.kind) {
-      case 'reboot':
-        return { ...(await v3Write(link, 'set.system.reboot', undefined)), settleMs: REBOOT_SETTLE_MS };
-      case 'sleep':
-        return v3Write(link, 'set.miner.service', 'stop');
-      case 'wake':
-        return { ...(await v3Write(link, 'set.miner.service', 'start')), settleMs: WAKE_SETTLE_MS };
-      case 'power':
-        return v3Write(link, 'set.miner.power_mode', modeOf(action));
-      case 'pools':
-        return v3Write(link, 'set.miner.pools', v3Pools(action.pools), true);
-      case 'blink':
-        return v3Write(link, 'set.system.led', action.on ? [{ ...LOCATE_LED }] : 'auto');
-      case 'switch-pool':
-        throw new ControlError('unsupported', 'Whatsminer API v3 has no command to switch the active pool; send a new pool list instead', false);
-    }
+  execute(action, link) {
+    return asControlFailure(link, async () => {
+      switch (action.kind) {
+        case 'reboot':
+          return { ...(await v3Write(link, 'set.system.reboot', undefined)), settleMs: REBOOT_SETTLE_MS };
+        case 'sleep':
+          return v3Write(link, 'set.miner.service', 'stop');
+        case 'wake':
+          return { ...(await v3Write(link, 'set.miner.service', 'start')), settleMs: WAKE_SETTLE_MS };
+        case 'power':
+          return v3Write(link, 'set.miner.power_mode', modeOf(action));
+        case 'pools':
+          return v3Write(link, 'set.miner.pools', v3Pools(action.pools), true);
+        case 'blink':
+          return v3Write(link, 'set.system.led', action.on ? [{ ...LOCATE_LED }] : 'auto');
+        case 'switch-pool':
+          throw new ControlError('unsupported', 'Whatsminer API v3 has no command to switch the active pool; send a new pool list instead', false);
+      }
+    });
   },
 };
 
@@ -194,23 +196,25 @@ function btminerPools(pools: readonly PoolSetting[]): JsonObject {
 export const whatsminerV2Control: ControlBackend = {
   backends: ['whatsminer'],
   capabilities,
-  async execute(action, link) {
-    switch (action.kind) {
-      case 'reboot':
-        return { ...(await btminerWrite(link, 'reboot')), settleMs: REBOOT_SETTLE_MS };
-      case 'sleep':
-        // respbefore: answer before the boards power down (pyasic's default), so the reply is not lost.
-        return btminerWrite(link, 'power_off', { respbefore: 'true' });
-      case 'wake':
-        return { ...(await btminerWrite(link, 'power_on')), settleMs: WAKE_SETTLE_MS };
-      case 'power':
-        return btminerWrite(link, BTMINER_POWER[modeOf(action)]);
-      case 'pools':
-        return btminerWrite(link, 'update_pools', btminerPools(action.pools));
-      case 'blink':
-        return btminerWrite(link, 'set_led', action.on ? { ...LOCATE_LED } : { param: 'auto' });
-      case 'switch-pool':
-        throw new ControlError('unsupported', 'Whatsminer API v2 has no command to switch the active pool; send a new pool list instead', false);
-    }
+  execute(action, link) {
+    return asControlFailure(link, async () => {
+      switch (action.kind) {
+        case 'reboot':
+          return { ...(await btminerWrite(link, 'reboot')), settleMs: REBOOT_SETTLE_MS };
+        case 'sleep':
+          // respbefore: answer before the boards power down (pyasic's default), so the reply is not lost.
+          return btminerWrite(link, 'power_off', { respbefore: 'true' });
+        case 'wake':
+          return { ...(await btminerWrite(link, 'power_on')), settleMs: WAKE_SETTLE_MS };
+        case 'power':
+          return btminerWrite(link, BTMINER_POWER[modeOf(action)]);
+        case 'pools':
+          return btminerWrite(link, 'update_pools', btminerPools(action.pools));
+        case 'blink':
+          return btminerWrite(link, 'set_led', action.on ? { ...LOCATE_LED } : { param: 'auto' });
+        case 'switch-pool':
+          throw new ControlError('unsupported', 'Whatsminer API v2 has no command to switch the active pool; send a new pool list instead', false);
+      }
+    });
   },
 };
