@@ -7,7 +7,7 @@
 import type { JsonObject, JsonValue, MinerSample } from '@flymining/shared';
 import { ControlError, type ActionReply, type ControlBackend, type ControlCapabilities, type ControlLink, type MinerAction, type PoolSetting } from '../../control/types';
 import { MinerConnectionError } from '../../transports/cgminer-tcp';
-import { CGMINER_POOL_SLOTS } from '../common/cgminer-control';
+import { CGMINER_POOL_SLOTS, asControlFailure } from '../common/cgminer-control';
 import { powerTargetRange } from '../common/nameplate';
 
 const REBOOT_SETTLE_MS = 90_000;
@@ -23,11 +23,9 @@ async function epicPost(link: ControlLink, path: string, param: JsonValue): Prom
     if (err instanceof MinerConnectionError && (err.kind === 'auth' || /HTTP 401|HTTP 403/.test(err.message))) {
       throw new ControlError('refused', `${link.endpoint} POST ${path}: the miner refused the password`, false);
     }
-    if (err instanceof MinerConnectionError && err.kind === 'protocol') {
-      // The firmware's own reason (`{"result":false,"error":"…"}` with a 4xx) is worth more than the status code.
-      const reason = reasonOf(err.replyText);
-      throw new ControlError('refused', `${link.endpoint} POST ${path}: ${reason ?? err.message}`, false);
-    }
+    const reason = err instanceof MinerConnectionError && err.kind === 'protocol' ? reasonOf(err.replyText) : undefined;
+    // An HTTP answer refusing the write (`{"result":false,"error":"…"}` with a 4xx): the firmware's own reason.
+    if (reason) throw new ControlError('refused', `${link.endpoint} POST ${path}: ${reason}`, false);
     throw err;
   }
   if (reply.result === true) return { reply: `POST ${path}: result true` };
