@@ -24,7 +24,9 @@ async function once(body: Record<string, unknown>): Promise<Record<string, unkno
 describe('Whatsminer API v3 replies over TCP 4433', () => {
   it('get.device.info has the captured keys and string values, the model and the live MAC', async () => {
     const reply = await once({ cmd: 'get.device.info' });
-    expect(shapeDifferences(reply, fixture('whatsminer-v3', 'whatsminer-m60s-vk40-get.device.info.json'), ['$.when'])).toEqual([]);
+    // power.mode (the work mode) is not in this capture; asic-rs reads it from get.device.info on other firmware.
+    const differences = shapeDifferences(reply, fixture('whatsminer-v3', 'whatsminer-m60s-vk40-get.device.info.json'), ['$.when']);
+    expect(differences.filter((d) => d !== '$.msg.power.mode: not in the capture')).toEqual([]);
     const msg = obj(reply.msg);
     const miner = obj(msg.miner);
     expect(miner.type).toBe('M60S_VK40');

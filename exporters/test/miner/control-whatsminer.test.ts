@@ -51,6 +51,7 @@ describe.each([
     await farm.act(unit, { kind: 'power', target: { mode: 'low' } }, ADMIN);
     await farm.advance(2000);
     const low = await farm.read(unit);
+    expect([before.workMode, low.workMode]).toEqual(['normal', 'low']);
     expect(low.powerTargetW).toBeLessThan(before.powerTargetW ?? 0);
     expect(low.powerW).toBeLessThan((before.powerW ?? 0) * 0.8);
     await farm.act(unit, { kind: 'power', target: { mode: 'normal' } }, ADMIN);

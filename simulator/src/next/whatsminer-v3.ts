@@ -94,6 +94,8 @@ function deviceInfo(miner: SimMiner, r: MinerReading): WireObject {
     swversion: '230224.220429',
     type: 'P221B',
     vendor: '1',
+    // The work mode as asic-rs reads it (/msg/power/mode): "0" low, "1" normal, "2" high.
+    mode: String(POWER_MODES.indexOf(miner.commandedState().workMode)),
   };
   const errors = miner.firmwareErrors();
   const info: WireObject = {

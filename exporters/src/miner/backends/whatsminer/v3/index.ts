@@ -5,7 +5,7 @@
  */
 import type { BoardSample, FanSample, FirmwareErrorSample, JsonObject, JsonValue, PoolSample, PsuSample } from '@flymining/shared';
 import { MINER_LIMITS, TEXT_LIMITS } from '../../../limits';
-import { compact, deriveEfficiency, modeFromHashrate, num, numbersOf, objectOf, objectsOf, positive, requireReply, shortText, identifier } from '../../common/values';
+import { compact, deriveEfficiency, modeFromHashrate, num, numbersOf, objectOf, objectsOf, positive, requireReply, shortText, identifier, text } from '../../common/values';
 import { DialectError, type Dialect, type ParsedMiner, type Replies } from '../../types';
 
 export const V3_COMMANDS = {
@@ -108,6 +108,9 @@ function fansOf(summary: JsonObject): FanSample[] {
   return fans;
 }
 
+/** `power.mode` in get.device.info as asic-rs reads it: the work mode set.miner.power_mode sets. */
+const V3_POWER_MODES: Readonly<Record<string, string>> = { '0': 'low', '1': 'normal', '2': 'high' };
+
 export function parseWhatsminerV3(replies: Replies): ParsedMiner {
   const summaryReply = requireReply(replies, V3_COMMANDS.summary);
   const summary = objectOf(summaryReply.summary);
@@ -140,6 +143,7 @@ export function parseWhatsminerV3(replies: Replies): ParsedMiner {
     serial: identifier(miner?.['miner-sn']),
     mac: identifier(network?.mac),
     powerTargetW: positive(summary['power-limit']),
+    workMode: V3_POWER_MODES[text(objectOf(info?.power)?.mode) ?? ''],
     psu: psuOf(objectOf(info?.power)),
   };
   // Without get.device.info the errors are unknown, not none.
