@@ -9,7 +9,7 @@ import { COMMANDED_REBOOT, WAKE_WARMUP_SECONDS } from '../../../simulator/src/mi
 import { avalonControl } from '../../src/miner/backends/avalon/control';
 import { hiveonControl } from '../../src/miner/backends/common/cgminer-control';
 import { ControlError } from '../../src/miner/control/types';
-import { ControlFarm, rejection, type Unit } from './control-farm';
+import { ControlFarm, rejection, type Unit } from './control-tcp-farm';
 
 const FIXTURES = path.join(__dirname, '../fixtures/miner-api');
 const farm = new ControlFarm('127.153.0.1', [

@@ -6,7 +6,7 @@
 import { COMMANDED_REBOOT, WAKE_WARMUP_SECONDS } from '../../../simulator/src/miner';
 import { epicControl } from '../../src/miner/backends/epic/control';
 import { ControlError } from '../../src/miner/control/types';
-import { ControlFarm, rejection, type Unit } from './control-farm';
+import { ControlFarm, rejection, type Unit } from './control-tcp-farm';
 
 const LOGIN = { user: 'root', password: 'letmein' };
 const farm = new ControlFarm('127.154.0.1', [{ profile: 'epic-s19xp', backend: 'epic/v1', protocol: 'epic' }]);

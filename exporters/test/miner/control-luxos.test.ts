@@ -8,7 +8,7 @@ import path from 'node:path';
 import { COMMANDED_REBOOT, WAKE_WARMUP_SECONDS } from '../../../simulator/src/miner';
 import { forgetLuxosSessions, luxosControl } from '../../src/miner/backends/luxos/control';
 import { ControlError } from '../../src/miner/control/types';
-import { ControlFarm, rejection, type Unit } from './control-farm';
+import { ControlFarm, rejection, type Unit } from './control-tcp-farm';
 
 const FIXTURES = path.join(__dirname, '../fixtures/miner-api');
 const farm = new ControlFarm('127.152.0.1', [{ profile: 'antminer-s19kpro-luxos', backend: 'luxos', protocol: 'cgminer' }]);
