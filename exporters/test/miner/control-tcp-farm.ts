@@ -1,6 +1,6 @@
 /**
- * The TCP families' write-path tests (Whatsminer, LuxOS, Avalon, Hiveon, ePIC): simulated units of one profile each, served in this process over real sockets on their own
- * own loopback addresses, with a clock the test moves. Writes go through the exporter's control link and module, and
+ * The farm of the TCP families' write-path tests (Whatsminer, LuxOS, Avalon, Hiveon, ePIC): simulated units of one
+ * profile each, served in this process over real sockets on their own loopback addresses, with a clock the test moves. Writes go through the exporter's control link and module, and
  * every check reads the unit back as the exporter does (scrapeMiner), not through the simulator's internals.
  */
 import type { MinerProtocol, MinerSample } from '@flymining/shared';
