@@ -112,6 +112,8 @@ export interface ExecutorOptions {
   scrape?: ScrapeOptions;
   /** Family lookup (tests may pass their own list). */
   backendFor?: (readBackendId: string) => ControlBackend | undefined;
+  /** Reads (before and after writes) in flight at once across all containers. */
+  maxConcurrentReads?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -171,6 +173,8 @@ export class ControlExecutor {
   private readonly backendFor: (id: string) => ControlBackend | undefined;
   private readonly sessions: Map<string, string>;
   private readonly turns = new Map<string, ContainerTurns>();
+  /** Reads before and after writes, all containers together: bounded so 5,000 targets do not open 5,000 sockets. */
+  private readonly reads: ContainerTurns;
 
   constructor(private readonly options: ExecutorOptions) {
     this.stagger = { ...DEFAULT_STAGGER, ...options.stagger };
@@ -181,6 +185,7 @@ export class ControlExecutor {
     this.backendFor = options.backendFor ?? controlBackendFor;
     this.sessions = options.scrape?.sessions ?? new Map();
     if (this.stagger.maxConcurrentPerContainer < 1) throw new Error('stagger: maxConcurrentPerContainer must be at least 1');
+    this.reads = new ContainerTurns({ maxConcurrentPerContainer: options.maxConcurrentReads ?? 64, minSpacingMs: 0 }, this.now, this.sleep);
   }
 
   /** The most writes that were in flight at once in one container since this executor started. */
@@ -237,24 +242,30 @@ export class ControlExecutor {
     const limited = request.dryRun ? undefined : this.rateLimit(target, action);
     if (limited) return result('rate-limited', limited);
 
+    // Reading is harmless and bounded on its own; only the write waits for the container's turn, so the spacing is
+    // between writes reaching miners, whatever each read took.
+    await this.reads.take();
+    let before: ScrapeResult;
+    try {
+      before = await this.read(target);
+    } finally {
+      this.reads.give();
+    }
+    if (!before.ok) return result('unreachable', `cannot read the miner before acting: ${before.failure.kind}: ${before.failure.message}`);
+    const sample: MinerSample = before.sample;
+    const readId = backendId(before.dialect);
+    const backend = this.backendFor(readId);
+    if (!backend) return result('refused', `no write path for firmware backend "${readId}"`);
+    const refusal = refusalFor(action, backend.capabilities(sample));
+    if (refusal) return result('refused', `${sample.model ?? readId}: ${refusal}`);
+    if (request.dryRun) return result('dry-run', `would ${describeAction(action)} (${sample.model ?? readId}, now ${sample.mode})`);
+
     const turns = this.turnsOf(target.container);
     await turns.take();
     const t0 = this.now();
-    let before: ScrapeResult;
-    let backend: ControlBackend | undefined;
     let reply: string;
     let settleMs = 0;
-    let sample: MinerSample;
     try {
-      before = await this.read(target);
-      if (!before.ok) return result('unreachable', `cannot read the miner before acting: ${before.failure.kind}: ${before.failure.message}`);
-      sample = before.sample;
-      const readId = backendId(before.dialect);
-      backend = this.backendFor(readId);
-      if (!backend) return result('refused', `no write path for firmware backend "${readId}"`);
-      const refusal = refusalFor(action, backend.capabilities(sample));
-      if (refusal) return result('refused', `${sample.model ?? readId}: ${refusal}`);
-      if (request.dryRun) return result('dry-run', `would ${describeAction(action)} (${sample.model ?? readId}, now ${sample.mode})`);
       const protocol = backend.writeProtocol ?? sample.protocol ?? protocolOf(before.dialect);
       const port = protocol === (sample.protocol ?? protocolOf(before.dialect)) ? target.port : (target.ports?.[protocol] ?? DEFAULT_PROTOCOL_PORTS[protocol]);
       const link = openControlLink(protocol, target.host, port, {
@@ -296,7 +307,13 @@ export class ControlExecutor {
     if (settleMs > 0) await this.sleep(Math.min(settleMs, this.confirm.timeoutMs));
     let last = 'no read yet';
     for (;;) {
-      const read = await this.read(target);
+      await this.reads.take();
+      let read: ScrapeResult;
+      try {
+        read = await this.read(target);
+      } finally {
+        this.reads.give();
+      }
       if (read.ok) {
         const verdict = judge(action, before, read.sample);
         if (verdict.unverifiable) return result('sent', `${describeAction(action)} accepted; ${verdict.detail}`, { ...sent, sample: read.sample });
