@@ -244,13 +244,7 @@ export class ControlExecutor {
 
     // Reading is harmless and bounded on its own; only the write waits for the container's turn, so the spacing is
     // between writes reaching miners, whatever each read took.
-    await this.reads.take();
-    let before: ScrapeResult;
-    try {
-      before = await this.read(target);
-    } finally {
-      this.reads.give();
-    }
+    const before = await this.read(target);
     if (!before.ok) return result('unreachable', `cannot read the miner before acting: ${before.failure.kind}: ${before.failure.message}`);
     const sample: MinerSample = before.sample;
     const readId = backendId(before.dialect);
@@ -307,13 +301,7 @@ export class ControlExecutor {
     if (settleMs > 0) await this.sleep(Math.min(settleMs, this.confirm.timeoutMs));
     let last = 'no read yet';
     for (;;) {
-      await this.reads.take();
-      let read: ScrapeResult;
-      try {
-        read = await this.read(target);
-      } finally {
-        this.reads.give();
-      }
+      const read = await this.read(target);
       if (read.ok) {
         const verdict = judge(action, before, read.sample);
         if (verdict.unverifiable) return result('sent', `${describeAction(action)} accepted; ${verdict.detail}`, { ...sent, sample: read.sample });
@@ -328,11 +316,17 @@ export class ControlExecutor {
     return result('unconfirmed', `accepted, but after ${Math.round((this.now() - t1) / 1000)} s the miner shows ${last}`, sent);
   }
 
-  private read(target: ControlTarget): Promise<ScrapeResult> {
-    return scrapeMiner(
-      { host: target.host, port: target.port, protocol: target.protocol, backend: target.backend, firmware: target.firmware, credentials: target.credentials, ports: target.ports },
-      { ...this.options.scrape, sessions: this.sessions },
-    );
+  /** One read of the miner, waiting for a free read slot. */
+  private async read(target: ControlTarget): Promise<ScrapeResult> {
+    await this.reads.take();
+    try {
+      return await scrapeMiner(
+        { host: target.host, port: target.port, protocol: target.protocol, backend: target.backend, firmware: target.firmware, credentials: target.credentials, ports: target.ports },
+        { ...this.options.scrape, sessions: this.sessions },
+      );
+    } finally {
+      this.reads.give();
+    }
   }
 
   /** Why the limits refuse this action now, or undefined. */
