@@ -147,7 +147,12 @@ async function main(): Promise<void> {
     containers: o.containers,
     racksPerContainer: o.racksPerContainer,
     profileMix: o.mix ?? (o.cgminerOnly ? DEFAULT_PROFILE_MIX : DEMO_PROFILE_MIX),
-    ensureProfiles: o.mix || o.cgminerOnly ? [] : DEMO_REQUIRED_PROFILES,
+    // A given mix is a promise that each of its profiles is there (when the farm has room for all of them).
+    ensureProfiles: o.mix
+      ? (Object.keys(o.mix) as ProfileId[]).filter((id) => (o.mix?.[id] ?? 0) > 0 && Object.keys(o.mix ?? {}).length <= o.miners)
+      : o.cgminerOnly
+        ? []
+        : DEMO_REQUIRED_PROFILES,
     httpPort: o.httpPort,
     v3Port: o.v3Port,
     baseAddress: o.baseAddress,

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { InfluxStore, loadInfluxConfig, loadInventory, type Inventory, type MinerProtocol } from '@flymining/shared';
 import type { Command } from 'commander';
 import { CredentialStore, readSecretFile, type CredentialSource } from '../credentials';
-import { AuditFile, AuditLog, AuditPoints } from './audit';
+import { AuditFile, AuditPoints } from './audit';
 import { ACTION_OUTCOMES, ControlExecutor, type ActionOutcome, type ActionResult, type AuditSink, type ControlActor } from './executor';
 import { ActionHistory } from './history';
 import { resolveTargets, TargetError } from './targets';
@@ -98,7 +98,8 @@ async function runAction(words: string[], action: MinerAction, opts: CommonOptio
   const history = new ActionHistory();
   const auditFile = new AuditFile(opts.auditFile ?? defaultAuditFile(), log);
   auditFile.loadHistory(history);
-  const sinks: AuditSink[] = [auditFile, new AuditLog(log)];
+  // No log sink: the table on stdout is what a person reads; the log would say it twice on stderr.
+  const sinks: AuditSink[] = [auditFile];
   // With an InfluxDB configured (the center, or an edge with its uplink settings) the audit also goes to Grafana.
   const store = process.env.FLYMINING_INFLUX_URL && !opts.dryRun ? new InfluxStore(loadInfluxConfig({}), { spool: false }) : undefined;
   if (store) sinks.push(new AuditPoints(store));

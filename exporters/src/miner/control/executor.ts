@@ -381,6 +381,11 @@ export function judge(action: MinerAction, before: MinerSample, after: MinerSamp
       if ('watts' in t) {
         // Firmware with power profiles (LuxOS) lands on the nearest one: within 10 % of the asked target is it.
         const set = after.powerTargetW;
+        if (set === undefined) {
+          // Profile firmware (LuxOS) reports the profile it runs, not its watts: a changed profile is the evidence.
+          if (after.workMode !== undefined && after.workMode !== before.workMode) return { ok: true, detail: `now on profile ${after.workMode}, drawing ${after.powerW ?? '?'} W` };
+          return { ok: false, unverifiable: true, detail: `its read reports no power target (work mode ${after.workMode ?? 'not reported'})` };
+        }
         if (set !== undefined && Math.abs(set - t.watts) <= t.watts * 0.1) {
           return { ok: true, detail: `power target ${set} W${set === t.watts ? '' : ` (the nearest the firmware has to ${t.watts} W)`}, drawing ${after.powerW ?? '?'} W` };
         }
