@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { InventoryHolder, createLogger, parseDuration, runService } from '@flymining/shared';
 import { openUplinkStore } from './common/edge/uplink-store';
+import { startRemoteControl } from './control/remote';
 import { addEdgeOptions, edgeSettingsInput, edgeSettingsSchema, settingsError } from './common/edge/settings';
 import { startHttp } from './miner/http';
 import { MinerExporter } from './miner/exporter';
@@ -91,11 +92,14 @@ export async function runExporter(argv: string[]): Promise<() => Promise<void>> 
   const [host, port] = settings.listen.split(':') as [string, string];
   const http = await startHttp(exporter, { influxReachable: () => store.stats().reachable !== false }, host, Number(port));
   exporter.start();
+  // Miner actions staff ask for at the center, fetched over the uplink (FLYMINING_CONTROL_TOKEN_FILE; docs/control.md).
+  const remote = startRemoteControl({ inventory: () => inventory.current, containers: settings.containers, stateDir: settings.stateDir, store, log });
   log.info(
     { miners: exporter.miners().length, interval: settings.intervalS },
     `miner exporter of edge ${settings.name} scraping (state in ${settings.stateDir}); metrics on http://${settings.listen}/metrics`,
   );
   return async () => {
+    await remote?.stop();
     await exporter.stop();
     http.close();
     inventory.close();

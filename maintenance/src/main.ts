@@ -3,9 +3,10 @@
  * PostgreSQL from FLYMINING_PG_URL (migrated on start); authentication as the other center services
  * (shared/src/auth/README.md: FLYMINING_REDIS_URL, the portal's session secret). `--rota FILE` is imported when the
  * database has no rota yet. With InfluxDB settings (FLYMINING_INFLUX_URL, ...) a job fills the lost TH·h and BTC of
- * closed tickets every few minutes; without them the figures show no losses.
+ * closed tickets every few minutes; without them the figures show no losses. With FLYMINING_INVENTORY (the farm
+ * inventory, re-read when it changes) staff can send miner actions to the edges (/control, docs/control.md).
  */
-import { createLogger, InfluxStore, loadInfluxConfig, openAuthenticator, readAuthSettings, runService } from '@flymining/shared';
+import { createLogger, InfluxStore, InventoryHolder, loadInfluxConfig, openAuthenticator, readAuthSettings, runService } from '@flymining/shared';
 import { Pool } from 'pg';
 import { migrateMaintenance } from './db';
 import { fillTicketLosses } from './figures/loss';
@@ -58,14 +59,23 @@ async function main(): Promise<() => Promise<void>> {
     log.info('no InfluxDB settings (FLYMINING_INFLUX_URL): lost TH·h and BTC of tickets are not computed');
   }
 
+  // The inventory tells which container (which edge) a miner is in; a bad edit keeps the last good one.
+  const inventoryFile = process.env.FLYMINING_INVENTORY;
+  const inventory = inventoryFile
+    ? new InventoryHolder(inventoryFile, (r) => (r.ok ? log.info(`inventory reloaded from ${inventoryFile}`) : log.error(`inventory edit refused, still using the last good one: ${r.error.message}`)))
+    : undefined;
+  inventory?.watch();
+  if (!inventory) log.info('no inventory (FLYMINING_INVENTORY): miner actions from the staff page are off');
+
   const auth = openAuthenticator(readAuthSettings(process.env), log, { tokenCookie: MAINTENANCE_TOKEN_COOKIE });
-  const app = createStaffApp({ pool, authenticator: auth.authenticator, log, defaultTimeZone: process.env.FLYMINING_TIME_ZONE, influx });
+  const app = createStaffApp({ pool, authenticator: auth.authenticator, log, defaultTimeZone: process.env.FLYMINING_TIME_ZONE, influx, control: { inventory: () => inventory?.current } });
   const server = await new Promise<import('node:http').Server>((resolve, reject) => {
     const s = app.listen(Number(portText), host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   log.info({ url: `http://${host}:${portText}/` }, 'maintenance staff pages listening');
   return async () => {
     if (lossTimer) clearInterval(lossTimer);
+    inventory?.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await influx?.close();
     await auth.close();

@@ -8,17 +8,21 @@
  * the pages' script posts their forms as JSON. Bodies are capped at 16 kB, ids and filters validated with zod.
  */
 import path from 'node:path';
-import { describePrincipal, formatIssues, principalOf, requireStaff, type Authenticator, type InfluxStore, type Logger } from '@flymining/shared';
+import { describePrincipal, formatIssues, principalOf, requireStaff, type Authenticator, type InfluxStore, type Inventory, type Logger } from '@flymining/shared';
 import { pageHeaders } from '@flymining/shared/src/http/page-headers';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Pool } from 'pg';
 import { z } from 'zod';
+import { controlRouter } from '../control/routes';
+import { ControlStore } from '../control/store';
 import { TicketError } from '../domain';
 import { backlog } from '../figures/report';
 import { figures, rotaNow, staffData, summary, type StaffData } from './data';
 import { machineChanges } from '../tickets/changes';
 import { parseStaffTime } from './format';
 import {
+  InputError,
+  parse,
   actorBodySchema,
   closeBodySchema,
   figuresQuerySchema,
@@ -45,20 +49,9 @@ export interface StaffAppOptions {
   defaultTimeZone?: string;
   /** Where a machine's recorded changes (miner_change) are read; without it the history page says so. */
   influx?: InfluxStore;
+  /** Miner actions (/control, /api/control, the edges' /edge/control/v1): the inventory splits them by container. */
+  control?: { inventory: () => Inventory | undefined; ttlMs?: number };
   now?: () => Date;
-}
-
-/** A zod failure as the 400 staff read: every field and what is wrong with it. */
-class InputError extends Error {
-  constructor(readonly problems: string[]) {
-    super(problems.join('; '));
-  }
-}
-
-function parse<S extends z.ZodType>(schema: S, value: unknown, whole: string): z.output<S> {
-  const result = schema.safeParse(value);
-  if (!result.success) throw new InputError(formatIssues(result.error, { whole, limit: 10 }));
-  return result.data;
 }
 
 /** Who acts: a staff account by its address; a token by the name it gives (a shared screen), else the token's. */
@@ -86,6 +79,17 @@ export function createStaffApp(options: StaffAppOptions): express.Express {
   // Browsers ask for it on every page: no icon, and no 404 in their console.
   app.get('/favicon.ico', (_req, res) => res.status(204).end());
   app.get('/assets/staff.js', (_req, res) => res.sendFile(path.join(__dirname, 'assets', 'staff.js'), { maxAge: 0 }));
+  app.get('/assets/control.js', (_req, res) => res.sendFile(path.join(__dirname, 'assets', 'control.js'), { maxAge: 0 }));
+  // Before the maintenance guard: control has its own scopes (control:read/write, control:edge for the edges).
+  app.use(
+    controlRouter({
+      store: new ControlStore(options.pool, { ttlMs: options.control?.ttlMs }),
+      authenticator: options.authenticator,
+      inventory: options.control?.inventory ?? (() => undefined),
+      frame: (res) => frameOf(data, res),
+      log: options.log,
+    }),
+  );
 
   const read = requireStaff({ scope: 'maintenance:read', authenticator: options.authenticator });
   const write = requireStaff({ scope: 'maintenance:write', authenticator: options.authenticator });

@@ -2,10 +2,24 @@
  * What the staff API and pages accept, validated at the edge: path ids, list filters, figure ranges and action
  * bodies. Messages name the field, so a 400 says what to fix.
  */
+import { formatIssues } from '@flymining/shared';
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { actorSchema, repairSchema, TicketError, TICKET_STATES } from '../domain';
 import { DIMENSIONS, PERIODS } from '../figures/report';
+
+/** A zod failure as the 400 staff read: every field and what is wrong with it. */
+export class InputError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+  }
+}
+
+export function parse<S extends z.ZodType>(schema: S, value: unknown, whole: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new InputError(formatIssues(result.error, { whole, limit: 10 }));
+  return result.data;
+}
 
 /** Empty query fields (a filter form left blank) count as absent. */
 const optionalText = (max: number) =>

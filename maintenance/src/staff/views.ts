@@ -50,7 +50,7 @@ export function layout(frame: PageFrame, title: string, body: string): string {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${e(title)} · FlyMining maintenance</title><style nonce="${e(frame.nonce)}">${STYLE}</style>
 <script src="/assets/staff.js" defer></script></head>
-<body><header><a href="/">Open tickets</a><a href="/rota">On call</a><a href="/figures">Figures</a>
+<body><header><a href="/">Open tickets</a><a href="/rota">On call</a><a href="/figures">Figures</a><a href="/control">Control</a>
 <span class="who">${e(frame.who)} · times in ${e(frame.timeZone)}</span></header>
 <main><h1>${e(title)}</h1>${body}</main></body></html>`;
 }
@@ -136,6 +136,14 @@ function timeline(events: TicketEvent[], frame: PageFrame): string {
     .join('')}</ol>`;
 }
 
+/** Links to /control prefilled for this ticket's miner (the action is confirmed there, with a reason); none for a container-level fault. */
+function minerControlLinks(t: Ticket): string {
+  if (t.slot === '-' || t.slot === '') return '';
+  const link = (action: string, label: string) =>
+    `<a class="control-link" href="/control?${e(new URLSearchParams({ targets: t.miner, action, reason: `ticket #${t.id}` }).toString())}">${label}</a>`;
+  return ` · ${link('reboot', 'reboot')} / ${link('blink', 'blink')} this miner`;
+}
+
 export function ticketPage(frame: PageFrame, d: TicketDetail): string {
   const t = d.ticket;
   const closed = t.closedAt !== null;
@@ -168,7 +176,7 @@ export function ticketPage(frame: PageFrame, d: TicketDetail): string {
     `<div class="card"><dl class="facts">
 <dt>State</dt><dd>${badge(t.state, `state-${t.state}`)} ${t.firing ? '<span class="error">fault still firing</span>' : '<span class="muted">fault cleared</span>'}</dd>
 <dt>Severity</dt><dd>${badge(t.severity, t.severity)}</dd>
-<dt>Where</dt><dd>${e(t.site)} · ${e(formatPlace(t))} · miner ${e(t.miner)}</dd>
+<dt>Where</dt><dd>${e(t.site)} · ${e(formatPlace(t))} · miner ${e(t.miner)}${minerControlLinks(t)}</dd>
 <dt>Machine</dt><dd><a href="/machines/${encodeURIComponent(t.machine)}">${e(t.machine)}</a></dd>
 <dt>Opened</dt><dd>${e(formatTime(t.openedAt, frame.timeZone))} (${e(formatAge(ageOf(t, frame.now)))}${closed ? ' until closed' : ' ago'})</dd>
 <dt>Acknowledged</dt><dd>${t.acknowledgedAt ? `${e(formatTime(t.acknowledgedAt, frame.timeZone))} by ${e(t.acknowledgedBy ?? '')}` : '–'}</dd>

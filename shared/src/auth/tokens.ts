@@ -7,7 +7,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
 import { z } from 'zod';
 
-export const AUTH_SCOPES = ['tvwall:read', 'alerting:read', 'alerting:write', 'maintenance:read', 'maintenance:write'] as const;
+/**
+ * control:read/write: miner actions from the center (the maintenance service's /api/control); control:edge: an edge
+ * box fetching its container's requests (the token must be named edge-<container>, shared/src/control-link.ts).
+ */
+export const AUTH_SCOPES = ['tvwall:read', 'alerting:read', 'alerting:write', 'maintenance:read', 'maintenance:write', 'control:read', 'control:write', 'control:edge'] as const;
 export type AuthScope = (typeof AUTH_SCOPES)[number];
 
 /** Redis hash holding every token: field = hex SHA-256 of the token, value = the JSON of a StoredToken. */
