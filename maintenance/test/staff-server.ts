@@ -13,7 +13,7 @@ export interface StaffServer {
   close(): Promise<void>;
 }
 
-export async function startStaffServer(name: string, extra: Pick<StaffAppOptions, 'influx'> = {}): Promise<StaffServer> {
+export async function startStaffServer(name: string, extra: Pick<StaffAppOptions, 'influx' | 'control' | 'log'> = {}): Promise<StaffServer> {
   const db = await createMaintenanceDatabase(name);
   const tokens = await testTokens(`maintenance-${name}`, { tokenCookie: MAINTENANCE_TOKEN_COOKIE });
   const app = createStaffApp({ pool: db.pool, authenticator: tokens.authenticator, ...extra });
