@@ -15,6 +15,8 @@ import { parse } from 'yaml';
 import https from 'node:https';
 import { InfluxTestServer, freePort, makeTestCertificates } from '../../../scripts/jest/influx-server';
 import { provisionInflux, readSetupSettings } from '../../../docker/influx-setup';
+import { loadInventory } from '../../src/inventory';
+import { startStaffServer, type StaffServer } from '../../../maintenance/test/staff-server';
 
 const repoRoot = path.resolve(__dirname, '../../..');
 const centerFile = path.join(repoRoot, 'docker-compose.yml');
@@ -211,10 +213,14 @@ describe('docker-compose.yml: the center', () => {
     expect(open.sort()).toEqual(['grafana:3000', 'uplink:8086']);
     // Grafana: sign-in required, nobody can create an account.
     expect(services.grafana?.environment).toMatchObject({ GF_AUTH_ANONYMOUS_ENABLED: 'false', GF_USERS_ALLOW_SIGN_UP: 'false' });
-    // The gateway: TLS, InfluxDB's own auth behind it, nothing but POST /write and GET /ping forwarded.
+    // The gateway: TLS, InfluxDB's own auth behind it, nothing but POST /write and GET /ping forwarded to InfluxDB,
+    // and the maintenance service's edge API (its own token check) to maintenance.
     const gateway = readFileSync(path.join(repoRoot, 'docker/uplink-gateway.conf'), 'utf8');
     expect(gateway).toMatch(/listen 8443 ssl;/);
-    expect(gateway.match(/proxy_pass /g)).toHaveLength(2);
+    expect(gateway.match(/proxy_pass http\S*/g)).toEqual(['proxy_pass http://influxdb:8086;', 'proxy_pass http://influxdb:8086;', 'proxy_pass http://$maintenance;']);
+    expect(gateway).toContain('set $maintenance maintenance:3400;');
+    expect(gateway).toMatch(/location \/edge\/control\/v1\/ \{\s*limit_except GET POST \{ deny all; \}/);
+    expect(services.maintenance?.environment?.FLYMINING_INVENTORY).toBe('/config/farm.yaml');
     expect(gateway).toMatch(/location = \/write \{\s*limit_except POST \{ deny all; \}/);
     expect(gateway).toMatch(/location \/ \{\s*return 403;\s*\}/);
     // Data stores are not published at all.
@@ -335,10 +341,18 @@ describe('docker-compose.edge.yml: one edge box', () => {
       });
       expect(service.environment?.FLYMINING_INFLUX_URL).toMatch(/^https:\/\//);
       expect(service.environment?.FLYMINING_INFLUX_PASSWORD).toBeUndefined();
-      expect(secretNames(service)).toEqual(name === 'climate-exporter' ? ['influx_password', 'mqtt_password'] : ['influx_password']);
+      expect(secretNames(service)).toEqual(name === 'climate-exporter' ? ['influx_password', 'mqtt_password'] : ['influx_password', 'control_token']);
       expect(service.volumes).toContain(`${path.join(repoRoot, 'secrets/uplink-ca.pem')}:/etc/flymining/uplink-ca.pem:ro`);
     }
     expect(edge.secrets?.influx_password?.file).toBe(path.join(repoRoot, 'secrets/influx-password'));
+  });
+
+  it('fetches staff actions from the center with its own token file, through the same gateway (no URL of its own: the uplink origin)', () => {
+    const env = services['miner-exporter']?.environment ?? {};
+    expect(env.FLYMINING_CONTROL_TOKEN_FILE).toBe('/run/secrets/control_token');
+    expect(env.FLYMINING_CONTROL_CENTER_URL).toBeUndefined();
+    expect(edge.secrets?.control_token?.file).toBe(path.join(repoRoot, 'secrets/control-token'));
+    expect(services['climate-exporter']?.environment?.FLYMINING_CONTROL_TOKEN_FILE).toBeUndefined();
   });
 
   it('publishes nothing on the uplink side: every port is bound to the container LAN address or 127.0.0.1', () => {
@@ -662,13 +676,20 @@ describe('provisioning/influxdb and docker/influx-setup.ts: the center InfluxDB 
     let log = '';
     const edgeNow = { username: 'edge-C02', password: 'edge-c02-rotated' };
 
+    // The maintenance service behind /edge/control/v1/ (real PostgreSQL and Redis tokens), with a two-container farm.
+    let maintenance: StaffServer;
+    const edgeTokens: Record<string, string> = {};
+
     /** A request to the gateway over TLS, trusting only the test CA; status and body. */
-    const viaGateway = (method: string, pathAndQuery: string, account?: { username: string; password: string }, body = '') =>
+    const viaGateway = (method: string, pathAndQuery: string, account?: { username: string; password: string } | { bearer: string }, body = '') =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
         const headers: Record<string, string> = {};
-        if (account) headers.Authorization = `Basic ${Buffer.from(`${account.username}:${account.password}`).toString('base64')}`;
+        if (account && 'bearer' in account) headers.Authorization = `Bearer ${account.bearer}`;
+        else if (account) headers.Authorization = `Basic ${Buffer.from(`${account.username}:${account.password}`).toString('base64')}`;
         if (pathAndQuery.startsWith('/query')) headers['Content-Type'] = 'application/x-www-form-urlencoded';
-        const req = https.request(`https://127.0.0.1:${port}${pathAndQuery}`, { method, headers, ca, timeout: 10_000 }, (res) => {
+        if (body && !pathAndQuery.startsWith('/query') && !pathAndQuery.startsWith('/write')) headers['Content-Type'] = 'application/json';
+        // The path as written (a URL string would have its dot segments resolved before nginx sees them).
+        const req = https.request({ host: '127.0.0.1', port, path: pathAndQuery, method, headers, ca, timeout: 10_000 }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
@@ -688,6 +709,13 @@ describe('provisioning/influxdb and docker/influx-setup.ts: the center InfluxDB 
       const certs = makeTestCertificates(path.join(gatewayDir, 'tls'));
       ca = readFileSync(certs.caFile);
       port = await freePort();
+      writeFileSync(
+        path.join(gatewayDir, 'farm.yaml'),
+        ['C01', 'C02'].map((c, i) => `  - name: ${c}\n    racks: [{ name: R1, shelves: [{ name: S1, slots: [{ slot: 1, host: 10.0.${i + 1}.11, model: Antminer S19 Pro }] }] }]`).reduce((yaml, c) => `${yaml}${c}\n`, 'site: s\ncontainers:\n'),
+      );
+      const farm = loadInventory(path.join(gatewayDir, 'farm.yaml'));
+      maintenance = await startStaffServer('gateway', { control: { inventory: () => farm } });
+      for (const c of ['C01', 'C02']) edgeTokens[c] = (await maintenance.tokens.store.add(`edge-${c}`, ['control:edge'])).token;
       const gateway = readFileSync(path.join(repoRoot, 'docker/uplink-gateway.conf'), 'utf8')
         .replace('listen 8443 ssl;', `listen 127.0.0.1:${port} ssl;`)
         .replace('/etc/nginx/tls/server.crt', certs.certFile)
@@ -696,7 +724,8 @@ describe('provisioning/influxdb and docker/influx-setup.ts: the center InfluxDB 
         .replace('access_log /dev/stdout uplink;', `access_log ${path.join(gatewayDir, 'access.log')} uplink;`)
         .replace('error_log /dev/stderr warn;', 'error_log stderr warn;')
         .split('http://influxdb:8086')
-        .join(server.url);
+        .join(server.url)
+        .replace('maintenance:3400', maintenance.url.replace('http://', ''));
       writeFileSync(path.join(gatewayDir, 'gateway.conf'), gateway);
       const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
         .map((t) => `${t}_temp_path ${path.join(gatewayDir, t)};`)
@@ -730,6 +759,7 @@ describe('provisioning/influxdb and docker/influx-setup.ts: the center InfluxDB 
           setTimeout(() => nginx.kill('SIGKILL'), 5000).unref();
         });
       }
+      await maintenance?.close();
       rmSync(gatewayDir, { recursive: true, force: true });
     });
 
@@ -772,6 +802,57 @@ describe('provisioning/influxdb and docker/influx-setup.ts: the center InfluxDB 
       expect(accessLog()).toContain('edge-C02');
       expect(accessLog()).toContain('"POST /write" 403');
       expect(accessLog()).not.toContain(edgeNow.password);
+    });
+
+    /** A staff action queued at the center itself (not through the gateway): its id. */
+    const queueAction = async (target: string, reason: string): Promise<number> => {
+      const res = await fetch(`${maintenance.url}/api/control/requests`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await maintenance.tokens.token('control:write')}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ targets: [target], action: { kind: 'blink' }, reason }),
+      });
+      return ((await res.json()) as { requests: Array<{ id: number }> }).requests[0]!.id;
+    };
+
+    it("passes an edge's control requests to the maintenance service, which checks its token and container", async () => {
+      const id = await queueAction('C02-R1-S1-1', 'find it on site');
+      const pending = await viaGateway('GET', '/edge/control/v1/pending?container=C02', { bearer: edgeTokens.C02! });
+      expect(pending.status).toBe(200);
+      expect((JSON.parse(pending.body) as { requests: Array<{ id: number; reason: string }> }).requests.map((r) => [r.id, r.reason])).toEqual([[id, 'find it on site']]);
+      expect((await viaGateway('GET', '/edge/control/v1/pending?container=C02')).status).toBe(401);
+      expect((await viaGateway('GET', '/edge/control/v1/pending?container=C02', { bearer: edgeTokens.C01! })).status).toBe(403);
+      const claimed = await viaGateway('POST', `/edge/control/v1/${id}/claim`, { bearer: edgeTokens.C02! }, '{}');
+      expect([claimed.status, (JSON.parse(claimed.body) as { request: { id: number } }).request.id]).toEqual([200, id]);
+      const results = { results: [{ miner: 'C02-R1-S1-1', place: 'C02/R1/S1/1', outcome: 'sent', detail: 'blink on accepted', reply: '', durationMs: 80, confirmMs: null, mode: null }], done: true };
+      expect(await viaGateway('POST', `/edge/control/v1/${id}/results`, { bearer: edgeTokens.C02! }, JSON.stringify(results))).toEqual({ status: 200, body: JSON.stringify({ id, status: 'done' }) });
+    });
+
+    it('keeps the staff pages and API of the maintenance service off the uplink, however the path is spelled', async () => {
+      const secret = 'staff-only reason text';
+      await queueAction('C01-R1-S1-1', secret);
+      const staff = { bearer: await maintenance.tokens.token('control:write', 'maintenance:write') };
+      // The service itself would answer these for this token.
+      expect((await fetch(`${maintenance.url}/api/control/requests`, { headers: { authorization: `Bearer ${staff.bearer}` } })).status).toBe(200);
+      const tries = [
+        await viaGateway('GET', '/api/control/requests', staff),
+        await viaGateway('GET', '/control', staff),
+        await viaGateway('GET', '/api/tickets', staff),
+        await viaGateway('GET', '/edge/control/v1/../../../api/control/requests', staff),
+        await viaGateway('GET', '/edge/control/v1/%2e%2e/%2e%2e/%2e%2e/api/control/requests', staff),
+        await viaGateway('GET', '/edge/control/v1/..%2f..%2f..%2fapi/control/requests', staff),
+        await viaGateway('GET', '/edge/control/v1', staff),
+        await viaGateway('DELETE', '/edge/control/v1/pending', { bearer: edgeTokens.C01! }),
+        await viaGateway('PUT', '/edge/control/v1/1/results', { bearer: edgeTokens.C01! }, '{}'),
+        // Into the edge prefix from elsewhere: the service gets the normalized path, i.e. the edge API, which refuses staff.
+        await viaGateway('GET', '/control/../edge/control/v1/pending', staff),
+        await viaGateway('GET', '/api/control/requests/%2e%2e/%2e%2e/%2e%2e/edge/control/v1/pending', staff),
+      ];
+      // 301: nginx's redirect of the bare prefix to /edge/control/v1/.
+      expect(tries.map((t) => t.status)).toEqual([403, 403, 403, 403, 403, 403, 301, 403, 403, 403, 403]);
+      for (const t of tries) expect(t.body).not.toContain(secret);
+      // The service routes what nginx matched: the same detour with the edge's own token reaches the edge API.
+      const detour = await viaGateway('GET', '/control/../edge/control/v1/pending', { bearer: edgeTokens.C01! });
+      expect([detour.status, (JSON.parse(detour.body) as { requests: Array<{ reason: string }> }).requests.map((r) => r.reason)]).toEqual([200, [secret]]);
     });
 
     it('answers only TLS clients that trust the farm CA', async () => {
