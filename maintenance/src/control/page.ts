@@ -37,6 +37,8 @@ export const controlPageQuerySchema = z.object({
   targets: prefill(1000),
   action: z.preprocess(emptyAsUndefined, z.enum(PAGE_ACTIONS).optional()).catch(undefined),
   reason: prefill(500),
+  /** `requests`: the list alone, which the page script swaps in while requests run. */
+  part: z.preprocess(emptyAsUndefined, z.enum(['requests']).optional()).catch(undefined),
 });
 export type ControlPageQuery = z.output<typeof controlPageQuerySchema>;
 
@@ -117,10 +119,15 @@ ${frame.askName ? '<label>Your name<input name="by" maxlength="200" required aut
 <p class="muted">Each container's edge fetches its requests over the uplink within about 10 s; a request it has not fetched within 10 minutes expires and is never carried out. Rate limits and staggering of the edge apply.</p>`;
 }
 
-export function controlPage(frame: PageFrame, v: ControlPageView): string {
+/** The request list, alone (`?part=requests`) or inside the page. */
+export function requestList(frame: PageFrame, v: ControlPageView): string {
   const running = v.list.requests.some((r) => RUNNING.has(r.status));
-  const filterOption = (value: string, selected: string | undefined) => `<option value="${e(value)}"${value === (selected ?? '') ? ' selected' : ''}>${e(value || 'any')}</option>`;
   const more = v.list.next === null ? '' : `<p><a href="/control?${new URLSearchParams({ ...(v.query.container ? { container: v.query.container } : {}), ...(v.query.status ? { status: v.query.status } : {}), before: String(v.list.next) }).toString()}">Older requests</a></p>`;
+  return `<section id="control-requests" data-running="${running ? '1' : '0'}">${v.list.requests.length === 0 ? '<p class="muted">No requests.</p>' : v.list.requests.map((r) => requestCard(r, frame)).join('\n')}${more}</section>`;
+}
+
+export function controlPage(frame: PageFrame, v: ControlPageView): string {
+  const filterOption = (value: string, selected: string | undefined) => `<option value="${e(value)}"${value === (selected ?? '') ? ' selected' : ''}>${e(value || 'any')}</option>`;
   return layout(
     frame,
     'Miner control',
@@ -128,7 +135,7 @@ export function controlPage(frame: PageFrame, v: ControlPageView): string {
 <h2>Requests</h2>
 <form class="filters" method="get" action="/control"><label>Container<select name="container">${['', ...(v.containers ?? [])].map((c) => filterOption(c, v.query.container)).join('')}</select></label>
 <label>Status<select name="status">${['', ...CONTROL_STATUSES].map((s) => filterOption(s, v.query.status)).join('')}</select></label><button type="submit">Show</button></form>
-<section id="control-requests" data-running="${running ? '1' : '0'}">${v.list.requests.length === 0 ? '<p class="muted">No requests.</p>' : v.list.requests.map((r) => requestCard(r, frame)).join('\n')}${more}</section>
+${requestList(frame, v)}
 <script src="/assets/control.js" defer></script>`,
   );
 }

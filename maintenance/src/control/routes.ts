@@ -33,7 +33,7 @@ import { actorSchema } from '../domain';
 import { InputError, parse } from '../staff/inputs';
 import type { PageFrame } from '../staff/views';
 import { errorPage } from '../staff/views';
-import { controlPage, controlPageQuerySchema } from './page';
+import { controlPage, controlPageQuerySchema, requestList } from './page';
 import { CONTROL_STATUSES, ControlRequestError, ControlStore, forEdge, outcomeCounts, type ControlRequest } from './store';
 import { splitByContainer } from './targets';
 
@@ -123,7 +123,9 @@ export function controlRouter(options: ControlRoutesOptions): express.Router {
     const q = parse(controlPageQuerySchema, req.query, '(query)');
     const list = await store.list({ container: q.container, status: q.status, limit: PAGE_SIZE, before: q.before });
     const inventory = options.inventory();
-    res.type('html').send(controlPage(await options.frame(res), { list, query: q, containers: inventory?.containers.map((c) => c.name) ?? null, inventorySource: inventory?.source }));
+    const view = { list, query: q, containers: inventory?.containers.map((c) => c.name) ?? null, inventorySource: inventory?.source };
+    const frame = await options.frame(res);
+    res.type('html').send(q.part === 'requests' ? requestList(frame, view) : controlPage(frame, view));
   });
   router.post('/api/control/requests', write, staffJson, noStore, async (req, res) => {
     const body = parse(requestBodySchema, req.body, '(body)');

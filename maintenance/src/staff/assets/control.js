@@ -1,6 +1,7 @@
 // The control page's script (/control): sends the action form as the JSON the API takes, shows only the fields the
 // chosen action needs, and while a request is queued or running re-reads the request list every few seconds (the
-// server renders it; this script swaps it in), so outcomes appear without a reload and the form keeps what was typed.
+// server renders it, /control?part=requests; this script swaps it in), so outcomes appear without a reload and the
+// form keeps what was typed.
 'use strict';
 
 const REFRESH_MS = 3000;
@@ -76,9 +77,14 @@ async function refresh() {
   const current = document.getElementById('control-requests');
   if (!current) return;
   try {
-    const res = await fetch(window.location.href, { credentials: 'same-origin', headers: { accept: 'text/html' } });
+    const url = new URL(window.location.href);
+    url.searchParams.set('part', 'requests');
+    const res = await fetch(url, { credentials: 'same-origin', headers: { accept: 'text/html' } });
     if (res.ok) {
-      const fresh = new DOMParser().parseFromString(await res.text(), 'text/html').getElementById('control-requests');
+      // A template parses without running or styling anything; the list has neither scripts nor styles anyway.
+      const template = document.createElement('template');
+      template.innerHTML = await res.text();
+      const fresh = template.content.getElementById('control-requests');
       if (fresh) current.replaceWith(document.importNode(fresh, true));
     }
   } catch {
