@@ -203,7 +203,9 @@ function notDone(word: string, outcome: RemoteOutcome, detail: string): MinerRes
 
 /** An error's words for the log, bounded and printable (the center's text included). */
 function describe(err: unknown): string {
-  return boundedText(err instanceof Error ? err.message : String(err), 300);
+  // Node's own errors may come from another realm than this module's Error (instanceof is not enough).
+  const message = (err as { message?: unknown } | undefined)?.message;
+  return boundedText(typeof message === 'string' ? message : String(err), 300);
 }
 
 /** The center's refusal in its own words ({error, reason}), bounded. */
