@@ -50,6 +50,8 @@ export const temperatureSchema = z
     powerStepShare: z.number().min(0.02).max(0.5).default(0.15),
     /** A reading older than this freezes the loop (no actions) and raises CONTROL_SENSOR_STALE. */
     staleAfter: duration('staleAfter').prefault('3m'),
+    /** The damper's fully open position as its sensor reads it: below it, a cold container gets a recommendation to recirculate more. */
+    damperMaxPercent: z.number().min(1).max(100).default(100),
     optOut: minerIds.default([]),
   })
   .refine((t) => t.intakeBandC[0] < t.intakeBandC[1], { message: 'intakeBandC: the low edge must be below the high edge', path: ['intakeBandC'] });

@@ -42,6 +42,7 @@ export interface ContainerClimate {
   dewPointAtMs?: number;
   /** Recirculation damper position, 0-100 %, when a damper sensor reports it. */
   damperPercent?: number;
+  damperAtMs?: number;
 }
 
 export interface PolicyContext {
