@@ -8,8 +8,18 @@
 import { encodePoints, faultPoint, ident, influxql, type FaultEvent, type Logger, type QuerySeries, type SchemaPoint } from '@flymining/shared';
 import { z } from 'zod';
 import { EdgeReporter, type ContainerSnapshot } from '../common/edge/reporter';
-import { EdgeStateFile, faultSchema, minersPowerPath, minersPowerSchema, stateFilePath, type MinersPower } from '../common/edge/state-file';
-import { ClimateFaultBook, evaluateContainer, type SensorState } from './evaluate';
+import {
+  EdgeStateFile,
+  containerClimatePath,
+  containersClimateSchema,
+  faultSchema,
+  minersPowerPath,
+  minersPowerSchema,
+  stateFilePath,
+  type ContainersClimate,
+  type MinersPower,
+} from '../common/edge/state-file';
+import { ClimateFaultBook, evaluateContainer, newestReadings, type SensorState } from './evaluate';
 import { FloodGuard, checkPlausible } from './gate';
 import { ClimateMetrics } from './metrics';
 import { dewPointC } from './psychrometrics';
@@ -89,6 +99,8 @@ export class ClimateExporter {
   private readonly stateFile: EdgeStateFile<SavedState> | undefined;
   /** The miner exporter of the same edge leaves the miners' power here (shared --state-dir). */
   private readonly minersPowerFile: EdgeStateFile<MinersPower> | undefined;
+  /** Each container's newest readings, for the temperature loop of the miner exporter beside us (issue 14). */
+  private readonly climateFile: EdgeStateFile<ContainersClimate> | undefined;
   /** Per sensor: time → fingerprint of the values written at that time. */
   private readonly written = new Map<string, Map<number, string>>();
   private timer: NodeJS.Timeout | undefined;
@@ -126,6 +138,7 @@ export class ClimateExporter {
     if (options.stateDir) {
       this.stateFile = new EdgeStateFile(stateFilePath(options.stateDir, 'climate'), savedStateSchema, log);
       this.minersPowerFile = new EdgeStateFile(minersPowerPath(options.stateDir), minersPowerSchema, log);
+      this.climateFile = new EdgeStateFile(containerClimatePath(options.stateDir), containersClimateSchema, log);
       this.restoreState(this.stateFile.load());
     }
     const events = { reading: this.onReading.bind(this), rejected: this.onRejected.bind(this), security: this.onSecurity.bind(this) };
@@ -312,9 +325,11 @@ export class ClimateExporter {
     const points: SchemaPoint[] = [];
     const events: FaultEvent[] = [];
     const snapshots: Array<Omit<ContainerSnapshot, 'faults'>> = [];
+    const readings: ContainersClimate['containers'] = {};
     let stale = 0;
     for (const container of this.containers()) {
       const states = [...this.states.values()].filter((s) => s.sensor.container === container);
+      if (states.length > 0) readings[container] = newestReadings(container, states, now);
       const site = states[0]?.sensor.site ?? this.options.containers?.find((c) => c.container === container)?.site ?? '';
       const security = [...this.securityStates.values()].filter((s) => s.sensor.container === container);
       const siteOf = site || (security[0]?.sensor.site ?? '');
@@ -338,6 +353,7 @@ export class ClimateExporter {
       snapshots.map((s) => ({ ...s, faults: active.filter((f) => f.location.container === s.container) })),
     );
     this.stateFile?.save(this.savedState());
+    this.climateFile?.save({ containers: readings }, now);
     this.metrics.stale.set(stale);
     this.metrics.activeFaults.reset();
     for (const f of active) this.metrics.activeFaults.inc({ code: f.code });

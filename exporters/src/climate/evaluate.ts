@@ -4,6 +4,7 @@
  */
 import type { Fault, FaultCode, Location } from '@flymining/shared';
 import { FAULT_CODES } from '@flymining/shared';
+import type { ContainersClimate } from '../common/edge/state-file';
 import { airflowM3h, dewPointC, recirculationAdvicePct } from './psychrometrics';
 import { DEFAULT_LIMITS, type ConfiguredSensor, type SensorLimits } from './settings';
 import type { SensorValues } from './types';
@@ -193,4 +194,39 @@ export class ClimateFaultBook {
   all(): Fault[] {
     return [...this.active.values()];
   }
+}
+
+/** The newest value of a quantity at a position, fresh or not, with the time it arrived. */
+function newest(states: readonly SensorState[], position: string, q: keyof SensorValues): { value: number; state: SensorState } | undefined {
+  let best: { value: number; state: SensorState } | undefined;
+  for (const s of states) {
+    const v = s.values[q];
+    if (s.sensor.position === position && v !== undefined && (!best || s.lastSeen > best.state.lastSeen)) best = { value: v, state: s };
+  }
+  return best;
+}
+
+/**
+ * A container's newest readings for the temperature loop (container-climate.json), each with its arrival time and
+ * whether fresh or not: the loop judges staleness by its own settings.
+ */
+export function newestReadings(container: string, states: readonly SensorState[], now: number): ContainersClimate['containers'][string] {
+  const out: ContainersClimate['containers'][string] = { container, writtenMs: now };
+  const intake = newest(states, 'intake', 'temperatureC');
+  const exhaust = newest(states, 'exhaust', 'temperatureC');
+  const outside = newest(states, 'outside', 'temperatureC');
+  const damper = newest(states, 'damper', 'damperPct');
+  if (intake) Object.assign(out, { intakeC: intake.value, intakeAtMs: intake.state.lastSeen });
+  if (exhaust) Object.assign(out, { exhaustC: exhaust.value, exhaustAtMs: exhaust.state.lastSeen });
+  if (outside) Object.assign(out, { outsideC: outside.value, outsideAtMs: outside.state.lastSeen });
+  if (damper) Object.assign(out, { damperPercent: damper.value, damperAtMs: damper.state.lastSeen });
+  // The margin from one intake sensor that reports both temperature and humidity (the newest such).
+  const humid = states.filter((s) => s.sensor.position === 'intake' && s.values.temperatureC !== undefined && s.values.humidityPct !== undefined);
+  const h = humid.sort((a, b) => b.lastSeen - a.lastSeen)[0];
+  if (h) {
+    const t = h.values.temperatureC as number;
+    out.dewPointMarginC = round(t - dewPointC(t, h.values.humidityPct as number));
+    out.dewPointAtMs = h.lastSeen;
+  }
+  return out;
 }

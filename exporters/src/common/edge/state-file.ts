@@ -38,6 +38,33 @@ export function minersPowerPath(stateDir: string): string {
   return path.join(stateDir, 'miners-power.json');
 }
 
+/**
+ * Each container's newest climate readings, left by the climate exporter for the miner exporter's temperature loop
+ * beside it (issue 14): the loop must keep working while the uplink is down. Each value comes with the time it
+ * arrived, so the loop judges freshness itself (a dead climate exporter leaves old times, which freeze the loop).
+ */
+const reading = z.number().finite();
+export const containerClimateSchema = z.object({
+  container: z.string().max(64),
+  writtenMs: reading,
+  intakeC: reading.optional(),
+  intakeAtMs: reading.optional(),
+  exhaustC: reading.optional(),
+  exhaustAtMs: reading.optional(),
+  outsideC: reading.optional(),
+  outsideAtMs: reading.optional(),
+  dewPointMarginC: reading.optional(),
+  dewPointAtMs: reading.optional(),
+  damperPercent: reading.optional(),
+  damperAtMs: reading.optional(),
+});
+export const containersClimateSchema = z.object({ containers: z.record(z.string(), containerClimateSchema) });
+export type ContainersClimate = z.infer<typeof containersClimateSchema>;
+
+export function containerClimatePath(stateDir: string): string {
+  return path.join(stateDir, 'container-climate.json');
+}
+
 /** Where the state of one exporter lives in the edge's state folder. */
 export function stateFilePath(stateDir: string, source: EdgeSource): string {
   return path.join(stateDir, `${source}-health.json`);
