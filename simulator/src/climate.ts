@@ -1,9 +1,12 @@
 /**
  * A simple container climate model and its Tasmota-style MQTT publisher.
  *
- * outside: a day/night sine plus seeded slow wobble. intake: outside air mixed with recirculated exhaust by a damper
- * (opened automatically in cold weather to hold the intake near a target). exhaust: intake plus the miners' heat.
- * Humidity keeps the outside dew point (mixing and heating add no water), so relative humidity falls as air warms.
+ * outside: a day/night sine plus seeded slow wobble, or weather set for a test or demo (a fixed temperature or a
+ * named 24 h profile on the farm clock). intake: outside air mixed with recirculated exhaust by a damper (opened
+ * automatically in cold weather to hold the intake near a target) plus a little exhaust that always finds its way
+ * back. exhaust: intake plus the miners' heat. So intake and exhaust follow total miner power and the outside air,
+ * and in cold weather the intake depends on the exhaust's heat. Humidity keeps the outside dew point (mixing and
+ * heating add no water), so relative humidity falls as air warms.
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { NO_CONDITIONS, SecurityPublisher, type SecurityConditions } from './climate-security';
@@ -23,6 +26,21 @@ export interface ClimateOptions {
   /** Hour of the simulated clock's UTC day at which outside air is warmest. */
   warmestHourUtc: number;
 }
+
+/** Named outside weather for tests and the demo: a day/night curve on the farm clock, warmest at 14:00 UTC. */
+export const WEATHER_PROFILES = {
+  /** A frosty night: −16 °C at 02:00, −4 °C in the afternoon; damp. */
+  'cold-night': { meanOutsideC: -10, dailySwingC: 6, meanHumidity: 85 },
+  /** A hot afternoon: 36 °C at 14:00, 18 °C at night; dry. */
+  'hot-afternoon': { meanOutsideC: 27, dailySwingC: 9, meanHumidity: 40 },
+  /** A continental day: −4 °C before dawn, 28 °C in the afternoon. */
+  diurnal: { meanOutsideC: 12, dailySwingC: 16, meanHumidity: 65 },
+} as const satisfies Record<string, Pick<ClimateOptions, 'meanOutsideC' | 'dailySwingC' | 'meanHumidity'>>;
+export type WeatherProfile = keyof typeof WEATHER_PROFILES;
+export const WEATHER_PROFILE_NAMES = Object.keys(WEATHER_PROFILES) as WeatherProfile[];
+
+/** Weather set on a container: a fixed outside temperature, or a named profile; null = the farm's own climate. */
+export type Weather = { outsideC: number; humidity?: number } | { profile: WeatherProfile };
 
 export const DEFAULT_CLIMATE: ClimateOptions = {
   meanOutsideC: 8,
@@ -62,6 +80,8 @@ const AIR_HEAT_CAPACITY = 1005; // J/(kg·K)
 /** Container ventilation that moves air even with no miner fans running. */
 const BASE_AIRFLOW_KG_S = 1.5;
 const MAX_DAMPER = 0.8;
+/** Exhaust air that reaches the intake even with the damper shut (leaks, short-circuit around the container). */
+const SHORT_CIRCUIT = 0.05;
 const MAGNUS_B = 17.62;
 const MAGNUS_C = 243.12;
 const CACHE_MS = 1000;
@@ -79,6 +99,7 @@ function humidityAt(tempC: number, dewPointC: number): number {
 export class ContainerClimate implements IntakeSource {
   private readonly wobble: Array<{ periodMs: number; phase: number; amplitude: number }> = [];
   private damperOverride: number | null = null;
+  private weatherOverride: Weather | null = null;
   private cached: ClimateReading | undefined;
   private cachedAt = -Infinity;
 
@@ -100,6 +121,16 @@ export class ContainerClimate implements IntakeSource {
     this.cached = undefined;
   }
 
+  /** Sets the outside weather (a test's or the demo's) or gives it back to the farm's climate (null). */
+  setWeather(weather: Weather | null): void {
+    this.weatherOverride = weather;
+    this.cached = undefined;
+  }
+
+  weather(): Weather | null {
+    return this.weatherOverride;
+  }
+
   intakeC(nowMs: number): number {
     return this.read(nowMs).intake.temperatureC;
   }
@@ -109,23 +140,34 @@ export class ContainerClimate implements IntakeSource {
 
   read(nowMs: number): ClimateReading {
     if (this.cached && Math.abs(nowMs - this.cachedAt) < CACHE_MS) return this.cached;
-    const o = this.options;
+    const weather = this.weatherOverride;
+    const o = weather && 'profile' in weather ? { ...this.options, ...WEATHER_PROFILES[weather.profile] } : this.options;
     const hour = (nowMs / 3600_000) % 24;
-    let outsideC = o.meanOutsideC + o.dailySwingC * Math.cos((2 * Math.PI * (hour - o.warmestHourUtc)) / 24);
-    for (const w of this.wobble) outsideC += w.amplitude * Math.sin((2 * Math.PI * nowMs) / w.periodMs + w.phase);
-    // Air is dampest in the cool of the night.
-    const outsideRh = clamp(o.meanHumidity - 15 * Math.cos((2 * Math.PI * (hour - o.warmestHourUtc)) / 24), 15, 98);
+    const dayPhase = Math.cos((2 * Math.PI * (hour - o.warmestHourUtc)) / 24);
+    let outsideC: number;
+    let outsideRh: number;
+    if (weather && 'outsideC' in weather) {
+      outsideC = weather.outsideC;
+      outsideRh = clamp(weather.humidity ?? o.meanHumidity, 15, 98);
+    } else {
+      outsideC = o.meanOutsideC + o.dailySwingC * dayPhase;
+      for (const w of this.wobble) outsideC += w.amplitude * Math.sin((2 * Math.PI * nowMs) / w.periodMs + w.phase);
+      // Air is dampest in the cool of the night.
+      outsideRh = clamp(o.meanHumidity - 15 * dayPhase, 15, 98);
+    }
     const dew = dewPoint(outsideC, outsideRh);
 
     const { airHeatW, airflowKgS } = this.load();
     const riseC = airHeatW / ((airflowKgS + BASE_AIRFLOW_KG_S) * AIR_HEAT_CAPACITY);
     let damper = this.damperOverride;
     if (damper === null) {
+      // The controller opens the damper as far as the intake target needs, counting the leak it cannot close.
       const deficit = o.intakeTargetC - outsideC;
-      damper = deficit > 0 && riseC > 0 ? clamp(deficit / (deficit + riseC), 0, MAX_DAMPER) : 0;
+      damper = deficit > 0 && riseC > 0 ? clamp(deficit / (deficit + riseC) - SHORT_CIRCUIT, 0, MAX_DAMPER) : 0;
     }
-    // intake = (1-d)·outside + d·(intake + rise)  =>  intake = outside + d·rise/(1-d)
-    const intakeC = outsideC + (damper * riseC) / (1 - damper);
+    // With r of the intake air recirculated exhaust: intake = (1-r)·outside + r·(intake + rise)  =>  intake = outside + r·rise/(1-r)
+    const recirculated = damper + SHORT_CIRCUIT;
+    const intakeC = outsideC + (recirculated * riseC) / (1 - recirculated);
     const exhaustC = intakeC + riseC;
     const air = (t: number): AirReading => ({ temperatureC: round(t, 1), humidity: round(humidityAt(t, dew), 1), dewPointC: round(dew, 1) });
     this.cached = {

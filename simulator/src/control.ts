@@ -6,6 +6,8 @@
  *   DELETE /miners/:id/faults            clear every fault
  *   GET    /containers                   climate per container
  *   POST   /containers/:name/damper      body {"position": 0..0.8 | null}
+ *   POST   /containers/:name/weather     body {"outsideC": n, "humidity"?: %} | {"profile": "cold-night"|"hot-afternoon"|"diurnal"}
+ *                                        | {"profile": "default"} (the farm's own climate); profiles run on the farm clock
  *   POST   /containers/:name/sensor-faults  body {"fault": "stale"|"absurd", "sensor": ...} | {"fault": "stuckDamper"} |
  *                                           {"fault": "doorOpen"|"motion"|"tamper"|"smoke"|"waterLeak"|"sensorOffline"} |
  *                                           {"fault": "clear"} (closes the door, ends every condition, mends the cable)
@@ -17,10 +19,15 @@ import { formatIssues } from '@flymining/shared';
 import { z } from 'zod';
 import type { SimulatedFarm } from './farm';
 import { sensorFaultSchema } from './climate-sensors';
+import { WEATHER_PROFILE_NAMES, type WeatherProfile } from './climate';
 import { FaultError, faultRequestSchema } from './faults';
 
 const MAX_BODY_BYTES = 64 * 1024;
 const damperSchema = z.object({ position: z.number().min(0).max(1).nullable() });
+const weatherSchema = z.union([
+  z.strictObject({ outsideC: z.number().min(-60).max(60), humidity: z.number().min(1).max(100).optional() }),
+  z.strictObject({ profile: z.enum([...(WEATHER_PROFILE_NAMES as [WeatherProfile, ...WeatherProfile[]]), 'default']) }),
+]);
 const uplinkRequestSchema = z.strictObject({
   state: z.enum(['cut', 'up']),
   /** refuse: the edge's connections are refused at once; blackhole: they hang, as when a cell drops the SYNs. */
@@ -141,6 +148,17 @@ async function route(farm: SimulatedFarm, uplinks: UplinkSet | undefined, req: h
       if (!parsed.success) throw new HttpError(400, `invalid damper setting for container ${name}: ${zodMessage(parsed.error)}`);
       climate.setDamper(parsed.data.position);
       return send(res, 200, climate.read(Date.now()));
+    }
+    if (parts.length === 3 && parts[2] === 'weather' && method === 'POST') {
+      const name = parts[1] ?? '';
+      const climate = farm.climates.get(name);
+      if (!climate) throw new HttpError(404, `no container named "${name}"`);
+      const parsed = weatherSchema.safeParse(await readJsonBody(req));
+      if (!parsed.success) throw new HttpError(400, `invalid weather for container ${name}: ${zodMessage(parsed.error)} (give {"outsideC": n} or {"profile": "${WEATHER_PROFILE_NAMES.join('" | "')}" | "default"})`);
+      const w = parsed.data;
+      if ('outsideC' in w) climate.setWeather(w);
+      else climate.setWeather(w.profile === 'default' ? null : { profile: w.profile });
+      return send(res, 200, { weather: climate.weather() ?? 'default', climate: farm.climateReadings().find((c) => c.container === name) });
     }
     if (parts.length === 3 && parts[2] === 'sensor-faults' && method === 'POST') {
       const name = parts[1] ?? '';

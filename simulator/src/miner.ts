@@ -536,13 +536,14 @@ export class SimMiner {
       let outletTempC = 0;
       if (p.cooling === 'hydro') {
         inletTempC = intakeC + 0.3 * rng.gauss();
-        outletTempC = inletTempC + 9 * load + 0.3 * rng.gauss();
+        // Heat follows the power the write path allows (a lower target or mode runs cooler).
+        outletTempC = inletTempC + 9 * load * powerShare + 0.3 * rng.gauss();
         boardTempC = outletTempC + 4 * load + offset * 0.5;
         chipTempC = outletTempC + 14 * load + offset;
       } else {
         // Less airflow (lower fan duty, stopped fans) means a larger rise over intake.
         const airflow = Math.max(0.15, (fanPercent / 100) * (1 - stoppedFans / Math.max(1, p.fans)));
-        const rise = 38 * load * (1.3 - 0.5 * airflow) + 3;
+        const rise = 38 * load * powerShare * (1.3 - 0.5 * airflow) + 3;
         boardTempC = intakeC + rise + offset + 0.6 * rng.gauss();
         chipTempC = boardTempC + 5 + 6 * load + 0.6 * rng.gauss();
       }
