@@ -11,8 +11,9 @@
  *  - In band, after a hold-off since the last cooling step: give back what it took where the chips have room.
  *
  * It never oscillates: it acts only beyond the band ± hysteresis and a latched mode ends only inside it; one step per
- * container per dwell and one change per miner per dwell; giving back waits RESTORE_HOLDOFF_DWELLS dwells after the
- * last cooling step and needs room for the step's learned effect on the chips. It never touches opted-out miners,
+ * container per dwell and one change per miner per dwell; giving back in band waits RESTORE_HOLDOFF_DWELLS dwells
+ * after the container's last cooling step and after the miner's own (twice as long each time a raise of that miner
+ * had to be taken back), and needs room: its chips 2 × hysteresis below the limit after the step's learned effect. It never touches opted-out miners,
  * miners staff put to sleep, or miners without a write path; it wakes only what it slept and restores only what it
  * lowered (remembered in a state file, so a restarted exporter still knows). Stale, missing or absurd climate
  * readings freeze it: no action, a CONTROL_SENSOR_STALE fault until readings return.
@@ -62,6 +63,10 @@ const minerMemorySchema = z.object({
   sleptAtMs: z.number().optional(),
   sleptIntakeC: z.number().optional(),
   lastChangeMs: z.number().optional(),
+  /** The direction of its last change, when the loop last lowered (or slept) it, and how often a raise was taken back. */
+  lastDirection: z.enum(['down', 'up']).optional(),
+  lastDownMs: z.number().optional(),
+  reversals: z.number().int().min(0).optional(),
   /** Measured chip temperature drop of one step down. */
   effectC: z.number().optional(),
   pendingEffect: z.object({ chipC: z.number(), atMs: z.number() }).optional(),
@@ -95,7 +100,7 @@ export interface TemperaturePolicyOptions {
   log?: Logger;
 }
 
-type Judged = { ok: true; intakeC: number; marginC?: number; damperPercent?: number; notes: string[] } | { ok: false; why: string; intakeC?: number };
+type Judged = { ok: true; intakeC: number; marginC?: number; damperPercent?: number; outsideC?: number; notes: string[] } | { ok: false; why: string; intakeC?: number };
 
 const isOk = (outcome: ActionResult['outcome']): boolean => outcome === 'confirmed' || outcome === 'sent' || outcome === 'unconfirmed';
 const fmt = (c: number): string => `${c.toFixed(1)} °C`;
@@ -133,7 +138,12 @@ export function judgeClimate(climate: ContainerClimate | undefined, now: number,
   if (climate.damperPercent !== undefined && Number.isFinite(climate.damperPercent) && climate.damperPercent >= 0 && climate.damperPercent <= 100) {
     if (dAge === undefined || (dAge <= s.staleAfter && dAge >= -FUTURE_TOLERANCE_MS)) damperPercent = climate.damperPercent;
   }
-  return { ok: true, intakeC, marginC, damperPercent, notes };
+  let outsideC: number | undefined;
+  const oAge = age(climate.outsideAtMs);
+  if (climate.outsideC !== undefined && Number.isFinite(climate.outsideC) && climate.outsideC >= PLAUSIBLE_INTAKE_C.min && climate.outsideC <= PLAUSIBLE_INTAKE_C.max) {
+    if (oAge !== undefined && oAge <= s.staleAfter && oAge >= -FUTURE_TOLERANCE_MS) outsideC = climate.outsideC;
+  }
+  return { ok: true, intakeC, marginC, damperPercent, outsideC, notes };
 }
 
 /** A miner as this loop sees it in one evaluation. */
@@ -301,10 +311,19 @@ export class TemperaturePolicy implements ControlPolicy {
     const marginText = margin === undefined ? '' : `, dew-point margin ${fmt(margin)}`;
     const where = `intake ${fmt(intake)}${marginText}, band ${low}..${high} °C ±${h}`;
 
+    // Intake no warmer than the outside air (nothing recirculated): the miners' heat is not what makes it hot, so
+    // throttling or sleeping the container would not cool it; only chips over their limit are acted on.
+    const outsideAir = c.mode === 'cooling' && judged.outsideC !== undefined && intake - judged.outsideC <= h;
     if (c.mode === 'cooling' || hot.length > 0) {
-      const cause = c.mode === 'cooling' ? `${where}: too hot` : `${hot.length} miner(s) with chips above ${s.chipMaxC} °C (hottest ${hot[0]?.id} at ${fmt(hot[0]?.chipC ?? 0)}), ${where}`;
+      const chipCause = `${hot.length} miner(s) with chips above ${s.chipMaxC} °C (hottest ${hot[0]?.id} at ${fmt(hot[0]?.chipC ?? 0)}), ${where}`;
+      const cause = outsideAir
+        ? `${where}: too hot, but it is the outside air (${fmt(judged.outsideC ?? 0)}) the miners cannot cool${hot.length > 0 ? `; ${chipCause}` : ''}`
+        : c.mode === 'cooling'
+          ? `${where}: too hot`
+          : chipCause;
+      if (outsideAir && hot.length === 0) return [{ ...withIntake, decision: 'hold', reason: why(`${cause}; their chips are within ${s.chipMaxC} °C`), actions: [] }];
       if (containerWait > 0) return [{ ...withIntake, decision: 'hold', reason: why(`${cause}; next step in ${Math.ceil(containerWait / 1000)} s (dwell)`), actions: [] }];
-      const decisions = c.mode === 'cooling' ? this.coolContainer(active, s, ctx.now, intake, cause, minerReady) : this.coolChips(hot, s, ctx.now, intake, cause, minerReady);
+      const decisions = c.mode === 'cooling' && !outsideAir ? this.coolContainer(active, s, ctx.now, intake, cause, minerReady) : this.coolChips(hot, s, ctx.now, intake, cause, minerReady);
       if (decisions.some((d) => d.actions.length > 0)) {
         c.lastStepMs = ctx.now;
         c.lastCoolingMs = ctx.now;
@@ -374,6 +393,8 @@ export class TemperaturePolicy implements ControlPolicy {
       skipped.noReading++;
       return undefined;
     }
+    // When the agent read it, on the agent's clock (the firmware's own time is not trusted).
+    const seenAt = state.lastOkMs;
     let mem = this.miners.get(id);
     const sleeping = sample.mode === 'sleeping';
     if (mem && mem.container !== state.target.container) {
@@ -381,7 +402,7 @@ export class TemperaturePolicy implements ControlPolicy {
       mem = undefined;
     }
     // A miner the loop slept that hashes again was woken by someone else: it is theirs now.
-    if (mem?.sleptAtMs !== undefined && !sleeping && sample.mode !== 'booting' && sample.time - mem.sleptAtMs > OVERRIDE_SETTLE_MS) {
+    if (mem?.sleptAtMs !== undefined && !sleeping && sample.mode !== 'booting' && seenAt - mem.sleptAtMs > OVERRIDE_SETTLE_MS) {
       mem.sleptAtMs = undefined;
       mem.sleptIntakeC = undefined;
     }
@@ -391,13 +412,13 @@ export class TemperaturePolicy implements ControlPolicy {
     }
     const chipC = hottestChip(state);
     const current = currentTarget(sample.powerTargetW, sample.workMode, sample.powerW, caps, mem);
-    if (mem?.set && current && mem.lastChangeMs !== undefined && sample.time - mem.lastChangeMs > OVERRIDE_SETTLE_MS && !sameTarget(current, mem.set)) {
+    if (mem?.set && current && mem.lastChangeMs !== undefined && seenAt - mem.lastChangeMs > OVERRIDE_SETTLE_MS && !sameTarget(current, mem.set)) {
       // Someone else set another target: the loop no longer owns this miner's power.
       mem.home = undefined;
       mem.set = undefined;
       mem.pending = undefined;
     }
-    if (mem?.pendingEffect && chipC !== undefined && sample.time - mem.pendingEffect.atMs >= EFFECT_SETTLE_MS) {
+    if (mem?.pendingEffect && chipC !== undefined && seenAt - mem.pendingEffect.atMs >= EFFECT_SETTLE_MS) {
       const drop = Math.min(20, Math.max(1, mem.pendingEffect.chipC - chipC));
       mem.effectC = mem.effectC === undefined ? drop : (mem.effectC + drop) / 2;
       mem.pendingEffect = undefined;
@@ -444,7 +465,7 @@ export class TemperaturePolicy implements ControlPolicy {
       const mem = this.memoryOf(v);
       mem.home ??= from;
       mem.pending = { direction: 'down', from };
-      mem.lastChangeMs = now;
+      markDown(mem, now);
       if (v.chipC !== undefined) mem.pendingEffect = { chipC: v.chipC, atMs: now };
       actions.push({ action: { kind: 'power', target: to }, targets: [v.state.target], reason: `${reason}: ${v.id} ${describeTarget(from)} → ${describeTarget(to)}${v.chipC === undefined ? '' : `, chips ${fmt(v.chipC)}`}` });
     }
@@ -452,7 +473,11 @@ export class TemperaturePolicy implements ControlPolicy {
   }
 
   private sleep(views: MinerView[], now: number, intakeC: number, reason: string): Omit<PolicyDecision, 'policy' | 'container'> {
-    for (const v of views) Object.assign(this.memoryOf(v), { lastChangeMs: now, sleptIntakeC: intakeC });
+    for (const v of views) {
+      const mem = this.memoryOf(v);
+      markDown(mem, now);
+      mem.sleptIntakeC = intakeC;
+    }
     return { decision: 'sleep', reason, actions: [{ action: { kind: 'sleep' }, targets: views.map((v) => v.state.target), reason }] };
   }
 
@@ -468,19 +493,28 @@ export class TemperaturePolicy implements ControlPolicy {
     inBandIntakeC: number | undefined,
   ): Omit<PolicyDecision, 'policy' | 'container'> | undefined {
     const cooledSince = (v: MinerView): boolean => inBandIntakeC === undefined || v.mem?.sleptIntakeC === undefined || inBandIntakeC <= v.mem.sleptIntakeC - 2 * s.hysteresisC;
+    // A miner's own hold-off since the loop last lowered it, doubling with each give-back that had to be taken back;
+    // when cold, only for a miner whose give-back was taken back before (a first one is prompt).
+    const heldOff = (v: MinerView): boolean => {
+      const m = v.mem;
+      const reversals = m?.reversals ?? 0;
+      if (m?.lastDownMs === undefined || (inBandIntakeC === undefined && reversals === 0)) return false;
+      return now - m.lastDownMs < RESTORE_HOLDOFF_DWELLS * s.dwell * 2 ** Math.min(reversals, 6);
+    };
     const slept = views
-      .filter((v) => v.sleeping && v.mem?.sleptAtMs !== undefined && ready(v) && cooledSince(v))
+      .filter((v) => v.sleeping && v.mem?.sleptAtMs !== undefined && ready(v) && cooledSince(v) && !heldOff(v))
       .sort((a, b) => (a.mem?.sleptAtMs ?? 0) - (b.mem?.sleptAtMs ?? 0));
     const wake = slept.slice(0, s.stepMiners);
     if (wake.length > 0) {
-      for (const v of wake) this.memoryOf(v).lastChangeMs = now;
+      for (const v of wake) markUp(this.memoryOf(v), now);
       const reason = `${cause}: waking ${wake.length} miner(s) the loop put to sleep`;
       return { decision: 'wake', reason, actions: [{ action: { kind: 'wake' } as MinerAction, targets: wake.map((v) => v.state.target), reason }] };
     }
-    // Room: after the step its chips would still be a hysteresis below the limit (by the step's measured effect).
-    const room = (v: MinerView): boolean => v.chipC === undefined || v.chipC + Math.max(MIN_STEP_EFFECT_C, v.mem?.effectC ?? DEFAULT_STEP_EFFECT_C) <= s.chipMaxC - s.hysteresisC;
+    // Room: after the step its chips would still be 2 × hysteresis below the limit (by the step's measured effect),
+    // so chip noise and a warming day do not take the raise back at once.
+    const room = (v: MinerView): boolean => v.chipC === undefined || v.chipC + Math.max(MIN_STEP_EFFECT_C, v.mem?.effectC ?? DEFAULT_STEP_EFFECT_C) <= s.chipMaxC - 2 * s.hysteresisC;
     const raise = active
-      .filter((v) => ready(v) && this.raise(v, s) !== undefined && room(v))
+      .filter((v) => ready(v) && this.raise(v, s) !== undefined && room(v) && !heldOff(v))
       .sort((a, b) => (a.chipC ?? 0) - (b.chipC ?? 0))
       .slice(0, s.stepMiners);
     if (raise.length === 0) return undefined;
@@ -490,7 +524,7 @@ export class TemperaturePolicy implements ControlPolicy {
       const from = v.current as PowerTarget;
       const mem = this.memoryOf(v);
       mem.pending = { direction: 'up', from };
-      mem.lastChangeMs = now;
+      markUp(mem, now);
       return { action: { kind: 'power', target: to }, targets: [v.state.target], reason: `${reason}: ${v.id} ${describeTarget(from)} → ${describeTarget(to)} (before: ${describeTarget(mem.home as PowerTarget)})` };
     });
     return { decision: 'step-up', reason, actions, ...targetSum(raise, (v) => this.raise(v, s)) };
@@ -534,6 +568,18 @@ export class TemperaturePolicy implements ControlPolicy {
     const { step } = wattRange(v, power, s);
     return { watts: Math.min(home.watts, Math.round(current.watts + Math.max(1, step)), power.maxW) };
   }
+}
+
+function markDown(mem: MinerMemory, now: number): void {
+  if (mem.lastDirection === 'up') mem.reversals = (mem.reversals ?? 0) + 1;
+  mem.lastDirection = 'down';
+  mem.lastDownMs = now;
+  mem.lastChangeMs = now;
+}
+
+function markUp(mem: MinerMemory, now: number): void {
+  mem.lastDirection = 'up';
+  mem.lastChangeMs = now;
 }
 
 /** Once everything is given back, the miner's home and target are no longer the loop's business. */

@@ -33,6 +33,7 @@ import { scrapeMiner, type ScrapeResult } from './scrape';
 import type { Dialect } from './backends/types';
 import type { TransportOptions } from './transports/cgminer-tcp';
 import { ScrapeScheduler, type SweepReport } from '../scheduler';
+import type { ControlAgent } from '../control/agent';
 
 /** What the exporter needs of the storage layer (InfluxStore satisfies it). */
 export interface PointSink {
@@ -80,6 +81,8 @@ export interface MinerExporterOptions {
   discoverRatePerS?: number;
   /** Port probed by the scheduled scan (default 4028, the CGMiner-style API). */
   discoverPort?: number;
+  /** The control policies (--control): run after each sweep; absent, the exporter only reads. */
+  control?: ControlAgent;
 }
 
 /** Default pace of a scheduled subnet scan: a /24 takes about 13 s. */
@@ -173,8 +176,9 @@ export class MinerExporter {
 
   /** Scrape one miner and push everything it yields into the sinks. */
   async scrapeOne(spec: MinerSpec): Promise<ScrapeResult> {
+    const credentials = this.credentialsOf(spec);
     const result = await scrapeMiner(
-      { host: spec.host, port: spec.port, firmware: spec.firmware, protocol: spec.protocol, backend: spec.backend, credentials: this.credentialsOf(spec) },
+      { host: spec.host, port: spec.port, firmware: spec.firmware, protocol: spec.protocol, backend: spec.backend, credentials },
       {
         transport: this.options.transport,
         dialectCache: this.dialects,
@@ -191,6 +195,7 @@ export class MinerExporter {
         },
       },
     );
+    this.options.control?.observe(spec, credentials, result);
     const seconds = result.durationMs / 1000;
     let points: SchemaPoint[];
     let events: FaultEvent[];
@@ -239,6 +244,7 @@ export class MinerExporter {
     this.reachableThisSweep = new Set();
     const reachable = answered.size;
     this.metrics.minersUp.set(reachable);
+    this.runControl();
     const bySeverity: Record<Severity, number> = { critical: 0, warning: 0, info: 0 };
     for (const f of this.allActiveFaults()) bySeverity[f.severity]++;
     for (const [severity, n] of Object.entries(bySeverity)) this.metrics.activeFaults.set({ severity }, n);
@@ -266,6 +272,21 @@ export class MinerExporter {
     this.powerThisSweep = new Map();
   }
 
+  /**
+   * The control policies' turn (issue 14): decisions and faults now, so this sweep's snapshot carries the faults;
+   * their actions are carried out in the background (a container with actions under way is judged again after).
+   */
+  private runControl(): void {
+    const control = this.options.control;
+    if (!control) return;
+    try {
+      const outcome = control.afterSweep(this.containers(), this.miners(), (id) => this.health.activeFaults(id));
+      if (outcome.events.length > 0) this.sink.write(encodePoints(this.transitionPoints(outcome.events)));
+    } catch (err) {
+      this.log.error({ err }, 'control policies failed after the sweep');
+    }
+  }
+
   /** One fault_state + heartbeat snapshot per served container, at the sweep's start time. */
   private reportSnapshots(time: number, answered: ReadonlySet<string>): void {
     const byContainer = new Map<string, ContainerSnapshot>();
@@ -284,10 +305,11 @@ export class MinerExporter {
     );
   }
 
-  /** Miner faults and the container-level UNKNOWN_DEVICE faults of scheduled discovery. */
+  /** Miner faults, the container-level UNKNOWN_DEVICE faults of scheduled discovery and the control policies' faults. */
   allActiveFaults(): Fault[] {
     const all = this.health.activeFaults();
     for (const byKey of this.unknownDevices.values()) all.push(...Object.values(byKey));
+    if (this.options.control) all.push(...this.options.control.activeFaults());
     return all;
   }
 
@@ -311,6 +333,7 @@ export class MinerExporter {
   /** Miners taken out of the inventory: clear their faults once, so alerting does not page about them forever. */
   private forgetRemovedMiners(): void {
     const listed = new Set(this.miners().map((m) => m.id));
+    this.options.control?.forget(listed);
     const removed: FaultEvent[] = [];
     for (const id of [...this.health.minerIds()]) {
       if (!listed.has(id)) removed.push(...this.health.forget(id, Date.now()));
@@ -400,5 +423,6 @@ export class MinerExporter {
     this.discoveryTimer = undefined;
     await this.scheduler.stop();
     await this.discovering;
+    await this.options.control?.idle();
   }
 }

@@ -177,6 +177,69 @@ describe('temperature loop: too hot', () => {
     expect(done[0]?.reason).toMatch(/in band/);
   });
 
+  test('intake hot because the outside air is (nothing recirculated): only chips over their limit are acted on, nothing sleeps', () => {
+    const policy = createTemperaturePolicy(() => settings({ chipMaxC: 78 }));
+    const miners = fleet();
+    let now = T0;
+    const hot = (t: number) => climate(38, t, { outsideC: 37.6, outsideAtMs: t });
+    const first = policy.evaluate(ctx(miners, now, hot(now)));
+    expect(kinds(first)).toEqual(['step-down']);
+    expect(targetsOf(first)).toEqual(['m2']); // the only one above 78 °C
+    expect(first[0]?.reason).toMatch(/it is the outside air \(37.6 °C\) the miners cannot cool/);
+    const seen: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      now += 5 * MIN;
+      const ds = policy.evaluate(ctx(miners, now, hot(now)));
+      seen.push(...targetsOf(ds, 'sleep'), ...targetsOf(ds, 'power'));
+      apply(policy, ds, miners, now);
+    }
+    // m2's chips never cool in this fake, so it goes to its floor and sleeps; the others are left alone.
+    expect(new Set(seen)).toEqual(new Set(['m2']));
+    miners[1]!.mode = 'hashing';
+    miners[1]!.chipC = 70;
+    now += 5 * MIN;
+    expect(policy.evaluate(ctx(miners, now, hot(now)))[0]?.reason).toMatch(/their chips are within 78 °C/);
+  });
+
+  test('a raise taken back doubles the miner’s hold-off before the next one', () => {
+    const s = settings({ stepMiners: 1, chipMaxC: 85 });
+    const policy = createTemperaturePolicy(() => s);
+    const miners: FakeMiner[] = [{ id: 'x', chipC: 86, targetW: 3000, mode: 'hashing' }];
+    let now = T0;
+    const step = (intake: number): PolicyDecision[] => {
+      const ds = policy.evaluate(ctx(miners, now, climate(intake, now)));
+      apply(policy, ds, miners, now);
+      return ds;
+    };
+    expect(kinds(step(30))).toEqual(['step-down']);
+    // The step took 6 °C off its chips (measured at the next look), then the day cooled.
+    const cooled = (): void => {
+      miners[0]!.chipC = miners[0]!.chipC === 86 ? 80 : 70;
+    };
+    cooled();
+    // Given back after 3 dwells (15 min) since it was lowered.
+    const firstRaise: number[] = [];
+    for (let t = 5; t <= 30 && firstRaise.length === 0; t += 5) {
+      now = T0 + t * MIN;
+      if (kinds(step(30)).includes('step-up')) firstRaise.push(t);
+      cooled();
+    }
+    expect(firstRaise).toEqual([15]);
+    // Hot again: lowered again (a reversal); the next give-back waits 6 dwells (30 min).
+    miners[0]!.chipC = 86;
+    now += 5 * MIN;
+    const loweredAt = now;
+    expect(kinds(step(30))).toEqual(['step-down']);
+    cooled();
+    let raisedAfter: number | undefined;
+    for (let t = 5; t <= 60 && raisedAfter === undefined; t += 5) {
+      now = loweredAt + t * MIN;
+      if (kinds(step(30)).includes('step-up')) raisedAfter = t;
+      cooled();
+    }
+    expect(raisedAfter).toBe(30);
+  });
+
   test('work modes: normal → low, then sleep', () => {
     const policy = createTemperaturePolicy(() => settings({ stepMiners: 1 }));
     const miners: FakeMiner[] = [{ id: 'a1', chipC: 80, workMode: 'normal', mode: 'hashing', caps: MODES }];
@@ -218,6 +281,7 @@ describe('temperature loop: too cold', () => {
     const miners = [...fleet(), { id: 'staff', chipC: 20, targetW: 3000, mode: 'sleeping' as const }];
     let now = afterHotSpell(policy, miners);
     expect(policy.sleptByLoop().sort()).toEqual(['m2', 'm3']);
+    for (const m of miners) m.chipC -= 15; // a cold night
 
     now += 5 * MIN;
     const first = policy.evaluate(ctx(miners, now, climate(2, now, { damperPercent: 30, damperAtMs: now })));
@@ -289,6 +353,7 @@ describe('temperature loop: in band', () => {
     let now = T0;
     apply(policy, policy.evaluate(ctx(miners, now, climate(37, now))), miners, now);
     miners[0]!.targetW = 2000; // staff
+    for (const m of miners) m.chipC -= 15; // a cold night
     now += 30 * MIN;
     const ds = policy.evaluate(ctx(miners, now, climate(2, now)));
     expect(targetsOf(ds, 'power').sort()).toEqual(['m2', 'm3', 'm4']);
