@@ -9,7 +9,7 @@ import { obj } from './helpers';
 
 const HOUR = 3600_000;
 let nowMs = Date.UTC(2026, 0, 15, 2); // 02:00 UTC: the coldest hour of the profiles
-const specs = generateFarmSpecs({ miners: 10, racksPerContainer: 1, shelvesPerRack: 2, slotsPerShelf: 5, seed: 5, profileMix: { 'braiins-s19xp': 1 }, baseAddress: '127.205.0.1' });
+const specs = generateFarmSpecs({ miners: 10, racksPerContainer: 1, shelvesPerRack: 2, slotsPerShelf: 5, seed: 5, profileMix: { 'braiins-s19xp': 1 }, baseAddress: '127.217.0.1' });
 const farm = new SimulatedFarm({ specs, seed: 5, clock: () => nowMs });
 let control: ControlServer;
 
