@@ -32,3 +32,5 @@ node --expose-gc -r tsx/cjs bench/pool-check.ts 5000 40
 flymining_say "rack-map render, 5,000 slots in chromium (panel vs plain divs)..."
 npm run --silent build -w grafana-plugin
 npx tsx bench/rackmap-render.ts 5000 60
+flymining_say "temperature loop over a simulated 24 h, 10 units (loop vs the same container without it)..."
+npx tsx bench/temperature-loop.ts 10 2

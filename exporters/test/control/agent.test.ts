@@ -9,6 +9,7 @@ import { rmSync } from 'node:fs';
 import { FAULT_CODES, createLogger, parseInventory, type Fault, type MinerSpec } from '@flymining/shared';
 import { generateFarmSpecs, inventoryYaml } from '@flymining/simulator';
 import { ControlAgent } from '../../src/control/agent';
+import { loadControlSettings } from '../../src/control/settings';
 import type { ControlPolicy, PolicyContext, PolicyDecision } from '../../src/control/types';
 import { ControlExecutor, type ActionResult } from '../../src/miner/control/executor';
 import { ActionHistory } from '../../src/miner/control/history';
@@ -66,6 +67,14 @@ describe('--control', () => {
     const on = readSettings(['node', 'x', '--control', 'control.yaml', '--control-audit', '/tmp/a.jsonl'], env);
     expect(on).toMatchObject({ control: 'control.yaml', controlAudit: '/tmp/a.jsonl' });
     expect(readSettings(['node', 'x'], { ...env, FLYMINING_CONTROL: 'c.yaml', FLYMINING_CONTROL_AUDIT_FILE: '/srv/audit.jsonl' })).toMatchObject({ control: 'c.yaml', controlAudit: '/srv/audit.jsonl' });
+  });
+
+  test('the example control.yaml loads, and every policy in it is off', () => {
+    const example = loadControlSettings(path.join(__dirname, '../../../provisioning/control/control.yaml'));
+    for (const container of ['C01', 'C02']) {
+      const c = example.forContainer(container);
+      expect([c.recovery.enabled, c.temperature.enabled, c.curtailment.enabled]).toEqual([false, false, false]);
+    }
   });
 });
 
