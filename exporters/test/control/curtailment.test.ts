@@ -5,6 +5,8 @@
  * a restart.
  */
 import { mkdtempSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createCurtailmentPolicy, openWindow } from '../../src/control/curtailment';
@@ -13,6 +15,7 @@ import { curtailmentSchema, type CurtailmentSettings } from '../../src/control/s
 import type { ControlPolicy, MinerState, PolicyDecision } from '../../src/control/types';
 import type { ActionResult } from '../../src/miner/control/executor';
 import { context, FULL_CAPS, HOUR, MINUTE, sample, target } from './policy-fixtures';
+import { SimContainer } from './sim-container';
 
 const SLEEP_W = 15;
 
@@ -262,3 +265,82 @@ describe('curtailment policy', () => {
 });
 
 type PowerPrice = NonNullable<PriceSnapshot['price']>;
+
+describe('curtailment over the simulator, through the real write path, on a price from a local HTTP server', () => {
+  let sim: SimContainer;
+  let server: http.Server;
+  let priceUrl: string;
+  let pricePerMwh = 80;
+  const served: number[] = [];
+
+  beforeAll(async () => {
+    sim = await SimContainer.start('127.214.16.1', ['braiins-s21pro', 'braiins-s19xp', 'braiins-s21pro', 'braiins-s19xp', 'braiins-s21pro', 'braiins-s19xp', 'braiins-s21pro', 'braiins-s19xp', 'braiins-s21pro', 'braiins-s19xp']);
+    // The grid's price feed: the price of the moment, stamped with the (simulated) time of asking.
+    server = http.createServer((_req, res) => {
+      served.push(pricePerMwh);
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ price: pricePerMwh, currency: 'USD', unit: 'MWh', time: new Date(sim.nowMs).toISOString() }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    priceUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/price`;
+  });
+
+  afterAll(async () => {
+    await sim?.stop();
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+  });
+
+  it('the price goes above the strike: container power falls to the target within the ramp, worst J/TH first; below again: woken in the reverse order', async () => {
+    const optedOut = 'C01-R01-S1-2'; // an S19 XP, among the worst by J/TH
+    const initial = SimContainer.powerW(await sim.sweep());
+    const targetKw = Math.round(initial * 0.6) / 1000;
+    const s = settings({ schedule: [], timezone: 'UTC', targetKw, ramp: '5m', optOut: [optedOut], price: { source: priceUrl, strikePerMwh: 100, staleAfter: '10m', pollEvery: '30s' } });
+    const policy = createCurtailmentPolicy(() => s, { now: () => sim.nowMs });
+    const trace: Array<{ at: number; powerW: number; decisions: PolicyDecision[] }> = [];
+    const run = async (evaluations: number): Promise<void> => {
+      for (let i = 0; i < evaluations; i++) {
+        const { decisions, miners } = await sim.evaluate(policy);
+        trace.push({ at: sim.nowMs, powerW: SimContainer.powerW(miners), decisions });
+        await new Promise((resolve) => setTimeout(resolve, 30)); // the background price read lands
+        await sim.advance(30);
+      }
+    };
+    await run(3);
+    expect(trace.flatMap((t) => t.decisions)).toEqual([]); // 80 USD/MWh: under the strike
+
+    pricePerMwh = 180;
+    const risen = sim.nowMs;
+    await run(16); // 8 min
+    const curtailing = trace.filter((t) => t.decisions.some((d) => d.decision === 'curtail'));
+    const firstCurtail = curtailing[0]!.at;
+    expect(firstCurtail - risen).toBeLessThanOrEqual(60_000); // seen within two polls
+    expect(curtailing.length).toBeGreaterThanOrEqual(3); // in steps
+    const after = trace.filter((t) => t.at > firstCurtail + 5 * MINUTE + 30_000);
+    expect(after.length).toBeGreaterThan(2);
+    expect(after.every((t) => t.powerW <= targetKw * 1000)).toBe(true);
+    const hold = after[after.length - 1]!.decisions[0]!;
+    expect(hold).toMatchObject({ decision: 'hold', targetW: targetKw * 1000 });
+    expect(hold.reason).toContain('price 180.00 USD/MWh');
+    const sleeps = sim.audit.filter((r) => r.action.kind === 'sleep');
+    expect(sleeps.every((r) => r.outcome === 'confirmed' && r.actor.name === 'curtailment')).toBe(true);
+    const slept = sleeps.map((r) => r.target.id);
+    const model = (id: string) => sim.miner(id).profile.id;
+    // Worst J/TH first: every S19 XP (22 J/TH) but the opted-out one before any S21 Pro (15 J/TH).
+    const xps = slept.filter((id) => model(id) === 'braiins-s19xp');
+    expect(slept.slice(0, xps.length)).toEqual(xps);
+    expect(xps.length).toBe(Math.min(4, slept.length));
+    expect(slept).not.toContain(optedOut);
+    expect(sim.miner(optedOut).describe().mode).toBe('hashing');
+    for (const id of slept) expect(sim.miner(id).describe().mode).toBe('sleeping');
+
+    pricePerMwh = 90;
+    await run(16);
+    const wakes = sim.audit.filter((r) => r.action.kind === 'wake');
+    expect(wakes.map((r) => r.target.id)).toEqual([...slept].reverse());
+    expect(wakes.every((r) => r.outcome === 'confirmed')).toBe(true);
+    expect(new Set(trace.filter((t) => t.decisions.some((d) => d.decision === 'restore')).map((t) => t.at)).size).toBeGreaterThanOrEqual(2);
+    expect(sim.targets.map((t) => sim.miner(t.id).describe().mode)).toEqual(sim.targets.map(() => 'hashing'));
+    expect(served.length).toBeGreaterThan(10);
+  }, 120_000);
+});

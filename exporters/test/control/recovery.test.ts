@@ -9,6 +9,7 @@ import type { PolicyDecision } from '../../src/control/types';
 import type { ActionResult } from '../../src/miner/control/executor';
 import { ActionHistory } from '../../src/miner/control/history';
 import { context, HOUR, miner, MINUTE, type MinerOptions } from './policy-fixtures';
+import { SimContainer } from './sim-container';
 
 const T0 = Date.parse('2026-01-15T00:00:00Z');
 
@@ -205,4 +206,66 @@ describe('RECOVERY_EXHAUSTED under the shipped alerting config', () => {
     // Routed to the on-call receiver (a paged group: alerting's ticket sync opens a ticket for every paged alert).
     expect(routesFor(buildRoute(config.route), conditions[0]!.labels).map((r) => r.receiver)).toEqual(['oncall']);
   });
+});
+
+describe('recovery over the simulator, through the real write path', () => {
+  let sim: SimContainer;
+  const STUCK = 'C01-R01-S1-1';
+  const NO_BOARDS = 'C01-R01-S1-2';
+  const HUNG = 'C01-R01-S1-3';
+  const HEALTHY = 'C01-R01-S1-4';
+  const ASLEEP = 'C01-R01-S1-5';
+
+  beforeAll(async () => {
+    sim = await SimContainer.start('127.214.14.1', ['braiins-s19xp', 'braiins-s19xp', 'braiins-s21pro', 'braiins-s21pro', 'braiins-s19xp']);
+  });
+
+  afterAll(async () => {
+    await sim?.stop();
+  });
+
+  it('reboots a unit stuck booting (which a reboot cures), reboots a unit without boards its daily cap and then tickets it, and tickets a hung unit after its tries', async () => {
+    await sim.sweep(); // all answer once: the agent knows what each can do
+    sim.miner(STUCK).applyFault({ fault: 'reboot', downSeconds: 0, warmupSeconds: 3600 }); // stuck in its warm-up for an hour
+    for (const board of [0, 1, 2]) sim.miner(NO_BOARDS).applyFault({ fault: 'dropBoard', board }); // answers, hashes nothing; a reboot does not help
+    sim.miner(HUNG).applyFault({ fault: 'hang', on: true }); // accepts, never answers: the executor cannot read it
+    const slept = await sim.executor.run({ targets: sim.targets.filter((t) => t.id === ASLEEP), action: { kind: 'sleep' }, actor: { kind: 'staff', name: 'ana' } });
+    expect(slept[0]!.outcome).toBe('confirmed');
+
+    const policy = createRecoveryPolicy(() => settings({ notHashingFor: '2m', maxRebootsPerDay: 2, maxPerEvaluation: 5 }), sim.history, () => sim.nowMs);
+    const start = sim.nowMs;
+    const faultsAt = new Map<string, number>();
+    for (let i = 0; i < 45 && faultsAt.size < 2; i++) {
+      const { decisions } = await sim.evaluate(policy);
+      for (const f of faultsOf(decisions)) if (!faultsAt.has(f.minerId)) faultsAt.set(f.minerId, sim.nowMs);
+      await sim.advance(60);
+    }
+    const reboots = (id: string) => sim.audit.filter((r) => r.action.kind === 'reboot' && r.target.id === id);
+    // The stuck unit: one reboot, confirmed by its uptime, and it hashes again.
+    expect(reboots(STUCK).map((r) => [r.outcome, r.actor.name])).toEqual([['confirmed', 'recovery']]);
+    expect(reboots(STUCK)[0]!.reason).toMatch(/^not hashing \(mode booting\) for 2 min; automatic reboot 1 of 2 in 24 h$/);
+    expect(sim.miner(STUCK).describe().mode).toBe('hashing');
+    expect(sim.miner(STUCK).writes().map((w) => w.action)).toEqual(['reboot']);
+    // The unit without boards: its two reboots reached it, at least the executor's 10 min apart, then the ticket.
+    expect(reboots(NO_BOARDS).map((r) => r.outcome)).toEqual(['confirmed', 'confirmed']);
+    expect(sim.miner(NO_BOARDS).writes().map((w) => w.action)).toEqual(['reboot', 'reboot']);
+    const [first, second] = sim.miner(NO_BOARDS).writes();
+    expect(second!.atMs - first!.atMs).toBeGreaterThanOrEqual(10 * MINUTE);
+    expect(faultsAt.get(NO_BOARDS)).toBeDefined();
+    // The hung unit: two tries the executor could not deliver (it does not answer a read), then the ticket.
+    expect(reboots(HUNG).map((r) => r.outcome)).toEqual(['unreachable', 'unreachable']);
+    expect(faultsAt.get(HUNG)).toBeDefined();
+    // Nothing for the healthy unit or the one staff put to sleep.
+    expect(sim.audit.filter((r) => r.target.id === HEALTHY || (r.target.id === ASLEEP && r.actor.kind === 'policy'))).toEqual([]);
+    expect(sim.miner(ASLEEP).describe().mode).toBe('sleeping');
+    // No more reboots once ticketed: ten more minutes change nothing.
+    const before = sim.audit.length;
+    for (let i = 0; i < 10; i++) {
+      const { decisions } = await sim.evaluate(policy);
+      expect(faultsOf(decisions).map((f) => f.minerId).sort()).toEqual([NO_BOARDS, HUNG].sort());
+      await sim.advance(60);
+    }
+    expect(sim.audit.length).toBe(before);
+    expect(faultsAt.get(NO_BOARDS)! - start).toBeLessThan(45 * MINUTE);
+  }, 150_000);
 });
