@@ -12,3 +12,4 @@ export * from './text';
 export * from './redis-command';
 export * from './miner-changes';
 export * from './whatsminer-crypto';
+export * from './curtailed-hours';
