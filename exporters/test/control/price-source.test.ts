@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { waitFor } from '../../../shared/test/influx/helpers';
 import { createPriceSource, PRICE_MAX_BYTES } from '../../src/control/price-source';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'flymining-price-'));
@@ -148,17 +149,16 @@ describe('price source: HTTP', () => {
     const source = createPriceSource(`${base}/poll`, { pollEveryMs: 60_000, timeoutMs: 5000, now: () => NOW });
     source.poll(NOW);
     source.poll(NOW + 120_000); // due, but the first read is still in flight
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor('the first read', () => requests.length === 1);
+    await new Promise((r) => setTimeout(r, 200));
     expect(requests).toEqual(['/poll']);
     release();
-    await new Promise((r) => setTimeout(r, 100));
-    expect(source.snapshot().price?.perMwh).toBe(99);
+    await waitFor('the price of the first read', () => source.snapshot().price?.perMwh === 99);
     source.poll(NOW + 30_000); // not due: 30 s after the last read started
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 200));
     expect(requests).toHaveLength(1);
     source.poll(NOW + 61_000);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(requests).toHaveLength(2);
+    await waitFor('the second read', () => requests.length === 2);
     release();
   });
 });
