@@ -15,6 +15,8 @@ import { addEdgeOptions, edgeSettingsInput, edgeSettingsSchema, settingsError } 
 import { ControlAgent } from './control/agent';
 import { ClimateFeed } from './control/climate-feed';
 import { loadControlSettings, type ControlSettings } from './control/settings';
+import { createCurtailmentPolicy } from './control/curtailment';
+import { createRecoveryPolicy } from './control/recovery';
 import { createTemperaturePolicy } from './control/temperature';
 import type { ControlPolicy } from './control/types';
 import { AuditFile, AuditLog, AuditPoints } from './miner/control/audit';
@@ -104,9 +106,8 @@ export function buildControlAgent(
   const executor = new ControlExecutor({ history, audit: [auditFile, new AuditPoints(store), new AuditLog(log)], scrape: { transport }, ...clock });
   const policies: ControlPolicy[] = [
     createTemperaturePolicy((container) => control.forContainer(container).temperature, { stateDir: settings.stateDir, log }),
-    // ---- Recovery and curtailment policies (issue 14) are added here, on the same history and settings:
-    //   createRecoveryPolicy((container) => control.forContainer(container).recovery, history),
-    //   createCurtailmentPolicy((container) => control.forContainer(container).curtailment, { ... }),
+    createRecoveryPolicy((container) => control.forContainer(container).recovery, history, clock?.now),
+    createCurtailmentPolicy((container) => control.forContainer(container).curtailment, { stateDir: settings.stateDir, log, ...(clock?.now ? { now: clock.now } : {}) }),
   ];
   log.info({ policies: policies.map((p) => p.name), actionsRemembered: loaded, audit: settings.controlAudit }, `control: policies of ${control.source} run after each sweep`);
   return new ControlAgent({ name: settings.name, policies, executor, climate: new ClimateFeed(settings.stateDir, log), sink: store, log, stateDir: settings.stateDir, ...(clock?.now ? { now: clock.now } : {}) });
