@@ -48,10 +48,14 @@ start_edge() {
       export FLYMINING_INFLUX_USERNAME="$edge" FLYMINING_INFLUX_PASSWORD_FILE="$EDGE_SECRETS_DIR/$edge.password"
       unset FLYMINING_INFLUX_PASSWORD
     fi
-    FLYMINING_INFLUX_SPOOL_DIR="$dir/spool/miner" flymining_start_process "$edge-miner" "$LOG_DIR/$edge-miner.log" \
+    # Miner actions staff queue on the staff page (/control) are fetched from the center with this edge's own token
+    # (edge-<container>, scope control:edge); in production through the uplink gateway, here straight from it.
+    FLYMINING_CONTROL_TOKEN_FILE="$EDGE_SECRETS_DIR/$edge.control-token" FLYMINING_CONTROL_CENTER_URL="http://127.0.0.1:$STAFF_PORT" \
+      FLYMINING_CONTROL_AUDIT_FILE="$dir/state/control-audit.jsonl" \
+      FLYMINING_INFLUX_SPOOL_DIR="$dir/spool/miner" flymining_start_process "$edge-miner" "$LOG_DIR/$edge-miner.log" \
       node --max-old-space-size=256 -r tsx/cjs exporters/src/main.ts --inventory "$INVENTORY" \
       --name "$edge" --containers "$container" --state-dir "$dir/state" --interval "$INTERVAL" \
-      --listen "127.0.0.1:$((FIRST_METRICS_PORT + index - 1))"
+      --listen "127.0.0.1:$((FIRST_METRICS_PORT + index - 1))" --control scripts/demo-control.yaml
     # The container's sensors: MQTT thermometers, Modbus damper and power meter.
     FLYMINING_INFLUX_SPOOL_DIR="$dir/spool/climate" flymining_start_process "$edge-climate" "$LOG_DIR/$edge-climate.log" \
       node --max-old-space-size=256 -r tsx/cjs exporters/src/climate/main.ts --inventory "$INVENTORY" \
@@ -239,12 +243,18 @@ fi
 
 {
   # -g: the commands load this file inside a function.
-  declare -p CONTROL_URL INTERVAL MAIL_DIR INVENTORY INFLUX_ACCESS INFLUX_SCHEME UPLINK_PORT FIRST_METRICS_PORT FIRST_CLIMATE_PORT EDGE_SECRETS_DIR EDGE_CONTAINERS |
+  declare -p CONTROL_URL INTERVAL MAIL_DIR INVENTORY INFLUX_ACCESS INFLUX_SCHEME UPLINK_PORT FIRST_METRICS_PORT FIRST_CLIMATE_PORT EDGE_SECRETS_DIR EDGE_CONTAINERS STAFF_PORT |
     sed 's/^declare /declare -g /'
   printf 'export FLYMINING_MQTT_URL=%q\n' "$FLYMINING_MQTT_URL"
 } >"$RUNNING_FILE.new"
 mv -f "$RUNNING_FILE.new" "$RUNNING_FILE"
 
+# Each edge's token for the staff actions it fetches from the center (a new one each start, mode 600).
+for container in "${EDGE_CONTAINERS[@]}"; do
+  node bin/flymining.js tokens revoke "edge-$container" >/dev/null 2>&1 || true
+  node bin/flymining.js tokens add "edge-$container" --scope control:edge --expires 30d --out "$EDGE_SECRETS_DIR/edge-$container.control-token" >>"$LOG_DIR/tokens.log" 2>&1 ||
+    flymining_die "creating edge-$container's control token failed; see $LOG_DIR/tokens.log"
+done
 i=0
 for container in "${EDGE_CONTAINERS[@]}"; do
   i=$((i + 1))
@@ -323,7 +333,7 @@ wait_or_explain "http://127.0.0.1:$TVWALL_PORT/healthz" 60 "the TV wall" "$LOG_D
 demo_processes+=(maintenance farm-life)
 (
   center_auth_env
-  flymining_start_process maintenance "$LOG_DIR/maintenance.log" \
+  FLYMINING_INVENTORY="$INVENTORY" flymining_start_process maintenance "$LOG_DIR/maintenance.log" \
     node node_modules/tsx/dist/cli.mjs maintenance/src/main.ts --port "$STAFF_PORT"
 ) || exit 1
 wait_or_explain "http://127.0.0.1:$STAFF_PORT/healthz" 60 "the maintenance staff page" "$LOG_DIR/maintenance.log"
@@ -337,7 +347,7 @@ flymining_start_process farm-life "$LOG_DIR/farm-life.log" \
 # all scopes) and one for a wall screen (tvwall:read only, opened once as a link). Kept in mode-600 files.
 STAFF_TOKEN_FILE="$FLYMINING_SECRETS_DIR/demo-staff.token"
 WALL_TOKEN_FILE="$FLYMINING_SECRETS_DIR/demo-wall.token"
-for token in "demo-staff tvwall:read,alerting:read,alerting:write,maintenance:read,maintenance:write $STAFF_TOKEN_FILE" "demo-wall tvwall:read $WALL_TOKEN_FILE"; do
+for token in "demo-staff tvwall:read,alerting:read,alerting:write,maintenance:read,maintenance:write,control:read,control:write $STAFF_TOKEN_FILE" "demo-wall tvwall:read $WALL_TOKEN_FILE"; do
   read -r token_name token_scopes token_file <<<"$token"
   node bin/flymining.js tokens revoke "$token_name" >/dev/null 2>&1 || true
   node bin/flymining.js tokens add "$token_name" --scope "$token_scopes" --expires 30d --out "$token_file" >>"$LOG_DIR/tokens.log" 2>&1 ||
@@ -353,6 +363,15 @@ read -r fan_miner_id fan_miner_host fan_miner_port < <(node -e '
   console.log(`${s.id} ${s.host} ${s.port ?? 4028}`);
 ' "$INVENTORY") || flymining_die "the simulated farm has no air-cooled miner for the fan example"
 fan_container=${fan_miner_id%%-*}
+# The miner of the printed control example: a Braiins OS unit (its REST API takes sleep, wake and power targets).
+read -r ctl_miner_id ctl_miner_host < <(node -e '
+  const inv = require("yaml").parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const slots = inv.containers.flatMap((c) => c.racks.flatMap((r) => r.shelves.flatMap((s) => s.slots)));
+  const s = slots.find((s) => s.host && s.protocol === "braiins-rest");
+  if (!s) process.exit(1);
+  console.log(`${s.id} ${s.host}`);
+' "$INVENTORY") || flymining_die "the simulated farm has no Braiins OS unit for the control example"
+ctl_container=${ctl_miner_id%%-*}
 scrape_target=$fan_miner_host
 [[ "$fan_miner_port" == 4028 ]] || scrape_target="$fan_miner_host:$fan_miner_port"
 # The damper example sticks the damper at the end far from where the controller has it now, so the two disagree.
@@ -408,6 +427,18 @@ cat <<EOF
                                         # once it has disagreed with its command for 60 s: DAMPER_STUCK (fault)
     curl -X POST $CONTROL_URL/containers/C01/sensor-faults -H 'content-type: application/json' -d '{"fault":"doorOpen"}'   # C01's door opens: DOOR_OPEN paged within one alerting cycle + group_wait; {"fault":"clear"} closes it
     npx flymining discover ${BASE_ADDRESS%.*}.0/24 --inventory $INVENTORY
+
+  Act on miners (docs/control.md; each action is read back, staggered per container and audited):
+    npx flymining miner sleep $ctl_miner_id --inventory $INVENTORY      # confirmed once it reads sleeping
+    npx flymining scrape $ctl_miner_host --inventory $INVENTORY         # mode: sleeping
+    npx flymining miner wake $ctl_miner_id --inventory $INVENTORY       # confirmed once it hashes again (~30 s)
+    npx flymining miner power $ctl_miner_id --watts 2800 --inventory $INVENTORY
+    npx flymining miner blink --all-in $ctl_container --inventory $INVENTORY --dry-run   # what each model would do
+  The same from the staff page: http://127.0.0.1:$STAFF_PORT/control (the container's edge fetches and runs it).
+  Policies: the temperature loop and recovery run on every edge (scripts/demo-control.yaml). Their decisions and
+  every action (Grafana's "FlyMining · Control" dashboard reads the same):
+    $influx_curl --data-urlencode db=flymining --data-urlencode "q=SELECT * FROM control_decision WHERE time > now() - 10m"
+    $influx_curl --data-urlencode db=flymining --data-urlencode "q=SELECT * FROM control_action WHERE time > now() - 1h"
 
   The LTE uplink of a container:
     npm run demo -- cut-uplink $cut_container         # edge-$cut_container spools; ContainerSilent mailed within ~$((SILENT_AFTER_INTERVALS * INTERVAL + 15)) s

@@ -53,7 +53,7 @@ export function readSettings(argv: string[], env: NodeJS.ProcessEnv = process.en
     .option('--listen <host:port>', '/metrics and /healthz address', env.FLYMINING_EXPORTER_LISTEN ?? '127.0.0.1:9410')
     .option('--discover-every <duration>', "scan each container's inventory subnet this often for unlisted miners (e.g. 1h; 0 = off)", env.FLYMINING_DISCOVER_EVERY ?? '0')
     .option('--discover-rate <n>', 'probes per second of a scheduled scan', env.FLYMINING_DISCOVER_RATE ?? '20')
-    .option('--control <control.yaml>', 'run the control policies of this file after each sweep (recovery, temperature loop, curtailment; each off unless enabled); without it the exporter only reads', env.FLYMINING_CONTROL)
+    .option('--control <control.yaml>', 'run the control policies of this file after each sweep (recovery, temperature loop, curtailment; each off unless enabled); without it the exporter only reads', env.FLYMINING_CONTROL || undefined)
     .option('--control-audit <file>', "the policies' action audit, JSON lines (default <state-dir>/control-audit.jsonl; the CLI's FLYMINING_CONTROL_AUDIT_FILE, so their rate limits are one)", env.FLYMINING_CONTROL_AUDIT_FILE)
     .exitOverride()
     .parse(argv);
