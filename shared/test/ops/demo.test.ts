@@ -265,6 +265,18 @@ test('npm start: the edge/center demo comes up, every printed command works as p
     expect(scrape.output).toMatch(/TH\/s/);
     expect(scrape.output).toMatch(/fans\s+#\d+ \d+ rpm/);
 
+    // The printed control commands (issue 14): sleep is confirmed and the printed scrape reads the unit sleeping; wake
+    // is confirmed once it hashes again; the dry run of blink names what each model would do.
+    const slept = await runPrinted(printedCommand(output, /^\s*npx flymining miner sleep \S+/), env);
+    expect([slept.code, slept.output]).toEqual([0, expect.stringMatching(/confirmed\s+[\d.]+s\s+now sleeping/)]);
+    const asleep = await runPrinted(printedCommand(output, /^\s*npx flymining scrape \S+ --inventory/), env);
+    expect([asleep.code, asleep.output]).toEqual([0, expect.stringMatching(/\bsleeping\b/)]);
+    const woken = await runPrinted(printedCommand(output, /^\s*npx flymining miner wake \S+/), env);
+    expect([woken.code, woken.output]).toEqual([0, expect.stringMatching(/confirmed\s+[\d.]+s\s+now hashing/)]);
+    const dryBlink = await runPrinted(printedCommand(output, /^\s*npx flymining miner blink /), env);
+    expect([dryBlink.code, dryBlink.output]).toEqual([expect.any(Number), expect.stringMatching(/blink on: \d+ miners — .*dry-run/)]);
+    expect([0, 3]).toContain(dryBlink.code);
+
     // The printed fault injection works on the miner it names and shows up in the edge's snapshot within a sweep.
     const injectLine = printedCommand(output, /^\s*curl -X POST \S+\/miners\/\S+\/faults /);
     const minerId = /\/miners\/([^/]+)\/faults/.exec(injectLine)?.[1] as string;
