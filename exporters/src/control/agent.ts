@@ -14,9 +14,9 @@ import { encodePoints, faultKey, type Fault, type FaultEvent, type Logger, type 
 import path from 'node:path';
 import { z } from 'zod';
 import { EdgeStateFile, faultSchema } from '../common/edge/state-file';
-import { backendId } from '../miner/backends/types';
+import { backendId, protocolOf } from '../miner/backends/types';
 import { CredentialStore, type CredentialSource } from '../miner/credentials';
-import type { ActionResult, ControlExecutor, ControlTarget } from '../miner/control/executor';
+import type { ActionResult, ControlExecutor, ControlTarget, KnownRead } from '../miner/control/executor';
 import { faultTransitions } from '../miner/health';
 import { controlBackendFor } from '../miner/control/registry';
 import { targetFromSpec } from '../miner/control/targets';
@@ -32,6 +32,8 @@ interface Observed {
   lastOkMs?: number;
   notHashingSinceMs?: number;
   capabilities?: ControlCapabilities;
+  /** The newest successful read, for the executor to act on without reading again. */
+  read?: KnownRead;
 }
 
 /** Resolves nothing: specs reach targetFromSpec without their credentials reference. */
@@ -101,8 +103,10 @@ export class ControlAgent {
     if (result.ok) {
       seen.sample = result.sample;
       seen.lastOkMs = now;
-      const backend = this.backendFor(backendId(result.dialect));
+      const readId = backendId(result.dialect);
+      const backend = this.backendFor(readId);
       seen.capabilities = backend?.capabilities(result.sample);
+      seen.read = { sample: result.sample, backendId: readId, protocol: result.sample.protocol ?? protocolOf(result.dialect) };
       if (result.sample.mode === 'hashing') seen.notHashingSinceMs = undefined;
       else seen.notHashingSinceMs ??= now;
     } else {
@@ -207,7 +211,12 @@ export class ControlAgent {
       planned.flatMap(({ policy, decision }) =>
         decision.actions.map(async (a) => {
           try {
-            const results = await this.options.executor.run({ targets: a.targets, action: a.action, actor: { kind: 'policy', name: policy.name }, reason: a.reason });
+            // The sweep has just read these miners: the executor acts on those reads instead of reading again.
+            const knownReads = new Map(a.targets.flatMap((t) => {
+              const read = this.observed.get(t.id)?.read;
+              return read ? [[t.id, read] as const] : [];
+            }));
+            const results = await this.options.executor.run({ targets: a.targets, action: a.action, actor: { kind: 'policy', name: policy.name }, reason: a.reason, knownReads });
             byPolicy.set(policy, [...(byPolicy.get(policy) ?? []), ...results]);
           } catch (err) {
             this.options.log.error({ policy: policy.name, container, err: (err as Error).message }, `control: carrying out ${policy.name}'s ${a.action.kind} on ${container} failed`);

@@ -118,12 +118,27 @@ export interface ExecutorOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** A miner's newest read: the sample and the read backend that produced it. */
+export interface KnownRead {
+  sample: MinerSample;
+  backendId: string;
+  protocol: MinerProtocol;
+}
+
+/** How old a known read may be to stand in for the read before acting (a sweep interval, with room). */
+export const KNOWN_READ_MAX_AGE_MS = 60_000;
+
 export interface ControlRequest {
   targets: readonly ControlTarget[];
   action: MinerAction;
   actor: ControlActor;
   reason?: string;
   dryRun?: boolean;
+  /**
+   * Reads taken moments ago by id (the exporter's sweep, for its policies): used instead of reading again before
+   * acting when at most KNOWN_READ_MAX_AGE_MS old. The confirmation always reads afresh.
+   */
+  knownReads?: ReadonlyMap<string, KnownRead>;
   /** Called as each miner finishes (CLI progress, staff page). */
   onResult?: (result: ActionResult, done: number, total: number) => void;
 }
@@ -244,10 +259,14 @@ export class ControlExecutor {
 
     // Reading is harmless and bounded on its own; only the write waits for the container's turn, so the spacing is
     // between writes reaching miners, whatever each read took.
-    const before = await this.read(target);
-    if (!before.ok) return result('unreachable', `cannot read the miner before acting: ${before.failure.kind}: ${before.failure.message}`);
-    const sample: MinerSample = before.sample;
-    const readId = backendId(before.dialect);
+    // A read this fresh (the exporter's own sweep, for the policies) stands in for the read before acting.
+    const known = request.knownReads?.get(target.id);
+    const fresh = known && this.now() - known.sample.time <= KNOWN_READ_MAX_AGE_MS ? known : undefined;
+    const before: ScrapeResult | undefined = fresh ? undefined : await this.read(target);
+    if (before && !before.ok) return result('unreachable', `cannot read the miner before acting: ${before.failure.kind}: ${before.failure.message}`);
+    const sample: MinerSample = fresh ? fresh.sample : (before as Extract<ScrapeResult, { ok: true }>).sample;
+    const readId = fresh ? fresh.backendId : backendId((before as Extract<ScrapeResult, { ok: true }>).dialect);
+    const readProtocol = sample.protocol ?? (fresh ? fresh.protocol : protocolOf((before as Extract<ScrapeResult, { ok: true }>).dialect));
     const backend = this.backendFor(readId);
     if (!backend) return result('refused', `no write path for firmware backend "${readId}"`);
     const refusal = refusalFor(action, backend.capabilities(sample));
@@ -260,8 +279,8 @@ export class ControlExecutor {
     let reply: string;
     let settleMs = 0;
     try {
-      const protocol = backend.writeProtocol ?? sample.protocol ?? protocolOf(before.dialect);
-      const port = protocol === (sample.protocol ?? protocolOf(before.dialect)) ? target.port : (target.ports?.[protocol] ?? DEFAULT_PROTOCOL_PORTS[protocol]);
+      const protocol = backend.writeProtocol ?? readProtocol;
+      const port = protocol === readProtocol ? target.port : (target.ports?.[protocol] ?? DEFAULT_PROTOCOL_PORTS[protocol]);
       const link = openControlLink(protocol, target.host, port, {
         credentials: credentialsFor(target.credentials, protocol),
         sessions: this.sessions,
