@@ -423,4 +423,4 @@ test('npm start: the edge/center demo comes up, every printed command works as p
   expect(output).toContain('nothing of it is left running');
   const ports = [influxPort, controlPort, metricsPort, metricsPort + 1, climatePort, climatePort + 1, uplinkPort, uplinkPort + 1, redisPort, mqttPort];
   for (const port of [...ports, Number(env.FLYMINING_DEMO_PORTAL_PORT), Number(env.FLYMINING_DEMO_ALERTING_PORT), Number(env.FLYMINING_DEMO_STAFF_PORT)]) expect(await portOpen(port)).toBe(false);
-}, 420_000);
+}, 540_000);
