@@ -13,7 +13,7 @@ unset FLYMINING_INFLUX_URL FLYMINING_REDIS_URL FLYMINING_PG_URL FLYMINING_MQTT_U
 flymining_ensure_node_modules
 # influxd for jest's throwaway InfluxDB, docker-compose to validate docker-compose.yml; the other servers'
 # programs for the test that starts our own copies of them on spare ports.
-required_packages=(influxdb docker-compose)
+required_packages=(influxdb docker-compose poppler-utils)
 mapfile -t -O 2 required_packages < <(flymining_missing_server_packages redis postgres mosquitto)
 # The portal's browser tests drive Debian's chromium (playwright-core cannot download a browser here).
 [[ -x /usr/bin/chromium ]] || required_packages+=(chromium)

@@ -29,6 +29,8 @@ import { catchUp, correctDay, recomputeDay, runDay, settingsFromEnv } from './ru
 import { startBillingScheduler } from './scheduler';
 import { statementCsv } from './statement';
 import { recordPurchasePrice } from './store/contracts';
+import { mailerFromEnv, portalLinksFromEnv } from './mail';
+import { issueMonthlyStatements, type IssueProgress } from './statements/issue';
 
 type Out = NodeJS.WritableStream;
 
@@ -171,6 +173,43 @@ export function registerBillingCommands(program: Command, out: Out = process.std
           if (!(await getInvestor(pool, o.investor))) throw new Error(`investor ${o.investor} does not exist`);
           out.write(await statementCsv(pool, o.investor, o.from, o.to));
         });
+      }),
+    );
+
+  billing
+    .command('statements')
+    .description("issue every investor's monthly statement: recorded, mailed with a signed download link (FLYMINING_SMTP_URL, FLYMINING_PORTAL_URL), optionally written as PDFs")
+    .requiredOption('--month <YYYY-MM>', 'the month, once every day of it is credited')
+    .option('--out <dir>', 'also write each statement as DIR/<investor>-<month>.pdf')
+    .option('--no-mail', 'record (and write) only; mail nobody')
+    .option('--resend', 'mail investors who were mailed this statement already')
+    .option('--link-days <n>', 'how long a mailed link works, in days', '30')
+    .option('--allow-open-days', 'issue although some days of the month are not credited yet (statements say "provisional")')
+    .action(
+      action(async (o: { month: string; out?: string; mail: boolean; resend?: boolean; linkDays: string; allowOpenDays?: boolean }) => {
+        const linkDays = Number(o.linkDays);
+        if (!Number.isSafeInteger(linkDays) || linkDays < 1 || linkDays > 366) throw new Error(`--link-days: "${o.linkDays}" is not a number of days (1-366)`);
+        const mailer = o.mail ? mailerFromEnv() : undefined;
+        if (o.mail && !mailer) throw new Error('FLYMINING_SMTP_URL is not set: set it, or give --no-mail');
+        try {
+          const links = mailer ? portalLinksFromEnv() : undefined;
+          await withPool(async (pool) => {
+            let lastReport = 0;
+            const report = (p: IssueProgress, force = false): void => {
+              if (!force && Date.now() - lastReport < 1000 && p.done !== p.investors) return;
+              lastReport = Date.now();
+              const pct = p.investors ? Math.floor((100 * p.done) / p.investors) : 100;
+              process.stderr.write(
+                `statements ${p.month}: ${p.done}/${p.investors} investors (${pct} %), ${p.mailed} mailed, ${p.alreadyMailed} mailed before, ${p.withoutEmail} without email, ${p.pdfs} PDFs\n`,
+              );
+            };
+            const result = await issueMonthlyStatements(pool, o.month, { mailer, links, linkDays, outDir: o.out, resend: o.resend, allowOpenDays: o.allowOpenDays, progress: report });
+            if (result.investors === 0) report(result, true);
+            out.write(json(result));
+          });
+        } finally {
+          mailer?.close();
+        }
       }),
     );
 

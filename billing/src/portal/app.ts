@@ -17,6 +17,9 @@ import { sessionMiddleware } from './session';
 import { staffRoutes } from './staff-routes';
 import { auditLogin, checkPassword, checkTotpCode, findUserById, normalizeEmail, type LoginOutcome, type PortalUser } from './users';
 import { loginBody, messageBody, totpBody } from './views';
+import { verifyLink } from './signing';
+import { STATEMENT_LINK_PURPOSE } from '../statements/issue';
+import { statementPdf } from '../statements/render';
 
 export type { PortalDeps, PortalSettings } from './deps';
 
@@ -39,7 +42,7 @@ async function signIn(req: Request, user: PortalUser): Promise<void> {
 }
 
 export function createPortalApp(deps: PortalDeps): express.Express {
-  const { pool, redis, settings, log } = deps;
+  const { pool, redis, settings, log, ledger } = deps;
   const app = express();
   app.disable('x-powered-by');
   if (settings.trustedProxies.length) app.set('trust proxy', settings.trustedProxies);
@@ -172,6 +175,22 @@ export function createPortalApp(deps: PortalDeps): express.Express {
 
   app.post('/logout', (req, res) => {
     req.session.destroy(() => res.redirect(303, '/login'));
+  });
+
+  // A statement mailed as a signed link: the link itself is the authorisation (one investor, one month, until it expires).
+  app.get('/statements/link', async (req, res) => {
+    const link = verifyLink(settings.secret, STATEMENT_LINK_PURPOSE, req.query, ['i', 'm']);
+    if (!link.ok) {
+      log.warn({ path: req.path, ip: req.ip, reason: link.reason }, 'statement link refused');
+      const text =
+        link.reason === 'expired'
+          ? 'This download link has expired. Sign in and open Statements to download the statement.'
+          : 'This download link is not valid: open the link from the mail as it was sent, or sign in and open Statements.';
+      return render(req, res, 'Statement', messageBody(text, { href: '/login', label: 'Sign in' }), link.reason === 'expired' ? 410 : 403);
+    }
+    const { i: investorId, m: month } = link.claims.fields as { i: string; m: string };
+    const statement = await ledger.monthlyStatement(investorId, month);
+    res.type('application/pdf').attachment(`flymining-statement-${investorId}-${month}.pdf`).send(await statementPdf(statement));
   });
 
   // Everything below needs a signed-in user whose account still exists and is enabled.

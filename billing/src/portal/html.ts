@@ -58,7 +58,7 @@ export function page(chrome: PageChrome, body: SafeHtml): string {
   const nav = chrome.user
     ? chrome.user.role === 'staff'
       ? html`<a href="/admin">Admin</a><a href="/account">Account</a>`
-      : html`<a href="/">My contracts</a><a href="/payouts">Payouts</a><a href="/account">Account</a>`
+      : html`<a href="/">My contracts</a><a href="/payouts">Payouts</a><a href="/statements">Statements</a><a href="/account">Account</a>`
     : html``;
   const signOut = chrome.user
     ? html`<span class="who">${chrome.user.email}

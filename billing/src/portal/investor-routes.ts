@@ -8,7 +8,8 @@ import { flash, render } from './respond';
 import { btcToSats, idParam, payoutRequestForm, problems, reauthForm, statementQuery, totpForm } from './forms';
 import { PayoutRefused } from './ledger-view';
 import { checkPassword, checkTotpCode, confirmTotpEnrolment, disableTotp, newTotpSecret, newTotpUri, type PortalUser } from './users';
-import { accountBody, contractBody, dashboardBody, messageBody, payoutsBody } from './views';
+import { accountBody, contractBody, dashboardBody, messageBody, payoutsBody, statementsBody } from './views';
+import { statementHtml, statementPdf } from '../statements/render';
 import { csrfToken } from './csrf';
 
 function notFound(req: Request, res: Response): void {
@@ -56,6 +57,26 @@ export function investorRoutes({ ledger, pool }: PortalDeps): Router {
     const to = query.data.to ?? new Date().toISOString().slice(0, 10);
     const csv = await ledger.statementCsv(investorId, from, to);
     res.type('text/csv').attachment(`statement-${investorId}-${from}-to-${to}.csv`).send(csv);
+  });
+
+  router.get('/statements', async (req, res) => {
+    render(req, res, 'Statements', statementsBody(await ledger.statementMonths(investorOf(res))));
+  });
+
+  // /statements/2026-10 is the printable page, /statements/2026-10.pdf the PDF; only months of the investor's own.
+  router.get('/statements/:file', async (req, res) => {
+    const file = /^(\d{4}-(?:0[1-9]|1[0-2]))(\.pdf)?$/.exec(String(req.params.file));
+    const investorId = investorOf(res);
+    if (!file || !(await ledger.statementMonths(investorId)).includes(file[1]!)) {
+      return render(req, res, 'Not found', messageBody('There is no such statement among yours.', { href: '/statements', label: 'Your statements' }), 404);
+    }
+    const month = file[1]!;
+    const statement = await ledger.monthlyStatement(investorId, month);
+    if (file[2]) {
+      res.type('application/pdf').attachment(`flymining-statement-${investorId}-${month}.pdf`).send(await statementPdf(statement));
+      return;
+    }
+    res.type('html').send(statementHtml(statement, { nonce: String(res.locals.cspNonce), pdfHref: `/statements/${month}.pdf` }));
   });
 
   const showPayouts = async (req: Request, res: Response, errors: string[] = [], form?: { amountBtc: string; address: string }, status = 200): Promise<void> => {

@@ -22,6 +22,7 @@ import {
 } from '../api';
 import type { BtcNetwork } from '../address';
 import { statementCsv } from '../statement';
+import { loadMonthlyStatement, statementMonths } from '../statements/monthly';
 import { hashpriceSatPerThsDay } from '../pools/mempool';
 import { purchasePrices } from '../store/contracts';
 import { investorCurrency } from '../store/investors';
@@ -189,6 +190,15 @@ export function engineLedger(pool: Pool, options: { network?: BtcNetwork } = {})
     },
     statementCsv(investorId, fromDay, toDay) {
       return statementCsv(pool, investorId, fromDay, toDay);
+    },
+    statementMonths(investorId) {
+      // The month before the current one is the last that is over.
+      const now = new Date();
+      const last = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
+      return statementMonths(pool, investorId, last);
+    },
+    monthlyStatement(investorId, month) {
+      return loadMonthlyStatement(pool, investorId, month);
     },
     async requestPayout(investorId, amountSat, address, requestKey) {
       try {

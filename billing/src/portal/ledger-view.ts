@@ -7,6 +7,7 @@
  */
 import type { PayoutStatus } from '../domain';
 import type { MarketToday } from './explain';
+import type { MonthlyStatement } from '../statements/monthly';
 
 export type { PayoutStatus };
 export interface InvestorSummary {
@@ -92,6 +93,10 @@ export interface PortalLedger {
   marketToday(currency: string): Promise<MarketToday | null>;
   /** The investor's statement as CSV (credits, reversals and payout movements), days inclusive. */
   statementCsv(investorId: string, fromDay: string, toDay: string): Promise<string>;
+  /** Months with a statement (from the first contract's month to the last month that is over), newest first. */
+  statementMonths(investorId: string): Promise<string[]>;
+  /** The monthly statement (YYYY-MM), read from the journal. */
+  monthlyStatement(investorId: string, month: string): Promise<MonthlyStatement>;
   /** Throws PayoutRefused with a message for the investor when the request cannot be accepted. */
   requestPayout(investorId: string, amountSat: bigint, address: string, requestKey: string): Promise<PayoutView>;
 

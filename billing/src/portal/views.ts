@@ -220,6 +220,14 @@ export function adminInvestorBody(d: DashboardData & { payouts: PayoutView[] }):
   <section><h2>Payouts</h2>${payoutsTable(d.payouts)}</section>`;
 }
 
+export function statementsBody(months: readonly string[]): SafeHtml {
+  if (!months.length) return html`<section><p class="muted">No statements yet: the first is ready once the first month of your contract is over.</p></section>`;
+  return html`<section><table class="statements"><thead><tr><th>Month</th><th>Printable page</th><th>PDF</th></tr></thead><tbody>
+  ${months.map(
+    (m) => html`<tr data-month="${m}"><td>${m}</td><td><a href="/statements/${m}">View</a></td><td><a href="/statements/${m}.pdf" download>Download PDF</a></td></tr>`,
+  )}</tbody></table><p class="muted">Each month's statement is also mailed to you with a download link once every day of the month is credited.</p></section>`;
+}
+
 export function messageBody(text: string, link?: { href: string; label: string }): SafeHtml {
   return html`<section><p>${text}</p>${link ? html`<p><a href="${link.href}">${link.label}</a></p>` : html``}</section>`;
 }

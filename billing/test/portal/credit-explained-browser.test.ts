@@ -3,15 +3,14 @@
  * downtime), its value in USD and EUR (and the missing-rate wording on a day without one), the raw inputs behind
  * a click, and the payback projection.
  */
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { DayHashrate, HashrateSource } from '../../src/hashrate';
 import { recordMarketDay, recordPoolPayout } from '../../src/market';
 import { addDays, runDay, utcToday } from '../../src/run';
 import { recordPurchasePrice } from '../../src/store/contracts';
 import { setInvestorCurrency } from '../../src/store/investors';
-import { PASSWORD, seedInvestor, startTestPortal, type PortalUnderTest } from './harness';
+import { browserSignIn, launchChromium, seedInvestor, startTestPortal, type PortalUnderTest } from './harness';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 /** 135 of the 150 TH/s sold, miners hashing 90 % of the day. */
 const farmHashrate: HashrateSource = {
   async dayHashrate(): Promise<DayHashrate> {
@@ -37,7 +36,7 @@ beforeAll(async () => {
     await runDay(pool, farmHashrate, day);
   }
   await pool.query(`INSERT INTO fx_rates (day, currency, per_usd, source) VALUES ($1, 'EUR', 0.9, 'ECB reference rate')`, [yesterday]);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -46,13 +45,8 @@ afterAll(async () => {
 });
 
 test('an investor reads a day’s explanation, its value in EUR and the payback projection', async () => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
+  const { context, page } = await browserSignIn(browser, portal.url, 'alice@example.com');
   try {
-    await page.goto(`${portal.url}/login`);
-    await page.fill('#email', 'alice@example.com');
-    await page.fill('#password', PASSWORD);
-    await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit].primary')]);
     await page.click('text=alice-c1');
     expect(new URL(page.url()).pathname).toBe('/contracts/alice-c1');
 

@@ -5,6 +5,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createContract, createInvestor } from '../../src/api';
 import { createPortalApp, type PortalSettings } from '../../src/portal/app';
 import { engineLedger } from '../../src/portal/ledger-adapter';
@@ -155,4 +156,23 @@ export function hiddenFieldsIn(pageHtml: string): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const m of pageHtml.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields[m[1]!] = m[2]!;
   return fields;
+}
+
+/** Debian's chromium, headless (playwright-core cannot download a browser here). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** A new browser context signed in through the sign-in form; the page is on the account's start page. */
+export async function browserSignIn(browser: Browser, portalUrl: string, email: string, password = PASSWORD): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  await page.goto(`${portalUrl}/login`);
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit].primary')]);
+  return { context, page };
 }

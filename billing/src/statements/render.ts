@@ -1,0 +1,153 @@
+/**
+ * A monthly statement as a printable HTML page and as a PDF (pdfkit, the standard Helvetica font, so the text can
+ * be searched and extracted). Both show the same figures from the same `MonthlyStatement`: BTC with all 8 decimals
+ * from integer satoshi (never rounded), money rounded to the cent only when shown.
+ */
+import PDFDocument from 'pdfkit';
+import type Decimal from 'decimal.js';
+import { moneyText } from '../portal/explain';
+import { satsToBtc } from '../portal/forms';
+import { html, SafeHtml } from '../portal/html';
+import type { MonthlyStatement, StatementLine } from './monthly';
+
+const btc = (sat: number): string => `${satsToBtc(BigInt(sat))} BTC`;
+const monthName = (month: string): string =>
+  new Date(`${month}-01T00:00:00Z`).toLocaleDateString('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' });
+
+/** The summary rows, in order: label and satoshi (both renderings use these). */
+export function summaryRows(s: MonthlyStatement): Array<[label: string, sat: number]> {
+  const t = s.totals;
+  const rows: Array<[string, number]> = [
+    [`Opening balance on ${s.from}`, s.openingSat],
+    ['Credits', t.creditedSat],
+  ];
+  if (t.reversedSat !== 0) rows.push(['Reversals of recomputed days', t.reversedSat]);
+  rows.push(['Payouts requested', t.payoutsSat]);
+  if (t.returnedSat !== 0) rows.push(['Refused payouts returned', t.returnedSat]);
+  if (t.adjustmentsSat !== 0) rows.push(['Contract changes and adjustments', t.adjustmentsSat]);
+  rows.push([`Closing balance on ${s.to}`, s.closingSat]);
+  return rows;
+}
+
+/** "worth $1,234.56 (€1,135.80) at each day's price", or why a value is missing. */
+export function valueText(s: MonthlyStatement): string {
+  const cur = s.investor.currency;
+  if (s.creditedUsd === null) return 'No USD value: a credited day has no recorded BTC price.';
+  let text = `This month's credits were worth ${moneyText(s.creditedUsd, 'USD')} at each day's BTC price`;
+  if (cur !== 'USD') text += s.creditedInCurrency === null ? ` (no ${cur} value: a day has no recorded ${cur} rate)` : ` = ${moneyText(s.creditedInCurrency, cur)}`;
+  return `${text}.`;
+}
+
+const signed = (sat: number | null): string => (sat === null ? '' : btc(sat));
+const lineValue = (l: StatementLine, currency: string): string =>
+  l.valueUsd === null ? '' : currency !== 'USD' && l.valueInCurrency !== null ? moneyText(l.valueInCurrency as Decimal, currency) : moneyText(l.valueUsd, 'USD');
+
+const PRINT_STYLE = `
+body{font:12px/1.4 system-ui,sans-serif;color:#1d232a;max-width:960px;margin:1.5rem auto;padding:0 1rem}
+h1{font-size:1.4rem;margin:0 0 .25rem}table{border-collapse:collapse;width:100%;margin:.75rem 0}
+th,td{text-align:left;padding:.25rem .4rem;border-bottom:1px solid #dde1e6;vertical-align:top}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.summary td.num{font-weight:600}.muted{color:#66707a}.provisional{color:#a11;font-weight:600}
+@media print{body{margin:0;max-width:none}a{color:inherit;text-decoration:none}.noprint{display:none}}
+@page{size:A4;margin:14mm}
+`;
+
+/** The whole printable page (its own document: the browser prints it as it is). `nonce` is the response's CSP nonce. */
+export function statementHtml(s: MonthlyStatement, options: { nonce: string; pdfHref?: string }): string {
+  const cur = s.investor.currency;
+  return html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Statement ${s.month} · ${s.investor.name} · FlyMining</title>
+<style nonce="${options.nonce}">${new SafeHtml(PRINT_STYLE)}</style></head><body>
+<p class="noprint"><a href="/statements">All statements</a>${options.pdfHref ? html` · <a href="${options.pdfHref}">Download PDF</a>` : ''}</p>
+<h1>FlyMining statement: ${monthName(s.month)}</h1>
+<p>${s.investor.name} (investor ${s.investor.id}) · ${s.from} to ${s.to} (UTC) · amounts in BTC, to the satoshi</p>
+${s.openDays.length ? html`<p class="provisional">Provisional: ${s.openDays.length} day(s) not credited yet (${s.openDays[0]} …).</p>` : ''}
+<table class="summary"><tbody>${summaryRows(s).map(([label, sat]) => html`<tr><td>${label}</td><td class="num">${btc(sat)}</td></tr>`)}</tbody></table>
+<p>Gross share of the farm's revenue ${btc(s.totals.grossSat)}, less our fees and maintenance charges ${btc(s.totals.feesSat)}. ${valueText(s)}</p>
+<h2>Movements</h2>
+${
+  s.lines.length
+    ? html`<table class="lines"><thead><tr><th>Date</th><th>What</th><th>Contract</th><th class="num">Gross</th><th class="num">Fees</th><th class="num">Amount</th><th class="num">Value${cur === 'USD' ? '' : ` (${cur})`}</th></tr></thead><tbody>
+${s.lines.map(
+  (l) => html`<tr data-transaction="${l.transactionId}"><td>${l.date}</td><td>${l.text}</td><td>${l.contractId ?? ''}</td><td class="num">${signed(l.grossSat)}</td>
+<td class="num">${signed(l.feesSat)}</td><td class="num">${btc(l.amountSat)}</td><td class="num">${lineValue(l, cur)}</td></tr>`,
+)}</tbody></table>`
+    : html`<p class="muted">No movements this month.</p>`
+}
+<p class="muted">A day's credit is dated the day it is for; corrections, payouts and contract changes the day they were booked.</p>
+</body></html>`.value;
+}
+
+/** The standard PDF fonts encode WinAnsi only: the minus sign (U+2212) becomes a hyphen. */
+const winAnsi = (text: string): string => text.replace(/\u2212/g, '-');
+
+const PAGE_MARGIN = 40;
+/** Column x positions and widths on A4 portrait (595 pt wide). */
+const COLUMNS = [
+  { key: 'date', x: 40, w: 56, align: 'left' },
+  { key: 'text', x: 98, w: 140, align: 'left' },
+  { key: 'contract', x: 240, w: 50, align: 'left' },
+  { key: 'gross', x: 292, w: 62, align: 'right' },
+  { key: 'fees', x: 356, w: 56, align: 'right' },
+  { key: 'amount', x: 414, w: 70, align: 'right' },
+  { key: 'value', x: 486, w: 69, align: 'right' },
+] as const;
+
+/** The statement as a PDF (A4). */
+export function statementPdf(s: MonthlyStatement): Promise<Buffer> {
+  const doc = new PDFDocument({
+    size: 'A4',
+    margin: PAGE_MARGIN,
+    info: { Title: `FlyMining statement ${s.month}: ${s.investor.name}`, Author: 'FlyMining', CreationDate: new Date(`${s.to}T23:59:59Z`) },
+  });
+  const chunks: Buffer[] = [];
+  const done = new Promise<Buffer>((resolve, reject) => {
+    doc.on('data', (c: Buffer) => chunks.push(c));
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+  });
+  const cur = s.investor.currency;
+  doc.font('Helvetica-Bold').fontSize(16).text(`FlyMining statement: ${monthName(s.month)}`);
+  doc.font('Helvetica').fontSize(10).text(`${s.investor.name} (investor ${s.investor.id}) · ${s.from} to ${s.to} (UTC) · amounts in BTC, to the satoshi`);
+  if (s.openDays.length) doc.fillColor('#aa1111').text(`Provisional: ${s.openDays.length} day(s) not credited yet (${s.openDays[0]} …).`).fillColor('black');
+  doc.moveDown();
+  for (const [label, sat] of summaryRows(s)) {
+    const y = doc.y;
+    doc.font(label.startsWith('Closing') ? 'Helvetica-Bold' : 'Helvetica').text(label, PAGE_MARGIN, y, { width: 300 });
+    doc.text(btc(sat), 340, y, { width: 215, align: 'right' });
+  }
+  doc.moveDown().font('Helvetica').fontSize(9);
+  doc.text(`Gross share of the farm's revenue ${btc(s.totals.grossSat)}, less our fees and maintenance charges ${btc(s.totals.feesSat)}. ${winAnsi(valueText(s))}`, PAGE_MARGIN, doc.y, { width: 515 });
+  doc.moveDown().font('Helvetica-Bold').fontSize(12).text('Movements', PAGE_MARGIN);
+  doc.moveDown(0.3);
+  const header = { date: 'Date', text: 'What', contract: 'Contract', gross: 'Gross', fees: 'Fees', amount: 'Amount', value: cur === 'USD' ? 'Value' : `Value (${cur})` };
+  const row = (cells: Record<(typeof COLUMNS)[number]['key'], string>, bold: boolean): void => {
+    doc.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(8);
+    const heights = COLUMNS.map((c) => doc.heightOfString(cells[c.key], { width: c.w }));
+    const height = Math.max(...heights) + 3;
+    if (doc.y + height > doc.page.height - PAGE_MARGIN) doc.addPage();
+    const y = doc.y;
+    for (const c of COLUMNS) doc.text(cells[c.key], c.x, y, { width: c.w, align: c.align });
+    doc.y = y + height;
+  };
+  row(header, true);
+  if (s.lines.length === 0) doc.font('Helvetica').fontSize(9).text('No movements this month.', PAGE_MARGIN);
+  for (const l of s.lines) {
+    row(
+      {
+        date: l.date,
+        text: l.text,
+        contract: l.contractId ?? '',
+        gross: l.grossSat === null ? '' : satsToBtc(BigInt(l.grossSat)),
+        fees: l.feesSat === null ? '' : satsToBtc(BigInt(l.feesSat)),
+        amount: satsToBtc(BigInt(l.amountSat)),
+        value: winAnsi(lineValue(l, cur)),
+      },
+      false,
+    );
+  }
+  doc.moveDown().font('Helvetica').fontSize(8).fillColor('#66707a');
+  doc.text("A day's credit is dated the day it is for; corrections, payouts and contract changes the day they were booked.", PAGE_MARGIN, doc.y, { width: 515 });
+  doc.end();
+  return done;
+}
