@@ -30,6 +30,7 @@ import { startBillingScheduler } from './scheduler';
 import { statementCsv } from './statement';
 import { recordPurchasePrice } from './store/contracts';
 import { mailerFromEnv, portalLinksFromEnv } from './mail';
+import { notifyDailyCredits } from './notices';
 import { issueMonthlyStatements, type IssueProgress } from './statements/issue';
 
 type Out = NodeJS.WritableStream;
@@ -209,6 +210,23 @@ export function registerBillingCommands(program: Command, out: Out = process.std
           });
         } finally {
           mailer?.close();
+        }
+      }),
+    );
+
+  billing
+    .command('notify-credits')
+    .description("mail each investor credited on a day their credit and balance (unless they switched it off); once per day (the scheduler does this after each run)")
+    .requiredOption('--date <YYYY-MM-DD>', 'the credited day')
+    .action(
+      action(async (o: { date: string }) => {
+        const mailer = mailerFromEnv();
+        if (!mailer) throw new Error('FLYMINING_SMTP_URL is not set');
+        try {
+          const links = portalLinksFromEnv();
+          await withPool(async (pool) => void out.write(json(await notifyDailyCredits(pool, o.date, { mailer, links }))));
+        } finally {
+          mailer.close();
         }
       }),
     );
@@ -407,13 +425,23 @@ export function registerBillingCommands(program: Command, out: Out = process.std
         const days = Number(process.env.FLYMINING_POOL_IMPORT_DAYS || '3');
         if (!Number.isSafeInteger(days) || days < 1 || days > 35) throw new Error(`FLYMINING_POOL_IMPORT_DAYS: "${process.env.FLYMINING_POOL_IMPORT_DAYS}" is not a number of days (1-35)`);
         const network = process.env.FLYMINING_NETWORK_IMPORT === '1' ? networkSourceFromEnv() : undefined;
+        // With an SMTP server, each credited day is mailed to the investors who want it (daily-credit mails).
+        const mailer = mailerFromEnv();
+        const links = mailer ? portalLinksFromEnv() : undefined;
         const scheduler = startBillingScheduler(pool, source, {
           ...settingsFromEnv(),
           imports: { importers, network, days },
+          afterDay:
+            mailer && links
+              ? async (day) => {
+                  const r = await notifyDailyCredits(pool, day, { mailer, links });
+                  return `credit mails: ${r.mailed} sent, ${r.optedOut} switched off, ${r.withoutEmail} without email`;
+                }
+              : undefined,
           log: (m) => process.stderr.write(`${new Date().toISOString()} ${m}\n`),
         });
         await new Promise<void>((resolve) => {
-          const stop = () => void scheduler.stop().then(() => pool.end()).then(resolve);
+          const stop = () => void scheduler.stop().then(() => (mailer?.close(), pool.end())).then(resolve);
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
         });

@@ -20,7 +20,13 @@ export interface BillingScheduler {
 export function startBillingScheduler(
   pool: Pool,
   source: HashrateSource,
-  settings: PoolRunSettings & { cron?: string; windowDays?: number; imports?: ScheduledImport } = {},
+  settings: PoolRunSettings & {
+    cron?: string;
+    windowDays?: number;
+    imports?: ScheduledImport;
+    /** Called for each day a tick credited (the daily-credit mails); a failure is logged, the day stays credited. */
+    afterDay?: (day: string) => Promise<string>;
+  } = {},
 ): BillingScheduler {
   const expression = settings.cron ?? process.env.FLYMINING_BILLING_CRON ?? '30 0 * * *';
   if (!cron.validate(expression)) throw new Error(`FLYMINING_BILLING_CRON: "${expression}" is not a cron expression`);
@@ -35,7 +41,15 @@ export function startBillingScheduler(
       }
       const requiredPools = imports?.importers.map((i) => i.name) ?? settings.requiredPools;
       const results = await catchUp(pool, source, { ...settings, requiredPools });
-      for (const r of results) settings.log?.(`${r.day}: ${r.status}`);
+      for (const r of results) {
+        settings.log?.(`${r.day}: ${r.status}`);
+        if (r.status === 'done' && settings.afterDay) {
+          await settings.afterDay(r.day).then(
+            (what) => settings.log?.(`${r.day}: ${what}`),
+            (err: Error) => settings.log?.(`${r.day}: after the run: ${err.message}`),
+          );
+        }
+      }
     });
     return running;
   };

@@ -9,7 +9,7 @@ import { pageHeaders } from '@flymining/shared/src/http/page-headers';
 import { csrfProtection, csrfToken } from './csrf';
 import { knownDeviceFor, rememberDevice } from './device';
 import { loginForm, problems, totpForm } from './forms';
-import type { SafeHtml } from './html';
+import { html, type SafeHtml } from './html';
 import { accountRoutes, investorRoutes } from './investor-routes';
 import { retryText, signInThrottle, type PortalDeps } from './deps';
 import { render } from './respond';
@@ -19,6 +19,7 @@ import { auditLogin, checkPassword, checkTotpCode, findUserById, normalizeEmail,
 import { loginBody, messageBody, totpBody } from './views';
 import { verifyLink } from './signing';
 import { STATEMENT_LINK_PURPOSE } from '../statements/issue';
+import { setDailyCreditMails, UNSUBSCRIBE_PATH, UNSUBSCRIBE_PURPOSE } from '../notices';
 import { statementPdf } from '../statements/render';
 
 export type { PortalDeps, PortalSettings } from './deps';
@@ -191,6 +192,31 @@ export function createPortalApp(deps: PortalDeps): express.Express {
     const { i: investorId, m: month } = link.claims.fields as { i: string; m: string };
     const statement = await ledger.monthlyStatement(investorId, month);
     res.type('application/pdf').attachment(`flymining-statement-${investorId}-${month}.pdf`).send(await statementPdf(statement));
+  });
+
+  // The unsubscribe link of a daily-credit mail: a page with one button (a mail scanner following the link changes
+  // nothing), the POST switches the mails off. The signed link is the authorisation; it does not expire.
+  const unsubscribeLink = (query: Record<string, unknown>) => verifyLink(settings.secret, UNSUBSCRIBE_PURPOSE, query, ['i']);
+  const refuseUnsubscribe = (req: Request, res: Response): void =>
+    render(req, res, 'Daily credit mails', messageBody('This link is not valid: open the link from the mail as it was sent, or sign in and change it on your Account page.', { href: '/login', label: 'Sign in' }), 403);
+  app.get(UNSUBSCRIBE_PATH, (req, res) => {
+    const link = unsubscribeLink(req.query);
+    if (!link.ok) return refuseUnsubscribe(req, res);
+    const hidden = (['i', 'e', 's'] as const).map((name) => html`<input type="hidden" name="${name}" value="${String(req.query[name])}">`);
+    render(
+      req,
+      res,
+      'Daily credit mails',
+      html`<section><p>Stop the mail FlyMining sends after each credited day? Your credits and monthly statements are not affected.</p>
+      <form method="post" action="${UNSUBSCRIBE_PATH}"><input type="hidden" name="_csrf" value="${csrfToken(req)}">${hidden}
+      <button class="primary" type="submit">Stop daily credit mails</button></form></section>`,
+    );
+  });
+  app.post(UNSUBSCRIBE_PATH, async (req, res) => {
+    const link = unsubscribeLink(req.body ?? {});
+    if (!link.ok) return refuseUnsubscribe(req, res);
+    await setDailyCreditMails(pool, link.claims.fields.i!, false, 'unsubscribe-link');
+    render(req, res, 'Daily credit mails', messageBody('Done: you will get no more daily credit mails. You can switch them on again on your Account page.'));
   });
 
   // Everything below needs a signed-in user whose account still exists and is enabled.

@@ -8,7 +8,9 @@ import { flash, render } from './respond';
 import { btcToSats, idParam, payoutRequestForm, problems, reauthForm, statementQuery, totpForm } from './forms';
 import { PayoutRefused } from './ledger-view';
 import { checkPassword, checkTotpCode, confirmTotpEnrolment, disableTotp, newTotpSecret, newTotpUri, type PortalUser } from './users';
-import { accountBody, contractBody, dashboardBody, messageBody, payoutsBody, statementsBody } from './views';
+import { accountBody, contractBody, dashboardBody, messageBody, notificationsBody, payoutsBody, statementsBody } from './views';
+import { dailyCreditMailsOn, setDailyCreditMails } from '../notices';
+import { html } from './html';
 import { statementHtml, statementPdf } from '../statements/render';
 import { csrfToken } from './csrf';
 
@@ -145,8 +147,20 @@ export function accountRoutes(deps: PortalDeps): Router {
     return true;
   };
 
-  router.get('/', (req, res) => {
-    render(req, res, 'Account', accountBody(csrfToken(req), userOf(res).totpEnabled));
+  router.get('/', async (req, res) => {
+    const user = userOf(res);
+    const notifications = user.investorId === null ? html`` : notificationsBody(csrfToken(req), await dailyCreditMailsOn(pool, user.investorId));
+    render(req, res, 'Account', html`${accountBody(csrfToken(req), user.totpEnabled)}${notifications}`);
+  });
+
+  // The investor's own setting (from the session): the mail after each credited day.
+  router.post('/notifications', async (req, res) => {
+    const user = userOf(res);
+    if (user.investorId === null) return res.redirect(303, '/account');
+    const on = req.body?.dailyCredit === 'on';
+    await setDailyCreditMails(pool, user.investorId, on, 'portal');
+    flash(req, 'ok', on ? 'You will get a mail after each credited day.' : 'Daily credit mails are off.');
+    res.redirect(303, '/account');
   });
 
   router.post('/totp', async (req, res) => {

@@ -220,6 +220,12 @@ export function adminInvestorBody(d: DashboardData & { payouts: PayoutView[] }):
   <section><h2>Payouts</h2>${payoutsTable(d.payouts)}</section>`;
 }
 
+export function notificationsBody(csrf: string, dailyCreditOn: boolean): SafeHtml {
+  return html`<section class="notifications"><h2>Mails</h2><form method="post" action="/account/notifications">${csrfField(csrf)}
+    <label><input type="checkbox" name="dailyCredit" value="on"${dailyCreditOn ? html` checked` : html``}> Mail me after each credited day (the day's credit and my balance)</label>
+    <p><button type="submit">Save</button></p></form><p class="muted">Monthly statements are always mailed.</p></section>`;
+}
+
 export function statementsBody(months: readonly string[]): SafeHtml {
   if (!months.length) return html`<section><p class="muted">No statements yet: the first is ready once the first month of your contract is over.</p></section>`;
   return html`<section><table class="statements"><thead><tr><th>Month</th><th>Printable page</th><th>PDF</th></tr></thead><tbody>
