@@ -6,7 +6,8 @@
  * when it delivers less (downtime), every contract is scaled down by delivered/sold alike and the farm keeps
  * nothing. Quotas are exact rationals over integer micro-TH/s; rounding to the satoshi is by largest remainder
  * (ties to the earlier contract id, the farm last), so the credits plus the farm's share equal the revenue.
- * Fees are taken from each gross, rounded down, never more than the gross.
+ * Fees are taken from each gross, rounded down; the revenue fee is a share of the gross, the maintenance charge is
+ * due in full, so a net can be negative (a fee carried to the next days, see services/position.ts).
  */
 import Decimal from 'decimal.js';
 import { BillingDecimal as D, SAT_PER_BTC } from './fpps';
@@ -81,8 +82,10 @@ export function allocateDay(input: {
     const maintenanceUsd = new D(contract.maintenanceUsdPerThsDay).mul(contract.hashrateThs).mul(scale);
     if (maintenanceUsd.gt(0) && price === null) throw new Error(`contract ${contract.id} has a maintenance fee but the day has no BTC price`);
     const maintenanceSat = price === null ? 0 : maintenanceUsd.div(price).mul(SAT_PER_BTC).floor().toNumber();
-    const maintenanceFeeSat = Math.min(gross, maintenanceSat);
-    const revenueFeeSat = Math.min(gross - maintenanceFeeSat, new D(gross).mul(contract.revenueFeePct).div(100).floor().toNumber());
+    // The maintenance charge is due in full: when it exceeds the day's share the net is negative, and the
+    // shortfall is carried as owed and recovered from the next credits (services/position.ts).
+    const maintenanceFeeSat = maintenanceSat;
+    const revenueFeeSat = new D(gross).mul(contract.revenueFeePct).div(100).floor().toNumber();
     const quota = denominator === 0n ? new D(0) : new D((revenue * sizes[i]!).toString()).div(denominator.toString());
     return {
       contract,

@@ -57,7 +57,7 @@ export async function getInvestor(pool: Pool, investorId: string): Promise<Inves
   return selectInvestor(pool, investorId);
 }
 
-/** Contracts are never edited (credits refer to their terms); end one early by adding no more, or ask for a new issue. */
+/** A new contract; afterwards it changes only through src/contracts.ts (end early, extend, change fee), which re-allocates credited days. */
 export async function createContract(pool: Pool, input: NewContract): Promise<Contract> {
   const v = parseInput(contractSchema, input, 'contract');
   if (!(await selectInvestor(pool, v.investorId))) throw new BillingInputError(`contract: investor ${v.investorId} does not exist`);
@@ -77,7 +77,7 @@ export async function listDailyCredits(pool: Pool, investorId: string, range: { 
 
 export async function getBalance(pool: Pool, investorId: string): Promise<Balance> {
   const b = await selectBalance(pool, investorId);
-  return { investorId, availableSat: b.available, pendingPayoutSat: b.pending, creditedSat: b.credited, paidOutSat: b.paid };
+  return { investorId, availableSat: b.available, pendingPayoutSat: b.pending, creditedSat: b.credited, paidOutSat: b.paid, owedSat: b.owed };
 }
 
 export async function listDailyRuns(pool: Pool, options: { limit?: number } = {}): Promise<DailyRun[]> {

@@ -31,6 +31,7 @@ import { statementCsv } from './statement';
 import { recordPurchasePrice } from './store/contracts';
 import { mailerFromEnv, portalLinksFromEnv } from './mail';
 import { notifyDailyCredits } from './notices';
+import { changeContractFee, endContractEarly, extendContract, listContractChanges } from './contracts';
 import { issueMonthlyStatements, type IssueProgress } from './statements/issue';
 
 type Out = NodeJS.WritableStream;
@@ -241,7 +242,7 @@ export function registerBillingCommands(program: Command, out: Out = process.std
 
   billing
     .command('add-contract')
-    .description('add a hashrate contract (never edited afterwards)')
+    .description('add a hashrate contract (changed afterwards only with flymining billing contract end|extend|change-fee)')
     .requiredOption('--id <id>')
     .requiredOption('--investor <id>')
     .requiredOption('--ths <n>', 'contracted TH/s')
@@ -272,10 +273,44 @@ export function registerBillingCommands(program: Command, out: Out = process.std
       ),
     );
 
+  const contract = billing.command('contract').description('change a contract: end early, extend, change fees (re-allocates days already credited; audited)');
+  const endChanges = [
+    ['end', 'end a contract after --last-day; days after it already credited are taken back (what was withdrawn is owed)', endContractEarly],
+    ['extend', 'extend a contract to --last-day; days already run in between are credited now', extendContract],
+  ] as const;
+  for (const [name, description, apply] of endChanges) {
+    contract
+      .command(name)
+      .description(description)
+      .requiredOption('--id <contract>')
+      .requiredOption('--last-day <YYYY-MM-DD>', 'the last day credited')
+      .requiredOption('--staff <name>')
+      .requiredOption('--reason <text>')
+      .action(action(async (o: { id: string; lastDay: string; staff: string; reason: string }) =>
+        withPool(async (pool) => void out.write(json(await apply(pool, { contractId: o.id, lastDay: o.lastDay, staff: o.staff, reason: o.reason })))),
+      ));
+  }
+  contract
+    .command('change-fee')
+    .description('new fees from --from on; days from then already credited are re-allocated')
+    .requiredOption('--id <contract>')
+    .requiredOption('--from <YYYY-MM-DD>', 'first day of the new fees')
+    .option('--maintenance-usd <usd>', 'maintenance fee per TH/s per day in USD')
+    .option('--revenue-fee-pct <p>', 'fee in percent of the gross credit')
+    .requiredOption('--staff <name>')
+    .requiredOption('--reason <text>')
+    .action(action(async (o: { id: string; from: string; maintenanceUsd?: string; revenueFeePct?: string; staff: string; reason: string }) =>
+      withPool(async (pool) =>
+        void out.write(
+          json(await changeContractFee(pool, { contractId: o.id, fromDay: o.from, maintenanceUsdPerThsDay: o.maintenanceUsd, revenueFeePct: o.revenueFeePct, staff: o.staff, reason: o.reason })),
+        ),
+      ),
+    ));
+
   billing
     .command('list')
     .description('investors, contracts, payouts, or credits --investor ID, as JSON')
-    .argument('<what>', 'investors | contracts | payouts | credits | pool-gaps')
+    .argument('<what>', 'investors | contracts | payouts | credits | pool-gaps | contract-changes')
     .option('--investor <id>')
     .option('--status <status>', 'payouts: requested, approved, sent, rejected')
     .action(
@@ -286,6 +321,7 @@ export function registerBillingCommands(program: Command, out: Out = process.std
           else if (what === 'payouts') out.write(json(await listPayouts(pool, { investorId: o.investor, status: o.status })));
           else if (what === 'credits' && o.investor) out.write(json(await listDailyCredits(pool, o.investor)));
           else if (what === 'pool-gaps') out.write(json(await listHashrateChecks(pool)));
+          else if (what === 'contract-changes') out.write(json(await listContractChanges(pool)));
           else throw new Error(`list what? investors, contracts, payouts, pool-gaps or credits --investor ID (got "${what}")`);
         }),
       ),

@@ -120,6 +120,11 @@ export async function verifyLedger(db: Queryable): Promise<LedgerCheck> {
       WHERE a.kind = 'investor' GROUP BY a.id HAVING -sum(e.amount_sat) < 0`,
   );
   for (const r of negative.rows) problems.push(`investor account ${r.code} is negative: ${r.derived}`);
+  const owedNegative = await db.query<{ code: string; derived: string }>(
+    `SELECT a.code, sum(e.amount_sat) AS derived FROM accounts a JOIN journal_entries e ON e.account_id = a.id
+      WHERE a.kind = 'investor_receivable' GROUP BY a.id HAVING sum(e.amount_sat) < 0`,
+  );
+  for (const r of owedNegative.rows) problems.push(`receivable ${r.code} is negative (the farm owes it as a balance instead): ${r.derived}`);
   const total = await db.query<{ total: string }>('SELECT coalesce(sum(amount_sat), 0) AS total FROM journal_entries');
   if (satoshi(total.rows[0]?.total) !== 0) problems.push(`all entries sum to ${total.rows[0]?.total}, not 0`);
   const counts = await db.query<{ t: string; e: string }>(

@@ -117,8 +117,8 @@ export async function gatherInputs(pool: Pool, source: HashrateSource, day: stri
   };
 }
 
-/** Holds the run lock for fn, or returns undefined at once when another instance holds it. */
-async function withRunLock<T>(pool: Pool, fn: () => Promise<T>): Promise<T | undefined> {
+/** Holds the run lock for fn, or returns undefined at once when another instance holds it (runs and contract changes take it). */
+export async function withRunLock<T>(pool: Pool, fn: () => Promise<T>): Promise<T | undefined> {
   const client = await pool.connect();
   try {
     const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [RUN_LOCK_ID]);

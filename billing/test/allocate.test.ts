@@ -78,13 +78,14 @@ describe('allocation', () => {
     expect(a.farmSat).toBe(500_000);
   });
 
-  test('maintenance fee in USD converts at the day price on the delivered hashrate and never exceeds the gross', () => {
+  test('maintenance fee in USD converts at the day price on the delivered hashrate, in full even above the gross', () => {
     const contract = terms('a', '100', { maintenanceUsdPerThsDay: '0.05' });
     // 100 TH/s × 0.05 USD × scale 0.5 = 2.5 USD at 50,000 USD/BTC = 5,000 sat.
     const a = allocateDay({ revenueSat: 100_000, deliveredThs: '50', contracts: [contract], btcPriceUsd: '50000' });
     expect(a.contracts[0]).toMatchObject({ grossSat: 100_000, maintenanceFeeSat: 5_000, netSat: 95_000 });
     const poor = allocateDay({ revenueSat: 3_000, deliveredThs: '50', contracts: [contract], btcPriceUsd: '50000' });
-    expect(poor.contracts[0]).toMatchObject({ grossSat: 3_000, maintenanceFeeSat: 3_000, netSat: 0 });
+    // The 2,000 sat the day's share does not cover are carried (owed, recovered from the next credits).
+    expect(poor.contracts[0]).toMatchObject({ grossSat: 3_000, maintenanceFeeSat: 5_000, netSat: -2_000 });
     expect(() => allocateDay({ revenueSat: 1, deliveredThs: '1', contracts: [contract], btcPriceUsd: null })).toThrow(/no BTC price/);
   });
 

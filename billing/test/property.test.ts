@@ -1,11 +1,15 @@
 /**
  * Random sequences of daily credits, corrections (reversal + new revision), payout requests, approvals, sends
- * and rejections against a real PostgreSQL: after every step every ledger invariant still holds.
+ * and rejections, contract changes (end early, extend, change fee) and maintenance charges that can exceed a day's
+ * share, against a real PostgreSQL: after every step every ledger invariant still holds, to the satoshi, and no
+ * balance is negative (what cannot be taken back is owed).
  */
 import fc from 'fast-check';
 import { approvePayout, getBalance, listPayouts, markPayoutSent, rejectPayout, requestPayout } from '../src/api';
 import { satoshi } from '../src/db';
 import { verifyLedger } from '../src/ledger';
+import { changeContractFee, endContractEarly, extendContract } from '../src/contracts';
+import { recordMarketDay } from '../src/market';
 import { addDays, correctDay, runDay } from '../src/run';
 import { ADDRESSES, addInvestorWithContract, fixedHashrate, recordPayout } from './fixtures';
 import { createTestDatabase, type TestDatabase } from './pg';
@@ -20,18 +24,25 @@ type Step =
   | { op: 'run'; btc: number; delivered: number }
   | { op: 'correct'; back: number; btc: number }
   | { op: 'request'; who: number; percentOfBalance: number }
-  | { op: 'approve' | 'send' | 'reject'; pick: number };
+  | { op: 'approve' | 'send' | 'reject'; pick: number }
+  | { op: 'end' | 'extend'; who: number; day: number }
+  | { op: 'fee'; who: number; day: number; maintenanceCents: number; feePct: number };
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { arbitrary: fc.record({ op: fc.constant('run' as const), btc: fc.integer({ min: 0, max: 5_000_000 }), delivered: fc.integer({ min: 1, max: 120 }) }), weight: 2 },
   { arbitrary: fc.record({ op: fc.constant('correct' as const), back: fc.nat(5), btc: fc.integer({ min: 0, max: 5_000_000 }) }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant('request' as const), who: fc.nat(2), percentOfBalance: fc.integer({ min: 1, max: 130 }) }), weight: 2 },
   { arbitrary: fc.record({ op: fc.constantFrom('approve' as const, 'send' as const, 'reject' as const), pick: fc.nat(10) }), weight: 4 },
+  { arbitrary: fc.record({ op: fc.constantFrom('end' as const, 'extend' as const), who: fc.nat(2), day: fc.nat(19) }), weight: 1 },
+  {
+    arbitrary: fc.record({ op: fc.constant('fee' as const), who: fc.nat(2), day: fc.nat(19), maintenanceCents: fc.integer({ min: 0, max: 2000 }), feePct: fc.integer({ min: 0, max: 100 }) }),
+    weight: 1,
+  },
 );
 
 let runCounter = 0;
 const MINIMUM_SAT = 10_000;
-const happened = { corrected: 0, refusedCorrections: 0, requested: 0, sent: 0, rejected: 0 };
+const happened = { corrected: 0, requested: 0, sent: 0, rejected: 0, changed: 0, owed: 0 };
 let nextDay = '2025-01-01';
 
 async function checkInvariants(investors: string[]): Promise<void> {
@@ -40,8 +51,10 @@ async function checkInvariants(investors: string[]): Promise<void> {
   for (const id of investors) {
     const b = await getBalance(db.pool, id);
     expect(b.availableSat).toBeGreaterThanOrEqual(0);
-    // The journal and the credit records tell the same story.
-    expect(b.availableSat).toBe(b.creditedSat - b.pendingPayoutSat - b.paidOutSat);
+    expect(b.owedSat).toBeGreaterThanOrEqual(0);
+    if (b.owedSat > 0) happened.owed++;
+    // The journal and the credit records tell the same story: what the farm owes the investor less what they owe.
+    expect(b.availableSat - b.owedSat).toBe(b.creditedSat - b.pendingPayoutSat - b.paidOutSat);
   }
   // The pool owes (or paid) exactly the revenue of the latest revision of every finished day.
   const { rows } = await db.pool.query(
@@ -69,19 +82,30 @@ test('credits, corrections and payouts in any order keep every invariant', async
           const day = dayOfRun;
           dayOfRun = addDays(dayOfRun, 1);
           await recordPayout(db.pool, day, (step.btc / 1e8).toFixed(8));
+          await recordMarketDay(db.pool, { day, difficulty: '100000000000000', subsidyBtc: '3.125', btcPriceUsd: '50000' });
           const r = await runDay(db.pool, fixedHashrate(String(step.delivered)), day, { today: '2027-01-01', chunkSize: 7 });
           expect(r.creditedSat + r.farmSat).toBe(step.btc);
           runDays.push(day);
         } else if (step.op === 'correct' && runDays.length > 0) {
           const day = runDays[runDays.length - 1 - (step.back % runDays.length)]!;
           await recordPayout(db.pool, day, (step.btc / 1e8).toFixed(8));
-          // A correction that would take back more than an investor still holds is refused as a whole.
-          await correctDay(db.pool, fixedHashrate('50'), day, { chunkSize: 7 }).then(
-            () => happened.corrected++,
-            (err: Error) => {
-              expect(err.message).toMatch(/investor_balance_never_negative/);
-              happened.refusedCorrections++;
-            },
+          // A correction taking back more than an investor still holds leaves the rest owed (a clawback).
+          await correctDay(db.pool, fixedHashrate('50'), day, { chunkSize: 7 });
+          happened.corrected++;
+        } else if (step.op === 'end' || step.op === 'extend' || step.op === 'fee') {
+          const contractId = `${investors[step.who]}-c`;
+          const day = addDays(firstDay, step.day);
+          const staff = { staff: 'ops', reason: 'property test' };
+          // Refusals (a day outside the contract, an end after it) are fine; anything else must keep the invariants.
+          const attempt =
+            step.op === 'fee'
+              ? changeContractFee(db.pool, { contractId, fromDay: day, maintenanceUsdPerThsDay: (step.maintenanceCents / 100).toFixed(2), revenueFeePct: String(step.feePct), ...staff })
+              : step.op === 'end'
+                ? endContractEarly(db.pool, { contractId, lastDay: day, ...staff })
+                : extendContract(db.pool, { contractId, lastDay: addDays(firstDay, 19 + step.day), ...staff });
+          await attempt.then(
+            () => happened.changed++,
+            (err: Error) => expect(err.name).toBe('BillingInputError'),
           );
         } else if (step.op === 'request') {
           const investorId = investors[step.who]!;
@@ -117,4 +141,6 @@ test('credits, corrections and payouts in any order keep every invariant', async
   expect(happened.corrected).toBeGreaterThan(0);
   expect(happened.requested).toBeGreaterThan(0);
   expect(happened.rejected + happened.sent).toBeGreaterThan(0);
+  expect(happened.changed).toBeGreaterThan(0);
+  expect(happened.owed).toBeGreaterThan(0);
 }, 120_000);

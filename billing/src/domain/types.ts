@@ -61,6 +61,7 @@ export interface Balance {
   pendingPayoutSat: number; // requested or approved, not sent yet
   creditedSat: number; // all net credits minus reversals
   paidOutSat: number; // sent
+  owedSat: number; // owed to the farm (a fee above a day's share, a clawback): recovered from the next credits first
 }
 
 export type PayoutStatus = 'requested' | 'approved' | 'sent' | 'rejected';

@@ -64,7 +64,9 @@ export function explainCredit(c: CreditView, currency: string): CreditExplanatio
     `Our fee: ${btcText(c.revenueFeeSat)} BTC.`,
     `Maintenance charge: ${btcText(c.maintenanceFeeSat)} BTC` +
       (c.btcPriceUsd !== null && c.maintenanceFeeSat !== '0' ? ` (${moneyText(usdOf(c.maintenanceFeeSat, c.btcPriceUsd), 'USD')} at that day’s price).` : '.'),
-    `Your credit: ${btcText(c.netSat)} BTC.`,
+    new Decimal(c.netSat).isNegative()
+      ? `Your credit: ${btcText(c.netSat)} BTC: the charges exceed your share that day, so the difference is carried and taken from your next credits.`
+      : `Your credit: ${btcText(c.netSat)} BTC.`,
   ];
   const value: string[] = [];
   if (c.btcPriceUsd === null) {

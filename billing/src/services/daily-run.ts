@@ -11,6 +11,7 @@ import type { CreditInputs, RunInputs, RunResult, RunSettings, RunStatus } from 
 import { postTransactions, reversalOf, type NewTransaction } from '../ledger';
 import { investorAccountIds, systemAccountId } from '../store/accounts';
 import { activeContractTerms } from '../store/contracts';
+import { settleAgainstPositions } from './position';
 import { insertCredits, insertReversals, type NewCredit } from '../store/credits';
 import { insertRun, latestRun, markRunDone, runTotals, unreversedRevisionTransactions, type StoredRun } from '../store/runs';
 
@@ -119,7 +120,7 @@ export async function postRun(scope: RunScope, run: Run, settings: RunSettings):
           { accountId: fees, amountSat: -(a.maintenanceFeeSat + a.revenueFeeSat) },
         ],
       }));
-      const posted = await postTransactions(tx, txns);
+      const posted = await postTransactions(tx, await settleAgainstPositions(tx, txns));
       const fresh: NewCredit[] = [];
       for (const a of chunk) {
         const transactionId = posted.get(creditKey(a.contract.id, day, revision));
@@ -170,7 +171,8 @@ async function reverseRevision(scope: RunScope, day: string, revision: number, s
     await scope.atomic(async (tx) => {
       const txns: NewTransaction[] = [];
       for (const id of chunk) txns.push(await reversalOf(tx, id, `reverse:${id}`, `correction of ${day} revision ${revision}`));
-      const posted = await postTransactions(tx, txns);
+      // A reversal the investor's balance cannot cover (they withdrew it) leaves the rest owed: a clawback.
+      const posted = await postTransactions(tx, await settleAgainstPositions(tx, txns));
       await insertReversals(tx, [...posted.values()]);
     });
   }

@@ -43,6 +43,8 @@ export interface StatementLine {
   feesSat: number | null;
   /** What the movement did to the investor's balance (+ credited, − debited). */
   amountSat: number;
+  /** What it did to what the investor owes the farm (+ a carried fee or clawback, − repaid from this credit). */
+  owedSat: number;
   /** The credit's value at that day's BTC price; null without a price or for other movements. */
   valueUsd: Decimal | null;
   /** The same in the investor's currency at that day's recorded rate; null without one (or when USD). */
@@ -56,6 +58,9 @@ export interface MonthlyStatement {
   to: string;
   openingSat: number;
   closingSat: number;
+  /** Owed to the farm (carried fees, clawbacks) before and after the month; recovered from later credits. */
+  openingOwedSat: number;
+  closingOwedSat: number;
   lines: StatementLine[];
   totals: {
     creditedSat: number; // net credits booked in the month (corrected credits included)
@@ -80,6 +85,7 @@ interface LineRow {
   contract_id: string | null;
   booked: string;
   amount_sat: string;
+  owed_sat: string;
   credit_day: string | null;
   revision: number | null;
   gross_sat: string | null;
@@ -115,27 +121,31 @@ function lineText(r: LineRow): { kind: StatementLineKind; text: string } {
  */
 export async function loadMonthlyStatement(db: Queryable, investorId: string, month: string): Promise<MonthlyStatement> {
   const { from, to } = monthDays(month);
-  const investorRows = await db.query<{ id: string; name: string; email: string | null; currency: string; account_id: string | null }>(
-    `SELECT i.id, i.name, i.email, i.currency, a.id AS account_id FROM investors i LEFT JOIN accounts a ON a.investor_id = i.id WHERE i.id = $1`,
+  const investorRows = await db.query<{ id: string; name: string; email: string | null; currency: string; account_id: string | null; receivable_id: string | null }>(
+    `SELECT i.id, i.name, i.email, i.currency, a.id AS account_id, (SELECT id FROM accounts WHERE code = 'receivable:' || i.id) AS receivable_id
+       FROM investors i LEFT JOIN accounts a ON a.investor_id = i.id WHERE i.id = $1`,
     [investorId],
   );
   const investor = investorRows.rows[0];
   if (!investor) throw new BillingInputError(`investor ${investorId} does not exist`);
   const accountId = investor.account_id === null ? null : Number(investor.account_id);
+  const receivableId = investor.receivable_id === null ? null : Number(investor.receivable_id);
 
   // The transactions that touched the investor: entries on their account, and credits of theirs that moved
   // nothing (fees took the whole share, or a day without revenue), which still belong on the statement.
-  const opening = await db.query<{ opening: string | null }>(
-    `SELECT -sum(e.amount_sat) AS opening FROM journal_entries e JOIN journal_transactions t ON t.id = e.transaction_id
-      WHERE e.account_id = $1 AND ${BOOKED} < $2::date`,
-    [accountId, from],
+  const opening = await db.query<{ opening: string | null; owed: string | null }>(
+    `SELECT -sum(e.amount_sat) FILTER (WHERE e.account_id = $1) AS opening, sum(e.amount_sat) FILTER (WHERE e.account_id = $3) AS owed
+       FROM journal_entries e JOIN journal_transactions t ON t.id = e.transaction_id
+      WHERE e.account_id IN ($1, $3) AND ${BOOKED} < $2::date`,
+    [accountId, from, receivableId],
   );
   const { rows } = await db.query<LineRow>(
     `WITH touched AS (
-       SELECT transaction_id FROM journal_entries WHERE account_id = $1
+       SELECT transaction_id FROM journal_entries WHERE account_id IN ($1, $6)
        UNION SELECT transaction_id FROM daily_credits WHERE investor_id = $2)
      SELECT t.id, t.kind, t.memo, t.contract_id, to_char(${BOOKED}, 'YYYY-MM-DD') AS booked,
             coalesce((SELECT -sum(e.amount_sat) FROM journal_entries e WHERE e.transaction_id = t.id AND e.account_id = $1), 0) AS amount_sat,
+            coalesce((SELECT sum(e.amount_sat) FROM journal_entries e WHERE e.transaction_id = t.id AND e.account_id = $6), 0) AS owed_sat,
             to_char(dc.day, 'YYYY-MM-DD') AS credit_day, dc.revision, dc.gross_sat, dc.maintenance_fee_sat + dc.revenue_fee_sat AS fees_sat,
             p.id AS payout_id, p.address, p.rejected_reason, dc.inputs->>'btcPriceUsd' AS btc_price_usd, fx.per_usd::text AS per_usd
        FROM touched JOIN journal_transactions t ON t.id = touched.transaction_id
@@ -144,7 +154,7 @@ export async function loadMonthlyStatement(db: Queryable, investorId: string, mo
        LEFT JOIN fx_rates fx ON fx.day = dc.day AND fx.currency = $5
       WHERE ${BOOKED} BETWEEN $3::date AND $4::date
       ORDER BY ${BOOKED}, t.id`,
-    [accountId, investorId, from, to, investor.currency],
+    [accountId, investorId, from, to, investor.currency, receivableId],
   );
 
   const totals = { creditedSat: 0, reversedSat: 0, grossSat: 0, feesSat: 0, payoutsSat: 0, returnedSat: 0, adjustmentsSat: 0 };
@@ -181,6 +191,7 @@ export async function loadMonthlyStatement(db: Queryable, investorId: string, mo
       grossSat: r.gross_sat === null ? null : satoshi(r.gross_sat),
       feesSat: r.fees_sat === null ? null : satoshi(r.fees_sat),
       amountSat,
+      owedSat: satoshi(r.owed_sat),
       valueUsd,
       valueInCurrency,
     };
@@ -188,6 +199,8 @@ export async function loadMonthlyStatement(db: Queryable, investorId: string, mo
   if (missingRate) creditedInCurrency = null;
   const openingSat = satoshi(opening.rows[0]?.opening);
   const closingSat = openingSat + lines.reduce((s, l) => s + l.amountSat, 0);
+  const openingOwedSat = satoshi(opening.rows[0]?.owed);
+  const closingOwedSat = openingOwedSat + lines.reduce((s, l) => s + l.owedSat, 0);
   return {
     investor: { id: investor.id, name: investor.name, email: investor.email, currency: investor.currency },
     month,
@@ -195,6 +208,8 @@ export async function loadMonthlyStatement(db: Queryable, investorId: string, mo
     to,
     openingSat,
     closingSat,
+    openingOwedSat,
+    closingOwedSat,
     lines,
     totals,
     creditedUsd,

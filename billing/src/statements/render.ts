@@ -26,6 +26,10 @@ export function summaryRows(s: MonthlyStatement): Array<[label: string, sat: num
   if (t.returnedSat !== 0) rows.push(['Refused payouts returned', t.returnedSat]);
   if (t.adjustmentsSat !== 0) rows.push(['Contract changes and adjustments', t.adjustmentsSat]);
   rows.push([`Closing balance on ${s.to}`, s.closingSat]);
+  if (s.openingOwedSat !== 0 || s.closingOwedSat !== 0) {
+    rows.push([`Owed to the farm on ${s.from} (carried fees, clawbacks)`, s.openingOwedSat]);
+    rows.push([`Owed to the farm on ${s.to}, recovered from the next credits`, s.closingOwedSat]);
+  }
   return rows;
 }
 
@@ -39,6 +43,9 @@ export function valueText(s: MonthlyStatement): string {
 }
 
 const signed = (sat: number | null): string => (sat === null ? '' : btc(sat));
+/** The line's text, with what it did to the amount owed (a carried fee, a clawback, a repayment). */
+const lineText = (l: StatementLine): string =>
+  l.owedSat > 0 ? `${l.text}; ${satsToBtc(BigInt(l.owedSat))} BTC more owed` : l.owedSat < 0 ? `${l.text}; repays ${satsToBtc(BigInt(-l.owedSat))} BTC owed` : l.text;
 const lineValue = (l: StatementLine, currency: string): string =>
   l.valueUsd === null ? '' : currency !== 'USD' && l.valueInCurrency !== null ? moneyText(l.valueInCurrency as Decimal, currency) : moneyText(l.valueUsd, 'USD');
 
@@ -69,7 +76,7 @@ ${
   s.lines.length
     ? html`<table class="lines"><thead><tr><th>Date</th><th>What</th><th>Contract</th><th class="num">Gross</th><th class="num">Fees</th><th class="num">Amount</th><th class="num">Value${cur === 'USD' ? '' : ` (${cur})`}</th></tr></thead><tbody>
 ${s.lines.map(
-  (l) => html`<tr data-transaction="${l.transactionId}"><td>${l.date}</td><td>${l.text}</td><td>${l.contractId ?? ''}</td><td class="num">${signed(l.grossSat)}</td>
+  (l) => html`<tr data-transaction="${l.transactionId}"><td>${l.date}</td><td>${lineText(l)}</td><td>${l.contractId ?? ''}</td><td class="num">${signed(l.grossSat)}</td>
 <td class="num">${signed(l.feesSat)}</td><td class="num">${btc(l.amountSat)}</td><td class="num">${lineValue(l, cur)}</td></tr>`,
 )}</tbody></table>`
     : html`<p class="muted">No movements this month.</p>`
@@ -136,7 +143,7 @@ export function statementPdf(s: MonthlyStatement): Promise<Buffer> {
     row(
       {
         date: l.date,
-        text: l.text,
+        text: lineText(l),
         contract: l.contractId ?? '',
         gross: l.grossSat === null ? '' : satsToBtc(BigInt(l.grossSat)),
         fees: l.feesSat === null ? '' : satsToBtc(BigInt(l.feesSat)),

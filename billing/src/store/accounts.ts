@@ -36,18 +36,19 @@ export async function lockInvestorAccount(tx: Tx, investorId: string): Promise<{
   return row ? { id: Number(row.id), balanceSat: satoshi(row.balance_sat) } : undefined;
 }
 
-/** Available balance, payouts pending and sent, and net credits of one investor. */
+/** Available balance, payouts pending and sent, net credits, and what the investor owes (carried fees, clawbacks). */
 export async function selectBalance(
   db: Queryable,
   investorId: string,
-): Promise<{ available: number; pending: number; paid: number; credited: number }> {
-  const { rows } = await db.query<{ available: string | null; pending: string; paid: string; credited: string }>(
+): Promise<{ available: number; pending: number; paid: number; credited: number; owed: number }> {
+  const { rows } = await db.query<{ available: string | null; pending: string; paid: string; credited: string; owed: string | null }>(
     `SELECT (SELECT balance_sat FROM accounts WHERE investor_id = $1) AS available,
+            (SELECT balance_sat FROM accounts WHERE code = 'receivable:' || $1) AS owed,
             (SELECT coalesce(sum(amount_sat), 0) FROM payouts WHERE investor_id = $1 AND status IN ('requested', 'approved')) AS pending,
             (SELECT coalesce(sum(amount_sat), 0) FROM payouts WHERE investor_id = $1 AND status = 'sent') AS paid,
             (SELECT coalesce(sum(net_sat), 0) FROM daily_credits WHERE investor_id = $1) AS credited`,
     [investorId],
   );
   const r = rows[0];
-  return { available: satoshi(r?.available), pending: satoshi(r?.pending), paid: satoshi(r?.paid), credited: satoshi(r?.credited) };
+  return { available: satoshi(r?.available), pending: satoshi(r?.pending), paid: satoshi(r?.paid), credited: satoshi(r?.credited), owed: satoshi(r?.owed) };
 }

@@ -23,11 +23,15 @@ export async function selectContracts(db: Queryable, filter: { investorId?: stri
   return rows.map(toContract);
 }
 
-/** The terms of every contract active on a day, by contract id: what the daily run allocates over. */
+/** The terms of every contract active on a day, by contract id: what the daily run allocates over (fee terms in force that day). */
 export async function activeContractTerms(db: Queryable, day: string): Promise<ContractTerms[]> {
   const { rows } = await db.query<{ id: string; investor_id: string; hashrate_ths: string; maintenance_usd_per_ths_day: string; revenue_fee_pct: string }>(
-    `SELECT id, investor_id, hashrate_ths, maintenance_usd_per_ths_day, revenue_fee_pct FROM contracts
-      WHERE $1::date BETWEEN start_day AND end_day ORDER BY id`,
+    `SELECT c.id, c.investor_id, c.hashrate_ths, coalesce(t.maintenance_usd_per_ths_day, c.maintenance_usd_per_ths_day) AS maintenance_usd_per_ths_day,
+            coalesce(t.revenue_fee_pct, c.revenue_fee_pct) AS revenue_fee_pct
+       FROM contracts c LEFT JOIN LATERAL (
+         SELECT maintenance_usd_per_ths_day, revenue_fee_pct FROM contract_fee_terms f WHERE f.contract_id = c.id AND f.from_day <= $1::date
+          ORDER BY f.from_day DESC LIMIT 1) t ON true
+      WHERE $1::date BETWEEN c.start_day AND c.end_day ORDER BY c.id`,
     [day],
   );
   return rows.map((r) => ({

@@ -1,0 +1,101 @@
+/**
+ * An investor's position is their balance (what the farm owes them) less what they owe the farm (their receivable
+ * account). Credits, reversals and contract changes move the position; this turns each such move into entries that
+ * keep both accounts at or above zero, so a balance never goes negative:
+ *  - in the investor's favour: first what they owe is paid down, the rest goes to the balance;
+ *  - against them: a reversal (a clawback of an over-credit) takes the balance first and records the rest as owed;
+ *    a credit whose fees exceed the day's share (a carried fee) records the shortfall as owed without touching the
+ *    balance, so it is recovered from the next days' credits.
+ * Each transaction's entries still sum to zero: only entries on the investor's two accounts are rewritten, into
+ * entries of the same total.
+ */
+import type { Tx } from '../db';
+import { satoshi } from '../db';
+import type { NewTransaction, Posting } from '../ledger';
+
+/** The receivable accounts of these investors (investor id → account id), opened on first use. */
+export async function receivableAccountIds(tx: Tx, investorIds: readonly string[]): Promise<Map<string, number>> {
+  const unique = [...new Set(investorIds)];
+  await tx.query(
+    `INSERT INTO accounts (code, kind, normal_side) SELECT 'receivable:' || i, 'investor_receivable', 1 FROM unnest($1::text[]) AS i ON CONFLICT (code) DO NOTHING`,
+    [unique],
+  );
+  const { rows } = await tx.query<{ id: string; code: string }>(`SELECT id, code FROM accounts WHERE code = ANY($1::text[])`, [unique.map((i) => `receivable:${i}`)]);
+  return new Map(rows.map((r) => [r.code.slice('receivable:'.length), Number(r.id)]));
+}
+
+interface Position {
+  investorAccount: number;
+  receivableAccount: number;
+  balanceSat: number;
+  owedSat: number;
+}
+
+/**
+ * Rewrites the investor entries of `txns` against the investors' positions, locking both accounts of each investor
+ * until the transaction ends. Transactions already posted (same idempotency key) are left out: they change nothing.
+ */
+export async function settleAgainstPositions(tx: Tx, txns: readonly NewTransaction[]): Promise<NewTransaction[]> {
+  if (txns.length === 0) return [];
+  const existing = await tx.query<{ idempotency_key: string }>('SELECT idempotency_key FROM journal_transactions WHERE idempotency_key = ANY($1::text[])', [
+    txns.map((t) => t.idempotencyKey),
+  ]);
+  const done = new Set(existing.rows.map((r) => r.idempotency_key));
+  const fresh = txns.filter((t) => !done.has(t.idempotencyKey));
+  const accountIds = [...new Set(fresh.flatMap((t) => t.entries.map((e) => e.accountId)))];
+  const owners = await tx.query<{ id: string; kind: string; investor: string }>(
+    `SELECT id, kind, CASE WHEN kind = 'investor' THEN investor_id ELSE substr(code, 12) END AS investor FROM accounts
+      WHERE id = ANY($1::bigint[]) AND kind IN ('investor', 'investor_receivable')`,
+    [accountIds],
+  );
+  if (owners.rows.length === 0) return fresh;
+  const investors = [...new Set(owners.rows.map((r) => r.investor))].sort();
+  const receivables = await receivableAccountIds(tx, investors);
+  // Both accounts of every investor involved, locked in id order (as every writer does) so no two runs deadlock.
+  const { rows } = await tx.query<{ id: string; kind: string; investor: string; balance_sat: string }>(
+    `SELECT id, kind, CASE WHEN kind = 'investor' THEN investor_id ELSE substr(code, 12) END AS investor, balance_sat FROM accounts
+      WHERE (kind = 'investor' AND investor_id = ANY($1::text[])) OR (kind = 'investor_receivable' AND code = ANY($2::text[])) ORDER BY id FOR UPDATE`,
+    [investors, investors.map((i) => `receivable:${i}`)],
+  );
+  const positions = new Map<string, Position>();
+  const ownerOf = new Map<number, string>();
+  for (const r of rows) {
+    const p = positions.get(r.investor) ?? { investorAccount: 0, receivableAccount: receivables.get(r.investor)!, balanceSat: 0, owedSat: 0 };
+    if (r.kind === 'investor') {
+      p.investorAccount = Number(r.id);
+      p.balanceSat = satoshi(r.balance_sat);
+    } else p.owedSat = satoshi(r.balance_sat);
+    positions.set(r.investor, p);
+    ownerOf.set(Number(r.id), r.investor);
+  }
+  return fresh.map((t) => {
+    const effects = new Map<string, number>();
+    const kept: Posting[] = [];
+    for (const e of t.entries) {
+      const investor = ownerOf.get(e.accountId);
+      // Both accounts are on the investor's side: a credit (negative) to either raises the position.
+      if (investor === undefined) kept.push(e);
+      else effects.set(investor, (effects.get(investor) ?? 0) - e.amountSat);
+    }
+    if (effects.size === 0) return t;
+    for (const [investor, effect] of effects) {
+      const p = positions.get(investor)!;
+      let toBalance = 0;
+      let toOwed = 0;
+      if (effect >= 0) {
+        const repaid = Math.min(effect, p.owedSat);
+        toOwed = -repaid;
+        toBalance = effect - repaid;
+      } else {
+        const taken = t.kind === 'credit' ? 0 : Math.min(-effect, p.balanceSat);
+        toBalance = -taken;
+        toOwed = -effect - taken;
+      }
+      p.balanceSat += toBalance;
+      p.owedSat += toOwed;
+      if (toBalance !== 0) kept.push({ accountId: p.investorAccount, amountSat: -toBalance });
+      if (toOwed !== 0) kept.push({ accountId: p.receivableAccount, amountSat: toOwed });
+    }
+    return { ...t, entries: kept };
+  });
+}
