@@ -21,6 +21,7 @@ import { verifyLink } from './signing';
 import { STATEMENT_LINK_PURPOSE } from '../statements/issue';
 import { setDailyCreditMails, UNSUBSCRIBE_PATH, UNSUBSCRIBE_PURPOSE } from '../notices';
 import { statementPdf } from '../statements/render';
+import { passwordResetRoutes } from './password-reset';
 
 export type { PortalDeps, PortalSettings } from './deps';
 
@@ -114,7 +115,7 @@ export function createPortalApp(deps: PortalDeps): express.Express {
 
   app.get('/login', (req, res) => {
     if (req.session.userId !== undefined) return res.redirect(303, '/');
-    const note = req.query.expired ? ['Your session has ended. Please sign in again.'] : [];
+    const note = req.query.expired ? ['Your session has ended. Please sign in again.'] : req.query.reset ? ['Your password is changed. Sign in with it.'] : [];
     render(req, res, 'Sign in', loginBody(csrfToken(req), note));
   });
 
@@ -177,6 +178,8 @@ export function createPortalApp(deps: PortalDeps): express.Express {
   app.post('/logout', (req, res) => {
     req.session.destroy(() => res.redirect(303, '/login'));
   });
+
+  app.use('/password-reset', passwordResetRoutes(deps));
 
   // A statement mailed as a signed link: the link itself is the authorisation (one investor, one month, until it expires).
   app.get('/statements/link', async (req, res) => {

@@ -2,6 +2,7 @@
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import type { Logger } from '@flymining/shared';
+import type { InvestorMailer } from '../mail';
 import type { PortalLedger } from './ledger-view';
 import type { SessionSettings } from './session';
 import { SignInThrottle } from './throttle';
@@ -24,6 +25,8 @@ export interface PortalSettings extends SessionSettings {
   trustedProxies: string[];
   /** Deprecated: trust this many hops of proxies, whoever they are. Ignored when trustedProxies is set. */
   trustProxyHops: number;
+  /** The portal as users reach it (https://...): mailed links point there, never at the request's Host header. */
+  publicUrl?: string;
 }
 
 export interface PortalDeps {
@@ -32,6 +35,8 @@ export interface PortalDeps {
   ledger: PortalLedger;
   settings: PortalSettings;
   log: Logger;
+  /** Mails password-reset links; without it a reset cannot be mailed (logged). */
+  mailer?: InvestorMailer;
 }
 
 /** The sign-in throttle (progressive delays; see throttle.ts), shared by sign-in and the account page. */

@@ -12,6 +12,7 @@ import { PORTAL_KEY_PREFIX, createLogger, formatIssues, readSecretFile, runServi
 import { migratePortal, openPool } from '../db';
 import { createPortalApp, type PortalSettings } from './app';
 import { engineLedger } from './ledger-adapter';
+import { mailerFromEnv } from '../mail';
 
 const positiveInt = (what: string) => z.coerce.number().int(`${what} must be a whole number`).positive(`${what} must be more than 0`);
 
@@ -127,8 +128,11 @@ export async function startPortal(settings: PortalProcessSettings): Promise<Runn
   await migratePortal(pool);
   const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: 2 });
   redis.on('error', (err) => log.warn({ err: err.message }, 'Redis connection problem'));
-  const portalSettings: PortalSettings = settings;
-  const app = createPortalApp({ pool, redis, ledger: engineLedger(pool, { network: settings.network }), settings: portalSettings, log });
+  // Mailed links (password reset) point at the portal as users reach it, never at a request's Host header.
+  const portalSettings: PortalSettings = { ...settings, publicUrl: process.env.FLYMINING_PORTAL_URL || undefined };
+  const mailer = mailerFromEnv();
+  if (!mailer || !portalSettings.publicUrl) log.warn('no FLYMINING_SMTP_URL or FLYMINING_PORTAL_URL: password reset links cannot be mailed');
+  const app = createPortalApp({ pool, redis, ledger: engineLedger(pool, { network: settings.network }), settings: portalSettings, log, mailer });
   const [host, port] = settings.listen.split(':') as [string, string];
   const server = await new Promise<import('node:http').Server>((resolve, reject) => {
     const s = app.listen(Number(port), host, (err?: Error) => (err ? reject(err) : resolve(s)));
@@ -143,6 +147,7 @@ export async function startPortal(settings: PortalProcessSettings): Promise<Runn
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       redis.disconnect();
+      mailer?.close();
       await pool.end();
     },
   };

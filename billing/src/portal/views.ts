@@ -19,7 +19,7 @@ export function loginBody(csrf: string, errors: readonly string[], email = ''): 
     <label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" value="${email}" required>
     <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
     <p><button class="primary" type="submit">Sign in</button></p>
-  </form></section>`;
+  </form><p><a href="/password-reset">Forgot your password?</a></p></section>`;
 }
 
 export function totpBody(csrf: string, errors: readonly string[]): SafeHtml {

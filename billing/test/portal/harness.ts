@@ -12,6 +12,7 @@ import { engineLedger } from '../../src/portal/ledger-adapter';
 import { migratePortal } from '../../src/db';
 import { createPortalUser, type PortalUser } from '../../src/portal/users';
 import { createLogger } from '@flymining/shared';
+import type { InvestorMailer } from '../../src/mail';
 import { createTestDatabase, type TestDatabase } from '../pg';
 
 export const REDIS_DB = 13;
@@ -39,7 +40,7 @@ export async function withTestPortal<T>(name: string, overrides: Partial<PortalS
   }
 }
 
-export async function startTestPortal(name: string, overrides: Partial<PortalSettings> = {}, db?: TestDatabase): Promise<PortalUnderTest> {
+export async function startTestPortal(name: string, overrides: Partial<PortalSettings> = {}, db?: TestDatabase, mailer?: InvestorMailer): Promise<PortalUnderTest> {
   const database = db ?? (await createTestDatabase(name));
   await migratePortal(database.pool);
   const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 2 });
@@ -57,11 +58,13 @@ export async function startTestPortal(name: string, overrides: Partial<PortalSet
     trustProxyHops: 0,
     ...overrides,
   };
-  const app = createPortalApp({ pool: database.pool, redis, ledger: engineLedger(database.pool, { network: 'mainnet' }), settings, log: createLogger('portal-test', 'error') });
+  const app = createPortalApp({ pool: database.pool, redis, ledger: engineLedger(database.pool, { network: 'mainnet' }), settings, log: createLogger('portal-test', 'error'), mailer });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // Mailed links point at the portal's public URL, known only now that it listens.
+  settings.publicUrl ??= url;
   return {
     db: database,
     redis,
