@@ -24,7 +24,9 @@ import type { BtcNetwork } from '../address';
 import { statementCsv } from '../statement';
 import { loadMonthlyStatement, statementMonths } from '../statements/monthly';
 import { hashpriceSatPerThsDay } from '../pools/mempool';
-import { purchasePrices } from '../store/contracts';
+import { purchasePrices, selectContractsPage } from '../store/contracts';
+import { selectPayoutsPage } from '../store/payouts';
+import { countRuns, selectRuns } from '../store/runs';
 import { investorCurrency } from '../store/investors';
 import type { MarketToday } from './explain';
 import { PayoutRefused, type ContractSummary, type CreditView, type InvestorSummary, type PayoutView, type PortalLedger } from './ledger-view';
@@ -211,23 +213,35 @@ export function engineLedger(pool: Pool, options: { network?: BtcNetwork } = {})
         throw err;
       }
     },
-    async investors() {
-      return Promise.all((await listInvestors(pool)).map(summary));
+    async investors({ page, size }) {
+      const [rows, count] = await Promise.all([
+        pool.query<{ id: string; name: string; email: string | null; currency: string; balance_sat: string | null }>(
+          `SELECT i.id, i.name, i.email, i.currency, a.balance_sat FROM investors i LEFT JOIN accounts a ON a.investor_id = i.id ORDER BY i.id LIMIT $1 OFFSET $2`,
+          [size, (page - 1) * size],
+        ),
+        pool.query<{ n: string }>('SELECT count(*) AS n FROM investors'),
+      ]);
+      const investors = rows.rows.map((r) => ({ id: r.id, name: r.name, email: r.email, currency: r.currency, balanceSat: r.balance_sat ?? '0' }));
+      return { page, size, total: Number(count.rows[0]!.n), rows: investors };
     },
-    async contracts() {
-      return (await listContracts(pool)).map((c) => contractSummary(c));
+    async contracts({ page, size }) {
+      const { rows, total } = await selectContractsPage(pool, size, (page - 1) * size);
+      return { page, size, total, rows: rows.map((c) => contractSummary(c)) };
     },
-    async payouts(status) {
-      return (await listPayouts(pool, { status })).map(payoutView).reverse();
+    async payouts({ page, size }, statuses = []) {
+      const { rows, total } = await selectPayoutsPage(pool, statuses, size, (page - 1) * size);
+      return { page, size, total, rows: rows.map(payoutView) };
     },
-    async dailyRuns(limit) {
-      return (await listDailyRuns(pool, { limit })).map((r) => ({
+    async dailyRuns({ page, size }) {
+      const [runs, total] = await Promise.all([selectRuns(pool, size, (page - 1) * size), countRuns(pool)]);
+      const rows = runs.map((r) => ({
         day: r.day,
         status: r.revision > 1 ? `${r.status} (revision ${r.revision})` : r.status,
         startedAt: r.startedAt.toISOString().slice(0, 19).replace('T', ' '),
         finishedAt: r.finishedAt ? r.finishedAt.toISOString().slice(0, 19).replace('T', ' ') : null,
         detail: `${r.contracts} contracts · revenue ${r.revenueSat} sat${r.creditedSat === null ? '' : ` · credited ${r.creditedSat} sat`}`,
       }));
+      return { page, size, total, rows };
     },
     async approvePayout(payoutId, staffEmail) {
       await approvePayout(pool, payoutNumber(payoutId), staffEmail);

@@ -83,6 +83,17 @@ export interface RunView {
   detail: string | null;
 }
 
+/** Page 1 is the first; `size` rows per page. */
+export interface PageRequest {
+  page: number;
+  size: number;
+}
+
+export interface Paged<T> extends PageRequest {
+  rows: T[];
+  total: number;
+}
+
 export interface PortalLedger {
   investor(investorId: string): Promise<InvestorSummary | undefined>;
   contractsOf(investorId: string): Promise<ContractSummary[]>;
@@ -100,11 +111,12 @@ export interface PortalLedger {
   /** Throws PayoutRefused with a message for the investor when the request cannot be accepted. */
   requestPayout(investorId: string, amountSat: bigint, address: string, requestKey: string): Promise<PayoutView>;
 
-  // Staff only.
-  investors(): Promise<InvestorSummary[]>;
-  contracts(): Promise<ContractSummary[]>;
-  payouts(status?: PayoutStatus): Promise<PayoutView[]>;
-  dailyRuns(limit: number): Promise<RunView[]>;
+  // Staff only: one page at a time (admin lists grow with the farm).
+  investors(page: PageRequest): Promise<Paged<InvestorSummary>>;
+  contracts(page: PageRequest): Promise<Paged<ContractSummary>>;
+  /** Payouts with one of `statuses` (all when empty), newest first. */
+  payouts(page: PageRequest, statuses?: readonly PayoutStatus[]): Promise<Paged<PayoutView>>;
+  dailyRuns(page: PageRequest): Promise<Paged<RunView>>;
   approvePayout(payoutId: string, staffEmail: string): Promise<void>;
   markPayoutSent(payoutId: string, txid: string, staffEmail: string): Promise<void>;
   /** The amount goes back to the investor's balance. */

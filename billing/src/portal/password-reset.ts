@@ -63,7 +63,7 @@ export function passwordResetRoutes(deps: PortalDeps): Router {
     const form = requestForm.safeParse(req.body);
     if (!form.success) return render(req, res, 'Forgot your password?', requestBody(csrfToken(req), problems(form.error)), 400);
     const email = normalizeEmail(form.data.email);
-    const keys = [`reset:${email}`, `ip:${req.ip ?? 'unknown'}`];
+    const keys = [`reset:${email}`, `reset-ip:${req.ip ?? 'unknown'}`];
     const attempt = await throttle.begin(keys);
     if (!attempt.allowed) {
       res.set('Retry-After', String(Math.ceil(attempt.retryAfterMs / 1000)));

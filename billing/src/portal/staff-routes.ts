@@ -8,7 +8,13 @@ import { idParam, markSentForm, problems, rejectForm } from './forms';
 import type { PortalUser } from './users';
 import { adminBody, adminInvestorBody, messageBody } from './views';
 
-const RUNS_SHOWN = 30;
+/** Rows per page of each admin list. */
+export const ADMIN_PAGE_SIZE = { queue: 50, runs: 30, investors: 50, contracts: 50, payouts: 50 } as const;
+export type AdminList = keyof typeof ADMIN_PAGE_SIZE;
+
+const pageNumber = z.coerce.number({ error: 'a page is a number' }).int('a page is a whole number').min(1, 'pages start at 1').max(1_000_000).default(1);
+const adminPages = z.object({ queue: pageNumber, runs: pageNumber, investors: pageNumber, contracts: pageNumber, payouts: pageNumber });
+export type AdminPages = z.infer<typeof adminPages>;
 
 export function staffRoutes({ ledger, log }: PortalDeps): Router {
   const router = Router();
@@ -19,8 +25,18 @@ export function staffRoutes({ ledger, log }: PortalDeps): Router {
   });
 
   const showAdmin = async (req: Request, res: Response, errors: string[] = [], status = 200): Promise<void> => {
-    const [investors, contracts, payouts, runs] = await Promise.all([ledger.investors(), ledger.contracts(), ledger.payouts(), ledger.dailyRuns(RUNS_SHOWN)]);
-    render(req, res, 'Admin', adminBody(csrfToken(req), { investors, contracts, payouts, runs }, errors), status);
+    const query = adminPages.safeParse(req.query);
+    if (!query.success) return render(req, res, 'Admin', messageBody(`That page does not exist: ${problems(query.error).join('; ')}.`, { href: '/admin', label: 'Back to admin' }), 400);
+    const pages = query.data;
+    const at = (list: AdminList) => ({ page: pages[list], size: ADMIN_PAGE_SIZE[list] });
+    const [queue, runs, investors, contracts, payouts] = await Promise.all([
+      ledger.payouts(at('queue'), ['requested', 'approved']),
+      ledger.dailyRuns(at('runs')),
+      ledger.investors(at('investors')),
+      ledger.contracts(at('contracts')),
+      ledger.payouts(at('payouts')),
+    ]);
+    render(req, res, 'Admin', adminBody(csrfToken(req), { queue, investors, contracts, payouts, runs }, pages, errors), status);
   };
 
   router.get('/', (req, res) => showAdmin(req, res));

@@ -5,7 +5,7 @@ import { cumulativeChart, hashrateChart, type HashrateDay } from './chart';
 import { btcText, contractReturn, explainCredit, moneyText, type MarketToday } from './explain';
 import { satsToBtc } from './forms';
 import { csrfField, html, type SafeHtml } from './html';
-import type { ContractSummary, CreditView, RunView, InvestorSummary, PayoutView } from './ledger-view';
+import type { ContractSummary, CreditView, RunView, InvestorSummary, Paged, PayoutView } from './ledger-view';
 
 function errorList(errors: readonly string[]): SafeHtml {
   return errors.length ? html`<ul class="errors" role="alert">${errors.map((e) => html`<li>${e}</li>`)}</ul>` : html``;
@@ -177,13 +177,24 @@ export function accountBody(csrf: string, totpEnabled: boolean, enrolment?: { se
 }
 
 export interface AdminData {
-  investors: InvestorSummary[];
-  contracts: ContractSummary[];
-  payouts: PayoutView[];
-  runs: RunView[];
+  /** Payouts requested or approved: staff's queue. */
+  queue: Paged<PayoutView>;
+  investors: Paged<InvestorSummary>;
+  contracts: Paged<ContractSummary>;
+  payouts: Paged<PayoutView>;
+  runs: Paged<RunView>;
 }
 
-export function adminBody(csrf: string, d: AdminData, errors: readonly string[]): SafeHtml {
+/** "Page 2 of 7 (312)" with previous/next links that keep the other lists' pages. */
+function pager(list: string, p: Paged<unknown>, pages: Readonly<Record<string, number>>): SafeHtml {
+  const last = Math.max(1, Math.ceil(p.total / p.size));
+  if (last === 1 && p.page === 1) return html``;
+  const href = (page: number): string => `/admin?${new URLSearchParams(Object.entries({ ...pages, [list]: page }).map(([k, v]): [string, string] => [k, String(v)]))}#${list}`;
+  return html`<nav class="pager" data-list="${list}" aria-label="${list} pages">Page ${p.page} of ${last} (${p.total})
+    ${p.page > 1 ? html` · <a rel="prev" href="${href(Math.min(p.page - 1, last))}">Previous</a>` : ''}${p.page < last ? html` · <a rel="next" href="${href(p.page + 1)}">Next</a>` : ''}</nav>`;
+}
+
+export function adminBody(csrf: string, d: AdminData, pages: Readonly<Record<string, number>>, errors: readonly string[]): SafeHtml {
   const actions = (p: PayoutView): SafeHtml =>
     p.status === 'requested'
       ? html`<form method="post" action="/admin/payouts/${encodeURIComponent(p.id)}/approve">${csrfField(csrf)}<button type="submit">Approve</button></form>`
@@ -195,21 +206,21 @@ export function adminBody(csrf: string, d: AdminData, errors: readonly string[])
     html`${actions(p)}<form method="post" action="/admin/payouts/${encodeURIComponent(p.id)}/reject">${csrfField(csrf)}
       <input name="reason" placeholder="reason" size="16" required aria-label="reason for refusing"><button type="submit">Reject</button></form>`;
   return html`${errorList(errors)}
-  <section><h2>Payouts to handle</h2>${payoutsTable(d.payouts.filter((p) => p.status === 'requested' || p.status === 'approved'), handle)}</section>
-  <section><h2>Daily runs</h2>${
-    d.runs.length
-      ? html`<table class="runs"><thead><tr><th>Day</th><th>Status</th><th>Started</th><th>Finished</th><th>Detail</th></tr></thead><tbody>${d.runs.map(
+  <section id="queue"><h2>Payouts to handle</h2>${payoutsTable(d.queue.rows, handle)}${pager('queue', d.queue, pages)}</section>
+  <section id="runs"><h2>Daily runs</h2>${
+    d.runs.rows.length
+      ? html`<table class="runs"><thead><tr><th>Day</th><th>Status</th><th>Started</th><th>Finished</th><th>Detail</th></tr></thead><tbody>${d.runs.rows.map(
           (r) => html`<tr><td>${r.day}</td><td class="${/fail|error/i.test(r.status) ? 'status-failed' : 'status-ok'}">${r.status}</td>
             <td>${r.startedAt ?? ''}</td><td>${r.finishedAt ?? ''}</td><td>${r.detail ?? ''}</td></tr>`,
         )}</tbody></table>`
       : html`<p class="muted">No runs yet.</p>`
-  }</section>
-  <section><h2>Investors</h2><table class="investors"><thead><tr><th>Investor</th><th>Email</th><th class="num">Balance</th></tr></thead><tbody>
-  ${d.investors.map(
+  }${pager('runs', d.runs, pages)}</section>
+  <section id="investors"><h2>Investors</h2><table class="investors"><thead><tr><th>Investor</th><th>Email</th><th class="num">Balance</th></tr></thead><tbody>
+  ${d.investors.rows.map(
     (i) => html`<tr><td><a href="/admin/investors/${encodeURIComponent(i.id)}">${i.name}</a></td><td>${i.email ?? ''}</td><td class="num">${btc(i.balanceSat)}</td></tr>`,
-  )}</tbody></table></section>
-  <section><h2>Contracts</h2>${contractsTable(d.contracts, false)}</section>
-  <section><h2>All payouts</h2>${payoutsTable(d.payouts, () => html``)}</section>`;
+  )}</tbody></table>${pager('investors', d.investors, pages)}</section>
+  <section id="contracts"><h2>Contracts</h2>${contractsTable(d.contracts.rows, false)}${pager('contracts', d.contracts, pages)}</section>
+  <section id="payouts"><h2>All payouts</h2>${payoutsTable(d.payouts.rows, () => html``)}${pager('payouts', d.payouts, pages)}</section>`;
 }
 
 export function adminInvestorBody(d: DashboardData & { payouts: PayoutView[] }): SafeHtml {

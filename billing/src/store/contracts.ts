@@ -23,6 +23,18 @@ export async function selectContracts(db: Queryable, filter: { investorId?: stri
   return rows.map(toContract);
 }
 
+/** One page of all contracts (by investor, then id) and how many there are. */
+export async function selectContractsPage(db: Queryable, limit: number, offset: number): Promise<{ rows: Contract[]; total: number }> {
+  const [page, count] = await Promise.all([
+    db.query<ContractRow>(
+      `SELECT *, to_char(start_day, 'YYYY-MM-DD') AS start_s, to_char(end_day, 'YYYY-MM-DD') AS end_s FROM contracts ORDER BY investor_id, id LIMIT $1 OFFSET $2`,
+      [limit, offset],
+    ),
+    db.query<{ n: string }>('SELECT count(*) AS n FROM contracts'),
+  ]);
+  return { rows: page.rows.map(toContract), total: Number(count.rows[0]!.n) };
+}
+
 /** The terms of every contract active on a day, by contract id: what the daily run allocates over (fee terms in force that day). */
 export async function activeContractTerms(db: Queryable, day: string): Promise<ContractTerms[]> {
   const { rows } = await db.query<{ id: string; investor_id: string; hashrate_ths: string; maintenance_usd_per_ths_day: string; revenue_fee_pct: string }>(

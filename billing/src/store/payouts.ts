@@ -11,6 +11,16 @@ export async function selectPayouts(db: Queryable, filter: { investorId?: string
   return rows.map(toPayout);
 }
 
+/** One page of payouts with one of `statuses` (all when empty), newest first, and how many there are. */
+export async function selectPayoutsPage(db: Queryable, statuses: readonly PayoutStatus[], limit: number, offset: number): Promise<{ rows: Payout[]; total: number }> {
+  const filter = statuses.length ? [...statuses] : null;
+  const [page, count] = await Promise.all([
+    db.query<PayoutRow>(`SELECT * FROM payouts WHERE ($1::text[] IS NULL OR status = ANY($1)) ORDER BY id DESC LIMIT $2 OFFSET $3`, [filter, limit, offset]),
+    db.query<{ n: string }>(`SELECT count(*) AS n FROM payouts WHERE ($1::text[] IS NULL OR status = ANY($1))`, [filter]),
+  ]);
+  return { rows: page.rows.map(toPayout), total: Number(count.rows[0]!.n) };
+}
+
 /** The payout whose request transaction carries this idempotency key. */
 export async function payoutByRequestKey(db: Queryable, key: string): Promise<Payout | undefined> {
   const { rows } = await db.query<PayoutRow>(

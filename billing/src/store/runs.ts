@@ -44,9 +44,14 @@ export async function markRunDone(tx: Tx, day: string, revision: number, credite
   ]);
 }
 
-export async function selectRuns(db: Queryable, limit: number): Promise<DailyRun[]> {
-  const { rows } = await db.query<DailyRunRow>(`SELECT *, to_char(day, 'YYYY-MM-DD') AS day_s FROM daily_runs ORDER BY day DESC, revision DESC LIMIT $1`, [limit]);
+export async function selectRuns(db: Queryable, limit: number, offset = 0): Promise<DailyRun[]> {
+  const { rows } = await db.query<DailyRunRow>(`SELECT *, to_char(day, 'YYYY-MM-DD') AS day_s FROM daily_runs ORDER BY day DESC, revision DESC LIMIT $1 OFFSET $2`, [limit, offset]);
   return rows.map(toDailyRun);
+}
+
+export async function countRuns(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM daily_runs');
+  return Number(rows[0]!.n);
 }
 
 export async function doneDaysSince(db: Queryable, day: string): Promise<Set<string>> {
