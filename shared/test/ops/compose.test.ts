@@ -262,7 +262,7 @@ describe('docker-compose.yml: the center', () => {
     expect(services.portal?.environment).toMatchObject({ FLYMINING_SECRET_ENV: 'FLYMINING_PORTAL_SESSION_SECRET', FLYMINING_PORTAL_SESSION_SECRET_FILE: '/run/secrets/portal_session_secret' });
     expect(services.portal?.environment?.FLYMINING_PORTAL_SESSION_SECRET).toBeUndefined();
     const holders = (secret: string) => Object.entries(services).filter(([, s]) => secretNames(s).includes(secret)).map(([n]) => n).sort();
-    expect(holders('portal_session_secret')).toEqual(['alerting', 'maintenance', 'portal', 'tvwall']);
+    expect(holders('portal_session_secret')).toEqual(['alerting', 'billing', 'maintenance', 'portal', 'tvwall']);
     expect(holders('alerting_link_secret')).toEqual(['alerting']);
     expect(services.alerting?.environment?.FLYMINING_ALERTING_LINK_SECRET_FILE).toBe('/run/secrets/alerting_link_secret');
   });
