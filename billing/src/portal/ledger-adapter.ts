@@ -149,7 +149,7 @@ export function engineLedger(pool: Pool, options: { network?: BtcNetwork } = {})
     id: investor.id,
     name: investor.name,
     email: investor.email,
-    balanceSat: String((await getBalance(pool, investor.id)).availableSat),
+    ...(await getBalance(pool, investor.id).then((b) => ({ balanceSat: String(b.availableSat), owedSat: String(b.owedSat) }))),
     currency: await investorCurrency(pool, investor.id),
   });
   return {
@@ -215,13 +215,14 @@ export function engineLedger(pool: Pool, options: { network?: BtcNetwork } = {})
     },
     async investors({ page, size }) {
       const [rows, count] = await Promise.all([
-        pool.query<{ id: string; name: string; email: string | null; currency: string; balance_sat: string | null }>(
-          `SELECT i.id, i.name, i.email, i.currency, a.balance_sat FROM investors i LEFT JOIN accounts a ON a.investor_id = i.id ORDER BY i.id LIMIT $1 OFFSET $2`,
+        pool.query<{ id: string; name: string; email: string | null; currency: string; balance_sat: string | null; owed_sat: string | null }>(
+          `SELECT i.id, i.name, i.email, i.currency, a.balance_sat, r.balance_sat AS owed_sat FROM investors i LEFT JOIN accounts a ON a.investor_id = i.id
+             LEFT JOIN accounts r ON r.code = 'receivable:' || i.id ORDER BY i.id LIMIT $1 OFFSET $2`,
           [size, (page - 1) * size],
         ),
         pool.query<{ n: string }>('SELECT count(*) AS n FROM investors'),
       ]);
-      const investors = rows.rows.map((r) => ({ id: r.id, name: r.name, email: r.email, currency: r.currency, balanceSat: r.balance_sat ?? '0' }));
+      const investors = rows.rows.map((r) => ({ id: r.id, name: r.name, email: r.email, currency: r.currency, balanceSat: r.balance_sat ?? '0', owedSat: r.owed_sat ?? '0' }));
       return { page, size, total: Number(count.rows[0]!.n), rows: investors };
     },
     async contracts({ page, size }) {

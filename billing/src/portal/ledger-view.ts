@@ -15,6 +15,8 @@ export interface InvestorSummary {
   name: string;
   email: string | null;
   balanceSat: string;
+  /** Owed to the farm (fees above a day's share, clawbacks), recovered from the next credits; '0' when nothing. */
+  owedSat: string;
   /** ISO 4217 code the investor reads values in (USD unless set). */
   currency: string;
 }

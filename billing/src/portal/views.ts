@@ -125,9 +125,16 @@ export interface DashboardData {
   credits: CreditView[];
 }
 
+/** What the investor owes, when anything: said with where it comes from and how it is settled. */
+function owedNote(investor: InvestorSummary): SafeHtml {
+  return investor.owedSat === '0'
+    ? html``
+    : html`<p class="owed">You owe <strong>${btc(investor.owedSat)}</strong>: charges above a day’s share, or credits taken back after a correction you had already withdrawn. It is taken from your next credits before they reach your balance.</p>`;
+}
+
 export function dashboardBody(d: DashboardData): SafeHtml {
   return html`<section><h2>Balance</h2><p class="balance"><strong>${btc(d.investor.balanceSat)}</strong>
-    <a href="/payouts">Request a payout</a></p></section>
+    <a href="/payouts">Request a payout</a></p>${owedNote(d.investor)}</section>
   <section><h2>Hashrate delivered vs purchased</h2>${hashrateChart(chartDays(d.credits), 'Daily hashrate delivered against purchased')}</section>
   <section><h2>Contracts</h2>${contractsTable(d.contracts, true)}</section>
   <section><h2>Daily credits</h2><p><a href="/statement.csv" download>Download statement (CSV)</a></p>${creditsTable(d.credits, d.contracts, d.investor.currency)}</section>`;
@@ -224,7 +231,7 @@ export function adminBody(csrf: string, d: AdminData, pages: Readonly<Record<str
 }
 
 export function adminInvestorBody(d: DashboardData & { payouts: PayoutView[] }): SafeHtml {
-  return html`<section><p>Balance <strong>${btc(d.investor.balanceSat)}</strong> · ${d.investor.email ?? ''}</p></section>
+  return html`<section><p>Balance <strong>${btc(d.investor.balanceSat)}</strong> · ${d.investor.email ?? ''}</p>${owedNote(d.investor)}</section>
   <section><h2>Hashrate delivered vs purchased</h2>${hashrateChart(chartDays(d.credits), 'Daily hashrate delivered against purchased')}</section>
   <section><h2>Contracts</h2>${contractsTable(d.contracts, false)}</section>
   <section><h2>Daily credits</h2>${creditsTable(d.credits, d.contracts, d.investor.currency)}</section>
