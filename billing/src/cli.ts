@@ -29,12 +29,27 @@ import { catchUp, correctDay, recomputeDay, runDay, settingsFromEnv } from './ru
 import { startBillingScheduler } from './scheduler';
 import { statementCsv } from './statement';
 import { recordPurchasePrice } from './store/contracts';
-import { mailerFromEnv, portalLinksFromEnv } from './mail';
+import { mailerFromEnv, portalLinksFromEnv, type InvestorMailer, type PortalLinks } from './mail';
 import { notifyDailyCredits } from './notices';
 import { changeContractFee, endContractEarly, extendContract, listContractChanges } from './contracts';
 import { issueMonthlyStatements, type IssueProgress } from './statements/issue';
 
 type Out = NodeJS.WritableStream;
+
+/** The SMTP mailer and the portal's link settings, or undefined without FLYMINING_SMTP_URL (an error when `required`). */
+function mailSetup(required: boolean): { mailer: InvestorMailer; links: PortalLinks } | undefined {
+  const mailer = mailerFromEnv();
+  if (!mailer) {
+    if (required) throw new Error('FLYMINING_SMTP_URL is not set');
+    return undefined;
+  }
+  try {
+    return { mailer, links: portalLinksFromEnv() };
+  } catch (err) {
+    mailer.close();
+    throw err;
+  }
+}
 
 async function withPool<T>(fn: (pool: Pool) => Promise<T>): Promise<T> {
   const pool = openPool();
@@ -191,10 +206,9 @@ export function registerBillingCommands(program: Command, out: Out = process.std
       action(async (o: { month: string; out?: string; mail: boolean; resend?: boolean; linkDays: string; allowOpenDays?: boolean }) => {
         const linkDays = Number(o.linkDays);
         if (!Number.isSafeInteger(linkDays) || linkDays < 1 || linkDays > 366) throw new Error(`--link-days: "${o.linkDays}" is not a number of days (1-366)`);
-        const mailer = o.mail ? mailerFromEnv() : undefined;
-        if (o.mail && !mailer) throw new Error('FLYMINING_SMTP_URL is not set: set it, or give --no-mail');
+        const mail = o.mail ? mailSetup(false) : undefined;
+        if (o.mail && !mail) throw new Error('FLYMINING_SMTP_URL is not set: set it, or give --no-mail');
         try {
-          const links = mailer ? portalLinksFromEnv() : undefined;
           await withPool(async (pool) => {
             let lastReport = 0;
             const report = (p: IssueProgress, force = false): void => {
@@ -205,12 +219,12 @@ export function registerBillingCommands(program: Command, out: Out = process.std
                 `statements ${p.month}: ${p.done}/${p.investors} investors (${pct} %), ${p.mailed} mailed, ${p.alreadyMailed} mailed before, ${p.withoutEmail} without email, ${p.pdfs} PDFs\n`,
               );
             };
-            const result = await issueMonthlyStatements(pool, o.month, { mailer, links, linkDays, outDir: o.out, resend: o.resend, allowOpenDays: o.allowOpenDays, progress: report });
+            const result = await issueMonthlyStatements(pool, o.month, { ...mail, linkDays, outDir: o.out, resend: o.resend, allowOpenDays: o.allowOpenDays, progress: report });
             if (result.investors === 0) report(result, true);
             out.write(json(result));
           });
         } finally {
-          mailer?.close();
+          mail?.mailer.close();
         }
       }),
     );
@@ -221,13 +235,11 @@ export function registerBillingCommands(program: Command, out: Out = process.std
     .requiredOption('--date <YYYY-MM-DD>', 'the credited day')
     .action(
       action(async (o: { date: string }) => {
-        const mailer = mailerFromEnv();
-        if (!mailer) throw new Error('FLYMINING_SMTP_URL is not set');
+        const mail = mailSetup(true)!;
         try {
-          const links = portalLinksFromEnv();
-          await withPool(async (pool) => void out.write(json(await notifyDailyCredits(pool, o.date, { mailer, links }))));
+          await withPool(async (pool) => void out.write(json(await notifyDailyCredits(pool, o.date, mail))));
         } finally {
-          mailer.close();
+          mail.mailer.close();
         }
       }),
     );
@@ -462,22 +474,21 @@ export function registerBillingCommands(program: Command, out: Out = process.std
         if (!Number.isSafeInteger(days) || days < 1 || days > 35) throw new Error(`FLYMINING_POOL_IMPORT_DAYS: "${process.env.FLYMINING_POOL_IMPORT_DAYS}" is not a number of days (1-35)`);
         const network = process.env.FLYMINING_NETWORK_IMPORT === '1' ? networkSourceFromEnv() : undefined;
         // With an SMTP server, each credited day is mailed to the investors who want it (daily-credit mails).
-        const mailer = mailerFromEnv();
-        const links = mailer ? portalLinksFromEnv() : undefined;
+        const mail = mailSetup(false);
         const scheduler = startBillingScheduler(pool, source, {
           ...settingsFromEnv(),
           imports: { importers, network, days },
           afterDay:
-            mailer && links
+            mail
               ? async (day) => {
-                  const r = await notifyDailyCredits(pool, day, { mailer, links });
+                  const r = await notifyDailyCredits(pool, day, mail);
                   return `credit mails: ${r.mailed} sent, ${r.optedOut} switched off, ${r.withoutEmail} without email`;
                 }
               : undefined,
           log: (m) => process.stderr.write(`${new Date().toISOString()} ${m}\n`),
         });
         await new Promise<void>((resolve) => {
-          const stop = () => void scheduler.stop().then(() => (mailer?.close(), pool.end())).then(resolve);
+          const stop = () => void scheduler.stop().then(() => (mail?.mailer.close(), pool.end())).then(resolve);
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
         });
