@@ -29,15 +29,23 @@ import { catchUp, correctDay, recomputeDay, runDay, settingsFromEnv } from './ru
 import { startBillingScheduler } from './scheduler';
 import { statementCsv } from './statement';
 import { recordPurchasePrice } from './store/contracts';
-import { mailerFromEnv, portalLinksFromEnv, type InvestorMailer, type PortalLinks } from './mail';
-import { notifyDailyCredits } from './notices';
+import type { InvestorMailer, PortalLinks } from './mail';
 import { changeContractFee, endContractEarly, extendContract, listContractChanges } from './contracts';
-import { issueMonthlyStatements, type IssueProgress } from './statements/issue';
+import type { IssueProgress } from './statements/issue';
 
 type Out = NodeJS.WritableStream;
 
+// Mail (nodemailer) and PDF (pdfkit) code is loaded by the commands that send or render only: every other command,
+// run many times a day by staff and scripts, starts about half a second sooner. (tsx/cjs: require, not import().)
+/* eslint-disable @typescript-eslint/no-require-imports */
+const mailModule = (): typeof import('./mail') => require('./mail') as typeof import('./mail');
+const noticesModule = (): typeof import('./notices') => require('./notices') as typeof import('./notices');
+const statementsModule = (): typeof import('./statements/issue') => require('./statements/issue') as typeof import('./statements/issue');
+/* eslint-enable @typescript-eslint/no-require-imports */
+
 /** The SMTP mailer and the portal's link settings, or undefined without FLYMINING_SMTP_URL (an error when `required`). */
 function mailSetup(required: boolean): { mailer: InvestorMailer; links: PortalLinks } | undefined {
+  const { mailerFromEnv, portalLinksFromEnv } = mailModule();
   const mailer = mailerFromEnv();
   if (!mailer) {
     if (required) throw new Error('FLYMINING_SMTP_URL is not set');
@@ -219,7 +227,7 @@ export function registerBillingCommands(program: Command, out: Out = process.std
                 `statements ${p.month}: ${p.done}/${p.investors} investors (${pct} %), ${p.mailed} mailed, ${p.alreadyMailed} mailed before, ${p.withoutEmail} without email, ${p.pdfs} PDFs\n`,
               );
             };
-            const result = await issueMonthlyStatements(pool, o.month, { ...mail, linkDays, outDir: o.out, resend: o.resend, allowOpenDays: o.allowOpenDays, progress: report });
+            const result = await statementsModule().issueMonthlyStatements(pool, o.month, { ...mail, linkDays, outDir: o.out, resend: o.resend, allowOpenDays: o.allowOpenDays, progress: report });
             if (result.investors === 0) report(result, true);
             out.write(json(result));
           });
@@ -237,7 +245,7 @@ export function registerBillingCommands(program: Command, out: Out = process.std
       action(async (o: { date: string }) => {
         const mail = mailSetup(true)!;
         try {
-          await withPool(async (pool) => void out.write(json(await notifyDailyCredits(pool, o.date, mail))));
+          await withPool(async (pool) => void out.write(json(await noticesModule().notifyDailyCredits(pool, o.date, mail))));
         } finally {
           mail.mailer.close();
         }
@@ -481,7 +489,7 @@ export function registerBillingCommands(program: Command, out: Out = process.std
           afterDay:
             mail
               ? async (day) => {
-                  const r = await notifyDailyCredits(pool, day, mail);
+                  const r = await noticesModule().notifyDailyCredits(pool, day, mail);
                   return `credit mails: ${r.mailed} sent, ${r.optedOut} switched off, ${r.withoutEmail} without email`;
                 }
               : undefined,
