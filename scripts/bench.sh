@@ -15,6 +15,8 @@ flymining_start_services mosquitto
 FLYMINING_MQTT_URL="$(flymining_url mosquitto)" npx tsx bench/climate-ingest.ts 10000 30
 flymining_say "billing daily run for 100,000 contracts (ledger vs plain INSERTs)..."
 npx tsx bench/billing.ts 100000
+flymining_say "monthly statement PDFs for 10,000 investors (statements vs plain read-and-write)..."
+npx tsx bench/statements.ts 10000
 flymining_say "repair tickets: 5,000 miners, 2 % failing a day, a year of history (sync and staff actions vs plain statements, MTTR report vs plain aggregate)..."
 npx tsx bench/tickets.ts 5000 365
 flymining_say "alerting: 50,000 alerts across 5,000 miners (pipeline vs bare Redis round trips)..."
