@@ -76,7 +76,8 @@ export const Band = React.forwardRef<HTMLDivElement, BandProps>(function Band({ 
             <>
               {secondsText(m.mttr.thisWeekS)}
               {trend && (
-                <span data-trend={trend} style={{ color: TREND_COLOUR[trend] }}>
+                // Smaller than the figure so "1 h 45 min ▼ better" fits its column whatever sans-serif the wall's browser has.
+                <span data-trend={trend} style={{ color: TREND_COLOUR[trend], fontSize: '0.72em' }}>
                   {' '}
                   {TREND_ARROW[trend]} {trend}
                 </span>
