@@ -15,7 +15,7 @@ import {
   rejectPayout,
   type PayoutStatus,
 } from './api';
-import { BillingInputError } from './domain';
+import { BillingInputError, type RunInputs } from './domain';
 import { migrate, openPool } from './db';
 import { fppsBtcPerDay } from './fpps';
 import { InfluxHashrateSource } from './hashrate';
@@ -178,6 +178,8 @@ export function registerBillingCommands(program: Command, out: Out = process.std
             const r = await recomputeDay(pool, source, o.date, settings);
             out.write(`day ${r.day} revision ${r.revision}: revenue ${r.stored.revenueSat} → ${r.recomputed.revenueSat} sat (${r.stored.revenueSource} → ${r.recomputed.revenueSource}), `);
             out.write(`delivered ${r.stored.hashrate.deliveredThs} → ${r.recomputed.hashrate.deliveredThs} TH/s, farm ${r.storedFarmSat} → ${r.recomputedFarmSat} sat\n`);
+            const curtailed = (i: RunInputs) => (i.curtailment ? `${i.curtailment.withheldThs} TH/s (${i.curtailment.topUpSat} sat from the farm)` : 'none');
+            if (r.stored.curtailment || r.recomputed.curtailment) out.write(`curtailed, credited as hashed: ${curtailed(r.stored)} → ${curtailed(r.recomputed)}\n`);
             out.write(`${r.differences.length} credit(s) differ\n`);
             for (const d of r.differences.slice(0, 50)) out.write(`  ${d.contractId}: ${d.storedNetSat ?? '-'} → ${d.recomputedNetSat ?? '-'} sat\n`);
             if (o.apply) out.write(json(await correctDay(pool, source, o.date, settings)));

@@ -3,7 +3,7 @@
  * scrapes that answered times mean(miner_up.reachable) over every attempt, so an unreachable half-day counts as
  * half the hashrate. Summed per container and for the farm, with the reachable and hashing uptimes.
  */
-import { InfluxStore, quoteString, timeLiteral } from '@flymining/shared';
+import { InfluxStore, quoteString, readCurtailedHours, timeLiteral, type CurtailedDay } from '@flymining/shared';
 import Decimal from 'decimal.js';
 import { BillingDecimal as D } from './fpps';
 
@@ -28,6 +28,8 @@ export interface DayHashrate {
 /** Where the daily run gets hashrate; tests and the benchmark may pass a fixed one. */
 export interface HashrateSource {
   dayHashrate(day: string): Promise<DayHashrate>;
+  /** The day's curtailed miner-hours (control audit); a source without it credits no curtailment. */
+  curtailedDay?(day: string): Promise<CurtailedDay>;
 }
 
 function num(v: unknown): Decimal {
@@ -41,6 +43,10 @@ export function dayBounds(day: string): { start: number; end: number } {
 
 export class InfluxHashrateSource implements HashrateSource {
   constructor(private readonly store: InfluxStore, private readonly site?: string) {}
+
+  curtailedDay(day: string): Promise<CurtailedDay> {
+    return readCurtailedHours(this.store, day, { site: this.site });
+  }
 
   async dayHashrate(day: string): Promise<DayHashrate> {
     const { start, end } = dayBounds(day);

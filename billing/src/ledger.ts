@@ -6,7 +6,7 @@
 import { satoshi, type Queryable, type Tx } from './db';
 
 export { investorAccountId, systemAccountId, type SystemAccount } from './store/accounts';
-export type TransactionKind = 'credit' | 'farm_share' | 'reversal' | 'payout_request' | 'payout_sent' | 'payout_rejected';
+export type TransactionKind = 'credit' | 'farm_share' | 'curtailment_topup' | 'reversal' | 'payout_request' | 'payout_sent' | 'payout_rejected';
 
 export interface Posting {
   accountId: number;

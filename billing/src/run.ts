@@ -8,6 +8,7 @@
  * This file is the run's API (locking, which days, which transaction scope); posting is services/daily-run.ts.
  */
 import type { Pool } from 'pg';
+import { curtailmentInputs } from './curtailment';
 import { inTransaction } from './db';
 import { BillingInputError, daySchema, parseInput, type CreditDifference, type Recomputation, type RunInputs, type RunResult, type RunSettings } from './domain';
 import { fppsSatPerDay, satToBtc } from './fpps';
@@ -16,7 +17,7 @@ import { getMarketDay } from './market';
 import { checkPoolHashrate, type HashrateCheck } from './pools/gap';
 import { hashpriceSatPerThsDay } from './pools/mempool';
 import { marketSource, payoutSources, type FigureSource } from './pools/store';
-import { allocate, chunked, freezeRun, latestDayRun, postRun, soldThs, summarise, within } from './services/daily-run';
+import { allocate, chunked, farmNetSat, freezeRun, latestDayRun, postRun, soldThs, summarise, within } from './services/daily-run';
 import { activeContractTerms, firstContractDay } from './store/contracts';
 import { netByContract } from './store/credits';
 import { doneDaysSince, runTotals } from './store/runs';
@@ -68,8 +69,9 @@ export function addDays(day: string, n: number): string {
 
 /** Reads today's view of a day's inputs (InfluxDB, recorded payouts and market data). Nothing is written. */
 export async function gatherInputs(pool: Pool, source: HashrateSource, day: string, settings: PoolRunSettings = {}): Promise<SourcedRunInputs> {
-  const [hashrate, market, poolPayouts, contracts, marketFrom] = await Promise.all([
+  const [hashrate, curtailed, market, poolPayouts, contracts, marketFrom] = await Promise.all([
     source.dayHashrate(day),
+    source.curtailedDay ? source.curtailedDay(day) : null,
     getMarketDay(pool, day),
     payoutSources(pool, day),
     activeContractTerms(pool, day),
@@ -97,6 +99,7 @@ export async function gatherInputs(pool: Pool, source: HashrateSource, day: stri
     throw new BillingInputError(`${day}: contracts have maintenance fees but no BTC price is recorded; record one (flymining billing record-market) first`);
   }
   const revenueSat = poolPayouts.length > 0 ? poolPayouts.reduce((s, p) => s + p.amountSat, 0) : (fppsSat as number);
+  const curtailment = curtailed ? curtailmentInputs(curtailed, { revenueSat, measuredThs: hashrate.deliveredThs, market, fppsRate, poolFeePct }) : null;
   return {
     day,
     revenueSat,
@@ -114,6 +117,7 @@ export async function gatherInputs(pool: Pool, source: HashrateSource, day: stri
     hashrate,
     contracts: contracts.length,
     soldThs: soldThs(contracts),
+    curtailment,
   };
 }
 
@@ -169,7 +173,7 @@ export async function recomputeDay(pool: Pool, source: HashrateSource, day: stri
   }
   for (const [contractId, before] of stored) differences.push({ contractId, storedNetSat: before, recomputedNetSat: null });
   const { farmSat } = await runTotals(pool, day, run.revision);
-  return { day, revision: run.revision, stored: run.inputs, recomputed, differences, storedFarmSat: farmSat, recomputedFarmSat: allocation.farmSat };
+  return { day, revision: run.revision, stored: run.inputs, recomputed, differences, storedFarmSat: farmSat, recomputedFarmSat: farmNetSat(recomputed, allocation) };
 }
 
 /**

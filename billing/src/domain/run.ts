@@ -28,6 +28,22 @@ export interface RunInputs {
   hashrate: DayHashrate;
   contracts: number;
   soldThs: string;
+  /** Hours the farm's curtailment policy kept miners asleep, credited as if hashed; absent from runs frozen before. */
+  curtailment?: CurtailmentInputs | null;
+}
+
+/**
+ * The curtailed hours of a day as billing credits them (docs/control.md, "Curtailment and investors"): the withheld
+ * TH/s is added to the measured delivery, and the farm funds the revenue those hours would have earned.
+ */
+export interface CurtailmentInputs {
+  minerHours: string;
+  withheldThs: string;
+  /** Satoshi the farm adds to the pool's revenue (a `curtailment_topup` ledger posting from farm:revenue). */
+  topUpSat: number;
+  /** What a withheld TH/s is worth: the day's FPPS value (hashprice), else what the pool paid per measured TH/s. */
+  valuedAt: 'hashprice' | 'pool-rate' | 'none';
+  containers: Array<{ container: string; miners: number; minerHours: string; withheldThs: string }>;
 }
 
 export type RunStatus = 'done' | 'already-done' | 'locked';
@@ -40,7 +56,9 @@ export interface RunResult {
   postedNow: number; // credits posted by this call (0 when a finished day is re-run)
   revenueSat: number;
   creditedSat: number; // investors' gross
-  farmSat: number;
+  farmSat: number; // what the farm keeps: revenue − credited (less when it funded curtailed hours)
+  /** Satoshi the farm funded for its curtailed hours (included in creditedSat); 0 without curtailment. */
+  curtailmentTopUpSat?: number;
 }
 
 export interface CreditDifference {

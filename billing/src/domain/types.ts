@@ -35,6 +35,11 @@ export interface CreditInputs {
   maintenanceUsd: string; // fee in USD before conversion
   reachableUptime: string; // farm-wide mean(miner_up.reachable)
   hashingUptime: string; // farm-wide mean(miner_up.hashing)
+  // Present when the farm curtailed miners that day (docs/control.md, "Curtailment and investors"): revenueSat and
+  // farmDeliveredThs above already include them, so the quota formula holds as written.
+  curtailedThs?: string; // TH/s the curtailment withheld, credited as delivered
+  curtailedMinerHours?: string;
+  curtailmentTopUpSat?: number; // part of revenueSat the farm funded for the curtailed hours (the pool paid the rest)
 }
 
 export type CreditKind = 'credit' | 'reversal';

@@ -52,9 +52,16 @@ export function explainCredit(c: CreditView, currency: string): CreditExplanatio
   const deliveredShare = sold.isZero() ? new Decimal(1) : delivered.div(sold);
   const below = deliveredShare.lt(1) ? `; below 100 % because of ${shortfallReason(c)}` : '';
   const source = c.revenueSource === 'pool' ? 'paid by the pool' : 'expected at the pool’s FPPS rate (no payout recorded)';
+  const cut = c.curtailment;
+  const earned = cut
+    ? // Curtailment is the farm's choice: its hours count as delivered and the farm pays what they would have earned.
+      `The farm earned ${btcText(new Decimal(c.farmRevenueSat).minus(cut.topUpSat))} BTC (${source}) for ` +
+      `${delivered.minus(cut.withheldThs).toString()} TH/s hashed, and added ${btcText(cut.topUpSat)} BTC of its own for the ` +
+      `${cut.withheldThs} TH/s it chose not to hash (${new Decimal(cut.minerHours).toDecimalPlaces(1).toString()} miner-hours of ` +
+      `curtailment, credited as if hashed): ${btcText(c.farmRevenueSat)} BTC for ${delivered.toString()} TH/s delivered `
+    : `The farm earned ${btcText(c.farmRevenueSat)} BTC (${source}) for ${delivered.toString()} TH/s delivered `;
   const lines = [
-    `The farm earned ${btcText(c.farmRevenueSat)} BTC (${source}) for ${delivered.toString()} TH/s delivered ` +
-      `(${pct(deliveredShare)} of the ${sold.toString()} TH/s sold${below}).`,
+    `${earned}(${pct(deliveredShare)} of the ${sold.toString()} TH/s sold${below}).`,
     `Your share: ${c.purchasedThs} TH/s of the ${sold.toString()} TH/s sold` +
       (deliveredShare.lt(1) ? `, scaled to ${c.deliveredThs} TH/s by the farm’s delivery` : '') +
       `, is ${btcText(c.grossSat)} BTC.`,

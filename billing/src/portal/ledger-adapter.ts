@@ -101,6 +101,9 @@ function creditView(c: DailyCredit, facts?: DayFacts): CreditView {
       sold_ths: i.soldThs,
       scale: i.scale,
       hashing_uptime: i.hashingUptime,
+      ...(i.curtailedThs === undefined
+        ? {}
+        : { curtailed_ths: i.curtailedThs, curtailed_miner_hours: i.curtailedMinerHours ?? '', curtailment_topup_sat: String(i.curtailmentTopUpSat ?? 0) }),
       ...(i.difficulty === null ? {} : { difficulty: i.difficulty }),
       ...(i.btcPriceUsd === null ? {} : { btc_price_usd: i.btcPriceUsd }),
       gross_sat: String(c.grossSat),
@@ -121,6 +124,8 @@ function creditView(c: DailyCredit, facts?: DayFacts): CreditView {
     hashpriceSatPerThsDay: run?.hashpriceSatPerThsDay ?? (market ? hashpriceSatPerThsDay(market.difficulty, market.rewardSat) : null),
     fxPerUsd: fx?.perUsd ?? null,
     fxSource: fx?.source ?? null,
+    curtailment:
+      i.curtailedThs === undefined ? null : { withheldThs: i.curtailedThs, minerHours: i.curtailedMinerHours ?? '0', topUpSat: String(i.curtailmentTopUpSat ?? 0) },
   };
 }
 

@@ -63,6 +63,8 @@ export interface CreditView {
   /** The investor's currency per USD that day and where the rate came from; null when none is recorded (or USD). */
   fxPerUsd: string | null;
   fxSource: string | null;
+  /** The farm's curtailment that day, credited as hashed (docs/control.md); null when it curtailed nothing. */
+  curtailment: { withheldThs: string; minerHours: string; topUpSat: string } | null;
 }
 
 export interface PayoutView {

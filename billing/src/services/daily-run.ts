@@ -8,6 +8,7 @@ import type { Pool } from 'pg';
 import { allocateDay, type ContractAllocation, type ContractTerms, type DayAllocation } from '../allocate';
 import { inTransaction, type Queryable, type Tx } from '../db';
 import type { CreditInputs, RunInputs, RunResult, RunSettings, RunStatus } from '../domain';
+import { BillingDecimal } from '../fpps';
 import { postTransactions, reversalOf, type NewTransaction } from '../ledger';
 import { investorAccountIds, systemAccountId } from '../store/accounts';
 import { activeContractTerms } from '../store/contracts';
@@ -37,14 +38,27 @@ export function soldThs(contracts: readonly ContractTerms[]): string {
   return allocateDay({ revenueSat: 0, deliveredThs: 0, contracts, btcPriceUsd: null }).soldThs;
 }
 
+/** The day's split: curtailed hours count as delivered, and the farm's top-up for them as revenue (curtailment.ts). */
 export function allocate(inputs: RunInputs, contracts: readonly ContractTerms[]): DayAllocation {
-  return allocateDay({ revenueSat: inputs.revenueSat, deliveredThs: inputs.hashrate.deliveredThs, contracts, btcPriceUsd: inputs.btcPriceUsd });
+  const c = inputs.curtailment;
+  return allocateDay({
+    revenueSat: inputs.revenueSat + (c?.topUpSat ?? 0),
+    deliveredThs: c ? new BillingDecimal(inputs.hashrate.deliveredThs).add(c.withheldThs) : inputs.hashrate.deliveredThs,
+    contracts,
+    btcPriceUsd: inputs.btcPriceUsd,
+  });
+}
+
+/** What the farm keeps of the day: its share of the split less what it funded for curtailment (may be negative). */
+export function farmNetSat(inputs: RunInputs, allocation: DayAllocation): number {
+  return allocation.farmSat - (inputs.curtailment?.topUpSat ?? 0);
 }
 
 /** What one contract's credit was computed from, as recorded beside it. */
 export function creditInputsOf(inputs: RunInputs, allocation: DayAllocation, a: ContractAllocation): CreditInputs {
+  const c = inputs.curtailment;
   return {
-    revenueSat: inputs.revenueSat,
+    revenueSat: allocation.revenueSat,
     revenueSource: inputs.revenueSource,
     farmDeliveredThs: allocation.deliveredThs,
     soldThs: allocation.soldThs,
@@ -55,6 +69,7 @@ export function creditInputsOf(inputs: RunInputs, allocation: DayAllocation, a: 
     maintenanceUsd: a.maintenanceUsd,
     reachableUptime: inputs.hashrate.reachableUptime,
     hashingUptime: inputs.hashrate.hashingUptime,
+    ...(c ? { curtailedThs: c.withheldThs, curtailedMinerHours: c.minerHours, curtailmentTopUpSat: c.topUpSat } : {}),
   };
 }
 
@@ -81,6 +96,7 @@ export async function summarise(db: Queryable, day: string, run: Run, status: Ru
     revenueSat: run.inputs.revenueSat,
     creditedSat: totals.creditedSat,
     farmSat: totals.farmSat,
+    ...(run.inputs.curtailment ? { curtailmentTopUpSat: run.inputs.curtailment.topUpSat } : {}),
   };
 }
 
@@ -143,21 +159,37 @@ export async function postRun(scope: RunScope, run: Run, settings: RunSettings):
     settings.log?.(`${day}: ${Math.min(start + chunkSize, allocation.contracts.length)}/${allocation.contracts.length} contracts`);
   }
   const creditedSat = allocation.contracts.reduce((s, a) => s + a.grossSat, 0);
+  const topUpSat = inputs.curtailment?.topUpSat ?? 0;
   await atomic(async (tx) => {
     const farmRevenue = await systemAccountId(tx, 'farm:revenue');
-    await postTransactions(tx, [
+    const txns: NewTransaction[] = [
       {
         idempotencyKey: `farm-share:${day}:r${revision}`,
         kind: 'farm_share',
         day,
-        memo: `farm share of ${inputs.revenueSat} sat (${inputs.revenueSource})`,
+        memo: `farm share of ${allocation.revenueSat} sat (${inputs.revenueSource}${topUpSat > 0 ? `, ${topUpSat} of it funded by the farm for curtailment` : ''})`,
         entries: [
           { accountId: receivable, amountSat: allocation.farmSat },
           { accountId: farmRevenue, amountSat: -allocation.farmSat },
         ],
       },
-    ]);
-    await markRunDone(tx, day, revision, creditedSat, allocation.farmSat);
+    ];
+    // The credits above drew the top-up from the pool's receivable as if the pool had paid it; the farm pays it
+    // instead, out of its own revenue, so the receivable ends at exactly what the pool owes.
+    if (topUpSat > 0) {
+      txns.push({
+        idempotencyKey: `curtailment-topup:${day}:r${revision}`,
+        kind: 'curtailment_topup',
+        day,
+        memo: `${inputs.curtailment!.minerHours} miner-hours curtailed by the farm (${inputs.curtailment!.withheldThs} TH/s), credited as hashed`,
+        entries: [
+          { accountId: farmRevenue, amountSat: topUpSat },
+          { accountId: receivable, amountSat: -topUpSat },
+        ],
+      });
+    }
+    await postTransactions(tx, txns);
+    await markRunDone(tx, day, revision, creditedSat, farmNetSat(inputs, allocation));
   });
   return summarise(db, day, run, 'done', postedNow);
 }

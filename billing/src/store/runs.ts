@@ -59,10 +59,10 @@ export async function doneDaysSince(db: Queryable, day: string): Promise<Set<str
   return new Set(rows.map((r) => r.day));
 }
 
-/** The credit and farm-share transactions of one revision of a day not reversed yet, oldest first. */
+/** The credit, farm-share and curtailment top-up transactions of one revision of a day not reversed yet, oldest first. */
 export async function unreversedRevisionTransactions(db: Queryable, day: string, revision: number): Promise<number[]> {
   const { rows } = await db.query<{ id: string }>(
-    `SELECT t.id FROM journal_transactions t WHERE t.day = $1 AND t.kind IN ('credit', 'farm_share')
+    `SELECT t.id FROM journal_transactions t WHERE t.day = $1 AND t.kind IN ('credit', 'farm_share', 'curtailment_topup')
         AND (t.idempotency_key LIKE '%:r' || $2::text) AND NOT EXISTS (SELECT 1 FROM journal_transactions r WHERE r.reverses_id = t.id)
       ORDER BY t.id`,
     [day, revision],

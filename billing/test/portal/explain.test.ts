@@ -27,6 +27,7 @@ function credit(overrides: Partial<CreditView> = {}): CreditView {
     hashpriceSatPerThsDay: '45000.1234',
     fxPerUsd: '0.9',
     fxSource: 'ECB reference rate',
+    curtailment: null,
     ...overrides,
   };
 }
@@ -52,6 +53,16 @@ test('a day below what was sold names the delivered share and the downtime, each
   expect(text).toContain('Our fee: 0.00333333 BTC.');
   expect(text).toContain('Maintenance charge: 0 BTC.');
   expect(text).toContain('Your credit: 0.03 BTC.');
+});
+
+test('a curtailed day says what the pool paid, what the farm added for the hours it chose not to hash, and counts them as delivered', () => {
+  // 120 TH/s hashed earned 0.04 BTC from the pool; 6 miner-hours of 120 TH/s units curtailed withheld 6 × 120 / 24 =
+  // 30 TH/s, topped up at the same rate: 0.01 BTC, so 0.05 BTC for 150 TH/s, all of what was sold.
+  const line = explainCredit(credit({ farmDeliveredThs: '150', curtailment: { withheldThs: '30', minerHours: '6', topUpSat: '1000000' } }), 'USD').lines[0];
+  expect(line).toBe(
+    'The farm earned 0.04 BTC (paid by the pool) for 120 TH/s hashed, and added 0.01 BTC of its own for the 30 TH/s it chose not to hash ' +
+      '(6 miner-hours of curtailment, credited as if hashed): 0.05 BTC for 150 TH/s delivered (100 % of the 150 TH/s sold).',
+  );
 });
 
 test('a full day gives no reason; unreachable miners and a shortfall with full uptime are told apart', () => {
