@@ -190,24 +190,46 @@ export function paintFarmIncremental(ctx: Canvas2D, geometry: FarmGeometry, pain
     paintScene(ctx, geometry, paints, style);
     return { sceneKey, positions, looks };
   }
+  // An opaque fill covers everything the slot showed before (fill, outline, value), so those slots are painted
+  // straight over, grouped by colour like a full paint; only a slot turning transparent needs its box cleared.
+  const byFill = new Map<string, number[]>();
+  const decorated: number[] = [];
+  const cleared: number[] = [];
   for (let i = 0; i < looks.length; i++) {
     if (looks[i] === previous.looks[i]) continue;
+    const paint = paints[i]!;
+    if (paint.fill === 'transparent') {
+      cleared.push(i);
+      continue;
+    }
+    const group = byFill.get(paint.fill);
+    if (group) group.push(i);
+    else byFill.set(paint.fill, [i]);
+    if (paint.outline || paint.glyph || (showValues && paint.text)) decorated.push(i);
+  }
+  for (const [fill, indexes] of byFill) {
+    ctx.fillStyle = fill;
+    for (const i of indexes) {
+      const box = geometry.slots[i]!;
+      ctx.fillRect(box.x, box.y, box.size, box.size);
+    }
+  }
+  for (const i of decorated) drawDecoration(ctx, geometry.slots[i]!, paints[i]!, style, showValues);
+  for (const i of cleared) {
     const box = geometry.slots[i]!;
     ctx.fillStyle = style.containerFill;
     ctx.fillRect(box.x, box.y, box.size, box.size);
-    drawSlot(ctx, box, paints[i]!, style, showValues);
+    drawDecoration(ctx, box, paints[i]!, style, showValues);
   }
   return { sceneKey, positions, looks };
 }
 
-function drawSlot(ctx: Canvas2D, box: FarmGeometry['slots'][number], paint: SlotPaint, style: PaintStyle, showValues: boolean): void {
+/** What goes on top of a slot's fill (or, for a transparent slot, on its cleared box): border, outline, label. */
+function drawDecoration(ctx: Canvas2D, box: FarmGeometry['slots'][number], paint: SlotPaint, style: PaintStyle, showValues: boolean): void {
   if (paint.fill === 'transparent') {
     ctx.strokeStyle = style.containerBorder;
     ctx.lineWidth = 1;
     ctx.strokeRect(box.x + 0.5, box.y + 0.5, box.size - 1, box.size - 1);
-  } else {
-    ctx.fillStyle = paint.fill;
-    ctx.fillRect(box.x, box.y, box.size, box.size);
   }
   if (paint.outline) {
     const width = Math.max(2, box.size / 8);

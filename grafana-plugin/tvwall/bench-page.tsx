@@ -11,7 +11,7 @@ import { createTheme } from '@grafana/data';
 import { slotPainter } from '../src/colors';
 import { buildFarm } from '../src/farm';
 import { layoutFarm } from '../src/geometry';
-import { paintFarm } from '../src/paint';
+import { paintFarm, paintFarmIncremental, type PaintedFrame } from '../src/paint';
 import { RackMapView } from '../src/RackMapView';
 import { DEFAULT_OPTIONS, type MinerReading } from '../src/types';
 
@@ -67,52 +67,84 @@ async function run(slots: number, frames: number, width: number, height: number)
   }
   root.unmount();
 
-  // Where an update's time goes: the same steps one by one, painting on a detached canvas.
-  const parts = { model: [] as number[], layout: [] as number[], paint: [] as number[], paintWithoutValues: [] as number[] };
+  // Where an update's time goes: the same steps one by one on a detached canvas. Each paint is split into our
+  // drawing calls (JS: recording the canvas's display list) and the flush that follows (getImageData of one pixel:
+  // chromium's software rasteriser turning that list into pixels of the 4K bitmap).
+  const parts = {
+    model: [] as number[],
+    layout: [] as number[],
+    fullPaint: [] as number[],
+    fullPaintRaster: [] as number[],
+    allChangedPaint: [] as number[],
+    allChangedRaster: [] as number[],
+    onePercentPaint: [] as number[],
+    onePercentRaster: [] as number[],
+  };
   const canvas = document.createElement('canvas');
   canvas.width = width;
   canvas.height = height;
   const ctx = canvas.getContext('2d')!;
   const paintOf = slotPainter(options.metric, theme);
   const style = { background: '#000', containerFill: '#111', containerBorder: '#888', text: '#fff', dimText: '#ccc', showLabels: true, fontFamily: 'Arial' };
+  const mapWidth = width - Math.round(Math.min(width * 0.22, 520));
+  const timed = (paint: () => void, js: number[], raster: number[]) => {
+    const t0 = performance.now();
+    paint();
+    const t1 = performance.now();
+    ctx.getImageData(0, 0, 1, 1);
+    js.push(t1 - t0);
+    raster.push(performance.now() - t1);
+  };
+  let painted: PaintedFrame | undefined;
   for (let f = 0; f < frames; f++) {
-    const readings = syntheticReadings(slots, f, now);
     let t = performance.now();
-    const farm = buildFarm(readings, [], { metric: options.metric, now, staleAfterMs: 180_000, slotsPerShelf: 0 });
+    const farm = buildFarm(syntheticReadings(slots, f, now), [], { metric: options.metric, now, staleAfterMs: 180_000, slotsPerShelf: 0 });
     parts.model.push(performance.now() - t);
     t = performance.now();
-    const geometry = layoutFarm(farm, options, width - Math.round(Math.min(width * 0.22, 520)), height);
+    const geometry = layoutFarm(farm, options, mapWidth, height);
     parts.layout.push(performance.now() - t);
-    t = performance.now();
-    paintFarm(ctx, geometry, paintOf, style);
-    ctx.getImageData(0, 0, 1, 1); // forces the queued drawing to finish inside the timing
-    parts.paint.push(performance.now() - t);
-    t = performance.now();
-    paintFarm(ctx, geometry, paintOf, { ...style, showLabels: false });
-    ctx.getImageData(0, 0, 1, 1);
-    parts.paintWithoutValues.push(performance.now() - t);
+    timed(() => paintFarm(ctx, geometry, paintOf, style), parts.fullPaint, parts.fullPaintRaster);
+    painted = paintFarmIncremental(ctx, geometry, paintOf, style, undefined);
+    const next = layoutFarm(buildFarm(syntheticReadings(slots, f + 1, now), [], { metric: options.metric, now, staleAfterMs: 180_000, slotsPerShelf: 0 }), options, mapWidth, height);
+    timed(() => (painted = paintFarmIncremental(ctx, next, paintOf, style, painted)), parts.allChangedPaint, parts.allChangedRaster);
+    const onePercent = layoutFarm(buildFarm(syntheticReadings(slots, f + 2, now, false), [], { metric: options.metric, now, staleAfterMs: 180_000, slotsPerShelf: 0 }), options, mapWidth, height);
+    timed(() => (painted = paintFarmIncremental(ctx, onePercent, paintOf, style, painted)), parts.onePercentPaint, parts.onePercentRaster);
   }
 
-  const plain: number[] = [];
-  const divRoot = createRoot(host);
+  // Baselines: React re-colouring plain divs, every div or 1 % of them, timed like the rack map (flushSync), and
+  // once more with the browser's style and layout forced inside the timing (what a DOM update also costs a frame).
   const side = Math.floor(Math.sqrt((width * height) / slots));
   const perRow = Math.floor(width / side);
-  for (let f = 0; f < frames; f++) {
-    const started = performance.now();
-    flushSync(() =>
-      divRoot.render(
-        <div style={{ position: 'relative', width, height }}>
-          {Array.from({ length: slots }, (_, i) => (
-            <div key={i} style={{ position: 'absolute', left: (i % perRow) * side, top: Math.floor(i / perRow) * side, width: side - 1, height: side - 1, background: `hsl(${(i * 7 + f * 13) % 120}, 80%, 45%)` }} />
-          ))}
-        </div>,
-      ),
-    );
-    plain.push(performance.now() - started);
-    await new Promise((r) => requestAnimationFrame(() => r(undefined)));
+  const divs = (f: number, allChange: boolean) => (
+    <div style={{ position: 'relative', width, height }}>
+      {Array.from({ length: slots }, (_, i) => {
+        const shade = allChange || i % 100 === f % 100 ? f * 13 : 0;
+        return <div key={i} style={{ position: 'absolute', left: (i % perRow) * side, top: Math.floor(i / perRow) * side, width: side - 1, height: side - 1, background: `hsl(${(i * 7 + shade) % 120}, 80%, 45%)` }} />;
+      })}
+    </div>
+  );
+  const plain = { all: [] as number[], onePercent: [] as number[], allWithLayout: [] as number[] };
+  for (const [samples, allChange, layout] of [[plain.all, true, false], [plain.onePercent, false, false], [plain.allWithLayout, true, true]] as const) {
+    const divRoot = createRoot(host);
+    for (let f = 0; f < frames; f++) {
+      const started = performance.now();
+      flushSync(() => divRoot.render(divs(f, allChange)));
+      if (layout) void (host.firstElementChild as HTMLElement | null)?.offsetHeight; // forces style and layout
+      samples.push(performance.now() - started);
+      await new Promise((r) => requestAnimationFrame(() => r(undefined)));
+    }
+    divRoot.unmount();
   }
-  divRoot.unmount();
-  return { slots, frames, width, height, rackmap: summarize(rackmap.slice(1)), rackmapAllChange: summarize(rackmapAllChange.slice(1)), plainDivs: summarize(plain.slice(1)), model: summarize(parts.model.slice(1)), layout: summarize(parts.layout.slice(1)), paint: summarize(parts.paint.slice(1)), paintWithoutValues: summarize(parts.paintWithoutValues.slice(1)) };
+  const s = (xs: number[]) => summarize(xs.slice(1));
+  return {
+    slots, frames, width, height,
+    rackmap: s(rackmap), rackmapAllChange: s(rackmapAllChange),
+    plainDivs: s(plain.all), plainDivsOnePercent: s(plain.onePercent), plainDivsWithLayout: s(plain.allWithLayout),
+    model: s(parts.model), layout: s(parts.layout),
+    fullPaint: s(parts.fullPaint), fullPaintRaster: s(parts.fullPaintRaster),
+    allChangedPaint: s(parts.allChangedPaint), allChangedRaster: s(parts.allChangedRaster),
+    onePercentPaint: s(parts.onePercentPaint), onePercentRaster: s(parts.onePercentRaster),
+  };
 }
 
 (window as unknown as { rackmapBench: typeof run }).rackmapBench = run;

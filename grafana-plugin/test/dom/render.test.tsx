@@ -111,4 +111,22 @@ describe('rack map rendering', () => {
     expect(ctx.fills.length).toBeGreaterThanOrEqual(fullPaintRects);
     expect(ctx.texts.map((t) => t.text)).toContain('in 20.0 °C');
   });
+
+  test('when every slot changes colour each is painted once over the old one, and a healed slot loses its fault mark', () => {
+    const options = { ...DEFAULT_OPTIONS, metric: 'temperature' as const, showLabels: false };
+    const settings = { metric: 'temperature' as const, now: NOW, staleAfterMs: 180_000, slotsPerShelf: 0 };
+    const faulted = healthyFarm(2, 2, 3, 4).map((r) => (r.miner === 'C01-R1-S1-1' ? { ...r, faults: [{ code: 'FAN_STOPPED', severity: 'critical' as const, part: 'fan 1' }] } : r));
+    const { container, rerender } = render(<RackMapView farm={buildFarm(faulted, [], settings)} options={options} width={900} height={500} theme={theme} />);
+    const ctx = container.querySelector('canvas')!.getContext('2d') as unknown as RecordingContext;
+    expect(ctx.texts.map((t) => t.text)).toContain('!');
+    const before = { fills: ctx.fills.length, texts: ctx.texts.length };
+    // Every miner 30 °C hotter (green to red) and the fan fixed.
+    const hotter = faulted.map((r) => ({ ...r, tempMaxC: (r.tempMaxC ?? 60) + 30, faults: [] }));
+    const farm = buildFarm(hotter, [], settings);
+    rerender(<RackMapView farm={farm} options={options} width={900} height={500} theme={theme} />);
+    expect(ctx.fills.length - before.fills).toBe(hotter.length);
+    expect(ctx.texts.length).toBe(before.texts); // nothing drawn on top: the new fill covers the old mark
+    const box = layoutFarm(farm, options, 900, 500).slots.find((s) => s.cell.reading?.miner === 'C01-R1-S1-1')!;
+    expect(fillAt(ctx, box.x + box.size / 2, box.y + box.size / 2)).toBe(theme.visualization.getColorByName('red'));
+  });
 });
