@@ -127,7 +127,7 @@ describe('sign-in', () => {
   });
 
   test('guesses at one account spread over many addresses are limited per email too', async () => {
-    const limited = await startTestPortal('ratelimit-email', { loginAttempts: 3, loginWindowS: 60, loginMaxDelayS: 60, trustedProxies: ['loopback'] }, db);
+    const limited = await startTestPortal('ratelimit-email', { loginAttempts: 3, loginWindowS: 60, loginBaseDelayS: 30, loginMaxDelayS: 60, trustedProxies: ['loopback'] }, db);
     try {
       const from = (i: number) => new HttpClient(limited.url, { 'x-forwarded-for': `198.51.100.${i}` });
       for (let i = 1; i <= 3; i++) expect((await from(i).signIn('bob@example.com', `wrong password ${i}xx`)).status).toBe(401);
@@ -165,7 +165,7 @@ describe('sign-in', () => {
   test('wrong TOTP codes are limited per account, whatever the address', async () => {
     const user = await createPortalUser(db.pool, { email: 'grace@example.com', password: PASSWORD, role: 'staff' });
     const { secret } = await beginTotpEnrolment(db.pool, user, { confirmed: true });
-    const limited = await startTestPortal('ratelimit-totp', { loginAttempts: 3, loginWindowS: 60, loginMaxDelayS: 60, trustedProxies: ['loopback'] }, db);
+    const limited = await startTestPortal('ratelimit-totp', { loginAttempts: 3, loginWindowS: 60, loginBaseDelayS: 30, loginMaxDelayS: 60, trustedProxies: ['loopback'] }, db);
     try {
       const attempt = async (i: number, code: string) => {
         const client = new HttpClient(limited.url, { 'x-forwarded-for': `203.0.113.${i}` });
@@ -212,15 +212,17 @@ describe('sessions', () => {
   });
 
   test('a busy session still ends at its maximum lifetime', async () => {
-    const capped = await startTestPortal('lifetime', { maxSessionS: 2 }, db);
+    // Six seconds of life, used every 1.5 s: on a busy machine a request can take a second or two itself.
+    const capped = await startTestPortal('lifetime', { maxSessionS: 6 }, db);
     try {
       const client = new HttpClient(capped.url);
       await client.signIn('alice@example.com');
+      const signedInAt = Date.now(); // the session began before this
       for (let i = 0; i < 2; i++) {
-        await sleep(900);
+        await sleep(1500);
         expect((await client.get('/')).status).toBe(200);
       }
-      await sleep(900);
+      await sleep(Math.max(0, signedInAt + 6_500 - Date.now()));
       expect((await client.get('/')).location).toBe('/login?expired=1');
       expect((await client.get('/login?expired=1')).text).toContain('Your session has ended');
     } finally {

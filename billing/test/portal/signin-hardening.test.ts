@@ -42,8 +42,9 @@ const retryAfterS = (reply: Reply): number => Number(reply.headers.get('retry-af
 const via = (portal: PortalUnderTest, address: string) => new HttpClient(portal.url, { 'x-forwarded-for': address });
 
 describe('sign-in throttling cannot lock the owner out', () => {
-  // Base = longest: the email stays throttled for 4 s after each guess, long enough for the steps below under load.
-  const MAX_DELAY_S = 4;
+  // Base = longest: the email stays throttled for 10 s after each guess, long enough for the steps below on a busy
+  // machine (where one sign-in, password hashing included, can take 2-3 s).
+  const MAX_DELAY_S = 10;
   let portal: PortalUnderTest;
   beforeAll(async () => {
     portal = await startTestPortal('throttle', { loginAttempts: 3, loginBaseDelayS: MAX_DELAY_S, loginMaxDelayS: MAX_DELAY_S, loginWindowS: 600, trustedProxies: ['loopback'] }, db);
@@ -110,7 +111,9 @@ describe('sign-in throttling cannot lock the owner out', () => {
   });
 
   test('brute force from one address is slowed: the delays double', async () => {
-    await withTestPortal('throttle-address', { loginAttempts: 3, loginBaseDelayS: 1, loginMaxDelayS: 60, trustedProxies: ['loopback'] }, db, async (slowed) => {
+    // 3, 6 and 12 s: each longer than a sign-in takes on a busy machine, so the next guess always lands inside it.
+    const BASE_S = 3;
+    await withTestPortal('throttle-address', { loginAttempts: 3, loginBaseDelayS: BASE_S, loginMaxDelayS: 60, trustedProxies: ['loopback'] }, db, async (slowed) => {
       // A different (unknown) email each time: only the address can slow this attacker down.
       const attacker = via(slowed, '203.0.113.9');
       const guess = (n: number) => attacker.signIn(`someone${n}@example.com`, 'a guessed password');
@@ -124,12 +127,13 @@ describe('sign-in throttling cannot lock the owner out', () => {
         // After waiting: exactly one more guess, then the next, longer delay.
         expect((await guess(100 + n)).status).toBe(401);
       }
-      // 1, 2 and 4 s, less the time the requests took (ceil: a later one can only read less than its full delay).
-      expect(delays[0]).toBe(1);
-      expect(delays[1]).toBeGreaterThan(1);
-      expect(delays[1]).toBeLessThanOrEqual(2);
-      expect(delays[2]).toBeGreaterThan(2);
-      expect(delays[2]).toBeLessThanOrEqual(4);
+      // BASE, 2·BASE and 4·BASE s, less the time the requests took (ceil: a later one can only read less than its full delay).
+      expect(delays[0]).toBeGreaterThan(BASE_S / 2);
+      expect(delays[0]).toBeLessThanOrEqual(BASE_S);
+      expect(delays[1]).toBeGreaterThan(BASE_S);
+      expect(delays[1]).toBeLessThanOrEqual(2 * BASE_S);
+      expect(delays[2]).toBeGreaterThan(2 * BASE_S);
+      expect(delays[2]).toBeLessThanOrEqual(4 * BASE_S);
       // During the delay the right password of a real account is refused as well: no free oracle.
       expect((await attacker.signIn('peter@example.com')).status).toBe(429);
 
