@@ -41,6 +41,7 @@ async function signIn(req: Request, user: PortalUser): Promise<void> {
   s.role = user.role;
   s.investorId = user.investorId;
   s.signedInAt = Date.now();
+  s.sessionEpoch = user.sessionEpoch;
 }
 
 export function createPortalApp(deps: PortalDeps): express.Express {
@@ -138,6 +139,7 @@ export function createPortalApp(deps: PortalDeps): express.Express {
     if (check.user.totpEnabled) {
       await regenerateSession(req);
       req.session.pendingTotpUserId = check.user.id;
+      req.session.pendingTotpEpoch = check.user.sessionEpoch;
       if (device) req.session.pendingTotpDevice = device;
       await audit(req, email, 'totp_required', check.user.id);
       return res.redirect(303, '/login/totp');
@@ -162,7 +164,9 @@ export function createPortalApp(deps: PortalDeps): express.Express {
     const device = req.session.pendingTotpDevice;
     const keys = device ? [`device:${device}`] : [`totp:${pendingId}`, addressKey(req)];
     const attempt = await throttle.begin(keys);
-    const user = await findUserById(pool, pendingId);
+    const found = await findUserById(pool, pendingId);
+    // A password reset since the password step voids that step.
+    const user = found && found.sessionEpoch === (req.session.pendingTotpEpoch ?? 0) ? found : undefined;
     if (!attempt.allowed) return refuseThrottled(req, res, user?.email ?? '', attempt.retryAfterMs, (errors) => totpBody(csrfToken(req), errors));
     if (!user || !(await checkTotpCode(pool, pendingId, form.data.code))) {
       await audit(req, user?.email ?? '', 'bad_totp', user?.id);
@@ -222,14 +226,15 @@ export function createPortalApp(deps: PortalDeps): express.Express {
     render(req, res, 'Daily credit mails', messageBody('Done: you will get no more daily credit mails. You can switch them on again on your Account page.'));
   });
 
-  // Everything below needs a signed-in user whose account still exists and is enabled.
+  // Everything below needs a signed-in user whose account still exists, is enabled, and whose password was not
+  // reset since this session signed in (sessions from before the epoch existed count as epoch 0).
   app.use(async (req: Request, res: Response, next: NextFunction) => {
     try {
       const id = req.session.userId;
       const user = id === undefined ? undefined : await findUserById(pool, id);
-      if (!user) {
+      if (!user || user.sessionEpoch !== (req.session.sessionEpoch ?? 0)) {
         if (id !== undefined) await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
-        return res.redirect(303, '/login');
+        return res.redirect(303, user ? '/login?expired=1' : '/login');
       }
       res.locals.user = user;
       next();

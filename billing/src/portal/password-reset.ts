@@ -2,7 +2,8 @@
  * Password reset by mailed link. Asking for a link always answers the same (no account enumeration) and is
  * throttled like sign-in. The link is signed (purpose `password-reset`: the account, a random nonce, the expiry),
  * expires after `RESET_LINK_MINUTES`, and works once: setting the new password uses up its row in
- * portal_password_resets (and every other unused link of the account) in the same transaction as the new hash.
+ * portal_password_resets (and every other unused link of the account) in the same transaction as the new hash,
+ * and ends every session of the account (its session_epoch goes up).
  */
 import { randomBytes } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
@@ -131,12 +132,15 @@ export function passwordResetRoutes(deps: PortalDeps): Router {
       const used = await tx.query('UPDATE portal_password_resets SET used_at = now() WHERE nonce = $1 AND user_id = $2 AND used_at IS NULL AND expires_at > now()', [link.nonce, link.userId]);
       if (used.rowCount !== 1) return false;
       await tx.query('UPDATE portal_password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL', [link.userId]);
-      await tx.query('UPDATE portal_users SET password_hash = $2 WHERE id = $1', [link.userId, hash]);
+      // A new epoch ends every session of the account (a stolen cookie stops working): the portal and the other
+      // services reading its sessions (shared/src/auth) compare it on each request.
+      await tx.query('UPDATE portal_users SET password_hash = $2, session_epoch = session_epoch + 1 WHERE id = $1', [link.userId, hash]);
       return true;
     });
     if (!changed) return render(req, res, 'Choose a new password', messageBody('This link has been used already. Ask for a new one.', { href: '/password-reset', label: 'Ask for a new link' }), 410);
-    log.info({ userId: link.userId }, 'password reset by mailed link');
-    // No session before sign-in: the sign-in page says it from the query.
+    log.info({ userId: link.userId }, 'password reset by mailed link; every session of the account ended');
+    // No session before sign-in (this browser's own, if any, ends too): the sign-in page says it from the query.
+    await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
     res.redirect(303, '/login?reset=1');
   });
 

@@ -24,6 +24,10 @@ declare module 'express-session' {
     /** A second factor being set up on the account page, in force only once a code from it is confirmed. */
     totpEnrolmentSecret: string;
     signedInAt: number;
+    /** The account's session_epoch at sign-in: a password reset raises it, which ends this session. */
+    sessionEpoch: number;
+    /** The same for the password step while the TOTP code is still due. */
+    pendingTotpEpoch: number;
     flash: { kind: 'ok' | 'error'; text: string };
   }
 }

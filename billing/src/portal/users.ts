@@ -14,6 +14,8 @@ export interface PortalUser {
   role: PortalRole;
   investorId: string | null;
   totpEnabled: boolean;
+  /** Raised when the password is reset: a session signed in under an older epoch has ended. */
+  sessionEpoch: number;
 }
 
 interface UserRow {
@@ -23,13 +25,14 @@ interface UserRow {
   investor_id: string | null;
   password_hash: string;
   totp_confirmed: boolean;
+  session_epoch: number;
 }
 
-const USER_COLUMNS = `u.id, u.email, u.role, u.investor_id::text AS investor_id, u.password_hash,
+const USER_COLUMNS = `u.id, u.email, u.role, u.investor_id::text AS investor_id, u.password_hash, u.session_epoch,
   (t.confirmed_at IS NOT NULL) AS totp_confirmed`;
 
 function toUser(row: UserRow): PortalUser {
-  return { id: Number(row.id), email: row.email, role: row.role, investorId: row.investor_id, totpEnabled: row.totp_confirmed };
+  return { id: Number(row.id), email: row.email, role: row.role, investorId: row.investor_id, totpEnabled: row.totp_confirmed, sessionEpoch: row.session_epoch };
 }
 
 export function normalizeEmail(email: string): string {
@@ -53,7 +56,7 @@ export async function createPortalUser(pool: Pool, user: NewPortalUser): Promise
       'INSERT INTO portal_users (email, password_hash, role, investor_id) VALUES ($1, $2, $3, $4) RETURNING id',
       [normalizeEmail(user.email), hash, user.role, user.investorId ?? null],
     );
-    return { id: Number(rows[0]?.id), email: normalizeEmail(user.email), role: user.role, investorId: user.investorId ?? null, totpEnabled: false };
+    return { id: Number(rows[0]?.id), email: normalizeEmail(user.email), role: user.role, investorId: user.investorId ?? null, totpEnabled: false, sessionEpoch: 0 };
   } catch (err) {
     if ((err as { code?: string }).code === '23505') throw new Error(`a portal user with email ${user.email} already exists`);
     if ((err as { code?: string }).code === '23503') throw new Error(`no investor with id ${user.investorId}`);

@@ -12,7 +12,8 @@ import { engineLedger } from '../../src/portal/ledger-adapter';
 import { migratePortal } from '../../src/db';
 import { createPortalUser, type PortalUser } from '../../src/portal/users';
 import { createLogger } from '@flymining/shared';
-import type { InvestorMailer } from '../../src/mail';
+import { smtpMailer, type InvestorMailer } from '../../src/mail';
+import { openTestMailbox, type TestMailbox } from '../mailbox';
 import { createTestDatabase, type TestDatabase } from '../pg';
 
 export const REDIS_DB = 13;
@@ -79,6 +80,28 @@ export async function startTestPortal(name: string, overrides: Partial<PortalSet
       if (!db) await database.drop();
     },
   };
+}
+
+/** A portal that mails through a real SMTP server (a test mailbox); close() stops all three. */
+export async function startMailingPortal(name: string): Promise<{ portal: PortalUnderTest; mailbox: TestMailbox; close(): Promise<void> }> {
+  const mailbox = await openTestMailbox();
+  const mailer = smtpMailer(mailbox.url, 'FlyMining <portal@flymining.test>');
+  try {
+    const portal = await startTestPortal(name, {}, undefined, mailer);
+    return {
+      portal,
+      mailbox,
+      async close() {
+        await portal.close();
+        mailer.close();
+        await mailbox.close();
+      },
+    };
+  } catch (err) {
+    mailer.close();
+    await mailbox.close();
+    throw err;
+  }
 }
 
 export const PASSWORD = 'a long enough password 1';

@@ -4,30 +4,26 @@
  * refused, as are an altered and an expired one, and the old password no longer works.
  */
 import type { Browser } from 'playwright-core';
-import { smtpMailer, type InvestorMailer } from '../../src/mail';
 import { signLink } from '../../src/portal/signing';
-import { linkIn, openTestMailbox, type TestMailbox } from '../mailbox';
-import { browserSignIn, HttpClient, launchChromium, PASSWORD, seedInvestor, startTestPortal, type PortalUnderTest } from './harness';
+import { linkIn, type TestMailbox } from '../mailbox';
+import { browserSignIn, HttpClient, launchChromium, PASSWORD, seedInvestor, startMailingPortal, type PortalUnderTest } from './harness';
 
+let mailing: Awaited<ReturnType<typeof startMailingPortal>> | undefined;
 let portal: PortalUnderTest;
 let mailbox: TestMailbox;
-let mailer: InvestorMailer;
 let browser: Browser;
 const NEW_PASSWORD = 'a brand new password 2';
 
 beforeAll(async () => {
-  mailbox = await openTestMailbox();
-  mailer = smtpMailer(mailbox.url, 'FlyMining <portal@flymining.test>');
-  portal = await startTestPortal('password-reset', {}, undefined, mailer);
+  mailing = await startMailingPortal('password-reset');
+  ({ portal, mailbox } = mailing);
   await seedInvestor(portal.db, 'alice');
   browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
-  mailer?.close();
-  await mailbox?.close();
-  await portal?.close();
+  await mailing?.close();
 });
 
 test('an investor resets the password from the mailed link, once', async () => {

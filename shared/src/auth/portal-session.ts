@@ -1,8 +1,8 @@
 /**
  * Reads the investor portal's session (express-session in Redis, signed cookie) from another center service, so
  * staff who signed in to the portal once are known there too. It accepts exactly what the portal would: a cookie
- * signed with the portal's secret, a session still in Redis (the idle timeout is its key's TTL), not past the absolute lifetime since sign-in, of an account that still exists, is enabled and is staff
- * (the portal checks the account on every request; a disabled account's sessions end there at once).
+ * signed with the portal's secret, a session still in Redis (the idle timeout is its key's TTL), not past the absolute lifetime since sign-in, of an account that still exists, is enabled and is staff,
+ * signed in since the account's last password reset (session_epoch) (the portal checks the account on every request; a disabled account's sessions end there at once).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type Redis from 'ioredis';
@@ -18,11 +18,13 @@ export type PortalAccount = { userId: number; email: string; role: 'staff' | 'in
 
 export type SessionCheck =
   | { ok: true; account: PortalAccount }
-  | { ok: false; reason: 'no-cookie' | 'bad-signature' | 'no-session' | 'expired' | 'not-signed-in' | 'account-gone' };
+  | { ok: false; reason: 'no-cookie' | 'bad-signature' | 'no-session' | 'expired' | 'not-signed-in' | 'account-gone' | 'password-reset' };
 
 const storedSessionSchema = z.object({
   userId: z.number().int().optional(),
   signedInAt: z.number().optional(),
+  /** The account's session_epoch at sign-in (absent in sessions from before it existed: 0). */
+  sessionEpoch: z.number().int().optional(),
 });
 
 export interface PortalSessionOptions {
@@ -94,12 +96,14 @@ export class PortalSessionVerifier {
       return { ok: false, reason: 'expired' };
     }
     // The account as it is now, not as it was at sign-in: disabled or demoted accounts lose access at once.
-    const { rows } = await this.pool.query<{ email: string; role: 'staff' | 'investor' }>(
-      'SELECT email, role FROM portal_users WHERE id = $1 AND NOT disabled',
+    // A password reset raises the account's session_epoch: every session signed in before it has ended.
+    const { rows } = await this.pool.query<{ email: string; role: 'staff' | 'investor'; session_epoch: number }>(
+      'SELECT email, role, session_epoch FROM portal_users WHERE id = $1 AND NOT disabled',
       [parsed.userId],
     );
     const row = rows[0];
     if (!row) return { ok: false, reason: 'account-gone' };
+    if (row.session_epoch !== (parsed.sessionEpoch ?? 0)) return { ok: false, reason: 'password-reset' };
     return { ok: true, account: { userId: parsed.userId, email: row.email, role: row.role } };
   }
 }

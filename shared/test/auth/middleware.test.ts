@@ -1,6 +1,6 @@
 /**
  * requireStaff against a real portal: staff sign in there once and are let in here with the same cookie; investors,
- * forged, expired, signed-out and disabled sessions are not; tokens by scope; state changes need JSON from our origin.
+ * forged, expired, signed-out, disabled and password-reset sessions are not; tokens by scope; state changes need JSON from our origin.
  */
 import { createHmac } from 'node:crypto';
 import { createPortalUser, setUserDisabled } from '../../../billing/src/portal/users';
@@ -87,6 +87,20 @@ describe('portal sessions', () => {
     expect((await call(`${app.url}/read/tvwall:read`, { cookie: gone })).status).toBe(401);
     // The portal refuses the same session.
     expect((await goneBrowser.get('/admin')).location).toBe('/login');
+  });
+
+  test("a password reset (the account's session epoch goes up) ends its sessions here too, not other accounts'", async () => {
+    await createPortalUser(app.portal.db.pool, { email: 'reset@example.com', password: PASSWORD, role: 'staff' });
+    const before = await signedIn('reset@example.com');
+    const other = await signedIn('ops@example.com');
+    expect((await call(`${app.url}/read/tvwall:read`, { cookie: before })).status).toBe(200);
+    // What billing/src/portal/password-reset.ts does with the new password.
+    await app.portal.db.pool.query("UPDATE portal_users SET session_epoch = session_epoch + 1 WHERE email = 'reset@example.com'");
+    expect((await call(`${app.url}/read/tvwall:read`, { cookie: before })).status).toBe(401);
+    expect(app.logText()).toContain('password-reset');
+    expect((await call(`${app.url}/read/tvwall:read`, { cookie: other })).status).toBe(200);
+    // Signed in again after the reset: let in.
+    expect((await call(`${app.url}/read/tvwall:read`, { cookie: await signedIn('reset@example.com') })).status).toBe(200);
   });
 });
 
