@@ -31,7 +31,6 @@ import { statementCsv } from './statement';
 import { recordPurchasePrice } from './store/contracts';
 import type { InvestorMailer, PortalLinks } from './mail';
 import { changeContractFee, endContractEarly, extendContract, listContractChanges } from './contracts';
-import type { IssueProgress } from './statements/issue';
 
 type Out = NodeJS.WritableStream;
 
@@ -220,18 +219,20 @@ export function registerBillingCommands(program: Command, out: Out = process.std
         if (o.mail && !mail) throw new Error('FLYMINING_SMTP_URL is not set: set it, or give --no-mail');
         try {
           await withPool(async (pool) => {
-            let lastReport = 0;
-            const report = (p: IssueProgress, force = false): void => {
-              if (!force && Date.now() - lastReport < 1000 && p.done !== p.investors) return;
-              lastReport = Date.now();
-              const pct = p.investors ? Math.floor((100 * p.done) / p.investors) : 100;
-              process.stderr.write(
-                `statements ${p.month}: ${p.done}/${p.investors} investors (${pct} %), ${p.mailed} mailed, ${p.alreadyMailed} mailed before, ${p.withoutEmail} without email, ${p.pdfs} PDFs\n`,
-              );
-            };
-            const result = await statementsModule().issueMonthlyStatements(pool, o.month, { ...mail, linkDays, outDir: o.out, resend: o.resend, allowOpenDays: o.allowOpenDays, progress: report });
+            const statements = statementsModule();
+            const report = statements.throttledProgress((line) => process.stderr.write(`${line}\n`), 1000);
+            const result = await statements.issueMonthlyStatements(pool, o.month, {
+              ...mail,
+              linkDays,
+              outDir: o.out,
+              resend: o.resend,
+              allowOpenDays: o.allowOpenDays,
+              progress: report,
+              mailFailed: (investor, err) => process.stderr.write(`statements ${o.month}: mail to ${investor} not sent: ${err.message}\n`),
+            });
             if (result.investors === 0) report(result, true);
             out.write(json(result));
+            if (result.failed) throw new Error(`${result.failed} statement mail(s) not sent; run the command again to retry them`);
           });
         } finally {
           mail?.mailer.close();
@@ -473,7 +474,7 @@ export function registerBillingCommands(program: Command, out: Out = process.std
 
   billing
     .command('scheduler')
-    .description('run every closed day automatically (node-cron, FLYMINING_BILLING_CRON, default 00:30 UTC); catches up at start')
+    .description("run every closed day automatically (node-cron, FLYMINING_BILLING_CRON, default 00:30 UTC); catches up at start; issues and mails last month's statements once it is credited in full (FLYMINING_BILLING_AUTO_STATEMENTS=0: not)")
     .action(
       action(async () => {
         const pool = openPool();
@@ -483,8 +484,12 @@ export function registerBillingCommands(program: Command, out: Out = process.std
         const days = Number(process.env.FLYMINING_POOL_IMPORT_DAYS || '3');
         if (!Number.isSafeInteger(days) || days < 1 || days > 35) throw new Error(`FLYMINING_POOL_IMPORT_DAYS: "${process.env.FLYMINING_POOL_IMPORT_DAYS}" is not a number of days (1-35)`);
         const network = process.env.FLYMINING_NETWORK_IMPORT === '1' ? networkSourceFromEnv() : undefined;
-        // With an SMTP server, each credited day is mailed to the investors who want it (daily-credit mails).
+        // With an SMTP server, each credited day is mailed to the investors who want it (daily-credit mails), and
+        // last month's statements once it is credited in full (unless FLYMINING_BILLING_AUTO_STATEMENTS=0).
         const mail = mailSetup(false);
+        const autoStatements = process.env.FLYMINING_BILLING_AUTO_STATEMENTS ?? '1';
+        if (autoStatements !== '0' && autoStatements !== '1') throw new Error(`FLYMINING_BILLING_AUTO_STATEMENTS: "${autoStatements}" is not 0 or 1`);
+        const log = (m: string): void => void process.stderr.write(`${new Date().toISOString()} ${m}\n`);
         const scheduler = startBillingScheduler(pool, source, {
           ...settingsFromEnv(),
           imports: { importers, network, days },
@@ -495,7 +500,8 @@ export function registerBillingCommands(program: Command, out: Out = process.std
                   return `credit mails: ${r.mailed} sent, ${r.optedOut} switched off, ${r.withoutEmail} without email`;
                 }
               : undefined,
-          log: (m) => process.stderr.write(`${new Date().toISOString()} ${m}\n`),
+          afterCatchUp: autoStatements === '1' ? () => statementsModule().issueDueStatements(pool, { ...mail, log }) : undefined,
+          log,
         });
         await new Promise<void>((resolve) => {
           const stop = () => void scheduler.stop().then(() => (mail?.mailer.close(), pool.end())).then(resolve);

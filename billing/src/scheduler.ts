@@ -3,7 +3,8 @@
  * time to flush their spools), and once at start, catching up on any day missed while nothing ran. Two
  * instances are harmless: the run lock lets one work and the other skip. With pool importers configured
  * (FLYMINING_POOL_IMPORT), each tick imports the last days' revenue, yesterday's per-worker hashrate and the
- * network figures before running.
+ * network figures before running. After the runs, `afterCatchUp` (the CLI: last month's statements, once every day
+ * of it is credited; src/statements/issue.ts issueDueStatements) gets its turn on every tick.
  */
 import cron from 'node-cron';
 import type { Pool } from 'pg';
@@ -26,6 +27,8 @@ export function startBillingScheduler(
     imports?: ScheduledImport;
     /** Called for each day a tick credited (the daily-credit mails); a failure is logged, the day stays credited. */
     afterDay?: (day: string) => Promise<string>;
+    /** Called once per tick after the runs; its answer (if any) is logged, a failure is logged too. */
+    afterCatchUp?: () => Promise<string | undefined>;
   } = {},
 ): BillingScheduler {
   const expression = settings.cron ?? process.env.FLYMINING_BILLING_CRON ?? '30 0 * * *';
@@ -49,6 +52,12 @@ export function startBillingScheduler(
             (err: Error) => settings.log?.(`${r.day}: after the run: ${err.message}`),
           );
         }
+      }
+      if (settings.afterCatchUp) {
+        await settings.afterCatchUp().then(
+          (what) => what && settings.log?.(what),
+          (err: Error) => settings.log?.(`after the runs: ${err.message}`),
+        );
       }
     });
     return running;

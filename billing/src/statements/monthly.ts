@@ -240,6 +240,11 @@ export async function statementMonths(db: Queryable, investorId: string, lastMon
   return months;
 }
 
+export function previousMonth(month: string): string {
+  const [year, mon] = month.split('-').map(Number) as [number, number];
+  return mon === 1 ? `${year - 1}-12` : `${year}-${String(mon - 1).padStart(2, '0')}`;
+}
+
 export function nextMonth(month: string): string {
   const [year, mon] = month.split('-').map(Number) as [number, number];
   return mon === 12 ? `${year + 1}-01` : `${year}-${String(mon + 1).padStart(2, '0')}`;
