@@ -164,6 +164,8 @@ mkdir -p "$DEMO_DIR" "$LOG_DIR"
 
 flymining_ensure_node_modules
 mapfile -t packages < <(flymining_missing_server_packages influxdb redis mosquitto postgres)
+# The fonts of PDF statements (billing/src/statements/fonts.ts); the ensure step skips installed ones.
+packages+=(fonts-dejavu-core fonts-droid-fallback)
 if ((${#packages[@]})); then flymining_ensure_debian_packages "${packages[@]}"; fi
 
 demo_processes=(simulator)

@@ -21,6 +21,8 @@ mapfile -t -O 2 required_packages < <(flymining_missing_server_packages redis po
 command -v iptables >/dev/null 2>&1 || required_packages+=(iptables)
 # The uplink gateway of the center compose file is nginx; its config is tested against a real one.
 command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || required_packages+=(nginx-light)
+# PDF statements embed DejaVu Sans and, for Chinese, Japanese and Korean names, Droid Sans Fallback.
+required_packages+=(fonts-dejavu-core fonts-droid-fallback)
 flymining_ensure_debian_packages "${required_packages[@]}"
 
 stop_what_we_started() {

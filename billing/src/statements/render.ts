@@ -1,6 +1,6 @@
 /**
- * A monthly statement as a printable HTML page and as a PDF (pdfkit, the standard Helvetica font, so the text can
- * be searched and extracted). Both show the same figures from the same `MonthlyStatement`: BTC with all 8 decimals
+ * A monthly statement as a printable HTML page and as a PDF (pdfkit with embedded TrueType fonts, fonts.ts, so any
+ * investor's name prints and the text can be searched and extracted). Both show the same figures from the same `MonthlyStatement`: BTC with all 8 decimals
  * from integer satoshi (never rounded), money rounded to the cent only when shown.
  */
 import PDFDocument from 'pdfkit';
@@ -8,6 +8,7 @@ import type Decimal from 'decimal.js';
 import { moneyText } from '../portal/explain';
 import { satsToBtc } from '../portal/forms';
 import { html, SafeHtml } from '../portal/html';
+import { fontRuns, statementFonts, type PdfFonts } from './fonts';
 import type { MonthlyStatement, StatementLine } from './monthly';
 
 const btc = (sat: number): string => `${satsToBtc(BigInt(sat))} BTC`;
@@ -85,8 +86,44 @@ ${s.lines.map(
 </body></html>`.value;
 }
 
-/** The standard PDF fonts encode WinAnsi only: the minus sign (U+2212) becomes a hyphen. */
+/** Without embedded fonts (fonts.ts), Helvetica encodes WinAnsi only: the minus sign (U+2212) becomes a hyphen. */
 const winAnsi = (text: string): string => text.replace(/\u2212/g, '-');
+
+type TextOptions = PDFKit.Mixins.TextOptions & { x?: number; y?: number };
+
+/** Writes text in the statement's fonts: regular or bold, with the fallback font for characters the main one lacks. */
+class StatementWriter {
+  constructor(
+    private readonly doc: PDFKit.PDFDocument,
+    private readonly fonts: PdfFonts | null,
+  ) {
+    if (fonts) {
+      doc.registerFont('regular', fonts.regular.data);
+      doc.registerFont('bold', fonts.bold.data);
+      if (fonts.fallback) doc.registerFont('fallback', fonts.fallback.data);
+    }
+  }
+
+  /** Selects the main font (for measuring, and for the text that follows). */
+  font(bold: boolean): PDFKit.PDFDocument {
+    return this.doc.font(this.fonts ? (bold ? 'bold' : 'regular') : bold ? 'Helvetica-Bold' : 'Helvetica');
+  }
+
+  text(text: string, bold: boolean, { x, y, ...options }: TextOptions = {}): void {
+    const doc = this.font(bold);
+    // pdfkit reads text(t, undefined, undefined, options) as text(t, {}): the position only when there is one.
+    const place = (t: string, o: PDFKit.Mixins.TextOptions) => (x === undefined && y === undefined ? doc.text(t, o) : doc.text(t, x, y, o));
+    if (!this.fonts) return void place(winAnsi(text), options);
+    const runs = fontRuns(text, bold ? this.fonts.bold : this.fonts.regular, this.fonts.fallback);
+    runs.forEach((run, i) => {
+      doc.font(run.fallback ? 'fallback' : bold ? 'bold' : 'regular');
+      const continued = i < runs.length - 1;
+      // The first run places the text; the others continue its line (pdfkit keeps the width and alignment).
+      if (i === 0) place(run.text, { ...options, continued });
+      else doc.text(run.text, { continued });
+    });
+  }
+}
 
 const PAGE_MARGIN = 40;
 /** Column x positions and widths on A4 portrait (595 pt wide). */
@@ -114,32 +151,48 @@ export function statementPdf(s: MonthlyStatement): Promise<Buffer> {
     doc.on('error', reject);
   });
   const cur = s.investor.currency;
-  doc.font('Helvetica-Bold').fontSize(16).text(`FlyMining statement: ${monthName(s.month)}`);
-  doc.font('Helvetica').fontSize(10).text(`${s.investor.name} (investor ${s.investor.id}) · ${s.from} to ${s.to} (UTC) · amounts in BTC, to the satoshi`);
-  if (s.openDays.length) doc.fillColor('#aa1111').text(`Provisional: ${s.openDays.length} day(s) not credited yet (${s.openDays[0]} …).`).fillColor('black');
+  const w = new StatementWriter(doc, statementFonts());
+  w.font(true).fontSize(16);
+  w.text(`FlyMining statement: ${monthName(s.month)}`, true);
+  w.font(false).fontSize(10);
+  w.text(`${s.investor.name} (investor ${s.investor.id}) · ${s.from} to ${s.to} (UTC) · amounts in BTC, to the satoshi`, false);
+  if (s.openDays.length) {
+    doc.fillColor('#aa1111');
+    w.text(`Provisional: ${s.openDays.length} day(s) not credited yet (${s.openDays[0]} …).`, false);
+    doc.fillColor('black');
+  }
   doc.moveDown();
   for (const [label, sat] of summaryRows(s)) {
     const y = doc.y;
-    doc.font(label.startsWith('Closing') ? 'Helvetica-Bold' : 'Helvetica').text(label, PAGE_MARGIN, y, { width: 300 });
-    doc.text(btc(sat), 340, y, { width: 215, align: 'right' });
+    const bold = label.startsWith('Closing');
+    w.text(label, bold, { x: PAGE_MARGIN, y, width: 300 });
+    w.text(btc(sat), bold, { x: 340, y, width: 215, align: 'right' });
   }
-  doc.moveDown().font('Helvetica').fontSize(9);
-  doc.text(`Gross share of the farm's revenue ${btc(s.totals.grossSat)}, less our fees and maintenance charges ${btc(s.totals.feesSat)}. ${winAnsi(valueText(s))}`, PAGE_MARGIN, doc.y, { width: 515 });
-  doc.moveDown().font('Helvetica-Bold').fontSize(12).text('Movements', PAGE_MARGIN);
+  doc.moveDown().fontSize(9);
+  w.text(`Gross share of the farm's revenue ${btc(s.totals.grossSat)}, less our fees and maintenance charges ${btc(s.totals.feesSat)}. ${valueText(s)}`, false, {
+    x: PAGE_MARGIN,
+    y: doc.y,
+    width: 515,
+  });
+  doc.moveDown().fontSize(12);
+  w.text('Movements', true, { x: PAGE_MARGIN });
   doc.moveDown(0.3);
   const header = { date: 'Date', text: 'What', contract: 'Contract', gross: 'Gross', fees: 'Fees', amount: 'Amount', value: cur === 'USD' ? 'Value' : `Value (${cur})` };
   const row = (cells: Record<(typeof COLUMNS)[number]['key'], string>, bold: boolean): void => {
-    doc.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(8);
+    w.font(bold).fontSize(8);
     // Only the description wraps; the other cells are one line each (measuring every cell doubled the time).
     const text = COLUMNS[1];
     const height = Math.max(doc.currentLineHeight(true), doc.heightOfString(cells.text, { width: text.w })) + 3;
     if (doc.y + height > doc.page.height - PAGE_MARGIN) doc.addPage();
     const y = doc.y;
-    for (const c of COLUMNS) doc.text(cells[c.key], c.x, y, { width: c.w, align: c.align, lineBreak: c.key === 'text' });
+    for (const c of COLUMNS) w.text(cells[c.key], bold, { x: c.x, y, width: c.w, align: c.align, lineBreak: c.key === 'text' });
     doc.y = y + height;
   };
   row(header, true);
-  if (s.lines.length === 0) doc.font('Helvetica').fontSize(9).text('No movements this month.', PAGE_MARGIN);
+  if (s.lines.length === 0) {
+    doc.fontSize(9);
+    w.text('No movements this month.', false, { x: PAGE_MARGIN });
+  }
   for (const l of s.lines) {
     row(
       {
@@ -149,13 +202,13 @@ export function statementPdf(s: MonthlyStatement): Promise<Buffer> {
         gross: l.grossSat === null ? '' : satsToBtc(BigInt(l.grossSat)),
         fees: l.feesSat === null ? '' : satsToBtc(BigInt(l.feesSat)),
         amount: satsToBtc(BigInt(l.amountSat)),
-        value: winAnsi(lineValue(l, cur)),
+        value: lineValue(l, cur),
       },
       false,
     );
   }
-  doc.moveDown().font('Helvetica').fontSize(8).fillColor('#66707a');
-  doc.text("A day's credit is dated the day it is for; corrections, payouts and contract changes the day they were booked.", PAGE_MARGIN, doc.y, { width: 515 });
+  doc.moveDown().fontSize(8).fillColor('#66707a');
+  w.text("A day's credit is dated the day it is for; corrections, payouts and contract changes the day they were booked.", false, { x: PAGE_MARGIN, y: doc.y, width: 515 });
   doc.end();
   return done;
 }

@@ -1,0 +1,7 @@
+/** The part of fontkit (pdfkit's font parser, no types of its own) that render.ts uses: glyph coverage. */
+declare module 'fontkit' {
+  export interface Font {
+    hasGlyphForCodePoint(codePoint: number): boolean;
+  }
+  export function create(buffer: Buffer): Font | { fonts: Font[] };
+}
