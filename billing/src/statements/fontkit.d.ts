@@ -2,6 +2,8 @@
 declare module 'fontkit' {
   export interface Font {
     hasGlyphForCodePoint(codePoint: number): boolean;
+    /** What pdfkit's registerFont recognises a parsed font by. */
+    layout(text: string): unknown;
   }
   export function create(buffer: Buffer): Font | { fonts: Font[] };
 }

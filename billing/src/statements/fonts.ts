@@ -17,7 +17,8 @@ export const DEFAULT_PDF_FONTS = {
 
 export interface LoadedFont {
   path: string;
-  data: Buffer;
+  /** Parsed once and shared by every PDF (pdfkit takes a fontkit font as it is; each PDF makes its own subset). */
+  font: fontkit.Font;
   covers(codePoint: number): boolean;
 }
 
@@ -42,7 +43,8 @@ function loadFont(path: string, setting: string): LoadedFont {
     throw new Error(`${setting}: "${path}" is not a TrueType/OpenType font: ${(err as Error).message}`);
   }
   if ('fonts' in parsed) throw new Error(`${setting}: "${path}" is a font collection (.ttc); give a single .ttf or .otf`);
-  return { path, data, covers: (cp) => parsed.hasGlyphForCodePoint(cp) };
+  const font = parsed;
+  return { path, font, covers: (cp) => font.hasGlyphForCodePoint(cp) };
 }
 
 /**
