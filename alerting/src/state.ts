@@ -63,8 +63,8 @@ export class AlertState {
     // Chunked so 50,000 changed alerts do not become one giant command.
     for (let i = 0; i < changed.length; i += 1000) {
       const args: string[] = [];
-      for (const a of changed.slice(i, i + 1000)) args.push(a.fingerprint, JSON.stringify(a));
-      tx.hset(this.keys.alerts, ...args);
+      for (let j = i; j < Math.min(i + 1000, changed.length); j++) args.push(changed[j]!.fingerprint, JSON.stringify(changed[j]));
+      tx.hset(this.keys.alerts, args);
     }
     for (let i = 0; i < deleted.length; i += 1000) tx.hdel(this.keys.alerts, ...deleted.slice(i, i + 1000));
     await tx.exec();
@@ -201,9 +201,9 @@ export class AlertState {
 
 function parseHash<T>(raw: Record<string, string>): Map<string, T> {
   const out = new Map<string, T>();
-  for (const [k, v] of Object.entries(raw)) {
+  for (const k in raw) {
     try {
-      out.set(k, JSON.parse(v) as T);
+      out.set(k, JSON.parse(raw[k]!) as T);
     } catch {
       /* a corrupt entry is skipped rather than stopping every alert */
     }

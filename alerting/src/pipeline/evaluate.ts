@@ -45,6 +45,19 @@ export function faultLabels(f: Fault): Labels {
   return labels;
 }
 
+const byCodeOf = new WeakMap<readonly Rule[], Map<string, FaultRule[]>>();
+
+/** The fault rules of a rule set by the fault codes they cover (computed once per rule set). */
+function rulesByCode(rules: readonly Rule[]): Map<string, FaultRule[]> {
+  let byCode = byCodeOf.get(rules);
+  if (!byCode) {
+    byCode = new Map();
+    for (const r of rules) if (!isQueryRule(r)) for (const code of r.faults) byCode.set(code, [...(byCode.get(code) ?? []), r]);
+    byCodeOf.set(rules, byCode);
+  }
+  return byCode;
+}
+
 /** Conditions of a fault object under a rule set, kept while both live: unchanged faults cost nothing next cycle. */
 const derived = new WeakMap<readonly Rule[], WeakMap<Fault, Array<[string, Condition]>>>();
 
@@ -54,16 +67,19 @@ export function faultConditions(faults: readonly Fault[], rules: readonly Rule[]
     cache = new WeakMap();
     derived.set(rules, cache);
   }
-  const byCode = new Map<string, FaultRule[]>();
-  for (const r of rules) if (!isQueryRule(r)) for (const code of r.faults) byCode.set(code, [...(byCode.get(code) ?? []), r]);
+  const byCode = rulesByCode(rules);
   for (const f of faults) {
     let entries = cache.get(f);
     if (!entries) {
       entries = [];
-      const base = faultLabels(f);
-      for (const r of byCode.get(f.code) ?? []) {
-        if (!matchesAll(r.matchers, base)) continue;
-        const labels: Labels = { ...base, ...r.labels, alertname: r.name, severity: r.severity ?? base.severity! };
+      const rulesOfCode = byCode.get(f.code);
+      const base = rulesOfCode ? faultLabels(f) : undefined;
+      for (const r of rulesOfCode ?? []) {
+        if (!matchesAll(r.matchers, base!)) continue;
+        // The one rule of a fault without extra labels (the usual case) completes the fault's labels in place.
+        const labels: Labels = rulesOfCode!.length === 1 && Object.keys(r.labels).length === 0 ? base! : { ...base, ...r.labels };
+        labels.alertname = r.name;
+        labels.severity = r.severity ?? base!.severity!;
         // A fault alert is named by its rule and its fault episode key: cheaper than hashing labels, and readable.
         entries.push([
           `${r.name}|${faultKey(f)}`,
