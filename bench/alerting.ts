@@ -9,6 +9,7 @@
  */
 import { REDIS_KEYS, createLogger, type Fault, type FaultCode } from '../shared/src';
 import Redis from 'ioredis';
+import { loadavg } from 'node:os';
 import { parseConfig } from '../alerting/src/config';
 import type { Notifier } from '../alerting/src/notify/notice';
 import { AlertingService } from '../alerting/src/service';
@@ -175,6 +176,7 @@ async function main(): Promise<void> {
         bench: 'alerting',
         miners: MINERS,
         activeAlerts: alerts,
+        loadAverage: loadavg().map((l) => +l.toFixed(1)),
         cycle: {
           firstMs: firstCycleMs,
           steadyMs: steady,

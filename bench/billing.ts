@@ -6,6 +6,8 @@
  * Hashrate comes from a fixed source: InfluxDB reading is one query per day and not what is measured here.
  * Prints JSON. Run: npx tsx bench/billing.ts [contracts] (PostgreSQL from FLYMINING_PG_URL's server, else local).
  */
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { Pool } from 'pg';
 import { migrate } from '../billing/src/db';
 import type { HashrateSource } from '../billing/src/hashrate';
@@ -38,6 +40,29 @@ async function measured<T>(fn: () => Promise<T>): Promise<{ result: T; seconds: 
   }
 }
 
+/**
+ * CPU seconds the server's backends for this database have used (from /proc, so only for a server on this
+ * machine; undefined otherwise): steadier than wall time on a machine shared with other work.
+ */
+async function serverCpuSeconds(pool: Pool, database: string): Promise<number | undefined> {
+  const { rows } = await pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [database]);
+  let ticks = 0;
+  for (const r of rows) {
+    try {
+      const fields = readFileSync(`/proc/${r.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime + stime
+    } catch {
+      return undefined;
+    }
+  }
+  return ticks / 100;
+}
+
+const cpuSeconds = (since: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1e6;
+};
+
 async function main(): Promise<void> {
   const database = `billing_bench_${process.pid}`;
   await pgAdmin(`CREATE DATABASE "${database}"`);
@@ -64,7 +89,11 @@ async function main(): Promise<void> {
       },
     };
 
+    const serverBefore = await serverCpuSeconds(pool, database);
+    const nodeBefore = process.cpuUsage();
     const run = await measured(() => runDay(pool, source, DAY, { today: '2026-02-01', chunkSize: CHUNK }));
+    const runNodeCpu = cpuSeconds(nodeBefore);
+    const serverAfterRun = await serverCpuSeconds(pool, database);
     const counts = await verifyLedger(pool);
     const again = await measured(() => runDay(pool, source, DAY, { today: '2026-02-01', chunkSize: CHUNK }));
 
@@ -74,6 +103,7 @@ async function main(): Promise<void> {
     )).rows[0]!.n;
     const rowCount = Number(rows);
     await pool.query('CREATE TABLE plain_rows (id bigserial PRIMARY KEY, account bigint NOT NULL, amount bigint NOT NULL)');
+    const serverBeforeBatched = await serverCpuSeconds(pool, database);
     const batched = await measured(async () => {
       for (let start = 0; start < rowCount; start += CHUNK * 3) {
         const n = Math.min(CHUNK * 3, rowCount - start);
@@ -81,12 +111,16 @@ async function main(): Promise<void> {
         await pool.query('INSERT INTO plain_rows (account, amount) SELECT * FROM unnest($1::bigint[], $2::bigint[])', [ids, ids]);
       }
     });
+    const serverAfterBatched = await serverCpuSeconds(pool, database);
     const client = await pool.connect();
     const loop = await measured(async () => {
       for (let i = 0; i < LOOP_SAMPLE; i++) await client.query('INSERT INTO plain_rows (account, amount) VALUES ($1, $2)', [i, i]);
     });
     client.release();
 
+    const cpuOf = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : +(b - a).toFixed(2));
+    const runServerCpu = cpuOf(serverBefore, serverAfterRun);
+    const batchedServerCpu = cpuOf(serverBeforeBatched, serverAfterBatched);
     const entries = counts.entries;
     const postingsPerS = Math.round(entries / run.seconds);
     const rowsPerS = Math.round(rowCount / run.seconds);
@@ -96,7 +130,15 @@ async function main(): Promise<void> {
           benchmark: 'billing daily run',
           contracts: CONTRACTS,
           chunk: CHUNK,
-          run: { status: run.result.status, seconds: +run.seconds.toFixed(2), peakRssMb: run.peakRssMb, peakHeapMb: run.peakHeapMb, goalSeconds: 60 },
+          run: {
+            status: run.result.status,
+            seconds: +run.seconds.toFixed(2),
+            nodeCpuSeconds: +runNodeCpu.toFixed(2),
+            serverCpuSeconds: runServerCpu,
+            peakRssMb: run.peakRssMb,
+            peakHeapMb: run.peakHeapMb,
+            goalSeconds: 60,
+          },
           ledger: { transactions: counts.transactions, entries, creditRecords: CONTRACTS, invariantsOk: counts.ok, postingsPerS, rowsWrittenPerS: rowsPerS },
           repeatRun: { status: again.result.status, postedNow: again.result.postedNow, seconds: +again.seconds.toFixed(3) },
           baseline: {
@@ -104,6 +146,10 @@ async function main(): Promise<void> {
             plainInsertLoopRowsPerS: Math.round(LOOP_SAMPLE / loop.seconds),
             ledgerRowsVsBatched: +(rowsPerS / (rowCount / batched.seconds)).toFixed(3),
             ledgerRowsVsLoop: +(rowsPerS / (LOOP_SAMPLE / loop.seconds)).toFixed(2),
+            // Server CPU per row, plain batched / ledger: the server's share of the ratio above, without the waiting.
+            plainBatchedServerCpuSeconds: batchedServerCpu,
+            ledgerRowsVsBatchedServerCpu: runServerCpu && batchedServerCpu ? +(batchedServerCpu / runServerCpu).toFixed(3) : undefined,
+            loadAverage: loadavg().map((l) => +l.toFixed(1)),
           },
         },
         null,
