@@ -154,10 +154,16 @@ UPLINK_DELAY_MS=${FLYMINING_DEMO_UPLINK_DELAY_MS:-40}
 UPLINK_JITTER_MS=${FLYMINING_DEMO_UPLINK_JITTER_MS:-20}
 TVWALL_PORT=${FLYMINING_DEMO_TVWALL_PORT:-4200}
 STAFF_PORT=${FLYMINING_DEMO_STAFF_PORT:-3400}
+POOL_PORT=${FLYMINING_DEMO_POOL_PORT:-4300}
+# Closed days of farm history written into InfluxDB at start (simulator/src/history-main.ts) and credited by billing.
+HISTORY_DAYS=${FLYMINING_DEMO_HISTORY_DAYS:-21}
 # Seconds between parts breaking in the simulated farm (scripts/demo-farm-life.ts); 0: none break by themselves.
 FAULT_EVERY=${FLYMINING_DEMO_FAULT_EVERY:-180}
 BASE_ADDRESS=${FLYMINING_DEMO_BASE_ADDRESS:-127.1.0.1}
 INVENTORY="$DEMO_DIR/farm.yaml"
+FARM_SPECS="$DEMO_DIR/farm-specs.json"
+# What each pool worker delivered per closed day: written with the history, read by the demo's pool API.
+FARM_DELIVERED="$DEMO_DIR/farm-delivered.json"
 EDGE_SECRETS_DIR="$FLYMINING_SECRETS_DIR/influx-edges"
 READER_USER=flymining-reader
 mkdir -p "$DEMO_DIR" "$LOG_DIR"
@@ -174,6 +180,7 @@ stop_demo() {
   ((stopping)) && return
   stopping=1
   if [[ -n "${sleeper:-}" ]]; then kill "$sleeper" 2>/dev/null || true; fi
+  if [[ -n "${history_pid:-}" ]]; then kill "$history_pid" 2>/dev/null || true; fi
   flymining_say "stopping the demo..."
   rm -f "$RUNNING_FILE"
   flymining_stop_processes "${demo_processes[@]}" || true
@@ -202,11 +209,11 @@ influx_target=${influx_target%%/*}
 [[ "$influx_target" == *:* ]] || influx_target="$influx_target:$([[ "$INFLUX_SCHEME" == https ]] && echo 443 || echo 8086)"
 
 flymining_say "starting a simulated farm of $MINERS miners in $CONTAINERS containers, one LTE uplink each..."
-rm -f "$INVENTORY"
+rm -f "$INVENTORY" "$FARM_SPECS" "$FARM_DELIVERED"
 flymining_start_process simulator "$LOG_DIR/simulator.log" \
   node node_modules/tsx/dist/cli.mjs simulator/src/main.ts --miners "$MINERS" --containers "$CONTAINERS" \
   --racks-per-container "$(((MINERS + CONTAINERS * 20 - 1) / (CONTAINERS * 20)))" \
-  --control-port "$CONTROL_PORT" --inventory-out "$INVENTORY" --mqtt "$FLYMINING_MQTT_URL" --seed 1 \
+  --control-port "$CONTROL_PORT" --inventory-out "$INVENTORY" --specs-out "$FARM_SPECS" --mqtt "$FLYMINING_MQTT_URL" --seed 1 \
   --modbus-port "$MODBUS_PORT" --base-address "$BASE_ADDRESS" \
   --uplink-target "$influx_target" --uplink-port "$UPLINK_PORT" --uplink-delay-ms "$UPLINK_DELAY_MS" --uplink-jitter-ms "$UPLINK_JITTER_MS"
 CONTROL_URL="http://127.0.0.1:$CONTROL_PORT"
@@ -243,6 +250,18 @@ elif [[ "$INFLUX_ACCESS" == open ]]; then
   flymining_warn "the demo runs without InfluxDB credentials (that InfluxDB has authentication off)"
 fi
 
+# The farm's past weeks, from the simulator's own miner model (same miners, same tags), with a few outages: written
+# into InfluxDB in the background while the rest starts (as admin: the center's reader may not write); billing
+# credits the investors from it below. Rewriting a day writes the same points: each day is seeded by its date.
+(
+  if [[ "$INFLUX_ACCESS" == auth ]]; then
+    export FLYMINING_INFLUX_USERNAME=admin FLYMINING_INFLUX_PASSWORD_FILE="$FLYMINING_SECRETS_DIR/influx-admin.pass"
+  fi
+  exec node node_modules/tsx/dist/cli.mjs simulator/src/history-main.ts --specs "$FARM_SPECS" --days "$HISTORY_DAYS" --seed 1 \
+    --delivered-out "$FARM_DELIVERED"
+) >"$LOG_DIR/history.log" 2>&1 </dev/null &
+history_pid=$!
+
 {
   # -g: the commands load this file inside a function.
   declare -p CONTROL_URL INTERVAL MAIL_DIR INVENTORY INFLUX_ACCESS INFLUX_SCHEME UPLINK_PORT FIRST_METRICS_PORT FIRST_CLIMATE_PORT EDGE_SECRETS_DIR EDGE_CONTAINERS STAFF_PORT |
@@ -269,17 +288,31 @@ for ((j = 1; j <= i; j++)); do
   wait_or_explain "http://127.0.0.1:$((FIRST_CLIMATE_PORT + j - 1))/healthz" 60 "edge-$container's climate exporter" "$LOG_DIR/edge-$container-climate.log"
 done
 
-# The investor portal on its own demo billing database: one investor with a week of credits, one staff account.
-# Its session secret is a file (mode 600): the portal gets it in its environment, the TV wall and alerting read the
-# file to accept the staff session (shared/src/auth), checking the account in the same database.
-demo_processes+=(portal)
+# The investor portal on its own demo billing database: the demo investor and the other investors, credited day by
+# day from the farm history above, one staff account. Its session secret is a file (mode 600): the portal gets it in
+# its environment, the TV wall and alerting read the file to accept the staff session (shared/src/auth), checking
+# the account in the same database.
+demo_processes+=(pool-api portal)
 # The demo's own database (ledger, portal, repair tickets): one per running demo, since two demos writing tickets
 # into one database would close each other's tickets (each alerting sees only its own farm's alerts).
 DEMO_PG_DB=${FLYMINING_DEMO_PG_DB:-flymining_demo}
 [[ "$DEMO_PG_DB" =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || flymining_die "FLYMINING_DEMO_PG_DB: '$DEMO_PG_DB' is not a plain database name (a-z, 0-9, _)"
 PORTAL_PG_URL="${FLYMINING_PG_URL%/*}/$DEMO_PG_DB"
 PORTAL_SECRET_FILE=$(flymining_secret_file portal-session.secret) || exit 1
-portal_logins=$(node node_modules/tsx/dist/cli.mjs billing/src/portal/demo-seed.ts --pg "$PORTAL_PG_URL" 2>"$LOG_DIR/portal-seed.log") ||
+wait "$history_pid" || flymining_die "writing the farm's history into InfluxDB failed; last lines of $LOG_DIR/history.log:
+$(tail -n 5 "$LOG_DIR/history.log")"
+history_pid=''
+# The farm's pool (Foundry, Braiins, F2Pool and ViaBTC API shapes, mempool.space's network figures): it pays for what
+# the history says the farm delivered, and accepts one API key, a file (mode 600) the importers read too.
+POOL_KEY_FILE=$(flymining_secret_file pool-api.key) || exit 1
+POOL_URL="http://127.0.0.1:$POOL_PORT"
+flymining_start_process pool-api "$LOG_DIR/pool-api.log" \
+  node node_modules/tsx/dist/cli.mjs simulator/src/pools-main.ts --delivered "$FARM_DELIVERED" --key-file "$POOL_KEY_FILE" --port "$POOL_PORT"
+wait_or_explain "$POOL_URL/plain" 60 "the pool API" "$LOG_DIR/pool-api.log"
+# Billing reads the pool as it would F2Pool: the scheduled import, the network figures, then the daily run's catch-up.
+pool_env=(FLYMINING_POOL_IMPORT=f2pool FLYMINING_POOL_F2POOL_ACCOUNT=flymining FLYMINING_POOL_F2POOL_URL="$POOL_URL/f2pool"
+  FLYMINING_POOL_F2POOL_SECRET_FILE="$POOL_KEY_FILE" FLYMINING_NETWORK_URL="$POOL_URL")
+portal_logins=$(env "${pool_env[@]}" node node_modules/tsx/dist/cli.mjs billing/src/portal/demo-seed.ts --pg "$PORTAL_PG_URL" --days "$HISTORY_DAYS" 2>"$LOG_DIR/portal-seed.log") ||
   flymining_die "seeding the portal's demo data failed; see $LOG_DIR/portal-seed.log"
 FLYMINING_PORTAL_SESSION_SECRET=$(cat "$PORTAL_SECRET_FILE") \
   flymining_start_process portal "$LOG_DIR/portal.log" \

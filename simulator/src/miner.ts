@@ -608,7 +608,8 @@ export class SimMiner {
     const configured = this.commanded.pools ?? SIM_POOL_URLS.map((url) => ({ url, user: simWorker(this.id) }));
     const activeIndex = Math.min(this.commanded.activePool, configured.length - 1);
     const pools: PoolReading[] = configured.map((pool, i) => ({
-      ...(hijack && (i === activeIndex || hijack.all) ? { url: hijack.url, user: hijack.worker } : { url: pool.url, user: pool.user }),
+      url: hijack && (i === activeIndex || hijack.all) ? hijack.url : pool.url,
+      user: hijack && (i === activeIndex || hijack.all) ? hijack.worker : pool.user,
       alive: !poolsDead,
       active: i === activeIndex && !poolsDead,
       accepted: i === activeIndex ? accepted : 0,

@@ -33,7 +33,8 @@ export function usdOf(sat: string | Decimal, btcPriceUsd: string): Decimal {
 export function shortfallReason(c: Pick<CreditView, 'hashingUptime' | 'reachableUptime'>): string {
   const hashing = new Decimal(c.hashingUptime);
   const reachable = new Decimal(c.reachableUptime);
-  if (reachable.lt(1)) return `downtime: miners unreachable part of the day (reachable ${pct(reachable)}, hashing uptime ${pct(hashing)})`;
+  // A minute of one miner's reboot is not the reason when the share reads 100 %: then name the hashing uptime.
+  if (pct(reachable) !== '100 %') return `downtime: miners unreachable part of the day (reachable ${pct(reachable)}, hashing uptime ${pct(hashing)})`;
   if (hashing.lt(1)) return `downtime (hashing uptime ${pct(hashing)})`;
   return 'the miners hashed all day but below the rate sold (curtailment or maintenance; the recorded inputs do not say which)';
 }

@@ -69,6 +69,10 @@ test('a full day gives no reason; unreachable miners and a shortfall with full u
   expect(explainCredit(credit({ farmDeliveredThs: '150' }), 'USD').lines[0]).toContain('(100 % of the 150 TH/s sold)');
   expect(explainCredit(credit({ reachableUptime: '0.75', hashingUptime: '0.75' }), 'USD').lines[0]).toContain('miners unreachable part of the day (reachable 75 %');
   expect(explainCredit(credit({ hashingUptime: '1' }), 'USD').lines[0]).toContain('hashed all day but below the rate sold');
+  // One miner's short reboot (reachable 99.98 %) is not why miners without pool work delivered less.
+  const noWork = explainCredit(credit({ reachableUptime: '0.9998', hashingUptime: '0.854' }), 'USD').lines[0];
+  expect(noWork).toContain('because of downtime (hashing uptime 85.4 %)');
+  expect(noWork).not.toContain('unreachable');
 });
 
 test('the value in USD and EUR at the day’s price and recorded rate, rounded to the cent only when shown', () => {
