@@ -416,6 +416,19 @@ stuck_damper_pct=$(node -e '
     console.log((c?.damperPercent ?? 0) < 40 ? 80 : 0);
   }, () => console.log(80));
 ' "$CONTROL_URL/containers" "$fan_container")
+# The farm's past outages (the history's calendar) and the latest power cut, the day the billing example names.
+mapfile -t outage_lines < <(node -e '
+  const { outages } = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  for (const o of outages) console.log(`${o.day} ${o.kind} ${o.what}`);
+' "$FARM_DELIVERED")
+outage_day=''
+for line in "${outage_lines[@]}"; do
+  read -r day kind _ <<<"$line"
+  [[ "$kind" == power && "$day" < "$(date -u +%F)" ]] && outage_day=$day
+done
+[[ -n "$outage_day" ]] || flymining_die "the farm's history has no power cut before today (see $LOG_DIR/history.log)"
+billing_influx_env="FLYMINING_INFLUX_URL=$FLYMINING_INFLUX_URL "
+[[ "$INFLUX_ACCESS" == auth ]] && billing_influx_env+="FLYMINING_INFLUX_USERNAME=$READER_USER FLYMINING_INFLUX_PASSWORD_FILE=$READER_PASSWORD_FILE "
 cut_container=${EDGE_CONTAINERS[$((${#EDGE_CONTAINERS[@]} > 1 ? 1 : 0))]}
 # The silence example names yet another container, so trying every command in order never mutes the others' mails.
 silence_container=${EDGE_CONTAINERS[$((${#EDGE_CONTAINERS[@]} > 2 ? 2 : ${#EDGE_CONTAINERS[@]} - 1))]}
@@ -441,6 +454,7 @@ cat <<EOF
   Sign-in           browsers: sign in to the portal with the staff account above; the TV wall, the staff page and the
                     alerting API then accept that session. Scripts: a bearer token, $STAFF_TOKEN_FILE (flymining tokens list|add|revoke)
   Simulator control $CONTROL_URL/miners   (the farm: miners, sensors, uplinks)
+  Pool API          $POOL_URL/f2pool   (the farm's pool, F2Pool's API shape; its key in $POOL_KEY_FILE; network figures at $POOL_URL/api/v1/)
 
   EDGES (one per container; outbound only, to InfluxDB through the uplink)
 EOF
@@ -474,6 +488,15 @@ cat <<EOF
   every action (Grafana's "FlyMining · Control" dashboard reads the same):
     $influx_curl --data-urlencode db=flymining --data-urlencode "q=SELECT * FROM control_decision WHERE time > now() - 10m"
     $influx_curl --data-urlencode db=flymining --data-urlencode "q=SELECT * FROM control_action WHERE time > now() - 1h"
+
+  Billing from the farm itself: $HISTORY_DAYS days of the farm's past are in InfluxDB (written at start from the
+  simulator's miner model), the pool paid for what the farm delivered, and the daily run credited each day from the
+  stored hashrate. Days with outages:
+$(for line in "${outage_lines[@]}"; do rest=${line#* }; printf '    %s: %s\n' "${line%% *}" "${rest#* }"; done)
+  Sign in to the investor portal as the investor, open demo-contract-100ths: $outage_day reads "below 100 % because of
+  downtime" with a smaller credit. The day again from InfluxDB and the pool (nothing differs), and the pool's revenue of it:
+    FLYMINING_PG_URL=$PORTAL_PG_URL ${billing_influx_env}npx flymining billing recompute --date $outage_day
+    FLYMINING_PG_URL=$PORTAL_PG_URL FLYMINING_POOL_F2POOL_URL=$POOL_URL/f2pool FLYMINING_POOL_F2POOL_ACCOUNT=flymining FLYMINING_POOL_F2POOL_SECRET_FILE=$POOL_KEY_FILE npx flymining billing import-pool --pool f2pool --from $outage_day --to $outage_day
 
   The LTE uplink of a container:
     npm run demo -- cut-uplink $cut_container         # edge-$cut_container spools; ContainerSilent mailed within ~$((SILENT_AFTER_INTERVALS * INTERVAL + 15)) s

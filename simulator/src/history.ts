@@ -14,6 +14,8 @@ import { SimMiner, simWorker, type IntakeSource, type SimMinerSpec } from './min
 import { Prng, deriveSeed } from './prng';
 
 const DAY_MS = 86_400_000;
+/** The field and time of the point whose encoding gives a series key (encodePoints writes integers with an `i`). */
+const SERIES_PROBE = ' hashing=0i 0';
 const HOUR_MS = 3_600_000;
 
 /** Something that kept miners from hashing on one day: the reason a day delivered less. */
@@ -81,11 +83,11 @@ export function demoOutages(specs: readonly SimMinerSpec[], days: readonly strin
 const DIURNAL_INTAKE: IntakeSource = { intakeC: (ms) => 21 - 7 * Math.cos((2 * Math.PI * ((ms % DAY_MS) / HOUR_MS - 3)) / 24) };
 
 /**
- * Computes the history step by step and hands each step's points to `sink`, waiting for it (the caller batches and
+ * Computes the history step by step and hands each step's line-protocol lines to `sink`, waiting for it (the caller batches and
  * writes them, and makes the computation wait while a write is in flight).
  * Returns what each miner delivered per day (mean hashrate over every look, unanswered ones counting 0).
  */
-export async function computeHistory(o: HistoryOptions, sink: (points: SchemaPoint[]) => void | Promise<void>): Promise<DeliveredByDay> {
+export async function computeHistory(o: HistoryOptions, sink: (lines: string[]) => void | Promise<void>): Promise<DeliveredByDay> {
   const delivered: DeliveredByDay = new Map();
   const outagesByDay = new Map<string, Outage[]>();
   for (const outage of o.outages) outagesByDay.set(outage.day, [...(outagesByDay.get(outage.day) ?? []), outage]);
@@ -125,46 +127,42 @@ export async function computeHistory(o: HistoryOptions, sink: (points: SchemaPoi
     events.sort((a, b) => a.atMs - b.atMs);
     const sums = new Float64Array(miners.length);
     let looks = 0;
-    const tags = miners.map((m) => {
+    // Each miner's two series keys, escaped once by the schema's encoder; a look then only appends fields and time.
+    const prefixes = miners.map((m) => {
       const p = m.spec.position;
-      return { site: p.site, container: p.container, rack: p.rack, shelf: p.shelf, slot: p.slot, miner: m.id };
+      const profile = PROFILES[m.spec.profile];
+      const loc = { site: p.site, container: p.container, rack: p.rack, shelf: p.shelf, slot: p.slot, miner: m.id };
+      const key = (point: SchemaPoint): string => encodePoints([point])[0]!.slice(0, -SERIES_PROBE.length);
+      return {
+        miner: key({ measurement: 'miner', tags: { ...loc, vendor: profile.vendor, firmware: profile.firmware, model: profile.model }, fields: { hashing: 0 }, time: 0 }),
+        up: key({ measurement: 'miner_up', tags: loc, fields: { hashing: 0 }, time: 0 }),
+        nominal: profile.nominalThs,
+      };
     });
     for (; now < end; now += o.stepMs) {
       while (events.length > 0 && events[0]!.atMs <= now) events.shift()!.apply();
-      const points: SchemaPoint[] = [];
+      const lines: string[] = [];
       for (let i = 0; i < miners.length; i++) {
         const m = miners[i]!;
-        const loc = tags[i]!;
+        const key = prefixes[i]!;
         // Each miner's scrape lands a little after the step, as sweeps spread over their interval.
-        const t = now + (i * 37) % Math.min(o.stepMs, 10_000);
+        const t = now + ((i * 37) % Math.min(o.stepMs, 10_000));
         if (!m.isReachable(now)) {
-          points.push({ measurement: 'miner_up', tags: loc, fields: { reachable: 0, hashing: 0, scrape_ms: 3000, failure: 'timeout' }, time: t });
+          lines.push(`${key.up} reachable=0i,hashing=0i,failure="timeout" ${t}`);
           continue;
         }
         const r = m.read(now);
-        const hashing = r.mode === 'hashing';
-        const ths = r.rateGhs / 1000;
+        const hashing = r.mode === 'hashing' ? 1 : 0;
+        const ths = Math.round(r.rateGhs) / 1000;
         sums[i] = (sums[i] ?? 0) + ths;
-        const profile = PROFILES[m.spec.profile];
-        points.push(
-          {
-            measurement: 'miner',
-            tags: { ...loc, vendor: profile.vendor, firmware: profile.firmware, model: profile.model },
-            fields: {
-              hashrate_ths: round3(ths),
-              nominal_ths: profile.nominalThs,
-              power_w: Math.round(r.powerW),
-              temp_max_c: Math.round(Math.max(0, ...r.boards.map((b) => b.chipTempC)) * 10) / 10 || undefined,
-              mode: r.mode === 'hashing' || r.mode === 'sleeping' || r.mode === 'booting' ? r.mode : 'idle',
-              hashing: hashing ? 1 : 0,
-            },
-            time: t,
-          },
-          { measurement: 'miner_up', tags: loc, fields: { reachable: 1, hashing: hashing ? 1 : 0, scrape_ms: 40 + ((i * 7 + looks) % 60), failure: '' }, time: t },
+        const mode = r.mode === 'hashing' || r.mode === 'sleeping' || r.mode === 'booting' ? r.mode : 'idle';
+        lines.push(
+          `${key.miner} hashrate_ths=${ths},nominal_ths=${key.nominal},power_w=${Math.round(r.powerW)},mode="${mode}",hashing=${hashing}i ${t}`,
+          `${key.up} reachable=1i,hashing=${hashing}i ${t}`,
         );
       }
       looks += 1;
-      await sink(points);
+      await sink(lines);
     }
     // Only closed days go to the pool: it pays a day once the day is over.
     if (end === start + DAY_MS) {
@@ -174,7 +172,6 @@ export async function computeHistory(o: HistoryOptions, sink: (points: SchemaPoi
   return delivered;
 }
 
-const round3 = (v: number): number => Math.round(v * 1000) / 1000;
 
 /**
  * Computes and writes the history through `store` in batches of `batchLines`, one batch in flight while the next is
@@ -184,8 +181,7 @@ export async function writeHistory(store: InfluxStore, o: HistoryOptions, batchL
   let points = 0;
   let pending: string[] = [];
   let inFlight: Promise<void> = Promise.resolve();
-  const delivered = await computeHistory(o, async (step) => {
-    const lines = encodePoints(step);
+  const delivered = await computeHistory(o, async (lines) => {
     points += lines.length;
     for (const line of lines) pending.push(line);
     if (pending.length >= batchLines) {

@@ -64,3 +64,5 @@ export { sendCommand, sendRaw, type RawReply } from './client';
 export { answerRequest, BTMINER_PROCESS_DOWN } from './replies';
 export { Prng, deriveSeed } from './prng';
 export { inventoryYaml, modbusSensorEntries, protocolPin, INVENTORY_KNOWS_PROTOCOLS, type InventoryWriteOptions } from './write-inventory';
+export { computeHistory, demoOutages, historyDays, writeHistory, type DeliveredByDay, type HistoryOptions, type Outage } from './history';
+export { demoNetworkDay, demoPoolFigures, hashpriceSat, startPoolApi, POOL_API_NAMES, type PoolApiName, type PoolApiOptions, type PoolApiServer, type PoolFigures } from './pools';

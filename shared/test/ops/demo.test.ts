@@ -144,6 +144,7 @@ test('npm start: the edge/center demo comes up, every printed command works as p
     FLYMINING_DEMO_MODBUS_PORT: String(base + 11), // and + 12
     FLYMINING_DEMO_UPLINK_PORT: String(uplinkPort),
     FLYMINING_DEMO_STAFF_PORT: String(base + 17),
+    FLYMINING_DEMO_POOL_PORT: String(base + 18),
     // Its own database: another demo on this machine (a developer's) keeps its tickets apart.
     FLYMINING_DEMO_PG_DB: demoDatabase,
     // No parts break by themselves here: the mails the test waits for are the ones it causes.
@@ -213,6 +214,25 @@ test('npm start: the edge/center demo comes up, every printed command works as p
     const staffCookie = [...staffBrowser.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     expect((await fetch(`${tvwall}/api/farm`, { headers: { cookie: staffCookie } })).status).toBe(200);
     expect((await fetch(`${alerting}/api/alerts`, { headers: { cookie: staffCookie } })).status).toBe(200);
+
+    // Billing from the farm itself: weeks of history in InfluxDB, the pool's revenue imported, every closed day
+    // credited from the stored hashrate. The printed power-cut day reads lower, with its reason, on the investor's
+    // contract page; the printed recompute reads the same day again from InfluxDB and the pool and finds no difference.
+    const outageDay = /open demo-contract-100ths: (\d{4}-\d{2}-\d{2}) reads/.exec(output.replace(/\n\s*/g, ' '))?.[1];
+    expect(outageDay).toBeDefined();
+    const [, investorEmail, investorPassword] = /investor (\S+@\S+) \/ (\S+)/.exec(output) ?? [];
+    const investorBrowser = new HttpClient(`http://127.0.0.1:${env.FLYMINING_DEMO_PORTAL_PORT}`);
+    await investorBrowser.signIn(investorEmail!, investorPassword);
+    const contractPage = (await investorBrowser.get('/contracts/demo-contract-100ths')).text;
+    const outageRow = new RegExp(`data-day="${outageDay}"[\\s\\S]*?</tr>`).exec(contractPage)?.[0] ?? '';
+    expect(outageRow).toMatch(/\d+(\.\d)? % of the [\d.]+ TH\/s sold; below 100 % because of downtime: miners unreachable part of the day/);
+    expect(contractPage.match(/<tr[^>]*data-day=/g)?.length ?? 0).toBeGreaterThanOrEqual(20);
+    const recompute = await runPrinted(printedCommand(output, /^\s*FLYMINING_PG_URL=\S+ .*npx flymining billing recompute /), env);
+    expect([recompute.code, recompute.output]).toEqual([0, expect.stringContaining('0 credit(s) differ')]);
+    const [, before, after] = /delivered ([\d.]+) → ([\d.]+) TH\/s/.exec(recompute.output) ?? [];
+    expect(before).toBe(after);
+    const reimport = await runPrinted(printedCommand(output, /^\s*FLYMINING_PG_URL=\S+ .*npx flymining billing import-pool /), env);
+    expect([reimport.code, reimport.output]).toEqual([0, expect.stringMatching(/"pool": ?"f2pool"[\s\S]*"days": ?1/)]);
     // The alerting service answers and is the leader of its Redis; the TV wall serves the farm.
     expect(output).toContain(`http://127.0.0.1:${env.FLYMINING_DEMO_ALERTING_PORT}/api/alerts`);
     let alertingHealth = '';
