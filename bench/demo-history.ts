@@ -1,17 +1,17 @@
 /**
  * The demo's start-up history (issue 16): the demo farm (240 miners, 4 containers, seed 1) written for 21 days and
  * today into a throwaway InfluxDB through simulator/src/history.ts (SimMiner reads, line protocol, InfluxStore
- * batches of 20,000 with one in flight), at the demo's 10-minute step. Baseline, same run, same server: the very
+ * batches of 20,000 with one in flight), at the demo's 20-minute step (or the step given). Baseline, same run, same server: the very
  * lines it wrote, pre-formatted in memory, POSTed again to a fresh database in the same batches, one after another
  * (InfluxDB's ingest alone). Also the model alone (no writes).
- * Prints JSON. Run: npx tsx bench/demo-history.ts [stepMinutes]
+ * Prints JSON. Run: npx tsx bench/demo-history.ts [stepMinutes, default 20]
  */
 import { InfluxStore } from '@flymining/shared';
 import { DEMO_PROFILE_MIX, DEMO_REQUIRED_PROFILES, generateFarmSpecs } from '../simulator/src/farm';
 import { computeHistory, demoOutages, historyDays, writeHistory } from '../simulator/src/history';
 import { InfluxTestServer } from '../scripts/jest/influx-server';
 
-const STEP_MIN = Number(process.argv[2] ?? 10);
+const STEP_MIN = Number(process.argv[2] ?? 20);
 
 async function main(): Promise<void> {
   const specs = generateFarmSpecs({ miners: 240, containers: 4, racksPerContainer: 3, profileMix: DEMO_PROFILE_MIX, ensureProfiles: DEMO_REQUIRED_PROFILES, seed: 1 });

@@ -160,6 +160,9 @@ HISTORY_DAYS=${FLYMINING_DEMO_HISTORY_DAYS:-21}
 # Seconds between parts breaking in the simulated farm (scripts/demo-farm-life.ts); 0: none break by themselves.
 FAULT_EVERY=${FLYMINING_DEMO_FAULT_EVERY:-180}
 BASE_ADDRESS=${FLYMINING_DEMO_BASE_ADDRESS:-127.1.0.1}
+# Ten days at least: the history's calendar has a power cut every tenth day, the day the printed billing example names.
+[[ "$HISTORY_DAYS" =~ ^[0-9]+$ ]] && ((HISTORY_DAYS >= 10 && HISTORY_DAYS <= 35)) ||
+  flymining_die "FLYMINING_DEMO_HISTORY_DAYS: '$HISTORY_DAYS' is not a whole number of days from 10 to 35"
 INVENTORY="$DEMO_DIR/farm.yaml"
 FARM_SPECS="$DEMO_DIR/farm-specs.json"
 # What each pool worker delivered per closed day: written with the history, read by the demo's pool API.

@@ -1,6 +1,6 @@
 /**
  * Writes weeks of the simulated farm's history into InfluxDB (history.ts), fast, for the demo:
- *   tsx simulator/src/history-main.ts --specs farm-specs.json [--days 21] [--seed 1] [--step-minutes 10] [--delivered-out farm-delivered.json]
+ *   tsx simulator/src/history-main.ts --specs farm-specs.json [--days 21] [--seed 1] [--step-minutes 20] [--delivered-out farm-delivered.json]
  * The specs are the live simulator's (`main.ts --specs-out`), so the past has the same miners and tags as the
  * present. InfluxDB settings from FLYMINING_INFLUX_* (a user that may write). --delivered-out writes what each pool
  * worker delivered per closed day and the outages, for the demo's pool API (pools-main.ts).
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     .requiredOption('--specs <file>', 'the simulated farm (simulator --specs-out)')
     .option('--days <n>', 'closed days before today to write (today up to now is written too)', wholeNumber('--days', 1, 35), 21)
     .option('--seed <n>', 'random seed', wholeNumber('--seed', 0, 2 ** 31), 1)
-    .option('--step-minutes <n>', 'minutes between two samples of a miner', wholeNumber('--step-minutes', 1, 60), 10)
+    .option('--step-minutes <n>', 'minutes between two samples of a miner', wholeNumber('--step-minutes', 1, 60), 20)
     .option('--delivered-out <file>', 'write each pool worker\'s delivered TH/s per closed day and the outages (JSON)')
     .parse()
     .opts<{ specs: string; days: number; seed: number; stepMinutes: number; deliveredOut?: string }>();

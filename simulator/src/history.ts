@@ -37,7 +37,7 @@ export interface HistoryOptions {
   days: readonly string[];
   /** Nothing at or after this time is computed (the live exporters take over from here). */
   untilMs: number;
-  /** Time between two looks at a miner (the demo sweeps every 10 s; 5 min keeps weeks small). */
+  /** Time between two looks at a miner (the demo sweeps every 10 s; 20 min keeps weeks small: InfluxDB ingest is the cost). */
   stepMs: number;
   outages: readonly Outage[];
 }
