@@ -5,7 +5,7 @@
  * imports through the real F2Pool importer (key from a file) and the network source, and the daily run credits the
  * investor by the stored hashrate: the outage days are credited less and say why, in words and in chromium.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { InfluxStore } from '@flymining/shared';
@@ -102,10 +102,11 @@ test('the demo calendar holds two power cuts and a day without pool work in any 
 describe('seeded like the demo: pool API, importers, daily run', () => {
   let pools: PoolApiServer;
   let browser: Browser | undefined;
+  const keyDir = mkdtempSync(path.join(os.tmpdir(), 'flymining-demo-farm-'));
 
   beforeAll(async () => {
     const key = 'demo-pool-key-0123456789';
-    const keyFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'flymining-demo-farm-')), 'pool.key');
+    const keyFile = path.join(keyDir, 'pool.key');
     writeFileSync(keyFile, key, { mode: 0o600 });
     pools = await startPoolApi({ keys: { foundry: key, braiins: key, f2pool: key, viabtc: key }, figures: demoPoolFigures(written.delivered) });
     const env = { FLYMINING_POOL_F2POOL_SECRET_FILE: keyFile, FLYMINING_POOL_F2POOL_ACCOUNT: 'flymining', FLYMINING_POOL_F2POOL_URL: `${pools.url}/f2pool` };
@@ -121,6 +122,7 @@ describe('seeded like the demo: pool API, importers, daily run', () => {
   afterAll(async () => {
     await browser?.close();
     await pools?.close();
+    rmSync(keyDir, { recursive: true, force: true });
   });
 
   test("the investor is credited by the stored hashrate: less on the outage days, and the page says why", async () => {
