@@ -112,20 +112,25 @@ describe('rack map rendering', () => {
     expect(ctx.texts.map((t) => t.text)).toContain('in 20.0 °C');
   });
 
-  test('when every slot changes colour each is painted once over the old one, and a healed slot loses its fault mark', () => {
+  test('a few changed slots are painted over the old ones; when most change, the map is painted whole, and a healed slot loses its mark', () => {
     const options = { ...DEFAULT_OPTIONS, metric: 'temperature' as const, showLabels: false };
     const settings = { metric: 'temperature' as const, now: NOW, staleAfterMs: 180_000, slotsPerShelf: 0 };
     const faulted = healthyFarm(2, 2, 3, 4).map((r) => (r.miner === 'C01-R1-S1-1' ? { ...r, faults: [{ code: 'FAN_STOPPED', severity: 'critical' as const, part: 'fan 1' }] } : r));
     const { container, rerender } = render(<RackMapView farm={buildFarm(faulted, [], settings)} options={options} width={900} height={500} theme={theme} />);
     const ctx = container.querySelector('canvas')!.getContext('2d') as unknown as RecordingContext;
     expect(ctx.texts.map((t) => t.text)).toContain('!');
-    const before = { fills: ctx.fills.length, texts: ctx.texts.length };
-    // Every miner 30 °C hotter (green to red) and the fan fixed.
-    const hotter = faulted.map((r) => ({ ...r, tempMaxC: (r.tempMaxC ?? 60) + 30, faults: [] }));
-    const farm = buildFarm(hotter, [], settings);
+    const fullPaint = { fills: ctx.fills.length, texts: ctx.texts.length };
+    // Three miners 30 °C hotter (green to red), the faulted one among them with its fan fixed: three fills on top.
+    const hot = new Set(['C01-R1-S1-1', 'C01-R1-S1-2', 'C02-R2-S3-4']);
+    const few = faulted.map((r) => (hot.has(r.miner) ? { ...r, tempMaxC: (r.tempMaxC ?? 60) + 30, faults: [] } : r));
+    rerender(<RackMapView farm={buildFarm(few, [], settings)} options={options} width={900} height={500} theme={theme} />);
+    expect(ctx.fills.length - fullPaint.fills).toBe(3);
+    expect(ctx.texts.length).toBe(fullPaint.texts); // nothing drawn on top: the new fill covers the old mark
+    // Every miner hotter: painted whole (the recording canvas starts over on the clear), the mark gone.
+    const farm = buildFarm(few.map((r) => ({ ...r, tempMaxC: 100 })), [], settings);
     rerender(<RackMapView farm={farm} options={options} width={900} height={500} theme={theme} />);
-    expect(ctx.fills.length - before.fills).toBe(hotter.length);
-    expect(ctx.texts.length).toBe(before.texts); // nothing drawn on top: the new fill covers the old mark
+    expect(ctx.fills.length).toBe(fullPaint.fills);
+    expect(ctx.texts.map((t) => t.text)).not.toContain('!');
     const box = layoutFarm(farm, options, 900, 500).slots.find((s) => s.cell.reading?.miner === 'C01-R1-S1-1')!;
     expect(fillAt(ctx, box.x + box.size / 2, box.y + box.size / 2)).toBe(theme.visualization.getColorByName('red'));
   });
