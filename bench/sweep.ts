@@ -11,9 +11,15 @@
  * many miners each sweep scraped and how many were reachable, so a farm it cannot fully read yet shows as such.
  * `BENCH_SKIP_MIXED=1` leaves the mixed farm out.
  *
+ * A process here may hold at most 20,000 open files and each simulated miner is a listener, so the farm is served by
+ * ceil(miners / 7,000) simulator processes (`--part k/n`, whole containers each). Every child (simulators, exporters,
+ * the throwaway influxd) is owned by bench/lib/children.ts and stopped on every way out, failures and signals too.
+ * The interval grows with the farm (15 s, 40 s at 20,000) so that sweeps do not overlap; `BENCH_INTERVAL_S` sets it.
+ * `BENCH_EXPORTER_NODE_FLAGS='--max-old-space-size=256 --cpu-prof --cpu-prof-dir=DIR'` profiles the exporter.
+ *
  *   npx tsx bench/sweep.ts [miners] [sweeps]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -22,11 +28,14 @@ import { InventoryHolder } from '@flymining/shared';
 import { inventoryYaml, type SimMinerSpec } from '@flymining/simulator';
 import { DIALECTS } from '../exporters/src/miner/dialects';
 import { Limiter } from '../exporters/src/scheduler';
-import { InfluxTestServer } from '../scripts/jest/influx-server';
+import { runBench, type ChildProcesses } from './lib/children';
 
 const MINERS = Number(process.argv[2] ?? 5000);
 const SWEEPS = Number(process.argv[3] ?? 4);
-const INTERVAL_S = 15;
+/** Long enough that a sweep at the goal's pace ends before the next starts (overlapping sweeps skip miners). */
+const INTERVAL_S = Number(process.env.BENCH_INTERVAL_S ?? Math.max(15, Math.ceil((MINERS / 20_000) * 40)));
+/** Miners per simulator process: each is a listener, and a process may hold at most 20,000 open files. */
+const MINERS_PER_SIMULATOR = 7000;
 const CONCURRENCY = 256;
 /** The flags of `npm run exporter` (package.json): the exporter is measured as it is launched. */
 const EXPORTER_NODE_FLAGS = '--max-old-space-size=256';
@@ -35,11 +44,15 @@ const ROOT = path.resolve(__dirname, '..');
 /** The mixed farm: a quarter each CGMiner, v3, Antminer web, HTTP JSON (Braiins OS REST and ePIC). */
 const MIXED_FARM = 'antminer-s19pro=2,whatsminer-m60s=2,antminer-s23-hyd=2,braiins-s19xp=1,epic-s19xp=1';
 
-/** farm: simulator flags choosing the composition (the all-CGMiner farm is the one before issue 13). */
-function startSimulator(specsFile: string, farm: readonly string[], baseAddress: string): Promise<ChildProcess> {
-  const child = spawn(
+/**
+ * One simulator process serving part `part` of `parts` of the farm (flags in `farm` choose its composition); resolves
+ * once it listens. Part 1 writes the whole farm's specs.
+ */
+function startSimulator(children: ChildProcesses, specsFile: string, farm: readonly string[], baseAddress: string, part: number, parts: number): Promise<ChildProcess> {
+  const child = children.spawn(
+    `simulator ${part}/${parts}`,
     process.execPath,
-    [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'simulator/src/main.ts', '--miners', String(MINERS), '--control-port', '0', '--specs-out', specsFile, '--base-address', baseAddress, '--seed', '42', ...farm],
+    ['-r', 'tsx/cjs', 'simulator/src/main.ts', '--miners', String(MINERS), '--control-port', '0', '--base-address', baseAddress, '--seed', '42', '--part', `${part}/${parts}`, ...(part === 1 ? ['--specs-out', specsFile] : []), ...farm],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return new Promise((resolve, reject) => {
@@ -48,7 +61,7 @@ function startSimulator(specsFile: string, farm: readonly string[], baseAddress:
       out += d.toString();
       if (out.includes('control API')) resolve(child);
     });
-    child.once('exit', (code) => reject(new Error(`simulator exited (${code}) before it was ready: ${out}`)));
+    child.once('exit', (code) => reject(new Error(`simulator ${part}/${parts} exited (${code}) before it was ready: ${out}`)));
   });
 }
 
@@ -99,8 +112,9 @@ interface SweepFigures {
 }
 
 /** Runs the real exporter process against the simulated farm for SWEEPS sweeps and measures it. */
-async function measureExporter(inventoryFile: string, work: string, influxUrl: string, db: string, metricsPort: number): Promise<SweepFigures> {
-  const exporter = spawn(
+async function measureExporter(children: ChildProcesses, inventoryFile: string, work: string, influxUrl: string, db: string, metricsPort: number): Promise<SweepFigures> {
+  const exporter = children.spawn(
+    `exporter ${db}`,
     process.execPath,
     [...(process.env.BENCH_EXPORTER_NODE_FLAGS ?? EXPORTER_NODE_FLAGS).split(' ').filter(Boolean), '-r', 'tsx/cjs', 'exporters/src/main.ts', '--inventory', inventoryFile, '--interval', String(INTERVAL_S), '--jitter', '0', '--concurrency', String(CONCURRENCY), '--listen', `127.0.0.1:${metricsPort}`, '--name', 'bench', '--state-dir', path.join(work, `edge-state-${db}`)],
     {
@@ -142,7 +156,7 @@ async function measureExporter(inventoryFile: string, work: string, influxUrl: s
       pointsWritten: Number(/^flymining_points_written_total (\d+)/m.exec(metrics)?.[1] ?? NaN),
     };
   } finally {
-    exporter.kill('SIGTERM');
+    await children.stop(exporter);
   }
 }
 
@@ -158,39 +172,54 @@ function reported(f: SweepFigures): Record<string, unknown> {
   };
 }
 
-/** Starts a simulated farm, writes its inventory and returns its specs; the caller kills the child. */
-async function startFarm(work: string, name: string, farm: readonly string[], baseAddress: string): Promise<{ sim: ChildProcess; specs: SimMinerSpec[]; inventoryFile: string }> {
+interface Farm {
+  sims: ChildProcess[];
+  specs: SimMinerSpec[];
+  inventoryFile: string;
+}
+
+/** Starts a simulated farm over as many processes as its listeners need, writes its inventory and returns its specs. */
+async function startFarm(children: ChildProcesses, work: string, name: string, farm: readonly string[], baseAddress: string): Promise<Farm> {
   const specsFile = path.join(work, `${name}-specs.json`);
-  const sim = await startSimulator(specsFile, farm, baseAddress);
+  const parts = Math.max(1, Math.ceil(MINERS / MINERS_PER_SIMULATOR));
+  const sims = await Promise.all(Array.from({ length: parts }, (_, i) => startSimulator(children, specsFile, farm, baseAddress, i + 1, parts)));
   const specs = JSON.parse(readFileSync(specsFile, 'utf8')) as SimMinerSpec[];
   const inventoryFile = path.join(work, `${name}.yaml`);
   writeFileSync(inventoryFile, inventoryYaml(specs));
-  return { sim, specs, inventoryFile };
+  return { sims, specs, inventoryFile };
 }
 
-async function main(): Promise<void> {
+async function stopFarm(children: ChildProcesses, farm: Farm): Promise<void> {
+  await Promise.all(farm.sims.map((sim) => children.stop(sim)));
+}
+
+/** The 1-minute load average, rounded: the machine is shared, so every figure carries it. */
+function load(): number {
+  return +os.loadavg()[0]!.toFixed(2);
+}
+
+async function main(children: ChildProcesses): Promise<void> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'flymining-bench-'));
-  const influx = await InfluxTestServer.create();
-  await influx.start();
-  const children: ChildProcess[] = [];
   try {
+    const loadAtStart = load();
+    const influx = await children.influx();
     // All-CGMiner farm: the composition before issue 13 (--cgminer-only), as every earlier run of this bench measured.
-    const cg = await startFarm(work, 'cgminer', ['--cgminer-only'], '127.60.0.1');
-    children.push(cg.sim);
+    const cg = await startFarm(children, work, 'cgminer', ['--cgminer-only'], '127.60.0.1');
     const inventory = new InventoryHolder(cg.inventoryFile);
-    const figures = await measureExporter(cg.inventoryFile, work, influx.url, 'bench_sweep', 19410);
+    const figures = await measureExporter(children, cg.inventoryFile, work, influx.url, 'bench_sweep', 19410);
+    const loadAfterExporter = load();
     const family = new Map(cg.specs.map((s) => [s.id, inventory.current.miners.get(s.id)?.firmware]));
     const commandsOf = (s: SimMinerSpec): readonly string[] => DIALECTS.find((d) => d.family === family.get(s.id))?.commands ?? ['summary'];
     const raw: number[] = [];
     for (let i = 0; i < SWEEPS; i++) raw.push(await rawSweep(cg.specs, commandsOf));
     const bestRaw = Math.min(...raw);
-    cg.sim.kill('SIGTERM');
+    const loadAfterBaseline = load();
+    await stopFarm(children, cg);
 
     let mixed: Record<string, unknown> | undefined;
     if (!process.env.BENCH_SKIP_MIXED) {
-      const mx = await startFarm(work, 'mixed', ['--mix', MIXED_FARM], '127.62.0.1');
-      children.push(mx.sim);
-      const m = await measureExporter(mx.inventoryFile, work, influx.url, 'bench_sweep_mixed', 19411);
+      const mx = await startFarm(children, work, 'mixed', ['--mix', MIXED_FARM], '127.62.0.1');
+      const m = await measureExporter(children, mx.inventoryFile, work, influx.url, 'bench_sweep_mixed', 19411);
       const composition: Record<string, number> = {};
       for (const s of mx.specs) composition[s.profile] = (composition[s.profile] ?? 0) + 1;
       mixed = {
@@ -201,29 +230,33 @@ async function main(): Promise<void> {
           wall: +(m.bestWallS / figures.bestWallS).toFixed(2),
           cpuPer1000Miners: +(m.cpuSecondsPer1000Miners / figures.cpuSecondsPer1000Miners).toFixed(2),
         },
+        loadAverage1m: load(),
       };
-      mx.sim.kill('SIGTERM');
+      await stopFarm(children, mx);
     }
 
     const result = {
       benchmark: 'sweep',
       miners: MINERS,
+      simulatorProcesses: cg.sims.length,
       interval: INTERVAL_S,
       ...reported(figures),
-      baseline: { what: 'bare TCP, same commands, replies discarded', bestWallS: +(bestRaw / 1000).toFixed(3) },
+      baseline: { what: 'bare TCP, same commands, replies discarded', sweepsS: raw.map((ms) => +(ms / 1000).toFixed(3)), bestWallS: +(bestRaw / 1000).toFixed(3) },
       ratioToBaseline: +((figures.bestWallS * 1000) / bestRaw).toFixed(2),
-      goals: { wallUnder10s: figures.bestWallS < 10, rssUnder300MB: figures.peakRssMB < 300 },
+      loadAverage1m: { start: loadAtStart, afterExporter: loadAfterExporter, afterBaseline: loadAfterBaseline, cores: os.cpus().length },
+      goals: {
+        wallUnder10s: figures.bestWallS < 10,
+        rssUnder300MB: figures.peakRssMB < 300,
+        ...(MINERS >= 20_000 ? { wallUnder30sAt20000: figures.bestWallS < 30, rssUnder500MBAt20000: figures.peakRssMB < 500 } : {}),
+        ratioAtMost1_5: (figures.bestWallS * 1000) / bestRaw <= 1.5,
+      },
       ...(mixed ? { mixedProtocols: mixed } : {}),
     };
     console.log(JSON.stringify(result, null, 2));
   } finally {
-    for (const child of children) child.kill('SIGTERM');
-    await influx.destroy();
+    await children.stopAll();
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

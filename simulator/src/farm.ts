@@ -155,6 +155,29 @@ export function generateFarmSpecs(layout: FarmLayout): SimMinerSpec[] {
   return specs;
 }
 
+/** "2/3" -> part 2 of 3. */
+export interface FarmPart {
+  index: number;
+  of: number;
+}
+
+/**
+ * Part `index` of `of` of a farm's specs (1-based), whole containers each, so one farm can be served by several
+ * simulator processes (a process may hold at most so many open files; each miner is a listener): every part computes
+ * the same full farm from the same seed and keeps its own containers. A container is never split, so its climate
+ * model sees all its miners. Contiguous: part 1 holds the first containers.
+ */
+export function farmPart(specs: readonly SimMinerSpec[], part: FarmPart): SimMinerSpec[] {
+  if (!Number.isInteger(part.of) || part.of < 1 || !Number.isInteger(part.index) || part.index < 1 || part.index > part.of) {
+    throw new Error(`farm part: ${part.index}/${part.of} is not a part k/n with 1 <= k <= n`);
+  }
+  const containers = [...new Set(specs.map((s) => s.position.container))];
+  const first = Math.floor(((part.index - 1) * containers.length) / part.of);
+  const last = Math.floor((part.index * containers.length) / part.of);
+  const mine = new Set(containers.slice(first, last));
+  return specs.filter((s) => mine.has(s.position.container));
+}
+
 export interface FarmOptions {
   specs: readonly SimMinerSpec[];
   seed?: number;

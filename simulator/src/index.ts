@@ -22,6 +22,7 @@ export { MinerServer } from './server';
 export {
   SimulatedFarm,
   generateFarmSpecs,
+  farmPart,
   DEFAULT_PROFILE_MIX,
   DEMO_PROFILE_MIX,
   DEMO_REQUIRED_PROFILES,
@@ -30,6 +31,7 @@ export {
   DEFAULT_V3_PORT,
   type FarmLayout,
   type FarmOptions,
+  type FarmPart,
 } from './farm';
 export { DEFAULT_CREDENTIALS, API_AUTH_KINDS, credentialFileSchema, mergeCredentials, type ApiAuthKind, type ApiCredential, type CredentialSet } from './next/credentials';
 export { frame as v3Frame, V3_MAX_CLIENTS } from './next/v3-server';

@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { isProfileId, type ProfileId } from './catalog';
 import { UplinkSet, startControlServer } from './control';
-import { DEFAULT_PROFILE_MIX, DEMO_PROFILE_MIX, DEMO_REQUIRED_PROFILES, SimulatedFarm, generateFarmSpecs } from './farm';
+import { DEFAULT_PROFILE_MIX, DEMO_PROFILE_MIX, DEMO_REQUIRED_PROFILES, SimulatedFarm, farmPart, generateFarmSpecs, type FarmPart } from './farm';
 import { credentialFileSchema, mergeCredentials } from './next/credentials';
 import { LinkProxy } from './link-proxy';
 import { inventoryYaml } from './write-inventory';
@@ -63,6 +63,15 @@ async function startUplinks(
   return uplinks;
 }
 
+/** "2/3" -> part 2 of 3. */
+function parsePart(value: string): FarmPart {
+  const m = /^(\d+)\/(\d+)$/.exec(value.trim());
+  const index = Number(m?.[1]);
+  const of = Number(m?.[2]);
+  if (!m || index < 1 || of < 1 || index > of) throw new InvalidArgumentError(`--part must be k/n with 1 <= k <= n, e.g. 2/3, got "${value}"`);
+  return { index, of };
+}
+
 /** "antminer-s19pro=3,avalon-1246=1" -> weights. */
 function parseMix(value: string): Partial<Record<ProfileId, number>> {
   const mix: Partial<Record<ProfileId, number>> = {};
@@ -111,6 +120,7 @@ async function main(): Promise<void> {
     .option('--http-port <port>', 'web API port of Antminer CGI / Braiins REST / VNish units in addresses mode', wholeNumber('--http-port', 1), 80)
     .option('--v3-port <port>', 'Whatsminer API v3 port in addresses mode', wholeNumber('--v3-port', 1), 4433)
     .option('--credentials <file>', 'JSON file of the credentials the units accept, e.g. {"antminer-web":{"user":"root","password":"..."}} (default: firmware defaults)')
+    .option('--part <k/n>', "serve only part k of n of the farm (whole containers; --specs-out and --inventory-out still describe the whole farm), so several processes can serve one large farm", parsePart)
     .option('--uplink-target <host:port>', "simulate each container's LTE uplink: a proxy per container to this address (the center's InfluxDB)", hostPort('--uplink-target'))
     .option('--uplink-port <port>', 'first uplink listen port on 127.0.0.1 (container i listens on port+i-1)', wholeNumber('--uplink-port', 1), 18601)
     .option('--uplink-delay-ms <ms>', 'one-way latency of each uplink', wholeNumber('--uplink-delay-ms', 0), 0)
@@ -135,12 +145,15 @@ async function main(): Promise<void> {
     httpPort: number;
     v3Port: number;
     credentials?: string;
+    part?: FarmPart;
     uplinkTarget?: { host: string; port: number };
     uplinkPort: number;
     uplinkDelayMs: number;
     uplinkJitterMs: number;
   }>();
   if (o.bind !== 'addresses' && o.bind !== 'ports') throw new Error(`--bind must be 'addresses' or 'ports', got "${o.bind}"`);
+  // Sensors, meters and uplinks are per container and port: one process of a split farm cannot own them all.
+  if (o.part && (o.mqtt || o.modbusPort !== undefined || o.uplinkTarget)) throw new Error('--part serves miners only: leave out --mqtt, --modbus-port and --uplink-target');
 
   const specs = generateFarmSpecs({
     miners: o.miners,
@@ -164,7 +177,8 @@ async function main(): Promise<void> {
   // Written before the listeners open; whoever waits for the control API finds the inventory complete.
   if (o.inventoryOut) await writeFile(o.inventoryOut, inventoryYaml(specs, { sensors: true, modbusBasePort: o.modbusPort }));
   const credentials = o.credentials ? await loadCredentials(o.credentials) : undefined;
-  const farm = new SimulatedFarm({ specs, seed: o.seed, mqttUrl: o.mqtt, mqttIntervalMs: o.mqttInterval, modbusBasePort: o.modbusPort, credentials });
+  const served = o.part ? farmPart(specs, o.part) : specs;
+  const farm = new SimulatedFarm({ specs: served, seed: o.seed, mqttUrl: o.mqtt, mqttIntervalMs: o.mqttInterval, modbusBasePort: o.modbusPort, credentials });
   const started = Date.now();
   await farm.start();
   const uplinks = o.uplinkTarget
@@ -177,9 +191,10 @@ async function main(): Promise<void> {
     : undefined;
   const control = await startControlServer(farm, o.controlPort, '127.0.0.1', uplinks ? new UplinkSet(uplinks) : undefined);
 
-  const first = specs[0];
-  const last = specs[specs.length - 1];
-  console.log(`simulator: ${specs.length} miners in ${farm.climates.size} containers, listening in ${Date.now() - started} ms`);
+  const first = served[0];
+  const last = served[served.length - 1];
+  const partText = o.part ? ` (part ${o.part.index}/${o.part.of} of a farm of ${specs.length})` : '';
+  console.log(`simulator: ${served.length} miners in ${farm.climates.size} containers${partText}, listening in ${Date.now() - started} ms`);
   if (first && last) console.log(`simulator: miners ${first.host}:${first.port} (${first.id}) .. ${last.host}:${last.port} (${last.id})`);
   console.log(`simulator: control API ${control.url}  (GET /miners, POST /miners/:id/faults, DELETE /miners/:id/faults, GET /containers)`);
   if (o.mqtt) console.log(`simulator: climate sensors -> ${o.mqtt} on tele/<container>-<intake|exhaust|outside>/SENSOR every ${o.mqttInterval} ms`);

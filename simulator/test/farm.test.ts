@@ -1,7 +1,7 @@
 /** A farm of thousands of real listeners, the spec generator, the control API and MQTT climate sensors. */
 import mqtt from 'mqtt';
 import { startControlServer, type ControlServer } from '../src/control';
-import { SimulatedFarm, generateFarmSpecs } from '../src/farm';
+import { SimulatedFarm, farmPart, generateFarmSpecs } from '../src/farm';
 import { SENSOR_PLACEMENTS, sensorTopic } from '../src/climate';
 import { first, obj } from './helpers';
 import { sendCommand } from '../src/client';
@@ -25,6 +25,21 @@ describe('generateFarmSpecs', () => {
     expect(new Set(specs.map((s) => s.profile))).toEqual(new Set(['avalon-1246']));
     expect(() => generateFarmSpecs({ miners: 100, containers: 1, racksPerContainer: 1, shelvesPerRack: 1, slotsPerShelf: 10 })).toThrow(/do not fit/);
     expect(() => generateFarmSpecs({ miners: 1, profileMix: { nope: 1 } as never })).toThrow(/unknown profile "nope"/);
+  });
+});
+
+describe('farmPart', () => {
+  it('splits a farm into parts of whole containers that together hold every miner once', () => {
+    const specs = generateFarmSpecs({ miners: 1050, seed: 5 }); // 6 containers, the last one part-filled
+    const parts = [1, 2, 3, 4].map((index) => farmPart(specs, { index, of: 4 }));
+    expect(parts.flat().map((s) => s.id)).toEqual(specs.map((s) => s.id));
+    const containersOf = (part: typeof specs): string[] => [...new Set(part.map((s) => s.position.container))];
+    for (const [i, a] of parts.entries()) {
+      expect(a.length).toBeGreaterThan(0);
+      for (const b of parts.slice(i + 1)) expect(containersOf(a).filter((c) => containersOf(b).includes(c))).toEqual([]);
+    }
+    expect(farmPart(specs, { index: 1, of: 1 })).toEqual(specs);
+    expect(() => farmPart(specs, { index: 3, of: 2 })).toThrow(/3\/2 is not a part/);
   });
 });
 
