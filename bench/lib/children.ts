@@ -74,17 +74,20 @@ export class ChildProcesses {
     return list;
   }
 
-  /** Stops one owned child: SIGTERM, SIGKILL after the grace period; resolves when it has exited. */
-  async stop(child: ChildProcess): Promise<void> {
+  /**
+   * Stops one owned child: SIGTERM, SIGKILL after `graceMs` (an exporter finishing its sweep, or writing a CPU profile,
+   * needs longer than the default); resolves when it has exited.
+   */
+  async stop(child: ChildProcess, graceMs = STOP_GRACE_MS): Promise<void> {
     const entry = [...this.owned].find((o) => o.child === child);
     if (!entry) return;
-    await this.stopEntry(entry);
+    await this.stopEntry(entry, graceMs);
   }
 
-  private async stopEntry(entry: Owned): Promise<void> {
+  private async stopEntry(entry: Owned, graceMs = STOP_GRACE_MS): Promise<void> {
     if (entry.child.exitCode === null && entry.child.signalCode === null) {
       signalGroup(entry.child, 'SIGTERM');
-      const timer = setTimeout(() => signalGroup(entry.child, 'SIGKILL'), STOP_GRACE_MS);
+      const timer = setTimeout(() => signalGroup(entry.child, 'SIGKILL'), graceMs);
       await entry.exited;
       clearTimeout(timer);
     }

@@ -30,6 +30,7 @@ import { ExporterMetrics } from './metrics';
 import { AuthBackoff } from './auth-backoff';
 import { CredentialStore, type CredentialSource } from './credentials';
 import { scrapeMiner, type ScrapeResult } from './scrape';
+import { JoinedCommandRefusals } from './joined';
 import type { Dialect } from './backends/types';
 import type { TransportOptions } from './transports/cgminer-tcp';
 import { ScrapeScheduler, type SweepReport } from '../scheduler';
@@ -97,6 +98,8 @@ export class MinerExporter {
   /** Web/REST session tokens and refused-login backoff, per miner endpoint. */
   private readonly sessions = new Map<string, string>();
   private readonly authBackoff = new AuthBackoff();
+  /** Miners that refused joined commands (joined.ts): asked one command per connection for a while. */
+  private readonly joined = new JoinedCommandRefusals();
   private readonly credentialStore = new CredentialStore();
   /** Credential entries that could not be read, logged once each (the miner then scrapes without them). */
   private readonly credentialProblems = new Set<string>();
@@ -184,6 +187,7 @@ export class MinerExporter {
         dialectCache: this.dialects,
         sessions: this.sessions,
         authBackoff: this.authBackoff,
+        joined: this.joined,
         onDroppedValues: (e) => this.metrics.valuesDropped.inc(e.dropped.count),
         onBadReply: (e) => {
           this.metrics.badReplies.inc();

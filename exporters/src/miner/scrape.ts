@@ -16,6 +16,7 @@ import { protocolOf, type Dialect, type ParsedMiner, type Replies } from './back
 import { detectBackend } from './detect';
 import { BODY_KEY, checkEnvelope, checkHttpEnvelope, checkV3Envelope } from './envelope';
 import { MinerReplyError, parseMinerReply } from './json-repair';
+import { joinableCommands, readJoinedReply, type JoinedCommandRefusals } from './joined';
 import { boundSample, type DroppedValues } from './limits';
 import { openTransport, type MinerTransport } from './transports';
 import { DEFAULT_TRANSPORT, MinerConnectionError, type ConnectionFailureKind, type TransportOptions } from './transports/cgminer-tcp';
@@ -64,6 +65,11 @@ export interface ScrapeOptions {
   sessions?: Map<string, string>;
   /** Refused logins back off per miner: one MINER_AUTH_FAILED, not a login attempt per sweep. */
   authBackoff?: AuthBackoff;
+  /**
+   * Joined commands (joined.ts): miners that refused the form, remembered between sweeps. Absent: joined commands are
+   * tried on every scrape (a refusing miner costs one more connection); false: one command per connection.
+   */
+  joined?: JoinedCommandRefusals | false;
   /** Called for every reply that needed repair or was refused: bad input is counted and logged with its source. */
   onBadReply?: (event: BadReplyEvent) => void;
   /** Called when a sample had values outside physical ranges, which were dropped (also reported to onBadReply). */
@@ -174,6 +180,13 @@ export function readSample(dialect: Dialect, replies: Replies, truncated: Readon
   return { sample, dropped, truncatedErrors };
 }
 
+/** A command that got no reply: the command error its connection failure stands for. */
+function connectionOutcome(err: MinerConnectionError, endpoint: string, command: string, options: Pick<ScrapeOptions, 'onBadReply'>): CommandOutcome {
+  const kind = err.kind === 'timeout' ? 'timeout' : err.kind === 'too-large' ? 'too-large' : err.kind === 'auth' ? 'access-denied' : err.kind === 'protocol' ? 'status' : 'connection';
+  if (err.kind === 'too-large' || err.kind === 'protocol') options.onBadReply?.({ endpoint, command, problem: err.message });
+  return { ok: false, error: { command, kind, message: err.message }, connection: err };
+}
+
 /** One backend command over its transport: the checked reply, or why there is none. Never throws on miner input. */
 export async function runCommand(transport: MinerTransport, command: string, request: JsonObject | undefined, options: Pick<ScrapeOptions, 'onBadReply'>): Promise<CommandOutcome> {
   const endpoint = transport.endpoint;
@@ -181,12 +194,7 @@ export async function runCommand(transport: MinerTransport, command: string, req
   try {
     raw = await transport.send(command, request);
   } catch (err) {
-    if (err instanceof MinerConnectionError) {
-      const kind =
-        err.kind === 'timeout' ? 'timeout' : err.kind === 'too-large' ? 'too-large' : err.kind === 'auth' ? 'access-denied' : err.kind === 'protocol' ? 'status' : 'connection';
-      if (err.kind === 'too-large' || err.kind === 'protocol') options.onBadReply?.({ endpoint, command, problem: err.message });
-      return { ok: false, error: { command, kind, message: err.message }, connection: err };
-    }
+    if (err instanceof MinerConnectionError) return connectionOutcome(err, endpoint, command, options);
     throw err;
   }
   return readCommandReply(raw, endpoint, command, options.onBadReply, transport.protocol);
@@ -211,6 +219,35 @@ function failureOf(outcome: Extract<CommandOutcome, { ok: false }>): ScrapeFailu
 /** Protocols that log in: a refused login backs off (AuthBackoff) instead of retrying every sweep. */
 function logsIn(protocol: MinerProtocol, target: ScrapeTarget): boolean {
   return protocol === 'antminer-web' || protocol === 'braiins-rest' || (protocol === 'vnish' && target.credentials !== undefined);
+}
+
+/** Connection failures after which the commands are not sent again one by one: the miner is down or not answering. */
+const DOWN_KINDS: ReadonlySet<string> = new Set(['refused', 'unreachable', 'timeout', 'auth']);
+
+/**
+ * The commands of `wanted` that can be joined, sent in one request (joined.ts): their outcomes, or none when the
+ * miner must be asked one command per connection (it refused the joined form, or fewer than two commands join).
+ */
+async function runJoined(transport: MinerTransport, dialect: Dialect, wanted: readonly string[], now: number, options: ScrapeOptions): Promise<Map<string, CommandOutcome>> {
+  const commands = joinableCommands(dialect, wanted);
+  const endpoint = transport.endpoint;
+  const refusals = options.joined || undefined;
+  if (commands.length < 2 || (refusals && !refusals.allowed(endpoint, now))) return new Map();
+  const request = commands.join('+');
+  let raw: Buffer;
+  try {
+    raw = await transport.send(request, { command: request });
+  } catch (err) {
+    if (!(err instanceof MinerConnectionError)) throw err;
+    // Down is down: every command would fail the same way, so each gets this failure.
+    if (DOWN_KINDS.has(err.kind)) return new Map(commands.map((command) => [command, connectionOutcome(err, endpoint, command, options)]));
+    if (err.kind === 'too-large') refusals?.refused(endpoint, now);
+    return new Map();
+  }
+  const reading = readJoinedReply(raw, endpoint, commands, options.onBadReply);
+  if (reading.ok) return reading.outcomes;
+  if (reading.refused) refusals?.refused(endpoint, now);
+  return new Map();
 }
 
 export async function scrapeMiner(target: ScrapeTarget, options: ScrapeOptions = {}): Promise<ScrapeResult> {
@@ -249,14 +286,20 @@ export async function scrapeMiner(target: ScrapeTarget, options: ScrapeOptions =
 
   const protocol = protocolOf(dialect);
   const transport = transportFor(target, protocol, options);
-  const outcomes: Array<[string, CommandOutcome]> = [];
   const loggedIn = credentialsFor(target.credentials, protocol) !== undefined;
-  for (const command of dialect.commands) {
-    if (!loggedIn && dialect.credentialedCommands?.includes(command)) continue;
+  const wanted = dialect.commands.filter((command) => loggedIn || !dialect.credentialedCommands?.includes(command));
+  const known = new Map<string, CommandOutcome>();
+  for (const command of wanted) {
     const already = probe[command];
-    const outcome: CommandOutcome = already
-      ? { ok: true, reply: already, truncated: probeTruncated.has(command) }
-      : await runCommand(transport, command, dialect.requestFor?.(command), options);
+    if (already) known.set(command, { ok: true, reply: already, truncated: probeTruncated.has(command) });
+  }
+  if (protocol === 'cgminer' && options.joined !== false) {
+    const joined = await runJoined(transport, dialect, wanted.filter((c) => !known.has(c)), time, options);
+    for (const [command, outcome] of joined) known.set(command, outcome);
+  }
+  const outcomes: Array<[string, CommandOutcome]> = [];
+  for (const command of wanted) {
+    const outcome = known.get(command) ?? (await runCommand(transport, command, dialect.requestFor?.(command), options));
     outcomes.push([command, outcome]);
     if (!outcome.ok && outcome.connection?.kind === 'auth') {
       // One refused login is enough to know: spare the miner (and its lockout counter) the other commands.
@@ -268,8 +311,11 @@ export async function scrapeMiner(target: ScrapeTarget, options: ScrapeOptions =
   }
   const verdict = sampleFromOutcomes(dialect, outcomes, time, endpoint, options);
   if (verdict.ok) options.authBackoff?.succeeded(endpoint);
-  // A cached dialect may be stale (firmware changed): forget it so the next scrape detects again.
-  if (!verdict.ok && verdict.forgetDialect) options.dialectCache?.delete(endpoint);
+  // A cached dialect may be stale (firmware changed): forget it so the next scrape detects again, joined form too.
+  if (!verdict.ok && verdict.forgetDialect) {
+    options.dialectCache?.delete(endpoint);
+    if (options.joined) options.joined.forget(transport.endpoint);
+  }
   return verdict.ok
     ? { ok: true, sample: verdict.sample, dialect, durationMs: elapsed(), dropped: verdict.dropped }
     : { ok: false, failure: verdict.failure, durationMs: elapsed(), dialect };

@@ -250,7 +250,11 @@ describe('ePIC: HTTP on the CGMiner-API port', () => {
 });
 
 describe('detection picks the richer API, third-party before stock', () => {
-  const legacy = (command: unknown): Buffer => rawFixture(`antminer-s19pro-2022-${String(command)}.json`);
+  // Stock S19 refuses joined commands (QUIRKS §2.3): cgminer's "Invalid command", after which each is asked alone.
+  const legacy = (command: unknown): Buffer =>
+    String(command).includes('+')
+      ? Buffer.from('{"STATUS":[{"STATUS":"E","When":1650000000,"Code":14,"Msg":"Invalid command","Description":"cgminer 1.0.0"}],"id":1}')
+      : rawFixture(`antminer-s19pro-2022-${String(command)}.json`);
 
   // The S19 Pro capture as a hydro unit would name itself: only hydro units are worth the new_api read (water).
   const legacyHydro = (command: unknown): Buffer => Buffer.from(legacy(command).toString('latin1').replace(/Antminer S19 Pro/g, 'Antminer S23 Hyd.'), 'latin1');
