@@ -2,7 +2,7 @@
 const nodeProject = {
   displayName: 'node',
   testEnvironment: 'node',
-  roots: ['<rootDir>/shared', '<rootDir>/simulator', '<rootDir>/exporters', '<rootDir>/alerting', '<rootDir>/billing', '<rootDir>/maintenance', '<rootDir>/grafana-plugin'],
+  roots: ['<rootDir>/shared', '<rootDir>/simulator', '<rootDir>/exporters', '<rootDir>/alerting', '<rootDir>/billing', '<rootDir>/maintenance', '<rootDir>/grafana-plugin', '<rootDir>/bench'],
   testMatch: ['**/test/**/*.test.ts'],
   // The panel's React tests run in the jsdom project below.
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/grafana-plugin/test/dom/'],
