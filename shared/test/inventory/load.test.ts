@@ -71,6 +71,18 @@ describe('inventory', () => {
     expect(problemsOf(GOOD + '  - name: [unclosed\n')[0]).toMatch(/^farm\.yaml:\d+:\d+: YAML syntax/);
   });
 
+  test('an inventory with anchors and aliases reads as the same inventory written out (two YAML readers, one meaning)', () => {
+    const aliased = GOOD.replace('model: Antminer S19 Pro }', 'model: &s19 Antminer S19 Pro }').replace('{ slot: 3 }', '{ slot: 3, host: 10.0.0.13, model: *s19 }');
+    const written = GOOD.replace('{ slot: 3 }', '{ slot: 3, host: 10.0.0.13, model: Antminer S19 Pro }');
+    const a = parseInventory(aliased, 'farm.yaml');
+    const b = parseInventory(written, 'farm.yaml');
+    expect([...a.miners.values()]).toEqual([...b.miners.values()]);
+    expect(a.miners.get('C01-R1-S1-3')?.model).toBe('Antminer S19 Pro');
+    // A key given twice is refused by either reader, with the line.
+    expect(problemsOf(written.replace('site: north-1', 'site: north-1\nsite: north-2'))[0]).toMatch(/farm\.yaml:2/);
+    expect(problemsOf(aliased.replace('site: north-1', 'site: north-1\nsite: north-2'))[0]).toMatch(/farm\.yaml:2/);
+  });
+
   test('names that could break tags or keys are refused', () => {
     expect(problemsOf(GOOD.replace('name: C01', 'name: "C 01,x=y"'))[0]).toMatch(/containers\[0\]\.name: use letters/);
   });
