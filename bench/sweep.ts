@@ -168,11 +168,13 @@ async function measureExporter(children: ChildProcesses, inventoryFile: string, 
     const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text());
     if (process.env.BENCH_DEBUG) process.stderr.write(metrics.split('\n').filter((l) => /heap_size|external|resident/.test(l) && !l.startsWith('#')).join('\n') + '\n');
     const steady = sweeps.slice(1);
-    const meanCpu = steady.reduce((a, x) => a + x.cpuS, 0) / steady.length;
+    // Per miner actually scraped: an overlapping sweep skips the miners still in flight.
+    const steadyCpu = steady.reduce((a, x) => a + x.cpuS, 0);
+    const steadyScraped = steady.reduce((a, x) => a + x.scraped, 0);
     return {
       sweeps: sweeps.map((x) => ({ wallS: +x.wallS.toFixed(3), cpuS: +x.cpuS.toFixed(3), scraped: x.scraped })),
       bestWallS: Math.min(...steady.map((x) => x.wallS)),
-      cpuSecondsPer1000Miners: meanCpu / (MINERS / 1000),
+      cpuSecondsPer1000Miners: steadyCpu / (steadyScraped / 1000),
       peakRssMB: (hwm * 1024) / 2 ** 20,
       reachableLastSweep: Number(/^flymining_miners_reachable (\d+)/m.exec(metrics)?.[1] ?? NaN),
       pointsWritten: Number(/^flymining_points_written_total (\d+)/m.exec(metrics)?.[1] ?? NaN),
