@@ -5,13 +5,16 @@
  */
 import { RACKMAP_QUERIES } from '../src/queries';
 import { DEFAULT_OPTIONS, type RackMapOptions } from '../src/types';
-import { RACKMAP_PANEL_TYPE, dashboard, influx, panel, tagVariable, textPanel, type Dashboard, type Panel } from './model';
+import { TIER_VARIABLE_QUERY } from '../../shared/src/schema';
+import { RACKMAP_PANEL_TYPE, dashboard, influx, panel, tagVariable, tierVariable, tiered, textPanel, type Dashboard, type Panel } from './model';
 
 /** Every InfluxQL query's site filter ("All" = `.*`). */
 export const SITE = `"site" =~ /^$site$/`;
 const site = tagVariable('site', 'Site', 'miner_up');
 const container = tagVariable('container', 'Container', 'miner_up', SITE);
 const miner = tagVariable('miner', 'Miner', 'miner_up', SITE, false);
+/** Hidden; refreshed on every time-range change: which policy (raw, 5-minute or 1-hour rollups) the panels read. */
+export const tier = tierVariable(TIER_VARIABLE_QUERY);
 
 function rackMap(title: string, gridPos: Panel['gridPos'], options: Partial<RackMapOptions>): Panel {
   return panel(RACKMAP_PANEL_TYPE, title, gridPos, influx(Object.values(RACKMAP_QUERIES), 'table'), { ...DEFAULT_OPTIONS, ...options }, { color: { mode: 'thresholds' } });
@@ -19,10 +22,10 @@ function rackMap(title: string, gridPos: Panel['gridPos'], options: Partial<Rack
 
 /** Sum over miners of each miner's mean per interval (a plain sum would add up scrapes, not miners). */
 export const farmSum = (field: string, measurement: string, by = '') =>
-  `SELECT sum("v") FROM (SELECT mean("${field}") AS "v" FROM "${measurement}" WHERE ${SITE} AND $timeFilter GROUP BY time($__interval), "miner"${by}) ` +
+  `SELECT sum("v") FROM (SELECT mean("${field}") AS "v" FROM ${tiered(measurement)} WHERE ${SITE} AND $timeFilter GROUP BY time($__interval), "miner"${by}) ` +
   `WHERE $timeFilter GROUP BY time($__interval)${by} fill(none)`;
 /** Last value per miner, summed: "right now" figures. */
-const lastSum = (field: string, measurement: string) => `SELECT sum("v") FROM (SELECT last("${field}") AS "v" FROM "${measurement}" WHERE ${SITE} AND $timeFilter GROUP BY "miner")`;
+const lastSum = (field: string, measurement: string) => `SELECT sum("v") FROM (SELECT last("${field}") AS "v" FROM ${tiered(measurement)} WHERE ${SITE} AND $timeFilter GROUP BY "miner")`;
 const ACTIVE_FAULTS =
   `SELECT last("active") AS "active", last("message") AS "message" FROM "fault" WHERE ${SITE} AND time > now() - 30d ` +
   `GROUP BY "container", "miner", "code", "severity", "part"`;
@@ -41,23 +44,23 @@ export const farmOverview: Dashboard = dashboard(
     rackMap('Racks by health', { x: 0, y: 4, w: 24, h: 14 }, { metric: 'health' }),
     panel('timeseries', 'Hashrate by container', { x: 0, y: 18, w: 12, h: 8 }, influx([farmSum('hashrate_ths', 'miner', ', "container"')]), {}, { unit: 'TH/s' }),
     panel('timeseries', 'Power by container', { x: 12, y: 18, w: 12, h: 8 }, influx([farmSum('power_w', 'miner', ', "container"')]), {}, { unit: 'watt' }),
-    panel('timeseries', 'Miners answering (share)', { x: 0, y: 26, w: 12, h: 6 }, influx([`SELECT mean("reachable") FROM "miner_up" WHERE ${SITE} AND $timeFilter GROUP BY time($__interval), "container" fill(none)`]), {}, { unit: 'percentunit', min: 0, max: 1 }),
+    panel('timeseries', 'Miners answering (share)', { x: 0, y: 26, w: 12, h: 6 }, influx([`SELECT mean("reachable") FROM ${tiered('miner_up')} WHERE ${SITE} AND $timeFilter GROUP BY time($__interval), "container" fill(none)`]), {}, { unit: 'percentunit', min: 0, max: 1 }),
     panel('timeseries', 'Exporter sweep time', { x: 12, y: 26, w: 12, h: 6 }, influx([`SELECT max("sweep_ms") FROM "exporter" WHERE ${SITE} AND $timeFilter GROUP BY time($__interval), "exporter" fill(none)`]), {}, { unit: 'ms' }),
   ],
-  [site],
+  [site, tier],
 );
 
 export const containerClimate: Dashboard = dashboard(
   'flymining-container-climate',
   'FlyMining · Container climate',
   [
-    panel('timeseries', 'Intake and exhaust air', { x: 0, y: 0, w: 12, h: 8 }, influx([`SELECT mean("intake_c") AS "intake", mean("exhaust_c") AS "exhaust" FROM "climate_container" WHERE ${SITE} AND "container" =~ /^$container$/ AND $timeFilter GROUP BY time($__interval), "container" fill(none)`]), {}, { unit: 'celsius' }),
-    panel('timeseries', 'Intake margin over dew point', { x: 12, y: 0, w: 12, h: 8 }, influx([`SELECT mean("condensation_margin_c") FROM "climate_container" WHERE ${SITE} AND "container" =~ /^$container$/ AND $timeFilter GROUP BY time($__interval), "container" fill(none)`]), {}, { unit: 'celsius', thresholds: { mode: 'absolute', steps: [{ value: null, color: 'red' }, { value: 3, color: 'green' }] } }, 'Condensation risk below 3 °C'),
-    panel('timeseries', "Miners' own inlet temperature", { x: 0, y: 8, w: 12, h: 8 }, influx([`SELECT mean("ambient_c") FROM "miner" WHERE ${SITE} AND "container" =~ /^$container$/ AND $timeFilter GROUP BY time($__interval), "container" fill(none)`]), {}, { unit: 'celsius' }, 'Measured by the miners: available even without container sensors'),
-    panel('timeseries', 'Hottest chip per container', { x: 12, y: 8, w: 12, h: 8 }, influx([`SELECT max("temp_max_c") FROM "miner" WHERE ${SITE} AND "container" =~ /^$container$/ AND $timeFilter GROUP BY time($__interval), "container" fill(none)`]), {}, { unit: 'celsius' }),
+    panel('timeseries', 'Intake and exhaust air', { x: 0, y: 0, w: 12, h: 8 }, influx([`SELECT mean("intake_c") AS "intake", mean("exhaust_c") AS "exhaust" FROM ${tiered('climate_container')} WHERE ${SITE} AND "container" =~ /^$container$/ AND $timeFilter GROUP BY time($__interval), "container" fill(none)`]), {}, { unit: 'celsius' }),
+    panel('timeseries', 'Intake margin over dew point', { x: 12, y: 0, w: 12, h: 8 }, influx([`SELECT mean("condensation_margin_c") FROM ${tiered('climate_container')} WHERE ${SITE} AND "container" =~ /^$container$/ AND $timeFilter GROUP BY time($__interval), "container" fill(none)`]), {}, { unit: 'celsius', thresholds: { mode: 'absolute', steps: [{ value: null, color: 'red' }, { value: 3, color: 'green' }] } }, 'Condensation risk below 3 °C'),
+    panel('timeseries', "Miners' own inlet temperature", { x: 0, y: 8, w: 12, h: 8 }, influx([`SELECT mean("ambient_c") FROM ${tiered('miner')} WHERE ${SITE} AND "container" =~ /^$container$/ AND $timeFilter GROUP BY time($__interval), "container" fill(none)`]), {}, { unit: 'celsius' }, 'Measured by the miners: available even without container sensors'),
+    panel('timeseries', 'Hottest chip per container', { x: 12, y: 8, w: 12, h: 8 }, influx([`SELECT max("temp_max_c") FROM ${tiered('miner')} WHERE ${SITE} AND "container" =~ /^$container$/ AND $timeFilter GROUP BY time($__interval), "container" fill(none)`]), {}, { unit: 'celsius' }),
     rackMap('Racks by temperature', { x: 0, y: 16, w: 24, h: 12 }, { metric: 'temperature' }),
   ],
-  [site, container],
+  [site, container, tier],
 );
 
 const MINER = `"miner" = '$miner'`;
@@ -65,10 +68,10 @@ export const minerDetail: Dashboard = dashboard(
   'flymining-miner-detail',
   'FlyMining · Miner detail',
   [
-    panel('timeseries', 'Hashrate and nominal', { x: 0, y: 0, w: 12, h: 8 }, influx([`SELECT mean("hashrate_ths") AS "hashrate", mean("nominal_ths") AS "nominal" FROM "miner" WHERE ${MINER} AND $timeFilter GROUP BY time($__interval) fill(none)`]), {}, { unit: 'TH/s' }),
-    panel('timeseries', 'Power and efficiency', { x: 12, y: 0, w: 12, h: 8 }, influx([`SELECT mean("power_w") AS "power W", mean("efficiency_jth") AS "J/TH" FROM "miner" WHERE ${MINER} AND $timeFilter GROUP BY time($__interval) fill(none)`])),
-    panel('timeseries', 'Board and chip temperatures', { x: 0, y: 8, w: 12, h: 8 }, influx([`SELECT mean("board_temp_c") AS "board", max("chip_temp_c") AS "chip" FROM "miner_board" WHERE ${MINER} AND $timeFilter GROUP BY time($__interval), "board" fill(none)`]), {}, { unit: 'celsius' }),
-    panel('timeseries', 'Fans', { x: 12, y: 8, w: 12, h: 8 }, influx([`SELECT mean("rpm") FROM "miner_fan" WHERE ${MINER} AND $timeFilter GROUP BY time($__interval), "fan" fill(none)`]), {}, { unit: 'rotrpm' }),
+    panel('timeseries', 'Hashrate and nominal', { x: 0, y: 0, w: 12, h: 8 }, influx([`SELECT mean("hashrate_ths") AS "hashrate", mean("nominal_ths") AS "nominal" FROM ${tiered('miner')} WHERE ${MINER} AND $timeFilter GROUP BY time($__interval) fill(none)`]), {}, { unit: 'TH/s' }),
+    panel('timeseries', 'Power and efficiency', { x: 12, y: 0, w: 12, h: 8 }, influx([`SELECT mean("power_w") AS "power W", mean("efficiency_jth") AS "J/TH" FROM ${tiered('miner')} WHERE ${MINER} AND $timeFilter GROUP BY time($__interval) fill(none)`])),
+    panel('timeseries', 'Board and chip temperatures', { x: 0, y: 8, w: 12, h: 8 }, influx([`SELECT mean("board_temp_c") AS "board", max("chip_temp_c") AS "chip" FROM ${tiered('miner_board')} WHERE ${MINER} AND $timeFilter GROUP BY time($__interval), "board" fill(none)`]), {}, { unit: 'celsius' }),
+    panel('timeseries', 'Fans', { x: 12, y: 8, w: 12, h: 8 }, influx([`SELECT mean("rpm") FROM ${tiered('miner_fan')} WHERE ${MINER} AND $timeFilter GROUP BY time($__interval), "fan" fill(none)`]), {}, { unit: 'rotrpm' }),
     panel('table', 'Hashboards and chips', { x: 0, y: 16, w: 12, h: 7 }, influx([`SELECT last("present") AS "present", last("chips_ok") AS "chips ok", last("chips_bad") AS "chips bad", last("chips_expected") AS "chips expected", last("hashrate_ths") AS "TH/s", last("frequency_mhz") AS "MHz" FROM "miner_board" WHERE ${MINER} AND $timeFilter GROUP BY "board"`], 'table')),
     panel('table', 'Pools', { x: 12, y: 16, w: 12, h: 7 }, influx([`SELECT last("url") AS "url", last("user") AS "worker", last("status") AS "status", last("accepted") AS "accepted", last("rejected") AS "rejected" FROM "miner_pool" WHERE ${MINER} AND $timeFilter GROUP BY "pool"`], 'table')),
     panel('table', 'Faults (last transition of each)', { x: 0, y: 23, w: 24, h: 7 }, influx([`SELECT last("active") AS "active", last("message") AS "message" FROM "fault" WHERE ${MINER} AND time > now() - 30d GROUP BY "code", "severity", "part"`], 'table')),
@@ -83,7 +86,7 @@ export const minerDetail: Dashboard = dashboard(
       'Every change of this miner the exporter saw: pool list, firmware or version, serial or MAC, devfee switches (also: flymining miner changes MINER).',
     ),
   ],
-  [site, miner],
+  [site, miner, tier],
 );
 
 export const tvWall: Dashboard = dashboard(
@@ -111,11 +114,11 @@ export const billingOverview: Dashboard = dashboard(
   'FlyMining · Billing inputs',
   [
     textPanel('About', { x: 0, y: 0, w: 24, h: 2 }, 'What billing computes credits from: hashing and reachable uptime, and hashrate per day. Credits, payouts and the ledger live in PostgreSQL (billing/, being built) and are not shown here yet.'),
-    panel('timeseries', 'Uptime per day', { x: 0, y: 2, w: 12, h: 8 }, influx([`SELECT mean("hashing") AS "hashing", mean("reachable") AS "reachable" FROM "miner_up" WHERE ${SITE} AND $timeFilter GROUP BY time(1d) fill(none)`]), { drawStyle: 'bars' }, { unit: 'percentunit', min: 0, max: 1 }),
-    panel('timeseries', 'Farm hashrate, daily mean', { x: 12, y: 2, w: 12, h: 8 }, influx([`SELECT sum("v") FROM (SELECT mean("hashrate_ths") AS "v" FROM "miner" WHERE ${SITE} AND $timeFilter GROUP BY time(1d), "miner") WHERE $timeFilter GROUP BY time(1d) fill(none)`]), { drawStyle: 'bars' }, { unit: 'TH/s' }),
-    panel('table', 'Hashing uptime per container', { x: 0, y: 10, w: 24, h: 8 }, influx([`SELECT mean("hashing") AS "hashing", mean("reachable") AS "reachable" FROM "miner_up" WHERE ${SITE} AND $timeFilter GROUP BY "container"`], 'table')),
+    panel('timeseries', 'Uptime per day', { x: 0, y: 2, w: 12, h: 8 }, influx([`SELECT mean("hashing") AS "hashing", mean("reachable") AS "reachable" FROM ${tiered('miner_up')} WHERE ${SITE} AND $timeFilter GROUP BY time(1d) fill(none)`]), { drawStyle: 'bars' }, { unit: 'percentunit', min: 0, max: 1 }),
+    panel('timeseries', 'Farm hashrate, daily mean', { x: 12, y: 2, w: 12, h: 8 }, influx([`SELECT sum("v") FROM (SELECT mean("hashrate_ths") AS "v" FROM ${tiered('miner')} WHERE ${SITE} AND $timeFilter GROUP BY time(1d), "miner") WHERE $timeFilter GROUP BY time(1d) fill(none)`]), { drawStyle: 'bars' }, { unit: 'TH/s' }),
+    panel('table', 'Hashing uptime per container', { x: 0, y: 10, w: 24, h: 8 }, influx([`SELECT mean("hashing") AS "hashing", mean("reachable") AS "reachable" FROM ${tiered('miner_up')} WHERE ${SITE} AND $timeFilter GROUP BY "container"`], 'table')),
   ],
-  [site],
+  [site, tier],
 );
 
 const CONTAINER = `"container" =~ /^$container$/`;

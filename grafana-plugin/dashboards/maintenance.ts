@@ -6,8 +6,8 @@
  * ticket opened. Weeks start on Monday in the rota's time zone (UTC without a rota), like the report's.
  */
 import { BACKLOG_STATES } from '../../maintenance/src/domain';
-import { farmSum, SITE } from './dashboards';
-import { dashboard, influx, panel, sql, sqlPanel, tagVariable, textPanel, type AnyTarget, type Dashboard } from './model';
+import { farmSum, SITE, tier } from './dashboards';
+import { dashboard, influx, panel, sql, sqlPanel, tagVariable, textPanel, tiered, type AnyTarget, type Dashboard } from './model';
 
 /** Tickets of the chosen site; "All" is `.*`. The raw format: Grafana would otherwise quote the value. */
 const TICKET_SITE = `site ~ '^\${site:raw}$'`;
@@ -64,8 +64,8 @@ export const MAINTENANCE_SQL = {
 export const MAINTENANCE_INFLUXQL = {
   delivered: farmSum('hashrate_ths', 'miner'),
   nominal: farmSum('nominal_ths', 'miner'),
-  uptime: `SELECT mean("hashing") AS "hashing" FROM "miner_up" WHERE ${SITE} AND $timeFilter GROUP BY time($__interval) fill(none)`,
-  efficiency: `SELECT mean("efficiency_jth") AS "J/TH" FROM "miner" WHERE ${SITE} AND "efficiency_jth" > 0 AND $timeFilter GROUP BY time($__interval) fill(none)`,
+  uptime: `SELECT mean("hashing") AS "hashing" FROM ${tiered('miner_up')} WHERE ${SITE} AND $timeFilter GROUP BY time($__interval) fill(none)`,
+  efficiency: `SELECT mean("efficiency_jth") AS "J/TH" FROM ${tiered('miner')} WHERE ${SITE} AND "efficiency_jth" > 0 AND $timeFilter GROUP BY time($__interval) fill(none)`,
 } as const;
 
 const seconds = { unit: 's', decimals: 0 };
@@ -93,7 +93,7 @@ export const maintenanceEffectiveness: Dashboard<AnyTarget> = dashboard<AnyTarge
     panel('timeseries', 'Uptime (miners hashing)', { x: 12, y: 26, w: 6, h: 8 }, influx([MAINTENANCE_INFLUXQL.uptime]), {}, { unit: 'percentunit', min: 0, max: 1 }, 'Mean of miner_up.hashing: the share of scrapes that found the miner hashing'),
     panel('timeseries', 'Efficiency', { x: 18, y: 26, w: 6, h: 8 }, influx([MAINTENANCE_INFLUXQL.efficiency]), {}, { unit: 'none', decimals: 1 }, 'J/TH, mean over miners (reported, else power / hashrate)'),
   ],
-  [tagVariable('site', 'Site', 'miner_up')],
+  [tagVariable('site', 'Site', 'miner_up'), tier],
   { refresh: '5m', time: { from: 'now-90d', to: 'now' } },
 );
 

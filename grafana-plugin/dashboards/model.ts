@@ -51,8 +51,11 @@ export interface Variable {
   includeAll: boolean;
   allValue?: string;
   multi: false;
-  refresh: 1;
-  sort: 3;
+  /** 1: when the dashboard loads; 2: on every time-range change (the tier follows the range). */
+  refresh: 1 | 2;
+  sort: 0 | 3;
+  /** 2: not shown (the tier is chosen, not picked). */
+  hide?: 2;
 }
 
 export interface Dashboard<T extends AnyTarget = Target> {
@@ -103,6 +106,18 @@ export function tagVariable(name: string, label: string, measurement: string, wh
   if (includeAll) variable.allValue = '.*';
   return variable;
 }
+
+/**
+ * `$tier`: the retention policy a panel reads for the dashboard's time range (raw up to 2 days, the 5-minute rollups
+ * up to 35 days, the 1-hour rollups beyond), read from the tier table that ensureDatabase() writes
+ * (shared/src/schema.ts, DASHBOARD_TIERS). Panels name their measurement `"$tier"."miner"` through tiered().
+ */
+export function tierVariable(query: string): Variable {
+  return { name: 'tier', label: 'Tier', type: 'query', datasource: DATASOURCE, query, includeAll: false, multi: false, refresh: 2, sort: 0, hide: 2 };
+}
+
+/** A measurement read from the policy the dashboard's `$tier` names (its rolled-up fields keep the raw names). */
+export const tiered = (measurement: string): string => `"$tier"."${measurement}"`;
 
 export function influx(queries: string[] | Record<string, string>, resultFormat: Target['resultFormat'] = 'time_series'): Target[] {
   const entries = Array.isArray(queries) ? queries.map((q) => [undefined, q] as const) : Object.entries(queries);

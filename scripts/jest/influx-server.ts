@@ -59,6 +59,10 @@ export interface InfluxTestServerOptions {
   tls?: { certFile: string; keyFile: string; caFile?: string };
   /** Keep InfluxDB's HTTP access log (one line per request): tests count the requests a client made. */
   accessLog?: boolean;
+  /** Data folder to use instead of <rootDir>/<port>: a bench fixture kept between runs (stop(), not destroy()). */
+  dataDir?: string;
+  /** Extra influxd settings (INFLUXDB_* variables), e.g. continuous queries off for a bench. */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** One request from InfluxDB's access log. */
@@ -92,7 +96,7 @@ export class InfluxTestServer {
     rootDir = path.resolve(__dirname, '../../.flymining/test-influx'),
     readonly options: InfluxTestServerOptions = {},
   ) {
-    this.dataDir = path.join(rootDir, String(httpPort));
+    this.dataDir = options.dataDir ?? path.join(rootDir, String(httpPort));
   }
 
   static async create(options: InfluxTestServerOptions = {}): Promise<InfluxTestServer> {
@@ -168,6 +172,7 @@ export class InfluxTestServer {
       INFLUXDB_DATA_MAX_VALUES_PER_TAG: '0',
       INFLUXDB_HTTP_HTTPS_ENABLED: tls ? 'true' : 'false',
       ...(tls ? { INFLUXDB_HTTP_HTTPS_CERTIFICATE: tls.certFile, INFLUXDB_HTTP_HTTPS_PRIVATE_KEY: tls.keyFile } : {}),
+      ...this.options.env,
     };
     const child = spawn('influxd', INFLUXD_ARGS, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';

@@ -420,38 +420,71 @@ export function faultPoint(fault: Fault, active: boolean, time: number): SchemaP
   };
 }
 
-/** Retention: raw samples long enough for billing reruns; 5-minute rollups for long history. */
+/**
+ * Retention: raw samples long enough for billing reruns; 5-minute rollups for weeks of history, 1-hour rollups for
+ * years; a tier table (policy `meta`) from which the dashboards pick the policy for their time range.
+ */
 export const RETENTION = {
   raw: { name: 'raw', duration: '40d', default: true },
   rollup: { name: 'rollup', duration: '730d', default: false },
+  rollup1h: { name: 'rollup_1h', duration: 'INF', default: false },
+  meta: { name: 'meta', duration: 'INF', default: false },
 } as const;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Which policy a dashboard reads for a time range of a given span: raw up to 2 days (a 1,000-pixel panel at 2 days
+ * has ~3-minute buckets, finer than the 5-minute tier), the 5-minute tier up to 35 days, the 1-hour tier beyond.
+ * Grafana's `$tier` variable reads this table (TIER_VARIABLE_QUERY).
+ */
+export const DASHBOARD_TIERS = [
+  { rp: RETENTION.raw.name, maxSpanMs: 2 * DAY_MS },
+  { rp: RETENTION.rollup.name, maxSpanMs: 35 * DAY_MS },
+  { rp: RETENTION.rollup1h.name, maxSpanMs: Infinity },
+] as const;
+
+export const TIER_TABLE = { policy: RETENTION.meta.name, measurement: 'dashboard_tier', tiers: DASHBOARD_TIERS };
+
+/** The Grafana query of the dashboards' `$tier` variable (refreshed on every time-range change). */
+export const TIER_VARIABLE_QUERY = `SELECT "rp" FROM "${TIER_TABLE.policy}"."${TIER_TABLE.measurement}" WHERE "min_span_ms" < $__to - $__from AND "max_span_ms" >= $__to - $__from`;
 
 export interface DownsampleRule {
   measurement: MeasurementName;
   interval: string;
-  /** field -> aggregate; the target field is named `<aggregate>_<field>`. */
+  /** Policy the rollup goes to. */
+  targetRp: string;
+  /**
+   * field -> aggregate; the rolled-up field keeps the raw field's name, so a dashboard query reads any tier with only
+   * `$tier` changed. Each aggregate is the one the dashboards apply to the field (mean of means, max of maxes, …).
+   */
   aggregates: Record<string, 'mean' | 'max' | 'min' | 'last' | 'sum'>;
 }
 
-export const DOWNSAMPLE_RULES: readonly DownsampleRule[] = [
-  {
-    measurement: 'miner',
-    interval: '5m',
-    aggregates: {
-      hashrate_ths: 'mean',
-      power_w: 'mean',
-      temp_max_c: 'max',
-      fan_min_rpm: 'min',
-      hashing: 'mean',
-      chips_ok: 'min',
-      boards_present: 'min',
-      nominal_ths: 'last',
-    },
-  },
-  { measurement: 'miner_board', interval: '5m', aggregates: { hashrate_ths: 'mean', chip_temp_c: 'max', board_temp_c: 'max' } },
-  { measurement: 'miner_fan', interval: '5m', aggregates: { rpm: 'mean' } },
-  { measurement: 'miner_up', interval: '5m', aggregates: { reachable: 'mean', hashing: 'mean' } },
+const MINER_AGGREGATES = {
+  hashrate_ths: 'mean',
+  nominal_ths: 'mean',
+  power_w: 'mean',
+  efficiency_jth: 'mean',
+  temp_max_c: 'max',
+  ambient_c: 'mean',
+  fan_min_rpm: 'min',
+  hashing: 'mean',
+  mode: 'last',
+} as const;
+const TIERED: ReadonlyArray<Pick<DownsampleRule, 'measurement' | 'aggregates'>> = [
+  { measurement: 'miner', aggregates: MINER_AGGREGATES },
+  { measurement: 'miner_up', aggregates: { reachable: 'mean', hashing: 'mean' } },
+  { measurement: 'miner_board', aggregates: { hashrate_ths: 'mean', board_temp_c: 'mean', chip_temp_c: 'max' } },
+  { measurement: 'miner_fan', aggregates: { rpm: 'mean' } },
+  { measurement: 'climate_container', aggregates: { intake_c: 'mean', exhaust_c: 'mean', condensation_margin_c: 'min' } },
 ];
+
+/** Both tiers from raw: a 1-hour CQ over raw gives exactly the 5-minute tier's aggregates of aggregates. */
+export const DOWNSAMPLE_RULES: readonly DownsampleRule[] = TIERED.flatMap((t) => [
+  { ...t, interval: '5m', targetRp: RETENTION.rollup.name },
+  { ...t, interval: '1h', targetRp: RETENTION.rollup1h.name },
+]);
 
 const INTEGER_FIELDS: Record<string, ReadonlySet<string>> = Object.fromEntries(
   Object.entries(MEASUREMENTS).map(([name, spec]) => [
@@ -476,6 +509,8 @@ export function schemaRetention(database?: string): RetentionSpec {
     database,
     raw: { name: RETENTION.raw.name, duration: RETENTION.raw.duration },
     rollup: { name: RETENTION.rollup.name, duration: RETENTION.rollup.duration },
-    downsamples: DOWNSAMPLE_RULES.map((r) => ({ measurement: r.measurement, interval: r.interval, fields: r.aggregates })),
+    tiers: [{ name: RETENTION.rollup1h.name, duration: RETENTION.rollup1h.duration }],
+    downsamples: DOWNSAMPLE_RULES.map((r) => ({ measurement: r.measurement, interval: r.interval, fields: r.aggregates, targetRp: r.targetRp, keepFieldNames: true })),
+    tierTable: TIER_TABLE,
   };
 }

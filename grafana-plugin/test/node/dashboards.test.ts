@@ -11,7 +11,7 @@ import { encodePoints, heartbeatPoint, type InfluxStore } from '@flymining/share
 import { SimulatedFarm, generateFarmSpecs } from '@flymining/simulator';
 import { parse } from 'yaml';
 import { exporterFor, freshStore, inventoryFor } from '../../../exporters/test/e2e/helpers';
-import { DASHBOARDS } from '../../dashboards/dashboards';
+import { DASHBOARDS, tier } from '../../dashboards/dashboards';
 import { actionPoint } from '../../../exporters/src/miner/control/audit';
 import { decisionPoint } from '../../../exporters/src/control/types';
 import { DASHBOARD_DIR, dashboardFileText } from '../../dashboards/generate';
@@ -111,10 +111,12 @@ describe('provisioned Grafana dashboards', () => {
   });
 
   test.each(Object.keys(DASHBOARDS))('%s: every query returns data from the simulated farm', async (name) => {
+    const now = Date.now();
     const values = {
       timeFilter: 'time > now() - 1h',
       interval: '1m',
-      variables: { site: regexValue(site), container: '.*', miner: FAULTED },
+      // $tier as its variable picks it for the last hour (the raw policy, where the exporter writes).
+      variables: { site: regexValue(site), container: '.*', miner: FAULTED, tier: 'raw', __from: String(now - 3_600_000), __to: String(now) },
     };
     const empty: string[] = [];
     for (const { where, query } of queriesOf(DASHBOARDS[name]!)) {
@@ -122,6 +124,25 @@ describe('provisioned Grafana dashboards', () => {
       if (rows.length === 0) empty.push(where);
     }
     expect(empty).toEqual([]);
+  });
+
+  test('the tier variable reads raw up to 2 days, the 5-minute rollups up to 35 days and the 1-hour rollups beyond', async () => {
+    const to = Date.now();
+    const tierFor = async (spanMs: number) => {
+      const q = expandMacros(tier.query, { timeFilter: '', interval: '', variables: { __from: String(to - spanMs), __to: String(to) } });
+      return (await store.queryRows(q)).map((r) => r.rp);
+    };
+    const day = 86_400_000;
+    expect(await tierFor(3_600_000)).toEqual(['raw']);
+    expect(await tierFor(2 * day)).toEqual(['raw']);
+    expect(await tierFor(2 * day + 1)).toEqual(['rollup']);
+    expect(await tierFor(30 * day)).toEqual(['rollup']);
+    expect(await tierFor(365 * day)).toEqual(['rollup_1h']);
+    // Every dashboard with a tiered query has the variable, hidden and refreshed with the time range.
+    for (const [name, d] of Object.entries(DASHBOARDS)) {
+      const usesTier = d.panels.some((p) => (p.targets ?? []).some((t) => t.query.includes('$tier')));
+      expect({ name, variable: d.templating.list.find((v) => v.name === 'tier') }).toEqual({ name, variable: usesTier ? expect.objectContaining({ refresh: 2, hide: 2 }) : undefined });
+    }
   });
 
   test("the rack map's queries place every simulated miner and carry the injected fault and each container's newest heartbeat", async () => {

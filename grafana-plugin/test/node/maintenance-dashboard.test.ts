@@ -230,7 +230,7 @@ describe('Maintenance & effectiveness dashboard', () => {
   test('every SQL panel query is one of MAINTENANCE_SQL and runs; every InfluxQL panel gives the seeded figures', async () => {
     const sqlTargets = maintenanceEffectiveness.panels.flatMap((p) => (p.targets ?? []).filter((t): t is SqlTarget => 'rawSql' in t));
     expect(sqlTargets.map((t) => t.rawSql).sort()).toEqual(Object.values(MAINTENANCE_SQL).sort());
-    const values = { timeFilter: 'time > now() - 1h', interval: '1h', variables: { site: regexValue('north-1') } };
+    const values = { timeFilter: 'time > now() - 1h', interval: '1h', variables: { site: regexValue('north-1'), tier: 'raw' } };
     const first = async (q: string) => {
       const rows = await store.queryRows(expandMacros(q, values));
       const row = rows.find((r) => Object.entries(r).some(([k, v]) => k !== 'time' && typeof v === 'number'));

@@ -4,8 +4,11 @@
  *
  * raw: full-resolution points, kept at least 35 days because billing reruns a month after its end.
  * rollup: downsampled points, kept long (400 days by default, or INF).
+ * Further policies (`tiers`) hold coarser rollups, e.g. 1-hour means kept for years; a tier table tells dashboards
+ * which policy to read for a time range (see TierTableSpec).
  */
 import { durationLiteral, ident, influxql, quoteIdentifier, raw } from './influxql';
+import { formatLine } from './lineProtocol';
 import type { InfluxStore } from './store';
 import { parseDuration } from '../text/duration';
 
@@ -24,6 +27,30 @@ export interface DownsampleSpec {
   targetRp?: string;
   /** Default: the same measurement name in the target policy. */
   targetMeasurement?: string;
+  /**
+   * Name each rolled-up field as its source (`hashrate_ths`, not `mean_hashrate_ths`), so one query reads any tier
+   * with only the policy changed. Needs exactly one aggregation per field.
+   */
+  keepFieldNames?: boolean;
+}
+
+/** A non-default retention policy for a coarser tier of rollups. */
+export interface PolicySpec {
+  name: string;
+  duration: string;
+}
+
+/**
+ * Rows telling a dashboard which policy answers a time range: one point per tier at time 0 in `policy` (INF), with
+ * the string field `rp` and the span (ms) it serves, `min_span_ms` < span <= `max_span_ms`. A Grafana query
+ * variable refreshed on time-range change reads it:
+ * SELECT "rp" FROM "<policy>"."<measurement>" WHERE "min_span_ms" < $__to - $__from AND "max_span_ms" >= $__to - $__from
+ */
+export interface TierTableSpec {
+  policy: string;
+  measurement: string;
+  /** Ordered by span: the last tier takes every longer range. */
+  tiers: ReadonlyArray<{ rp: string; maxSpanMs: number }>;
 }
 
 export interface RetentionSpec {
@@ -31,12 +58,16 @@ export interface RetentionSpec {
   database?: string;
   raw?: { name?: string; duration?: string };
   rollup?: { name?: string; duration?: string };
+  /** Further non-default policies (coarser tiers) a downsample may target. */
+  tiers?: readonly PolicySpec[];
   downsamples?: readonly DownsampleSpec[];
+  tierTable?: TierTableSpec;
 }
 
 const DAY_MS = 86_400_000;
 /** Billing reruns a month after its end: raw data must outlive that. */
 export const MIN_RAW_RETENTION_MS = 35 * DAY_MS;
+const TIER_INT_FIELDS = new Set(['min_span_ms', 'max_span_ms']);
 /** Names of the continuous queries this module owns; others on the database are left alone. */
 const CQ_PREFIX = 'fm_';
 
@@ -56,8 +87,14 @@ function resolved(spec: RetentionSpec, store: InfluxStore) {
     );
   }
   durationMs(rollupRp.duration, `retention policy ${rollupRp.name}`);
+  const tiers = (spec.tiers ?? []).map((t) => ({ name: t.name, duration: t.duration }));
+  for (const t of tiers) durationMs(t.duration, `retention policy ${t.name}`);
+  const known = new Set([rawRp.name, rollupRp.name, ...tiers.map((t) => t.name), ...(spec.tierTable ? [spec.tierTable.policy] : [])]);
   const downsamples = (spec.downsamples ?? []).map((d) => resolveDownsample(d, rawRp.name, rollupRp.name));
-  return { database, rawRp, rollupRp, downsamples };
+  for (const d of downsamples) {
+    if (!known.has(d.targetRp)) throw new Error(`downsample of ${d.measurement}: target policy "${d.targetRp}" is not raw, rollup or a tier`);
+  }
+  return { database, rawRp, rollupRp, tiers, downsamples, tierTable: spec.tierTable };
 }
 
 /** A downsample spec with defaults filled in and checked. */
@@ -66,6 +103,7 @@ interface ResolvedDownsample {
   measurement: string;
   targetMeasurement: string;
   fields: Array<[field: string, aggregation: Aggregation]>;
+  keepFieldNames: boolean;
   intervalMs: number;
   sourceRp: string;
   targetRp: string;
@@ -82,6 +120,9 @@ function resolveDownsample(d: DownsampleSpec, rawName: string, rollupName: strin
   for (const [field, a] of fields) {
     if (!aggregations.includes(a)) throw new Error(`${where}: unknown aggregation "${a}" for field ${field}`);
   }
+  if (d.keepFieldNames && new Set(fields.map(([f]) => f)).size !== fields.length) {
+    throw new Error(`${where}: keepFieldNames needs one aggregation per field`);
+  }
   const sourceRp = d.sourceRp ?? rawName;
   const targetRp = d.targetRp ?? rollupName;
   const safe = (s: string) => s.replace(/[^A-Za-z0-9]+/g, '_');
@@ -90,6 +131,7 @@ function resolveDownsample(d: DownsampleSpec, rawName: string, rollupName: strin
     measurement: d.measurement,
     targetMeasurement: d.targetMeasurement ?? d.measurement,
     fields,
+    keepFieldNames: d.keepFieldNames === true,
     intervalMs,
     sourceRp,
     targetRp,
@@ -98,7 +140,7 @@ function resolveDownsample(d: DownsampleSpec, rawName: string, rollupName: strin
 
 /** The SELECT … INTO … GROUP BY time(..), * statement shared by the CQ and by downsample(). */
 function selectInto(database: string, d: ResolvedDownsample, where: string): string {
-  const projections = d.fields.map(([field, a]) => `${a}(${quoteIdentifier(field)}) AS ${quoteIdentifier(`${a}_${field}`)}`);
+  const projections = d.fields.map(([field, a]) => `${a}(${quoteIdentifier(field)}) AS ${quoteIdentifier(d.keepFieldNames ? field : `${a}_${field}`)}`);
   const target = `${quoteIdentifier(database)}.${quoteIdentifier(d.targetRp)}.${quoteIdentifier(d.targetMeasurement)}`;
   const source = `${quoteIdentifier(database)}.${quoteIdentifier(d.sourceRp)}.${quoteIdentifier(d.measurement)}`;
   return `SELECT ${projections.join(', ')} INTO ${target} FROM ${source}${where} GROUP BY time(${durationLiteral(d.intervalMs)}), *`;
@@ -114,7 +156,7 @@ export interface EnsureDatabaseResult {
  * continuous query per downsample spec. Idempotent: run it at every start.
  */
 export async function ensureDatabase(store: InfluxStore, spec: RetentionSpec = {}): Promise<EnsureDatabaseResult> {
-  const { database, rawRp, rollupRp, downsamples } = resolved(spec, store);
+  const { database, rawRp, rollupRp, tiers, downsamples, tierTable } = resolved(spec, store);
   const statements: string[] = [];
   const run = async (q: string) => {
     statements.push(q);
@@ -124,10 +166,13 @@ export async function ensureDatabase(store: InfluxStore, spec: RetentionSpec = {
 
   const existing = await store.query(influxql`SHOW RETENTION POLICIES ON ${ident(database)}`);
   const existingNames = new Set(existing.flatMap((s) => s.rows.map((r) => String(r.name))));
-  for (const [rp, isDefault] of [
+  const policies: Array<readonly [{ name: string; duration: string }, boolean]> = [
     [rawRp, true],
     [rollupRp, false],
-  ] as const) {
+    ...tiers.map((t) => [t, false] as const),
+    ...(tierTable ? [[{ name: tierTable.policy, duration: 'INF' }, false] as const] : []),
+  ];
+  for (const [rp, isDefault] of policies) {
     const verb = existingNames.has(rp.name) ? 'ALTER' : 'CREATE';
     // Written from the parsed value: InfluxQL takes neither decimals nor weeks, which the config may use.
     const ms = durationMs(rp.duration, `retention policy ${rp.name}`);
@@ -153,7 +198,22 @@ export async function ensureDatabase(store: InfluxStore, spec: RetentionSpec = {
       `CREATE CONTINUOUS QUERY ${quoteIdentifier(name)} ON ${quoteIdentifier(database)} BEGIN ${selectInto(database, d, '')} END`,
     );
   }
+  if (tierTable) await writeTierTable(store, database, tierTable);
   return { database, statements };
+}
+
+/** The tier table's points (time 0, INF policy: never expire); rewritten at every start, so a changed table takes effect. */
+async function writeTierTable(store: InfluxStore, database: string, table: TierTableSpec): Promise<void> {
+  // Same tier numbers, same time: rewriting overwrites. A table shortened later leaves its old last rows (DROP SERIES
+  // FROM the measurement by hand), never the other way round.
+  let from = 0;
+  const lines = table.tiers.map((t, i) => {
+    const to = Number.isFinite(t.maxSpanMs) && i < table.tiers.length - 1 ? t.maxSpanMs : Number.MAX_SAFE_INTEGER;
+    const line = formatLine(table.measurement, { tier: String(i + 1) }, { rp: t.rp, min_span_ms: from, max_span_ms: to }, 0, { integerFields: TIER_INT_FIELDS });
+    from = to;
+    return line as string;
+  });
+  await store.writeNow(lines, { database, retentionPolicy: table.policy });
 }
 
 /**

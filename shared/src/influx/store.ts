@@ -225,6 +225,16 @@ export class InfluxStore {
     this.batcher.add(lines);
   }
 
+  /**
+   * Writes a few lines at once into a given database and retention policy (set-up data such as the dashboards' tier
+   * table), outside the batching and the spool; rejects unless InfluxDB takes them.
+   */
+  async writeNow(lines: readonly string[], target: { database: string; retentionPolicy: string }): Promise<void> {
+    const path = `/write?db=${encodeURIComponent(target.database)}&rp=${encodeURIComponent(target.retentionPolicy)}&precision=ms`;
+    const res = await this.request('POST', path, lines.join('\n'), { 'Content-Type': 'text/plain; charset=utf-8' });
+    if (res.status !== 204) throw new Error(`InfluxDB did not take the write to ${target.database}.${target.retentionPolicy}: HTTP ${res.status} ${res.body.slice(0, 300)}`);
+  }
+
   /** Writes are known not to get through: live writes skip the network until a probe succeeds. */
   private uplinkDown(): boolean {
     return this.schemaMissing || (this.uplink !== 'starting' && this.uplink !== 'ok');

@@ -1,0 +1,231 @@
+/**
+ * Dashboards over history (issue 17): every InfluxDB panel query of the provisioned dashboards, with Grafana's
+ * macros expanded as Grafana expands them ($timeFilter for an absolute range, $__interval from the range and the
+ * panel's width, template variables at "All", `$tier` from the tier table exactly as the dashboards' variable reads
+ * it), at 24 h, 7 d, 30 d and 1 y, against a fixture of raw samples and rollups (bench/dashboards-fixture.ts):
+ * tiered (as provisioned) vs the same queries on the raw policy (the baseline). Prints JSON: the worst panel per
+ * range, tiered and raw, and their ratio.
+ *
+ * Run: npx tsx bench/dashboards.ts [--miners 5000] [--raw-step 60] [--raw-days 35] [--days 365] [--detail-miners 10]
+ *   [--rebuild] [--fixture-only]
+ * The fixture is kept under .flymining/bench-cache/ and reused while its options match and it is under 3 days old
+ * (the raw policy's retention runs on the real clock); --rebuild writes it again.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { writeFixture, type FixtureOptions, type FixtureStats } from './dashboards-fixture';
+import { freePort, InfluxTestServer } from '../scripts/jest/influx-server';
+import { downsample, ensureDatabase, InfluxStore } from '../shared/src/influx';
+import { DOWNSAMPLE_RULES, schemaRetention, TIER_VARIABLE_QUERY } from '../shared/src/schema';
+import { generateFarmSpecs } from '../simulator/src/farm';
+import { ALL_DASHBOARDS } from '../grafana-plugin/dashboards/generate';
+import type { AnyTarget, Dashboard } from '../grafana-plugin/dashboards/model';
+import { expandMacros } from '../grafana-plugin/src/macros';
+
+const DATABASE = 'flymining';
+const FIXTURE_VERSION = 1;
+const DAY_MS = 86_400_000;
+const RANGES = [
+  { name: '24h', ms: DAY_MS },
+  { name: '7d', ms: 7 * DAY_MS },
+  { name: '30d', ms: 30 * DAY_MS },
+  { name: '1y', ms: 365 * DAY_MS },
+] as const;
+/** A 24-column Grafana grid on a 1920-pixel screen: a panel's width in pixels is its maxDataPoints. */
+const SCREEN_PX = 1900;
+/** provisioning/grafana/datasources/influxdb.yaml: timeInterval, the lowest $__interval. */
+const MIN_INTERVAL_MS = 30_000;
+const CACHE_MAX_AGE_MS = 3 * DAY_MS;
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** Grafana's rangeutil.roundInterval: the "nice" interval at or under a raw one. */
+function roundInterval(ms: number): number {
+  const steps: Array<[below: number, interval: number]> = [
+    [15, 10], [35, 20], [75, 50], [150, 100], [350, 200], [750, 500], [1500, 1000], [3500, 2000], [7500, 5000],
+    [12_500, 10_000], [17_500, 15_000], [25_000, 20_000], [45_000, 30_000], [90_000, 60_000], [180_000, 120_000],
+    [450_000, 300_000], [1_200_000, 600_000], [2_700_000, 1_800_000], [7_200_000, 3_600_000], [21_600_000, 10_800_000],
+    [86_400_000, 43_200_000], [604_800_000, 86_400_000], [1_814_400_000, 604_800_000], [3_628_800_000, 2_592_000_000],
+  ];
+  for (const [below, interval] of steps) if (ms < below) return interval;
+  return 31_536_000_000;
+}
+
+/** $__interval as Grafana computes it for a panel: range / width in pixels, rounded, at least the data source's. */
+function grafanaInterval(rangeMs: number, panelColumns: number): string {
+  const ms = Math.max(MIN_INTERVAL_MS, roundInterval(rangeMs / Math.round((SCREEN_PX * panelColumns) / 24)));
+  return ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`;
+}
+
+interface PanelQueries {
+  dashboard: string;
+  panel: string;
+  columns: number;
+  queries: string[];
+  tiered: boolean;
+}
+
+function panelsOf(dashboards: Record<string, Dashboard<AnyTarget>>): { panels: PanelQueries[]; sqlPanels: number } {
+  const panels: PanelQueries[] = [];
+  let sqlPanels = 0;
+  for (const [file, d] of Object.entries(dashboards)) {
+    for (const p of d.panels) {
+      const queries = (p.targets ?? []).flatMap((t) => ('query' in t ? [t.query] : []));
+      if ((p.targets ?? []).some((t) => 'rawSql' in t)) sqlPanels++;
+      if (queries.length === 0) continue;
+      panels.push({ dashboard: file.replace(/\.json$/, ''), panel: p.title || p.type, columns: p.gridPos.w, queries, tiered: queries.some((q) => q.includes('$tier')) });
+    }
+  }
+  return { panels, sqlPanels };
+}
+
+interface Manifest {
+  version: number;
+  options: FixtureOptions;
+  stats: FixtureStats;
+  builtAtMs: number;
+}
+
+async function timed<T>(f: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const started = performance.now();
+  const value = await f();
+  return { ms: performance.now() - started, value };
+}
+
+async function main(): Promise<void> {
+  const options: FixtureOptions = {
+    miners: arg('miners', 5000),
+    rawStepS: arg('raw-step', 60),
+    rawDays: arg('raw-days', 35),
+    rollupDays: arg('days', 365),
+    detailMiners: arg('detail-miners', 10),
+    seed: arg('seed', 17),
+    endMs: Math.floor(Date.now() / 3_600_000) * 3_600_000,
+  };
+  const key = `v${FIXTURE_VERSION}-${options.miners}m-${options.rawStepS}s-${options.rawDays}d-${options.rollupDays}d-${options.detailMiners}-${options.seed}`;
+  const cacheDir = path.resolve(__dirname, '../.flymining/bench-cache/dashboards', key);
+  const manifestFile = path.join(cacheDir, 'manifest.json');
+  let manifest: Manifest | undefined = existsSync(manifestFile) ? (JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest) : undefined;
+  if (manifest && (process.argv.includes('--rebuild') || Date.now() - manifest.builtAtMs > CACHE_MAX_AGE_MS || manifest.version !== FIXTURE_VERSION)) {
+    rmSync(cacheDir, { recursive: true, force: true });
+    manifest = undefined;
+  }
+  if (!manifest) rmSync(cacheDir, { recursive: true, force: true });
+  mkdirSync(cacheDir, { recursive: true });
+
+  // Continuous queries off: the fixture's rollups are written, and a CQ firing mid-measurement would add load.
+  const server = new InfluxTestServer(await freePort(), await freePort(), undefined, {
+    dataDir: path.join(cacheDir, 'influx'),
+    env: { INFLUXDB_CONTINUOUS_QUERIES_ENABLED: 'false', INFLUXDB_DATA_CACHE_MAX_MEMORY_SIZE: '2g', INFLUXDB_HTTP_MAX_BODY_SIZE: '0', INFLUXDB_COORDINATOR_WRITE_TIMEOUT: '120s' },
+  });
+  const store = new InfluxStore({ url: server.url, database: DATABASE, timeoutMs: 600_000 }, { spool: false });
+  const log = (msg: string) => process.stderr.write(`${msg}\n`);
+  const load = () => os.loadavg().map((l) => Math.round(l * 100) / 100);
+  const loadAtStart = load();
+  try {
+    await server.start();
+    if (!manifest) {
+      await ensureDatabase(store, schemaRetention(DATABASE));
+      log(`writing the fixture (${key}) into ${cacheDir}...`);
+      const stats = await writeFixture(server.url, DATABASE, options, log);
+      manifest = { version: FIXTURE_VERSION, options, stats, builtAtMs: Date.now() };
+      writeFileSync(manifestFile, JSON.stringify(manifest, null, 2));
+    }
+    if (process.argv.includes('--fixture-only')) {
+      console.log(JSON.stringify({ fixture: manifest }, null, 2));
+      return;
+    }
+    const fixture = manifest.options;
+    const endMs = fixture.endMs;
+    const firstMiner = generateFarmSpecs({ miners: 1, seed: fixture.seed, site: 'north-1' })[0]!.id;
+
+    // The rollups equal what the continuous queries write: run the CQs' own SELECT … INTO (downsample()) over one
+    // raw hour and compare the points before and after.
+    const checkFrom = endMs - 3 * DAY_MS;
+    const rollupQuery = (rp: string) =>
+      `SELECT * FROM "${rp}"."miner" WHERE "miner" = '${firstMiner}' AND time >= ${checkFrom}ms AND time < ${checkFrom + 3_600_000}ms`;
+    const targets = [...new Set(DOWNSAMPLE_RULES.map((r) => r.targetRp))];
+    const before = await Promise.all(targets.map((rp) => store.queryRows(rollupQuery(rp))));
+    await downsample(store, schemaRetention(DATABASE), checkFrom, checkFrom + 3_600_000);
+    const after = await Promise.all(targets.map((rp) => store.queryRows(rollupQuery(rp))));
+    let worstRelative = 0;
+    let compared = 0;
+    targets.forEach((_, i) => {
+      (after[i] ?? []).forEach((row, j) => {
+        for (const [k, v] of Object.entries(row)) {
+          const old = (before[i] ?? [])[j]?.[k];
+          if (typeof v !== 'number' || k === 'time') continue;
+          compared++;
+          const diff = typeof old === 'number' ? Math.abs(v - old) / Math.max(1e-9, Math.abs(v)) : Infinity;
+          worstRelative = Math.max(worstRelative, diff);
+        }
+      });
+    });
+
+    const { panels, sqlPanels } = panelsOf(ALL_DASHBOARDS as Record<string, Dashboard<AnyTarget>>);
+    const results: Array<Record<string, unknown>> = [];
+    const summary: Record<string, unknown> = {};
+    for (const range of RANGES) {
+      const from = endMs - range.ms;
+      const timeFilter = `time >= ${from}ms and time <= ${endMs}ms`;
+      const tierRows = await store.queryRows(expandMacros(TIER_VARIABLE_QUERY, { timeFilter, interval: '1m', variables: { __from: String(from), __to: String(endMs) } }));
+      const tier = String(tierRows[0]?.rp);
+      const worst: Record<string, { ms: number; panel: string }> = {};
+      for (const mode of ['tiered', 'raw'] as const) {
+        for (const p of panels) {
+          const values = {
+            timeFilter,
+            interval: grafanaInterval(range.ms, p.columns),
+            variables: { site: '.*', container: '.*', miner: firstMiner, tier: mode === 'tiered' ? tier : 'raw' },
+          };
+          const expanded = p.queries.map((q) => expandMacros(q, values));
+          // One warm-up, then the panel's queries in turn (a panel is drawn when all have answered); a slow panel
+          // (over 5 s cold) is timed once.
+          const first = await timed(async () => {
+            let rows = 0;
+            for (const q of expanded) rows += (await store.queryRows(q)).length;
+            return rows;
+          });
+          const second = first.ms > 5000 ? first : await timed(async () => {
+            for (const q of expanded) await store.queryRows(q);
+          });
+          const ms = Math.round(second.ms);
+          results.push({ range: range.name, mode, dashboard: p.dashboard, panel: p.panel, tiered: p.tiered, interval: values.interval, ms, rows: first.value });
+          if (!worst[mode] || ms > worst[mode].ms) worst[mode] = { ms, panel: `${p.dashboard} / ${p.panel}` };
+        }
+      }
+      const t = worst.tiered!;
+      const r = worst.raw!;
+      summary[range.name] = { tier, worstTieredMs: t.ms, worstTieredPanel: t.panel, worstRawMs: r.ms, worstRawPanel: r.panel, rawOverTiered: Math.round((r.ms / Math.max(1, t.ms)) * 10) / 10 };
+      log(`${range.name}: ${JSON.stringify(summary[range.name])}`);
+    }
+    console.log(
+      JSON.stringify(
+        {
+          fixture: { ...fixture, endIso: new Date(endMs).toISOString(), ...manifest.stats, cached: manifest.builtAtMs < Date.now() - 60_000 },
+          rollupCheck: { valuesCompared: compared, worstRelativeDifference: worstRelative },
+          panels: panels.length,
+          tieredPanels: panels.filter((p) => p.tiered).length,
+          sqlPanelsNotRun: sqlPanels,
+          summary,
+          loadAverage: { start: loadAtStart, end: load() },
+          results,
+        },
+        null,
+        2,
+      ),
+    );
+  } finally {
+    await store.close();
+    await server.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
