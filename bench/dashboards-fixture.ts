@@ -257,12 +257,14 @@ async function writeSeriesHour(
   if (withRaw) for (const s of samples) await w.add(RETENTION.raw.name, line(measurement, tags, s.fields, s.t, ints));
   for (const rule of rulesFor(measurement)) {
     if (!tiersFrom(rule)) continue;
+    // As the CQ writes them: a mean is a float even when every sample was 1; min, max, last and sum keep the type.
+    const rolledInts = new Set([...ints].filter((f) => rule.aggregates[f] !== 'mean'));
     const step = (STEP_S.get(rule) as number);
     const buckets: SeriesSample[][] = Array.from({ length: HOUR_S / step }, () => []);
     for (const s of samples) buckets[Math.floor((s.t - hourStart) / step)]?.push(s);
     for (let k = 0; k < buckets.length; k++) {
       const agg = aggregateBucket(rule, buckets[k] as SeriesSample[]);
-      if (agg) await w.add(rule.targetRp, line(measurement, tags, agg, hourStart + k * step, ints));
+      if (agg) await w.add(rule.targetRp, line(measurement, tags, agg, hourStart + k * step, rolledInts));
     }
   }
 }

@@ -36,5 +36,7 @@ npm run --silent build -w grafana-plugin
 npx tsx bench/rackmap-render.ts 5000 60
 flymining_say "temperature loop over a simulated 24 h, 10 units (loop vs the same container without it)..."
 npx tsx bench/temperature-loop.ts 10 2
+flymining_say "dashboards over history: every panel at 24 h, 7 d, 30 d, 1 y on a cached fixture (tiered vs raw)..."
+npx tsx bench/dashboards.ts --miners 20 --detail-miners 1
 flymining_say "control: 300-miner container slept and woken with staggering (vs unstaggered), 5,000-miner write path (vs the family's writes alone)..."
 npx tsx bench/control.ts 300 5000

@@ -61,6 +61,8 @@ export interface InfluxTestServerOptions {
   accessLog?: boolean;
   /** Data folder to use instead of <rootDir>/<port>: a bench fixture kept between runs (stop(), not destroy()). */
   dataDir?: string;
+  /** How long start() waits for /ping (default 20 s); a large data folder takes longer to open. */
+  startTimeoutMs?: number;
   /** Extra influxd settings (INFLUXDB_* variables), e.g. continuous queries off for a bench. */
   env?: Readonly<Record<string, string>>;
 }
@@ -191,7 +193,8 @@ export class InfluxTestServer {
     child.once('exit', () => {
       if (this.child === child) this.child = undefined;
     });
-    const deadline = Date.now() + 20_000;
+    const waitMs = this.options.startTimeoutMs ?? 20_000;
+    const deadline = Date.now() + waitMs;
     while (Date.now() < deadline) {
       if (!this.child) throw new Error(`influxd exited during start-up: ${stderr}`);
       try {
@@ -203,7 +206,7 @@ export class InfluxTestServer {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`influxd did not answer /ping within 20 s: ${stderr}`);
+    throw new Error(`influxd did not answer /ping within ${waitMs / 1000} s: ${stderr}`);
   }
 
   async stop(): Promise<void> {

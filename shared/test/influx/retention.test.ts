@@ -58,4 +58,30 @@ describe('retention and downsampling', () => {
     await downsample(store, spec, bucket, bucket + 10 * 60_000);
     expect(await store.queryRows('SELECT count("mean_hashrate_ths") FROM "rollup"."miner"')).toMatchObject([{ count: 4 }]);
   });
+
+  test('tiers: a coarser policy, rollups under the raw field names, and the tier table a dashboard variable reads', async () => {
+    const tiers: RetentionSpec = {
+      raw: { duration: '40d' },
+      rollup: { duration: '400d' },
+      tiers: [{ name: 'hourly', duration: 'INF' }],
+      downsamples: [
+        { measurement: 'up', interval: '5m', fields: { reachable: 'mean' }, keepFieldNames: true },
+        { measurement: 'up', interval: '1h', fields: { reachable: 'mean' }, keepFieldNames: true, targetRp: 'hourly' },
+      ],
+      tierTable: { policy: 'meta', measurement: 'tier', tiers: [{ rp: 'raw', maxSpanMs: 1000 }, { rp: 'rollup', maxSpanMs: 5000 }, { rp: 'hourly', maxSpanMs: Infinity }] },
+    };
+    await ensureDatabase(store, tiers);
+    const names = (await store.queryRows(`SHOW RETENTION POLICIES ON "${store.config.database}"`)).map((r) => r.name);
+    expect(names).toEqual(expect.arrayContaining(['raw', 'rollup', 'hourly', 'meta']));
+    const hour = Math.floor((Date.now() - 3 * 3_600_000) / 3_600_000) * 3_600_000;
+    store.write([0, 1, 2, 3].map((i) => formatLine('up', { miner: 'a' }, { reachable: i < 3 ? 1 : 0 }, hour + i * 15 * 60_000) as string));
+    await store.flush();
+    await downsample(store, tiers, hour, hour + 3_600_000);
+    expect(await store.queryRows('SELECT "reachable" FROM "hourly"."up"')).toEqual([{ time: hour, reachable: 0.75 }]);
+    expect((await store.queryRows('SELECT "reachable" FROM "rollup"."up"')).map((r) => r.reachable)).toEqual([1, 1, 1, 0]);
+    const pick = async (span: number) => (await store.queryRows(`SELECT "rp" FROM "meta"."tier" WHERE "min_span_ms" < ${span} AND "max_span_ms" >= ${span}`)).map((r) => r.rp);
+    expect([await pick(1000), await pick(1001), await pick(5000), await pick(10 ** 12)]).toEqual([['raw'], ['rollup'], ['rollup'], ['hourly']]);
+    await expect(ensureDatabase(store, { downsamples: [{ measurement: 'up', interval: '5m', fields: { x: 'mean' }, targetRp: 'nowhere' }] })).rejects.toThrow(/"nowhere" is not raw, rollup or a tier/);
+    await expect(ensureDatabase(store, { downsamples: [{ measurement: 'up', interval: '5m', fields: { x: ['mean', 'max'] }, keepFieldNames: true }] })).rejects.toThrow(/one aggregation per field/);
+  });
 });
