@@ -234,7 +234,9 @@ function exporterRuns(hbs: readonly Heartbeat[]): Heartbeat[][] {
 /**
  * "One `miner` point per miner per sweep": each point belongs to the sweep whose heartbeat (the sweep's start)
  * precedes it; every sweep must hold exactly one point of every miner. A sweep in `mayHoldTwo` may hold two: the
- * window of a run's last heartbeat, where a sweep cut short by a kill left points without its heartbeat.
+ * window of a run's last heartbeat, where a sweep cut short by a kill left points without its heartbeat; or none:
+ * the points of that last sweep still in the killed process's write buffer (its 1 s flush) die with it, as anything
+ * in a SIGKILLed process's memory does. What was spooled is checked line by line separately.
  */
 async function sweepProblems(store: InfluxStore, sweeps: readonly number[], mayHoldTwo: ReadonlySet<number>): Promise<{ miners: number; problems: string[] }> {
   const rows = await store.queryRows(`SELECT "hashrate_ths", "miner" FROM "miner" WHERE "container" = '${CONTAINER}' AND time > now() - 1h`);
@@ -251,7 +253,7 @@ async function sweepProblems(store: InfluxStore, sweeps: readonly number[], mayH
     }
     for (const h of sweeps) {
       const n = perSweep.get(h) ?? 0;
-      if (n !== 1 && !(mayHoldTwo.has(h) && n === 2)) problems.push(`${id}: ${n} points in the sweep of ${new Date(h).toISOString()}`);
+      if (n !== 1 && !(mayHoldTwo.has(h) && n <= 2)) problems.push(`${id}: ${n} points in the sweep of ${new Date(h).toISOString()}`);
     }
   }
   return { miners: byMiner.size, problems };
