@@ -238,11 +238,21 @@ function exporterRuns(hbs: readonly Heartbeat[]): Heartbeat[][] {
  * the points of that last sweep still in the killed process's write buffer (its 1 s flush) die with it, as anything
  * in a SIGKILLed process's memory does. What was spooled is checked line by line separately.
  */
-async function sweepProblems(store: InfluxStore, sweeps: readonly number[], mayHoldTwo: ReadonlySet<number>): Promise<{ miners: number; problems: string[] }> {
+async function sweepProblems(store: InfluxStore, sweeps: readonly number[], mayHoldTwo: ReadonlySet<number>): Promise<{ miners: number; problems: string[]; failedScrapes: number }> {
   const rows = await store.queryRows(`SELECT "hashrate_ths", "miner" FROM "miner" WHERE "container" = '${CONTAINER}' AND time > now() - 1h`);
   const byMiner = new Map<string, number[]>();
   for (const r of rows) byMiner.set(String(r.miner), [...(byMiner.get(String(r.miner)) ?? []), r.time]);
+  // A scrape that failed (the miner did not answer in time, e.g. while the restarted exporter starts up on a busy
+  // machine) leaves no sample but a miner_up point with reachable=0: that sweep delivered what there was.
+  const unanswered = await store.queryRows(`SELECT "reachable", "miner" FROM "miner_up" WHERE "container" = '${CONTAINER}' AND "reachable" = 0 AND time > now() - 1h`);
+  const sweepOf = (t: number): number | undefined => {
+    let sweep: number | undefined;
+    for (const h of sweeps) if (h <= t) sweep = h;
+    return sweep;
+  };
+  const failedScrapes = new Set(unanswered.map((r) => `${String(r.miner)}@${sweepOf(r.time)}`));
   const problems: string[] = [];
+  let failed = 0;
   for (const [id, pointTimes] of byMiner) {
     const perSweep = new Map<number, number>();
     for (const t of pointTimes) {
@@ -253,10 +263,14 @@ async function sweepProblems(store: InfluxStore, sweeps: readonly number[], mayH
     }
     for (const h of sweeps) {
       const n = perSweep.get(h) ?? 0;
+      if (n === 0 && failedScrapes.has(`${id}@${h}`)) {
+        failed++;
+        continue;
+      }
       if (n !== 1 && !(mayHoldTwo.has(h) && n <= 2)) problems.push(`${id}: ${n} points in the sweep of ${new Date(h).toISOString()}`);
     }
   }
-  return { miners: byMiner.size, problems };
+  return { miners: byMiner.size, problems, failedScrapes: failed };
 }
 
 /** The lines that are not at the center: matched on measurement, every tag, and time. */
@@ -485,9 +499,11 @@ describe('the uplink over a real impaired link (network namespace, veth, loss, l
     // Every miner: exactly one `miner` point per sweep, at the time it was scraped (after its sweep's start, before
     // the next), no extras. The sweep cut short by the SIGKILL may have left points without its heartbeat: they fall
     // in the window of the last heartbeat before the kill, which alone may hold two.
-    const { miners: minersSeen, problems } = await sweepProblems(store, times, new Set([lastBeforeKill]));
+    const { miners: minersSeen, problems, failedScrapes } = await sweepProblems(store, times, new Set([lastBeforeKill]));
     expect(minersSeen).toBe(MINERS);
     expect(problems.slice(0, 20)).toEqual([]);
+    // Miners that did not answer in a sweep are the exception, not the rule.
+    expect(failedScrapes).toBeLessThan((times.length * MINERS) / 20);
 
     // The SIGKILL lost nothing spooled: every line in the spool at the kill is at the center.
     expect(spooledAtKill.length).toBeGreaterThan(0);
