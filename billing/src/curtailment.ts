@@ -8,16 +8,15 @@
 import type { CurtailedDay } from '@flymining/shared';
 import type Decimal from 'decimal.js';
 import type { CurtailmentInputs } from './domain';
-import { BillingDecimal as D, fppsSatPerDay, satToBtc } from './fpps';
+import { BillingDecimal as D } from './fpps';
 
 export interface CurtailmentValuation {
   /** The day's revenue before the top-up (pool payouts or the FPPS expectation). */
   revenueSat: number;
   /** The farm's measured delivered TH/s (without the curtailed hours). */
   measuredThs: Decimal.Value;
-  market: { difficulty: string; subsidySat: number; feesPerBlockSat: number } | null;
-  fppsRate: string;
-  poolFeePct: string;
+  /** The day's FPPS value of a hashrate (the run's own formula and settings); null without market data. */
+  fppsSatOf: (hashrateThs: Decimal.Value) => number | null;
 }
 
 const decimals = (v: number, places: number): string => new D(v).toDecimalPlaces(places, D.ROUND_HALF_UP).toString();
@@ -33,16 +32,12 @@ export function curtailmentInputs(curtailed: CurtailedDay, v: CurtailmentValuati
   if (measured.gt(0)) {
     topUpSat = new D(v.revenueSat).mul(withheld).div(measured).floor().toNumber();
     valuedAt = 'pool-rate';
-  } else if (v.market) {
-    topUpSat = fppsSatPerDay({
-      hashrateThs: withheld.toString(),
-      difficulty: v.market.difficulty,
-      subsidyBtc: satToBtc(v.market.subsidySat),
-      feesPerBlockBtc: satToBtc(v.market.feesPerBlockSat),
-      fppsRate: v.fppsRate,
-      poolFeePct: v.poolFeePct,
-    });
-    valuedAt = 'hashprice';
+  } else {
+    const atHashprice = v.fppsSatOf(withheld);
+    if (atHashprice !== null) {
+      topUpSat = atHashprice;
+      valuedAt = 'hashprice';
+    }
   }
   return {
     minerHours: decimals(curtailed.minerHours, 3),

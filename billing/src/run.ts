@@ -7,6 +7,7 @@
  * finished by the next one from the same frozen inputs, so the ledger ends exactly as if it had never stopped.
  * This file is the run's API (locking, which days, which transaction scope); posting is services/daily-run.ts.
  */
+import type Decimal from 'decimal.js';
 import type { Pool } from 'pg';
 import { curtailmentInputs } from './curtailment';
 import { inTransaction } from './db';
@@ -81,16 +82,18 @@ export async function gatherInputs(pool: Pool, source: HashrateSource, day: stri
   if (lacking.length > 0) throw new BillingInputError(`${day}: no revenue imported from ${lacking.join(', ')} yet; waiting for the pool`);
   const fppsRate = settings.fppsRate ?? '1';
   const poolFeePct = settings.poolFeePct ?? '0';
-  const fppsSat = market
-    ? fppsSatPerDay({
-        hashrateThs: hashrate.deliveredThs,
-        difficulty: market.difficulty,
-        subsidyBtc: satToBtc(market.subsidySat),
-        feesPerBlockBtc: satToBtc(market.feesPerBlockSat),
-        fppsRate,
-        poolFeePct,
-      })
-    : null;
+  const fppsSatOf = (hashrateThs: Decimal.Value): number | null =>
+    market
+      ? fppsSatPerDay({
+          hashrateThs,
+          difficulty: market.difficulty,
+          subsidyBtc: satToBtc(market.subsidySat),
+          feesPerBlockBtc: satToBtc(market.feesPerBlockSat),
+          fppsRate,
+          poolFeePct,
+        })
+      : null;
+  const fppsSat = fppsSatOf(hashrate.deliveredThs);
   if (poolPayouts.length === 0 && fppsSat === null) {
     throw new BillingInputError(`${day}: no pool payout and no difficulty recorded; record one (flymining billing record-payout / record-market) first`);
   }
@@ -99,7 +102,7 @@ export async function gatherInputs(pool: Pool, source: HashrateSource, day: stri
     throw new BillingInputError(`${day}: contracts have maintenance fees but no BTC price is recorded; record one (flymining billing record-market) first`);
   }
   const revenueSat = poolPayouts.length > 0 ? poolPayouts.reduce((s, p) => s + p.amountSat, 0) : (fppsSat as number);
-  const curtailment = curtailed ? curtailmentInputs(curtailed, { revenueSat, measuredThs: hashrate.deliveredThs, market, fppsRate, poolFeePct }) : null;
+  const curtailment = curtailed ? curtailmentInputs(curtailed, { revenueSat, measuredThs: hashrate.deliveredThs, fppsSatOf }) : null;
   return {
     day,
     revenueSat,
