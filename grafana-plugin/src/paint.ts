@@ -186,11 +186,11 @@ export function paintFarmIncremental(ctx: Canvas2D, geometry: FarmGeometry, pain
   });
   const sceneKey = sceneKeyOf(geometry, style);
   const samePositions = previous !== undefined && previous.positions.length === positions.length && previous.positions.every((v, i) => v === positions[i]);
-  let changed = 0;
-  if (previous && samePositions) for (let i = 0; i < looks.length; i++) if (looks[i] !== previous.looks[i]) changed++;
+  const changed: number[] = [];
+  if (previous && samePositions) for (let i = 0; i < looks.length; i++) if (looks[i] !== previous.looks[i]) changed.push(i);
   // Past a quarter of the slots a full paint is cheaper: chromium's rasteriser starts a canvas that is cleared and
   // filled whole from nothing, while slots drawn over the old bitmap cost it about twice as much (bench/rackmap-render.ts).
-  if (!previous || previous.sceneKey !== sceneKey || !samePositions || changed > looks.length / 4) {
+  if (!previous || previous.sceneKey !== sceneKey || !samePositions || changed.length > looks.length / 4) {
     paintScene(ctx, geometry, paints, style);
     return { sceneKey, positions, looks };
   }
@@ -199,8 +199,7 @@ export function paintFarmIncremental(ctx: Canvas2D, geometry: FarmGeometry, pain
   const byFill = new Map<string, number[]>();
   const decorated: number[] = [];
   const cleared: number[] = [];
-  for (let i = 0; i < looks.length; i++) {
-    if (looks[i] === previous.looks[i]) continue;
+  for (const i of changed) {
     const paint = paints[i]!;
     if (paint.fill === 'transparent') {
       cleared.push(i);
