@@ -34,6 +34,9 @@ export interface ParsedReply {
   truncated: boolean;
 }
 
+/** The repair old bmminer's stats need (QUIRKS §3); the native parser makes it when it is the only one. */
+const MISSING_COMMA_BETWEEN_OBJECTS = 'missing comma between }{ inserted';
+
 /** Real replies nest 4 levels at most; the limit keeps a stream of `[` from exhausting memory or the stack. */
 const MAX_DEPTH = 64;
 /**
@@ -145,6 +148,8 @@ export function parseMinerReply(raw: Buffer | string, source: string): ParsedRep
       parsed = undefined;
     }
     if (parsed !== undefined) return checkedReply(parsed, text, source, [], false);
+    const joined = withCommasBetweenObjects(text, pos, end);
+    if (joined !== undefined) return checkedReply(joined, text, source, [MISSING_COMMA_BETWEEN_OBJECTS], false);
   }
   const stack: Container[] = [];
   // Declared wide: emit/open/close change it inside closures, which control-flow narrowing does not see.
@@ -321,7 +326,7 @@ export function parseMinerReply(raw: Buffer | string, source: string): ParsedRep
       }
       if (ch === '"' || ch === '{' || ch === '[') {
         // `}{` between STATS entries (old bmminer) and `""temp0` (btminer 2023-01-06): insert the missing comma.
-        noteRepair(ch === '{' ? 'missing comma between }{ inserted' : 'missing comma inserted');
+        noteRepair(ch === '{' ? MISSING_COMMA_BETWEEN_OBJECTS : 'missing comma inserted');
         expect = top?.type === 'object' ? 'key' : 'value';
         continue;
       }
@@ -447,6 +452,44 @@ export function parseMinerReply(raw: Buffer | string, source: string): ParsedRep
  * Why a value is too deep or too big to keep (see MAX_DEPTH, MAX_VALUES), or undefined. Without recursion (a 1 MiB
  * `[[[…` is 500,000 levels deep) and with parallel stacks, so the walk allocates nothing per container.
  */
+/**
+ * The one defect of old bmminer's stats (`}{` between the entries of its STATS list, QUIRKS §3) repaired by the
+ * native parser: every `}{` gets its comma and JSON.parse reads the text again. Accepted only when no string of the
+ * result holds `},{`: a `}{` inside a string would have come out so, and then the repairing parser, which knows
+ * where strings are, reads it instead. A comma between two objects parses only inside an array, which is where the
+ * repairing parser inserts it too, so both read the same value (tested); anything else gives undefined.
+ */
+function withCommasBetweenObjects(text: string, pos: number, end: number): JsonValue | undefined {
+  const body = pos === 0 && end === text.length ? text : text.slice(pos, end);
+  if (!body.includes('}{')) return undefined;
+  let value: JsonValue;
+  try {
+    value = JSON.parse(body.replaceAll('}{', '},{')) as JsonValue;
+  } catch {
+    return undefined;
+  }
+  return holdsString(value, '},{') ? undefined : value;
+}
+
+/** Whether any string (key or value) in `root` contains `needle`; iterative, like shapeProblem. */
+function holdsString(root: JsonValue, needle: string): boolean {
+  const values: JsonValue[] = [root];
+  while (values.length > 0) {
+    const value = values.pop() as JsonValue;
+    if (typeof value === 'string') {
+      if (value.includes(needle)) return true;
+    } else if (Array.isArray(value)) {
+      for (const child of value) values.push(child);
+    } else if (value !== null && typeof value === 'object') {
+      for (const key in value) {
+        if (key.includes(needle)) return true;
+        values.push(value[key] as JsonValue);
+      }
+    }
+  }
+  return false;
+}
+
 function shapeProblem(root: JsonValue): string | undefined {
   let count = 1;
   const values: JsonValue[] = [root];

@@ -245,3 +245,27 @@ describe('repair never changes a valid document', () => {
     }
   });
 });
+
+describe('`}{` between list entries, the defect of old bmminer stats (read by the native parser when it is the only one)', () => {
+  it('300 random lists of objects written without commas read as the list, whatever `}{` or `},{` their strings hold', () => {
+    const rand = prng(20261127);
+    let withBraceString = 0;
+    for (let i = 0; i < 300; i++) {
+      const entries = Array.from({ length: 2 + Math.floor(rand() * 3) }, (_, k) => ({ ID: k, Type: randomValue(rand, 3), Note: randomValue(rand, 2) }));
+      const text = `{"STATUS":[{"STATUS":"S"}],"STATS":[${entries.map((e) => JSON.stringify(e)).join('')}],"id":1}`;
+      if (/}\{|},\{/.test(entries.map((e) => JSON.stringify(e)).join(','))) withBraceString++;
+      const parsed = parseMinerReply(text, `stats ${i}`);
+      expect(parsed.value).toEqual({ STATUS: [{ STATUS: 'S' }], STATS: entries, id: 1 });
+      expect(parsed.repairs).toEqual(['missing comma between }{ inserted']);
+    }
+    // The generator must reach the case the native path has to refuse (a brace pair inside a string).
+    expect(withBraceString).toBeGreaterThan(20);
+  });
+
+  it('a `}{` inside a pool URL is kept as it is while the entries get their commas', () => {
+    const text = '{"POOLS":[{"URL":"stratum+tcp://a}{b:3333"}{"URL":"x},{y"}],"id":1}';
+    const parsed = parseMinerReply(text, 'pools');
+    expect(parsed.value).toEqual({ POOLS: [{ URL: 'stratum+tcp://a}{b:3333' }, { URL: 'x},{y' }], id: 1 });
+    expect(parsed.repairs).toEqual(['missing comma between }{ inserted']);
+  });
+});
