@@ -5,9 +5,9 @@
  * present. InfluxDB settings from FLYMINING_INFLUX_* (a user that may write). --delivered-out writes what each pool
  * worker delivered per closed day and the outages, for the demo's pool API (pools-main.ts).
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
-import { formatIssues, InfluxStore, loadInfluxConfig } from '@flymining/shared';
+import { InfluxStore, loadInfluxConfig, readJsonFile } from '@flymining/shared';
 import { z } from 'zod';
 import { isProfileId, type ProfileId } from './catalog';
 import { demoOutages, historyDays, writeHistory } from './history';
@@ -32,15 +32,8 @@ function wholeNumber(name: string, min: number, max: number) {
 }
 
 async function loadSpecs(file: string): Promise<SimMinerSpec[]> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    throw new Error(`--specs ${file}: ${(err as Error).message}`);
-  }
-  const parsed = specsSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`--specs ${file}: ${formatIssues(parsed.error, { limit: 3 }).join('; ')}`);
-  return parsed.data.map((s) => ({ ...s, profile: s.profile as ProfileId }));
+  const specs = await readJsonFile(file, '--specs', specsSchema);
+  return specs.map((s) => ({ ...s, profile: s.profile as ProfileId }));
 }
 
 async function main(): Promise<void> {

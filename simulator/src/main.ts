@@ -3,8 +3,9 @@
  *   npx tsx simulator/src/main.ts --miners 200 --control-port 4100 [--specs-out specs.json] [--mqtt mqtt://127.0.0.1:1883] [--seed N]
  *       [--uplink-target 127.0.0.1:8086 --uplink-port 18601 [--uplink-delay-ms 40 --uplink-jitter-ms 20]]
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
+import { readJsonFile } from '@flymining/shared';
 import { isProfileId, type ProfileId } from './catalog';
 import { UplinkSet, startControlServer } from './control';
 import { DEFAULT_PROFILE_MIX, DEMO_PROFILE_MIX, DEMO_REQUIRED_PROFILES, SimulatedFarm, farmPart, generateFarmSpecs, type FarmPart } from './farm';
@@ -87,15 +88,7 @@ function parseMix(value: string): Partial<Record<ProfileId, number>> {
 
 /** Reads and validates a --credentials file; the message names the file and the field. */
 async function loadCredentials(file: string): Promise<ReturnType<typeof mergeCredentials>> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    throw new Error(`--credentials ${file}: ${(err as Error).message}`);
-  }
-  const parsed = credentialFileSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`--credentials ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`);
-  return mergeCredentials(parsed.data);
+  return mergeCredentials(await readJsonFile(file, '--credentials', credentialFileSchema));
 }
 
 async function main(): Promise<void> {

@@ -6,9 +6,8 @@
  * importers read the same file through FLYMINING_POOL_<POOL>_..._FILE). Base URLs: http://HOST:PORT/f2pool,
  * /foundry, /braiins, /viabtc; the network at http://HOST:PORT (mempool.space's paths). Stops on SIGINT/SIGTERM.
  */
-import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
-import { formatIssues, readSecretFile } from '@flymining/shared';
+import { readJsonFile, readSecretFile } from '@flymining/shared';
 import { z } from 'zod';
 import { demoPoolFigures, startPoolApi } from './pools';
 
@@ -28,15 +27,8 @@ async function main(): Promise<void> {
     }, 4300)
     .parse()
     .opts<{ delivered: string; keyFile: string; port: number }>();
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(o.delivered, 'utf8'));
-  } catch (err) {
-    throw new Error(`--delivered ${o.delivered}: ${(err as Error).message}`);
-  }
-  const parsed = deliveredSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`--delivered ${o.delivered}: ${formatIssues(parsed.error, { limit: 3 }).join('; ')}`);
-  const delivered = new Map(Object.entries(parsed.data.days).map(([day, workers]) => [day, new Map(Object.entries(workers))]));
+  const deliveredDays = await readJsonFile(o.delivered, '--delivered', deliveredSchema);
+  const delivered = new Map(Object.entries(deliveredDays.days).map(([day, workers]) => [day, new Map(Object.entries(workers))]));
   const key = readSecretFile(o.keyFile, '--key-file');
   const server = await startPoolApi({ keys: { foundry: key, braiins: key, f2pool: key, viabtc: key }, figures: demoPoolFigures(delivered), port: o.port });
   const days = [...delivered.keys()].sort();
