@@ -302,7 +302,11 @@ export class MinerExporter {
       if (answered.has(m.id)) snapshot.reachable++;
     }
     const faults = new Map<string, Fault[]>();
-    for (const f of this.allActiveFaults()) faults.set(f.location.container, [...(faults.get(f.location.container) ?? []), f]);
+    for (const f of this.allActiveFaults()) {
+      const list = faults.get(f.location.container);
+      if (list) list.push(f);
+      else faults.set(f.location.container, [f]);
+    }
     this.edge.report(
       time,
       [...byContainer.values()].map((s) => ({ ...s, faults: faults.get(s.container) ?? [] })),
