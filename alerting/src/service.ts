@@ -220,6 +220,7 @@ export class AlertingService {
   /** One pass of the pipeline. Returns once notices are handed over (not delivered: see dispatcher.idle). */
   async cycle(now = Date.now()): Promise<void> {
     const started = performance.now();
+    const cpuAtStart = process.cpuUsage();
     const wasLeader = this.isLeader;
     this.isLeader = await this.state.lead(Math.max(3 * this.config.evaluation_interval, 10_000));
     this.metrics.leader.set(this.isLeader ? 1 : 0);
@@ -288,6 +289,11 @@ export class AlertingService {
     this.metrics.retriesPending.set(retries.size);
     this.lastCycleMs = performance.now() - started;
     this.metrics.cycleSeconds.observe(this.lastCycleMs / 1000);
+    // The first evaluation of a new lease holder reads and writes every alert: its cost shows at scale and takeover.
+    const cpu = process.cpuUsage(cpuAtStart);
+    const timing = { alerts: result.alerts.size, written: result.changed.length, ms: Math.round(this.lastCycleMs), cpuMs: Math.round((cpu.user + cpu.system) / 1000) };
+    if (wasLeader) this.logger.debug(timing, 'evaluation');
+    else this.logger.info(timing, 'first evaluation as lease holder');
     this.lastCycleAt = this.lastEvaluationAt = Date.now();
     this.metrics.lastEvaluation.set(this.lastEvaluationAt / 1000);
   }
