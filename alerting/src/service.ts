@@ -211,6 +211,7 @@ export class AlertingService {
     await this.dispatcher.idle();
     await this.tickets?.close();
     await this.state.resign().catch(() => undefined);
+    this.state.close();
     this.subscriber.disconnect();
     this.redis.disconnect();
     for (const n of this.notifiers.values()) n.close?.();
