@@ -77,7 +77,7 @@ export function faultConditions(faults: readonly Fault[], rules: readonly Rule[]
       for (const r of rulesOfCode ?? []) {
         if (!matchesAll(r.matchers, base!)) continue;
         // The one rule of a fault without extra labels (the usual case) completes the fault's labels in place.
-        const labels: Labels = rulesOfCode!.length === 1 && Object.keys(r.labels).length === 0 ? base! : { ...base, ...r.labels };
+        const labels: Labels = rulesOfCode!.length === 1 && !hasEntries(r.labels) ? base! : { ...base, ...r.labels };
         labels.alertname = r.name;
         labels.severity = r.severity ?? base!.severity!;
         // A fault alert is named by its rule and its fault episode key: cheaper than hashing labels, and readable.
@@ -97,6 +97,12 @@ export function faultConditions(faults: readonly Fault[], rules: readonly Rule[]
     for (const [fp, c] of entries) into.set(fp, c);
   }
   return into;
+}
+
+/** Whether an object has an own key (without listing them all, as Object.keys would once per fault). */
+function hasEntries(o: Readonly<Record<string, string>>): boolean {
+  for (const _ in o) return true;
+  return false;
 }
 
 /** A stale fault (its edge is silent) says so: it is what the edge last reported, not what holds now. */

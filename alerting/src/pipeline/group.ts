@@ -24,10 +24,30 @@ export function groupKeyOf(route: Route, groupLabels: Labels): string {
 
 export function groupAlerts(alerts: Iterable<Alert>, tree: Route): Map<string, AlertGroup> {
   const groups = new Map<string, AlertGroup>();
+  // A route's alerts with the same group_by values share a group: found by those values (length-prefixed, so no
+  // two lists read alike), the sorted and quoted key is built once per group instead of once per alert.
+  const byValues = new Map<Route, Map<string, AlertGroup>>();
   for (const alert of alerts) {
     for (const route of routesFor(tree, alert.labels)) {
+      const everyLabel = route.groupBy.includes('...');
+      let values: string | undefined;
+      let ofRoute: Map<string, AlertGroup> | undefined;
+      if (!everyLabel) {
+        values = '';
+        for (const name of route.groupBy) {
+          const value = alert.labels[name] ?? '';
+          values += `${value.length}:${value}`;
+        }
+        ofRoute = byValues.get(route);
+        if (!ofRoute) byValues.set(route, (ofRoute = new Map()));
+        const known = ofRoute.get(values);
+        if (known) {
+          known.alerts.push(alert);
+          continue;
+        }
+      }
       const groupLabels: Labels = {};
-      if (route.groupBy.includes('...')) Object.assign(groupLabels, alert.labels);
+      if (everyLabel) Object.assign(groupLabels, alert.labels);
       else for (const name of route.groupBy) groupLabels[name] = alert.labels[name] ?? '';
       const key = groupKeyOf(route, groupLabels);
       let group = groups.get(key);
@@ -35,6 +55,7 @@ export function groupAlerts(alerts: Iterable<Alert>, tree: Route): Map<string, A
         group = { key, id: Buffer.from(key).toString('base64url'), route, groupLabels, alerts: [] };
         groups.set(key, group);
       }
+      if (ofRoute) ofRoute.set(values!, group);
       group.alerts.push(alert);
     }
   }
