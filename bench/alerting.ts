@@ -6,7 +6,8 @@
  * bare loop over the same alerts doing only the same Redis round trips; then the steady cycle with 1,000 silences
  * in place (half regex + equality, half equality only; none matching, so every alert is checked against each) as
  * a ratio to the steady cycle with none, same run. Prints JSON.
- * Run: npx tsx bench/alerting.ts [miners] [faultsPerMiner] [silences]   (uses Redis database 15 on FLYMINING_BENCH_REDIS_URL)
+ * Run: npx tsx bench/alerting.ts [miners] [faultsPerMiner] [silences]   (uses Redis database 15 on FLYMINING_BENCH_REDIS_URL;
+ *   FLYMINING_BENCH_ALERTING_COMMAND replaces the start command, e.g. to try node flags)
  */
 import { REDIS_KEYS, createLogger, type Fault, type FaultCode } from '../shared/src';
 import Redis from 'ioredis';
@@ -135,7 +136,9 @@ function processTree(pid: number): number[] {
  * evaluation and `steadyCycles` more (each woken by a fault event, as the exporter wakes it), and reads its memory.
  */
 async function measureServiceProcess(steadyCycles: number): Promise<ServiceProcessFigures> {
-  const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.alerting!;
+  // FLYMINING_BENCH_ALERTING_COMMAND tries another start command (other node flags) against the same baseline.
+  const script =
+    process.env.FLYMINING_BENCH_ALERTING_COMMAND ?? (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.alerting!;
   // Its notices (one per container) go to a local webhook that accepts them, so no retries run beside the cycles.
   const webhook = createServer((req, res) => req.resume().on('end', () => res.end('ok')));
   await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
