@@ -305,6 +305,7 @@ async function main(): Promise<void> {
           startCommand: service.startCommand,
           firstMs: service.first.ms,
           steadyMs: service.steady.map((c) => c.ms),
+          steadyCpuMs: service.steady.map((c) => c.cpuMs),
           baselineFirstMs,
           baselineSteadyMs,
           firstVsBaseline: Math.round((service.first.ms / baselineFirstMs) * 10) / 10,

@@ -350,7 +350,7 @@ LINK_SECRET_FILE=$(flymining_secret_file alerting-link.secret) || exit 1
   center_auth_env
   export FLYMINING_ALERTING_LINK_SECRET_FILE="$LINK_SECRET_FILE"
   flymining_start_process alerting "$LOG_DIR/alerting.log" \
-    node node_modules/tsx/dist/cli.mjs alerting/src/main.ts --config "$ALERTING_CONFIG" \
+    node --heap-growing-percent=30 -r tsx/cjs alerting/src/main.ts --config "$ALERTING_CONFIG" \
     --redis "$FLYMINING_REDIS_URL" --influx "$FLYMINING_INFLUX_URL" --inventory "$INVENTORY" \
     --listen "127.0.0.1:$ALERTING_PORT" --external-url "http://127.0.0.1:$ALERTING_PORT" --smtp "smtp://127.0.0.1:$SMTP_PORT"
 ) || exit 1
