@@ -39,9 +39,35 @@ export interface DayAllocation {
   farmSat: number; // revenue − Σ gross
 }
 
+/** A plain decimal of at most 6 places (as contracts store TH/s): converted exactly without rounding. */
+const SIX_PLACES = /^(\d{1,20})(?:\.(\d{1,6}))?$/;
+
 /** TH/s as integer micro-TH/s (contracts store 6 decimals; measured hashrate is rounded half-up to that). */
 export function microThs(value: Decimal.Value): bigint {
+  const plain = typeof value === 'string' ? SIX_PLACES.exec(value) : null;
+  // Most values are contract sizes read from numeric(20,6): no Decimal needed (a run converts one per contract).
+  if (plain) return BigInt(plain[1]! + (plain[2] ?? '').padEnd(6, '0'));
   return BigInt(new D(value).mul(1_000_000).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toFixed(0));
+}
+
+/** The TH/s sold: the sum of the contracts' sizes, formatted as DayAllocation.soldThs is. */
+export function soldThsOf(contracts: readonly ContractTerms[]): string {
+  let sold = 0n;
+  for (const c of contracts) sold += microThs(c.hashrateThs);
+  return new D(sold.toString()).div(1_000_000).toString();
+}
+
+/** fn's value per key, computed once: contracts of the same size and terms share their decimal figures. */
+function memoised<K, V>(fn: (key: K) => V): (key: K) => V {
+  const known = new Map<K, V>();
+  return (key) => {
+    let value = known.get(key);
+    if (value === undefined) {
+      value = fn(key);
+      known.set(key, value);
+    }
+    return value;
+  };
 }
 
 export function allocateDay(input: {
@@ -77,21 +103,33 @@ export function allocateDay(input: {
 
   const scale = sold === 0n ? new D(1) : D.min(1, new D(delivered.toString()).div(sold.toString()));
   const price = input.btcPriceUsd === null ? null : new D(input.btcPriceUsd);
+  // The decimal figures depend on a contract's size and terms (and its gross), not on the contract: computed
+  // once per distinct value, they cost a few Decimal operations per size instead of ten per contract.
+  const maintenanceOf = memoised((key: string): { usd: Decimal; text: string; sat: number } => {
+    const [perThsDay, ths] = key.split('|') as [string, string];
+    const usd = new D(perThsDay).mul(ths).mul(scale);
+    return { usd, text: usd.toDecimalPlaces(10).toString(), sat: price === null ? 0 : usd.div(price).mul(SAT_PER_BTC).floor().toNumber() };
+  });
+  const revenueFeeOf = memoised((key: string): number => {
+    const [gross, pct] = key.split('|') as [string, string];
+    return new D(gross).mul(pct).div(100).floor().toNumber();
+  });
+  const quotaOf = memoised((size: bigint): string =>
+    (denominator === 0n ? new D(0) : new D((revenue * size).toString()).div(denominator.toString())).toDecimalPlaces(12).toString(),
+  );
   const allocations = contracts.map((contract, i): ContractAllocation => {
     const gross = Number(parties[i]!.floor);
-    const maintenanceUsd = new D(contract.maintenanceUsdPerThsDay).mul(contract.hashrateThs).mul(scale);
-    if (maintenanceUsd.gt(0) && price === null) throw new Error(`contract ${contract.id} has a maintenance fee but the day has no BTC price`);
-    const maintenanceSat = price === null ? 0 : maintenanceUsd.div(price).mul(SAT_PER_BTC).floor().toNumber();
+    const maintenance = maintenanceOf(`${contract.maintenanceUsdPerThsDay}|${contract.hashrateThs}`);
+    if (maintenance.usd.gt(0) && price === null) throw new Error(`contract ${contract.id} has a maintenance fee but the day has no BTC price`);
     // The maintenance charge is due in full: when it exceeds the day's share the net is negative, and the
     // shortfall is carried as owed and recovered from the next credits (services/position.ts).
-    const maintenanceFeeSat = maintenanceSat;
-    const revenueFeeSat = new D(gross).mul(contract.revenueFeePct).div(100).floor().toNumber();
-    const quota = denominator === 0n ? new D(0) : new D((revenue * sizes[i]!).toString()).div(denominator.toString());
+    const maintenanceFeeSat = maintenance.sat;
+    const revenueFeeSat = revenueFeeOf(`${gross}|${contract.revenueFeePct}`);
     return {
       contract,
-      quotaSat: quota.toDecimalPlaces(12).toString(),
+      quotaSat: quotaOf(sizes[i]!),
       grossSat: gross,
-      maintenanceUsd: maintenanceUsd.toDecimalPlaces(10).toString(),
+      maintenanceUsd: maintenance.text,
       maintenanceFeeSat,
       revenueFeeSat,
       netSat: gross - maintenanceFeeSat - revenueFeeSat,

@@ -23,22 +23,51 @@ export interface NewTransaction {
   entries: Posting[];
 }
 
+/** How postTransactions treats an idempotency key that is already in the journal. */
+export interface PostOptions {
+  /**
+   * The caller has left out every key already posted and holds the run lock, so no other writer can post the same
+   * key meanwhile: the transactions are inserted plainly (no speculative insertion per row), and a key that is
+   * there after all fails the statement instead of being skipped.
+   */
+  knownKeysExcluded?: boolean;
+}
+
 /**
- * Posts transactions in one statement pair; a transaction whose idempotency key already exists is skipped
- * (its entries are not written twice). Returns key → new transaction id for those actually posted.
+ * Posts transactions and their entries in one statement; a transaction whose idempotency key already exists is
+ * skipped (its entries are not written twice). Returns key → new transaction id for those actually posted.
  * Must run inside a database transaction: the balance check fires at COMMIT.
  */
-export async function postTransactions(client: Tx, txns: readonly NewTransaction[]): Promise<Map<string, number>> {
+export async function postTransactions(client: Tx, txns: readonly NewTransaction[], options: PostOptions = {}): Promise<Map<string, number>> {
   const posted = new Map<string, number>();
   if (txns.length === 0) return posted;
-  for (const t of txns) {
-    const sum = t.entries.reduce((s, e) => s + e.amountSat, 0);
+  const entryTxn: number[] = [];
+  const accountIds: number[] = [];
+  const amounts: string[] = [];
+  txns.forEach((t, i) => {
+    let sum = 0;
+    for (const e of t.entries) {
+      sum += e.amountSat;
+      if (e.amountSat === 0) continue;
+      entryTxn.push(i + 1);
+      accountIds.push(e.accountId);
+      amounts.push(String(e.amountSat));
+    }
     if (sum !== 0) throw new Error(`transaction ${t.idempotencyKey} does not balance (${sum} sat)`);
-  }
+  });
+  // The entries find their transaction's new id by its key among the rows the first part inserted; a skipped
+  // key inserts no entries. They are written in the order given.
   const { rows } = await client.query<{ id: string; idempotency_key: string }>(
-    `INSERT INTO journal_transactions (idempotency_key, kind, day, contract_id, reverses_id, memo)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::bigint[], $6::text[])
-     ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key`,
+    `WITH t AS (
+       INSERT INTO journal_transactions (idempotency_key, kind, day, contract_id, reverses_id, memo)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::bigint[], $6::text[])
+       ${options.knownKeysExcluded ? '' : 'ON CONFLICT (idempotency_key) DO NOTHING'} RETURNING id, idempotency_key
+     ), e AS (
+       INSERT INTO journal_entries (transaction_id, account_id, amount_sat)
+       SELECT t.id, u.account_id, u.amount_sat FROM unnest($7::int[], $8::bigint[], $9::bigint[]) WITH ORDINALITY AS u(txn, account_id, amount_sat, n)
+         JOIN t ON t.idempotency_key = ($1::text[])[u.txn] ORDER BY u.n
+     )
+     SELECT id, idempotency_key FROM t`,
     [
       txns.map((t) => t.idempotencyKey),
       txns.map((t) => t.kind),
@@ -46,29 +75,12 @@ export async function postTransactions(client: Tx, txns: readonly NewTransaction
       txns.map((t) => t.contractId ?? null),
       txns.map((t) => t.reversesId ?? null),
       txns.map((t) => t.memo ?? ''),
+      entryTxn,
+      accountIds,
+      amounts,
     ],
   );
   for (const r of rows) posted.set(r.idempotency_key, Number(r.id));
-  const txIds: number[] = [];
-  const accountIds: number[] = [];
-  const amounts: string[] = [];
-  for (const t of txns) {
-    const id = posted.get(t.idempotencyKey);
-    if (id === undefined) continue;
-    for (const e of t.entries) {
-      if (e.amountSat === 0) continue;
-      txIds.push(id);
-      accountIds.push(e.accountId);
-      amounts.push(String(e.amountSat));
-    }
-  }
-  if (txIds.length > 0) {
-    await client.query(
-      `INSERT INTO journal_entries (transaction_id, account_id, amount_sat)
-       SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])`,
-      [txIds, accountIds, amounts],
-    );
-  }
   return posted;
 }
 

@@ -5,15 +5,15 @@
  * `within(tx)` puts everything in the caller's transaction (a correction happens entirely or not at all).
  */
 import type { Pool } from 'pg';
-import { allocateDay, type ContractAllocation, type ContractTerms, type DayAllocation } from '../allocate';
+import { allocateDay, soldThsOf, type ContractAllocation, type ContractTerms, type DayAllocation } from '../allocate';
 import { inTransaction, type Queryable, type Tx } from '../db';
-import type { CreditInputs, RunInputs, RunResult, RunSettings, RunStatus } from '../domain';
+import type { RunInputs, RunResult, RunSettings, RunStatus } from '../domain';
 import { BillingDecimal } from '../fpps';
 import { postTransactions, reversalOf, type NewTransaction } from '../ledger';
 import { investorAccountIds, systemAccountId } from '../store/accounts';
 import { activeContractTerms } from '../store/contracts';
 import { settleAgainstPositions } from './position';
-import { insertCredits, insertReversals, type NewCredit } from '../store/credits';
+import { insertCredits, insertReversals, type NewCredit, type RunCreditInputs } from '../store/credits';
 import { insertRun, latestRun, markRunDone, runTotals, unreversedRevisionTransactions, type StoredRun } from '../store/runs';
 
 /** Where a run reads (`db`) and how it makes one unit of work atomic (`atomic`). */
@@ -35,7 +35,7 @@ export function within(tx: Tx): RunScope {
 export type Run = StoredRun<RunInputs>;
 
 export function soldThs(contracts: readonly ContractTerms[]): string {
-  return allocateDay({ revenueSat: 0, deliveredThs: 0, contracts, btcPriceUsd: null }).soldThs;
+  return soldThsOf(contracts);
 }
 
 /** The day's split: curtailed hours count as delivered, and the farm's top-up for them as revenue (curtailment.ts). */
@@ -54,8 +54,8 @@ export function farmNetSat(inputs: RunInputs, allocation: DayAllocation): number
   return allocation.farmSat - (inputs.curtailment?.topUpSat ?? 0);
 }
 
-/** What one contract's credit was computed from, as recorded beside it. */
-export function creditInputsOf(inputs: RunInputs, allocation: DayAllocation, a: ContractAllocation): CreditInputs {
+/** The inputs every credit of a run shares: sent to the database once per chunk, not once per credit. */
+export function runCreditInputs(inputs: RunInputs, allocation: DayAllocation): RunCreditInputs {
   const c = inputs.curtailment;
   return {
     revenueSat: allocation.revenueSat,
@@ -63,10 +63,8 @@ export function creditInputsOf(inputs: RunInputs, allocation: DayAllocation, a: 
     farmDeliveredThs: allocation.deliveredThs,
     soldThs: allocation.soldThs,
     scale: allocation.scale,
-    quotaSat: a.quotaSat,
     difficulty: inputs.difficulty,
     btcPriceUsd: inputs.btcPriceUsd,
-    maintenanceUsd: a.maintenanceUsd,
     reachableUptime: inputs.hashrate.reachableUptime,
     hashingUptime: inputs.hashrate.hashingUptime,
     ...(c ? { curtailedThs: c.withheldThs, curtailedMinerHours: c.minerHours, curtailmentTopUpSat: c.topUpSat } : {}),
@@ -121,6 +119,7 @@ export async function postRun(scope: RunScope, run: Run, settings: RunSettings):
   const receivable = await systemAccountId(db, 'pool:receivable');
   const fees = await systemAccountId(db, 'farm:fees');
   const chunkSize = settings.chunkSize ?? 2000;
+  const shared = runCreditInputs(inputs, allocation);
   let postedNow = 0;
   for (let start = 0; start < allocation.contracts.length; start += chunkSize) {
     const chunk = allocation.contracts.slice(start, start + chunkSize);
@@ -136,7 +135,8 @@ export async function postRun(scope: RunScope, run: Run, settings: RunSettings):
           { accountId: fees, amountSat: -(a.maintenanceFeeSat + a.revenueFeeSat) },
         ],
       }));
-      const posted = await postTransactions(tx, await settleAgainstPositions(tx, txns));
+      // settleAgainstPositions leaves out the keys already posted, and this run holds the run lock.
+      const posted = await postTransactions(tx, await settleAgainstPositions(tx, txns), { knownKeysExcluded: true });
       const fresh: NewCredit[] = [];
       for (const a of chunk) {
         const transactionId = posted.get(creditKey(a.contract.id, day, revision));
@@ -150,10 +150,11 @@ export async function postRun(scope: RunScope, run: Run, settings: RunSettings):
           maintenanceFeeSat: a.maintenanceFeeSat,
           revenueFeeSat: a.revenueFeeSat,
           netSat: a.netSat,
-          inputs: creditInputsOf(inputs, allocation, a),
+          quotaSat: a.quotaSat,
+          maintenanceUsd: a.maintenanceUsd,
         });
       }
-      await insertCredits(tx, day, revision, fresh);
+      await insertCredits(tx, day, revision, shared, fresh);
       return fresh.length;
     });
     settings.log?.(`${day}: ${Math.min(start + chunkSize, allocation.contracts.length)}/${allocation.contracts.length} contracts`);

@@ -4,7 +4,10 @@ import { satoshi } from '../db';
 import type { CreditInputs, DailyCredit } from '../domain';
 import { toCredit, type CreditRow } from './rows';
 
-/** A credit to record beside its journal transaction. */
+/** The part of CreditInputs every credit of one run shares. */
+export type RunCreditInputs = Omit<CreditInputs, 'quotaSat' | 'maintenanceUsd'>;
+
+/** A credit to record beside its journal transaction, with the inputs particular to it. */
 export interface NewCredit {
   transactionId: number;
   contractId: string;
@@ -14,7 +17,8 @@ export interface NewCredit {
   maintenanceFeeSat: number;
   revenueFeeSat: number;
   netSat: number;
-  inputs: CreditInputs;
+  quotaSat: string;
+  maintenanceUsd: string;
 }
 
 /** An investor's credits and reversals, oldest first, optionally between two days (inclusive). */
@@ -28,15 +32,20 @@ export async function selectCredits(db: Queryable, investorId: string, range: { 
   return rows.map(toCredit);
 }
 
-/** Records a chunk of one day's credits of one revision (one statement). */
-export async function insertCredits(tx: Tx, day: string, revision: number, credits: readonly NewCredit[]): Promise<void> {
+/**
+ * Records a chunk of one day's credits of one revision (one statement). Each row's inputs are the run's shared
+ * ones plus its own quota and maintenance charge, joined by the server: the shared part is sent once.
+ */
+export async function insertCredits(tx: Tx, day: string, revision: number, shared: RunCreditInputs, credits: readonly NewCredit[]): Promise<void> {
   await tx.query(
     `INSERT INTO daily_credits (transaction_id, contract_id, investor_id, day, revision, kind, contracted_ths, gross_sat, maintenance_fee_sat, revenue_fee_sat, net_sat, inputs)
-     SELECT t, c, i, $1::date, $2::int, 'credit', h, g, m, r, n, x FROM unnest($3::bigint[], $4::text[], $5::text[], $6::numeric[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::jsonb[])
-       AS u(t, c, i, h, g, m, r, n, x)`,
+     SELECT t, c, i, $1::date, $2::int, 'credit', h, g, m, r, n, $3::jsonb || jsonb_build_object('quotaSat', q, 'maintenanceUsd', mu)
+       FROM unnest($4::bigint[], $5::text[], $6::text[], $7::numeric[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::text[], $13::text[])
+       AS u(t, c, i, h, g, m, r, n, q, mu)`,
     [
       day,
       revision,
+      JSON.stringify(shared),
       credits.map((c) => c.transactionId),
       credits.map((c) => c.contractId),
       credits.map((c) => c.investorId),
@@ -45,7 +54,8 @@ export async function insertCredits(tx: Tx, day: string, revision: number, credi
       credits.map((c) => c.maintenanceFeeSat),
       credits.map((c) => c.revenueFeeSat),
       credits.map((c) => c.netSat),
-      credits.map((c) => JSON.stringify(c.inputs)),
+      credits.map((c) => c.quotaSat),
+      credits.map((c) => c.maintenanceUsd),
     ],
   );
 }
