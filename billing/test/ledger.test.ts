@@ -68,6 +68,120 @@ describe('database-enforced journal rules', () => {
     const second = await inTransaction(db.pool, (c) => postTransactions(c, [txn]));
     expect(first.size).toBe(1);
     expect(second.size).toBe(0);
+    // The run's plain insert (it leaves known keys out itself): a key there after all fails, it is not posted twice.
+    await expect(inTransaction(db.pool, (c) => postTransactions(c, [txn], { knownKeysExcluded: true }))).rejects.toMatchObject({ code: '23505' });
+    expect(await verifyLedger(db.pool)).toMatchObject({ ok: true });
+  });
+});
+
+/**
+ * The rules are checked per statement and per batch (migration 0010), not per row: replayed here through SQL, the
+ * database still refuses what would create or lose money or leave a reference dangling.
+ */
+describe('set-based checks refuse what the per-row ones refused', () => {
+  /** Runs the statements in one database transaction; resolves to the error that stopped it, or undefined once committed. */
+  async function attempt(statements: (q: (sql: string, params?: unknown[]) => Promise<Array<Record<string, unknown>>>) => Promise<void>): Promise<(Error & { code?: string }) | undefined> {
+    const client = await db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await statements(async (sql, params) => (await client.query(sql, params)).rows);
+      await client.query('COMMIT');
+      return undefined;
+    } catch (err) {
+      await client.query('ROLLBACK');
+      return err as Error & { code?: string };
+    } finally {
+      client.release();
+    }
+  }
+
+  test("a replayed credit with one satoshi moved is refused at COMMIT, with its batch, naming the transaction", async () => {
+    const before = await verifyLedger(db.pool);
+    const { rows: credit } = await db.pool.query<{ account_id: string; amount_sat: string }>(
+      `SELECT e.account_id, e.amount_sat FROM journal_entries e JOIN journal_transactions t ON t.id = e.transaction_id
+        WHERE t.kind = 'credit' AND t.contract_id = 'alice-c' ORDER BY e.id`,
+    );
+    expect(credit.length).toBeGreaterThanOrEqual(2);
+    let reachedCommit = false;
+    const error = await attempt(async (q) => {
+      const keys = ['replay:ok:1', 'replay:bad', 'replay:ok:2'];
+      const ids = (await q(`INSERT INTO journal_transactions (idempotency_key, kind, day, contract_id) SELECT k, 'credit', '2026-01-01', 'alice-c' FROM unnest($1::text[]) k RETURNING id, idempotency_key`, [keys])).map(
+        (r) => [String(r.idempotency_key), String(r.id)] as const,
+      );
+      const rows: Array<[string, string, number]> = [];
+      for (const [key, id] of ids) credit.forEach((e, i) => rows.push([id, e.account_id, Number(e.amount_sat) + (key === 'replay:bad' && i === 0 ? 1 : 0)]));
+      await q('INSERT INTO journal_entries (transaction_id, account_id, amount_sat) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[])', [
+        rows.map((r) => r[0]),
+        rows.map((r) => r[1]),
+        rows.map((r) => r[2]),
+      ]);
+      reachedCommit = true;
+    });
+    expect(reachedCommit).toBe(true);
+    expect(error?.code).toBe('23514');
+    expect(error?.message).toMatch(/\(replay:bad\) does not balance: \d+ entries summing to 1 sat/);
+    expect(await verifyLedger(db.pool)).toMatchObject({ ok: true, transactions: before.transactions, entries: before.entries });
+  });
+
+  test('entries written by two statements are checked together at COMMIT: balanced in sum they commit, short by one satoshi they do not', async () => {
+    const fees = await systemAccountId(db.pool, 'farm:fees');
+    const farm = await systemAccountId(db.pool, 'farm:revenue');
+    const twoStatements = (key: string, second: number) =>
+      attempt(async (q) => {
+        const [t] = await q(`INSERT INTO journal_transactions (idempotency_key, kind) VALUES ($1, 'farm_share') RETURNING id`, [key]);
+        await q('INSERT INTO journal_entries (transaction_id, account_id, amount_sat) VALUES ($1, $2, 9)', [t!.id, fees]);
+        await q('INSERT INTO journal_entries (transaction_id, account_id, amount_sat) VALUES ($1, $2, $3)', [t!.id, farm, second]);
+      });
+    expect(await twoStatements('split:balanced', -9)).toBeUndefined();
+    expect(await twoStatements('split:short', -8)).toMatchObject({ code: '23514', message: expect.stringMatching(/split:short/) });
+    expect(await verifyLedger(db.pool)).toMatchObject({ ok: true });
+  });
+
+  test('an entry on an account or transaction that does not exist is refused', async () => {
+    const fees = await systemAccountId(db.pool, 'farm:fees');
+    const noAccount = await attempt(async (q) => {
+      const [t] = await q(`INSERT INTO journal_transactions (idempotency_key, kind) VALUES ('dangling:account', 'farm_share') RETURNING id`);
+      await q('INSERT INTO journal_entries (transaction_id, account_id, amount_sat) VALUES ($1, $2, 4), ($1, 987654321, -4)', [t!.id, fees]);
+    });
+    expect(noAccount).toMatchObject({ code: '23503', message: expect.stringMatching(/account 987654321, which does not exist/) });
+    const noTransaction = await attempt(async (q) => {
+      await q('INSERT INTO journal_entries (transaction_id, account_id, amount_sat) VALUES (987654321, $1, 4), (987654321, $1, -4)', [fees]);
+    });
+    expect(noTransaction).toMatchObject({ code: '23503', message: expect.stringMatching(/journal transaction 987654321, which does not exist/) });
+  });
+
+  test('a journal transaction or credit record naming a contract, investor or transaction that does not exist is refused', async () => {
+    const noContract = await attempt(async (q) => {
+      await q(`INSERT INTO journal_transactions (idempotency_key, kind, contract_id) VALUES ('dangling:contract', 'credit', 'no-such-contract')`);
+    });
+    expect(noContract).toMatchObject({ code: '23503', message: expect.stringMatching(/contract no-such-contract, which does not exist/) });
+    const { rows } = await db.pool.query<Record<string, unknown>>(`SELECT * FROM daily_credits WHERE kind = 'credit' ORDER BY transaction_id LIMIT 1`);
+    const copy = rows[0]!;
+    const insertCopy = (changes: Record<string, unknown>) =>
+      attempt(async (q) => {
+        // A transaction of its own to describe (a credit record's transaction is its primary key).
+        const [t] = await q(`INSERT INTO journal_transactions (idempotency_key, kind) VALUES ('credit-record:' || $1, 'credit') RETURNING id`, [JSON.stringify(changes)]);
+        const r: Record<string, unknown> = { ...copy, transaction_id: t!.id, revision: 99, ...changes };
+        await q(
+          `INSERT INTO daily_credits (transaction_id, contract_id, investor_id, day, revision, kind, contracted_ths, gross_sat, maintenance_fee_sat, revenue_fee_sat, net_sat, inputs)
+           VALUES ($1, $2, $3, $4, $5, 'credit', $6, $7, $8, $9, $10, $11)`,
+          [r.transaction_id, r.contract_id, r.investor_id, r.day, r.revision, r.contracted_ths, r.gross_sat, r.maintenance_fee_sat, r.revenue_fee_sat, r.net_sat, r.inputs],
+        );
+      });
+    expect(await insertCopy({ contract_id: 'no-such-contract' })).toMatchObject({ code: '23503', message: expect.stringMatching(/contract no-such-contract/) });
+    expect(await insertCopy({ investor_id: 'no-such-investor' })).toMatchObject({ code: '23503', message: expect.stringMatching(/investor no-such-investor/) });
+    expect(await insertCopy({ transaction_id: 987654321 })).toMatchObject({ code: '23503', message: expect.stringMatching(/journal transaction 987654321/) });
+  });
+
+  test('investors, contracts and accounts the journal refers to cannot be deleted, renumbered or truncated', async () => {
+    await expect(db.pool.query(`DELETE FROM investors WHERE id = 'alice'`)).rejects.toThrow(/never deleted or renumbered/);
+    await expect(db.pool.query(`DELETE FROM contracts WHERE id = 'alice-c'`)).rejects.toThrow(/never deleted or renumbered/);
+    await expect(db.pool.query(`DELETE FROM accounts WHERE investor_id = 'alice'`)).rejects.toThrow(/never deleted or renumbered/);
+    await expect(db.pool.query(`UPDATE accounts SET id = id + 100000 WHERE investor_id = 'alice'`)).rejects.toThrow(/never deleted or renumbered/);
+    await expect(db.pool.query(`UPDATE contracts SET id = 'alice-renamed' WHERE id = 'alice-c'`)).rejects.toThrow(/never deleted or renumbered/);
+    await expect(db.pool.query('TRUNCATE accounts CASCADE')).rejects.toThrow(/never deleted or renumbered|append-only/);
+    // What may change still does: a contract's terms, an investor's name.
+    await db.pool.query(`UPDATE investors SET name = name WHERE id = 'alice'`);
     expect(await verifyLedger(db.pool)).toMatchObject({ ok: true });
   });
 });
