@@ -13,15 +13,12 @@ import type { Tx } from '../db';
 import { satoshi } from '../db';
 import type { NewTransaction, Posting } from '../ledger';
 
-/** The receivable accounts of these investors (investor id → account id), opened on first use. */
-export async function receivableAccountIds(tx: Tx, investorIds: readonly string[]): Promise<Map<string, number>> {
-  const unique = [...new Set(investorIds)];
+/** Opens the receivable accounts of these investors that are not open yet (their ids are read with the lock below). */
+async function openReceivableAccounts(tx: Tx, investorIds: readonly string[]): Promise<void> {
   await tx.query(
     `INSERT INTO accounts (code, kind, normal_side) SELECT 'receivable:' || i, 'investor_receivable', 1 FROM unnest($1::text[]) AS i ON CONFLICT (code) DO NOTHING`,
-    [unique],
+    [[...new Set(investorIds)]],
   );
-  const { rows } = await tx.query<{ id: string; code: string }>(`SELECT id, code FROM accounts WHERE code = ANY($1::text[])`, [unique.map((i) => `receivable:${i}`)]);
-  return new Map(rows.map((r) => [r.code.slice('receivable:'.length), Number(r.id)]));
 }
 
 interface Position {
@@ -50,7 +47,7 @@ export async function settleAgainstPositions(tx: Tx, txns: readonly NewTransacti
   );
   if (owners.rows.length === 0) return fresh;
   const investors = [...new Set(owners.rows.map((r) => r.investor))].sort();
-  const receivables = await receivableAccountIds(tx, investors);
+  await openReceivableAccounts(tx, investors);
   // Both accounts of every investor involved, locked in id order (as every writer does) so no two runs deadlock.
   const { rows } = await tx.query<{ id: string; kind: string; investor: string; balance_sat: string }>(
     `SELECT id, kind, CASE WHEN kind = 'investor' THEN investor_id ELSE substr(code, 12) END AS investor, balance_sat FROM accounts
@@ -60,11 +57,14 @@ export async function settleAgainstPositions(tx: Tx, txns: readonly NewTransacti
   const positions = new Map<string, Position>();
   const ownerOf = new Map<number, string>();
   for (const r of rows) {
-    const p = positions.get(r.investor) ?? { investorAccount: 0, receivableAccount: receivables.get(r.investor)!, balanceSat: 0, owedSat: 0 };
+    const p = positions.get(r.investor) ?? { investorAccount: 0, receivableAccount: 0, balanceSat: 0, owedSat: 0 };
     if (r.kind === 'investor') {
       p.investorAccount = Number(r.id);
       p.balanceSat = satoshi(r.balance_sat);
-    } else p.owedSat = satoshi(r.balance_sat);
+    } else {
+      p.receivableAccount = Number(r.id);
+      p.owedSat = satoshi(r.balance_sat);
+    }
     positions.set(r.investor, p);
     ownerOf.set(Number(r.id), r.investor);
   }

@@ -35,7 +35,10 @@ export async function selectContractsPage(db: Queryable, limit: number, offset: 
   return { rows: page.rows.map(toContract), total: Number(count.rows[0]!.n) };
 }
 
-/** The terms of every contract active on a day, by contract id: what the daily run allocates over (fee terms in force that day). */
+/**
+ * The terms of every contract active on a day, by contract id: what the daily run allocates over (fee terms in force
+ * that day). Ordered in byte order (ids are ASCII): the order allocateDay sorts into, without a locale-aware sort.
+ */
 export async function activeContractTerms(db: Queryable, day: string): Promise<ContractTerms[]> {
   const { rows } = await db.query<{ id: string; investor_id: string; hashrate_ths: string; maintenance_usd_per_ths_day: string; revenue_fee_pct: string }>(
     `SELECT c.id, c.investor_id, c.hashrate_ths, coalesce(t.maintenance_usd_per_ths_day, c.maintenance_usd_per_ths_day) AS maintenance_usd_per_ths_day,
@@ -43,7 +46,7 @@ export async function activeContractTerms(db: Queryable, day: string): Promise<C
        FROM contracts c LEFT JOIN LATERAL (
          SELECT maintenance_usd_per_ths_day, revenue_fee_pct FROM contract_fee_terms f WHERE f.contract_id = c.id AND f.from_day <= $1::date
           ORDER BY f.from_day DESC LIMIT 1) t ON true
-      WHERE $1::date BETWEEN c.start_day AND c.end_day ORDER BY c.id`,
+      WHERE $1::date BETWEEN c.start_day AND c.end_day ORDER BY c.id COLLATE "C"`,
     [day],
   );
   return rows.map((r) => ({
