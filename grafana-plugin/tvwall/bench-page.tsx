@@ -14,21 +14,13 @@ import { layoutFarm } from '../src/geometry';
 import { paintFarm, paintFarmIncremental, type PaintedFrame } from '../src/paint';
 import { RackMapView } from '../src/RackMapView';
 import { DEFAULT_OPTIONS, type MinerReading } from '../src/types';
+import { summarize } from './timing';
 
-interface Timing {
-  medianMs: number;
-  p95Ms: number;
-  maxMs: number;
-}
-
-function summarize(samples: number[]): Timing {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { medianMs: at(0.5), p95Ms: at(0.95), maxMs: sorted[sorted.length - 1]! };
-}
-
-/** 20 containers × 5 racks × 5 shelves × 10 slots = 5,000 for the default size. */
-/** allChange: every slot's temperature moves each frame; otherwise 1 % of the slots do (a typical refresh). */
+/**
+ * 20 containers × 5 racks × 5 shelves × 10 slots = 5,000 for the default size. allChange: every slot's temperature
+ * moves each frame and the unreachable ones (1 in 97) shift by one; otherwise only the temperature of 1 % of the
+ * slots moves (a typical refresh) and the unreachable ones stay where they are.
+ */
 function syntheticReadings(slots: number, frame: number, now: number, allChange = true): MinerReading[] {
   const readings: MinerReading[] = [];
   for (let i = 0; i < slots; i++) {
@@ -38,7 +30,7 @@ function syntheticReadings(slots: number, frame: number, now: number, allChange 
     const temp = 60 + ((i * 7 + (allChange || i % 100 === frame % 100 ? frame * 13 : 0)) % 45);
     readings.push({
       site: 'bench', container, rack, shelf, slot: String((i % 10) + 1), miner: `${container}-${rack}-${shelf}-${(i % 10) + 1}`,
-      time: now, reachable: (i + frame) % 97 !== 0, tempMaxC: temp, hashrateThs: 100, nominalThs: 110, fanMinRpm: 4000, powerW: 3200,
+      time: now, reachable: (i + (allChange ? frame : 0)) % 97 !== 0, tempMaxC: temp, hashrateThs: 100, nominalThs: 110, fanMinRpm: 4000, powerW: 3200,
       faults: temp > 100 ? [{ code: 'CHIP_OVERHEAT', severity: 'critical', part: 'board 1' }] : [],
     });
   }
@@ -114,16 +106,7 @@ async function run(slots: number, frames: number, width: number, height: number)
 
   // Baselines: React re-colouring plain divs, every div or 1 % of them, timed like the rack map (flushSync), and
   // once more with the browser's style and layout forced inside the timing (what a DOM update also costs a frame).
-  const side = Math.floor(Math.sqrt((width * height) / slots));
-  const perRow = Math.floor(width / side);
-  const divs = (f: number, allChange: boolean) => (
-    <div style={{ position: 'relative', width, height }}>
-      {Array.from({ length: slots }, (_, i) => {
-        const shade = allChange || i % 100 === f % 100 ? f * 13 : 0;
-        return <div key={i} style={{ position: 'absolute', left: (i % perRow) * side, top: Math.floor(i / perRow) * side, width: side - 1, height: side - 1, background: `hsl(${(i * 7 + shade) % 120}, 80%, 45%)` }} />;
-      })}
-    </div>
-  );
+  const divs = (f: number, allChange: boolean) => plainDivs(slots, width, height, f, allChange);
   const plain = { all: [] as number[], onePercent: [] as number[], allWithLayout: [] as number[] };
   for (const [samples, allChange, layout] of [[plain.all, true, false], [plain.onePercent, false, false], [plain.allWithLayout, true, true]] as const) {
     const divRoot = createRoot(host);
@@ -148,4 +131,79 @@ async function run(slots: number, frames: number, width: number, height: number)
   };
 }
 
+/** The baseline: 5,000 absolutely-positioned divs in a grid, each coloured by React; 1 % or all of them change per frame. */
+function plainDivs(slots: number, width: number, height: number, frame: number, allChange: boolean): React.JSX.Element {
+  const side = Math.floor(Math.sqrt((width * height) / slots));
+  const perRow = Math.floor(width / side);
+  return (
+    <div style={{ position: 'relative', width, height }}>
+      {Array.from({ length: slots }, (_, i) => {
+        const shade = allChange || i % 100 === frame % 100 ? frame * 13 : 0;
+        return <div key={i} style={{ position: 'absolute', left: (i % perRow) * side, top: Math.floor(i / perRow) * side, width: side - 1, height: side - 1, background: `hsl(${(i * 7 + shade) % 120}, 80%, 45%)` }} />;
+      })}
+    </div>
+  );
+}
+
+const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => resolve(undefined)));
+
+/**
+ * The same updates up to pixels, for the rack map and the divs alike: before each update the page asks
+ * bench/rackmap-render.ts for a CPU mark (it reads what chromium's renderer and GPU process have used so far), and
+ * after it waits three animation frames and 60 ms, so the frame holding the update is styled, laid out, painted,
+ * rasterised and composited before the next mark. Vsync waits are not CPU, so they are not counted. Each update
+ * runs in a task of its own, like a fetch's answer on the wall; the page times our synchronous JavaScript (model,
+ * React, layout, the canvas's drawing calls) by its own clock.
+ */
+async function runToPixels(slots: number, frames: number, width: number, height: number) {
+  const cpuMark = (window as unknown as { rackmapCpuMark: (label: string) => Promise<void> }).rackmapCpuMark;
+  const theme = createTheme({ colors: { mode: 'dark' } });
+  const host = document.getElementById('root')!;
+  const options = { ...DEFAULT_OPTIONS, metric: 'temperature' as const, tvMode: true };
+  const now = Date.now();
+  const ours: Record<string, number[]> = {};
+  type Root = ReturnType<typeof createRoot>;
+  // The readings arrive before the update's task (on the wall: fetched and parsed), so the update holds only our work.
+  const rackmap = (allChange: boolean) => (f: number) => {
+    const readings = syntheticReadings(slots, f, now, allChange);
+    return (root: Root) => {
+      const farm = buildFarm(readings, [], { metric: options.metric, now, staleAfterMs: 180_000, slotsPerShelf: 0 });
+      flushSync(() => root.render(<RackMapView farm={farm} options={options} width={width} height={height} theme={theme} />));
+    };
+  };
+  const divs = (allChange: boolean) => (f: number) => (root: Root) => flushSync(() => root.render(plainDivs(slots, width, height, f, allChange)));
+  const series: Array<[string, (frame: number) => (root: Root) => void]> = [
+    ['rackmap-1%', rackmap(false)],
+    ['rackmap-all', rackmap(true)],
+    ['divs-1%', divs(false)],
+    ['divs-all', divs(true)],
+  ];
+  for (const [name, prepare] of series) {
+    const root = createRoot(host);
+    const samples: number[] = [];
+    // Frame 0 builds the page (new canvas or 5,000 new divs): timed, then dropped by the caller like the others.
+    for (let f = 0; f < frames; f++) {
+      const update = prepare(f);
+      // A task of its own, like a fetch's answer on the wall (after a frame callback it would share the frame's task).
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      await cpuMark(`${name}|${f}`);
+      performance.mark(`px|${name}|${f}`);
+      const started = performance.now();
+      update(root);
+      samples.push(performance.now() - started);
+      // Room for the frame to be rasterised and drawn even on a busy machine, before the next update's mark.
+      for (let k = 0; k < 3; k++) await nextFrame();
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      await nextFrame();
+    }
+    await cpuMark(`${name}|end`);
+    performance.mark(`px|${name}|end`);
+    ours[name] = samples;
+    root.unmount();
+    for (let k = 0; k < 3; k++) await nextFrame();
+  }
+  return ours;
+}
+
 (window as unknown as { rackmapBench: typeof run }).rackmapBench = run;
+(window as unknown as { rackmapToPixels: typeof runToPixels }).rackmapToPixels = runToPixels;
