@@ -32,6 +32,15 @@ export interface RackMapViewProps {
 
 const FONT = 'Inter, "Helvetica Neue", Arial, sans-serif';
 
+/**
+ * alpha false: the map paints its own background, and an opaque canvas is composited without blending (half the
+ * display compositor's time for a frame where every slot changed). desynchronized: the canvas draws into the
+ * bitmap on screen instead of a fresh copy of it (chromium copies the whole bitmap, 28 MB at 4K, before a frame's
+ * first drawing otherwise), so a refresh that changes a few slots costs a few slots; the price is that the map may
+ * show a refresh one frame before the attention list beside it (bench/rackmap-render.ts, docs/scaling.md).
+ */
+const CANVAS_ATTRIBUTES: CanvasRenderingContext2DSettings = { alpha: false, desynchronized: true };
+
 /** Refused links already reported, so hovering does not flood the console. */
 const reportedLinks = new Set<string>();
 
@@ -63,7 +72,7 @@ export function RackMapView({ farm, options, width, height, theme, fieldConfig, 
 
   useLayoutEffect(() => {
     const canvas = canvasRef.current;
-    const ctx = canvas?.getContext('2d');
+    const ctx = canvas?.getContext('2d', CANVAS_ATTRIBUTES);
     if (!canvas || !ctx) return;
     const ratio = window.devicePixelRatio || 1;
     const pixelWidth = Math.round(mapWidth * ratio);
