@@ -29,6 +29,7 @@ interface BenchResult {
   plainDivsOnePercent: Timing;
   plainDivsWithLayout: Timing;
   model: Timing;
+  modelPatched: Timing;
   layout: Timing;
   fullPaint: Timing;
   fullPaintRaster: Timing;
@@ -191,6 +192,7 @@ async function main(): Promise<void> {
           // Each paint split into our drawing calls (JS) and the software rasteriser's flush of them into pixels.
           steps: {
             model: round(result.model),
+            modelPatchedAt1Percent: round(result.modelPatched),
             layout: round(result.layout),
             fullPaint: { ours: round(result.fullPaint), rasteriser: round(result.fullPaintRaster) },
             allChangedRepaint: { ours: round(result.allChangedPaint), rasteriser: round(result.allChangedRaster) },

@@ -1,9 +1,9 @@
 /** The Grafana panel: data frames → farm model → RackMapView, with Grafana's theme and variables. */
-import React, { useMemo } from 'react';
+import React, { useMemo, useRef } from 'react';
 import type { PanelProps } from '@grafana/data';
 import { PanelDataErrorView } from '@grafana/runtime';
 import { useTheme2 } from '@grafana/ui';
-import { buildFarm } from './farm';
+import { FarmBuilder } from './farm';
 import { rowsFromFrames } from './frames';
 import { RackMapView } from './RackMapView';
 import { readingsFromRows } from './rows';
@@ -14,9 +14,12 @@ export const NO_MINERS_MESSAGE = 'No miners in the query results: the queries mu
 export function RackMapPanel({ id, data, options, width, height, fieldConfig, replaceVariables, timeZone }: PanelProps<RackMapOptions>): React.JSX.Element {
   const theme = useTheme2();
   const now = data.timeRange.to.valueOf();
+  // Kept across refreshes, so a refresh patches the slots that changed.
+  const builder = useRef<FarmBuilder | undefined>(undefined);
   const farm = useMemo(() => {
     const { readings, climates, heartbeats } = readingsFromRows(rowsFromFrames(data.series));
-    return buildFarm(
+    builder.current ??= new FarmBuilder();
+    return builder.current.build(
       readings,
       climates,
       { metric: options.metric, now: Math.min(now, Date.now()), staleAfterMs: options.staleAfterSeconds * 1000, slotsPerShelf: options.slotsPerShelf },

@@ -5,7 +5,7 @@
  */
 import React, { useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { FieldConfig, GrafanaTheme2 } from '@grafana/data';
-import { attentionLines, attentionMetrics, attentionText, linesThatFit, moreText, type AttentionLine } from './attention';
+import { attentionKey, attentionLines, attentionMetrics, attentionText, linesThatFit, moreText, type AttentionLine } from './attention';
 import { slotPainter, STATE_LABEL, STATE_PAINT, valueFormatter } from './colors';
 import { slotLink } from './farm';
 import { layoutFarm, slotAt, type SlotBox } from './geometry';
@@ -48,7 +48,7 @@ export function RackMapView({ farm, options, width, height, theme, fieldConfig, 
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const paintedRef = useRef<PaintedFrame | undefined>(undefined);
   const [hovered, setHovered] = useState<SlotBox | undefined>();
-  const attention = useMemo(() => attentionLines(farm), [farm]);
+  const attention = useStableLines(useMemo(() => attentionLines(farm), [farm]), timeZone);
   // TV mode keeps a column for the attention list, so nobody needs to hover to see what is wrong.
   const listWidth = options.tvMode ? Math.round(Math.min(width * 0.22, 520)) : 0;
   const mapWidth = Math.max(1, width - listWidth);
@@ -141,7 +141,16 @@ export function RackMapView({ farm, options, width, height, theme, fieldConfig, 
   );
 }
 
-function AttentionList({ lines, width, height, fontPx, timeZone }: { lines: AttentionLine[]; width: number; height: number; fontPx: number; timeZone: string | undefined }) {
+/** The last lines while they say the same (see attentionKey): an unchanged list is then the same array. */
+function useStableLines(lines: AttentionLine[], timeZone: string | undefined): AttentionLine[] {
+  const kept = useRef<{ key: string; lines: AttentionLine[] } | undefined>(undefined);
+  const key = useMemo(() => attentionKey(lines, timeZone), [lines, timeZone]);
+  if (kept.current?.key !== key) kept.current = { key, lines };
+  return kept.current.lines;
+}
+
+// Memoised: a refresh that leaves the list as it was re-renders none of its DOM.
+const AttentionList = React.memo(function AttentionList({ lines, width, height, fontPx, timeZone }: { lines: AttentionLine[]; width: number; height: number; fontPx: number; timeZone: string | undefined }) {
   const texts = lines.map((line) => attentionText(line, timeZone));
   const shownCount = linesThatFit(texts.map((t) => t.detail !== undefined), height, fontPx);
   const m = attentionMetrics(fontPx);
@@ -180,7 +189,7 @@ function AttentionList({ lines, width, height, fontPx, timeZone }: { lines: Atte
       </ul>
     </section>
   );
-}
+});
 
 function MoreLine({ count, kinds, metrics, oneLine }: { count: string; kinds: string; metrics: ReturnType<typeof attentionMetrics>; oneLine: React.CSSProperties }) {
   return (

@@ -137,3 +137,16 @@ export function moreText(hidden: readonly AttentionLine[]): { count: string; kin
   const byKind = ATTENTION_ORDER.map((kind) => [kind, hidden.filter((l) => l.kind === kind).length] as const).filter(([, n]) => n > 0);
   return { count: `+${hidden.length} more`, kinds: byKind.map(([kind, n]) => `${n} ${STATE_LABEL[kind]}`).join(', ') };
 }
+
+/**
+ * Everything the list shows of its lines, as one string: two lists with equal keys render the same DOM, so the
+ * view keeps the old lines (and React skips the list) when a refresh changed nothing on it.
+ */
+export function attentionKey(lines: readonly AttentionLine[], timeZone: string | undefined): string {
+  return lines
+    .map((line) => {
+      const text = attentionText(line, timeZone);
+      return [line.kind, line.container, line.cells.length, text.who, text.what, text.detail ?? ''].join('\u0001');
+    })
+    .join('\u0002');
+}

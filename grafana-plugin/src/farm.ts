@@ -122,17 +122,128 @@ function shelfCells(slots: Map<string, MinerReading>, settings: FarmBuildSetting
   const names: string[] = [];
   for (let n = 1; n <= highest; n++) names.push(String(n));
   for (const name of [...slots.keys()].sort(naturalOrder)) if (!/^\d+$/.test(name) || Number(name) > highest || Number(name) < 1) names.push(name);
-  return names.map((name) => {
-    const reading = slots.get(name);
-    const state = slotState(reading, settings.metric, settings, containerSilent);
-    const cell: SlotCell = { slot: name, state };
-    if (reading) cell.reading = reading;
-    if (reading && LIVE_STATES.has(state)) {
-      const value = metricValue(reading, settings.metric);
-      if (value !== undefined) cell.value = value;
+  return names.map((name) => slotCell(name, slots.get(name), settings, containerSilent));
+}
+
+function slotCell(name: string, reading: MinerReading | undefined, settings: FarmBuildSettings, containerSilent: boolean): SlotCell {
+  const state = slotState(reading, settings.metric, settings, containerSilent);
+  const cell: SlotCell = { slot: name, state };
+  if (reading) cell.reading = reading;
+  if (reading && LIVE_STATES.has(state)) {
+    const value = metricValue(reading, settings.metric);
+    if (value !== undefined) cell.value = value;
+  }
+  return cell;
+}
+
+/** Where a reading's cell is in the farm: indexes of container, rack, shelf and slot. */
+type CellPlace = readonly [number, number, number, number];
+
+interface BuiltFarm {
+  farm: FarmModel;
+  readings: readonly MinerReading[];
+  /** The cell of each reading, by index; undefined when some reading has none (two miners claimed one slot). */
+  places: CellPlace[] | undefined;
+  settingsKey: string;
+  /** Climates and silences: the parts of a farm besides its slots. */
+  contextKey: string;
+}
+
+/**
+ * Builds farms one refresh after the other, keeping the last. When the new readings have the last ones' shape (the
+ * same miners in the same places in the same order, the same climates and silences), the last farm is patched: each
+ * slot's state is judged again (staleness moves with the clock), and only cells whose reading or state changed are
+ * new objects, in new shelves, racks and containers; everything else is the last farm's own. A wall refresh
+ * changes a few slots of thousands, and the paint and the attention list can tell unchanged cells by identity.
+ */
+export class FarmBuilder {
+  private last: BuiltFarm | undefined;
+
+  build(readings: readonly MinerReading[], climates: readonly ContainerClimate[], settings: FarmBuildSettings, heartbeats: readonly ContainerHeartbeat[] = []): FarmModel {
+    const settingsKey = `${settings.metric}|${settings.staleAfterMs}|${settings.slotsPerShelf}`;
+    const contextKey = JSON.stringify([[...containerSilences(heartbeats, settings.now)], climates]);
+    const last = this.last;
+    if (last?.places && last.settingsKey === settingsKey && last.contextKey === contextKey && samePlaces(last.readings, readings)) {
+      const farm = patchFarm(last.farm, last.readings, readings, last.places, settings);
+      this.last = { ...last, farm, readings };
+      return farm;
     }
-    return cell;
-  });
+    const farm = buildFarm(readings, climates, settings, heartbeats);
+    this.last = { farm, readings, places: placesOf(farm, readings), settingsKey, contextKey };
+    return farm;
+  }
+}
+
+function samePlaces(a: readonly MinerReading[], b: readonly MinerReading[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.slot !== y.slot || x.shelf !== y.shelf || x.rack !== y.rack || x.container !== y.container || x.site !== y.site) return false;
+  }
+  return true;
+}
+
+function placesOf(farm: FarmModel, readings: readonly MinerReading[]): CellPlace[] | undefined {
+  const placeOf = new Map<MinerReading, CellPlace>();
+  farm.containers.forEach((c, ci) => c.racks.forEach((r, ri) => r.shelves.forEach((s, si) => s.slots.forEach((cell, k) => cell.reading && placeOf.set(cell.reading, [ci, ri, si, k])))));
+  const places: CellPlace[] = [];
+  for (const reading of readings) {
+    const place = placeOf.get(reading);
+    if (!place) return undefined;
+    places.push(place);
+  }
+  return places;
+}
+
+/** The fields sameReading compares (the place is compared by samePlaces); the check below fails to compile when MinerReading gains one. */
+type ComparedField = 'site' | 'container' | 'rack' | 'shelf' | 'slot' | 'miner' | 'time' | 'model' | 'mode' | 'reachable' | 'tempMaxC' | 'hashrateThs' | 'nominalThs' | 'fanMinRpm' | 'powerW' | 'faults';
+const everyFieldCompared: [Exclude<keyof MinerReading, ComparedField>] extends [never] ? true : never = true;
+void everyFieldCompared;
+
+/** Field by field (written out: a loop over key names is several times slower here), and each fault's fields. */
+function sameReading(a: MinerReading, b: MinerReading): boolean {
+  if (a === b) return true;
+  if (a.miner !== b.miner || a.time !== b.time || a.reachable !== b.reachable || a.tempMaxC !== b.tempMaxC || a.hashrateThs !== b.hashrateThs) return false;
+  if (a.nominalThs !== b.nominalThs || a.fanMinRpm !== b.fanMinRpm || a.powerW !== b.powerW || a.model !== b.model || a.mode !== b.mode) return false;
+  if (a.faults.length !== b.faults.length) return false;
+  for (let i = 0; i < a.faults.length; i++) {
+    const f = a.faults[i]!;
+    const g = b.faults[i]!;
+    if (f.code !== g.code || f.severity !== g.severity || f.part !== g.part || f.message !== g.message || f.since !== g.since) return false;
+  }
+  return true;
+}
+
+function patchFarm(farm: FarmModel, previous: readonly MinerReading[], readings: readonly MinerReading[], places: readonly CellPlace[], settings: FarmBuildSettings): FarmModel {
+  let containers: ContainerModel[] | undefined;
+  const copied = new Set<string>();
+  for (let i = 0; i < readings.length; i++) {
+    const [ci, ri, si, k] = places[i]!;
+    const container = (containers ?? farm.containers)[ci]!;
+    const old = container.racks[ri]!.shelves[si]!.slots[k]!;
+    const reading = readings[i]!;
+    if (sameReading(previous[i]!, reading) && slotState(reading, settings.metric, settings, container.silent !== undefined) === old.state) continue;
+    const cell = slotCell(old.slot, reading, settings, container.silent !== undefined);
+    // Copy the path from the farm down to this cell, once per refresh for each container, rack and shelf.
+    containers ??= farm.containers.slice();
+    if (!copied.has(`${ci}`)) {
+      copied.add(`${ci}`);
+      containers[ci] = { ...container, racks: container.racks.slice() };
+    }
+    const racks = containers[ci]!.racks;
+    if (!copied.has(`${ci}|${ri}`)) {
+      copied.add(`${ci}|${ri}`);
+      racks[ri] = { ...racks[ri]!, shelves: racks[ri]!.shelves.slice() };
+    }
+    const shelves = racks[ri]!.shelves;
+    if (!copied.has(`${ci}|${ri}|${si}`)) {
+      copied.add(`${ci}|${ri}|${si}`);
+      shelves[si] = { ...shelves[si]!, slots: shelves[si]!.slots.slice() };
+    }
+    shelves[si]!.slots[k] = cell;
+  }
+  return containers ? { ...farm, containers } : farm;
 }
 
 function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => V): V {

@@ -159,6 +159,9 @@ export interface PaintedFrame {
   sceneKey: string;
   positions: Float64Array;
   looks: string[];
+  /** The cells painted and the painter they were painted with: a cell object seen again looks as it did. */
+  cells: SlotCell[];
+  painter: (cell: SlotCell) => SlotPaint;
 }
 
 const lookOf = (p: SlotPaint, showValues: boolean) => `${p.fill}|${p.glyph ?? ''}|${p.outline ?? ''}|${showValues ? (p.text ?? '') : ''}`;
@@ -166,7 +169,7 @@ const lookOf = (p: SlotPaint, showValues: boolean) => `${p.fill}|${p.glyph ?? ''
 function sceneKeyOf(geometry: FarmGeometry, style: PaintStyle): string {
   const headers = geometry.containers.map((c) => `${c.container.name}:${c.x},${c.y},${c.w},${c.h}:${headerNote(c.container, style.timeZone)}`);
   const racks = geometry.racks.map((r) => `${r.name}:${r.x},${r.y}`);
-  return JSON.stringify([geometry.width, geometry.height, geometry.fontPx, style, headers, racks]);
+  return JSON.stringify([geometry.width, geometry.height, geometry.fontPx, geometry.cellPx, style, headers, racks]);
 }
 
 /**
@@ -177,8 +180,7 @@ function sceneKeyOf(geometry: FarmGeometry, style: PaintStyle): string {
 export function paintFarmIncremental(ctx: Canvas2D, geometry: FarmGeometry, paintOf: (cell: SlotCell) => SlotPaint, style: PaintStyle, previous: PaintedFrame | undefined): PaintedFrame {
   const slotPx = geometry.slots[0]?.size ?? 0;
   const showValues = style.showLabels && slotPx >= 28;
-  const paints = geometry.slots.map((box) => paintOf(box.cell));
-  const looks = paints.map((p) => lookOf(p, showValues));
+  const cells = geometry.slots.map((box) => box.cell);
   const positions = new Float64Array(geometry.slots.length * 2);
   geometry.slots.forEach((box, i) => {
     positions[2 * i] = box.x;
@@ -186,13 +188,18 @@ export function paintFarmIncremental(ctx: Canvas2D, geometry: FarmGeometry, pain
   });
   const sceneKey = sceneKeyOf(geometry, style);
   const samePositions = previous !== undefined && previous.positions.length === positions.length && previous.positions.every((v, i) => v === positions[i]);
+  const sameScene = previous !== undefined && samePositions && previous.sceneKey === sceneKey;
+  // A cell object of the last paint (FarmBuilder keeps unchanged ones) under the same painter looks as it did.
+  const reuse = sameScene && previous.painter === paintOf;
+  const paints: Array<SlotPaint | undefined> = cells.map((cell, i) => (reuse && cell === previous.cells[i] ? undefined : paintOf(cell)));
+  const looks = paints.map((p, i) => (p ? lookOf(p, showValues) : previous!.looks[i]!));
   const changed: number[] = [];
-  if (previous && samePositions) for (let i = 0; i < looks.length; i++) if (looks[i] !== previous.looks[i]) changed.push(i);
+  if (sameScene) for (let i = 0; i < looks.length; i++) if (looks[i] !== previous.looks[i]) changed.push(i);
   // Past a quarter of the slots a full paint is cheaper: chromium's rasteriser starts a canvas that is cleared and
   // filled whole from nothing, while slots drawn over the old bitmap cost it about twice as much (bench/rackmap-render.ts).
-  if (!previous || previous.sceneKey !== sceneKey || !samePositions || changed.length > looks.length / 4) {
-    paintScene(ctx, geometry, paints, style);
-    return { sceneKey, positions, looks };
+  if (!sameScene || changed.length > looks.length / 4) {
+    paintScene(ctx, geometry, paints.map((p, i) => p ?? paintOf(cells[i]!)), style);
+    return { sceneKey, positions, looks, cells, painter: paintOf };
   }
   // An opaque fill covers everything the slot showed before (fill, outline, value), so those slots are painted
   // straight over, grouped by colour like a full paint; only a slot turning transparent needs its box cleared.
@@ -200,7 +207,7 @@ export function paintFarmIncremental(ctx: Canvas2D, geometry: FarmGeometry, pain
   const decorated: number[] = [];
   const cleared: number[] = [];
   for (const i of changed) {
-    const paint = paints[i]!;
+    const paint = paints[i]!; // changed looks were computed from a paint
     if (paint.fill === 'transparent') {
       cleared.push(i);
       continue;
@@ -224,7 +231,7 @@ export function paintFarmIncremental(ctx: Canvas2D, geometry: FarmGeometry, pain
     ctx.fillRect(box.x, box.y, box.size, box.size);
     drawDecoration(ctx, box, paints[i]!, style, showValues);
   }
-  return { sceneKey, positions, looks };
+  return { sceneKey, positions, looks, cells, painter: paintOf };
 }
 
 /** What goes on top of a slot's fill (or, for a transparent slot, on its cleared box): border, outline, label. */

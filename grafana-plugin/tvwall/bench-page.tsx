@@ -9,7 +9,7 @@ import { flushSync } from 'react-dom';
 import { createRoot } from 'react-dom/client';
 import { createTheme } from '@grafana/data';
 import { slotPainter } from '../src/colors';
-import { buildFarm } from '../src/farm';
+import { buildFarm, FarmBuilder } from '../src/farm';
 import { layoutFarm } from '../src/geometry';
 import { paintFarm, paintFarmIncremental, type PaintedFrame } from '../src/paint';
 import { RackMapView } from '../src/RackMapView';
@@ -45,11 +45,12 @@ async function run(slots: number, frames: number, width: number, height: number)
   const rackmap: number[] = [];
   const rackmapAllChange: number[] = [];
   const now = Date.now();
+  const builder = new FarmBuilder();
   for (const [samples, allChange] of [[rackmap, false], [rackmapAllChange, true]] as const) {
     for (let f = 0; f < frames; f++) {
       const readings = syntheticReadings(slots, f, now, allChange);
       const started = performance.now();
-      const farm = buildFarm(readings, [], { metric: options.metric, now, staleAfterMs: 180_000, slotsPerShelf: 0 });
+      const farm = builder.build(readings, [], { metric: options.metric, now, staleAfterMs: 180_000, slotsPerShelf: 0 });
       flushSync(() => root.render(<RackMapView farm={farm} options={options} width={width} height={height} theme={theme} />));
       // Reading one pixel makes the browser finish rasterising the canvas inside the timing.
       (host.querySelector('canvas') as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 1, 1);
@@ -64,6 +65,7 @@ async function run(slots: number, frames: number, width: number, height: number)
   // chromium's software rasteriser turning that list into pixels of the 4K bitmap).
   const parts = {
     model: [] as number[],
+    modelPatched: [] as number[],
     layout: [] as number[],
     fullPaint: [] as number[],
     fullPaintRaster: [] as number[],
@@ -92,6 +94,13 @@ async function run(slots: number, frames: number, width: number, height: number)
     let t = performance.now();
     const farm = buildFarm(syntheticReadings(slots, f, now), [], { metric: options.metric, now, staleAfterMs: 180_000, slotsPerShelf: 0 });
     parts.model.push(performance.now() - t);
+    // The same farm patched by a FarmBuilder that built the previous refresh: 1 % of the slots changed.
+    const patcher = new FarmBuilder();
+    patcher.build(syntheticReadings(slots, f, now, false), [], { metric: options.metric, now, staleAfterMs: 180_000, slotsPerShelf: 0 });
+    const onePercentReadings = syntheticReadings(slots, f + 1, now, false);
+    t = performance.now();
+    patcher.build(onePercentReadings, [], { metric: options.metric, now, staleAfterMs: 180_000, slotsPerShelf: 0 });
+    parts.modelPatched.push(performance.now() - t);
     t = performance.now();
     const geometry = layoutFarm(farm, options, mapWidth, height);
     parts.layout.push(performance.now() - t);
@@ -124,7 +133,7 @@ async function run(slots: number, frames: number, width: number, height: number)
     slots, frames, width, height,
     rackmap: s(rackmap), rackmapAllChange: s(rackmapAllChange),
     plainDivs: s(plain.all), plainDivsOnePercent: s(plain.onePercent), plainDivsWithLayout: s(plain.allWithLayout),
-    model: s(parts.model), layout: s(parts.layout),
+    model: s(parts.model), modelPatched: s(parts.modelPatched), layout: s(parts.layout),
     fullPaint: s(parts.fullPaint), fullPaintRaster: s(parts.fullPaintRaster),
     allChangedPaint: s(parts.allChangedPaint), allChangedRaster: s(parts.allChangedRaster),
     onePercentPaint: s(parts.onePercentPaint), onePercentRaster: s(parts.onePercentRaster),
@@ -164,10 +173,11 @@ async function runToPixels(slots: number, frames: number, width: number, height:
   const ours: Record<string, number[]> = {};
   type Root = ReturnType<typeof createRoot>;
   // The readings arrive before the update's task (on the wall: fetched and parsed), so the update holds only our work.
+  const builder = new FarmBuilder();
   const rackmap = (allChange: boolean) => (f: number) => {
     const readings = syntheticReadings(slots, f, now, allChange);
     return (root: Root) => {
-      const farm = buildFarm(readings, [], { metric: options.metric, now, staleAfterMs: 180_000, slotsPerShelf: 0 });
+      const farm = builder.build(readings, [], { metric: options.metric, now, staleAfterMs: 180_000, slotsPerShelf: 0 });
       flushSync(() => root.render(<RackMapView farm={farm} options={options} width={width} height={height} theme={theme} />));
     };
   };

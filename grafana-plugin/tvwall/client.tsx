@@ -6,7 +6,7 @@ import './jitless';
 import React, { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createTheme } from '@grafana/data';
-import { buildFarm } from '../src/farm';
+import { FarmBuilder } from '../src/farm';
 import { allowedNavigation, refusedLinkText } from '../src/links';
 import { RackMapView } from '../src/RackMapView';
 import { DEFAULT_OPTIONS, SLOT_METRICS, type FarmModel, type RackMapOptions, type SlotMetric } from '../src/types';
@@ -33,6 +33,8 @@ const options: RackMapOptions = {
   rackOrientation: params.get('racks') === 'horizontal' ? 'horizontal' : 'vertical',
   detailUrl: linkAllowed ? linkParam : '',
 };
+/** Keeps the last farm, so a refresh patches the slots that changed (the page shows one farm for its lifetime). */
+const farmBuilder = new FarmBuilder();
 const refreshSeconds = Number(document.body.dataset.refreshSeconds ?? 15) || 15;
 
 function useWindowSize() {
@@ -89,7 +91,7 @@ function TvWall() {
         const body = (await res.json()) as FarmSnapshot | { error: string };
         if ('error' in body) throw new Error(body.error);
         const settings = { metric: options.metric, now: body.now, staleAfterMs: options.staleAfterSeconds * 1000, slotsPerShelf: options.slotsPerShelf };
-        setFarm(buildFarm(body.readings, body.climates, settings, body.heartbeats));
+        setFarm(farmBuilder.build(body.readings, body.climates, settings, body.heartbeats));
         setFigures(farmFigures(body.readings, body.now, settings.staleAfterMs));
         setError(undefined);
       } catch (err) {

@@ -1,8 +1,8 @@
-import { attentionLines } from '../../src/attention';
-import { buildFarm, slotLink } from '../../src/farm';
+import { attentionKey, attentionLines } from '../../src/attention';
+import { buildFarm, FarmBuilder, slotLink } from '../../src/farm';
 import { readingsFromRows } from '../../src/rows';
-import type { FarmModel, SlotCell } from '../../src/types';
-import { NOW, reading } from '../fixtures';
+import type { FarmModel, MinerReading, SlotCell } from '../../src/types';
+import { NOW, healthyFarm, reading } from '../fixtures';
 
 const settings = { metric: 'temperature' as const, now: NOW, staleAfterMs: 180_000, slotsPerShelf: 0 };
 
@@ -90,5 +90,71 @@ describe('query rows → farm model', () => {
 
   test('a slot link names the miner, URL-encoded', () => {
     expect(slotLink('/d/x?var-miner={miner}&c={container}', reading('C01-R1-S1-1', { miner: 'C01 R1#1' }))).toBe('/d/x?var-miner=C01%20R1%231&c=C01');
+  });
+});
+
+describe('FarmBuilder: refreshes patch the last farm', () => {
+  const hot = (r: MinerReading, t: number) => ({ ...r, tempMaxC: t });
+
+  test('a patched farm equals a farm built from scratch, through value changes, faults, a miner going silent and the clock moving on', () => {
+    const builder = new FarmBuilder();
+    let readings = healthyFarm(2, 2, 3, 4);
+    const steps: Array<{ change: (rs: MinerReading[]) => MinerReading[]; now: number }> = [
+      { change: (rs) => rs, now: NOW },
+      { change: (rs) => rs.map((r) => (r.miner === 'C01-R1-S1-2' ? hot(r, 99) : r)), now: NOW + 1_000 },
+      { change: (rs) => rs.map((r) => (r.miner === 'C02-R2-S3-4' ? { ...r, faults: [{ code: 'FAN_STOPPED', severity: 'critical' as const, part: 'fan 1' }] } : r)), now: NOW + 2_000 },
+      { change: (rs) => rs.map((r) => (r.miner === 'C02-R1-S1-1' ? { ...r, reachable: false } : r)), now: NOW + 3_000 },
+      // No new data for one miner while the clock moves past the stale limit: its reading is the same, its state is not.
+      { change: (rs) => rs.map((r) => (r.miner === 'C01-R2-S3-1' ? { ...r, time: NOW - 170_000 } : r)), now: NOW + 20_000 },
+      { change: (rs) => rs.map((r) => ({ ...r })), now: NOW + 20_000 },
+    ];
+    for (const step of steps) {
+      readings = step.change(readings);
+      const stepSettings = { ...settings, now: step.now };
+      expect(builder.build(readings, [], stepSettings)).toEqual(buildFarm(readings, [], stepSettings));
+    }
+    expect(cell(builder.build(readings, [], { ...settings, now: NOW + 20_000 }), 'C01', 'R2', 'S3', '1')!.state).toBe('stale');
+  });
+
+  test('only the changed cell is a new object, in a new shelf, rack and container; the rest is the last farm own', () => {
+    const builder = new FarmBuilder();
+    const readings = healthyFarm(2, 2, 3, 4);
+    const before = builder.build(readings, [], settings);
+    // Parsed anew (new objects, same values): nothing changed, so the very same farm.
+    expect(builder.build(readings.map((r) => ({ ...r, faults: [...r.faults] })), [], settings)).toBe(before);
+    const after = builder.build(readings.map((r) => (r.miner === 'C01-R1-S2-3' ? hot(r, 95) : { ...r })), [], settings);
+    expect(cell(after, 'C01', 'R1', 'S2', '3')).not.toBe(cell(before, 'C01', 'R1', 'S2', '3'));
+    expect(cell(after, 'C01', 'R1', 'S2', '3')!.value).toBe(95);
+    expect(cell(after, 'C01', 'R1', 'S2', '2')).toBe(cell(before, 'C01', 'R1', 'S2', '2'));
+    expect(after.containers[0]!.racks[0]!.shelves[0]).toBe(before.containers[0]!.racks[0]!.shelves[0]);
+    expect(after.containers[0]!.racks[1]).toBe(before.containers[0]!.racks[1]);
+    expect(after.containers[1]).toBe(before.containers[1]);
+    expect(after.containers[0]).not.toBe(before.containers[0]);
+  });
+
+  test('a new miner, a new climate or two miners in one slot build the farm anew', () => {
+    const builder = new FarmBuilder();
+    const readings = healthyFarm(1, 1, 2, 2);
+    builder.build(readings, [], settings);
+    const more = [...readings, reading('C01-R1-S2-3')];
+    expect(builder.build(more, [], settings)).toEqual(buildFarm(more, [], settings));
+    const climate = [{ container: 'C01', intakeC: 21 }];
+    expect(builder.build(more, climate, settings).containers[0]!.climate).toEqual(climate[0]);
+    // Two miners claim C01-R1-S1-1: the newer stands there, then the older one's values change: still the newer.
+    const claimed = [...more, reading('C01-R1-S1-1', { miner: 'moved-in', time: NOW - 1_000 })];
+    builder.build(claimed, climate, settings);
+    const changed = claimed.map((r, i) => (i === 0 ? hot(r, 101) : r));
+    expect(builder.build(changed, climate, settings)).toEqual(buildFarm(changed, climate, settings));
+    expect(cell(builder.build(changed, climate, settings), 'C01', 'R1', 'S1', '1')!.reading!.miner).toBe('moved-in');
+  });
+});
+
+describe('attentionKey', () => {
+  test('equal for lines rebuilt from equal readings, different when what a line says changes', () => {
+    const readings = healthyFarm(1, 1, 2, 3).map((r) => (r.miner === 'C01-R1-S1-2' ? { ...r, reachable: false } : r));
+    const key = attentionKey(attentionLines(buildFarm(readings, [], settings)), 'UTC');
+    expect(attentionKey(attentionLines(buildFarm(readings.map((r) => ({ ...r })), [], settings)), 'UTC')).toBe(key);
+    const another = readings.map((r) => (r.miner === 'C01-R1-S2-1' ? { ...r, reachable: false } : r));
+    expect(attentionKey(attentionLines(buildFarm(another, [], settings)), 'UTC')).not.toBe(key);
   });
 });

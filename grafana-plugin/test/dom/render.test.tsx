@@ -1,7 +1,7 @@
 import { act, fireEvent, render, screen } from '@testing-library/react';
 import { createTheme } from '@grafana/data';
 import { STATE_PAINT } from '../../src/colors';
-import { buildFarm } from '../../src/farm';
+import { buildFarm, FarmBuilder } from '../../src/farm';
 import { layoutFarm } from '../../src/geometry';
 import { RackMapView } from '../../src/RackMapView';
 import { DEFAULT_OPTIONS, type RackMapOptions } from '../../src/types';
@@ -110,6 +110,23 @@ describe('rack map rendering', () => {
     rerender(<RackMapView farm={buildFarm(broken, [{ container: 'C01', intakeC: 20 }], settings)} options={options} width={900} height={500} theme={theme} />);
     expect(ctx.fills.length).toBeGreaterThanOrEqual(fullPaintRects);
     expect(ctx.texts.map((t) => t.text)).toContain('in 20.0 °C');
+  });
+
+  test("with a FarmBuilder's farms, slots whose cells were kept are not painted again, a changed one is", () => {
+    const options = { ...DEFAULT_OPTIONS, metric: 'temperature' as const, showLabels: false, tvMode: true };
+    const settings = { metric: 'temperature' as const, now: NOW, staleAfterMs: 180_000, slotsPerShelf: 0 };
+    const builder = new FarmBuilder();
+    const readings = healthyFarm(2, 2, 3, 4);
+    const { container, rerender } = render(<RackMapView farm={builder.build(readings, [], settings)} options={options} width={900} height={500} theme={theme} />);
+    const ctx = container.querySelector('canvas')!.getContext('2d') as unknown as RecordingContext;
+    const fullPaint = ctx.fills.length;
+    rerender(<RackMapView farm={builder.build(readings.map((r) => ({ ...r })), [], settings)} options={options} width={900} height={500} theme={theme} />);
+    expect(ctx.fills.length).toBe(fullPaint);
+    const farm = builder.build(readings.map((r) => (r.miner === 'C02-R1-S3-2' ? { ...r, tempMaxC: 100 } : { ...r })), [], settings);
+    rerender(<RackMapView farm={farm} options={options} width={900} height={500} theme={theme} />);
+    expect(ctx.fills.length).toBe(fullPaint + 1);
+    const box = layoutFarm(farm, options, 900 - Math.round(Math.min(900 * 0.22, 520)), 500).slots.find((s) => s.cell.reading?.miner === 'C02-R1-S3-2')!;
+    expect(fillAt(ctx, box.x + box.size / 2, box.y + box.size / 2)).toBe(theme.visualization.getColorByName('red'));
   });
 
   test('a few changed slots are painted over the old ones; when most change, the map is painted whole, and a healed slot loses its mark', () => {
