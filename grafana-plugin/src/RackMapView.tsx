@@ -33,13 +33,12 @@ export interface RackMapViewProps {
 const FONT = 'Inter, "Helvetica Neue", Arial, sans-serif';
 
 /**
- * alpha false: the map paints its own background, and an opaque canvas is composited without blending (half the
- * display compositor's time for a frame where every slot changed). desynchronized: the canvas draws into the
- * bitmap on screen instead of a fresh copy of it (chromium copies the whole bitmap, 28 MB at 4K, before a frame's
- * first drawing otherwise), so a refresh that changes a few slots costs a few slots; the price is that the map may
- * show a refresh one frame before the attention list beside it (bench/rackmap-render.ts, docs/scaling.md).
+ * Opaque: the map paints its own background, and the display compositor draws an opaque canvas without blending
+ * (a third less of its time per update, bench/rackmap-render.ts). Not desynchronized: drawing into the bitmap on
+ * screen saved nothing measurable in the page (chromium still copies the canvas into each frame in software mode),
+ * and would let the map show a refresh a frame before the attention list beside it.
  */
-const CANVAS_ATTRIBUTES: CanvasRenderingContext2DSettings = { alpha: false, desynchronized: true };
+const CANVAS_ATTRIBUTES: CanvasRenderingContext2DSettings = { alpha: false };
 
 /** Refused links already reported, so hovering does not flood the console. */
 const reportedLinks = new Set<string>();
