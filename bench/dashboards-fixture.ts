@@ -2,7 +2,17 @@
  * The history fixture of bench/dashboards.ts: raw samples for the last `rawDays` and rollups for a year, for a farm
  * laid out by the simulator (generateFarmSpecs: containers, racks, profiles by seed), each miner following the
  * simulator's model (simulator/src/miner.ts: fan duty from intake, chip rise over intake from load and airflow, power
- * and rate from the profile), written as line protocol in big batches over keep-alive HTTP, several at once.
+ * and rate from the profile), written as gzip'd line protocol in big batches over keep-alive HTTP, several at once.
+ *
+ * What is written (issue 17, sized so 5,000 miners can be written on a shared 2-core machine):
+ * - every miner is simulated at every sweep of the raw days (and once an hour before them), and each sweep's
+ *   `container_sweep` rows are folded from those samples with the exporter's own ContainerSweepTotals: raw for the raw
+ *   days, 5-minute rollups for the raw days, 1-hour rollups for the year; `climate_container` likewise;
+ * - per-miner raw (`miner`, `miner_up`) for every miner only in the last `minerRawHours` (the 24 h range, the rack
+ *   map's window and the per-miner baseline read nothing older);
+ * - the first `detailMiners` miners in full: raw for the raw days with boards, fans and pools, both rollup tiers
+ *   (the miner-detail dashboard reads one miner at every range);
+ * - exporter sweeps and edge heartbeats per sweep, a few faults, control actions and decisions an hour.
  *
  * Rollups are what the continuous queries of shared/src/schema.ts (DOWNSAMPLE_RULES) would write: the same
  * aggregates over the same buckets, computed here while generating (the raw samples of a year do not exist, and
@@ -10,9 +20,12 @@
  * against InfluxDB's own GROUP BY time over the raw tier.
  */
 import http from 'node:http';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { generateFarmSpecs } from '../simulator/src/farm';
 import { PROFILES } from '../simulator/src/catalog';
 import { deriveSeed, Prng } from '../simulator/src/prng';
+import { ContainerSweepTotals } from '../shared/src/container-sweep';
 import { DOWNSAMPLE_RULES, RETENTION, type DownsampleRule } from '../shared/src/schema';
 import { parseDuration } from '../shared/src/text/duration';
 
@@ -21,6 +34,8 @@ export interface FixtureOptions {
   /** Seconds between raw samples (a sweep): the exporter sweeps every 30-60 s. */
   rawStepS: number;
   rawDays: number;
+  /** Hours (up to the end) in which every miner's raw `miner` and `miner_up` rows are written. */
+  minerRawHours: number;
   /** Days of the 1-hour tier (a year); the 5-minute tier covers the raw days, the only ranges that read it. */
   rollupDays: number;
   /** Miners that also get hashboard, fan and pool history (the miner-detail dashboard reads one miner). */
@@ -159,6 +174,7 @@ const RAW_INTS: Record<string, ReadonlySet<string>> = {
   miner: new Set(['fan_min_rpm', 'hashing']),
   miner_up: new Set(['reachable', 'hashing']),
   miner_fan: new Set(['rpm']),
+  container_sweep: new Set(['miners', 'reachable', 'hashing']),
 };
 
 function line(measurement: string, tags: string, fields: Fields, t: number, ints: ReadonlySet<string>): string {
@@ -179,8 +195,8 @@ class FixtureWriter {
   constructor(
     private readonly url: string,
     private readonly database: string,
-    private readonly batchLines = 10_000,
-    private readonly parallel = 3,
+    private readonly batchLines = 20_000,
+    private readonly parallel = 4,
   ) {}
 
   /** Waits only when a batch is full and `parallel` are already in flight. */
@@ -195,16 +211,19 @@ class FixtureWriter {
 
   private async send(rp: string, lines: string[]): Promise<void> {
     while (this.inFlight.size >= this.parallel) await Promise.race(this.inFlight);
-    const body = lines.join('\n');
+    const text = lines.join('\n');
     this.lines += lines.length;
-    this.bytes += body.length;
+    this.bytes += text.length;
     this.byPolicy[rp] = (this.byPolicy[rp] ?? 0) + lines.length;
-    const p = this.post(rp, body).finally(() => this.inFlight.delete(p));
+    // Compressed in libuv's pool, off this thread: a fifth of the bytes for InfluxDB to read.
+    const p = gzipAsync(text, { level: 1 })
+      .then((body) => this.post(rp, body))
+      .finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
   }
 
   /** A busy InfluxDB answers 500 "timeout" and may still take the batch later: points are idempotent, so resend. */
-  private async post(rp: string, body: string): Promise<void> {
+  private async post(rp: string, body: Buffer): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.postOnce(rp, body);
@@ -215,10 +234,10 @@ class FixtureWriter {
     }
   }
 
-  private postOnce(rp: string, body: string): Promise<void> {
+  private postOnce(rp: string, body: Buffer): Promise<void> {
     const u = new URL(`/write?db=${encodeURIComponent(this.database)}&rp=${encodeURIComponent(rp)}&precision=s`, this.url);
     return new Promise((resolve, reject) => {
-      const req = http.request(u, { method: 'POST', agent: this.agent, headers: { 'Content-Type': 'text/plain' } }, (res) => {
+      const req = http.request(u, { method: 'POST', agent: this.agent, headers: { 'Content-Type': 'text/plain', 'Content-Encoding': 'gzip' } }, (res) => {
         let text = '';
         res.on('data', (d: Buffer) => (text += d.toString()));
         res.on('end', () => (res.statusCode === 204 ? resolve() : reject(new Error(`fixture write to ${rp}: HTTP ${res.statusCode} ${text.slice(0, 300)}`))));
@@ -235,6 +254,8 @@ class FixtureWriter {
     this.agent.destroy();
   }
 }
+
+const gzipAsync = promisify(gzip);
 
 const STEP_S = new Map(DOWNSAMPLE_RULES.map((r) => [r, parseDuration(r.interval) / 1000]));
 const RULES_BY_MEASUREMENT = new Map<string, DownsampleRule[]>();
@@ -296,32 +317,44 @@ export async function writeFixture(url: string, database: string, o: FixtureOpti
     };
   });
   const containerIndex = new Map(containers.map((c, i) => [c, i]));
+  const minersPerContainer = new Map(containers.map((c) => [c, miners.filter((m) => m.container === c).length]));
   const w = new FixtureWriter(url, database);
   const endS = Math.floor(o.endMs / 1000);
   const rawFrom = endS - o.rawDays * DAY_S;
   const yearFrom = endS - o.rollupDays * DAY_S;
   const rngs = miners.map((m) => new Prng(m.seed));
+  const minerRawFrom = endS - o.minerRawHours * HOUR_S;
   const hours = (endS - yearFrom) / HOUR_S;
+  const noTiers = () => false;
   for (let h = 0; h < hours; h++) {
     const hourStart = yearFrom + h * HOUR_S;
     const raw = hourStart >= rawFrom;
+    const minerRaw = hourStart >= minerRawFrom;
     const step = raw ? o.rawStepS : HOUR_S;
     // Raw hours feed both tiers; older hours only the 1-hour tier (the 5-minute tier is read by ranges ≤ 35 days).
     const tiers = (rule: DownsampleRule) => raw || rule.targetRp !== RETENTION.rollup.name;
     const curtailedContainers = containers.map((_, ci) => hash01(ci + 7919, hourStart / HOUR_S) < 0.01);
+    const sweepTimes: number[] = [];
+    for (let t = hourStart; t < hourStart + HOUR_S; t += step) sweepTimes.push(t);
+    // Each sweep's container rows, folded from that sweep's miner samples as the exporter folds them.
+    const sweeps = sweepTimes.map(() => new ContainerSweepTotals());
     for (let i = 0; i < miners.length; i++) {
       const m = miners[i] as MinerInfo;
       const rng = rngs[i] as Prng;
       const ci = containerIndex.get(m.container) as number;
+      const detail = i < o.detailMiners;
+      const written = detail || minerRaw;
       const ups: SeriesSample[] = [];
       const ms: SeriesSample[] = [];
-      const detail = i < o.detailMiners;
       const boards: SeriesSample[][] = detail ? Array.from({ length: m.boards }, () => []) : [];
       const fans: SeriesSample[][] = detail ? Array.from({ length: m.fans }, () => []) : [];
       const down = hash01(m.seed, hourStart / HOUR_S) < 0.003;
       const curtailed = curtailedContainers[ci] === true;
-      for (let t = hourStart; t < hourStart + HOUR_S; t += step) {
+      for (let k = 0; k < sweepTimes.length; k++) {
+        const t = sweepTimes[k] as number;
         const s = minerSample(m, ci, t, rng, down, curtailed);
+        if (s.miner) sweeps[k]?.addAnswered(m.container, s.miner);
+        if (!written) continue;
         ups.push({ t, fields: s.up });
         if (s.miner) ms.push({ t, fields: s.miner });
         if (detail && s.miner) {
@@ -329,8 +362,11 @@ export async function writeFixture(url: string, database: string, o: FixtureOpti
           for (let f = 0; f < m.fans; f++) fans[f]?.push({ t, fields: { rpm: Number(s.miner.fan_min_rpm ?? 0) + 60 * f } });
         }
       }
-      await writeSeriesHour(w, 'miner_up', m.locationTags, ups, hourStart, raw, tiers);
-      await writeSeriesHour(w, 'miner', m.minerTags, ms, hourStart, raw, tiers);
+      if (!written) continue;
+      // Per-miner rollups only for the detail miners: no farm-wide panel reads them (they read container_sweep).
+      const minerTiers = detail ? tiers : noTiers;
+      await writeSeriesHour(w, 'miner_up', m.locationTags, ups, hourStart, raw, minerTiers);
+      await writeSeriesHour(w, 'miner', m.minerTags, ms, hourStart, raw, minerTiers);
       for (let b = 0; b < boards.length; b++) await writeSeriesHour(w, 'miner_board', `board=${b},${m.locationTags}`, boards[b] ?? [], hourStart, raw, tiers);
       for (let f = 0; f < fans.length; f++) await writeSeriesHour(w, 'miner_fan', `fan=${f + 1},${m.locationTags}`, fans[f] ?? [], hourStart, raw, tiers);
       if (detail && raw) {
@@ -340,13 +376,23 @@ export async function writeFixture(url: string, database: string, o: FixtureOpti
         }
       }
     }
+    const containerSamples = new Map<string, SeriesSample[]>(containers.map((c) => [c, []]));
+    for (let k = 0; k < sweepTimes.length; k++) {
+      for (const p of sweeps[k]!.points(() => 'north-1', minersPerContainer, sweepTimes[k] as number)) {
+        const fields: Fields = {};
+        for (const [f, v] of Object.entries(p.fields)) if (typeof v === 'number') fields[f] = v;
+        containerSamples.get(p.tags.container as string)?.push({ t: p.time, fields });
+      }
+    }
     for (let ci = 0; ci < containers.length; ci++) {
+      const container = containers[ci] as string;
+      await writeSeriesHour(w, 'container_sweep', `container=${container},site=north-1`, containerSamples.get(container) ?? [], hourStart, raw, tiers);
       const samples: SeriesSample[] = [];
-      for (let t = hourStart; t < hourStart + HOUR_S; t += step) {
+      for (const t of sweepTimes) {
         const intake = r2(intakeC(ci, t));
         samples.push({ t, fields: { intake_c: intake, exhaust_c: r2(intake + 14), condensation_margin_c: r2(intake - outsideC(t) + 6) } });
       }
-      await writeSeriesHour(w, 'climate_container', `container=${containers[ci]},site=north-1`, samples, hourStart, raw, tiers);
+      await writeSeriesHour(w, 'climate_container', `container=${container},site=north-1`, samples, hourStart, raw, tiers);
     }
     if (raw) {
       for (let t = hourStart; t < hourStart + HOUR_S; t += o.rawStepS) {
@@ -365,7 +411,7 @@ export async function writeFixture(url: string, database: string, o: FixtureOpti
         await w.add(RETENTION.raw.name, `control_decision,container=${m.container},decision=hold,policy=temperature,site=north-1 reason="in band",miners=0i,intake_c=${r2(intakeC(0, t))},band_low_c=20,band_high_c=30 ${t}`);
       }
     }
-    if (h % 240 === 0) log(`fixture: ${h}/${hours} hours, ${w.lines} lines, ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    if (h % 24 === 0) log(`fixture: ${h}/${hours} hours, ${w.lines} lines, ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }
   await w.close();
   return { lines: w.lines, bytes: w.bytes, seconds: (performance.now() - started) / 1000, byPolicy: w.byPolicy };

@@ -6,7 +6,7 @@
  * tiered (as provisioned) vs the same queries on the raw policy (the baseline). Prints JSON: the worst panel per
  * range, tiered and raw, and their ratio.
  *
- * Run: npx tsx bench/dashboards.ts [--miners 5000] [--raw-step 60] [--raw-days 35] [--days 365] [--detail-miners 10]
+ * Run: npx tsx bench/dashboards.ts [--miners 5000] [--raw-step 60] [--raw-days 35] [--miner-raw-hours 24] [--days 365] [--detail-miners 1]
  *   [--rebuild] [--fixture-only]
  * The fixture is kept under .flymining/bench-cache/ and reused while its options match and it is under 3 days old
  * (the raw policy's retention runs on the real clock); --rebuild writes it again.
@@ -24,7 +24,7 @@ import type { AnyTarget, Dashboard } from '../grafana-plugin/dashboards/model';
 import { expandMacros } from '../grafana-plugin/src/macros';
 
 const DATABASE = 'flymining';
-const FIXTURE_VERSION = 1;
+const FIXTURE_VERSION = 2;
 const DAY_MS = 86_400_000;
 const RANGES = [
   { name: '24h', ms: DAY_MS },
@@ -101,12 +101,13 @@ async function main(): Promise<void> {
     miners: arg('miners', 5000),
     rawStepS: arg('raw-step', 60),
     rawDays: arg('raw-days', 35),
+    minerRawHours: arg('miner-raw-hours', 24),
     rollupDays: arg('days', 365),
-    detailMiners: arg('detail-miners', 10),
+    detailMiners: arg('detail-miners', 1),
     seed: arg('seed', 17),
     endMs: Math.floor(Date.now() / 3_600_000) * 3_600_000,
   };
-  const key = `v${FIXTURE_VERSION}-${options.miners}m-${options.rawStepS}s-${options.rawDays}d-${options.rollupDays}d-${options.detailMiners}-${options.seed}`;
+  const key = `v${FIXTURE_VERSION}-${options.miners}m-${options.rawStepS}s-${options.rawDays}d-${options.minerRawHours}h-${options.rollupDays}d-${options.detailMiners}-${options.seed}`;
   const cacheDir = path.resolve(__dirname, '../.flymining/bench-cache/dashboards', key);
   const manifestFile = path.join(cacheDir, 'manifest.json');
   let manifest: Manifest | undefined = existsSync(manifestFile) ? (JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest) : undefined;
@@ -142,20 +143,26 @@ async function main(): Promise<void> {
     }
     const fixture = manifest.options;
     const endMs = fixture.endMs;
-    const firstMiner = generateFarmSpecs({ miners: 1, seed: fixture.seed, site: 'north-1' })[0]!.id;
+    const first = generateFarmSpecs({ miners: 1, seed: fixture.seed, site: 'north-1' })[0]!;
+    const firstMiner = first.id;
 
     // The rollups equal what the continuous queries write: the CQs' own aggregates (GROUP BY time over the raw
-    // policy, without INTO, so the cached fixture is left alone) against the stored rollups, over one raw hour.
+    // policy, without INTO, so the cached fixture is left alone) against the stored rollups, over one raw hour,
+    // for the first (detail) miner and its container's container_sweep rows.
     const checkFrom = endMs - 3 * DAY_MS;
-    const window = `"miner" = '${firstMiner}' AND time >= ${checkFrom}ms AND time < ${checkFrom + 3_600_000}ms`;
+    const hour = `time >= ${checkFrom}ms AND time < ${checkFrom + 3_600_000}ms`;
     let worstRelative = 0;
     let compared = 0;
-    for (const rule of DOWNSAMPLE_RULES.filter((r) => r.measurement === 'miner')) {
+    const checked = [
+      { measurement: 'miner', window: `"miner" = '${firstMiner}' AND ${hour}` },
+      { measurement: 'container_sweep', window: `"container" = '${first.position.container}' AND ${hour}` },
+    ];
+    for (const { measurement, window } of checked) for (const rule of DOWNSAMPLE_RULES.filter((r) => r.measurement === measurement)) {
       const fields = Object.entries(rule.aggregates).filter(([, a]) => a !== 'last');
       const byCq = await store.queryRows(
-        `SELECT ${fields.map(([f, a]) => `${a}("${f}") AS "${f}"`).join(', ')} FROM "raw"."miner" WHERE ${window} GROUP BY time(${rule.interval}) fill(none)`,
+        `SELECT ${fields.map(([f, a]) => `${a}("${f}") AS "${f}"`).join(', ')} FROM "raw"."${measurement}" WHERE ${window} GROUP BY time(${rule.interval}) fill(none)`,
       );
-      const stored = await store.queryRows(`SELECT ${fields.map(([f]) => `"${f}"`).join(', ')} FROM "${rule.targetRp}"."miner" WHERE ${window}`);
+      const stored = await store.queryRows(`SELECT ${fields.map(([f]) => `"${f}"`).join(', ')} FROM "${rule.targetRp}"."${measurement}" WHERE ${window}`);
       const storedAt = new Map(stored.map((r) => [r.time, r]));
       for (const row of byCq) {
         for (const [f] of fields) {
@@ -165,6 +172,21 @@ async function main(): Promise<void> {
           compared++;
           worstRelative = Math.max(worstRelative, typeof old === 'number' ? Math.abs(v - old) / Math.max(1e-9, Math.abs(v)) : Infinity);
         }
+      }
+    }
+
+    // A container's row of a sweep is the sum of its miners' rows of that sweep (newest raw hour: every miner's rows).
+    const sweepAt = endMs - 30 * 60_000;
+    const fromMiners = await store.queryRows(`SELECT sum("hashrate_ths") AS "ths", sum("power_w") AS "w" FROM "raw"."miner" WHERE time = ${sweepAt}ms GROUP BY "container"`);
+    const fromContainers = await store.queryRows(`SELECT "hashrate_ths" AS "ths", "power_w" AS "w" FROM "raw"."container_sweep" WHERE time = ${sweepAt}ms GROUP BY "container"`);
+    const containerAt = new Map(fromContainers.map((r) => [r.container, r]));
+    let worstContainerDifference = 0;
+    for (const r of fromMiners) {
+      const c = containerAt.get(r.container);
+      for (const f of ['ths', 'w']) {
+        const a = Number(r[f]);
+        const b = Number(c?.[f]);
+        worstContainerDifference = Math.max(worstContainerDifference, Number.isFinite(b) ? Math.abs(a - b) / Math.max(1e-9, Math.abs(a)) : Infinity);
       }
     }
 
@@ -223,6 +245,7 @@ async function main(): Promise<void> {
         {
           fixture: { ...fixture, endIso: new Date(endMs).toISOString(), ...manifest.stats, cached: manifest.builtAtMs < Date.now() - 60_000 },
           rollupCheck: { valuesCompared: compared, worstRelativeDifference: worstRelative },
+          containerSweepCheck: { containers: fromMiners.length, worstRelativeDifferenceToMinerSums: worstContainerDifference },
           panels: panels.length,
           tieredPanels: panels.filter((p) => p.tiered).length,
           sqlPanelsNotRun: sqlPanels,

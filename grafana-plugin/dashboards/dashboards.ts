@@ -20,12 +20,22 @@ function rackMap(title: string, gridPos: Panel['gridPos'], options: Partial<Rack
   return panel(RACKMAP_PANEL_TYPE, title, gridPos, influx(Object.values(RACKMAP_QUERIES), 'table'), { ...DEFAULT_OPTIONS, ...options }, { color: { mode: 'thresholds' } });
 }
 
-/** Sum over miners of each miner's mean per interval (a plain sum would add up scrapes, not miners). */
-export const farmSum = (field: string, measurement: string, by = '') =>
-  `SELECT sum("v") FROM (SELECT mean("${field}") AS "v" FROM ${tiered(measurement)} WHERE ${SITE} AND $timeFilter GROUP BY time($__interval), "miner"${by}) ` +
-  `WHERE $timeFilter GROUP BY time($__interval)${by} fill(none)`;
-/** Last value per miner, summed: "right now" figures. */
-const lastSum = (field: string, measurement: string) => `SELECT sum("v") FROM (SELECT last("${field}") AS "v" FROM ${tiered(measurement)} WHERE ${SITE} AND $timeFilter GROUP BY "miner")`;
+/**
+ * Farm-wide panels read `container_sweep` (one row per container per sweep, the sums of its miners' rows), not
+ * every miner: at 5,000 miners a panel reads 25 series instead of 5,000 (docs/scaling.md, issue 17).
+ */
+const CONTAINERS = tiered('container_sweep');
+/**
+ * Sum over containers of each container's mean per interval: the mean of its per-sweep totals (a plain sum would
+ * add up sweeps). Containers are told apart by site too; `by` groups the sums (e.g. per container).
+ */
+export const containerSum = (field: string, by = '', interval = '$__interval') =>
+  `SELECT sum("v") FROM (SELECT mean("${field}") AS "v" FROM ${CONTAINERS} WHERE ${SITE} AND $timeFilter GROUP BY time(${interval}), "site", "container") ` +
+  `WHERE $timeFilter GROUP BY time(${interval})${by} fill(none)`;
+/** Each container's newest row, summed: "right now" figures. */
+const lastSum = (field: string) => `SELECT sum("v") FROM (SELECT last("${field}") AS "v" FROM ${CONTAINERS} WHERE ${SITE} AND $timeFilter GROUP BY "site", "container")`;
+/** The share of the miners' scrapes that found `field` (reachable, hashing): counts summed over counts. */
+export const minerShare = (field: string) => `sum("${field}") / sum("miners")`;
 const ACTIVE_FAULTS =
   `SELECT last("active") AS "active", last("message") AS "message" FROM "fault" WHERE ${SITE} AND time > now() - 30d ` +
   `GROUP BY "container", "miner", "code", "severity", "part"`;
@@ -37,14 +47,14 @@ export const farmOverview: Dashboard = dashboard(
   'flymining-farm-overview',
   'FlyMining · Farm overview',
   [
-    stat('Hashrate now', 0, lastSum('hashrate_ths', 'miner'), 'TH/s', 1),
-    stat('Miners answering', 6, lastSum('reachable', 'miner_up'), 'none'),
-    stat('Power now', 12, lastSum('power_w', 'miner'), 'watt'),
+    stat('Hashrate now', 0, lastSum('hashrate_ths'), 'TH/s', 1),
+    stat('Miners answering', 6, lastSum('reachable'), 'none'),
+    stat('Power now', 12, lastSum('power_w'), 'watt'),
     stat('Active faults', 18, `SELECT sum("a") FROM (SELECT last("active") AS "a" FROM "fault" WHERE ${SITE} AND time > now() - 30d GROUP BY "miner", "code", "part")`, 'none'),
     rackMap('Racks by health', { x: 0, y: 4, w: 24, h: 14 }, { metric: 'health' }),
-    panel('timeseries', 'Hashrate by container', { x: 0, y: 18, w: 12, h: 8 }, influx([farmSum('hashrate_ths', 'miner', ', "container"')]), {}, { unit: 'TH/s' }),
-    panel('timeseries', 'Power by container', { x: 12, y: 18, w: 12, h: 8 }, influx([farmSum('power_w', 'miner', ', "container"')]), {}, { unit: 'watt' }),
-    panel('timeseries', 'Miners answering (share)', { x: 0, y: 26, w: 12, h: 6 }, influx([`SELECT mean("reachable") FROM ${tiered('miner_up')} WHERE ${SITE} AND $timeFilter GROUP BY time($__interval), "container" fill(none)`]), {}, { unit: 'percentunit', min: 0, max: 1 }),
+    panel('timeseries', 'Hashrate by container', { x: 0, y: 18, w: 12, h: 8 }, influx([containerSum('hashrate_ths', ', "container"')]), {}, { unit: 'TH/s' }),
+    panel('timeseries', 'Power by container', { x: 12, y: 18, w: 12, h: 8 }, influx([containerSum('power_w', ', "container"')]), {}, { unit: 'watt' }),
+    panel('timeseries', 'Miners answering (share)', { x: 0, y: 26, w: 12, h: 6 }, influx([`SELECT ${minerShare('reachable')} FROM ${CONTAINERS} WHERE ${SITE} AND $timeFilter GROUP BY time($__interval), "container" fill(none)`]), {}, { unit: 'percentunit', min: 0, max: 1 }),
     panel('timeseries', 'Exporter sweep time', { x: 12, y: 26, w: 12, h: 6 }, influx([`SELECT max("sweep_ms") FROM "exporter" WHERE ${SITE} AND $timeFilter GROUP BY time($__interval), "exporter" fill(none)`]), {}, { unit: 'ms' }),
   ],
   [site, tier],
@@ -56,8 +66,8 @@ export const containerClimate: Dashboard = dashboard(
   [
     panel('timeseries', 'Intake and exhaust air', { x: 0, y: 0, w: 12, h: 8 }, influx([`SELECT mean("intake_c") AS "intake", mean("exhaust_c") AS "exhaust" FROM ${tiered('climate_container')} WHERE ${SITE} AND "container" =~ /^$container$/ AND $timeFilter GROUP BY time($__interval), "container" fill(none)`]), {}, { unit: 'celsius' }),
     panel('timeseries', 'Intake margin over dew point', { x: 12, y: 0, w: 12, h: 8 }, influx([`SELECT mean("condensation_margin_c") FROM ${tiered('climate_container')} WHERE ${SITE} AND "container" =~ /^$container$/ AND $timeFilter GROUP BY time($__interval), "container" fill(none)`]), {}, { unit: 'celsius', thresholds: { mode: 'absolute', steps: [{ value: null, color: 'red' }, { value: 3, color: 'green' }] } }, 'Condensation risk below 3 °C'),
-    panel('timeseries', "Miners' own inlet temperature", { x: 0, y: 8, w: 12, h: 8 }, influx([`SELECT mean("ambient_c") FROM ${tiered('miner')} WHERE ${SITE} AND "container" =~ /^$container$/ AND $timeFilter GROUP BY time($__interval), "container" fill(none)`]), {}, { unit: 'celsius' }, 'Measured by the miners: available even without container sensors'),
-    panel('timeseries', 'Hottest chip per container', { x: 12, y: 8, w: 12, h: 8 }, influx([`SELECT max("temp_max_c") FROM ${tiered('miner')} WHERE ${SITE} AND "container" =~ /^$container$/ AND $timeFilter GROUP BY time($__interval), "container" fill(none)`]), {}, { unit: 'celsius' }),
+    panel('timeseries', "Miners' own inlet temperature", { x: 0, y: 8, w: 12, h: 8 }, influx([`SELECT mean("ambient_c") FROM ${CONTAINERS} WHERE ${SITE} AND "container" =~ /^$container$/ AND $timeFilter GROUP BY time($__interval), "container" fill(none)`]), {}, { unit: 'celsius' }, 'Measured by the miners: available even without container sensors'),
+    panel('timeseries', 'Hottest chip per container', { x: 12, y: 8, w: 12, h: 8 }, influx([`SELECT max("temp_max_c") FROM ${CONTAINERS} WHERE ${SITE} AND "container" =~ /^$container$/ AND $timeFilter GROUP BY time($__interval), "container" fill(none)`]), {}, { unit: 'celsius' }),
     rackMap('Racks by temperature', { x: 0, y: 16, w: 24, h: 12 }, { metric: 'temperature' }),
   ],
   [site, container, tier],
@@ -114,9 +124,9 @@ export const billingOverview: Dashboard = dashboard(
   'FlyMining · Billing inputs',
   [
     textPanel('About', { x: 0, y: 0, w: 24, h: 2 }, 'What billing computes credits from: hashing and reachable uptime, and hashrate per day. Credits, payouts and the ledger live in PostgreSQL (billing/, being built) and are not shown here yet.'),
-    panel('timeseries', 'Uptime per day', { x: 0, y: 2, w: 12, h: 8 }, influx([`SELECT mean("hashing") AS "hashing", mean("reachable") AS "reachable" FROM ${tiered('miner_up')} WHERE ${SITE} AND $timeFilter GROUP BY time(1d) fill(none)`]), { drawStyle: 'bars' }, { unit: 'percentunit', min: 0, max: 1 }),
-    panel('timeseries', 'Farm hashrate, daily mean', { x: 12, y: 2, w: 12, h: 8 }, influx([`SELECT sum("v") FROM (SELECT mean("hashrate_ths") AS "v" FROM ${tiered('miner')} WHERE ${SITE} AND $timeFilter GROUP BY time(1d), "miner") WHERE $timeFilter GROUP BY time(1d) fill(none)`]), { drawStyle: 'bars' }, { unit: 'TH/s' }),
-    panel('table', 'Hashing uptime per container', { x: 0, y: 10, w: 24, h: 8 }, influx([`SELECT mean("hashing") AS "hashing", mean("reachable") AS "reachable" FROM ${tiered('miner_up')} WHERE ${SITE} AND $timeFilter GROUP BY "container"`], 'table')),
+    panel('timeseries', 'Uptime per day', { x: 0, y: 2, w: 12, h: 8 }, influx([`SELECT ${minerShare('hashing')} AS "hashing", ${minerShare('reachable')} AS "reachable" FROM ${CONTAINERS} WHERE ${SITE} AND $timeFilter GROUP BY time(1d) fill(none)`]), { drawStyle: 'bars' }, { unit: 'percentunit', min: 0, max: 1 }),
+    panel('timeseries', 'Farm hashrate, daily mean', { x: 12, y: 2, w: 12, h: 8 }, influx([containerSum('hashrate_ths', '', '1d')]), { drawStyle: 'bars' }, { unit: 'TH/s' }),
+    panel('table', 'Hashing uptime per container', { x: 0, y: 10, w: 24, h: 8 }, influx([`SELECT ${minerShare('hashing')} AS "hashing", ${minerShare('reachable')} AS "reachable" FROM ${CONTAINERS} WHERE ${SITE} AND $timeFilter GROUP BY "container"`], 'table')),
   ],
   [site, tier],
 );

@@ -6,7 +6,7 @@
  * ticket opened. Weeks start on Monday in the rota's time zone (UTC without a rota), like the report's.
  */
 import { BACKLOG_STATES } from '../../maintenance/src/domain';
-import { farmSum, SITE, tier } from './dashboards';
+import { containerSum, minerShare, SITE, tier } from './dashboards';
 import { dashboard, influx, panel, sql, sqlPanel, tagVariable, textPanel, tiered, type AnyTarget, type Dashboard } from './model';
 
 /** Tickets of the chosen site; "All" is `.*`. The raw format: Grafana would otherwise quote the value. */
@@ -62,10 +62,10 @@ export const MAINTENANCE_SQL = {
 } as const;
 
 export const MAINTENANCE_INFLUXQL = {
-  delivered: farmSum('hashrate_ths', 'miner'),
-  nominal: farmSum('nominal_ths', 'miner'),
-  uptime: `SELECT mean("hashing") AS "hashing" FROM ${tiered('miner_up')} WHERE ${SITE} AND $timeFilter GROUP BY time($__interval) fill(none)`,
-  efficiency: `SELECT mean("efficiency_jth") AS "J/TH" FROM ${tiered('miner')} WHERE ${SITE} AND "efficiency_jth" > 0 AND $timeFilter GROUP BY time($__interval) fill(none)`,
+  delivered: containerSum('hashrate_ths'),
+  nominal: containerSum('nominal_ths'),
+  uptime: `SELECT ${minerShare('hashing')} AS "hashing" FROM ${tiered('container_sweep')} WHERE ${SITE} AND $timeFilter GROUP BY time($__interval) fill(none)`,
+  efficiency: `SELECT mean("efficiency_jth") AS "J/TH" FROM ${tiered('container_sweep')} WHERE ${SITE} AND "efficiency_jth" > 0 AND $timeFilter GROUP BY time($__interval) fill(none)`,
 } as const;
 
 const seconds = { unit: 's', decimals: 0 };
@@ -90,8 +90,8 @@ export const maintenanceEffectiveness: Dashboard<AnyTarget> = dashboard<AnyTarge
       overrideUnit('lost BTC', 'none', { decimals: 8, 'custom.axisPlacement': 'right' }),
     ]),
     panel('timeseries', 'Delivered vs nominal hashrate', { x: 0, y: 26, w: 12, h: 8 }, influx({ delivered: MAINTENANCE_INFLUXQL.delivered, nominal: MAINTENANCE_INFLUXQL.nominal }), {}, { unit: 'TH/s' }),
-    panel('timeseries', 'Uptime (miners hashing)', { x: 12, y: 26, w: 6, h: 8 }, influx([MAINTENANCE_INFLUXQL.uptime]), {}, { unit: 'percentunit', min: 0, max: 1 }, 'Mean of miner_up.hashing: the share of scrapes that found the miner hashing'),
-    panel('timeseries', 'Efficiency', { x: 18, y: 26, w: 6, h: 8 }, influx([MAINTENANCE_INFLUXQL.efficiency]), {}, { unit: 'none', decimals: 1 }, 'J/TH, mean over miners (reported, else power / hashrate)'),
+    panel('timeseries', 'Uptime (miners hashing)', { x: 12, y: 26, w: 6, h: 8 }, influx([MAINTENANCE_INFLUXQL.uptime]), {}, { unit: 'percentunit', min: 0, max: 1 }, 'The share of scrapes that found the miner hashing (container_sweep: miners hashing over miners watched)'),
+    panel('timeseries', 'Efficiency', { x: 18, y: 26, w: 6, h: 8 }, influx([MAINTENANCE_INFLUXQL.efficiency]), {}, { unit: 'none', decimals: 1 }, 'J/TH, mean over containers of their miners\' mean (reported, else power / hashrate)'),
   ],
   [tagVariable('site', 'Site', 'miner_up'), tier],
   { refresh: '5m', time: { from: 'now-90d', to: 'now' } },

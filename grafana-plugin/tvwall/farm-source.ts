@@ -13,12 +13,13 @@ export interface FarmSnapshot extends FarmReadings {
 }
 
 export async function readFarm(store: InfluxStore, options: { site?: string; windowMinutes: number }): Promise<FarmSnapshot> {
+  const now = Date.now();
   const values = {
     timeFilter: `time > now() - ${Math.max(1, Math.round(options.windowMinutes))}m`,
     interval: '1m',
-    variables: { site: options.site ? regexValue(options.site) : '.*' },
+    // The queries' end of range, as Grafana's ${__to} (the rack map reads its newest minutes).
+    variables: { site: options.site ? regexValue(options.site) : '.*', __to: String(now) },
   };
-  const now = Date.now();
   const results = await Promise.all(
     Object.values(RACKMAP_QUERIES).map((q) =>
       store.queryRows(expandMacros(q, values)).catch((err: unknown) => {

@@ -2,6 +2,7 @@ export * from './sample';
 export * from './faults';
 export * from './inventory';
 export * from './schema';
+export * from './container-sweep';
 export * from './log';
 export * from './influx';
 export * from './service';

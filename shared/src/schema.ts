@@ -219,6 +219,24 @@ export const MEASUREMENTS = {
     tags: [...LOCATION_TAGS, 'code', 'severity', 'part', 'source', 'edge'],
     fields: { since_ms: 'int', message: 'string', details: 'string' },
   },
+  container_sweep: {
+    description:
+      "One row per container per miner-exporter sweep: the container's miners summed (hashrate, nominal, power), the " +
+      'hottest chip and mean inlet, and how many miners were watched, answered and hashed. The farm-wide panels read it ' +
+      'instead of every miner (issue 17: a panel over 5,000 miners reads 25 series, not 5,000).',
+    tags: ['site', 'container'],
+    fields: {
+      miners: 'int', // miners of the container the edge watches
+      reachable: 'int', // of those, how many answered this sweep
+      hashing: 'int', // of those, how many answered in mode hashing
+      hashrate_ths: 'float', // sum of the answering miners' hashrate_ths
+      nominal_ths: 'float', // sum of the answering miners' inventory nominal
+      power_w: 'float', // sum of power_w of the answering miners that report it
+      efficiency_jth: 'float', // mean efficiency_jth of the answering miners that report one above 0
+      temp_max_c: 'float', // hottest plausible chip (or board) of the answering miners
+      ambient_c: 'float', // mean of the answering miners' own inlet reading
+    },
+  },
   exporter: {
     description: 'Self-metrics of each exporter per sweep.',
     tags: ['site', 'exporter'],
@@ -472,12 +490,20 @@ const MINER_AGGREGATES = {
   hashing: 'mean',
   mode: 'last',
 } as const;
+/** The `miner` fields container_sweep folds per container (sums, max, means); rolled up as the miners' are. */
+const CONTAINER_FIELDS_OF_MINERS = ['hashing', 'hashrate_ths', 'nominal_ths', 'power_w', 'efficiency_jth', 'temp_max_c', 'ambient_c'] as const;
 const TIERED: ReadonlyArray<Pick<DownsampleRule, 'measurement' | 'aggregates'>> = [
   { measurement: 'miner', aggregates: MINER_AGGREGATES },
   { measurement: 'miner_up', aggregates: { reachable: 'mean', hashing: 'mean' } },
   { measurement: 'miner_board', aggregates: { hashrate_ths: 'mean', board_temp_c: 'mean', chip_temp_c: 'max' } },
   { measurement: 'miner_fan', aggregates: { rpm: 'mean' } },
   { measurement: 'climate_container', aggregates: { intake_c: 'mean', exhaust_c: 'mean', condensation_margin_c: 'min' } },
+  // The miners' fields with the miners' aggregates; counts as means: a bucket's mean of `reachable` over its mean
+  // of `miners` is the share of scrapes that answered.
+  {
+    measurement: 'container_sweep',
+    aggregates: { miners: 'mean', reachable: 'mean', ...Object.fromEntries(CONTAINER_FIELDS_OF_MINERS.map((f) => [f, MINER_AGGREGATES[f]])) },
+  },
 ];
 
 /** Both tiers from raw: a 1-hour CQ over raw gives exactly the 5-minute tier's aggregates of aggregates. */

@@ -7,6 +7,7 @@
  */
 import {
   changePoint,
+  ContainerSweepTotals,
   encodePoints,
   faultKey,
   faultPoint,
@@ -111,6 +112,8 @@ export class MinerExporter {
   private powerThisSweep = new Map<string, number>();
   /** Miners that answered in the sweep under way. */
   private reachableThisSweep = new Set<string>();
+  /** The sweep under way, per container: the `container_sweep` row the farm-wide panels read. */
+  private containerTotals = new ContainerSweepTotals();
   /** UNKNOWN_DEVICE faults of the last completed scan, per container, by faultKey. */
   private unknownDevices = new Map<string, Record<string, Fault>>();
   private discoveryTimer: NodeJS.Timeout | undefined;
@@ -212,6 +215,8 @@ export class MinerExporter {
       }
       this.metrics.scrapeDuration.observe({ result: 'ok' }, seconds);
       points = samplePoints(result.sample, spec, result.durationMs);
+      const minerPoint = points.find((p) => p.measurement === 'miner');
+      if (minerPoint) this.containerTotals.addAnswered(spec.location.container, minerPoint.fields);
       const judged = this.health.judge(spec, result.sample, result.sample.time);
       events = judged.events;
       points.push(...this.changePoints(spec, judged.changes, result.sample.time));
@@ -270,6 +275,7 @@ export class MinerExporter {
         },
       ]),
     );
+    this.writeContainerSweeps(report.startedAt);
     this.reportSnapshots(report.startedAt, answered);
     this.stateFile?.save(this.savedState());
     this.minersPowerFile?.save({ containers: Object.fromEntries(this.powerThisSweep) }, report.startedAt);
@@ -289,6 +295,20 @@ export class MinerExporter {
     } catch (err) {
       this.log.error({ err }, 'control policies failed after the sweep');
     }
+  }
+
+  /** One `container_sweep` row per served container, at the sweep's start time (as the miners' rows' sweep). */
+  private writeContainerSweeps(time: number): void {
+    const totals = this.containerTotals;
+    this.containerTotals = new ContainerSweepTotals();
+    const watched = new Map<string, number>();
+    const sites = new Map<string, string>();
+    for (const c of this.containers()) {
+      watched.set(c.container, 0);
+      sites.set(c.container, c.site);
+    }
+    for (const m of this.miners()) if (watched.has(m.location.container)) watched.set(m.location.container, (watched.get(m.location.container) ?? 0) + 1);
+    this.sink.write(encodePoints(totals.points((c) => sites.get(c) ?? this.inventory.current.site, watched, time)));
   }
 
   /** One fault_state + heartbeat snapshot per served container, at the sweep's start time. */

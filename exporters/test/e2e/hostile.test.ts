@@ -140,7 +140,7 @@ describe('hostile miners in a sweep', () => {
     expect(pools[0]?.user).toBe(storedString(NASTY_USER));
     const measurements = (await store.queryRows('SHOW MEASUREMENTS')).map((r) => r.name).sort();
     // The schema's own (dashboard_tier: the rollup tier table the database setup writes) and nothing made of hostile text.
-    expect(measurements).toEqual(['dashboard_tier', 'edge_heartbeat', 'exporter', 'fault', 'fault_state', 'miner', 'miner_board', 'miner_fan', 'miner_pool', 'miner_up']);
+    expect(measurements).toEqual(['container_sweep', 'dashboard_tier', 'edge_heartbeat', 'exporter', 'fault', 'fault_state', 'miner', 'miner_board', 'miner_fan', 'miner_pool', 'miner_up']);
     const databases = (await store.queryRows('SHOW DATABASES')).map((r) => r.name);
     expect(databases).toContain('e2e_hostile');
     expect((await store.queryRows('SELECT count(hashrate_ths) AS n FROM miner')).at(0)?.n).toBe(healthySpecs.length + 1);

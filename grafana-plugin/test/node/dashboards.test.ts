@@ -147,7 +147,7 @@ describe('provisioned Grafana dashboards', () => {
 
   test("the rack map's queries place every simulated miner and carry the injected fault and each container's newest heartbeat", async () => {
     const rackMap = DASHBOARDS['farm-overview.json']!.panels.find((p) => p.type === RACKMAP_PANEL_TYPE)!;
-    const values = { timeFilter: 'time > now() - 1h', interval: '1m', variables: { site: '.*' } };
+    const values = { timeFilter: 'time > now() - 1h', interval: '1m', variables: { site: '.*', __to: String(Date.now()) } };
     const rows = (await Promise.all(rackMap.targets!.map((t) => store.queryRows(expandMacros(t.query, values))))).flat();
     const { readings, climates, heartbeats } = readingsFromRows(rows);
     const now = Date.now();

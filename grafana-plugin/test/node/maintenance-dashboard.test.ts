@@ -16,7 +16,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { parse } from 'yaml';
 import { effectivenessReport, RotaStore } from '@flymining/maintenance';
-import type { InfluxStore } from '@flymining/shared';
+import { ContainerSweepTotals, encodePoints, type InfluxStore, type MinerSweepFields } from '@flymining/shared';
 import { freshStore } from '../../../exporters/test/e2e/helpers';
 import { createMaintenanceDatabase } from '../../../maintenance/test/db';
 import { urlForDatabase, type TestDatabase } from '../../../billing/test/pg';
@@ -126,15 +126,20 @@ describe('Maintenance & effectiveness dashboard', () => {
 
     store = await freshStore('grafana_maintenance');
     const t = Date.now() - MIN;
-    const tags = (i: number) => `site=north-1,container=C01,rack=R1,shelf=S1,slot=${i},miner=m${i}`;
-    store.write([
-      `miner,${tags(1)},model=S19 hashrate_ths=100,nominal_ths=110,efficiency_jth=30 ${t}`,
-      `miner,${tags(2)},model=S19 hashrate_ths=50,nominal_ths=110,efficiency_jth=35 ${t}`,
-      `miner_up,${tags(1)} reachable=1i,hashing=1i ${t}`,
-      `miner_up,${tags(2)} reachable=1i,hashing=0i ${t}`,
-      `miner_up,${tags(3)} reachable=0i,hashing=0i ${t}`,
-      `miner_up,${tags(4)} reachable=1i,hashing=1i ${t}`,
-    ]);
+    // One sweep: C01 watches m1-m3 (m3 does not answer), C02 watches m4. The panels read the container rows the
+    // exporter folds from its miners' rows (container_sweep), built here the same way.
+    const answered: Array<[string, MinerSweepFields]> = [
+      ['C01', { hashrate_ths: 100, nominal_ths: 110, efficiency_jth: 30, hashing: 1 }],
+      ['C01', { hashrate_ths: 50, nominal_ths: 110, efficiency_jth: 35, hashing: 0 }],
+      ['C02', { hashrate_ths: 60, nominal_ths: 70, efficiency_jth: 31, hashing: 1 }],
+    ];
+    const totals = new ContainerSweepTotals();
+    for (const [container, fields] of answered) totals.addAnswered(container, fields);
+    store.write(encodePoints(totals.points(() => 'north-1', new Map([['C01', 3], ['C02', 1]]), t)));
+    // The site variable lists the sites of miner_up, as the exporter writes it for every scrape.
+    const up = (i: number, container: string, reachable: number, hashing: number) =>
+      `miner_up,site=north-1,container=${container},rack=R1,shelf=S1,slot=${i},miner=m${i} reachable=${reachable}i,hashing=${hashing}i ${t}`;
+    store.write([up(1, 'C01', 1, 1), up(2, 'C01', 1, 0), up(3, 'C01', 0, 0), up(4, 'C02', 1, 1)]);
     await store.flush();
   });
 
@@ -237,11 +242,12 @@ describe('Maintenance & effectiveness dashboard', () => {
       if (!row) throw new Error(`no value from ${q}`);
       return Object.entries(row).find(([k, v]) => k !== 'time' && typeof v === 'number')![1] as number;
     };
-    expect(await first(MAINTENANCE_INFLUXQL.delivered)).toBe(150);
-    expect(await first(MAINTENANCE_INFLUXQL.nominal)).toBe(220);
-    // Hashing in 2 of the 4 scrapes of the window.
+    expect(await first(MAINTENANCE_INFLUXQL.delivered)).toBe(210);
+    expect(await first(MAINTENANCE_INFLUXQL.nominal)).toBe(290);
+    // Hashing in 2 of the 4 scrapes of the window (m3 did not answer, m2 answered without hashing).
     expect(await first(MAINTENANCE_INFLUXQL.uptime)).toBe(0.5);
-    expect(await first(MAINTENANCE_INFLUXQL.efficiency)).toBe(32.5);
+    // The mean of the containers' means: C01 (30 + 35) / 2, C02 31.
+    expect(await first(MAINTENANCE_INFLUXQL.efficiency)).toBe(31.75);
     const influxTargets = maintenanceEffectiveness.panels.flatMap((p) => (p.targets ?? []).filter((t) => 'query' in t));
     expect(influxTargets).toHaveLength(Object.keys(MAINTENANCE_INFLUXQL).length);
     // The site variable's own query lists the seeded site.
