@@ -6,7 +6,7 @@
  * tiered (as provisioned) vs the same queries on the raw policy (the baseline). Prints JSON: the worst panel per
  * range, tiered and raw, and their ratio.
  *
- * Run: npx tsx bench/dashboards.ts [--miners 5000] [--raw-step 60] [--raw-days 35] [--miner-raw-hours 24] [--days 365] [--detail-miners 1]
+ * Run: npx tsx bench/dashboards.ts [--miners 5000] [--raw-step 60] [--raw-days 35] [--miner-raw-hours 24] [--days 365] [--detail-miners 1] [--no-before]
  *   [--rebuild] [--fixture-only]
  * The fixture is kept under .flymining/bench-cache/ and reused while its options match and it is under 3 days old
  * (the raw policy's retention runs on the real clock); --rebuild writes it again.
@@ -22,6 +22,7 @@ import { generateFarmSpecs } from '../simulator/src/farm';
 import { ALL_DASHBOARDS } from '../grafana-plugin/dashboards/generate';
 import type { AnyTarget, Dashboard } from '../grafana-plugin/dashboards/model';
 import { expandMacros } from '../grafana-plugin/src/macros';
+import { RACKMAP_QUERIES } from '../grafana-plugin/src/queries';
 
 const DATABASE = 'flymining';
 const FIXTURE_VERSION = 2;
@@ -81,6 +82,41 @@ function panelsOf(dashboards: Record<string, Dashboard<AnyTarget>>): { panels: P
     }
   }
   return { panels, sqlPanels };
+}
+
+/**
+ * The farm-wide panels as they were before container_sweep (commit 408cc23): every miner's series, and the rack
+ * map's last() over the whole range. Run at 24 h on raw (the only range whose per-miner raw the 5,000-miner fixture
+ * holds): the figure the container rows are measured against.
+ */
+function perMinerPanelsBefore(): PanelQueries[] {
+  const site = `"site" =~ /^$site$/`;
+  const sum = (field: string, measurement: string, by = '', interval = '$__interval') =>
+    `SELECT sum("v") FROM (SELECT mean("${field}") AS "v" FROM "$tier"."${measurement}" WHERE ${site} AND $timeFilter GROUP BY time(${interval}), "miner"${by}) ` +
+    `WHERE $timeFilter GROUP BY time(${interval})${by} fill(none)`;
+  const lastSum = (field: string, measurement: string) => `SELECT sum("v") FROM (SELECT last("${field}") AS "v" FROM "$tier"."${measurement}" WHERE ${site} AND $timeFilter GROUP BY "miner")`;
+  const byContainer = (select: string, measurement: string, container = '') =>
+    `SELECT ${select} FROM "$tier"."${measurement}" WHERE ${site}${container} AND $timeFilter GROUP BY time($__interval), "container" fill(none)`;
+  const inContainer = ` AND "container" =~ /^$container$/`;
+  const panel = (dashboard: string, name: string, columns: number, queries: string[]): PanelQueries => ({ dashboard, panel: name, columns, queries, tiered: true });
+  const rackMapOverRange = Object.values(RACKMAP_QUERIES).map((q) => q.replace(/ AND time > \$\{__to\}ms - \w+/, ''));
+  return [
+    panel('farm-overview', 'Hashrate now', 6, [lastSum('hashrate_ths', 'miner')]),
+    panel('farm-overview', 'Miners answering', 6, [lastSum('reachable', 'miner_up')]),
+    panel('farm-overview', 'Power now', 6, [lastSum('power_w', 'miner')]),
+    panel('farm-overview', 'Racks by health (last() over the range)', 24, rackMapOverRange),
+    panel('farm-overview', 'Hashrate by container', 12, [sum('hashrate_ths', 'miner', ', "container"')]),
+    panel('farm-overview', 'Power by container', 12, [sum('power_w', 'miner', ', "container"')]),
+    panel('farm-overview', 'Miners answering (share)', 12, [byContainer('mean("reachable")', 'miner_up')]),
+    panel('container-climate', "Miners' own inlet temperature", 12, [byContainer('mean("ambient_c")', 'miner', inContainer)]),
+    panel('container-climate', 'Hottest chip per container', 12, [byContainer('max("temp_max_c")', 'miner', inContainer)]),
+    panel('billing-overview', 'Uptime per day', 12, [`SELECT mean("hashing") AS "hashing", mean("reachable") AS "reachable" FROM "$tier"."miner_up" WHERE ${site} AND $timeFilter GROUP BY time(1d) fill(none)`]),
+    panel('billing-overview', 'Farm hashrate, daily mean', 12, [sum('hashrate_ths', 'miner', '', '1d')]),
+    panel('billing-overview', 'Hashing uptime per container', 24, [`SELECT mean("hashing") AS "hashing", mean("reachable") AS "reachable" FROM "$tier"."miner_up" WHERE ${site} AND $timeFilter GROUP BY "container"`]),
+    panel('maintenance-effectiveness', 'Delivered vs nominal hashrate', 12, [sum('hashrate_ths', 'miner'), sum('nominal_ths', 'miner')]),
+    panel('maintenance-effectiveness', 'Uptime (miners hashing)', 6, [`SELECT mean("hashing") AS "hashing" FROM "$tier"."miner_up" WHERE ${site} AND $timeFilter GROUP BY time($__interval) fill(none)`]),
+    panel('maintenance-effectiveness', 'Efficiency', 6, [`SELECT mean("efficiency_jth") AS "J/TH" FROM "$tier"."miner" WHERE ${site} AND "efficiency_jth" > 0 AND $timeFilter GROUP BY time($__interval) fill(none)`]),
+  ];
 }
 
 interface Manifest {
@@ -199,12 +235,13 @@ async function main(): Promise<void> {
       const tierRows = await store.queryRows(expandMacros(TIER_VARIABLE_QUERY, { timeFilter, interval: '1m', variables: { __from: String(from), __to: String(endMs) } }));
       const tier = String(tierRows[0]?.rp);
       const worst: Record<string, { ms: number; panel: string }> = {};
-      for (const mode of ['tiered', 'raw'] as const) {
-        for (const p of panels) {
+      for (const mode of ['tiered', 'raw', 'perMinerBefore'] as const) {
+        if (mode === 'perMinerBefore' && (range.ms > DAY_MS || process.argv.includes('--no-before'))) continue;
+        for (const p of mode === 'perMinerBefore' ? perMinerPanelsBefore() : panels) {
           const values = {
             timeFilter,
             interval: grafanaInterval(range.ms, p.columns),
-            variables: { site: '.*', container: '.*', miner: firstMiner, tier: mode === 'tiered' ? tier : 'raw' },
+            variables: { site: '.*', container: '.*', miner: firstMiner, tier: mode === 'tiered' ? tier : 'raw', __to: String(endMs) },
           };
           const expanded = p.queries.map((q) => expandMacros(q, values));
           // One warm-up, then the median of three runs of the panel's queries in turn (a panel is drawn when all
@@ -237,6 +274,7 @@ async function main(): Promise<void> {
         rawOverTiered: ratio(r.ms, t.ms),
         // Among the panels that read $tier (the others run the same query in both modes).
         tieredPanelsOnly: { worstTieredMs: tt.ms, worstTieredPanel: tt.panel, worstRawMs: rt.ms, worstRawPanel: rt.panel, rawOverTiered: ratio(rt.ms, tt.ms) },
+        ...(worst.perMinerBefore ? { perMinerBefore: { worstMs: worst.perMinerBefore.ms, worstPanel: worst.perMinerBefore.panel, overTiered: ratio(worst.perMinerBefore.ms, t.ms) } } : {}),
       };
       log(`${range.name}: ${JSON.stringify(summary[range.name])}`);
     }

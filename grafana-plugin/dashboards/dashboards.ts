@@ -27,11 +27,16 @@ function rackMap(title: string, gridPos: Panel['gridPos'], options: Partial<Rack
 const CONTAINERS = tiered('container_sweep');
 /**
  * Sum over containers of each container's mean per interval: the mean of its per-sweep totals (a plain sum would
- * add up sweeps). Containers are told apart by site too; `by` groups the sums (e.g. per container).
+ * add up sweeps). Containers are told apart by site too.
  */
-export const containerSum = (field: string, by = '', interval = '$__interval') =>
+export const containerSum = (field: string, interval = '$__interval') =>
   `SELECT sum("v") FROM (SELECT mean("${field}") AS "v" FROM ${CONTAINERS} WHERE ${SITE} AND $timeFilter GROUP BY time(${interval}), "site", "container") ` +
-  `WHERE $timeFilter GROUP BY time(${interval})${by} fill(none)`;
+  `WHERE $timeFilter GROUP BY time(${interval}) fill(none)`;
+/**
+ * Each container's mean per interval of its per-sweep totals, one series per site and container: no subquery (an
+ * outer GROUP BY over a subquery's buckets costs InfluxDB 1.x 4-6× the plain query at 30 days).
+ */
+const perContainer = (field: string) => `SELECT mean("${field}") FROM ${CONTAINERS} WHERE ${SITE} AND $timeFilter GROUP BY time($__interval), "site", "container" fill(none)`;
 /** Each container's newest row, summed: "right now" figures. */
 const lastSum = (field: string) => `SELECT sum("v") FROM (SELECT last("${field}") AS "v" FROM ${CONTAINERS} WHERE ${SITE} AND $timeFilter GROUP BY "site", "container")`;
 /** The share of the miners' scrapes that found `field` (reachable, hashing): counts summed over counts. */
@@ -52,8 +57,8 @@ export const farmOverview: Dashboard = dashboard(
     stat('Power now', 12, lastSum('power_w'), 'watt'),
     stat('Active faults', 18, `SELECT sum("a") FROM (SELECT last("active") AS "a" FROM "fault" WHERE ${SITE} AND time > now() - 30d GROUP BY "miner", "code", "part")`, 'none'),
     rackMap('Racks by health', { x: 0, y: 4, w: 24, h: 14 }, { metric: 'health' }),
-    panel('timeseries', 'Hashrate by container', { x: 0, y: 18, w: 12, h: 8 }, influx([containerSum('hashrate_ths', ', "container"')]), {}, { unit: 'TH/s' }),
-    panel('timeseries', 'Power by container', { x: 12, y: 18, w: 12, h: 8 }, influx([containerSum('power_w', ', "container"')]), {}, { unit: 'watt' }),
+    panel('timeseries', 'Hashrate by container', { x: 0, y: 18, w: 12, h: 8 }, influx([perContainer('hashrate_ths')]), {}, { unit: 'TH/s' }),
+    panel('timeseries', 'Power by container', { x: 12, y: 18, w: 12, h: 8 }, influx([perContainer('power_w')]), {}, { unit: 'watt' }),
     panel('timeseries', 'Miners answering (share)', { x: 0, y: 26, w: 12, h: 6 }, influx([`SELECT ${minerShare('reachable')} FROM ${CONTAINERS} WHERE ${SITE} AND $timeFilter GROUP BY time($__interval), "container" fill(none)`]), {}, { unit: 'percentunit', min: 0, max: 1 }),
     panel('timeseries', 'Exporter sweep time', { x: 12, y: 26, w: 12, h: 6 }, influx([`SELECT max("sweep_ms") FROM "exporter" WHERE ${SITE} AND $timeFilter GROUP BY time($__interval), "exporter" fill(none)`]), {}, { unit: 'ms' }),
   ],
@@ -125,7 +130,7 @@ export const billingOverview: Dashboard = dashboard(
   [
     textPanel('About', { x: 0, y: 0, w: 24, h: 2 }, 'What billing computes credits from: hashing and reachable uptime, and hashrate per day. Credits, payouts and the ledger live in PostgreSQL (billing/, being built) and are not shown here yet.'),
     panel('timeseries', 'Uptime per day', { x: 0, y: 2, w: 12, h: 8 }, influx([`SELECT ${minerShare('hashing')} AS "hashing", ${minerShare('reachable')} AS "reachable" FROM ${CONTAINERS} WHERE ${SITE} AND $timeFilter GROUP BY time(1d) fill(none)`]), { drawStyle: 'bars' }, { unit: 'percentunit', min: 0, max: 1 }),
-    panel('timeseries', 'Farm hashrate, daily mean', { x: 12, y: 2, w: 12, h: 8 }, influx([containerSum('hashrate_ths', '', '1d')]), { drawStyle: 'bars' }, { unit: 'TH/s' }),
+    panel('timeseries', 'Farm hashrate, daily mean', { x: 12, y: 2, w: 12, h: 8 }, influx([containerSum('hashrate_ths', '1d')]), { drawStyle: 'bars' }, { unit: 'TH/s' }),
     panel('table', 'Hashing uptime per container', { x: 0, y: 10, w: 24, h: 8 }, influx([`SELECT ${minerShare('hashing')} AS "hashing", ${minerShare('reachable')} AS "reachable" FROM ${CONTAINERS} WHERE ${SITE} AND $timeFilter GROUP BY "container"`], 'table')),
   ],
   [site, tier],
