@@ -4,28 +4,40 @@
  */
 const PLACE = `"site", "container", "rack", "shelf", "slot", "miner"`;
 /**
- * The newest points only: the dashboard's range, cut to its last RACKMAP_WINDOW (Grafana's `${__to}`, epoch ms).
- * last() per miner reads every point of the window, so over a 30-day range at 5,000 miners it would read them all
- * (issue 17); a sweep is 30-60 s, so the window holds many sweeps. A container silent for longer loses its slots
- * but keeps its silent header (heartbeats, 30 days).
+ * How far back a miner is still placed on the map: the dashboard's range, cut to its last RACKMAP_WINDOW (Grafana's
+ * `${__to}`, epoch ms). Older than that, a miner loses its slot; a container silent for longer keeps its silent
+ * header (heartbeats, 30 days).
  */
 export const RACKMAP_WINDOW = '15m';
-const NEWEST = `$timeFilter AND time > \${__to}ms - ${RACKMAP_WINDOW}`;
+/**
+ * The newest minutes, read raw: one row per miner and sweep (30-60 s), tags as columns, the newest row per miner
+ * picked by rows.ts. At 5,000 miners, last() per miner GROUP BY its place tags answered 5,000 series (an iterator
+ * per series and field, 1.6 MB of JSON) in 1-5 s whatever the window (issue 17); a raw select answers one series.
+ * As long as the default stale threshold (180 s): a miner with no point in it is stale, found by `stale` below.
+ */
+export const RACKMAP_FRESH_WINDOW = '3m';
+const FRESH = `$timeFilter AND time > \${__to}ms - ${RACKMAP_FRESH_WINDOW}`;
+const KNOWN = `$timeFilter AND time > \${__to}ms - ${RACKMAP_WINDOW}`;
+const SITE = `"site" =~ /^$site$/`;
 
 export const RACKMAP_QUERIES = {
-  /** Newest scrape attempt per miner: its time decides stale, its value unreachable. */
-  up: `SELECT last("reachable") AS "reachable" FROM "miner_up" WHERE "site" =~ /^$site$/ AND ${NEWEST} GROUP BY ${PLACE}`,
-  miner:
-    `SELECT last("temp_max_c") AS "temp_max_c", last("hashrate_ths") AS "hashrate_ths", last("nominal_ths") AS "nominal_ths", ` +
-    `last("fan_min_rpm") AS "fan_min_rpm", last("power_w") AS "power_w", last("mode") AS "mode" ` +
-    `FROM "miner" WHERE "site" =~ /^$site$/ AND ${NEWEST} GROUP BY ${PLACE}, "model"`,
+  /** Scrape attempts of the fresh window: the newest per miner decides unreachable (its value) and stale (its time). */
+  up: `SELECT "reachable", ${PLACE} FROM "miner_up" WHERE ${SITE} AND ${FRESH}`,
+  /**
+   * Miners whose newest scrape attempt is older than the fresh window (stale ones, or a silent container's): the
+   * outer WHERE keeps only those, so the answer is as small as the number of such miners.
+   */
+  stale:
+    `SELECT "reachable", ${PLACE} FROM (SELECT last("reachable") AS "reachable" FROM "miner_up" WHERE ${SITE} AND ${KNOWN} GROUP BY ${PLACE}) ` +
+    `WHERE time <= \${__to}ms - ${RACKMAP_FRESH_WINDOW}`,
+  miner: `SELECT "temp_max_c", "hashrate_ths", "nominal_ths", "fan_min_rpm", "power_w", "mode", ${PLACE}, "model" FROM "miner" WHERE ${SITE} AND ${FRESH}`,
   /** Last transition of every fault in 30 days (not the dashboard window: a fault raised last week is still on). */
   faults:
     `SELECT last("active") AS "active", last("message") AS "message", last("since_ms") AS "since_ms" FROM "fault" ` +
     `WHERE "site" =~ /^$site$/ AND time > now() - 30d GROUP BY ${PLACE}, "code", "severity", "part"`,
   climate:
     `SELECT last("intake_c") AS "intake_c", last("exhaust_c") AS "exhaust_c" FROM "climate_container" ` +
-    `WHERE "site" =~ /^$site$/ AND ${NEWEST} GROUP BY "site", "container"`,
+    `WHERE ${SITE} AND ${KNOWN} GROUP BY "site", "container"`,
   /**
    * Newest heartbeat of each container's edge (source miner), with its own time: a raw select, newest first, one
    * row per series (a selector function with several fields would carry the window start instead). 30 days, not

@@ -1,7 +1,9 @@
 /**
- * Query rows → miner readings. A row is one series' values with its tags merged in, which is what both Grafana's
- * InfluxQL data frames (see frames.ts) and the storage layer's queryRows give. The same mapping feeds the Grafana
- * panel and the TV wall, so both show one farm the same way.
+ * Query rows → miner readings. A row is one point (a raw select, tags as columns) or one series' values with its
+ * tags merged in, which is what both Grafana's InfluxQL data frames (see frames.ts) and the storage layer's
+ * queryRows give. A miner has several raw rows (every sweep of the window): each value is taken from the newest row
+ * that has it, as last() per field would. The same mapping feeds the Grafana panel and the TV wall, so both show one
+ * farm the same way.
  */
 import { heartbeatFromRow } from '../../shared/src/edge';
 import type { ActiveFault, ContainerClimate, ContainerHeartbeat, FaultSeverity, MinerReading } from './types';
@@ -23,6 +25,7 @@ export interface FarmReadings {
 
 export function readingsFromRows(rows: Iterable<QueryRow>): FarmReadings {
   const byMiner = new Map<string, MinerReading>();
+  const valueTimes = new Map<MinerReading, ValueTimes>();
   const climates = new Map<string, ContainerClimate>();
   const heartbeats: ContainerHeartbeat[] = [];
   for (const row of rows) {
@@ -31,7 +34,10 @@ export function readingsFromRows(rows: Iterable<QueryRow>): FarmReadings {
     if (minerId && LOCATION.every((tag) => text(row[tag]) !== undefined)) {
       // Climate faults carry rack/shelf/slot '-' and name a container or sensor: they are not slots.
       if (row.slot === '-') continue;
-      mergeMinerRow(getReading(byMiner, row, minerId), row);
+      const reading = getReading(byMiner, row, minerId);
+      let times = valueTimes.get(reading);
+      if (!times) valueTimes.set(reading, (times = {}));
+      mergeMinerRow(reading, row, times);
     } else if (container && (num(row.intake_c) !== undefined || num(row.exhaust_c) !== undefined)) {
       const climate: ContainerClimate = { container };
       const intake = num(row.intake_c);
@@ -68,7 +74,18 @@ function getReading(byMiner: Map<string, MinerReading>, row: QueryRow, miner: st
   return reading;
 }
 
-function mergeMinerRow(reading: MinerReading, row: QueryRow): void {
+/** The time of the row each value of a reading was taken from. */
+type ValueTimes = Partial<Record<NumericKey | 'mode' | 'model', number>>;
+
+/** Whether a row of `time` is at least as new as the one `key` was taken from (and records it if so). */
+function newer(times: ValueTimes, key: keyof ValueTimes, time: number): boolean {
+  const taken = times[key];
+  if (taken !== undefined && taken > time) return false;
+  times[key] = time;
+  return true;
+}
+
+function mergeMinerRow(reading: MinerReading, row: QueryRow, times: ValueTimes): void {
   const code = text(row.code);
   if (code !== undefined) {
     // A fault row is the fault's last transition: it is active when that transition raised it.
@@ -87,27 +104,28 @@ function mergeMinerRow(reading: MinerReading, row: QueryRow): void {
     }
     return;
   }
+  // Rows without a time (none of the rack map's queries) count as the oldest.
+  const time = num(row.time) ?? -Infinity;
   const reachable = num(row.reachable);
-  if (reachable !== undefined) {
+  // The newest scrape attempt decides reachable, and its time stale. Only scrape rows set the time: a row of
+  // several last() selectors carries the start of the query window, which would make every miner look stale.
+  if (reachable !== undefined && time >= (reading.time ?? -Infinity)) {
     reading.reachable = reachable >= 0.5;
-    // Only a single-selector row (last(reachable)) carries the point's own time; multi-field rows carry the
-    // start of the query window, which would make every miner look stale.
-    const time = num(row.time);
-    if (time !== undefined && time > (reading.time ?? 0)) reading.time = time;
+    if (time !== -Infinity) reading.time = time;
   }
-  setNumber(reading, 'tempMaxC', row.temp_max_c);
-  setNumber(reading, 'hashrateThs', row.hashrate_ths);
-  setNumber(reading, 'nominalThs', row.nominal_ths);
-  setNumber(reading, 'fanMinRpm', row.fan_min_rpm);
-  setNumber(reading, 'powerW', row.power_w);
+  setNumber(reading, times, time, 'tempMaxC', row.temp_max_c);
+  setNumber(reading, times, time, 'hashrateThs', row.hashrate_ths);
+  setNumber(reading, times, time, 'nominalThs', row.nominal_ths);
+  setNumber(reading, times, time, 'fanMinRpm', row.fan_min_rpm);
+  setNumber(reading, times, time, 'powerW', row.power_w);
   const mode = text(row.mode);
-  if (mode) reading.mode = mode;
+  if (mode && newer(times, 'mode', time)) reading.mode = mode;
   const model = text(row.model);
-  if (model) reading.model = model;
+  if (model && newer(times, 'model', time)) reading.model = model;
 }
 
 type NumericKey = 'tempMaxC' | 'hashrateThs' | 'nominalThs' | 'fanMinRpm' | 'powerW';
-function setNumber(reading: MinerReading, key: NumericKey, value: unknown): void {
+function setNumber(reading: MinerReading, times: ValueTimes, time: number, key: NumericKey, value: unknown): void {
   const n = num(value);
-  if (n !== undefined) reading[key] = n;
+  if (n !== undefined && newer(times, key, time)) reading[key] = n;
 }

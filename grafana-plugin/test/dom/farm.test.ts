@@ -70,6 +70,26 @@ describe('query rows → farm model', () => {
     expect(buildFarm(readings, climates, settings).containers[0]!.climate).toEqual({ container: 'C01', intakeC: 24.5, exhaustC: 41 });
   });
 
+  test('raw rows of several sweeps, in any order: each value and the reachability come from the newest row that has them', () => {
+    const place = { site: 'north-1', container: 'C01', rack: 'R1', shelf: 'S1', slot: '3', miner: 'C01-R1-S1-3' };
+    const values = { ...place, model: 'Antminer S19 Pro', nominal_ths: 110, mode: 'hashing' };
+    const { readings } = readingsFromRows([
+      // Newest first, then the oldest, then the middle sweep: no order is assumed.
+      { ...place, time: NOW - 10_000, reachable: 0 },
+      { ...values, time: NOW - 10_000, temp_max_c: 90, hashrate_ths: 0, fan_min_rpm: null, power_w: 200, mode: 'sleeping' },
+      { ...place, time: NOW - 130_000, reachable: 1 },
+      { ...values, time: NOW - 130_000, temp_max_c: 70, hashrate_ths: 100, fan_min_rpm: 4200, power_w: 3200 },
+      { ...place, time: NOW - 70_000, reachable: 1 },
+      { ...values, time: NOW - 70_000, temp_max_c: 75, hashrate_ths: 95, fan_min_rpm: 4300, power_w: 3100 },
+    ]);
+    expect(readings).toEqual([
+      { ...place, time: NOW - 10_000, reachable: false, tempMaxC: 90, hashrateThs: 0, nominalThs: 110, fanMinRpm: 4300, powerW: 200, mode: 'sleeping', model: 'Antminer S19 Pro', faults: [] },
+    ]);
+    // A miner found only by the stale query (no values in the fresh window) is placed, and stale.
+    const stale = readingsFromRows([{ ...place, time: NOW - 10 * 60_000, reachable: 1 }]).readings;
+    expect(cell(buildFarm(stale, [], settings), 'C01', 'R1', 'S1', '3')).toMatchObject({ state: 'stale', reading: { time: NOW - 10 * 60_000 } });
+  });
+
   test('the attention list puts faults first, then unreachable and stale miners; healthy and empty slots are not on it', () => {
     const farm = buildFarm(
       [

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { encodePoints, heartbeatPoint, type InfluxStore } from '@flymining/shared';
+import { encodePoints, heartbeatPoint, upPoint, type InfluxStore } from '@flymining/shared';
 import { SimulatedFarm, generateFarmSpecs } from '@flymining/simulator';
 import { parse } from 'yaml';
 import { exporterFor, freshStore, inventoryFor } from '../../../exporters/test/e2e/helpers';
@@ -21,7 +21,10 @@ import { expandMacros, regexValue } from '../../src/macros';
 import { RACKMAP_QUERIES } from '../../src/queries';
 import { readingsFromRows } from '../../src/rows';
 
-const specs = generateFarmSpecs({ miners: 20, containers: 2, racksPerContainer: 2, shelvesPerRack: 1, slotsPerShelf: 5, baseAddress: '127.47.0.1', seed: 4 });
+const layout = { containers: 2, racksPerContainer: 2, shelvesPerRack: 1, slotsPerShelf: 5, baseAddress: '127.47.0.1', seed: 4 };
+const specs = generateFarmSpecs({ miners: 20, ...layout });
+/** C03's miners: not simulated, only their scrape attempts up to the moment C03's edge went quiet (10 minutes ago). */
+const c03Specs = generateFarmSpecs({ miners: 30, ...layout, containers: 3 }).filter((s) => s.position.container === 'C03');
 /** The miner the miner-detail dashboard is opened on: one whose model reports power (not every model does). */
 let FAULTED = '';
 
@@ -67,6 +70,7 @@ describe('provisioned Grafana dashboards', () => {
       heartbeatPoint({ ...beat, container: 'C02', edge: 'edge-C02-old', time: now - 600_000, seq: 7 }),
       heartbeatPoint({ ...beat, container: 'C03', edge: 'edge-C03', time: now - 630_000, seq: 1 }),
       heartbeatPoint({ ...beat, container: 'C03', edge: 'edge-C03', time: now - 600_000, seq: 2 }),
+      ...[...inventoryFor(c03Specs, false).current.miners.values()].flatMap((m) => [upPoint(m, now - 630_000, 120, true, ''), upPoint(m, now - 600_000, 120, true, '')]),
     ]));
     // Control (issue 14): one staff action and one decision of each policy, built as the executor and agent build them.
     const target = { id: FAULTED, site, container: 'C01', rack: 'R01', shelf: 'S01', slot: '1', host: '127.0.0.1', port: 4028 };
@@ -162,7 +166,11 @@ describe('provisioned Grafana dashboards', () => {
     // The newest heartbeat of a container decides: C02 reports through its new edge; C03 is silent.
     const model = buildFarm(readings, climates, { metric: 'health', now, staleAfterMs: 180_000, slotsPerShelf: 0 }, heartbeats);
     expect(model.containers.map((c) => [c.name, c.silent !== undefined])).toEqual([['C01', false], ['C02', false], ['C03', true]]);
-    expect(readings.map((r) => r.miner).sort()).toEqual(specs.map((s) => s.id).sort());
+    // C03's miners, older than the fresh window, are placed by the stale query with their newest scrape's time.
+    expect(readings.map((r) => r.miner).sort()).toEqual([...specs, ...c03Specs].map((s) => s.id).sort());
+    expect(readings.filter((r) => r.container === 'C03').map((r) => age(r.time!))).toEqual(c03Specs.map(() => '10 min'));
+    expect(readings.filter((r) => r.container !== 'C03').map((r) => age(r.time!))).toEqual(specs.map(() => 'this run'));
+    expect(model.containers.find((c) => c.name === 'C03')!.racks.flatMap((r) => r.shelves.flatMap((s) => s.slots.map((c) => c.state)))).toEqual(c03Specs.map(() => 'silent'));
     // Firmware that lists only spinning fans reports the stopped one as missing.
     expect(readings.find((r) => r.miner === FAULTED)!.faults.map((f) => f.code)).toEqual(expect.arrayContaining([expect.stringMatching(/^FAN_(STOPPED|MISSING)$/)]));
     expect(climates.map((c) => c.container).sort()).toEqual(['C01', 'C02']);
