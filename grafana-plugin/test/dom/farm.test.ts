@@ -85,7 +85,7 @@ describe('query rows → farm model', () => {
     expect(readings).toEqual([
       { ...place, time: NOW - 10_000, reachable: false, tempMaxC: 90, hashrateThs: 0, nominalThs: 110, fanMinRpm: 4300, powerW: 200, mode: 'sleeping', model: 'Antminer S19 Pro', faults: [] },
     ]);
-    // A miner found only by the stale query (no values in the fresh window) is placed, and stale.
+    // A miner with a scrape attempt but no values in the values' window (older than it) is placed, and stale.
     const stale = readingsFromRows([{ ...place, time: NOW - 10 * 60_000, reachable: 1 }]).readings;
     expect(cell(buildFarm(stale, [], settings), 'C01', 'R1', 'S1', '3')).toMatchObject({ state: 'stale', reading: { time: NOW - 10 * 60_000 } });
   });

@@ -166,7 +166,7 @@ describe('provisioned Grafana dashboards', () => {
     // The newest heartbeat of a container decides: C02 reports through its new edge; C03 is silent.
     const model = buildFarm(readings, climates, { metric: 'health', now, staleAfterMs: 180_000, slotsPerShelf: 0 }, heartbeats);
     expect(model.containers.map((c) => [c.name, c.silent !== undefined])).toEqual([['C01', false], ['C02', false], ['C03', true]]);
-    // C03's miners, older than the fresh window, are placed by the stale query with their newest scrape's time.
+    // C03's miners, with no values in the values' window, are placed by their newest scrape attempt, with its time.
     expect(readings.map((r) => r.miner).sort()).toEqual([...specs, ...c03Specs].map((s) => s.id).sort());
     expect(readings.filter((r) => r.container === 'C03').map((r) => age(r.time!))).toEqual(c03Specs.map(() => '10 min'));
     expect(readings.filter((r) => r.container !== 'C03').map((r) => age(r.time!))).toEqual(specs.map(() => 'this run'));
