@@ -7,7 +7,8 @@
  * range, tiered and raw, and their ratio.
  *
  * Run: npx tsx bench/dashboards.ts [--miners 5000] [--raw-step 60] [--raw-days 35] [--miner-raw-hours 24] [--days 365] [--detail-miners 1] [--no-before]
- *   [--rebuild] [--fixture-only]
+ *   [--rack-maps-only] [--rebuild] [--fixture-only]
+ * The rack map panels are also run with their queries of before (rackMapBefore), and their time is given per query.
  * The fixture is kept under .flymining/bench-cache/ and reused while its options match and it is under 3 days old
  * (the raw policy's retention runs on the real clock); --rebuild writes it again.
  */
@@ -20,7 +21,7 @@ import { ensureDatabase, InfluxStore } from '../shared/src/influx';
 import { DOWNSAMPLE_RULES, schemaRetention, TIER_VARIABLE_QUERY } from '../shared/src/schema';
 import { generateFarmSpecs } from '../simulator/src/farm';
 import { ALL_DASHBOARDS } from '../grafana-plugin/dashboards/generate';
-import type { AnyTarget, Dashboard } from '../grafana-plugin/dashboards/model';
+import { RACKMAP_PANEL_TYPE, type AnyTarget, type Dashboard } from '../grafana-plugin/dashboards/model';
 import { expandMacros } from '../grafana-plugin/src/macros';
 import { RACKMAP_QUERIES } from '../grafana-plugin/src/queries';
 
@@ -68,7 +69,30 @@ interface PanelQueries {
   columns: number;
   queries: string[];
   tiered: boolean;
+  rackMap: boolean;
 }
+
+/**
+ * The rack map's queries before the raw selects (commit 921d184): last() of every field GROUP BY every place tag
+ * over the newest 15 minutes, 5,000 series per answer at 5,000 miners, and every fault series of 30 days. The
+ * baseline of the rackMapBefore mode.
+ */
+const PLACE_BEFORE = `"site", "container", "rack", "shelf", "slot", "miner"`;
+const NEWEST_BEFORE = `$timeFilter AND time > \${__to}ms - 15m`;
+const RACKMAP_QUERIES_BEFORE = {
+  up: `SELECT last("reachable") AS "reachable" FROM "miner_up" WHERE "site" =~ /^$site$/ AND ${NEWEST_BEFORE} GROUP BY ${PLACE_BEFORE}`,
+  miner:
+    `SELECT last("temp_max_c") AS "temp_max_c", last("hashrate_ths") AS "hashrate_ths", last("nominal_ths") AS "nominal_ths", ` +
+    `last("fan_min_rpm") AS "fan_min_rpm", last("power_w") AS "power_w", last("mode") AS "mode" ` +
+    `FROM "miner" WHERE "site" =~ /^$site$/ AND ${NEWEST_BEFORE} GROUP BY ${PLACE_BEFORE}, "model"`,
+  faults:
+    `SELECT last("active") AS "active", last("message") AS "message", last("since_ms") AS "since_ms" FROM "fault" ` +
+    `WHERE "site" =~ /^$site$/ AND time > now() - 30d GROUP BY ${PLACE_BEFORE}, "code", "severity", "part"`,
+  climate:
+    `SELECT last("intake_c") AS "intake_c", last("exhaust_c") AS "exhaust_c" FROM "climate_container" ` +
+    `WHERE "site" =~ /^$site$/ AND ${NEWEST_BEFORE} GROUP BY "site", "container"`,
+  heartbeats: RACKMAP_QUERIES.heartbeats,
+};
 
 function panelsOf(dashboards: Record<string, Dashboard<AnyTarget>>): { panels: PanelQueries[]; sqlPanels: number } {
   const panels: PanelQueries[] = [];
@@ -78,7 +102,8 @@ function panelsOf(dashboards: Record<string, Dashboard<AnyTarget>>): { panels: P
       const queries = (p.targets ?? []).flatMap((t) => ('query' in t ? [t.query] : []));
       if ((p.targets ?? []).some((t) => 'rawSql' in t)) sqlPanels++;
       if (queries.length === 0) continue;
-      panels.push({ dashboard: file.replace(/\.json$/, ''), panel: p.title || p.type, columns: p.gridPos.w, queries, tiered: queries.some((q) => q.includes('$tier')) });
+      const tiered = queries.some((q) => q.includes('$tier'));
+      panels.push({ dashboard: file.replace(/\.json$/, ''), panel: p.title || p.type, columns: p.gridPos.w, queries, tiered, rackMap: p.type === RACKMAP_PANEL_TYPE });
     }
   }
   return { panels, sqlPanels };
@@ -98,8 +123,8 @@ function perMinerPanelsBefore(): PanelQueries[] {
   const byContainer = (select: string, measurement: string, container = '') =>
     `SELECT ${select} FROM "$tier"."${measurement}" WHERE ${site}${container} AND $timeFilter GROUP BY time($__interval), "container" fill(none)`;
   const inContainer = ` AND "container" =~ /^$container$/`;
-  const panel = (dashboard: string, name: string, columns: number, queries: string[]): PanelQueries => ({ dashboard, panel: name, columns, queries, tiered: true });
-  const rackMapOverRange = Object.values(RACKMAP_QUERIES).map((q) => q.replace(/ AND time > \$\{__to\}ms - \w+/, ''));
+  const panel = (dashboard: string, name: string, columns: number, queries: string[]): PanelQueries => ({ dashboard, panel: name, columns, queries, tiered: true, rackMap: false });
+  const rackMapOverRange = Object.values(RACKMAP_QUERIES_BEFORE).map((q) => q.replace(/ AND time > \$\{__to\}ms - \w+/, ''));
   return [
     panel('farm-overview', 'Hashrate now', 6, [lastSum('hashrate_ths', 'miner')]),
     panel('farm-overview', 'Miners answering', 6, [lastSum('reachable', 'miner_up')]),
@@ -226,7 +251,12 @@ async function main(): Promise<void> {
       }
     }
 
-    const { panels, sqlPanels } = panelsOf(ALL_DASHBOARDS as Record<string, Dashboard<AnyTarget>>);
+    const all = panelsOf(ALL_DASHBOARDS as Record<string, Dashboard<AnyTarget>>);
+    const rackMapsOnly = process.argv.includes('--rack-maps-only');
+    const panels = rackMapsOnly ? all.panels.filter((p) => p.rackMap) : all.panels;
+    const sqlPanels = all.sqlPanels;
+    const rackMapsBefore = panels.filter((p) => p.rackMap).map((p) => ({ ...p, queries: Object.values(RACKMAP_QUERIES_BEFORE) }));
+    const queryNames = (mode: string) => Object.keys(mode === 'rackMapBefore' ? RACKMAP_QUERIES_BEFORE : RACKMAP_QUERIES);
     const results: Array<Record<string, unknown>> = [];
     const summary: Record<string, unknown> = {};
     for (const range of RANGES) {
@@ -235,9 +265,11 @@ async function main(): Promise<void> {
       const tierRows = await store.queryRows(expandMacros(TIER_VARIABLE_QUERY, { timeFilter, interval: '1m', variables: { __from: String(from), __to: String(endMs) } }));
       const tier = String(tierRows[0]?.rp);
       const worst: Record<string, { ms: number; panel: string }> = {};
-      for (const mode of ['tiered', 'raw', 'perMinerBefore'] as const) {
-        if (mode === 'perMinerBefore' && (range.ms > DAY_MS || process.argv.includes('--no-before'))) continue;
-        for (const p of mode === 'perMinerBefore' ? perMinerPanelsBefore() : panels) {
+      for (const mode of ['tiered', 'raw', 'rackMapBefore', 'perMinerBefore'] as const) {
+        if (mode === 'perMinerBefore' && (range.ms > DAY_MS || process.argv.includes('--no-before') || rackMapsOnly)) continue;
+        // The rack maps read no $tier: with them alone, raw would run the same queries again.
+        if (mode === 'raw' && rackMapsOnly) continue;
+        for (const p of mode === 'perMinerBefore' ? perMinerPanelsBefore() : mode === 'rackMapBefore' ? rackMapsBefore : panels) {
           const values = {
             timeFilter,
             interval: grafanaInterval(range.ms, p.columns),
@@ -246,34 +278,50 @@ async function main(): Promise<void> {
           const expanded = p.queries.map((q) => expandMacros(q, values));
           // One warm-up, then the median of three runs of the panel's queries in turn (a panel is drawn when all
           // have answered): the machine is shared, single timings are noisy. A panel over 5 s cold is timed once.
+          const queryMs: number[][] = expanded.map(() => []);
           const runPanel = async () => {
             let rows = 0;
-            for (const q of expanded) rows += (await store.queryRows(q)).length;
+            for (const [i, q] of expanded.entries()) {
+              const answer = await timed(() => store.queryRows(q));
+              queryMs[i]!.push(answer.ms);
+              rows += answer.value.length;
+            }
             return rows;
           };
+          const median = (runs: number[]) => Math.round(runs.slice().sort((x, y) => x - y)[Math.floor(runs.length / 2)] as number);
           const first = await timed(runPanel);
           const runs = first.ms > 5000 ? [first.ms] : [(await timed(runPanel)).ms, (await timed(runPanel)).ms, (await timed(runPanel)).ms];
-          const ms = Math.round(runs.sort((x, y) => x - y)[Math.floor(runs.length / 2)] as number);
-          results.push({ range: range.name, mode, dashboard: p.dashboard, panel: p.panel, tiered: p.tiered, interval: values.interval, ms, rows: first.value });
+          if (runs.length > 1) for (const q of queryMs) q.shift();
+          const ms = median(runs);
+          // The rack maps' time per query (their queries are named in RACKMAP_QUERIES and its before).
+          const perQueryMs = p.rackMap ? Object.fromEntries(queryNames(mode).map((name, i) => [name, median(queryMs[i]!)])) : undefined;
+          results.push({ range: range.name, mode, dashboard: p.dashboard, panel: p.panel, tiered: p.tiered, interval: values.interval, ms, rows: first.value, ...(perQueryMs ? { perQueryMs } : {}) });
           if (!worst[mode] || ms > worst[mode].ms) worst[mode] = { ms, panel: `${p.dashboard} / ${p.panel}` };
           const key = `${mode}TieredOnly`;
           if (p.tiered && (!worst[key] || ms > worst[key].ms)) worst[key] = { ms, panel: `${p.dashboard} / ${p.panel}` };
         }
       }
       const t = worst.tiered!;
-      const r = worst.raw!;
-      const tt = worst.tieredTieredOnly!;
-      const rt = worst.rawTieredOnly!;
+      const r = worst.raw;
+      const tt = worst.tieredTieredOnly;
+      const rt = worst.rawTieredOnly;
       const ratio = (x: number, y: number) => Math.round((x / Math.max(1, y)) * 10) / 10;
+      const rackMapRows = (mode: string) => results.filter((x) => x.range === range.name && x.mode === mode && x.perQueryMs);
+      const worstOf = (rows: Array<Record<string, unknown>>) => rows.reduce((a, b) => (Number(b.ms) > Number(a.ms) ? b : a));
+      const rackMapNow = worstOf(rackMapRows('tiered'));
+      const rackMapBefore = worstOf(rackMapRows('rackMapBefore'));
       summary[range.name] = {
         tier,
         worstTieredMs: t.ms,
         worstTieredPanel: t.panel,
-        worstRawMs: r.ms,
-        worstRawPanel: r.panel,
-        rawOverTiered: ratio(r.ms, t.ms),
+        ...(r ? { worstRawMs: r.ms, worstRawPanel: r.panel, rawOverTiered: ratio(r.ms, t.ms) } : {}),
         // Among the panels that read $tier (the others run the same query in both modes).
-        tieredPanelsOnly: { worstTieredMs: tt.ms, worstTieredPanel: tt.panel, worstRawMs: rt.ms, worstRawPanel: rt.panel, rawOverTiered: ratio(rt.ms, tt.ms) },
+        ...(tt && rt ? { tieredPanelsOnly: { worstTieredMs: tt.ms, worstTieredPanel: tt.panel, worstRawMs: rt.ms, worstRawPanel: rt.panel, rawOverTiered: ratio(rt.ms, tt.ms) } } : {}),
+        // The slowest rack map panel with its queries of now and of before, and each of its queries.
+        rackMap: {
+          nowMs: rackMapNow.ms, nowPanel: `${String(rackMapNow.dashboard)} / ${String(rackMapNow.panel)}`, nowPerQueryMs: rackMapNow.perQueryMs,
+          beforeMs: rackMapBefore.ms, beforePerQueryMs: rackMapBefore.perQueryMs, beforeOverNow: ratio(Number(rackMapBefore.ms), Number(rackMapNow.ms)),
+        },
         ...(worst.perMinerBefore ? { perMinerBefore: { worstMs: worst.perMinerBefore.ms, worstPanel: worst.perMinerBefore.panel, overTiered: ratio(worst.perMinerBefore.ms, t.ms) } } : {}),
       };
       log(`${range.name}: ${JSON.stringify(summary[range.name])}`);
