@@ -1,5 +1,7 @@
 import { attentionKey, attentionLines } from '../../src/attention';
 import { buildFarm, FarmBuilder, slotLink } from '../../src/farm';
+import { FieldType, toDataFrame } from '@grafana/data';
+import { rowsFromFrames } from '../../src/frames';
 import { readingsFromRows } from '../../src/rows';
 import type { FarmModel, MinerReading, SlotCell } from '../../src/types';
 import { NOW, healthyFarm, reading } from '../fixtures';
@@ -85,6 +87,17 @@ describe('query rows → farm model', () => {
     expect(readings).toEqual([
       { ...place, time: NOW - 10_000, reachable: false, tempMaxC: 90, hashrateThs: 0, nominalThs: 110, fanMinRpm: 4300, powerW: 200, mode: 'sleeping', model: 'Antminer S19 Pro', faults: [] },
     ]);
+    // The same raw rows as Grafana hands them over: one table frame, a row per point.
+    const tags = (n: number) => Object.entries(place).map(([name, value]) => ({ name, type: FieldType.string, values: Array<string>(n).fill(value) }));
+    const frame = toDataFrame({
+      fields: [
+        { name: 'Time', type: FieldType.time, values: [NOW - 10_000, NOW - 130_000] },
+        ...tags(2),
+        { name: 'temp_max_c', type: FieldType.number, values: [90, 70] },
+        { name: 'fan_min_rpm', type: FieldType.number, values: [null, 4200] },
+      ],
+    });
+    expect(readingsFromRows(rowsFromFrames([frame])).readings).toEqual([{ ...place, tempMaxC: 90, fanMinRpm: 4200, faults: [] }]);
     // A miner with a scrape attempt but no values in the values' window (older than it) is placed, and stale.
     const stale = readingsFromRows([{ ...place, time: NOW - 10 * 60_000, reachable: 1 }]).readings;
     expect(cell(buildFarm(stale, [], settings), 'C01', 'R1', 'S1', '3')).toMatchObject({ state: 'stale', reading: { time: NOW - 10 * 60_000 } });
