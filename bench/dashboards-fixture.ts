@@ -317,7 +317,7 @@ export async function writeFixture(url: string, database: string, o: FixtureOpti
     };
   });
   const containerIndex = new Map(containers.map((c, i) => [c, i]));
-  const minersPerContainer = new Map(containers.map((c) => [c, miners.filter((m) => m.container === c).length]));
+  const served = containers.map((c) => ({ site: 'north-1', container: c, watched: miners.filter((m) => m.container === c).length }));
   const w = new FixtureWriter(url, database);
   const endS = Math.floor(o.endMs / 1000);
   const rawFrom = endS - o.rawDays * DAY_S;
@@ -378,7 +378,7 @@ export async function writeFixture(url: string, database: string, o: FixtureOpti
     }
     const containerSamples = new Map<string, SeriesSample[]>(containers.map((c) => [c, []]));
     for (let k = 0; k < sweepTimes.length; k++) {
-      for (const p of sweeps[k]!.points(() => 'north-1', minersPerContainer, sweepTimes[k] as number)) {
+      for (const p of sweeps[k]!.points(served, sweepTimes[k] as number)) {
         const fields: Fields = {};
         for (const [f, v] of Object.entries(p.fields)) if (typeof v === 'number') fields[f] = v;
         containerSamples.get(p.tags.container as string)?.push({ t: p.time, fields });

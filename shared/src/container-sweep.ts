@@ -31,6 +31,13 @@ interface ContainerTotals {
   ambients: number;
 }
 
+/** A container the edge serves: where it is and how many miners the inventory lists in it. */
+export interface ServedContainer {
+  site: string;
+  container: string;
+  watched: number;
+}
+
 const finite = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 export class ContainerSweepTotals {
@@ -67,18 +74,18 @@ export class ContainerSweepTotals {
   }
 
   /**
-   * One row per container the edge serves (`watched` = its miners in the inventory), at the sweep's time; a
+   * One row per container the edge serves (`watched`: its miners in the inventory), at the sweep's time; a
    * container none of whose miners answered still gets its counts (0 reachable), without sums it does not have.
    */
-  points(site: (container: string) => string, watched: ReadonlyMap<string, number>, time: number): Array<SchemaPoint<'container_sweep'>> {
+  points(served: Iterable<ServedContainer>, time: number): Array<SchemaPoint<'container_sweep'>> {
     const points: Array<SchemaPoint<'container_sweep'>> = [];
-    for (const [container, miners] of watched) {
+    for (const { site, container, watched } of served) {
       const c = this.byContainer.get(container);
       points.push({
         measurement: 'container_sweep',
-        tags: { site: site(container), container },
+        tags: { site, container },
         fields: {
-          miners,
+          miners: watched,
           reachable: c?.reachable ?? 0,
           hashing: c?.hashing ?? 0,
           hashrate_ths: c ? round(c.hashrateThs) : undefined,
@@ -92,6 +99,13 @@ export class ContainerSweepTotals {
       });
     }
     return points;
+  }
+
+  /** Watts of the miners that answered, per container that has any (what the climate exporter reads). */
+  powerByContainer(): Record<string, number> {
+    const watts: Record<string, number> = {};
+    for (const [container, c] of this.byContainer) if (c.powered > 0) watts[container] = c.powerW;
+    return watts;
   }
 }
 

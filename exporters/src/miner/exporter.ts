@@ -108,8 +108,6 @@ export class MinerExporter {
   /** Last bad-reply problem logged per miner and command (bounded by the inventory). */
   private readonly badReplyLogged = new Map<string, string>();
   private readonly minersPowerFile: EdgeStateFile<MinersPower> | undefined;
-  /** Watts of the miners that answered this sweep, per container (for the climate exporter of the same edge). */
-  private powerThisSweep = new Map<string, number>();
   /** Miners that answered in the sweep under way. */
   private reachableThisSweep = new Set<string>();
   /** The sweep under way, per container: the `container_sweep` row the farm-wide panels read. */
@@ -208,11 +206,6 @@ export class MinerExporter {
     let events: FaultEvent[];
     if (result.ok) {
       this.reachableThisSweep.add(spec.id);
-      const watts = result.sample.powerW;
-      if (watts !== undefined && Number.isFinite(watts) && watts >= 0) {
-        const container = spec.location.container;
-        this.powerThisSweep.set(container, (this.powerThisSweep.get(container) ?? 0) + watts);
-      }
       this.metrics.scrapeDuration.observe({ result: 'ok' }, seconds);
       points = samplePoints(result.sample, spec, result.durationMs);
       const minerPoint = points.find((p) => p.measurement === 'miner');
@@ -275,11 +268,14 @@ export class MinerExporter {
         },
       ]),
     );
-    this.writeContainerSweeps(report.startedAt);
-    this.reportSnapshots(report.startedAt, answered);
+    const totals = this.containerTotals;
+    this.containerTotals = new ContainerSweepTotals();
+    const snapshots = this.containerSnapshots(answered);
+    this.sink.write(encodePoints(totals.points(snapshots.values(), report.startedAt)));
+    this.reportSnapshots(report.startedAt, snapshots);
     this.stateFile?.save(this.savedState());
-    this.minersPowerFile?.save({ containers: Object.fromEntries(this.powerThisSweep) }, report.startedAt);
-    this.powerThisSweep = new Map();
+    // The watts of the miners that answered, per container, for the climate exporter of the same edge.
+    this.minersPowerFile?.save({ containers: totals.powerByContainer() }, report.startedAt);
   }
 
   /**
@@ -297,22 +293,8 @@ export class MinerExporter {
     }
   }
 
-  /** One `container_sweep` row per served container, at the sweep's start time (as the miners' rows' sweep). */
-  private writeContainerSweeps(time: number): void {
-    const totals = this.containerTotals;
-    this.containerTotals = new ContainerSweepTotals();
-    const watched = new Map<string, number>();
-    const sites = new Map<string, string>();
-    for (const c of this.containers()) {
-      watched.set(c.container, 0);
-      sites.set(c.container, c.site);
-    }
-    for (const m of this.miners()) if (watched.has(m.location.container)) watched.set(m.location.container, (watched.get(m.location.container) ?? 0) + 1);
-    this.sink.write(encodePoints(totals.points((c) => sites.get(c) ?? this.inventory.current.site, watched, time)));
-  }
-
-  /** One fault_state + heartbeat snapshot per served container, at the sweep's start time. */
-  private reportSnapshots(time: number, answered: ReadonlySet<string>): void {
+  /** Each served container with its miners in the inventory (watched) and those that answered this sweep. */
+  private containerSnapshots(answered: ReadonlySet<string>): Map<string, ContainerSnapshot> {
     const byContainer = new Map<string, ContainerSnapshot>();
     for (const c of this.containers()) byContainer.set(c.container, { ...c, watched: 0, reachable: 0, faults: [] });
     for (const m of this.miners()) {
@@ -321,6 +303,11 @@ export class MinerExporter {
       snapshot.watched++;
       if (answered.has(m.id)) snapshot.reachable++;
     }
+    return byContainer;
+  }
+
+  /** One fault_state + heartbeat snapshot per served container, at the sweep's start time. */
+  private reportSnapshots(time: number, byContainer: ReadonlyMap<string, ContainerSnapshot>): void {
     const faults = new Map<string, Fault[]>();
     for (const f of this.allActiveFaults()) {
       const list = faults.get(f.location.container);
