@@ -135,7 +135,7 @@ describe('Maintenance & effectiveness dashboard', () => {
     ];
     const totals = new ContainerSweepTotals();
     for (const [container, fields] of answered) totals.addAnswered(container, fields);
-    store.write(encodePoints(totals.points(() => 'north-1', new Map([['C01', 3], ['C02', 1]]), t)));
+    store.write(encodePoints(totals.points([{ site: 'north-1', container: 'C01', watched: 3 }, { site: 'north-1', container: 'C02', watched: 1 }], t)));
     // The site variable lists the sites of miner_up, as the exporter writes it for every scrape.
     const up = (i: number, container: string, reachable: number, hashing: number) =>
       `miner_up,site=north-1,container=${container},rack=R1,shelf=S1,slot=${i},miner=m${i} reachable=${reachable}i,hashing=${hashing}i ${t}`;
