@@ -151,3 +151,48 @@ test('staff change a contract from the CLI; the change is listed with its reason
   expect(listed[0]).toMatchObject({ contractId: 'dave-1', reason: 'cheaper power' });
   await expectBalanced();
 });
+
+test('a carried fee is repaid once when one investor’s credits fall in different chunks of a run', async () => {
+  await createInvestor(db.pool, { id: 'erin', name: 'Erin' });
+  const poorDay = addDays(days[7]!, 3);
+  const richDay = addDays(poorDay, 1);
+  await createContract(db.pool, { id: 'erin-1', investorId: 'erin', hashrateThs: '30', startDay: poorDay, endDay: '2026-12-31', maintenanceUsdPerThsDay: '1' });
+  await createContract(db.pool, { id: 'erin-2', investorId: 'erin', hashrateThs: '30', startDay: richDay, endDay: '2026-12-31', maintenanceUsdPerThsDay: '0' });
+  await credit(poorDay, '0.0015');
+  const owedBefore = (await getBalance(db.pool, 'erin')).owedSat;
+  expect(owedBefore).toBeGreaterThan(0);
+  // One contract per chunk, each its own database transaction: each chunk must repay from what the one before left owed.
+  await recordMarketDay(db.pool, { day: richDay, difficulty: '100000000000000', subsidyBtc: '3.125', btcPriceUsd: '50000' });
+  await recordPayout(db.pool, richDay, '0.015');
+  const result = await runDay(db.pool, farm, richDay, { today: TODAY, chunkSize: 1 });
+  expect(result.status).toBe('done');
+  const richNets = (await listDailyCredits(db.pool, 'erin')).filter((c) => c.day === richDay && c.kind === 'credit').map((c) => c.netSat);
+  expect(richNets).toHaveLength(2);
+  const netSum = richNets.reduce((a, b) => a + b, 0);
+  expect(netSum).toBeGreaterThan(owedBefore);
+  expect(await getBalance(db.pool, 'erin')).toMatchObject({ availableSat: netSum - owedBefore, owedSat: 0 });
+  await expectBalanced();
+});
+
+test('a fee carried by one chunk and repaid by the next of the same run, two chunks in flight, ends owed nothing', async () => {
+  await createInvestor(db.pool, { id: 'fay', name: 'Fay' });
+  const day = addDays(days[7]!, 6);
+  // fay-1's maintenance (60,000 sat) is above its share of a poor day; fay-2 has no fee: in id order, fay-1's
+  // chunk carries the fee and fay-2's, committed after it, repays it at once.
+  await createContract(db.pool, { id: 'fay-1', investorId: 'fay', hashrateThs: '30', startDay: day, endDay: '2026-12-31', maintenanceUsdPerThsDay: '1' });
+  await createContract(db.pool, { id: 'fay-2', investorId: 'fay', hashrateThs: '30', startDay: day, endDay: '2026-12-31', maintenanceUsdPerThsDay: '0' });
+  await recordMarketDay(db.pool, { day, difficulty: '100000000000000', subsidyBtc: '3.125', btcPriceUsd: '50000' });
+  await recordPayout(db.pool, day, '0.0015');
+  const logged: string[] = [];
+  const result = await runDay(db.pool, farm, day, { today: TODAY, chunkSize: 1, log: (line) => logged.push(line) });
+  expect(result.status).toBe('done');
+  // Progress is reported chunk by chunk, in order, up to every contract.
+  const counts = logged.map((l) => Number(/: (\d+)\/\d+ contracts$/.exec(l)?.[1]));
+  expect(counts).toEqual([...counts].sort((a, b) => a - b));
+  expect(counts.at(-1)).toBe(result.contracts);
+  const nets = new Map((await listDailyCredits(db.pool, 'fay')).map((c) => [c.contractId, c.netSat]));
+  expect(nets.get('fay-1')).toBeLessThan(0);
+  expect(nets.get('fay-2')).toBeGreaterThanOrEqual(-nets.get('fay-1')!);
+  expect(await getBalance(db.pool, 'fay')).toMatchObject({ availableSat: nets.get('fay-2')! + nets.get('fay-1')!, owedSat: 0 });
+  await expectBalanced();
+});

@@ -12,24 +12,26 @@ import { BillingDecimal } from '../fpps';
 import { postTransactions, reversalOf, type NewTransaction } from '../ledger';
 import { investorAccountIds, systemAccountId } from '../store/accounts';
 import { activeContractTerms } from '../store/contracts';
-import { settleAgainstPositions } from './position';
+import { readCreditBook, settleAgainstPositions, settleCredits } from './position';
 import { insertCredits, insertReversals, type NewCredit, type RunCreditInputs } from '../store/credits';
-import { insertRun, latestRun, markRunDone, runTotals, unreversedRevisionTransactions, type StoredRun } from '../store/runs';
+import { insertRun, latestRun, markRunDone, revisionHasCredits, runTotals, unreversedRevisionTransactions, type StoredRun } from '../store/runs';
 
 /** Where a run reads (`db`) and how it makes one unit of work atomic (`atomic`). */
 export interface RunScope {
   db: Queryable;
   atomic: <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
+  /** Each atomic unit commits on its own (so a chunk may commit without waiting for its flush; the last one waits). */
+  commitsEachUnit: boolean;
 }
 
 /** Each unit of work (a chunk of credits, the farm share) in its own transaction on the pool. */
 export function chunked(pool: Pool): RunScope {
-  return { db: pool, atomic: (fn) => inTransaction(pool, fn) };
+  return { db: pool, atomic: (fn) => inTransaction(pool, fn), commitsEachUnit: true };
 }
 
 /** Everything inside the caller's transaction. */
 export function within(tx: Tx): RunScope {
-  return { db: tx, atomic: (fn) => fn(tx) };
+  return { db: tx, atomic: (fn) => fn(tx), commitsEachUnit: false };
 }
 
 export type Run = StoredRun<RunInputs>;
@@ -120,44 +122,91 @@ export async function postRun(scope: RunScope, run: Run, settings: RunSettings):
   const fees = await systemAccountId(db, 'farm:fees');
   const chunkSize = settings.chunkSize ?? 2000;
   const shared = runCreditInputs(inputs, allocation);
+  // A revision that has posted nothing yet needs no lookup of which keys are in the journal, and settles its
+  // credits against one read of its investors' positions (the run lock keeps them ours).
+  const book = (await revisionHasCredits(db, day, revision)) ? undefined : await readCreditBook(db, accounts);
+  // Two chunks in flight on two connections when the run settles against its book and commits chunk by chunk:
+  // while one chunk writes its credit records and commits, the next writes its journal rows. The next one's
+  // journal statement is sent only once the one before has written its own: that one then holds its accounts'
+  // rows, so the next waits on them and commits after it, as the book settled them (a carried fee before its
+  // repayment). Otherwise (a run being finished, or inside the caller's transaction) one chunk at a time.
+  const depth = book && scope.commitsEachUnit ? 2 : 1;
+  const inFlight: Array<Promise<number>> = [];
+  let journalWritten: Promise<void> = Promise.resolve();
+  let failed = false;
   let postedNow = 0;
-  for (let start = 0; start < allocation.contracts.length; start += chunkSize) {
-    const chunk = allocation.contracts.slice(start, start + chunkSize);
-    postedNow += await atomic(async (tx) => {
-      const txns: NewTransaction[] = chunk.map((a) => ({
-        idempotencyKey: creditKey(a.contract.id, day, revision),
-        kind: 'credit',
-        day,
-        contractId: a.contract.id,
-        entries: [
-          { accountId: receivable, amountSat: a.grossSat },
-          { accountId: accounts.get(a.contract.investorId)!, amountSat: -a.netSat },
-          { accountId: fees, amountSat: -(a.maintenanceFeeSat + a.revenueFeeSat) },
-        ],
-      }));
-      // settleAgainstPositions leaves out the keys already posted, and this run holds the run lock.
-      const posted = await postTransactions(tx, await settleAgainstPositions(tx, txns), { knownKeysExcluded: true });
-      const fresh: NewCredit[] = [];
-      for (const a of chunk) {
-        const transactionId = posted.get(creditKey(a.contract.id, day, revision));
-        if (transactionId === undefined) continue;
-        fresh.push({
-          transactionId,
-          contractId: a.contract.id,
-          investorId: a.contract.investorId,
-          contractedThs: a.contract.hashrateThs,
-          grossSat: a.grossSat,
-          maintenanceFeeSat: a.maintenanceFeeSat,
-          revenueFeeSat: a.revenueFeeSat,
-          netSat: a.netSat,
-          quotaSat: a.quotaSat,
-          maintenanceUsd: a.maintenanceUsd,
-        });
-      }
-      await insertCredits(tx, day, revision, shared, fresh);
-      return fresh.length;
-    });
-    settings.log?.(`${day}: ${Math.min(start + chunkSize, allocation.contracts.length)}/${allocation.contracts.length} contracts`);
+  const total = allocation.contracts.length;
+  try {
+    for (let start = 0; start < total; start += chunkSize) {
+      if (inFlight.length >= depth) postedNow += await inFlight.shift()!;
+      const chunk = allocation.contracts.slice(start, start + chunkSize);
+      const end = Math.min(start + chunkSize, total);
+      const previousWritten = journalWritten;
+      let markWritten!: () => void;
+      journalWritten = new Promise<void>((resolve) => (markWritten = resolve));
+      const unit = atomic(async (tx) => {
+        let posted: Map<string, number>;
+        try {
+          await previousWritten;
+          if (failed) throw new Error(`${day}: an earlier chunk of the run failed`);
+          const txns: NewTransaction[] = chunk.map((a) => ({
+            idempotencyKey: creditKey(a.contract.id, day, revision),
+            kind: 'credit',
+            day,
+            contractId: a.contract.id,
+            entries: [
+              { accountId: receivable, amountSat: a.grossSat },
+              { accountId: accounts.get(a.contract.investorId)!, amountSat: -a.netSat },
+              { accountId: fees, amountSat: -(a.maintenanceFeeSat + a.revenueFeeSat) },
+            ],
+          }));
+          // Intermediate chunks commit without waiting for their WAL flush: the last transaction of the run (below)
+          // waits, which makes every chunk before it durable; a crash before it loses only chunks that the next run
+          // posts again under the same keys from the same frozen inputs.
+          if (scope.commitsEachUnit) await tx.query('SET LOCAL synchronous_commit = off');
+          // settleAgainstPositions leaves out the keys already posted (or knows there are none), and this run holds the run lock.
+          const settled = book ? settleCredits(txns, book) : await settleAgainstPositions(tx, txns, { runLockHeld: true });
+          posted = await postTransactions(tx, settled, { knownKeysExcluded: true });
+        } finally {
+          markWritten();
+        }
+        const fresh: NewCredit[] = [];
+        for (const a of chunk) {
+          const transactionId = posted.get(creditKey(a.contract.id, day, revision));
+          if (transactionId === undefined) continue;
+          fresh.push({
+            transactionId,
+            contractId: a.contract.id,
+            investorId: a.contract.investorId,
+            contractedThs: a.contract.hashrateThs,
+            grossSat: a.grossSat,
+            maintenanceFeeSat: a.maintenanceFeeSat,
+            revenueFeeSat: a.revenueFeeSat,
+            netSat: a.netSat,
+            quotaSat: a.quotaSat,
+            maintenanceUsd: a.maintenanceUsd,
+          });
+        }
+        await insertCredits(tx, day, revision, shared, fresh);
+        return fresh.length;
+      }).then(
+        (n) => {
+          settings.log?.(`${day}: ${end}/${total} contracts`);
+          return n;
+        },
+        (err: unknown) => {
+          failed = true;
+          throw err;
+        },
+      );
+      inFlight.push(unit);
+    }
+    while (inFlight.length > 0) postedNow += await inFlight.shift()!;
+  } catch (err) {
+    // Nothing is left running behind the error: the chunks still in flight end (commit or roll back) first.
+    failed = true;
+    await Promise.allSettled(inFlight);
+    throw err;
   }
   const creditedSat = allocation.contracts.reduce((s, a) => s + a.grossSat, 0);
   const topUpSat = inputs.curtailment?.topUpSat ?? 0;

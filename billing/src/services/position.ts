@@ -9,13 +9,13 @@
  * Each transaction's entries still sum to zero: only entries on the investor's two accounts are rewritten, into
  * entries of the same total.
  */
-import type { Tx } from '../db';
+import type { Queryable, Tx } from '../db';
 import { satoshi } from '../db';
 import type { NewTransaction, Posting } from '../ledger';
 
-/** Opens the receivable accounts of these investors that are not open yet (their ids are read with the lock below). */
-async function openReceivableAccounts(tx: Tx, investorIds: readonly string[]): Promise<void> {
-  await tx.query(
+/** Opens the receivable accounts of these investors that are not open yet (their ids are read afterwards). */
+async function openReceivableAccounts(db: Queryable, investorIds: readonly string[]): Promise<void> {
+  await db.query(
     `INSERT INTO accounts (code, kind, normal_side) SELECT 'receivable:' || i, 'investor_receivable', 1 FROM unnest($1::text[]) AS i ON CONFLICT (code) DO NOTHING`,
     [[...new Set(investorIds)]],
   );
@@ -28,11 +28,33 @@ interface Position {
   owedSat: number;
 }
 
+/** What the caller knows that spares work; each is a promise the caller keeps, not a guess. */
+export interface SettleOptions {
+  /**
+   * The caller holds the billing run lock. Receivable accounts are only ever written under it, and a credit never
+   * takes from a balance, so credits read both accounts without locking them (each row is still locked by the
+   * balance update of its entries, in account order).
+   */
+  runLockHeld?: boolean;
+}
+
+type AccountRow = { id: string; kind: string; investor: string; balance_sat: string };
+
+/** Both accounts of each investor, in id order; locked (FOR UPDATE) unless `lock` is false. */
+async function readPositionAccounts(tx: Tx, investors: readonly string[], lock: boolean): Promise<AccountRow[]> {
+  const { rows } = await tx.query<AccountRow>(
+    `SELECT id, kind, CASE WHEN kind = 'investor' THEN investor_id ELSE substr(code, 12) END AS investor, balance_sat FROM accounts
+      WHERE (kind = 'investor' AND investor_id = ANY($1::text[])) OR (kind = 'investor_receivable' AND code = ANY($2::text[])) ORDER BY id${lock ? ' FOR UPDATE' : ''}`,
+    [investors, investors.map((i) => `receivable:${i}`)],
+  );
+  return rows;
+}
+
 /**
  * Rewrites the investor entries of `txns` against the investors' positions, locking both accounts of each investor
  * until the transaction ends. Transactions already posted (same idempotency key) are left out: they change nothing.
  */
-export async function settleAgainstPositions(tx: Tx, txns: readonly NewTransaction[]): Promise<NewTransaction[]> {
+export async function settleAgainstPositions(tx: Tx, txns: readonly NewTransaction[], options: SettleOptions = {}): Promise<NewTransaction[]> {
   if (txns.length === 0) return [];
   const existing = await tx.query<{ idempotency_key: string }>('SELECT idempotency_key FROM journal_transactions WHERE idempotency_key = ANY($1::text[])', [
     txns.map((t) => t.idempotencyKey),
@@ -47,13 +69,16 @@ export async function settleAgainstPositions(tx: Tx, txns: readonly NewTransacti
   );
   if (owners.rows.length === 0) return fresh;
   const investors = [...new Set(owners.rows.map((r) => r.investor))].sort();
-  await openReceivableAccounts(tx, investors);
   // Both accounts of every investor involved, locked in id order (as every writer does) so no two runs deadlock.
-  const { rows } = await tx.query<{ id: string; kind: string; investor: string; balance_sat: string }>(
-    `SELECT id, kind, CASE WHEN kind = 'investor' THEN investor_id ELSE substr(code, 12) END AS investor, balance_sat FROM accounts
-      WHERE (kind = 'investor' AND investor_id = ANY($1::text[])) OR (kind = 'investor_receivable' AND code = ANY($2::text[])) ORDER BY id FOR UPDATE`,
-    [investors, investors.map((i) => `receivable:${i}`)],
-  );
+  const lock = !(options.runLockHeld && fresh.every((t) => t.kind === 'credit'));
+  let rows = await readPositionAccounts(tx, investors, lock);
+  // Receivable accounts are opened on an investor's first posting; on later days they are all there already.
+  const withReceivable = new Set(rows.filter((r) => r.kind === 'investor_receivable').map((r) => r.investor));
+  const unopened = investors.filter((i) => !withReceivable.has(i));
+  if (unopened.length > 0) {
+    await openReceivableAccounts(tx, unopened);
+    rows = await readPositionAccounts(tx, investors, lock);
+  }
   const positions = new Map<string, Position>();
   const ownerOf = new Map<number, string>();
   for (const r of rows) {
@@ -68,34 +93,88 @@ export async function settleAgainstPositions(tx: Tx, txns: readonly NewTransacti
     positions.set(r.investor, p);
     ownerOf.set(Number(r.id), r.investor);
   }
-  return fresh.map((t) => {
-    const effects = new Map<string, number>();
-    const kept: Posting[] = [];
-    for (const e of t.entries) {
-      const investor = ownerOf.get(e.accountId);
-      // Both accounts are on the investor's side: a credit (negative) to either raises the position.
-      if (investor === undefined) kept.push(e);
-      else effects.set(investor, (effects.get(investor) ?? 0) - e.amountSat);
+  return fresh.map((t) => settleOne(t, positions, ownerOf));
+}
+
+/** One transaction's investor entries rewritten against the positions (which it moves). */
+function settleOne(t: NewTransaction, positions: ReadonlyMap<string, Position>, ownerOf: ReadonlyMap<number, string>): NewTransaction {
+  const effects = new Map<string, number>();
+  const kept: Posting[] = [];
+  for (const e of t.entries) {
+    const investor = ownerOf.get(e.accountId);
+    // Both accounts are on the investor's side: a credit (negative) to either raises the position.
+    if (investor === undefined) kept.push(e);
+    else effects.set(investor, (effects.get(investor) ?? 0) - e.amountSat);
+  }
+  if (effects.size === 0) return t;
+  for (const [investor, effect] of effects) {
+    const p = positions.get(investor)!;
+    let toBalance = 0;
+    let toOwed = 0;
+    if (effect >= 0) {
+      const repaid = Math.min(effect, p.owedSat);
+      toOwed = -repaid;
+      toBalance = effect - repaid;
+    } else {
+      const taken = t.kind === 'credit' ? 0 : Math.min(-effect, p.balanceSat);
+      toBalance = -taken;
+      toOwed = -effect - taken;
     }
-    if (effects.size === 0) return t;
-    for (const [investor, effect] of effects) {
-      const p = positions.get(investor)!;
-      let toBalance = 0;
-      let toOwed = 0;
-      if (effect >= 0) {
-        const repaid = Math.min(effect, p.owedSat);
-        toOwed = -repaid;
-        toBalance = effect - repaid;
-      } else {
-        const taken = t.kind === 'credit' ? 0 : Math.min(-effect, p.balanceSat);
-        toBalance = -taken;
-        toOwed = -effect - taken;
-      }
-      p.balanceSat += toBalance;
-      p.owedSat += toOwed;
-      if (toBalance !== 0) kept.push({ accountId: p.investorAccount, amountSat: -toBalance });
-      if (toOwed !== 0) kept.push({ accountId: p.receivableAccount, amountSat: toOwed });
+    p.balanceSat += toBalance;
+    p.owedSat += toOwed;
+    if (toBalance !== 0) kept.push({ accountId: p.investorAccount, amountSat: -toBalance });
+    if (toOwed !== 0) kept.push({ accountId: p.receivableAccount, amountSat: toOwed });
+  }
+  return { ...t, entries: kept };
+}
+
+/**
+ * What a daily run needs of its investors' positions to post credits, read once per run instead of once per
+ * chunk: each investor's two accounts and what they owe. Valid only while the run lock is held: receivable
+ * accounts are written only under it, and a credit never takes from a balance (so the balance is not read).
+ * The run's own postings move it as they are settled.
+ */
+export interface CreditBook {
+  positions: Map<string, Position>;
+  ownerOf: Map<number, string>;
+}
+
+/**
+ * The book of these investors (investor id -> investor account id), read without locks under the run lock. Their
+ * receivable accounts not open yet are opened first (before any chunk of the run, so chunks running side by side
+ * never refer to an account another one has opened and not committed).
+ */
+export async function readCreditBook(db: Queryable, investorAccounts: ReadonlyMap<string, number>): Promise<CreditBook> {
+  const positions = new Map<string, Position>();
+  const ownerOf = new Map<number, string>();
+  for (const [investor, account] of investorAccounts) {
+    positions.set(investor, { investorAccount: account, receivableAccount: 0, balanceSat: 0, owedSat: 0 });
+    ownerOf.set(account, investor);
+  }
+  const read = async (investors: readonly string[]): Promise<void> => {
+    const { rows } = await db.query<{ id: string; investor: string; balance_sat: string }>(
+      `SELECT id, substr(code, 12) AS investor, balance_sat FROM accounts WHERE kind = 'investor_receivable' AND code = ANY($1::text[])`,
+      [investors.map((i) => `receivable:${i}`)],
+    );
+    for (const r of rows) {
+      const p = positions.get(r.investor);
+      if (!p) continue;
+      p.receivableAccount = Number(r.id);
+      p.owedSat = satoshi(r.balance_sat);
+      ownerOf.set(Number(r.id), r.investor);
     }
-    return { ...t, entries: kept };
-  });
+  };
+  await read([...investorAccounts.keys()]);
+  const unopened = [...positions].filter(([, p]) => p.receivableAccount === 0).map(([investor]) => investor);
+  if (unopened.length > 0) {
+    await openReceivableAccounts(db, unopened);
+    await read(unopened);
+  }
+  return { positions, ownerOf };
+}
+
+/** settleAgainstPositions for a run's credits (none of whose keys is posted yet) against the run's book: no reads. */
+export function settleCredits(txns: readonly NewTransaction[], book: CreditBook): NewTransaction[] {
+  for (const t of txns) if (t.kind !== 'credit') throw new Error(`settleCredits: ${t.idempotencyKey} is a ${t.kind}, not a credit`);
+  return txns.map((t) => settleOne(t, book.positions, book.ownerOf));
 }

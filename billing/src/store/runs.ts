@@ -59,6 +59,15 @@ export async function doneDaysSince(db: Queryable, day: string): Promise<Set<str
   return new Set(rows.map((r) => r.day));
 }
 
+/** Whether any credit of this revision of the day is in the journal (a run being finished rather than started). */
+export async function revisionHasCredits(db: Queryable, day: string, revision: number): Promise<boolean> {
+  const { rows } = await db.query<{ found: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM journal_transactions WHERE day = $1 AND kind = 'credit' AND idempotency_key LIKE '%:r' || $2::text) AS found`,
+    [day, revision],
+  );
+  return rows[0]?.found === true;
+}
+
 /** The credit, farm-share and curtailment top-up transactions of one revision of a day not reversed yet, oldest first. */
 export async function unreversedRevisionTransactions(db: Queryable, day: string, revision: number): Promise<number[]> {
   const { rows } = await db.query<{ id: string }>(
