@@ -10,7 +10,7 @@ import Redis from 'ioredis';
 import { isQueryRule, requireLinkSigner, type AlertingConfig, type QueryRule } from './config';
 import { lowerExpectedDuringWork } from './expected-work';
 import { edgeConditions, silenceEndNotes } from './uplink/conditions';
-import { UplinkRelay, type ActiveFaults, type FaultRelay, type StoredFault } from './uplink/relay';
+import { UplinkRelay, storedFault, type ActiveFaults, type FaultRelay, type StoredFault } from './uplink/relay';
 import { Watchdog } from './watchdog';
 import { matcherText } from './matchers';
 import { createMetrics, type AlertingMetrics } from './metrics';
@@ -18,7 +18,7 @@ import { Dispatcher } from './notify/dispatch';
 import type { Notifier } from './notify/notice';
 import { createNotifiers } from './notify/registry';
 import { decideNotices } from './pipeline/dedup';
-import { advance, faultConditions, queryConditions, type Condition } from './pipeline/evaluate';
+import { advance, faultEntryConditions, queryConditions, type Condition } from './pipeline/evaluate';
 import { groupAlerts, type AlertGroup } from './pipeline/group';
 import { inhibitedFingerprints } from './pipeline/inhibit';
 import { placeKey, rootCauseConditions, type PlaceSizes } from './pipeline/root-cause';
@@ -253,7 +253,7 @@ export class AlertingService {
     await this.runDueQueries(now);
 
     // evaluate
-    const conditions = faultConditions(faults, this.config.rules);
+    const conditions = faultEntryConditions(active.values(), this.config.rules);
     rootCauseConditions(faults, this.config.root_causes, this.sizes, conditions);
     if (edges) edgeConditions(edges.statuses, this.config.edges, conditions);
     this.addQueryConditions(previous, now, conditions);
@@ -364,7 +364,7 @@ export class AlertingService {
       }
       try {
         const f = JSON.parse(value) as Fault;
-        if (f && typeof f.code === 'string' && f.location && typeof f.minerId === 'string') parsed.set(key, { raw: value, fault: f });
+        if (f && typeof f.code === 'string' && f.location && typeof f.minerId === 'string') parsed.set(key, storedFault(value, f));
       } catch {
         /* a corrupt entry: skipped, the relay (or the exporter) rewrites it */
       }

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Alert } from './types';
+import { decodeAlert, encodeAlert } from './stored-alert';
 import type { Silence } from './pipeline/silence';
 
 /** What was last told to one integration of one receiver about one group. */
@@ -56,7 +57,14 @@ export class AlertState {
   }
 
   async alerts(): Promise<Map<string, Alert>> {
-    return parseHash<Alert>(await this.redis.hgetall(this.keys.alerts));
+    const raw = await this.redis.hgetall(this.keys.alerts);
+    const out = new Map<string, Alert>();
+    for (const fingerprint in raw) {
+      // A value that does not decode (corrupt) is skipped rather than stopping every alert.
+      const alert = decodeAlert(fingerprint, raw[fingerprint]!);
+      if (alert) out.set(fingerprint, alert);
+    }
+    return out;
   }
 
   /**
@@ -74,7 +82,7 @@ export class AlertState {
     // Chunked so 50,000 changed alerts do not become one giant command.
     for (let i = 0; i < changed.length; i += 1000) {
       const args: string[] = [];
-      for (let j = i; j < Math.min(i + 1000, changed.length); j++) args.push(changed[j]!.fingerprint, JSON.stringify(changed[j]));
+      for (let j = i; j < Math.min(i + 1000, changed.length); j++) args.push(changed[j]!.fingerprint, encodeAlert(changed[j]!));
       replies.push(writer.hset(this.keys.alerts, args));
     }
     for (let i = 0; i < deleted.length; i += 1000) replies.push(writer.hdel(this.keys.alerts, ...deleted.slice(i, i + 1000)));
@@ -177,12 +185,12 @@ export class AlertState {
   /** Writes back alerts and the last known notification log, silences and acks, so nothing is paged twice. */
   async restore(alerts: ReadonlyMap<string, Alert>): Promise<{ alerts: number; nflog: number }> {
     const tx = this.redis.multi();
-    const hash = (key: string, entries: Iterable<[string, unknown]>): void => {
+    const hash = (key: string, entries: Iterable<[string, unknown]>, encode: (v: unknown) => string = JSON.stringify): void => {
       const args: string[] = [];
-      for (const [k, v] of entries) args.push(k, typeof v === 'string' ? v : JSON.stringify(v));
+      for (const [k, v] of entries) args.push(k, typeof v === 'string' ? v : encode(v));
       for (let i = 0; i < args.length; i += 2000) tx.hset(key, ...args.slice(i, i + 2000));
     };
-    hash(this.keys.alerts, alerts);
+    hash(this.keys.alerts, alerts, (a) => encodeAlert(a as Alert));
     hash(this.keys.nflog, this.known.nflog);
     hash(this.keys.silences, this.known.silences);
     hash(this.keys.acks, this.known.acks);

@@ -55,6 +55,34 @@ describe('alert writes', () => {
     expect(stored.get(resolved[7]!.fingerprint)).toEqual(resolved[7]);
   });
 
+  it('stores each alert compactly and reads it back whole, and still reads alerts stored by earlier versions', async () => {
+    const odd: Alert = {
+      fingerprint: 'QueryRule|7f3a',
+      labels: { alertname: 'Intake "hot"', container: 'C\u00e9-1', 'custom label': 'a\\b\nc \ud83d\udd25 \ud800' },
+      annotations: { summary: 'intake hot', message: 'line 1\nline 2', expected: 'ticket #4 in repair by Ana' },
+      state: 'firing',
+      activeAt: 1000,
+      firedAt: 2000,
+      clearedAt: 2500,
+      flaps: 3,
+      value: 41.5,
+    };
+    const resolved: Alert = { ...alertsOf(1)[0]!, state: 'resolved', firedAt: 1100, resolvedAt: 1500 };
+    await state.saveAlerts([odd, resolved], []);
+    // Format 1 (an earlier version's): the alert object as JSON.
+    const earlier = { ...alertsOf(2)[1]!, firedAt: 1200 };
+    await redis.hset(state.keys.alerts, earlier.fingerprint, JSON.stringify(earlier), 'corrupt', '[2,"firing"');
+    const stored = await state.alerts();
+    expect(stored.get(odd.fingerprint)).toStrictEqual(odd);
+    expect(stored.get(resolved.fingerprint)).toStrictEqual(resolved);
+    expect(stored.get(earlier.fingerprint)).toStrictEqual(earlier);
+    expect(stored.has('corrupt')).toBe(false);
+    // Compact: the fingerprint is the field, label names are short, so the value is far below format 1's size.
+    const compact = (await redis.hget(state.keys.alerts, resolved.fingerprint))!;
+    expect(compact.startsWith('[2,')).toBe(true);
+    expect(compact.length).toBeLessThan(JSON.stringify(resolved).length * 0.6);
+  });
+
   it('fails the whole write when Redis refuses part of it', async () => {
     await redis.set(state.keys.alerts, 'not a hash');
     await expect(state.saveAlerts(alertsOf(10), [])).rejects.toThrow(/WRONGTYPE/);

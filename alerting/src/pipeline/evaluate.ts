@@ -58,45 +58,88 @@ function rulesByCode(rules: readonly Rule[]): Map<string, FaultRule[]> {
   return byCode;
 }
 
-/** Conditions of a fault object under a rule set, kept while both live: unchanged faults cost nothing next cycle. */
-const derived = new WeakMap<readonly Rule[], WeakMap<Fault, Array<[string, Condition]>>>();
+/** A condition of a fault, named by its fingerprint (rule + fault episode key). */
+type FaultCondition = Condition & { fingerprint: string };
+
+/**
+ * A fault with room for its conditions under a rule set: the active-fault entries keep them from cycle to cycle
+ * (a field, not a WeakMap: 50,000 weak entries cost the garbage collector on every collection), so an unchanged
+ * fault costs nothing next cycle.
+ */
+export interface FaultEntry {
+  fault: Fault;
+  rules?: readonly Rule[];
+  derived?: FaultCondition | FaultCondition[];
+}
 
 export function faultConditions(faults: readonly Fault[], rules: readonly Rule[], into = new Map<string, Condition>()): Map<string, Condition> {
-  let cache = derived.get(rules);
-  if (!cache) {
-    cache = new WeakMap();
-    derived.set(rules, cache);
-  }
+  return faultEntryConditions(
+    faults.map((fault) => ({ fault })),
+    rules,
+    into,
+  );
+}
+
+/** The conditions of every fault entry, derived once per entry and rule set. */
+export function faultEntryConditions(entries: Iterable<FaultEntry>, rules: readonly Rule[], into = new Map<string, Condition>()): Map<string, Condition> {
   const byCode = rulesByCode(rules);
-  for (const f of faults) {
-    let entries = cache.get(f);
-    if (!entries) {
-      entries = [];
-      const rulesOfCode = byCode.get(f.code);
-      const base = rulesOfCode ? faultLabels(f) : undefined;
-      for (const r of rulesOfCode ?? []) {
-        if (!matchesAll(r.matchers, base!)) continue;
-        // The one rule of a fault without extra labels (the usual case) completes the fault's labels in place.
-        const labels: Labels = rulesOfCode!.length === 1 && !hasEntries(r.labels) ? base! : { ...base, ...r.labels };
-        labels.alertname = r.name;
-        labels.severity = r.severity ?? base!.severity!;
-        // A fault alert is named by its rule and its fault episode key: cheaper than hashing labels, and readable.
-        entries.push([
-          `${r.name}|${faultKey(f)}`,
-          {
-            labels,
-            annotations: staleNote(f, { summary: r.summary ?? FAULT_CODES[f.code].summary, message: f.message }),
-            since: f.since,
-            forMs: r.for,
-            keepFiringForMs: r.keep_firing_for,
-          },
-        ]);
-      }
-      cache.set(f, entries);
+  for (const entry of entries) {
+    if (entry.rules !== rules) {
+      entry.derived = derive(entry.fault, byCode.get(entry.fault.code));
+      entry.rules = rules;
     }
-    for (const [fp, c] of entries) into.set(fp, c);
+    const derived = entry.derived;
+    if (derived === undefined) continue;
+    if (Array.isArray(derived)) for (const c of derived) into.set(c.fingerprint, c);
+    else into.set(derived.fingerprint, derived);
   }
   return into;
+}
+
+function derive(f: Fault, rulesOfCode: readonly FaultRule[] | undefined): FaultCondition | FaultCondition[] | undefined {
+  if (!rulesOfCode) return undefined;
+  const only = rulesOfCode.length === 1 ? rulesOfCode[0]! : undefined;
+  const reason = f.details?.reason;
+  if (only && only.matchers.length === 0 && !hasEntries(only.labels) && f.part && !(typeof reason === 'string' && reason)) {
+    // The usual fault (one rule, no matchers or extra labels, a part, no reason): its labels in one object literal.
+    const l = f.location;
+    const labels: Labels = {
+      site: l.site,
+      container: l.container,
+      rack: l.rack,
+      shelf: l.shelf,
+      slot: l.slot,
+      miner: f.minerId,
+      fault: f.code,
+      severity: only.severity ?? f.severity,
+      part: f.part,
+      alertname: only.name,
+    };
+    return conditionOf(f, only, labels);
+  }
+  const out: FaultCondition[] = [];
+  const base = faultLabels(f);
+  for (const r of rulesOfCode) {
+    if (!matchesAll(r.matchers, base)) continue;
+    // The one rule of a fault without extra labels completes the fault's labels in place.
+    const labels: Labels = rulesOfCode.length === 1 && !hasEntries(r.labels) ? base : { ...base, ...r.labels };
+    labels.alertname = r.name;
+    labels.severity = r.severity ?? base.severity!;
+    out.push(conditionOf(f, r, labels));
+  }
+  return out;
+}
+
+/** A fault alert is named by its rule and its fault episode key: cheaper than hashing labels, and readable. */
+function conditionOf(f: Fault, r: FaultRule, labels: Labels): FaultCondition {
+  return {
+    fingerprint: [r.name, faultKey(f)].join('|'),
+    labels,
+    annotations: staleNote(f, { summary: r.summary ?? FAULT_CODES[f.code].summary, message: f.message }),
+    since: f.since,
+    forMs: r.for,
+    keepFiringForMs: r.keep_firing_for,
+  };
 }
 
 /** Whether an object has an own key (without listing them all, as Object.keys would once per fault). */
@@ -184,9 +227,11 @@ export function advance(
     let next: Alert;
     if (!old || old.state === 'resolved') {
       const activeAt = Math.min(c.since, now);
-      const fires = now - activeAt >= c.forMs;
-      next = { fingerprint: fp, labels: c.labels, annotations: c.annotations, state: fires ? 'firing' : 'pending', activeAt, flaps: 0, value: c.value };
-      if (fires) next.firedAt = now;
+      // One literal each, with firedAt in it: no property added to 50,000 new objects afterwards.
+      next =
+        now - activeAt >= c.forMs
+          ? { fingerprint: fp, labels: c.labels, annotations: c.annotations, state: 'firing', activeAt, firedAt: now, flaps: 0, value: c.value }
+          : { fingerprint: fp, labels: c.labels, annotations: c.annotations, state: 'pending', activeAt, flaps: 0, value: c.value };
     } else if (old.state === 'pending') {
       const fires = now - old.activeAt >= c.forMs;
       next = fires ? { ...old, state: 'firing', firedAt: now, value: c.value, annotations: c.annotations } : old;

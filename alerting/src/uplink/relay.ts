@@ -27,11 +27,16 @@ import {
 import type { Redis } from 'ioredis';
 import type { EdgesConfig } from '../config';
 import type { AlertingMetrics } from '../metrics';
+import type { FaultEntry } from '../pipeline/evaluate';
 
 /** A fault of the active-fault hash: its stored JSON (compared to decide writes) and the parsed object. */
-export interface StoredFault {
+export interface StoredFault extends FaultEntry {
   raw: string;
-  fault: Fault;
+}
+
+/** A new entry, its condition fields present from the start (added later they would cost each entry a copy). */
+export function storedFault(raw: string, fault: Fault): StoredFault {
+  return { raw, fault, rules: undefined, derived: undefined };
 }
 
 /** The active-fault hash as the cycle read it; the relay applies its writes to this copy too. */
@@ -329,7 +334,7 @@ export class UplinkRelay implements FaultRelay {
         const raw = JSON.stringify(fault);
         const current = active.get(key);
         if (current?.raw === raw) continue;
-        sets.push([key, { raw, fault }]);
+        sets.push([key, storedFault(raw, fault)]);
         if (!current || current.fault.stale !== undefined || fault.stale !== undefined) events.push({ type: 'raised', fault, at: status.last.time, source: fault.source! });
       }
     }
