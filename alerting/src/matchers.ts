@@ -81,7 +81,9 @@ export function matchesValue(matcher: Matcher, actual: string): boolean {
 }
 
 export function matchesAll(matchers: readonly Matcher[], labels: Labels): boolean {
-  return matchers.every((m) => matches(m, labels));
+  // A plain loop: called for every alert several times a cycle, without a closure each time.
+  for (let i = 0; i < matchers.length; i++) if (!matches(matchers[i]!, labels)) return false;
+  return true;
 }
 
 export function matcherText(m: Matcher): string {

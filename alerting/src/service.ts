@@ -24,7 +24,7 @@ import { inhibitedFingerprints } from './pipeline/inhibit';
 import { placeKey, rootCauseConditions, type PlaceSizes } from './pipeline/root-cause';
 import { buildRoute, type Route } from './pipeline/route';
 import { silencedFingerprints, type Silence } from './pipeline/silence';
-import { AlertState, type Acknowledgement } from './state';
+import { AlertState, hashPairs, type Acknowledgement } from './state';
 import { TicketLink } from './tickets';
 import type { Alert } from './types';
 
@@ -333,8 +333,13 @@ export class AlertingService {
     const silenced = silencedFingerprints(all, [...stored, ...this.configuredWindows()], now);
     // Stale and silenced alerts are not paged; their groups are held so what was told stays told (the notification
     // log keeps them): a silence that ends over an unchanged group re-sends nothing, as in Alertmanager.
-    const held = all.filter((a) => isStale(a) || silenced.has(a.fingerprint));
-    const visible = all.filter((a) => !inhibited.has(a.fingerprint) && !silenced.has(a.fingerprint) && !isStale(a));
+    const held: Alert[] = [];
+    const visible: Alert[] = [];
+    for (const a of all) {
+      const muted = isStale(a) || silenced.has(a.fingerprint);
+      if (muted) held.push(a);
+      else if (!inhibited.has(a.fingerprint)) visible.push(a);
+    }
     return { groups: groupAlerts(visible, this.route), held: groupAlerts(held, this.route), silenced, inhibited, muted: all.length - visible.length };
   }
 
@@ -353,10 +358,11 @@ export class AlertingService {
 
   /** The active-fault hash, parsed (unchanged entries reuse last cycle's objects). The relay updates this copy. */
   private async activeFaults(): Promise<ActiveFaults> {
-    const raw = await this.redis.hgetall(REDIS_KEYS.activeFaults);
+    const raw = await hashPairs(this.redis, REDIS_KEYS.activeFaults);
     const parsed: ActiveFaults = new Map<string, StoredFault>();
-    for (const key in raw) {
-      const value = raw[key]!;
+    for (let i = 0; i < raw.length; i += 2) {
+      const key = raw[i]!;
+      const value = raw[i + 1]!;
       const known = this.parsedFaults.get(key);
       if (known && known.raw === value) {
         parsed.set(key, known);

@@ -57,12 +57,12 @@ export class AlertState {
   }
 
   async alerts(): Promise<Map<string, Alert>> {
-    const raw = await this.redis.hgetall(this.keys.alerts);
+    const raw = await hashPairs(this.redis, this.keys.alerts);
     const out = new Map<string, Alert>();
-    for (const fingerprint in raw) {
+    for (let i = 0; i < raw.length; i += 2) {
       // A value that does not decode (corrupt) is skipped rather than stopping every alert.
-      const alert = decodeAlert(fingerprint, raw[fingerprint]!);
-      if (alert) out.set(fingerprint, alert);
+      const alert = decodeAlert(raw[i]!, raw[i + 1]!);
+      if (alert) out.set(raw[i]!, alert);
     }
     return out;
   }
@@ -242,6 +242,20 @@ export class AlertState {
   async release(noticeId: string): Promise<void> {
     await this.redis.del(this.keys.claim(noticeId));
   }
+}
+
+/**
+ * A hash's fields and values as one flat list [field, value, ...]: HGETALL's reply as Redis sends it. ioredis's
+ * `hgetall` turns it into an object of 50,000 keys first (a dictionary, slow to build and to walk), so the big
+ * hashes are read through `call`, which hands the reply over as it is (an object is still accepted, should a
+ * version of ioredis transform it there too).
+ */
+export async function hashPairs(redis: Redis, key: string): Promise<string[]> {
+  const reply: unknown = await redis.call('HGETALL', key);
+  if (Array.isArray(reply)) return reply as string[];
+  const pairs: string[] = [];
+  if (reply !== null && typeof reply === 'object') for (const [k, v] of Object.entries(reply as Record<string, string>)) pairs.push(k, v);
+  return pairs;
 }
 
 function parseHash<T>(raw: Record<string, string>): Map<string, T> {

@@ -155,6 +155,7 @@ function staleNote(f: Fault, annotations: Record<string, string>): Record<string
 }
 
 function sameAnnotations(a: Record<string, string>, b: Record<string, string>): boolean {
+  if (a === b) return true; // the usual steady case: the alert holds its cached condition's annotations
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }

@@ -41,6 +41,7 @@ export function buildRoute(config: RouteConfig, parent?: Route, id = '0'): Route
 /** The routes (leaves of the walk) that handle an alert with these labels. */
 export function routesFor(route: Route, labels: Labels): Route[] {
   if (!matchesAll(route.matchers, labels)) return [];
+  if (route.routes.length === 0) return [route];
   const taken: Route[] = [];
   for (const child of route.routes) {
     const found = routesFor(child, labels);
