@@ -34,8 +34,11 @@ export function startBillingScheduler(
   const expression = settings.cron ?? process.env.FLYMINING_BILLING_CRON ?? '30 0 * * *';
   if (!cron.validate(expression)) throw new Error(`FLYMINING_BILLING_CRON: "${expression}" is not a cron expression`);
   let running: Promise<void> = Promise.resolve();
+  let stopped = false;
   const tick = () => {
     running = running.then(async () => {
+      // A tick the cron library had already dispatched when stop() was called does nothing.
+      if (stopped) return;
       // Pool revenue and network figures first, so the run below finds them; a day a configured pool has not
       // reported yet is left for a later tick instead of being credited from the FPPS expectation.
       const imports = settings.imports;
@@ -69,8 +72,13 @@ export function startBillingScheduler(
   void tick().catch((err: Error) => settings.log?.(`catch-up failed: ${err.message}`));
   return {
     async stop() {
+      stopped = true;
       await task.stop();
-      await running.catch(() => undefined);
+      // Until no tick was chained while waiting: nothing of the scheduler is left using the pool after this.
+      for (let last: Promise<void> | undefined; last !== running; ) {
+        last = running;
+        await last.catch(() => undefined);
+      }
     },
     idle: () => running.catch(() => undefined),
   };
