@@ -123,8 +123,6 @@ class RepairLog {
 
 export function parseMinerReply(raw: Buffer | string, source: string): ParsedReply {
   const text = typeof raw === 'string' ? raw : raw.toString('utf8');
-  const repairs = new RepairLog();
-  const noteRepair = (what: string): void => repairs.note(what);
 
   // cgminer terminates with NUL (QUIRKS §1.2); strip NULs and whitespace at the end, whitespace at the start.
   let end = text.length;
@@ -141,16 +139,21 @@ export function parseMinerReply(raw: Buffer | string, source: string): ParsedRep
   if (first === '{') {
     // Fast path: most replies are valid JSON, and the native parser is far cheaper in CPU and garbage than the
     // repairing one. On valid input both give the same value (tested), so only broken replies take the slow road.
+    // A `}{` outside strings is never valid JSON: text holding one (old bmminer's stats, every sweep) is read with
+    // its commas at once instead of after a failed parse of the whole text.
+    const body = pos === 0 && end === text.length ? text : text.slice(pos, end);
+    const joined = body.includes('}{') ? withCommasBetweenObjects(body) : undefined;
+    if (joined !== undefined) return checkedReply(joined, text, source, [MISSING_COMMA_BETWEEN_OBJECTS], false);
     let parsed: JsonValue | undefined;
     try {
-      parsed = JSON.parse(pos === 0 && end === text.length ? text : text.slice(pos, end)) as JsonValue;
+      parsed = JSON.parse(body) as JsonValue;
     } catch {
       parsed = undefined;
     }
     if (parsed !== undefined) return checkedReply(parsed, text, source, [], false);
-    const joined = withCommasBetweenObjects(text, pos, end);
-    if (joined !== undefined) return checkedReply(joined, text, source, [MISSING_COMMA_BETWEEN_OBJECTS], false);
   }
+  const repairs = new RepairLog();
+  const noteRepair = (what: string): void => repairs.note(what);
   const stack: Container[] = [];
   // Declared wide: emit/open/close change it inside closures, which control-flow narrowing does not see.
   let expect = 'value' as Expect;
@@ -459,9 +462,7 @@ export function parseMinerReply(raw: Buffer | string, source: string): ParsedRep
  * where strings are, reads it instead. A comma between two objects parses only inside an array, which is where the
  * repairing parser inserts it too, so both read the same value (tested); anything else gives undefined.
  */
-function withCommasBetweenObjects(text: string, pos: number, end: number): JsonValue | undefined {
-  const body = pos === 0 && end === text.length ? text : text.slice(pos, end);
-  if (!body.includes('}{')) return undefined;
+function withCommasBetweenObjects(body: string): JsonValue | undefined {
   let value: JsonValue;
   try {
     value = JSON.parse(body.replaceAll('}{', '},{')) as JsonValue;
@@ -512,10 +513,27 @@ function shapeProblem(root: JsonValue): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether `text` is too small to hold a value past the limits, so the walk of shapeProblem can be spared: every value
+ * takes at least one character (fewer than MAX_VALUES of them in a text that short), and every level of nesting an
+ * opening bracket (fewer than MAX_DEPTH of them, counting those inside strings too; one level more for the object the
+ * repairing parser opens for a leading comma).
+ */
+function withinLimitsByText(text: string): boolean {
+  if (text.length >= MAX_VALUES) return false;
+  let brackets = 0;
+  for (const open of ['{', '[']) {
+    for (let i = text.indexOf(open); i !== -1; i = text.indexOf(open, i + 1)) {
+      if (++brackets >= MAX_DEPTH) return false;
+    }
+  }
+  return true;
+}
+
 /** The checks every parsed reply goes through, whichever parser produced it. */
 function checkedReply(root: JsonValue, text: string, source: string, repairs: string[], truncated: boolean): ParsedReply {
   // JSON.parse takes any depth and size, but what reads the value later recurses (JSON.stringify of a Msg) or loops.
-  const problem = shapeProblem(root);
+  const problem = withinLimitsByText(text) ? undefined : shapeProblem(root);
   if (problem !== undefined) throw new MinerReplyError('malformed', source, `${problem}: ${escapeExcerpt(text)}`);
   if (root === null || typeof root !== 'object' || Array.isArray(root)) {
     throw new MinerReplyError('malformed', source, `reply is a JSON ${Array.isArray(root) ? 'array' : typeof root}, expected an object: ${escapeExcerpt(text)}`);

@@ -162,14 +162,34 @@ export function formatLine(
   if (fieldPart.length === 0) return undefined;
 
   let line = cachedName(measurement, 'measurement');
-  const tagKeys = Object.keys(tags);
-  if (!isSorted(tagKeys)) tagKeys.sort();
-  for (const key of tagKeys) {
+  for (const key of sortedTagKeys(measurement, tags)) {
     const value = tags[key];
     if (value === undefined || value === null || value.length === 0) continue;
     line += ',' + cachedName(key, 'tag key') + '=' + escapeName(boundedTagValue(value), 'tag value');
   }
   return `${line} ${fieldPart} ${Math.trunc(timeMs)}`;
+}
+
+/**
+ * The last unsorted key list seen per measurement and its sorted order: the points of one kind are built with their
+ * tag keys in one order (e.g. the location first), so sorting them again for every line is spared.
+ */
+const sortedOrders = new Map<string, { keys: string[]; sorted: string[] }>();
+
+function sortedTagKeys(measurement: string, tags: TagSet): readonly string[] {
+  const keys = Object.keys(tags);
+  if (isSorted(keys)) return keys;
+  const known = sortedOrders.get(measurement);
+  if (known !== undefined && sameKeys(known.keys, keys)) return known.sorted;
+  const sorted = [...keys].sort();
+  if (known !== undefined || sortedOrders.size < NAME_CACHE_LIMIT) sortedOrders.set(measurement, { keys, sorted });
+  return sorted;
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function isSorted(keys: string[]): boolean {

@@ -9,14 +9,17 @@ export type FaultDetails = Record<string, number | string>;
  */
 export class FaultCollector {
   private readonly next: Record<string, Fault> = {};
-  private readonly where: string;
+  /** Built at the first fault raised: most evaluations of a sweep raise none. */
+  private where: string | undefined;
+  /** No fault was active before (the common case): nothing to look up. */
+  private readonly nonePrevious: boolean;
 
   constructor(
     private readonly spec: MinerSpec,
     private readonly previous: Readonly<Record<string, Fault>>,
     private readonly now: number,
   ) {
-    this.where = `${describeLocation(spec.location)} (${spec.model}, ${spec.id})`;
+    this.nonePrevious = isEmpty(previous);
   }
 
   raise(code: FaultCode, part: string, problem: string, details?: FaultDetails): void {
@@ -27,7 +30,7 @@ export class FaultCollector {
       minerId: this.spec.id,
       location: this.spec.location,
       part,
-      message: `${this.where}: ${problem}`,
+      message: `${(this.where ??= `${describeLocation(this.spec.location)} (${this.spec.model}, ${this.spec.id})`)}: ${problem}`,
       since: this.previous[key]?.since ?? this.now,
     };
     if (details) fault.details = details;
@@ -36,6 +39,7 @@ export class FaultCollector {
 
   /** Carries over, unchanged, the previous faults with this code (and this part, when given). */
   keep(code: FaultCode, part?: string): void {
+    if (this.nonePrevious) return;
     for (const [key, fault] of Object.entries(this.previous)) {
       if (fault.code === code && (part === undefined || fault.part === part)) this.next[key] = fault;
     }
@@ -43,6 +47,7 @@ export class FaultCollector {
 
   /** Carries over every previous fault except those with the given codes. */
   keepAllExcept(codes: ReadonlySet<FaultCode>): void {
+    if (this.nonePrevious) return;
     for (const [key, fault] of Object.entries(this.previous)) {
       if (!codes.has(fault.code)) this.next[key] = fault;
     }
@@ -63,10 +68,16 @@ export class FaultCollector {
   }
 
   wasActive(code: FaultCode, part: string): Fault | undefined {
+    if (this.nonePrevious) return undefined;
     return this.previous[faultKey({ minerId: this.spec.id, code, part })];
   }
 
   result(): Record<string, Fault> {
     return this.next;
   }
+}
+
+function isEmpty(record: Readonly<Record<string, unknown>>): boolean {
+  for (const key in record) if (Object.prototype.hasOwnProperty.call(record, key)) return false;
+  return true;
 }

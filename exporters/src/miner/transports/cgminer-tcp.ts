@@ -41,6 +41,13 @@ export const DEFAULT_TRANSPORT: TransportOptions = {
   maxBytes: 1024 * 1024,
 };
 
+/**
+ * What every socket of this transport reads into: each chunk is copied out at once in the read callback (which runs
+ * synchronously, one socket at a time), so one buffer serves them all and the socket's stream machinery (a buffer per
+ * read, 'data' events) is left out.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 /** Sends `{"command":..,"parameter":..}` and resolves with the raw reply bytes, trailing NULs removed. */
 export function sendCommand(
   host: string,
@@ -64,8 +71,9 @@ export function sendRequest(host: string, port: number, command: string, body: J
     let size = 0;
     let settled = false;
     let connected = false;
-    const socket = net.connect({ host, port });
-    socket.setNoDelay(true);
+    // No setNoDelay: the request is one write, which Nagle's algorithm never holds back (it delays only a small
+    // segment sent while an earlier one is unacknowledged), so it would cost a system call per connection for nothing.
+    const socket = net.connect({ host, port, onread: { buffer: READ_BUFFER, callback: (n, buffer) => onChunk(Buffer.from(buffer.subarray(0, n))) } });
 
     const finish = (err?: MinerConnectionError): void => {
       if (settled) return;
@@ -100,17 +108,19 @@ export function sendRequest(host: string, port: number, command: string, body: J
       );
       socket.write(request);
     });
-    socket.on('data', (chunk: Buffer) => {
+    function onChunk(chunk: Buffer): boolean {
+      if (settled) return false;
       size += chunk.length;
       if (size > options.maxBytes) {
         finish(new MinerConnectionError('too-large', endpoint, command, `reply larger than ${options.maxBytes} bytes`));
-        return;
+        return false;
       }
       chunks.push(chunk);
       // cgminer ends its reply with one NUL and then closes; stop at the NUL so a firmware that keeps
       // the socket open does not cost the whole read timeout.
       if (chunk.length > 0 && chunk[chunk.length - 1] === 0) finish();
-    });
+      return true;
+    }
     socket.once('end', () => finish());
     socket.once('error', (err: NodeJS.ErrnoException) => {
       const code = err.code ?? '';

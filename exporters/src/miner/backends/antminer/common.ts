@@ -32,6 +32,22 @@ const MIN_BOARD_SLOTS = 3;
 /** Firmware pads chains and fans up to 16 slots. */
 const MAX_SLOTS = 16;
 
+/** `prefix` + slot number keys of the stats entry (`chain_acn1` …), by prefix, built once. */
+const slotKeyCache = new Map<string, string[]>();
+
+/**
+ * The key of slot `n` (1 ≤ n ≤ MAX_SLOTS) with this prefix: a key built anew for every read costs a string and its
+ * hashing, some 60 of them per miner and sweep.
+ */
+function slotKey(prefix: string, n: number): string {
+  let keys = slotKeyCache.get(prefix);
+  if (keys === undefined) {
+    keys = Array.from({ length: MAX_SLOTS + 1 }, (_, i) => `${prefix}${i}`);
+    slotKeyCache.set(prefix, keys);
+  }
+  return keys[n] ?? `${prefix}${n}`;
+}
+
 export interface AntminerStatsOptions {
   /** Whether `x` in chain_acsN means a bad chip on this firmware (not on Hiveon, QUIRKS §8). */
   trustChipErrors: boolean;
@@ -94,7 +110,7 @@ function rateToThs(value: number | undefined, unit: string | undefined): number 
 function boardSlots(data: JsonObject): number[] {
   const populated: number[] = [];
   for (let n = 1; n <= MAX_SLOTS; n++) {
-    if ((num(data[`chain_acn${n}`]) ?? 0) > 0 || (num(data[`chain_rate${n}`]) ?? 0) > 0) populated.push(n);
+    if ((num(data[slotKey('chain_acn', n)]) ?? 0) > 0 || (num(data[slotKey('chain_rate', n)]) ?? 0) > 0) populated.push(n);
   }
   if (populated.length === 0) return [];
   // S9 numbers its chains 6..8; everything else starts at 1 (QUIRKS §8).
@@ -106,15 +122,15 @@ function boardSlots(data: JsonObject): number[] {
 }
 
 function readBoard(data: JsonObject, n: number, unit: string | undefined, hydro: boolean, options: AntminerStatsOptions): BoardSample {
-  const chipsFound = num(data[`chain_acn${n}`]);
-  const hashrateThs = rateToThs(num(data[`chain_rate${n}`]), unit);
+  const chipsFound = num(data[slotKey('chain_acn', n)]);
+  const hashrateThs = rateToThs(num(data[slotKey('chain_rate', n)]), unit);
   const present = (chipsFound ?? 0) > 0 || (hashrateThs ?? 0) > 0;
   if (!present) return { index: n, present: false };
 
-  const acs = text(data[`chain_acs${n}`]);
+  const acs = text(data[slotKey('chain_acs', n)]);
   const hashing = (hashrateThs ?? 0) > 0;
-  const pcbTemps = splitDashTemps(text(data[`temp_pcb${n}`]));
-  const chipTemps = splitDashTemps(text(data[`temp_chip${n}`]));
+  const pcbTemps = splitDashTemps(text(data[slotKey('temp_pcb', n)]));
+  const chipTemps = splitDashTemps(text(data[slotKey('temp_chip', n)]));
   const board: BoardSample = {
     index: n,
     present: true,
@@ -124,11 +140,11 @@ function readBoard(data: JsonObject, n: number, unit: string | undefined, hydro:
     chipsOk: hashing ? countChips(acs, 'o') : undefined,
     chipsBad: hashing && options.trustChipErrors ? countChips(acs, 'x') : undefined,
     // tempN / temp2_N are the firmware's board and chip readings; the dash-joined lists are the fallback.
-    boardTempC: firstDefined(num(data[`temp${n}`]), max(pcbTemps)),
-    chipTempC: firstDefined(num(data[`temp2_${n}`]), max(chipTemps)),
-    hwErrors: num(data[`chain_hw${n}`]),
-    frequencyMhz: firstDefined(positive(data[`freq${n}`]), positive(data[`freq_avg${n}`])),
-    powerW: positive(data[`chain_consumption${n}`]),
+    boardTempC: firstDefined(num(data[slotKey('temp', n)]), max(pcbTemps)),
+    chipTempC: firstDefined(num(data[slotKey('temp2_', n)]), max(chipTemps)),
+    hwErrors: num(data[slotKey('chain_hw', n)]),
+    frequencyMhz: firstDefined(positive(data[slotKey('freq', n)]), positive(data[slotKey('freq_avg', n)])),
+    powerW: positive(data[slotKey('chain_consumption', n)]),
   };
   if (hydro && chipTemps.length === 4) {
     // Hydro units report water temperatures in temp_chipN: first pair inlet, second pair outlet (PYASIC-295).
@@ -143,7 +159,7 @@ function readFans(data: JsonObject, hydro: boolean): FanSample[] {
   const fanCount = num(data.fan_num) ?? 0;
   const slots: Array<{ index: number; rpm: number }> = [];
   for (let n = 1; n <= MAX_SLOTS; n++) {
-    const rpm = num(data[`fan${n}`]);
+    const rpm = num(data[slotKey('fan', n)]);
     if (rpm !== undefined) slots.push({ index: n, rpm });
   }
   const spinning = slots.filter((s) => s.rpm > 0);
@@ -165,7 +181,7 @@ export function readAntminerStats(stats: JsonObject, options: AntminerStatsOptio
   const sleeping = num(data.Mode) === SLEEP_MODE;
   const boards = boardSlots(data).map((n) => readBoard(data, n, unit, hydro, options));
   const idealPerChain: Array<number | undefined> = [];
-  for (let n = 1; n <= MAX_SLOTS; n++) idealPerChain.push(positive(data[`chain_rateideal${n}`]));
+  for (let n = 1; n <= MAX_SLOTS; n++) idealPerChain.push(positive(data[slotKey('chain_rateideal', n)]));
 
   return {
     versionInfo,
