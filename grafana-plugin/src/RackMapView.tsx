@@ -8,7 +8,7 @@ import type { FieldConfig, GrafanaTheme2 } from '@grafana/data';
 import { attentionKey, attentionLines, attentionMetrics, attentionText, linesThatFit, moreText, type AttentionLine } from './attention';
 import { slotPainter, STATE_LABEL, STATE_PAINT, valueFormatter } from './colors';
 import { slotLink } from './farm';
-import { layoutFarm, slotAt, type SlotBox } from './geometry';
+import { layoutFarm, slotAt, type FarmGeometry, type SlotBox } from './geometry';
 import { allowedNavigation, refusedLinkText } from './links';
 import { paintFarmIncremental, type PaintedFrame, type PaintStyle } from './paint';
 import { silenceText } from './silence';
@@ -51,7 +51,9 @@ export function RackMapView({ farm, options, width, height, theme, fieldConfig, 
   // TV mode keeps a column for the attention list, so nobody needs to hover to see what is wrong.
   const listWidth = options.tvMode ? Math.round(Math.min(width * 0.22, 520)) : 0;
   const mapWidth = Math.max(1, width - listWidth);
-  const geometry = useMemo(() => layoutFarm(farm, options, mapWidth, height), [farm, options, mapWidth, height]);
+  // The last geometry: a refresh of a farm of the same shape keeps its places (no layout, unchanged boxes kept).
+  const geometryRef = useRef<FarmGeometry | undefined>(undefined);
+  const geometry = useMemo(() => (geometryRef.current = layoutFarm(farm, options, mapWidth, height, geometryRef.current)), [farm, options, mapWidth, height]);
   const paintOf = useMemo(
     () => slotPainter(options.metric, theme, options.colorSource === 'fieldConfig' ? fieldConfig : undefined),
     [options.metric, options.colorSource, theme, fieldConfig],

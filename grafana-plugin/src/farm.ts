@@ -217,30 +217,21 @@ function sameReading(a: MinerReading, b: MinerReading): boolean {
 
 function patchFarm(farm: FarmModel, previous: readonly MinerReading[], readings: readonly MinerReading[], places: readonly CellPlace[], settings: FarmBuildSettings): FarmModel {
   let containers: ContainerModel[] | undefined;
-  const copied = new Set<string>();
   for (let i = 0; i < readings.length; i++) {
     const [ci, ri, si, k] = places[i]!;
-    const container = (containers ?? farm.containers)[ci]!;
+    const container = farm.containers[ci]!;
     const old = container.racks[ri]!.shelves[si]!.slots[k]!;
     const reading = readings[i]!;
     if (sameReading(previous[i]!, reading) && slotState(reading, settings.metric, settings, container.silent !== undefined) === old.state) continue;
     const cell = slotCell(old.slot, reading, settings, container.silent !== undefined);
-    // Copy the path from the farm down to this cell, once per refresh for each container, rack and shelf.
+    // Copy the path from the farm down to this cell, once per refresh for each container, rack and shelf (a part
+    // that is still the last farm's own object has not been copied yet).
     containers ??= farm.containers.slice();
-    if (!copied.has(`${ci}`)) {
-      copied.add(`${ci}`);
-      containers[ci] = { ...container, racks: container.racks.slice() };
-    }
+    if (containers[ci] === container) containers[ci] = { ...container, racks: container.racks.slice() };
     const racks = containers[ci]!.racks;
-    if (!copied.has(`${ci}|${ri}`)) {
-      copied.add(`${ci}|${ri}`);
-      racks[ri] = { ...racks[ri]!, shelves: racks[ri]!.shelves.slice() };
-    }
+    if (racks[ri] === container.racks[ri]) racks[ri] = { ...racks[ri]!, shelves: racks[ri]!.shelves.slice() };
     const shelves = racks[ri]!.shelves;
-    if (!copied.has(`${ci}|${ri}|${si}`)) {
-      copied.add(`${ci}|${ri}|${si}`);
-      shelves[si] = { ...shelves[si]!, slots: shelves[si]!.slots.slice() };
-    }
+    if (shelves[si] === container.racks[ri]!.shelves[si]) shelves[si] = { ...shelves[si]!, slots: shelves[si]!.slots.slice() };
     shelves[si]!.slots[k] = cell;
   }
   return containers ? { ...farm, containers } : farm;

@@ -49,6 +49,10 @@ export interface FarmGeometry {
   containers: ContainerBox[];
   racks: RackBox[];
   slots: SlotBox[];
+  /** Each slot's x and y, in slot order: shared by the geometries of a farm whose shape stayed (see layoutFarm). */
+  positions: Float64Array;
+  /** What the layout was made for besides the farm's shape: a later farm of that shape keeps its places. */
+  layoutKey: string;
 }
 
 /** Gap between slots and between racks, in slots. */
@@ -56,9 +60,19 @@ const SLOT_GAP = 0.15;
 const RACK_GAP = 0.8;
 const PAD = 0.5;
 
-export function layoutFarm(farm: FarmModel, settings: LayoutSettings, width: number, height: number): FarmGeometry {
+/**
+ * previous: the geometry of the last farm shown. When the new farm has its shape (the same containers, racks,
+ * shelves and slots in the same order, as FarmBuilder's patched farms have), every box stays where it was and only
+ * boxes whose cell or container changed are new objects: a refresh then costs no layout.
+ */
+export function layoutFarm(farm: FarmModel, settings: LayoutSettings, width: number, height: number, previous?: FarmGeometry): FarmGeometry {
+  const layoutKey = `${width}|${height}|${settings.containersPerRow}|${settings.rackOrientation}|${settings.showLabels}|${settings.tvMode}`;
+  if (previous?.layoutKey === layoutKey) {
+    const kept = keepPlaces(previous, farm);
+    if (kept) return kept;
+  }
   const fontPx = settings.tvMode ? Math.max(18, Math.round(Math.min(width, height) / 40)) : 12;
-  const empty: FarmGeometry = { width, height, cellPx: 0, fontPx, columns: 0, containers: [], racks: [], slots: [] };
+  const empty: FarmGeometry = { width, height, cellPx: 0, fontPx, columns: 0, containers: [], racks: [], slots: [], positions: new Float64Array(0), layoutKey };
   const count = farm.containers.length;
   if (count === 0) return empty;
 
@@ -91,7 +105,9 @@ export function layoutFarm(farm: FarmModel, settings: LayoutSettings, width: num
     for (let c = 2; c <= count; c++) if (cellFor(c) > cellFor(columns)) columns = c;
   }
   const cellPx = Math.max(1, Math.floor(cellFor(columns) * 10) / 10);
-  const slotPx = Math.max(1, cellPx * (1 - SLOT_GAP));
+  // Slots on whole pixels, all of one size, at least a pixel apart where the cell allows: the canvas fills them
+  // without anti-aliased edges (crisper on the wall, and cheaper for chromium's software rasteriser to replay).
+  const slotPx = Math.max(1, Math.min(Math.round(cellPx * (1 - SLOT_GAP)), Math.floor(cellPx) - (cellPx >= 2 ? 1 : 0)));
   const boxW = unitsW * cellPx;
   const boxH = unitsH * cellPx + fixedH;
 
@@ -108,12 +124,42 @@ export function layoutFarm(farm: FarmModel, settings: LayoutSettings, width: num
         shelf.slots.forEach((cell, i) => {
           const col = vertical ? i : s;
           const row = vertical ? s : i;
-          geometry.slots.push({ x: rx + col * cellPx, y: ry + row * cellPx, size: slotPx, cell, container: container.name, rack: rack.name, shelf: shelf.name });
+          geometry.slots.push({ x: Math.round(rx + col * cellPx), y: Math.round(ry + row * cellPx), size: slotPx, cell, container: container.name, rack: rack.name, shelf: shelf.name });
         });
       });
     });
   });
+  geometry.positions = new Float64Array(geometry.slots.length * 2);
+  geometry.slots.forEach((box, i) => {
+    geometry.positions[2 * i] = box.x;
+    geometry.positions[2 * i + 1] = box.y;
+  });
   return geometry;
+}
+
+/** The previous geometry with the farm's cells and containers in its boxes, or undefined when the shape differs. */
+function keepPlaces(previous: FarmGeometry, farm: FarmModel): FarmGeometry | undefined {
+  if (farm.containers.length !== previous.containers.length) return undefined;
+  const slots = previous.slots.slice();
+  let i = 0;
+  let r = 0;
+  for (const [c, container] of farm.containers.entries()) {
+    if (previous.containers[c]!.container.name !== container.name) return undefined;
+    for (const rack of container.racks) {
+      if (previous.racks[r++]?.name !== rack.name) return undefined;
+      for (const shelf of rack.shelves) {
+        for (const cell of shelf.slots) {
+          const box = slots[i];
+          if (!box || box.cell.slot !== cell.slot || box.shelf !== shelf.name || box.rack !== rack.name || box.container !== container.name) return undefined;
+          if (box.cell !== cell) slots[i] = { ...box, cell };
+          i++;
+        }
+      }
+    }
+  }
+  if (i !== slots.length || r !== previous.racks.length) return undefined;
+  const containers = previous.containers.map((box, c) => (box.container === farm.containers[c] ? box : { ...box, container: farm.containers[c]! }));
+  return { ...previous, containers, slots };
 }
 
 /** The slot under a point, if any (a linear scan: 5,000 slots take microseconds, and it runs on pointer moves only). */

@@ -50,58 +50,58 @@ function paintScene(ctx: Canvas2D, geometry: FarmGeometry, paints: readonly Slot
     for (const rack of geometry.racks) ctx.fillText(rack.name, rack.x, rack.y);
   }
 
-  // Group by fill colour: changing fillStyle per slot costs more than the rectangles themselves.
-  const byFill = new Map<string, number[]>();
-  paints.forEach((paint, i) => {
-    const group = byFill.get(paint.fill);
-    if (group) group.push(i);
-    else byFill.set(paint.fill, [i]);
-  });
-  for (const [fill, indexes] of byFill) {
-    if (fill === 'transparent') continue;
-    ctx.fillStyle = fill;
-    for (const i of indexes) {
-      const box = geometry.slots[i]!;
-      ctx.fillRect(box.x, box.y, box.size, box.size);
+  const showValues = style.showLabels && (geometry.slots[0]?.size ?? 0) >= 28;
+  paintSlots(ctx, geometry, paints.keys(), paints, style, showValues);
+}
+
+/**
+ * Slots as rectangles grouped by colour (changing fillStyle per slot costs more than the rectangles themselves):
+ * first each outline (a fault's, or an empty slot's border) as a rectangle of its colour, then the fill inside it,
+ * then glyphs and values where a slot is big enough to read them. Whole-pixel rectangles and no strokes: chromium's
+ * software rasteriser replays them without anti-aliasing, and an opaque slot covers whatever it showed before.
+ */
+function paintSlots(ctx: Canvas2D, geometry: FarmGeometry, indexes: Iterable<number>, paints: ArrayLike<SlotPaint | undefined>, style: PaintStyle, showValues: boolean): void {
+  const edges = new Map<string, number[]>();
+  const fills = new Map<string, number[]>();
+  const glyphs: number[] = [];
+  const values: number[] = [];
+  const add = (groups: Map<string, number[]>, colour: string, x: number, y: number, size: number) => {
+    const group = groups.get(colour);
+    if (group) group.push(x, y, size);
+    else groups.set(colour, [x, y, size]);
+  };
+  for (const i of indexes) {
+    const paint = paints[i]!;
+    const box = geometry.slots[i]!;
+    const empty = paint.fill === 'transparent';
+    const edge = empty ? style.containerBorder : paint.outline;
+    const inset = edge === undefined ? 0 : empty ? 1 : Math.max(2, Math.round(box.size / 8));
+    if (edge !== undefined) add(edges, edge, box.x, box.y, box.size);
+    if (box.size > 2 * inset) add(fills, empty ? style.containerFill : paint.fill, box.x + inset, box.y + inset, box.size - 2 * inset);
+    if (box.size < 10) continue;
+    if (paint.glyph) glyphs.push(i);
+    else if (showValues && paint.text) values.push(i);
+  }
+  for (const groups of [edges, fills]) {
+    for (const [colour, rects] of groups) {
+      ctx.fillStyle = colour;
+      for (let k = 0; k < rects.length; k += 3) ctx.fillRect(rects[k]!, rects[k + 1]!, rects[k + 2]!, rects[k + 2]!);
     }
   }
-  ctx.strokeStyle = style.containerBorder;
-  ctx.lineWidth = 1;
-  paints.forEach((paint, i) => {
-    if (paint.fill !== 'transparent') return;
-    const box = geometry.slots[i]!;
-    ctx.strokeRect(box.x + 0.5, box.y + 0.5, box.size - 1, box.size - 1);
-  });
-  paints.forEach((paint, i) => {
-    if (!paint.outline) return;
-    const box = geometry.slots[i]!;
-    const width = Math.max(2, box.size / 8);
-    ctx.strokeStyle = paint.outline;
-    ctx.lineWidth = width;
-    ctx.strokeRect(box.x + width / 2, box.y + width / 2, box.size - width, box.size - width);
-  });
-
-  // Glyphs and values only where a slot is big enough to read them.
-  const slotPx = geometry.slots[0]?.size ?? 0;
-  if (slotPx < 10) return;
+  if (!glyphs.length && !values.length) return;
   ctx.textAlign = 'center';
   ctx.textBaseline = 'middle';
   ctx.fillStyle = '#ffffff';
   // Setting ctx.font parses a CSS font string: once per pass, not once per slot.
-  if (style.showLabels && slotPx >= 28) {
-    ctx.font = `${Math.round(slotPx * 0.34)}px ${style.fontFamily}`;
-    paints.forEach((paint, i) => {
-      if (paint.glyph || !paint.text) return;
+  const slotPx = geometry.slots[0]!.size;
+  for (const [pass, font] of [[values, `${Math.round(slotPx * 0.34)}px`], [glyphs, `bold ${Math.round(slotPx * 0.6)}px`]] as const) {
+    if (!pass.length) continue;
+    ctx.font = `${font} ${style.fontFamily}`;
+    for (const i of pass) {
       const box = geometry.slots[i]!;
-      ctx.fillText(paint.text, box.x + box.size / 2, box.y + box.size / 2);
-    });
+      ctx.fillText(pass === glyphs ? paints[i]!.glyph! : paints[i]!.text!, box.x + box.size / 2, box.y + box.size / 2);
+    }
   }
-  ctx.font = `bold ${Math.round(slotPx * 0.6)}px ${style.fontFamily}`;
-  paints.forEach((paint, i) => {
-    if (!paint.glyph) return;
-    const box = geometry.slots[i]!;
-    ctx.fillText(paint.glyph, box.x + box.size / 2, box.y + box.size / 2);
-  });
 }
 
 /**
@@ -155,16 +155,19 @@ export function climateText(intakeC: number | undefined, exhaustC: number | unde
 
 /** What the canvas holds after a paint: enough to repaint only the slots whose look changed. */
 export interface PaintedFrame {
-  /** Everything but the slots' own look: size, slot positions, container headers, style. */
+  /** Everything but the slots' own look: size, container headers, style. */
   sceneKey: string;
+  /** The slot positions painted (the geometry's, shared while a farm keeps its shape). */
   positions: Float64Array;
-  looks: string[];
+  paints: SlotPaint[];
   /** The cells painted and the painter they were painted with: a cell object seen again looks as it did. */
   cells: SlotCell[];
   painter: (cell: SlotCell) => SlotPaint;
 }
 
-const lookOf = (p: SlotPaint, showValues: boolean) => `${p.fill}|${p.glyph ?? ''}|${p.outline ?? ''}|${showValues ? (p.text ?? '') : ''}`;
+/** Whether two paints put the same pixels on a slot (the value counts only where values are drawn). */
+const sameLook = (a: SlotPaint, b: SlotPaint, showValues: boolean) =>
+  a === b || (a.fill === b.fill && a.glyph === b.glyph && a.outline === b.outline && (!showValues || a.text === b.text));
 
 function sceneKeyOf(geometry: FarmGeometry, style: PaintStyle): string {
   const headers = geometry.containers.map((c) => `${c.container.name}:${c.x},${c.y},${c.w},${c.h}:${headerNote(c.container, style.timeZone)}`);
@@ -172,86 +175,48 @@ function sceneKeyOf(geometry: FarmGeometry, style: PaintStyle): string {
   return JSON.stringify([geometry.width, geometry.height, geometry.fontPx, geometry.cellPx, style, headers, racks]);
 }
 
+function samePositions(a: Float64Array, b: Float64Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
  * Paints the farm, redrawing only the slots whose look changed when the scene (size, positions, headers) is the
- * one already on the canvas. A refresh of a real farm changes a handful of slots, and re-rasterising a 4K
- * canvas costs more than all the rest of an update.
+ * one already on the canvas: straight over the old slots, however many changed (a slot's rectangles cover all it
+ * showed, and redrawing the headers and labels would only add text for the rasteriser to replay). A refresh of a
+ * real farm changes a handful of slots, and re-rasterising a 4K canvas costs more than all the rest of an update.
  */
 export function paintFarmIncremental(ctx: Canvas2D, geometry: FarmGeometry, paintOf: (cell: SlotCell) => SlotPaint, style: PaintStyle, previous: PaintedFrame | undefined): PaintedFrame {
   const slotPx = geometry.slots[0]?.size ?? 0;
   const showValues = style.showLabels && slotPx >= 28;
-  const cells = geometry.slots.map((box) => box.cell);
-  const positions = new Float64Array(geometry.slots.length * 2);
-  geometry.slots.forEach((box, i) => {
-    positions[2 * i] = box.x;
-    positions[2 * i + 1] = box.y;
-  });
+  const slots = geometry.slots;
+  const cells: SlotCell[] = new Array<SlotCell>(slots.length);
+  const paints: SlotPaint[] = new Array<SlotPaint>(slots.length);
   const sceneKey = sceneKeyOf(geometry, style);
-  const samePositions = previous !== undefined && previous.positions.length === positions.length && previous.positions.every((v, i) => v === positions[i]);
-  const sameScene = previous !== undefined && samePositions && previous.sceneKey === sceneKey;
+  const sameScene = previous !== undefined && previous.sceneKey === sceneKey && samePositions(previous.positions, geometry.positions);
   // A cell object of the last paint (FarmBuilder keeps unchanged ones) under the same painter looks as it did.
   const reuse = sameScene && previous.painter === paintOf;
-  const paints: Array<SlotPaint | undefined> = cells.map((cell, i) => (reuse && cell === previous.cells[i] ? undefined : paintOf(cell)));
-  const looks = paints.map((p, i) => (p ? lookOf(p, showValues) : previous!.looks[i]!));
   const changed: number[] = [];
-  if (sameScene) for (let i = 0; i < looks.length; i++) if (looks[i] !== previous.looks[i]) changed.push(i);
-  // Past a quarter of the slots a full paint is cheaper: chromium's rasteriser starts a canvas that is cleared and
-  // filled whole from nothing, while slots drawn over the old bitmap cost it about twice as much (bench/rackmap-render.ts).
-  if (!sameScene || changed.length > looks.length / 4) {
-    paintScene(ctx, geometry, paints.map((p, i) => p ?? paintOf(cells[i]!)), style);
-    return { sceneKey, positions, looks, cells, painter: paintOf };
-  }
-  // An opaque fill covers everything the slot showed before (fill, outline, value), so those slots are painted
-  // straight over, grouped by colour like a full paint; only a slot turning transparent needs its box cleared.
-  const byFill = new Map<string, number[]>();
-  const decorated: number[] = [];
-  const cleared: number[] = [];
-  for (const i of changed) {
-    const paint = paints[i]!; // changed looks were computed from a paint
-    if (paint.fill === 'transparent') {
-      cleared.push(i);
+  for (let i = 0; i < slots.length; i++) {
+    const cell = slots[i]!.cell;
+    cells[i] = cell;
+    if (reuse && cell === previous.cells[i]) {
+      paints[i] = previous.paints[i]!;
       continue;
     }
-    const group = byFill.get(paint.fill);
-    if (group) group.push(i);
-    else byFill.set(paint.fill, [i]);
-    if (paint.outline || paint.glyph || (showValues && paint.text)) decorated.push(i);
+    const paint = paintOf(cell);
+    paints[i] = paint;
+    if (sameScene && !sameLook(paint, previous.paints[i]!, showValues)) changed.push(i);
   }
-  for (const [fill, indexes] of byFill) {
-    ctx.fillStyle = fill;
-    for (const i of indexes) {
-      const box = geometry.slots[i]!;
-      ctx.fillRect(box.x, box.y, box.size, box.size);
-    }
+  const painted: PaintedFrame = { sceneKey, positions: geometry.positions, paints, cells, painter: paintOf };
+  if (!sameScene) {
+    paintScene(ctx, geometry, paints, style);
+    return painted;
   }
-  for (const i of decorated) drawDecoration(ctx, geometry.slots[i]!, paints[i]!, style, showValues);
-  for (const i of cleared) {
-    const box = geometry.slots[i]!;
-    ctx.fillStyle = style.containerFill;
-    ctx.fillRect(box.x, box.y, box.size, box.size);
-    drawDecoration(ctx, box, paints[i]!, style, showValues);
-  }
-  return { sceneKey, positions, looks, cells, painter: paintOf };
-}
-
-/** What goes on top of a slot's fill (or, for a transparent slot, on its cleared box): border, outline, label. */
-function drawDecoration(ctx: Canvas2D, box: FarmGeometry['slots'][number], paint: SlotPaint, style: PaintStyle, showValues: boolean): void {
-  if (paint.fill === 'transparent') {
-    ctx.strokeStyle = style.containerBorder;
-    ctx.lineWidth = 1;
-    ctx.strokeRect(box.x + 0.5, box.y + 0.5, box.size - 1, box.size - 1);
-  }
-  if (paint.outline) {
-    const width = Math.max(2, box.size / 8);
-    ctx.strokeStyle = paint.outline;
-    ctx.lineWidth = width;
-    ctx.strokeRect(box.x + width / 2, box.y + width / 2, box.size - width, box.size - width);
-  }
-  const label = paint.glyph ?? (showValues ? paint.text : undefined);
-  if (!label || box.size < 10) return;
-  ctx.fillStyle = '#ffffff';
-  ctx.textAlign = 'center';
-  ctx.textBaseline = 'middle';
-  ctx.font = paint.glyph ? `bold ${Math.round(box.size * 0.6)}px ${style.fontFamily}` : `${Math.round(box.size * 0.34)}px ${style.fontFamily}`;
-  ctx.fillText(label, box.x + box.size / 2, box.y + box.size / 2);
+  // A slot's rectangles cover everything it showed before (fill, outline, value), so changed slots are painted
+  // straight over the old ones.
+  paintSlots(ctx, geometry, changed, paints, style, showValues);
+  return painted;
 }

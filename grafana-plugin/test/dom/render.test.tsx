@@ -20,9 +20,13 @@ function farmWithTrouble(metric: RackMapOptions['metric']) {
   return buildFarm(readings, [{ container: 'C01', intakeC: 24.4, exhaustC: 39.9 }], { metric, now: NOW, staleAfterMs: 180_000, slotsPerShelf: 0 });
 }
 
-function fillAt(ctx: RecordingContext, x: number, y: number): string | undefined {
+function lastFillAt(ctx: RecordingContext, x: number, y: number) {
   const hits = ctx.fills.filter((f) => x >= f.x && x < f.x + f.w && y >= f.y && y < f.y + f.h);
-  return hits[hits.length - 1]?.fill;
+  return hits[hits.length - 1];
+}
+
+function fillAt(ctx: RecordingContext, x: number, y: number): string | undefined {
+  return lastFillAt(ctx, x, y)?.fill;
 }
 
 function renderMap(options: Partial<RackMapOptions>, width = 1200, height = 700) {
@@ -129,13 +133,14 @@ describe('rack map rendering', () => {
     expect(fillAt(ctx, box.x + box.size / 2, box.y + box.size / 2)).toBe(theme.visualization.getColorByName('red'));
   });
 
-  test('a few changed slots are painted over the old ones; when most change, the map is painted whole, and a healed slot loses its mark', () => {
+  test('changed slots are painted over the old ones, a few or all of them, and a healed slot loses its mark', () => {
     const options = { ...DEFAULT_OPTIONS, metric: 'temperature' as const, showLabels: false };
     const settings = { metric: 'temperature' as const, now: NOW, staleAfterMs: 180_000, slotsPerShelf: 0 };
     const faulted = healthyFarm(2, 2, 3, 4).map((r) => (r.miner === 'C01-R1-S1-1' ? { ...r, faults: [{ code: 'FAN_STOPPED', severity: 'critical' as const, part: 'fan 1' }] } : r));
     const { container, rerender } = render(<RackMapView farm={buildFarm(faulted, [], settings)} options={options} width={900} height={500} theme={theme} />);
     const ctx = container.querySelector('canvas')!.getContext('2d') as unknown as RecordingContext;
-    expect(ctx.texts.map((t) => t.text)).toContain('!');
+    const mark = ctx.texts.find((t) => t.text === '!')!;
+    expect(mark).toBeDefined();
     const fullPaint = { fills: ctx.fills.length, texts: ctx.texts.length };
     // Three miners 30 °C hotter (green to red), the faulted one among them with its fan fixed: three fills on top.
     const hot = new Set(['C01-R1-S1-1', 'C01-R1-S1-2', 'C02-R2-S3-4']);
@@ -143,12 +148,18 @@ describe('rack map rendering', () => {
     rerender(<RackMapView farm={buildFarm(few, [], settings)} options={options} width={900} height={500} theme={theme} />);
     expect(ctx.fills.length - fullPaint.fills).toBe(3);
     expect(ctx.texts.length).toBe(fullPaint.texts); // nothing drawn on top: the new fill covers the old mark
-    // Every miner hotter: painted whole (the recording canvas starts over on the clear), the mark gone.
+    const healed = layoutFarm(buildFarm(few, [], settings), options, 900, 500).slots.find((s) => s.cell.reading?.miner === 'C01-R1-S1-1')!;
+    expect(lastFillAt(ctx, mark.x, mark.y)).toMatchObject({ fill: theme.visualization.getColorByName('red') });
+    expect(lastFillAt(ctx, mark.x, mark.y)!.seq).toBeGreaterThan(mark.seq);
+    expect([healed.x, healed.y]).toEqual([Math.round(healed.x), Math.round(healed.y)]);
+    // Every miner hotter: each slot that was not red yet is painted over; headers and labels are not drawn again.
+    const before = { fills: ctx.fills.length, texts: ctx.texts.length };
     const farm = buildFarm(few.map((r) => ({ ...r, tempMaxC: 100 })), [], settings);
     rerender(<RackMapView farm={farm} options={options} width={900} height={500} theme={theme} />);
-    expect(ctx.fills.length).toBe(fullPaint.fills);
-    expect(ctx.texts.map((t) => t.text)).not.toContain('!');
-    const box = layoutFarm(farm, options, 900, 500).slots.find((s) => s.cell.reading?.miner === 'C01-R1-S1-1')!;
-    expect(fillAt(ctx, box.x + box.size / 2, box.y + box.size / 2)).toBe(theme.visualization.getColorByName('red'));
+    expect(ctx.fills.length - before.fills).toBe(48 - hot.size);
+    expect(ctx.texts.length).toBe(before.texts);
+    for (const box of layoutFarm(farm, options, 900, 500).slots) {
+      expect(lastFillAt(ctx, box.x + box.size / 2, box.y + box.size / 2)?.fill).toBe(theme.visualization.getColorByName('red'));
+    }
   });
 });

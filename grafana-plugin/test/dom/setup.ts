@@ -1,6 +1,7 @@
 /**
  * jsdom has no canvas: each canvas gets a context that records its fillRect calls with the fill colour in force,
- * which is what the rendering tests check. Grafana's UI code asks for matchMedia, ResizeObserver and TextEncoder.
+ * and its texts, each numbered in drawing order (what shows at a point is what was drawn there last), which is
+ * what the rendering tests check. Grafana's UI code asks for matchMedia, ResizeObserver and TextEncoder.
  */
 import { TextDecoder, TextEncoder } from 'node:util';
 
@@ -10,19 +11,22 @@ export interface FilledRect {
   w: number;
   h: number;
   fill: string;
+  /** Drawing order among the context's fills and texts. */
+  seq: number;
 }
 
 export interface RecordingContext {
   fills: FilledRect[];
-  texts: Array<{ text: string; x: number; y: number }>;
+  texts: Array<{ text: string; x: number; y: number; seq: number }>;
 }
 
 const contexts = new WeakMap<HTMLCanvasElement, RecordingContext & Record<string, unknown>>();
 
 function recordingContext(): RecordingContext & Record<string, unknown> {
+  let seq = 0;
   const ctx = {
     fills: [] as FilledRect[],
-    texts: [] as Array<{ text: string; x: number; y: number }>,
+    texts: [] as Array<{ text: string; x: number; y: number; seq: number }>,
     fillStyle: '#000',
     strokeStyle: '#000',
     lineWidth: 1,
@@ -35,11 +39,11 @@ function recordingContext(): RecordingContext & Record<string, unknown> {
       ctx.texts.length = 0;
     },
     fillRect(x: number, y: number, w: number, h: number) {
-      ctx.fills.push({ x, y, w, h, fill: String(ctx.fillStyle) });
+      ctx.fills.push({ x, y, w, h, fill: String(ctx.fillStyle), seq: seq++ });
     },
     strokeRect() {},
     fillText(text: string, x: number, y: number) {
-      ctx.texts.push({ text, x, y });
+      ctx.texts.push({ text, x, y, seq: seq++ });
     },
   };
   return ctx;
