@@ -184,6 +184,16 @@ async function main(): Promise<void> {
             onePercentVsDivsAllChanged: +(pixels['divs-all']!.total.medianMs / pixels['rackmap-1%']!.total.medianMs).toFixed(2),
             onePercentVsDivsOnePercent: +(pixels['divs-1%']!.total.medianMs / pixels['rackmap-1%']!.total.medianMs).toFixed(2),
           },
+          // What software rendering costs whatever the map's code does: an update that changes nothing, and a bare
+          // canvas of the map's size with 1 % or all of its slot rectangles redrawn (no model, React or list). Their
+          // ratios to the divs are the most any canvas map could reach on this machine.
+          softwareRenderingFloors: {
+            emptyUpdate: round(pixels['empty']!.total),
+            bareCanvas1Percent: round(pixels['canvas-1%']!.total),
+            bareCanvasAllChanged: round(pixels['canvas-all']!.total),
+            bestOnePercentVsDivsOnePercent: +(pixels['divs-1%']!.total.medianMs / pixels['canvas-1%']!.total.medianMs).toFixed(2),
+            bestAllChangedVsDivsAllChanged: +(pixels['divs-all']!.total.medianMs / pixels['canvas-all']!.total.medianMs).toFixed(2),
+          },
           rackmapUpdate1PercentChanged: round(result.rackmap),
           rackmapUpdateAllChanged: round(result.rackmapAllChange),
           baselinePlainDivs: round(result.plainDivs),

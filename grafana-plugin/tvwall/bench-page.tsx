@@ -182,11 +182,33 @@ async function runToPixels(slots: number, frames: number, width: number, height:
     };
   };
   const divs = (allChange: boolean) => (f: number) => (root: Root) => flushSync(() => root.render(plainDivs(slots, width, height, f, allChange)));
+  // The floors of software rendering, for the record: an update task that changes nothing (the marks, the frames
+  // waited and the timers cost this much whatever is drawn), and a bare opaque canvas of the map's size whose slot
+  // rectangles (the map's own places) are redrawn, 1 % or all of them, with no model, React or attention list:
+  // what chromium's copy of the canvas into the frame and its compositing cost for such a change alone.
+  const mapWidth = width - Math.round(Math.min(width * 0.22, 520));
+  const places = layoutFarm(buildFarm(syntheticReadings(slots, 0, now), [], { metric: options.metric, now, staleAfterMs: 180_000, slotsPerShelf: 0 }), options, mapWidth, height).slots;
+  const colours = ['#73bf69', '#fade2a', '#ff9830', '#f2495c'];
+  const bareCanvas = (allChange: boolean) => (f: number) => (root: Root) => {
+    if (f === 0) flushSync(() => root.render(<canvas width={mapWidth} height={height} style={{ width: mapWidth, height }} />));
+    const ctx = host.querySelector('canvas')!.getContext('2d', { alpha: false })!;
+    if (f === 0) ctx.fillRect(0, 0, mapWidth, height);
+    const byColour = colours.map(() => [] as number[]);
+    // 1 %: the slots changed now and those changed last time (back to their colour), as in the map's 1 % series.
+    places.forEach((_, i) => (allChange || f === 0 || i % 100 === f % 100 || i % 100 === (f + 99) % 100) && byColour[(i * 7 + (i % 100 === f % 100 || allChange ? f : 0)) % colours.length]!.push(i));
+    byColour.forEach((indexes, c) => {
+      ctx.fillStyle = colours[c]!;
+      for (const i of indexes) ctx.fillRect(places[i]!.x, places[i]!.y, places[i]!.size, places[i]!.size);
+    });
+  };
   const series: Array<[string, (frame: number) => (root: Root) => void]> = [
     ['rackmap-1%', rackmap(false)],
     ['rackmap-all', rackmap(true)],
     ['divs-1%', divs(false)],
     ['divs-all', divs(true)],
+    ['empty', () => () => undefined],
+    ['canvas-1%', bareCanvas(false)],
+    ['canvas-all', bareCanvas(true)],
   ];
   for (const [name, prepare] of series) {
     const root = createRoot(host);

@@ -1,6 +1,6 @@
-import { buildFarm } from '../../src/farm';
+import { buildFarm, FarmBuilder } from '../../src/farm';
 import { layoutFarm, slotAt, type FarmGeometry } from '../../src/geometry';
-import { NOW, healthyFarm } from '../fixtures';
+import { NOW, healthyFarm, reading } from '../fixtures';
 
 const settings = { metric: 'health' as const, now: NOW, staleAfterMs: 180_000, slotsPerShelf: 0 };
 const layout = { containersPerRow: 0, rackOrientation: 'vertical' as const, showLabels: true, tvMode: false };
@@ -60,5 +60,24 @@ describe('layout', () => {
     const second = g.slots[1]!;
     expect(slotAt(g, second.x + 1, second.y + 1)?.cell.slot).toBe('2');
     expect(slotAt(g, second.x + second.size + 0.5, second.y + 1)).toBeUndefined();
+  });
+
+  test('a refresh of the same shape keeps every box in place, new boxes only for changed miners; another shape is laid out anew', () => {
+    const builder = new FarmBuilder();
+    const readings = healthyFarm(2, 2, 3, 4);
+    const first = layoutFarm(builder.build(readings, [], settings), layout, 1600, 900);
+    const faulted = readings.map((r) => (r.miner === 'C02-R1-S2-3' ? { ...r, faults: [{ code: 'FAN_STOPPED', severity: 'critical' as const, part: 'fan 1' }] } : r));
+    const farm = builder.build(faulted, [], settings);
+    const kept = layoutFarm(farm, layout, 1600, 900, first);
+    expect(kept).toEqual(layoutFarm(farm, layout, 1600, 900));
+    expect(kept.positions).toBe(first.positions);
+    expect(kept.slots.filter((box, i) => box !== first.slots[i]).map((box) => [box.cell.reading?.miner, box.cell.state])).toEqual([['C02-R1-S2-3', 'fault']]);
+    // A fifth slot on one shelf: every place may move.
+    const grown = buildFarm([...faulted, reading('C01-R1-S1-5')], [], settings);
+    const relaid = layoutFarm(grown, layout, 1600, 900, kept);
+    expect(relaid).toEqual(layoutFarm(grown, layout, 1600, 900));
+    expect(relaid.slots).toHaveLength(kept.slots.length + 1);
+    // The same farm on a panel of another size: laid out for that size.
+    expect(layoutFarm(farm, layout, 1200, 700, kept)).toEqual(layoutFarm(farm, layout, 1200, 700));
   });
 });
