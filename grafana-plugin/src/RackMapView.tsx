@@ -152,9 +152,10 @@ function useStableLines(lines: AttentionLine[], timeZone: string | undefined): A
 
 // Memoised: a refresh that leaves the list as it was re-renders none of its DOM.
 const AttentionList = React.memo(function AttentionList({ lines, width, height, fontPx, timeZone }: { lines: AttentionLine[]; width: number; height: number; fontPx: number; timeZone: string | undefined }) {
-  const texts = lines.map((line) => attentionText(line, timeZone));
-  const shownCount = linesThatFit(texts.map((t) => t.detail !== undefined), height, fontPx);
   const m = attentionMetrics(fontPx);
+  // Texts only for the lines that could fit (more than that many lines overflow the list whatever they say).
+  const texts = lines.slice(0, Math.floor(height / (m.title + m.gap)) + 1).map((line) => attentionText(line, timeZone));
+  const shownCount = linesThatFit(texts.map((t) => t.detail !== undefined), height, fontPx);
   // One line each, cut with an ellipsis: their heights must be what linesThatFit counted.
   const oneLine: React.CSSProperties = { whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis' };
   return (
@@ -171,7 +172,9 @@ const AttentionList = React.memo(function AttentionList({ lines, width, height, 
           const single = line.cells.length === 1 && line.kind !== 'silent' ? line.cells[0]!.reading!.miner : undefined;
           return (
             <li
-              key={`${line.kind}|${line.container}|${single ?? ''}`}
+              // By position: when other miners move into the list, React rewrites the lines' text in place instead
+              // of replacing their elements (the lines hold no state); bench/rackmap-render.ts, all changed.
+              key={i}
               data-state={line.kind}
               data-container={line.container}
               data-miner={single}

@@ -77,6 +77,18 @@ describe('rack map rendering', () => {
     expect(items[0]!.textContent).toContain('FAN_STOPPED');
   });
 
+  test('TV mode: when other miners need attention after a refresh, the list names them and their faults, not the last ones', () => {
+    const options = { ...DEFAULT_OPTIONS, metric: 'health' as const, tvMode: true };
+    const faultOn = (miners: string[], code: string) =>
+      buildFarm(healthyFarm(2, 2, 3, 4).map((r) => (miners.includes(r.miner) ? { ...r, faults: [{ code, severity: 'critical' as const, part: 'fan 1' }] } : r)), [], { metric: 'health', now: NOW, staleAfterMs: 180_000, slotsPerShelf: 0 });
+    const shown = () => [...screen.getByTestId('attention-list').querySelectorAll('li')].map((li) => [li.dataset.miner, li.dataset.state, li.textContent]);
+    const { rerender } = render(<RackMapView farm={faultOn(['C01-R1-S1-1', 'C01-R1-S1-2'], 'FAN_STOPPED')} options={options} width={1200} height={700} theme={theme} />);
+    expect(shown().map(([miner]) => miner)).toEqual(['C01-R1-S1-1', 'C01-R1-S1-2']);
+    rerender(<RackMapView farm={faultOn(['C02-R2-S3-4'], 'CHIPS_DEAD')} options={options} width={1200} height={700} theme={theme} />);
+    expect(shown()).toEqual([['C02-R2-S3-4', 'fault', expect.stringContaining('CHIPS_DEAD')]]);
+    expect(shown()[0]![2]).not.toContain('FAN_STOPPED');
+  });
+
   test("hovering a slot shows the miner's key values and its active faults", () => {
     const { canvas, centreOf } = renderMap({ metric: 'health' });
     canvas.getBoundingClientRect = () => ({ left: 0, top: 0, right: 1200, bottom: 700, width: 1200, height: 700, x: 0, y: 0, toJSON: () => ({}) });
