@@ -1,7 +1,9 @@
 /**
  * Rack-map render benchmark in a real browser (Debian chromium via playwright-core): one update of the panel
  * with 5,000 slots = new readings → farm model → layout → canvas paint, timed in the page. Baseline in the same
- * page and run: React re-colouring 5,000 plain absolutely-positioned divs. Prints JSON.
+ * page and run: React re-colouring 5,000 plain absolutely-positioned divs. Also in the same run, the floors of software
+ * rendering: an update that changes nothing, and a bare canvas of the map's size with 1 % or all of its slots redrawn.
+ * Prints JSON.
  * Run: npx tsx bench/rackmap-render.ts [slots] [frames]   (needs npm run build -w grafana-plugin first)
  * RACKMAP_TRACE=/tmp/rackmap-trace.json also traces the up-to-pixels run (chromium's paint, raster and canvas events).
  */
