@@ -33,14 +33,18 @@ export interface PostOptions {
   knownKeysExcluded?: boolean;
 }
 
+/** A posting's statement, built and checked (every transaction balances) before anything is sent. */
+export interface PreparedPosting {
+  text: string;
+  values: unknown[];
+}
+
 /**
- * Posts transactions and their entries in one statement; a transaction whose idempotency key already exists is
- * skipped (its entries are not written twice). Returns key → new transaction id for those actually posted.
- * Must run inside a database transaction: the balance check fires at COMMIT.
+ * Builds the statement that posts transactions and their entries (see postTransactions); throws when one does
+ * not balance. Pure: a caller may build the next posting while the database works on the one before.
  */
-export async function postTransactions(client: Tx, txns: readonly NewTransaction[], options: PostOptions = {}): Promise<Map<string, number>> {
-  const posted = new Map<string, number>();
-  if (txns.length === 0) return posted;
+export function preparePosting(txns: readonly NewTransaction[], options: PostOptions = {}): PreparedPosting | undefined {
+  if (txns.length === 0) return undefined;
   const entryTxn: number[] = [];
   const accountIds: number[] = [];
   const amounts: string[] = [];
@@ -57,8 +61,8 @@ export async function postTransactions(client: Tx, txns: readonly NewTransaction
   });
   // The entries find their transaction's new id by its key among the rows the first part inserted; a skipped
   // key inserts no entries. They are written in the order given.
-  const { rows } = await client.query<{ id: string; idempotency_key: string }>(
-    `WITH t AS (
+  return {
+    text: `WITH t AS (
        INSERT INTO journal_transactions (idempotency_key, kind, day, contract_id, reverses_id, memo)
        SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::bigint[], $6::text[])
        ${options.knownKeysExcluded ? '' : 'ON CONFLICT (idempotency_key) DO NOTHING'} RETURNING id, idempotency_key
@@ -68,7 +72,7 @@ export async function postTransactions(client: Tx, txns: readonly NewTransaction
          JOIN t ON t.idempotency_key = ($1::text[])[u.txn] ORDER BY u.n
      )
      SELECT id, idempotency_key FROM t`,
-    [
+    values: [
       txns.map((t) => t.idempotencyKey),
       txns.map((t) => t.kind),
       txns.map((t) => t.day ?? null),
@@ -79,9 +83,25 @@ export async function postTransactions(client: Tx, txns: readonly NewTransaction
       accountIds,
       amounts,
     ],
-  );
+  };
+}
+
+/** Sends a prepared posting; returns key → new transaction id for those actually posted. */
+export async function executePosting(client: Tx, prepared: PreparedPosting | undefined): Promise<Map<string, number>> {
+  const posted = new Map<string, number>();
+  if (!prepared) return posted;
+  const { rows } = await client.query<{ id: string; idempotency_key: string }>(prepared.text, prepared.values);
   for (const r of rows) posted.set(r.idempotency_key, Number(r.id));
   return posted;
+}
+
+/**
+ * Posts transactions and their entries in one statement; a transaction whose idempotency key already exists is
+ * skipped (its entries are not written twice). Returns key → new transaction id for those actually posted.
+ * Must run inside a database transaction: the balance check fires at COMMIT.
+ */
+export async function postTransactions(client: Tx, txns: readonly NewTransaction[], options: PostOptions = {}): Promise<Map<string, number>> {
+  return executePosting(client, preparePosting(txns, options));
 }
 
 /** A transaction's entries negated, under a new key: the only way to undo anything in the journal. */

@@ -9,7 +9,7 @@ import { allocateDay, soldThsOf, type ContractAllocation, type ContractTerms, ty
 import { inTransaction, type Queryable, type Tx } from '../db';
 import type { RunInputs, RunResult, RunSettings, RunStatus } from '../domain';
 import { BillingDecimal } from '../fpps';
-import { postTransactions, reversalOf, type NewTransaction } from '../ledger';
+import { executePosting, postTransactions, preparePosting, reversalOf, type NewTransaction } from '../ledger';
 import { investorAccountIds, systemAccountId } from '../store/accounts';
 import { activeContractTerms } from '../store/contracts';
 import { readCreditBook, settleAgainstPositions, settleCredits } from './position';
@@ -131,42 +131,52 @@ export async function postRun(scope: RunScope, run: Run, settings: RunSettings):
   // rows, so the next waits on them and commits after it, as the book settled them (a carried fee before its
   // repayment). Otherwise (a run being finished, or inside the caller's transaction) one chunk at a time.
   const depth = book && scope.commitsEachUnit ? 2 : 1;
-  const inFlight: Array<Promise<number>> = [];
+  const inFlight: Array<{ unit: Promise<number>; end: number }> = [];
   let journalWritten: Promise<void> = Promise.resolve();
   let failed = false;
   let postedNow = 0;
   const total = allocation.contracts.length;
+  // Chunks are awaited, and their progress reported, in chunk order (two in flight may finish in either order).
+  const landed = async (): Promise<void> => {
+    const { unit, end } = inFlight.shift()!;
+    postedNow += await unit;
+    settings.log?.(`${day}: ${end}/${total} contracts`);
+  };
   try {
     for (let start = 0; start < total; start += chunkSize) {
-      if (inFlight.length >= depth) postedNow += await inFlight.shift()!;
+      if (inFlight.length >= depth) await landed();
       const chunk = allocation.contracts.slice(start, start + chunkSize);
       const end = Math.min(start + chunkSize, total);
       const previousWritten = journalWritten;
       let markWritten!: () => void;
       journalWritten = new Promise<void>((resolve) => (markWritten = resolve));
+      const txns: NewTransaction[] = chunk.map((a) => ({
+        idempotencyKey: creditKey(a.contract.id, day, revision),
+        kind: 'credit',
+        day,
+        contractId: a.contract.id,
+        entries: [
+          { accountId: receivable, amountSat: a.grossSat },
+          { accountId: accounts.get(a.contract.investorId)!, amountSat: -a.netSat },
+          { accountId: fees, amountSat: -(a.maintenanceFeeSat + a.revenueFeeSat) },
+        ],
+      }));
+      // With the book, the chunk is settled and its statement built here, in chunk order, while the database
+      // still works on the chunk before; only sending it waits for that chunk's journal rows.
+      const prepared = book ? preparePosting(settleCredits(txns, book), { knownKeysExcluded: true }) : undefined;
       const unit = atomic(async (tx) => {
         let posted: Map<string, number>;
         try {
-          await previousWritten;
-          if (failed) throw new Error(`${day}: an earlier chunk of the run failed`);
-          const txns: NewTransaction[] = chunk.map((a) => ({
-            idempotencyKey: creditKey(a.contract.id, day, revision),
-            kind: 'credit',
-            day,
-            contractId: a.contract.id,
-            entries: [
-              { accountId: receivable, amountSat: a.grossSat },
-              { accountId: accounts.get(a.contract.investorId)!, amountSat: -a.netSat },
-              { accountId: fees, amountSat: -(a.maintenanceFeeSat + a.revenueFeeSat) },
-            ],
-          }));
           // Intermediate chunks commit without waiting for their WAL flush: the last transaction of the run (below)
           // waits, which makes every chunk before it durable; a crash before it loses only chunks that the next run
           // posts again under the same keys from the same frozen inputs.
           if (scope.commitsEachUnit) await tx.query('SET LOCAL synchronous_commit = off');
-          // settleAgainstPositions leaves out the keys already posted (or knows there are none), and this run holds the run lock.
-          const settled = book ? settleCredits(txns, book) : await settleAgainstPositions(tx, txns, { runLockHeld: true });
-          posted = await postTransactions(tx, settled, { knownKeysExcluded: true });
+          await previousWritten;
+          if (failed) throw new Error(`${day}: an earlier chunk of the run failed`);
+          // settleAgainstPositions leaves out the keys already posted, and this run holds the run lock.
+          posted = prepared
+            ? await executePosting(tx, prepared)
+            : await postTransactions(tx, await settleAgainstPositions(tx, txns, { runLockHeld: true }), { knownKeysExcluded: true });
         } finally {
           markWritten();
         }
@@ -189,23 +199,20 @@ export async function postRun(scope: RunScope, run: Run, settings: RunSettings):
         }
         await insertCredits(tx, day, revision, shared, fresh);
         return fresh.length;
-      }).then(
-        (n) => {
-          settings.log?.(`${day}: ${end}/${total} contracts`);
-          return n;
-        },
-        (err: unknown) => {
-          failed = true;
-          throw err;
-        },
-      );
-      inFlight.push(unit);
+      }).catch((err: unknown) => {
+        failed = true;
+        throw err;
+      });
+      // Handled here too, so a chunk failing while an earlier one is awaited is not an unhandled rejection; it is
+      // thrown when its turn comes.
+      unit.catch(() => undefined);
+      inFlight.push({ unit, end });
     }
-    while (inFlight.length > 0) postedNow += await inFlight.shift()!;
+    while (inFlight.length > 0) await landed();
   } catch (err) {
     // Nothing is left running behind the error: the chunks still in flight end (commit or roll back) first.
     failed = true;
-    await Promise.allSettled(inFlight);
+    await Promise.allSettled(inFlight.map((f) => f.unit));
     throw err;
   }
   const creditedSat = allocation.contracts.reduce((s, a) => s + a.grossSat, 0);
