@@ -50,8 +50,12 @@ function paintScene(ctx: Canvas2D, geometry: FarmGeometry, paints: readonly Slot
     for (const rack of geometry.racks) ctx.fillText(rack.name, rack.x, rack.y);
   }
 
-  const showValues = style.showLabels && (geometry.slots[0]?.size ?? 0) >= 28;
-  paintSlots(ctx, geometry, paints.keys(), paints, style, showValues);
+  paintSlots(ctx, geometry, paints.keys(), paints, style, valuesShown(geometry, style));
+}
+
+/** Values are drawn in slots when labels are on and a slot is big enough to read one. */
+function valuesShown(geometry: FarmGeometry, style: PaintStyle): boolean {
+  return style.showLabels && (geometry.slots[0]?.size ?? 0) >= 28;
 }
 
 /**
@@ -189,8 +193,7 @@ function samePositions(a: Float64Array, b: Float64Array): boolean {
  * real farm changes a handful of slots, and re-rasterising a 4K canvas costs more than all the rest of an update.
  */
 export function paintFarmIncremental(ctx: Canvas2D, geometry: FarmGeometry, paintOf: (cell: SlotCell) => SlotPaint, style: PaintStyle, previous: PaintedFrame | undefined): PaintedFrame {
-  const slotPx = geometry.slots[0]?.size ?? 0;
-  const showValues = style.showLabels && slotPx >= 28;
+  const showValues = valuesShown(geometry, style);
   const slots = geometry.slots;
   const cells: SlotCell[] = new Array<SlotCell>(slots.length);
   const paints: SlotPaint[] = new Array<SlotPaint>(slots.length);

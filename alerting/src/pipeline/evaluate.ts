@@ -98,36 +98,18 @@ export function faultEntryConditions(entries: Iterable<FaultEntry>, rules: reado
 
 function derive(f: Fault, rulesOfCode: readonly FaultRule[] | undefined): FaultCondition | FaultCondition[] | undefined {
   if (!rulesOfCode) return undefined;
-  const only = rulesOfCode.length === 1 ? rulesOfCode[0]! : undefined;
-  const reason = f.details?.reason;
-  if (only && only.matchers.length === 0 && !hasEntries(only.labels) && f.part && !(typeof reason === 'string' && reason)) {
-    // The usual fault (one rule, no matchers or extra labels, a part, no reason): its labels in one object literal.
-    const l = f.location;
-    const labels: Labels = {
-      site: l.site,
-      container: l.container,
-      rack: l.rack,
-      shelf: l.shelf,
-      slot: l.slot,
-      miner: f.minerId,
-      fault: f.code,
-      severity: only.severity ?? f.severity,
-      part: f.part,
-      alertname: only.name,
-    };
-    return conditionOf(f, only, labels);
-  }
   const out: FaultCondition[] = [];
   const base = faultLabels(f);
   for (const r of rulesOfCode) {
     if (!matchesAll(r.matchers, base)) continue;
-    // The one rule of a fault without extra labels completes the fault's labels in place.
+    // The one rule of a fault without extra labels (the usual case) completes the fault's labels in place.
     const labels: Labels = rulesOfCode.length === 1 && !hasEntries(r.labels) ? base : { ...base, ...r.labels };
     labels.alertname = r.name;
     labels.severity = r.severity ?? base.severity!;
     out.push(conditionOf(f, r, labels));
   }
-  return out;
+  // The usual fault has one condition: kept without an array around it.
+  return out.length === 1 ? out[0] : out;
 }
 
 /** A fault alert is named by its rule and its fault episode key: cheaper than hashing labels, and readable. */

@@ -52,7 +52,8 @@ async function readPositionAccounts(tx: Tx, investors: readonly string[], lock: 
 
 /**
  * Rewrites the investor entries of `txns` against the investors' positions, locking both accounts of each investor
- * until the transaction ends. Transactions already posted (same idempotency key) are left out: they change nothing.
+ * until the transaction ends (credits only, under the run lock: read without locking, see SettleOptions).
+ * Transactions already posted (same idempotency key) are left out: they change nothing.
  */
 export async function settleAgainstPositions(tx: Tx, txns: readonly NewTransaction[], options: SettleOptions = {}): Promise<NewTransaction[]> {
   if (txns.length === 0) return [];
