@@ -3,6 +3,7 @@
  * Debit positive, credit negative; the database refuses unbalanced transactions at commit, edits and deletes
  * always, and any investor balance below zero (see migrations/0001_ledger.sql).
  */
+import { pgArrayLiteral } from '@flymining/shared/src/pg/array-literal';
 import { satoshi, type Queryable, type Tx } from './db';
 
 export { investorAccountId, systemAccountId, type SystemAccount } from './store/accounts';
@@ -39,15 +40,11 @@ export interface PreparedPosting {
   values: unknown[];
 }
 
-/**
- * Builds the statement that posts transactions and their entries (see postTransactions); throws when one does
- * not balance. Pure: a caller may build the next posting while the database works on the one before.
- */
-export function preparePosting(txns: readonly NewTransaction[], options: PostOptions = {}): PreparedPosting | undefined {
-  if (txns.length === 0) return undefined;
+/** The posting's entries as three parallel arrays (transaction's position from 1, account, amount); throws when a transaction does not balance. */
+function flattenEntries(txns: readonly NewTransaction[]): { entryTxn: number[]; accountIds: number[]; amounts: number[] } {
   const entryTxn: number[] = [];
   const accountIds: number[] = [];
-  const amounts: string[] = [];
+  const amounts: number[] = [];
   txns.forEach((t, i) => {
     let sum = 0;
     for (const e of t.entries) {
@@ -55,10 +52,32 @@ export function preparePosting(txns: readonly NewTransaction[], options: PostOpt
       if (e.amountSat === 0) continue;
       entryTxn.push(i + 1);
       accountIds.push(e.accountId);
-      amounts.push(String(e.amountSat));
+      amounts.push(e.amountSat);
     }
     if (sum !== 0) throw new Error(`transaction ${t.idempotencyKey} does not balance (${sum} sat)`);
   });
+  return { entryTxn, accountIds, amounts };
+}
+
+/** The transactions' own columns, as array literals in the order the statements below unnest them. */
+function transactionColumns(txns: readonly NewTransaction[]): string[] {
+  return [
+    pgArrayLiteral(txns.map((t) => t.idempotencyKey)),
+    pgArrayLiteral(txns.map((t) => t.kind)),
+    pgArrayLiteral(txns.map((t) => t.day ?? null)),
+    pgArrayLiteral(txns.map((t) => t.contractId ?? null)),
+    pgArrayLiteral(txns.map((t) => t.reversesId ?? null)),
+    pgArrayLiteral(txns.map((t) => t.memo ?? '')),
+  ];
+}
+
+/**
+ * Builds the statement that posts transactions and their entries (see postTransactions); throws when one does
+ * not balance. Pure: a caller may build the next posting while the database works on the one before.
+ */
+export function preparePosting(txns: readonly NewTransaction[], options: PostOptions = {}): PreparedPosting | undefined {
+  if (txns.length === 0) return undefined;
+  const { entryTxn, accountIds, amounts } = flattenEntries(txns);
   // The entries find their transaction's new id by its key among the rows the first part inserted; a skipped
   // key inserts no entries. They are written in the order given.
   return {
@@ -72,17 +91,35 @@ export function preparePosting(txns: readonly NewTransaction[], options: PostOpt
          JOIN t ON t.idempotency_key = ($1::text[])[u.txn] ORDER BY u.n
      )
      SELECT id, idempotency_key FROM t`,
-    values: [
-      txns.map((t) => t.idempotencyKey),
-      txns.map((t) => t.kind),
-      txns.map((t) => t.day ?? null),
-      txns.map((t) => t.contractId ?? null),
-      txns.map((t) => t.reversesId ?? null),
-      txns.map((t) => t.memo ?? ''),
-      entryTxn,
-      accountIds,
-      amounts,
-    ],
+    values: [...transactionColumns(txns), pgArrayLiteral(entryTxn), pgArrayLiteral(accountIds), pgArrayLiteral(amounts)],
+  };
+}
+
+/**
+ * Transactions none of whose keys is in the journal (the caller left out those posted and holds the run lock), as
+ * the first common table expressions of a statement that also writes rows referring to them: after these,
+ * `journal_ids(n, id)` holds the new id of the n-th transaction (from 1), so the caller's own INSERT joins its
+ * n-th row to it. A key that is in the journal after all fails the whole statement. The parts use parameters
+ * $1 to $9; the caller's own start at $10. Throws when a transaction does not balance.
+ */
+export function postingParts(txns: readonly NewTransaction[]): { ctes: string; values: string[] } {
+  const { entryTxn, accountIds, amounts } = flattenEntries(txns);
+  // The ids are drawn from the column's own sequence up front, so entries and the caller's rows find their
+  // transaction by position (an integer join) instead of by key.
+  return {
+    ctes: `journal_ids AS MATERIALIZED (
+       SELECT n, nextval('journal_transactions_id_seq') AS id FROM generate_series(1, cardinality($1::text[])) AS n
+     ), journal_posted AS (
+       INSERT INTO journal_transactions (id, idempotency_key, kind, day, contract_id, reverses_id, memo)
+       SELECT i.id, u.k, u.kind, u.day, u.contract_id, u.reverses_id, u.memo
+         FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::bigint[], $6::text[]) WITH ORDINALITY AS u(k, kind, day, contract_id, reverses_id, memo, n)
+         JOIN journal_ids i ON i.n = u.n
+     ), journal_entries_posted AS (
+       INSERT INTO journal_entries (transaction_id, account_id, amount_sat)
+       SELECT i.id, u.account_id, u.amount_sat FROM unnest($7::int[], $8::bigint[], $9::bigint[]) WITH ORDINALITY AS u(txn, account_id, amount_sat, m)
+         JOIN journal_ids i ON i.n = u.txn ORDER BY u.m
+     )`,
+    values: [...transactionColumns(txns), pgArrayLiteral(entryTxn), pgArrayLiteral(accountIds), pgArrayLiteral(amounts)],
   };
 }
 

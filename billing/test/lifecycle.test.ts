@@ -152,7 +152,7 @@ test('staff change a contract from the CLI; the change is listed with its reason
   await expectBalanced();
 });
 
-test('a carried fee is repaid once when one investor’s credits fall in different chunks of a run', async () => {
+test('a carried fee is repaid once by the next day’s credits, with chunks of one contract', async () => {
   await createInvestor(db.pool, { id: 'erin', name: 'Erin' });
   const poorDay = addDays(days[7]!, 3);
   const richDay = addDays(poorDay, 1);
@@ -161,7 +161,8 @@ test('a carried fee is repaid once when one investor’s credits fall in differe
   await credit(poorDay, '0.0015');
   const owedBefore = (await getBalance(db.pool, 'erin')).owedSat;
   expect(owedBefore).toBeGreaterThan(0);
-  // One contract per chunk, each its own database transaction: each chunk must repay from what the one before left owed.
+  // Chunks of one contract: erin's two contracts still go in one chunk (chunks hold whole investors), which repays
+  // what the day before left owed exactly once.
   await recordMarketDay(db.pool, { day: richDay, difficulty: '100000000000000', subsidyBtc: '3.125', btcPriceUsd: '50000' });
   await recordPayout(db.pool, richDay, '0.015');
   const result = await runDay(db.pool, farm, richDay, { today: TODAY, chunkSize: 1 });
@@ -174,11 +175,13 @@ test('a carried fee is repaid once when one investor’s credits fall in differe
   await expectBalanced();
 });
 
-test('a fee carried by one chunk and repaid by the next of the same run, two chunks in flight, ends owed nothing', async () => {
+test('a fee carried and repaid within one run, two chunks in flight, ends owed nothing', async () => {
   await createInvestor(db.pool, { id: 'fay', name: 'Fay' });
   const day = addDays(days[7]!, 6);
   // fay-1's maintenance (60,000 sat) is above its share of a poor day; fay-2 has no fee: in id order, fay-1's
-  // chunk carries the fee and fay-2's, committed after it, repays it at once.
+  // credit carries the fee and fay-2's repays it at once. With chunks of one contract, both still land in one
+  // chunk (chunks hold whole investors); split over two chunks in flight, the repayment could commit before the
+  // fee it repays and be refused (it failed 2 runs in 3 that way).
   await createContract(db.pool, { id: 'fay-1', investorId: 'fay', hashrateThs: '30', startDay: day, endDay: '2026-12-31', maintenanceUsdPerThsDay: '1' });
   await createContract(db.pool, { id: 'fay-2', investorId: 'fay', hashrateThs: '30', startDay: day, endDay: '2026-12-31', maintenanceUsdPerThsDay: '0' });
   await recordMarketDay(db.pool, { day, difficulty: '100000000000000', subsidyBtc: '3.125', btcPriceUsd: '50000' });

@@ -9,11 +9,11 @@ import { allocateDay, soldThsOf, type ContractAllocation, type ContractTerms, ty
 import { inTransaction, type Queryable, type Tx } from '../db';
 import type { RunInputs, RunResult, RunSettings, RunStatus } from '../domain';
 import { BillingDecimal } from '../fpps';
-import { executePosting, postTransactions, preparePosting, reversalOf, type NewTransaction } from '../ledger';
+import { postTransactions, reversalOf, type NewTransaction } from '../ledger';
 import { investorAccountIds, systemAccountId } from '../store/accounts';
 import { activeContractTerms } from '../store/contracts';
 import { readCreditBook, settleAgainstPositions, settleCredits } from './position';
-import { insertCredits, insertReversals, type NewCredit, type RunCreditInputs } from '../store/credits';
+import { insertCredits, insertReversals, prepareCreditsPosting, type CreditOfTransaction, type NewCredit, type RunCreditInputs } from '../store/credits';
 import { insertRun, latestRun, markRunDone, revisionHasCredits, runTotals, unreversedRevisionTransactions, type StoredRun } from '../store/runs';
 
 /** Where a run reads (`db`) and how it makes one unit of work atomic (`atomic`). */
@@ -102,6 +102,43 @@ export async function summarise(db: Queryable, day: string, run: Run, status: Ru
 
 const creditKey = (contractId: string, day: string, revision: number): string => `credit:${contractId}:${day}:r${revision}`;
 
+/** What a credit record holds of its allocation. */
+const creditOf = (a: ContractAllocation): CreditOfTransaction => ({
+  contractId: a.contract.id,
+  investorId: a.contract.investorId,
+  contractedThs: a.contract.hashrateThs,
+  grossSat: a.grossSat,
+  maintenanceFeeSat: a.maintenanceFeeSat,
+  revenueFeeSat: a.revenueFeeSat,
+  netSat: a.netSat,
+  quotaSat: a.quotaSat,
+  maintenanceUsd: a.maintenanceUsd,
+});
+
+/**
+ * The allocations in chunks of about `size` that hold whole investors: every contract of an investor is in the
+ * same chunk, in the order given (a chunk grows past `size` only for an investor with more contracts than that).
+ */
+export function investorChunks(allocations: readonly ContractAllocation[], size: number): ContractAllocation[][] {
+  const byInvestor = new Map<string, ContractAllocation[]>();
+  for (const a of allocations) {
+    const own = byInvestor.get(a.contract.investorId);
+    if (own) own.push(a);
+    else byInvestor.set(a.contract.investorId, [a]);
+  }
+  const chunks: ContractAllocation[][] = [];
+  let chunk: ContractAllocation[] = [];
+  for (const own of byInvestor.values()) {
+    if (chunk.length > 0 && chunk.length + own.length > size) {
+      chunks.push(chunk);
+      chunk = [];
+    }
+    for (const a of own) chunk.push(a);
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
 /** Posts (or finishes posting) a frozen revision: reverses the previous one, credits every contract, books the farm share. */
 export async function postRun(scope: RunScope, run: Run, settings: RunSettings): Promise<RunResult> {
   const { db, atomic } = scope;
@@ -125,31 +162,29 @@ export async function postRun(scope: RunScope, run: Run, settings: RunSettings):
   // A revision that has posted nothing yet needs no lookup of which keys are in the journal, and settles its
   // credits against one read of its investors' positions (the run lock keeps them ours).
   const book = (await revisionHasCredits(db, day, revision)) ? undefined : await readCreditBook(db, accounts);
-  // Two chunks in flight on two connections when the run settles against its book and commits chunk by chunk:
-  // while one chunk writes its credit records and commits, the next writes its journal rows. The next one's
-  // journal statement is sent only once the one before has written its own: that one then holds its accounts'
-  // rows, so the next waits on them and commits after it, as the book settled them (a carried fee before its
-  // repayment). Otherwise (a run being finished, or inside the caller's transaction) one chunk at a time.
+  // Chunks hold whole investors (investorChunks), so no two chunks touch the same investor's accounts: each
+  // investor's credits are settled by the book in contract order within one chunk, and chunks may commit in either
+  // order (the system accounts they share have no floor; their rows are locked in account order, so two chunks
+  // wait for each other there but never deadlock). Two chunks are in flight on two connections when the run
+  // settles against its book and commits chunk by chunk; each is then one statement (journal transactions, entries
+  // and credit records). Otherwise (a run being finished, or inside the caller's transaction) one chunk at a time,
+  // settled against positions read in its own transaction.
   const depth = book && scope.commitsEachUnit ? 2 : 1;
   const inFlight: Array<{ unit: Promise<number>; end: number }> = [];
-  let journalWritten: Promise<void> = Promise.resolve();
   let failed = false;
   let postedNow = 0;
+  let end = 0;
   const total = allocation.contracts.length;
   // Chunks are awaited, and their progress reported, in chunk order (two in flight may finish in either order).
   const landed = async (): Promise<void> => {
-    const { unit, end } = inFlight.shift()!;
+    const { unit, end: endOfChunk } = inFlight.shift()!;
     postedNow += await unit;
-    settings.log?.(`${day}: ${end}/${total} contracts`);
+    settings.log?.(`${day}: ${endOfChunk}/${total} contracts`);
   };
   try {
-    for (let start = 0; start < total; start += chunkSize) {
+    for (const chunk of investorChunks(allocation.contracts, chunkSize)) {
       if (inFlight.length >= depth) await landed();
-      const chunk = allocation.contracts.slice(start, start + chunkSize);
-      const end = Math.min(start + chunkSize, total);
-      const previousWritten = journalWritten;
-      let markWritten!: () => void;
-      journalWritten = new Promise<void>((resolve) => (markWritten = resolve));
+      end += chunk.length;
       const txns: NewTransaction[] = chunk.map((a) => ({
         idempotencyKey: creditKey(a.contract.id, day, revision),
         kind: 'credit',
@@ -162,40 +197,24 @@ export async function postRun(scope: RunScope, run: Run, settings: RunSettings):
         ],
       }));
       // With the book, the chunk is settled and its statement built here, in chunk order, while the database
-      // still works on the chunk before; only sending it waits for that chunk's journal rows.
-      const prepared = book ? preparePosting(settleCredits(txns, book), { knownKeysExcluded: true }) : undefined;
+      // still works on the chunk before.
+      const prepared = book ? prepareCreditsPosting(day, revision, shared, settleCredits(txns, book), chunk.map(creditOf)) : undefined;
       const unit = atomic(async (tx) => {
-        let posted: Map<string, number>;
-        try {
+        if (failed) throw new Error(`${day}: an earlier chunk of the run failed`);
+        if (prepared) {
           // Intermediate chunks commit without waiting for their WAL flush: the last transaction of the run (below)
-          // waits, which makes every chunk before it durable; a crash before it loses only chunks that the next run
-          // posts again under the same keys from the same frozen inputs.
+          // waits, which makes every chunk before it durable; a crash before it loses only chunks that the next
+          // run posts again under the same keys from the same frozen inputs.
           if (scope.commitsEachUnit) await tx.query('SET LOCAL synchronous_commit = off');
-          await previousWritten;
-          if (failed) throw new Error(`${day}: an earlier chunk of the run failed`);
-          // settleAgainstPositions leaves out the keys already posted, and this run holds the run lock.
-          posted = prepared
-            ? await executePosting(tx, prepared)
-            : await postTransactions(tx, await settleAgainstPositions(tx, txns, { runLockHeld: true }), { knownKeysExcluded: true });
-        } finally {
-          markWritten();
+          const { rows } = await tx.query<{ posted: number }>(prepared.text, prepared.values);
+          return rows[0]!.posted;
         }
+        // settleAgainstPositions leaves out the keys already posted, and this run holds the run lock.
+        const posted = await postTransactions(tx, await settleAgainstPositions(tx, txns, { runLockHeld: true }), { knownKeysExcluded: true });
         const fresh: NewCredit[] = [];
         for (const a of chunk) {
           const transactionId = posted.get(creditKey(a.contract.id, day, revision));
-          if (transactionId === undefined) continue;
-          fresh.push({
-            transactionId,
-            contractId: a.contract.id,
-            investorId: a.contract.investorId,
-            contractedThs: a.contract.hashrateThs,
-            grossSat: a.grossSat,
-            maintenanceFeeSat: a.maintenanceFeeSat,
-            revenueFeeSat: a.revenueFeeSat,
-            netSat: a.netSat,
-            quotaSat: a.quotaSat,
-            maintenanceUsd: a.maintenanceUsd,
-          });
+          if (transactionId !== undefined) fresh.push({ transactionId, ...creditOf(a) });
         }
         await insertCredits(tx, day, revision, shared, fresh);
         return fresh.length;

@@ -1,5 +1,7 @@
 /** SQL of the daily credits aggregate (daily_credits: one row per credit or reversal transaction). */
+import { pgArrayLiteral } from '@flymining/shared/src/pg/array-literal';
 import type { Queryable, Tx } from '../db';
+import { postingParts, type NewTransaction, type PreparedPosting } from '../ledger';
 import { satoshi } from '../db';
 import type { CreditInputs, DailyCredit } from '../domain';
 import { toCredit, type CreditRow } from './rows';
@@ -32,32 +34,72 @@ export async function selectCredits(db: Queryable, investorId: string, range: { 
   return rows.map(toCredit);
 }
 
+const CREDIT_COLUMNS =
+  'transaction_id, contract_id, investor_id, day, revision, kind, contracted_ths, gross_sat, maintenance_fee_sat, revenue_fee_sat, net_sat, inputs';
+
 /**
- * Records a chunk of one day's credits of one revision (one statement). Each row's inputs are the run's shared
- * ones plus its own quota and maintenance charge, joined by the server: the shared part is sent once.
+ * The credit records' rows from parameters $p.. (see creditValues), the k-th row `u` with ordinality u.k, and
+ * `transactionId` the SQL of its journal transaction's id. Each row's inputs are the run's shared ones plus its own
+ * quota and maintenance charge, joined by the server: the shared part is sent once.
  */
+function creditRows(transactionId: string, p: number): string {
+  return `SELECT ${transactionId}, u.c, u.i, $${p}::date, $${p + 1}::int, 'credit', u.h, u.g, u.m, u.r, u.n,
+            $${p + 2}::jsonb || jsonb_build_object('quotaSat', u.q, 'maintenanceUsd', u.mu)
+       FROM unnest($${p + 3}::text[], $${p + 4}::text[], $${p + 5}::numeric[], $${p + 6}::bigint[], $${p + 7}::bigint[], $${p + 8}::bigint[],
+                   $${p + 9}::bigint[], $${p + 10}::text[], $${p + 11}::text[]) WITH ORDINALITY AS u(c, i, h, g, m, r, n, q, mu, k)`;
+}
+
+function creditValues(day: string, revision: number, shared: RunCreditInputs, credits: readonly CreditOfTransaction[]): string[] {
+  return [
+    day,
+    String(revision),
+    JSON.stringify(shared),
+    pgArrayLiteral(credits.map((c) => c.contractId)),
+    pgArrayLiteral(credits.map((c) => c.investorId)),
+    pgArrayLiteral(credits.map((c) => c.contractedThs)),
+    pgArrayLiteral(credits.map((c) => c.grossSat)),
+    pgArrayLiteral(credits.map((c) => c.maintenanceFeeSat)),
+    pgArrayLiteral(credits.map((c) => c.revenueFeeSat)),
+    pgArrayLiteral(credits.map((c) => c.netSat)),
+    pgArrayLiteral(credits.map((c) => c.quotaSat)),
+    pgArrayLiteral(credits.map((c) => c.maintenanceUsd)),
+  ];
+}
+
+/** Records a chunk of one day's credits of one revision (one statement), beside journal transactions already posted. */
 export async function insertCredits(tx: Tx, day: string, revision: number, shared: RunCreditInputs, credits: readonly NewCredit[]): Promise<void> {
   await tx.query(
-    `INSERT INTO daily_credits (transaction_id, contract_id, investor_id, day, revision, kind, contracted_ths, gross_sat, maintenance_fee_sat, revenue_fee_sat, net_sat, inputs)
-     SELECT t, c, i, $1::date, $2::int, 'credit', h, g, m, r, n, $3::jsonb || jsonb_build_object('quotaSat', q, 'maintenanceUsd', mu)
-       FROM unnest($4::bigint[], $5::text[], $6::text[], $7::numeric[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::text[], $13::text[])
-       AS u(t, c, i, h, g, m, r, n, q, mu)`,
-    [
-      day,
-      revision,
-      JSON.stringify(shared),
-      credits.map((c) => c.transactionId),
-      credits.map((c) => c.contractId),
-      credits.map((c) => c.investorId),
-      credits.map((c) => c.contractedThs),
-      credits.map((c) => c.grossSat),
-      credits.map((c) => c.maintenanceFeeSat),
-      credits.map((c) => c.revenueFeeSat),
-      credits.map((c) => c.netSat),
-      credits.map((c) => c.quotaSat),
-      credits.map((c) => c.maintenanceUsd),
-    ],
+    `INSERT INTO daily_credits (${CREDIT_COLUMNS})
+     ${creditRows('t.id', 2)} JOIN unnest($1::bigint[]) WITH ORDINALITY AS t(id, k) ON t.k = u.k`,
+    [pgArrayLiteral(credits.map((c) => c.transactionId)), ...creditValues(day, revision, shared, credits)],
   );
+}
+
+/** A credit to record with the journal transaction that books it, in the same statement. */
+export type CreditOfTransaction = Omit<NewCredit, 'transactionId'>;
+
+/**
+ * One statement that posts a chunk of one day's credit transactions (none of whose keys is in the journal yet:
+ * see postingParts) and records each beside its transaction: `credits[k]` is booked by `txns[k]`. Built before
+ * anything is sent (pure), so a caller may build the next chunk's while the database works on this one.
+ */
+export function prepareCreditsPosting(
+  day: string,
+  revision: number,
+  shared: RunCreditInputs,
+  txns: readonly NewTransaction[],
+  credits: readonly CreditOfTransaction[],
+): PreparedPosting {
+  if (txns.length !== credits.length) throw new Error(`${txns.length} credit transactions for ${credits.length} credits`);
+  const journal = postingParts(txns);
+  return {
+    text: `WITH ${journal.ctes}, credits AS (
+       INSERT INTO daily_credits (${CREDIT_COLUMNS})
+       ${creditRows('i.id', journal.values.length + 1)} JOIN journal_ids i ON i.n = u.k
+     )
+     SELECT count(*)::int AS posted FROM journal_ids`,
+    values: [...journal.values, ...creditValues(day, revision, shared, credits)],
+  };
 }
 
 /** Records the reversal transactions just posted as negated copies of the credits they reverse. */
