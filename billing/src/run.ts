@@ -19,6 +19,7 @@ import { checkPoolHashrate, type HashrateCheck } from './pools/gap';
 import { hashpriceSatPerThsDay } from './pools/mempool';
 import { marketSource, payoutSources, type FigureSource } from './pools/store';
 import { allocate, chunked, farmNetSat, freezeRun, latestDayRun, postRun, soldThs, summarise, within } from './services/daily-run';
+import type { ContractTerms } from './allocate';
 import { activeContractTerms, firstContractDay } from './store/contracts';
 import { netByContract } from './store/credits';
 import { doneDaysSince, runTotals } from './store/runs';
@@ -70,6 +71,19 @@ export function addDays(day: string, n: number): string {
 
 /** Reads today's view of a day's inputs (InfluxDB, recorded payouts and market data). Nothing is written. */
 export async function gatherInputs(pool: Pool, source: HashrateSource, day: string, settings: PoolRunSettings = {}): Promise<SourcedRunInputs> {
+  return (await gatherInputsAndContracts(pool, source, day, settings)).inputs;
+}
+
+/**
+ * gatherInputs, and the terms of the contracts they count: a run about to post inputs it froze just now allocates
+ * over these instead of reading every contract again (under the run lock, which contract changes take too).
+ */
+export async function gatherInputsAndContracts(
+  pool: Pool,
+  source: HashrateSource,
+  day: string,
+  settings: PoolRunSettings = {},
+): Promise<{ inputs: SourcedRunInputs; contracts: ContractTerms[] }> {
   const [hashrate, curtailed, market, poolPayouts, contracts, marketFrom] = await Promise.all([
     source.dayHashrate(day),
     source.curtailedDay ? source.curtailedDay(day) : null,
@@ -103,7 +117,7 @@ export async function gatherInputs(pool: Pool, source: HashrateSource, day: stri
   }
   const revenueSat = poolPayouts.length > 0 ? poolPayouts.reduce((s, p) => s + p.amountSat, 0) : (fppsSat as number);
   const curtailment = curtailed ? curtailmentInputs(curtailed, { revenueSat, measuredThs: hashrate.deliveredThs, fppsSatOf }) : null;
-  return {
+  const inputs: SourcedRunInputs = {
     day,
     revenueSat,
     revenueSource: poolPayouts.length > 0 ? 'pool' : 'fpps',
@@ -122,6 +136,7 @@ export async function gatherInputs(pool: Pool, source: HashrateSource, day: stri
     soldThs: soldThs(contracts),
     curtailment,
   };
+  return { inputs, contracts };
 }
 
 /** Holds the run lock for fn, or returns undefined at once when another instance holds it (runs and contract changes take it). */
@@ -148,14 +163,17 @@ export async function runDay(pool: Pool, source: HashrateSource, day: string, se
   const result = await withRunLock(pool, async () => {
     let run = await latestDayRun(pool, day);
     if (run?.status === 'done') return summarise(pool, day, run, 'already-done', 0);
+    let contracts: ContractTerms[] | undefined;
     if (!run) {
-      const inputs = await gatherInputs(pool, source, day, settings);
+      const gathered = await gatherInputsAndContracts(pool, source, day, settings);
+      const { inputs } = gathered;
       // The second opinion comes before anything is frozen: a blocked day writes only its check record.
       inputs.poolHashrateCheck =
         (await checkPoolHashrate(pool, day, inputs.hashrate.deliveredThs, { tolerancePct: settings.poolGapPct ?? '5', acceptReason: settings.acceptPoolGap })) ?? null;
       run = await freezeRun(pool, inputs, 1);
+      contracts = gathered.contracts;
     }
-    return postRun(chunked(pool), run, settings);
+    return postRun(chunked(pool), run, settings, contracts);
   });
   return result ?? { day, status: 'locked', revision: 0, contracts: 0, postedNow: 0, revenueSat: 0, creditedSat: 0, farmSat: 0 };
 }
@@ -165,8 +183,8 @@ export async function recomputeDay(pool: Pool, source: HashrateSource, day: stri
   parseInput(daySchema, day, 'day');
   const run = await latestDayRun(pool, day);
   if (!run) throw new BillingInputError(`${day} has not been run yet: nothing to compare`);
-  const recomputed = await gatherInputs(pool, source, day, settings);
-  const allocation = allocate(recomputed, await activeContractTerms(pool, day));
+  const { inputs: recomputed, contracts } = await gatherInputsAndContracts(pool, source, day, settings);
+  const allocation = allocate(recomputed, contracts);
   const stored = await netByContract(pool, day, run.revision);
   const differences: CreditDifference[] = [];
   for (const a of allocation.contracts) {
@@ -192,10 +210,10 @@ export async function correctDay(pool: Pool, source: HashrateSource, day: string
     if (!run) throw new BillingInputError(`${day} has not been run yet: run it instead of correcting it`);
     // A revision left unfinished (e.g. its contracts changed after it froze) is superseded the same way: what it
     // posted is reversed, and the new revision credits everything.
-    const inputs = await gatherInputs(pool, source, day, settings);
+    const { inputs, contracts } = await gatherInputsAndContracts(pool, source, day, settings);
     inputs.poolHashrateCheck =
       (await checkPoolHashrate(pool, day, inputs.hashrate.deliveredThs, { tolerancePct: settings.poolGapPct ?? '5', acceptReason: settings.acceptPoolGap })) ?? null;
-    return inTransaction(pool, async (tx) => postRun(within(tx), await freezeRun(tx, inputs, run.revision + 1), settings));
+    return inTransaction(pool, async (tx) => postRun(within(tx), await freezeRun(tx, inputs, run.revision + 1), settings, contracts));
   });
   return result ?? { day, status: 'locked', revision: 0, contracts: 0, postedNow: 0, revenueSat: 0, creditedSat: 0, farmSat: 0 };
 }

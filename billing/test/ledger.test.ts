@@ -150,7 +150,7 @@ describe('set-based checks refuse what the per-row ones refused', () => {
     expect(noTransaction).toMatchObject({ code: '23503', message: expect.stringMatching(/journal transaction 987654321, which does not exist/) });
   });
 
-  test('a journal transaction or credit record naming a contract, investor or transaction that does not exist is refused', async () => {
+  test('a journal transaction or credit record naming a contract, investor or transaction that does not exist, or another investor’s contract, is refused', async () => {
     const noContract = await attempt(async (q) => {
       await q(`INSERT INTO journal_transactions (idempotency_key, kind, contract_id) VALUES ('dangling:contract', 'credit', 'no-such-contract')`);
     });
@@ -170,6 +170,12 @@ describe('set-based checks refuse what the per-row ones refused', () => {
       });
     expect(await insertCopy({ contract_id: 'no-such-contract' })).toMatchObject({ code: '23503', message: expect.stringMatching(/contract no-such-contract/) });
     expect(await insertCopy({ investor_id: 'no-such-investor' })).toMatchObject({ code: '23503', message: expect.stringMatching(/investor no-such-investor/) });
+    // An investor that exists but does not hold the contract.
+    const other = (await db.pool.query<{ id: string }>('SELECT id FROM investors WHERE id <> $1 LIMIT 1', [copy.investor_id])).rows[0]!.id;
+    expect(await insertCopy({ investor_id: other })).toMatchObject({
+      code: '23503',
+      message: expect.stringMatching(new RegExp(`investor ${other} for contract ${String(copy.contract_id)}, which belongs to investor ${String(copy.investor_id)}`)),
+    });
     expect(await insertCopy({ transaction_id: 987654321 })).toMatchObject({ code: '23503', message: expect.stringMatching(/journal transaction 987654321/) });
   });
 

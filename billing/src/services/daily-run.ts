@@ -139,12 +139,16 @@ export function investorChunks(allocations: readonly ContractAllocation[], size:
   return chunks;
 }
 
-/** Posts (or finishes posting) a frozen revision: reverses the previous one, credits every contract, books the farm share. */
-export async function postRun(scope: RunScope, run: Run, settings: RunSettings): Promise<RunResult> {
+/**
+ * Posts (or finishes posting) a frozen revision: reverses the previous one, credits every contract, books the farm
+ * share. `contractsOfInputs`: the contract terms the inputs were gathered from, when they were frozen just now
+ * under the run lock (else every active contract is read again and checked against the frozen count and TH/s).
+ */
+export async function postRun(scope: RunScope, run: Run, settings: RunSettings, contractsOfInputs?: readonly ContractTerms[]): Promise<RunResult> {
   const { db, atomic } = scope;
   const { inputs, revision } = run;
   const day = inputs.day;
-  const contracts = await activeContractTerms(db, day);
+  const contracts = contractsOfInputs ?? (await activeContractTerms(db, day));
   const sold = soldThs(contracts);
   if (contracts.length !== inputs.contracts || sold !== inputs.soldThs) {
     throw new Error(
@@ -153,10 +157,17 @@ export async function postRun(scope: RunScope, run: Run, settings: RunSettings):
     );
   }
   if (revision > 1) await reverseRevision(scope, day, revision - 1, settings);
+  // The database opens and reads the accounts while the allocation is computed here: the queries are sent first
+  // (setImmediate lets them out), the allocation then holds the thread.
+  const accountsRead = Promise.all([
+    investorAccountIds(db, contracts.map((c) => c.investorId)),
+    systemAccountId(db, 'pool:receivable'),
+    systemAccountId(db, 'farm:fees'),
+  ]);
+  accountsRead.catch(() => undefined); // awaited below; not an unhandled rejection if the allocation throws first
+  await new Promise<void>((resolve) => setImmediate(resolve));
   const allocation = allocate(inputs, contracts);
-  const accounts = await investorAccountIds(db, contracts.map((c) => c.investorId));
-  const receivable = await systemAccountId(db, 'pool:receivable');
-  const fees = await systemAccountId(db, 'farm:fees');
+  const [accounts, receivable, fees] = await accountsRead;
   const chunkSize = settings.chunkSize ?? 2000;
   const shared = runCreditInputs(inputs, allocation);
   // A revision that has posted nothing yet needs no lookup of which keys are in the journal, and settles its

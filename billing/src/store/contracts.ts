@@ -38,14 +38,16 @@ export async function selectContractsPage(db: Queryable, limit: number, offset: 
 /**
  * The terms of every contract active on a day, by contract id: what the daily run allocates over (fee terms in force
  * that day). Ordered in byte order (ids are ASCII): the order allocateDay sorts into, without a locale-aware sort.
+ * The terms in force are picked once over the fee changes and hash-joined (a lookup per contract cost 100,000
+ * index probes a day).
  */
 export async function activeContractTerms(db: Queryable, day: string): Promise<ContractTerms[]> {
   const { rows } = await db.query<{ id: string; investor_id: string; hashrate_ths: string; maintenance_usd_per_ths_day: string; revenue_fee_pct: string }>(
     `SELECT c.id, c.investor_id, c.hashrate_ths, coalesce(t.maintenance_usd_per_ths_day, c.maintenance_usd_per_ths_day) AS maintenance_usd_per_ths_day,
             coalesce(t.revenue_fee_pct, c.revenue_fee_pct) AS revenue_fee_pct
-       FROM contracts c LEFT JOIN LATERAL (
-         SELECT maintenance_usd_per_ths_day, revenue_fee_pct FROM contract_fee_terms f WHERE f.contract_id = c.id AND f.from_day <= $1::date
-          ORDER BY f.from_day DESC LIMIT 1) t ON true
+       FROM contracts c LEFT JOIN (
+         SELECT DISTINCT ON (contract_id) contract_id, maintenance_usd_per_ths_day, revenue_fee_pct FROM contract_fee_terms
+          WHERE from_day <= $1::date ORDER BY contract_id, from_day DESC) t ON t.contract_id = c.id
       WHERE $1::date BETWEEN c.start_day AND c.end_day ORDER BY c.id COLLATE "C"`,
     [day],
   );
