@@ -12,7 +12,7 @@ import { BillingDecimal } from '../fpps';
 import { postTransactions, reversalOf, type NewTransaction } from '../ledger';
 import { investorAccountIds, systemAccountId } from '../store/accounts';
 import { activeContractTerms } from '../store/contracts';
-import { readCreditBook, settleAgainstPositions, settleCredits } from './position';
+import { creditBook, readReceivables, settleAgainstPositions, settleCredits } from './position';
 import { insertCredits, insertReversals, prepareCreditsPosting, type CreditOfTransaction, type NewCredit, type RunCreditInputs } from '../store/credits';
 import { insertRun, latestRun, markRunDone, revisionHasCredits, runTotals, unreversedRevisionTransactions, type StoredRun } from '../store/runs';
 
@@ -158,21 +158,23 @@ export async function postRun(scope: RunScope, run: Run, settings: RunSettings, 
   }
   if (revision > 1) await reverseRevision(scope, day, revision - 1, settings);
   // The database opens and reads the accounts while the allocation is computed here: the queries are sent first
-  // (setImmediate lets them out), the allocation then holds the thread.
+  // (setImmediate lets them out), the allocation then holds the thread. A revision that has posted nothing yet
+  // needs no lookup of which keys are in the journal, and settles its credits against one read of its investors'
+  // positions, its book (the run lock keeps them ours).
+  const investorIds = contracts.map((c) => c.investorId);
   const accountsRead = Promise.all([
-    investorAccountIds(db, contracts.map((c) => c.investorId)),
+    investorAccountIds(db, investorIds),
     systemAccountId(db, 'pool:receivable'),
     systemAccountId(db, 'farm:fees'),
+    revisionHasCredits(db, day, revision).then((posted) => (posted ? undefined : readReceivables(db, investorIds))),
   ]);
   accountsRead.catch(() => undefined); // awaited below; not an unhandled rejection if the allocation throws first
   await new Promise<void>((resolve) => setImmediate(resolve));
   const allocation = allocate(inputs, contracts);
-  const [accounts, receivable, fees] = await accountsRead;
+  const [accounts, receivable, fees, receivables] = await accountsRead;
+  const book = receivables && creditBook(accounts, receivables);
   const chunkSize = settings.chunkSize ?? 2000;
   const shared = runCreditInputs(inputs, allocation);
-  // A revision that has posted nothing yet needs no lookup of which keys are in the journal, and settles its
-  // credits against one read of its investors' positions (the run lock keeps them ours).
-  const book = (await revisionHasCredits(db, day, revision)) ? undefined : await readCreditBook(db, accounts);
   // Chunks hold whole investors (investorChunks), so no two chunks touch the same investor's accounts: each
   // investor's credits are settled by the book in contract order within one chunk, and chunks may commit in either
   // order (the system accounts they share have no floor; their rows are locked in account order, so two chunks

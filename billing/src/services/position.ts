@@ -12,6 +12,7 @@
 import type { Queryable, Tx } from '../db';
 import { satoshi } from '../db';
 import type { NewTransaction, Posting } from '../ledger';
+import { pgArrayLiteral } from '@flymining/shared/src/pg/array-literal';
 
 /** Opens the receivable accounts of these investors that are not open yet (their ids are read afterwards). */
 async function openReceivableAccounts(db: Queryable, investorIds: readonly string[]): Promise<void> {
@@ -151,36 +152,46 @@ export interface CreditBook {
   ownerOf: Map<number, string>;
 }
 
+/** An investor's receivable account: its id and what the investor owes. */
+export interface Receivable {
+  id: number;
+  owedSat: number;
+}
+
 /**
- * The book of these investors (investor id -> investor account id), read without locks under the run lock. Their
- * receivable accounts not open yet are opened first (before any chunk of the run, so chunks running side by side
- * never refer to an account another one has opened and not committed).
+ * The receivable accounts of these investors, read without locks under the run lock; those not open yet are
+ * opened first (before any chunk of the run, so chunks running side by side never refer to an account another one
+ * has opened and not committed). Needs only the investors, so it may run beside the reading of their accounts.
  */
-export async function readCreditBook(db: Queryable, investorAccounts: ReadonlyMap<string, number>): Promise<CreditBook> {
-  const positions = new Map<string, Position>();
-  const ownerOf = new Map<number, string>();
-  for (const [investor, account] of investorAccounts) {
-    positions.set(investor, { investorAccount: account, receivableAccount: 0, balanceSat: 0, owedSat: 0 });
-    ownerOf.set(account, investor);
-  }
-  const read = async (investors: readonly string[]): Promise<void> => {
+export async function readReceivables(db: Queryable, investorIds: readonly string[]): Promise<Map<string, Receivable>> {
+  const investors = [...new Set(investorIds)];
+  const receivables = new Map<string, Receivable>();
+  const read = async (which: readonly string[]): Promise<void> => {
     const { rows } = await db.query<{ id: string; investor: string; balance_sat: string }>(
       `SELECT id, substr(code, 12) AS investor, balance_sat FROM accounts WHERE kind = 'investor_receivable' AND code = ANY($1::text[])`,
-      [investors.map((i) => `receivable:${i}`)],
+      [pgArrayLiteral(which.map((i) => `receivable:${i}`))],
     );
-    for (const r of rows) {
-      const p = positions.get(r.investor);
-      if (!p) continue;
-      p.receivableAccount = Number(r.id);
-      p.owedSat = satoshi(r.balance_sat);
-      ownerOf.set(Number(r.id), r.investor);
-    }
+    for (const r of rows) receivables.set(r.investor, { id: Number(r.id), owedSat: satoshi(r.balance_sat) });
   };
-  await read([...investorAccounts.keys()]);
-  const unopened = [...positions].filter(([, p]) => p.receivableAccount === 0).map(([investor]) => investor);
+  await read(investors);
+  const unopened = investors.filter((i) => !receivables.has(i));
   if (unopened.length > 0) {
     await openReceivableAccounts(db, unopened);
     await read(unopened);
+  }
+  return receivables;
+}
+
+/** The book of these investors (investor id -> investor account id) and their receivables (readReceivables). */
+export function creditBook(investorAccounts: ReadonlyMap<string, number>, receivables: ReadonlyMap<string, Receivable>): CreditBook {
+  const positions = new Map<string, Position>();
+  const ownerOf = new Map<number, string>();
+  for (const [investor, account] of investorAccounts) {
+    const receivable = receivables.get(investor);
+    if (!receivable) throw new Error(`investor ${investor} has no receivable account in the run's book`);
+    positions.set(investor, { investorAccount: account, receivableAccount: receivable.id, balanceSat: 0, owedSat: receivable.owedSat });
+    ownerOf.set(account, investor);
+    ownerOf.set(receivable.id, investor);
   }
   return { positions, ownerOf };
 }
