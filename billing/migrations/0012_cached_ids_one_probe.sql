@@ -1,12 +1,15 @@
 -- The daily run's per-row costs, fourth round (issue 17, docs/scaling.md "Ledger"):
---  * Entry ids come from a sequence cached per connection: each connection draws 1,000 ids at a time instead of
---    locking (and every 32 ids WAL-logging) the sequence for each of 2-3 entries a credit. Ids stay unique and
---    increase within a connection, so a transaction's entries (always written by one) keep their order; across
---    transactions entry ids order nothing (a connection that closes leaves the rest of its block unused).
---    Journal transaction ids are not cached: lists of credits and statements order a day's transactions by id.
+--  * The journal's ids come from sequences cached per connection: each connection draws 1,000 ids at a time
+--    instead of locking (and every 32 ids WAL-logging) the sequence for every row (a credit's transaction and
+--    its 2-3 entries). Ids stay unique and increase within a connection, so a transaction's entries (always
+--    written by one) keep their order; across connections they follow the order the blocks were drawn in, not
+--    time (a connection that closes leaves the rest of its block unused). Readers that list transactions in time
+--    order use what says it: a credit's revision and kind, a transaction's created_at (its database
+--    transaction's start), then the id within one database transaction.
 --  * A credit record's contract is probed once, and the record's investor must be that contract's investor
 --    (contracts never change investor, and their investor exists by their own foreign key): one index probe per
 --    record instead of two, and a record crediting a contract to someone else is now refused too.
+ALTER SEQUENCE journal_transactions_id_seq CACHE 1000;
 ALTER SEQUENCE journal_entries_id_seq CACHE 1000;
 
 CREATE OR REPLACE FUNCTION daily_credits_after_insert() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -161,7 +161,7 @@ test('a correction of a curtailed day reverses the top-up with the credits and p
   expect(corrected).toMatchObject({ status: 'done', revision: 2, revenueSat: 420_000, creditedSat: 480_000, curtailmentTopUpSat: 60_000 });
   const { rows } = await db.pool.query<{ idempotency_key: string; reversed: boolean }>(
     `SELECT t.idempotency_key, EXISTS (SELECT 1 FROM journal_transactions r WHERE r.reverses_id = t.id) AS reversed
-       FROM journal_transactions t WHERE t.kind = 'curtailment_topup' AND t.day = $1 ORDER BY t.id`,
+       FROM journal_transactions t WHERE t.kind = 'curtailment_topup' AND t.day = $1 ORDER BY t.idempotency_key`,
     [curtailedDay],
   );
   expect(rows).toEqual([

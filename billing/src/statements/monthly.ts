@@ -153,7 +153,7 @@ export async function loadMonthlyStatement(db: Queryable, investorId: string, mo
        LEFT JOIN payouts p ON t.id IN (p.request_transaction_id, p.settle_transaction_id)
        LEFT JOIN fx_rates fx ON fx.day = dc.day AND fx.currency = $5
       WHERE ${BOOKED} BETWEEN $3::date AND $4::date
-      ORDER BY ${BOOKED}, t.id`,
+      ORDER BY ${BOOKED}, t.created_at, t.id`,
     [accountId, investorId, from, to, investor.currency, receivableId],
   );
 

@@ -23,12 +23,15 @@ export interface NewCredit {
   maintenanceUsd: string;
 }
 
-/** An investor's credits and reversals, oldest first, optionally between two days (inclusive). */
+/**
+ * An investor's credits and reversals, oldest first, optionally between two days (inclusive). A contract's day
+ * reads in the order it was booked: revision 1's credit, its reversal, revision 2's credit, and so on.
+ */
 export async function selectCredits(db: Queryable, investorId: string, range: { from?: string; to?: string } = {}): Promise<DailyCredit[]> {
   const { rows } = await db.query<CreditRow>(
     `SELECT *, to_char(day, 'YYYY-MM-DD') AS day_s FROM daily_credits
       WHERE investor_id = $1 AND ($2::date IS NULL OR day >= $2::date) AND ($3::date IS NULL OR day <= $3::date)
-      ORDER BY day, contract_id, transaction_id`,
+      ORDER BY day, contract_id, revision, kind`,
     [investorId, range.from ?? null, range.to ?? null],
   );
   return rows.map(toCredit);

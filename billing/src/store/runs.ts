@@ -73,7 +73,7 @@ export async function unreversedRevisionTransactions(db: Queryable, day: string,
   const { rows } = await db.query<{ id: string }>(
     `SELECT t.id FROM journal_transactions t WHERE t.day = $1 AND t.kind IN ('credit', 'farm_share', 'curtailment_topup')
         AND (t.idempotency_key LIKE '%:r' || $2::text) AND NOT EXISTS (SELECT 1 FROM journal_transactions r WHERE r.reverses_id = t.id)
-      ORDER BY t.id`,
+      ORDER BY t.created_at, t.id`,
     [day, revision],
   );
   return rows.map((r) => Number(r.id));
