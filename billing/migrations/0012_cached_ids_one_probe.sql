@@ -9,8 +9,11 @@
 --  * A credit record's contract is probed once, and the record's investor must be that contract's investor
 --    (contracts never change investor, and their investor exists by their own foreign key): one index probe per
 --    record instead of two, and a record crediting a contract to someone else is now refused too.
+--  * The queued balance check's array of transaction ids (16 KB for a chunk of 2,000) is stored out of line
+--    without compression: it lives until COMMIT, and compressing it cost ≈ 1 ms a chunk (≈ 0.2 ms stored plainly).
 ALTER SEQUENCE journal_transactions_id_seq CACHE 1000;
 ALTER SEQUENCE journal_entries_id_seq CACHE 1000;
+ALTER TABLE journal_balance_checks ALTER COLUMN transaction_ids SET STORAGE EXTERNAL;
 
 CREATE OR REPLACE FUNCTION daily_credits_after_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
