@@ -214,11 +214,11 @@ export async function postRun(scope: RunScope, run: Run, settings: RunSettings, 
       const prepared = book ? prepareCreditsPosting(day, revision, shared, settleCredits(txns, book), chunk.map(creditOf)) : undefined;
       const unit = atomic(async (tx) => {
         if (failed) throw new Error(`${day}: an earlier chunk of the run failed`);
+        // Intermediate chunks commit without waiting for their WAL flush: the last transaction of the run (below)
+        // waits, which makes every chunk before it durable; a crash before it loses only chunks that the next run
+        // posts again under the same keys from the same frozen inputs.
+        if (scope.commitsEachUnit) await tx.query('SET LOCAL synchronous_commit = off');
         if (prepared) {
-          // Intermediate chunks commit without waiting for their WAL flush: the last transaction of the run (below)
-          // waits, which makes every chunk before it durable; a crash before it loses only chunks that the next
-          // run posts again under the same keys from the same frozen inputs.
-          if (scope.commitsEachUnit) await tx.query('SET LOCAL synchronous_commit = off');
           const { rows } = await tx.query<{ posted: number }>(prepared.text, prepared.values);
           return rows[0]!.posted;
         }
