@@ -105,7 +105,15 @@ test("a day with the pool's payout credits each contract its share and records t
   expect(Number(credit.inputs.farmDeliveredThs)).toBeCloseTo(expectedDeliveredThs, 5);
   // 13.5 TH/s × 0.04 USD = 0.54 USD at 95,000 USD/BTC = 568.42 sat, rounded down.
   expect(credit.maintenanceFeeSat).toBe(568);
+  expect(credit.inputs).toMatchObject({ maintenanceUsd: expect.stringMatching(/^0\.54/) });
   expect((await getBalance(db.pool, 'inv00001')).availableSat).toBe(credit.netSat);
+  // What the run's credits share is stored once for the run; each record keeps only its own part, and neither
+  // can be edited afterwards.
+  const stored = await db.pool.query<{ inputs: Record<string, unknown> }>('SELECT inputs FROM daily_credits WHERE transaction_id = $1', [credit.transactionId]);
+  expect(Object.keys(stored.rows[0]!.inputs).sort()).toEqual(['maintenanceUsd', 'quotaSat']);
+  const run = await db.pool.query<{ inputs: Record<string, unknown> }>('SELECT inputs FROM credit_run_inputs WHERE day = $1 AND revision = 1', [dayA]);
+  expect(run.rows[0]!.inputs).toMatchObject({ revenueSat: 250_000, soldThs: '40.5' });
+  await expect(db.pool.query(`UPDATE credit_run_inputs SET inputs = inputs || '{"revenueSat": 1}' WHERE day = $1`, [dayA])).rejects.toThrow();
 });
 
 test('running the same day again changes nothing', async () => {

@@ -22,7 +22,7 @@ export interface Contract {
   createdAt: Date;
 }
 
-/** What a credit was computed from: enough to recompute it by hand (stored in daily_credits.inputs). */
+/** What a credit was computed from: enough to recompute it by hand (read from daily_credit_records.inputs: the run's shared part and the credit's own). */
 export interface CreditInputs {
   revenueSat: number; // the whole farm's revenue for the day
   revenueSource: 'pool' | 'fpps';

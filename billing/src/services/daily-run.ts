@@ -13,7 +13,7 @@ import { postTransactions, reversalOf, type NewTransaction } from '../ledger';
 import { investorAccountIds, systemAccountId } from '../store/accounts';
 import { activeContractTerms } from '../store/contracts';
 import { creditBook, readReceivables, settleAgainstPositions, settleCredits } from './position';
-import { insertCredits, insertReversals, prepareCreditsPosting, type CreditOfTransaction, type NewCredit, type RunCreditInputs } from '../store/credits';
+import { insertCredits, insertReversals, prepareCreditsPosting, recordRunCreditInputs, type CreditOfTransaction, type NewCredit, type RunCreditInputs } from '../store/credits';
 import { insertRun, latestRun, markRunDone, revisionHasCredits, runTotals, unreversedRevisionTransactions, type StoredRun } from '../store/runs';
 
 /** Where a run reads (`db`) and how it makes one unit of work atomic (`atomic`). */
@@ -56,7 +56,7 @@ export function farmNetSat(inputs: RunInputs, allocation: DayAllocation): number
   return allocation.farmSat - (inputs.curtailment?.topUpSat ?? 0);
 }
 
-/** The inputs every credit of a run shares: sent to the database once per chunk, not once per credit. */
+/** The inputs every credit of a run shares: stored once per run (recordRunCreditInputs), not in every record. */
 export function runCreditInputs(inputs: RunInputs, allocation: DayAllocation): RunCreditInputs {
   const c = inputs.curtailment;
   return {
@@ -174,7 +174,7 @@ export async function postRun(scope: RunScope, run: Run, settings: RunSettings, 
   const [accounts, receivable, fees, receivables] = await accountsRead;
   const book = receivables && creditBook(accounts, receivables);
   const chunkSize = settings.chunkSize ?? 2000;
-  const shared = runCreditInputs(inputs, allocation);
+  await recordRunCreditInputs(db, day, revision, runCreditInputs(inputs, allocation));
   // Chunks hold whole investors (investorChunks), so no two chunks touch the same investor's accounts: each
   // investor's credits are settled by the book in contract order within one chunk, and chunks may commit in either
   // order (the system accounts they share have no floor; their rows are locked in account order, so two chunks
@@ -211,7 +211,7 @@ export async function postRun(scope: RunScope, run: Run, settings: RunSettings, 
       }));
       // With the book, the chunk is settled and its statement built here, in chunk order, while the database
       // still works on the chunk before.
-      const prepared = book ? prepareCreditsPosting(day, revision, shared, settleCredits(txns, book), chunk.map(creditOf)) : undefined;
+      const prepared = book ? prepareCreditsPosting(day, revision, settleCredits(txns, book), chunk.map(creditOf)) : undefined;
       const unit = atomic(async (tx) => {
         if (failed) throw new Error(`${day}: an earlier chunk of the run failed`);
         // Intermediate chunks commit without waiting for their WAL flush: the last transaction of the run (below)
@@ -229,7 +229,7 @@ export async function postRun(scope: RunScope, run: Run, settings: RunSettings, 
           const transactionId = posted.get(creditKey(a.contract.id, day, revision));
           if (transactionId !== undefined) fresh.push({ transactionId, ...creditOf(a) });
         }
-        await insertCredits(tx, day, revision, shared, fresh);
+        await insertCredits(tx, day, revision, fresh);
         return fresh.length;
       }).catch((err: unknown) => {
         failed = true;

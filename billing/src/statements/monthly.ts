@@ -149,7 +149,7 @@ export async function loadMonthlyStatement(db: Queryable, investorId: string, mo
             to_char(dc.day, 'YYYY-MM-DD') AS credit_day, dc.revision, dc.gross_sat, dc.maintenance_fee_sat + dc.revenue_fee_sat AS fees_sat,
             p.id AS payout_id, p.address, p.rejected_reason, dc.inputs->>'btcPriceUsd' AS btc_price_usd, fx.per_usd::text AS per_usd
        FROM touched JOIN journal_transactions t ON t.id = touched.transaction_id
-       LEFT JOIN daily_credits dc ON dc.transaction_id = t.id
+       LEFT JOIN daily_credit_records dc ON dc.transaction_id = t.id
        LEFT JOIN payouts p ON t.id IN (p.request_transaction_id, p.settle_transaction_id)
        LEFT JOIN fx_rates fx ON fx.day = dc.day AND fx.currency = $5
       WHERE ${BOOKED} BETWEEN $3::date AND $4::date

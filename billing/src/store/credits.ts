@@ -29,7 +29,7 @@ export interface NewCredit {
  */
 export async function selectCredits(db: Queryable, investorId: string, range: { from?: string; to?: string } = {}): Promise<DailyCredit[]> {
   const { rows } = await db.query<CreditRow>(
-    `SELECT *, to_char(day, 'YYYY-MM-DD') AS day_s FROM daily_credits
+    `SELECT *, to_char(day, 'YYYY-MM-DD') AS day_s FROM daily_credit_records
       WHERE investor_id = $1 AND ($2::date IS NULL OR day >= $2::date) AND ($3::date IS NULL OR day <= $3::date)
       ORDER BY day, contract_id, revision, kind`,
     [investorId, range.from ?? null, range.to ?? null],
@@ -42,21 +42,20 @@ const CREDIT_COLUMNS =
 
 /**
  * The credit records' rows from parameters $p.. (see creditValues), the k-th row `u` with ordinality u.k, and
- * `transactionId` the SQL of its journal transaction's id. Each row's inputs are the run's shared ones plus its own
- * quota and maintenance charge, joined by the server: the shared part is sent once.
+ * `transactionId` the SQL of its journal transaction's id. Each record keeps only the inputs particular to it (its
+ * quota and maintenance charge); what the run's credits share is stored once (recordRunCreditInputs).
  */
 function creditRows(transactionId: string, p: number): string {
   return `SELECT ${transactionId}, u.c, u.i, $${p}::date, $${p + 1}::int, 'credit', u.h, u.g, u.m, u.r, u.n,
-            $${p + 2}::jsonb || jsonb_build_object('quotaSat', u.q, 'maintenanceUsd', u.mu)
-       FROM unnest($${p + 3}::text[], $${p + 4}::text[], $${p + 5}::numeric[], $${p + 6}::bigint[], $${p + 7}::bigint[], $${p + 8}::bigint[],
-                   $${p + 9}::bigint[], $${p + 10}::text[], $${p + 11}::text[]) WITH ORDINALITY AS u(c, i, h, g, m, r, n, q, mu, k)`;
+            jsonb_build_object('quotaSat', u.q, 'maintenanceUsd', u.mu)
+       FROM unnest($${p + 2}::text[], $${p + 3}::text[], $${p + 4}::numeric[], $${p + 5}::bigint[], $${p + 6}::bigint[], $${p + 7}::bigint[],
+                   $${p + 8}::bigint[], $${p + 9}::text[], $${p + 10}::text[]) WITH ORDINALITY AS u(c, i, h, g, m, r, n, q, mu, k)`;
 }
 
-function creditValues(day: string, revision: number, shared: RunCreditInputs, credits: readonly CreditOfTransaction[]): string[] {
+function creditValues(day: string, revision: number, credits: readonly CreditOfTransaction[]): string[] {
   return [
     day,
     String(revision),
-    JSON.stringify(shared),
     pgArrayLiteral(credits.map((c) => c.contractId)),
     pgArrayLiteral(credits.map((c) => c.investorId)),
     pgArrayLiteral(credits.map((c) => c.contractedThs)),
@@ -69,12 +68,21 @@ function creditValues(day: string, revision: number, shared: RunCreditInputs, cr
   ];
 }
 
+/**
+ * Stores what every credit of one revision of a day shares, once, before its first credit record: readers see it
+ * joined to each record's own inputs (daily_credit_records). A revision being finished after a crash finds it
+ * there already; it is computed from the same frozen inputs, so the first one written stands.
+ */
+export async function recordRunCreditInputs(db: Queryable, day: string, revision: number, shared: RunCreditInputs): Promise<void> {
+  await db.query('INSERT INTO credit_run_inputs (day, revision, inputs) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [day, revision, JSON.stringify(shared)]);
+}
+
 /** Records a chunk of one day's credits of one revision (one statement), beside journal transactions already posted. */
-export async function insertCredits(tx: Tx, day: string, revision: number, shared: RunCreditInputs, credits: readonly NewCredit[]): Promise<void> {
+export async function insertCredits(tx: Tx, day: string, revision: number, credits: readonly NewCredit[]): Promise<void> {
   await tx.query(
     `INSERT INTO daily_credits (${CREDIT_COLUMNS})
      ${creditRows('t.id', 2)} JOIN unnest($1::bigint[]) WITH ORDINALITY AS t(id, k) ON t.k = u.k`,
-    [pgArrayLiteral(credits.map((c) => c.transactionId)), ...creditValues(day, revision, shared, credits)],
+    [pgArrayLiteral(credits.map((c) => c.transactionId)), ...creditValues(day, revision, credits)],
   );
 }
 
@@ -89,7 +97,6 @@ export type CreditOfTransaction = Omit<NewCredit, 'transactionId'>;
 export function prepareCreditsPosting(
   day: string,
   revision: number,
-  shared: RunCreditInputs,
   txns: readonly NewTransaction[],
   credits: readonly CreditOfTransaction[],
 ): PreparedPosting {
@@ -101,7 +108,7 @@ export function prepareCreditsPosting(
        ${creditRows('i.id', journal.values.length + 1)} JOIN journal_ids i ON i.n = u.k
      )
      SELECT count(*)::int AS posted FROM journal_ids`,
-    values: [...journal.values, ...creditValues(day, revision, shared, credits)],
+    values: [...journal.values, ...creditValues(day, revision, credits)],
   };
 }
 
