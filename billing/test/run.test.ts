@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { InfluxStore } from '@flymining/shared';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import { createContract, createInvestor, getBalance, listDailyCredits, listDailyRuns } from '../src/api';
 import { InfluxHashrateSource } from '../src/hashrate';
 import { verifyLedger } from '../src/ledger';
@@ -56,6 +56,21 @@ const expectedDeliveredThs = FARM.reduce((s, m) => s + (m.ths * m.answeredHours)
 
 let store: InfluxStore;
 let db: TestDatabase;
+// node-postgres warns when a query is sent to a client that still has one queued (pg 9 will refuse it): a
+// correction runs inside one transaction's client, so what it sends there must go one query at a time. Every
+// client the test database hands out records such a query (the condition of node-postgres' own warning).
+const queriesToBusyClients: string[] = [];
+const watched = new WeakSet<PoolClient>();
+function watchForBusyQueries(client: PoolClient): void {
+  if (watched.has(client)) return;
+  watched.add(client);
+  const send = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const queued = (client as unknown as { _queryQueue: unknown[] })._queryQueue;
+    if (queued.length > 0) queriesToBusyClients.push(String(typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text).slice(0, 80));
+    return send(...args);
+  };
+}
 let source: InfluxHashrateSource;
 
 async function addContracts(target: TestDatabase, n: number, prefix: string): Promise<void> {
@@ -72,6 +87,7 @@ beforeAll(async () => {
   await store.flush();
   source = new InfluxHashrateSource(store, 'north-1');
   db = await createTestDatabase('run');
+  db.pool.on('acquire', watchForBusyQueries);
   await addContracts(db, 3, 'inv');
   for (const day of [dayA, dayB, dayC]) {
     await recordMarketDay(db.pool, { day, difficulty: '100000000000000', subsidyBtc: '3.125', feesPerBlockBtc: '0.2', btcPriceUsd: '95000' });
@@ -265,4 +281,8 @@ test('a contract added for a day after its run started is refused until the day 
   expect(await runDay(db.pool, source, dayA)).toMatchObject({ status: 'already-done' });
   const cmp = await recomputeDay(db.pool, source, dayA);
   expect(cmp.differences).toContainEqual({ contractId: 'late-c', storedNetSat: null, recomputedNetSat: expect.any(Number) });
+});
+
+test('no query of a run or correction was sent to a client still busy with another', () => {
+  expect(queriesToBusyClients).toEqual([]);
 });

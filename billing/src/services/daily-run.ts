@@ -12,7 +12,7 @@ import { BillingDecimal } from '../fpps';
 import { postTransactions, reversalOf, type NewTransaction } from '../ledger';
 import { investorAccountIds, systemAccountId } from '../store/accounts';
 import { activeContractTerms } from '../store/contracts';
-import { creditBook, readReceivables, settleAgainstPositions, settleCredits } from './position';
+import { creditBook, readReceivables, settleAgainstPositions, settleCredits, type Receivable } from './position';
 import { insertCredits, insertReversals, prepareCreditsPosting, recordRunCreditInputs, type CreditOfTransaction, type NewCredit, type RunCreditInputs } from '../store/credits';
 import { insertRun, latestRun, markRunDone, revisionHasCredits, runTotals, unreversedRevisionTransactions, type StoredRun } from '../store/runs';
 
@@ -162,12 +162,17 @@ export async function postRun(scope: RunScope, run: Run, settings: RunSettings, 
   // needs no lookup of which keys are in the journal, and settles its credits against one read of its investors'
   // positions, its book (the run lock keeps them ours).
   const investorIds = contracts.map((c) => c.investorId);
-  const accountsRead = Promise.all([
-    investorAccountIds(db, investorIds),
-    systemAccountId(db, 'pool:receivable'),
-    systemAccountId(db, 'farm:fees'),
-    revisionHasCredits(db, day, revision).then((posted) => (posted ? undefined : readReceivables(db, investorIds))),
-  ]);
+  const bookRead = async (): Promise<Map<string, Receivable> | undefined> => ((await revisionHasCredits(db, day, revision)) ? undefined : readReceivables(db, investorIds));
+  type AccountsRead = [Map<string, number>, number, number, Map<string, Receivable> | undefined];
+  // Side by side on the pool's connections; inside the caller's transaction (one client) one after the other.
+  const accountsRead: Promise<AccountsRead> = scope.commitsEachUnit
+    ? Promise.all([investorAccountIds(db, investorIds), systemAccountId(db, 'pool:receivable'), systemAccountId(db, 'farm:fees'), bookRead()])
+    : (async (): Promise<AccountsRead> => [
+        await investorAccountIds(db, investorIds),
+        await systemAccountId(db, 'pool:receivable'),
+        await systemAccountId(db, 'farm:fees'),
+        await bookRead(),
+      ])();
   accountsRead.catch(() => undefined); // awaited below; not an unhandled rejection if the allocation throws first
   await new Promise<void>((resolve) => setImmediate(resolve));
   const allocation = allocate(inputs, contracts);
