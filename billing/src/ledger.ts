@@ -34,7 +34,7 @@ export interface PostOptions {
   knownKeysExcluded?: boolean;
 }
 
-/** A posting's statement, built and checked (every transaction balances) before anything is sent. */
+/** A statement that posts, built and checked (every transaction balances) before anything is sent. */
 export interface PreparedPosting {
   text: string;
   values: unknown[];
@@ -59,8 +59,12 @@ function flattenEntries(txns: readonly NewTransaction[]): { entryTxn: number[]; 
   return { entryTxn, accountIds, amounts };
 }
 
-/** The transactions' own columns, as array literals in the order the statements below unnest them. */
-function transactionColumns(txns: readonly NewTransaction[]): string[] {
+/**
+ * The posting's nine array parameters, $1 to $9 of both statements below: the transactions' own columns, then
+ * their entries (transaction's position from 1, account, amount). Throws when a transaction does not balance.
+ */
+function postingValues(txns: readonly NewTransaction[]): string[] {
+  const { entryTxn, accountIds, amounts } = flattenEntries(txns);
   return [
     pgArrayLiteral(txns.map((t) => t.idempotencyKey)),
     pgArrayLiteral(txns.map((t) => t.kind)),
@@ -68,20 +72,25 @@ function transactionColumns(txns: readonly NewTransaction[]): string[] {
     pgArrayLiteral(txns.map((t) => t.contractId ?? null)),
     pgArrayLiteral(txns.map((t) => t.reversesId ?? null)),
     pgArrayLiteral(txns.map((t) => t.memo ?? '')),
+    pgArrayLiteral(entryTxn),
+    pgArrayLiteral(accountIds),
+    pgArrayLiteral(amounts),
   ];
 }
 
 /**
- * Builds the statement that posts transactions and their entries (see postTransactions); throws when one does
- * not balance. Pure: a caller may build the next posting while the database works on the one before.
+ * Posts transactions and their entries in one statement; a transaction whose idempotency key already exists is
+ * skipped (its entries are not written twice). Returns key → new transaction id for those actually posted.
+ * Must run inside a database transaction: the balance check fires at COMMIT.
  */
-export function preparePosting(txns: readonly NewTransaction[], options: PostOptions = {}): PreparedPosting | undefined {
-  if (txns.length === 0) return undefined;
-  const { entryTxn, accountIds, amounts } = flattenEntries(txns);
+export async function postTransactions(client: Tx, txns: readonly NewTransaction[], options: PostOptions = {}): Promise<Map<string, number>> {
+  const posted = new Map<string, number>();
+  if (txns.length === 0) return posted;
+  const values = postingValues(txns);
   // The entries find their transaction's new id by its key among the rows the first part inserted; a skipped
   // key inserts no entries. They are written in the order given.
-  return {
-    text: `WITH t AS (
+  const { rows } = await client.query<{ id: string; idempotency_key: string }>(
+    `WITH t AS (
        INSERT INTO journal_transactions (idempotency_key, kind, day, contract_id, reverses_id, memo)
        SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::bigint[], $6::text[])
        ${options.knownKeysExcluded ? '' : 'ON CONFLICT (idempotency_key) DO NOTHING'} RETURNING id, idempotency_key
@@ -91,8 +100,10 @@ export function preparePosting(txns: readonly NewTransaction[], options: PostOpt
          JOIN t ON t.idempotency_key = ($1::text[])[u.txn] ORDER BY u.n
      )
      SELECT id, idempotency_key FROM t`,
-    values: [...transactionColumns(txns), pgArrayLiteral(entryTxn), pgArrayLiteral(accountIds), pgArrayLiteral(amounts)],
-  };
+    values,
+  );
+  for (const r of rows) posted.set(r.idempotency_key, Number(r.id));
+  return posted;
 }
 
 /**
@@ -103,7 +114,6 @@ export function preparePosting(txns: readonly NewTransaction[], options: PostOpt
  * $1 to $9; the caller's own start at $10. Throws when a transaction does not balance.
  */
 export function postingParts(txns: readonly NewTransaction[]): { ctes: string; values: string[] } {
-  const { entryTxn, accountIds, amounts } = flattenEntries(txns);
   // The ids are drawn from the column's own sequence up front, so entries and the caller's rows find their
   // transaction by position (an integer join) instead of by key.
   return {
@@ -119,26 +129,8 @@ export function postingParts(txns: readonly NewTransaction[]): { ctes: string; v
        SELECT i.id, u.account_id, u.amount_sat FROM unnest($7::int[], $8::bigint[], $9::bigint[]) WITH ORDINALITY AS u(txn, account_id, amount_sat, m)
          JOIN journal_ids i ON i.n = u.txn ORDER BY u.m
      )`,
-    values: [...transactionColumns(txns), pgArrayLiteral(entryTxn), pgArrayLiteral(accountIds), pgArrayLiteral(amounts)],
+    values: postingValues(txns),
   };
-}
-
-/** Sends a prepared posting; returns key → new transaction id for those actually posted. */
-export async function executePosting(client: Tx, prepared: PreparedPosting | undefined): Promise<Map<string, number>> {
-  const posted = new Map<string, number>();
-  if (!prepared) return posted;
-  const { rows } = await client.query<{ id: string; idempotency_key: string }>(prepared.text, prepared.values);
-  for (const r of rows) posted.set(r.idempotency_key, Number(r.id));
-  return posted;
-}
-
-/**
- * Posts transactions and their entries in one statement; a transaction whose idempotency key already exists is
- * skipped (its entries are not written twice). Returns key → new transaction id for those actually posted.
- * Must run inside a database transaction: the balance check fires at COMMIT.
- */
-export async function postTransactions(client: Tx, txns: readonly NewTransaction[], options: PostOptions = {}): Promise<Map<string, number>> {
-  return executePosting(client, preparePosting(txns, options));
 }
 
 /** A transaction's entries negated, under a new key: the only way to undo anything in the journal. */

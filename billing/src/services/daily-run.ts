@@ -22,16 +22,32 @@ export interface RunScope {
   atomic: <T>(fn: (tx: Tx) => Promise<T>) => Promise<T>;
   /** Each atomic unit commits on its own (so a chunk may commit without waiting for its flush; the last one waits). */
   commitsEachUnit: boolean;
+  /** Runs independent reads of `db`: side by side on a pool; one after the other on one client, which takes one query at a time. */
+  readAll: <T extends readonly unknown[]>(reads: { readonly [K in keyof T]: () => Promise<T[K]> }) => Promise<T>;
 }
 
 /** Each unit of work (a chunk of credits, the farm share) in its own transaction on the pool. */
 export function chunked(pool: Pool): RunScope {
-  return { db: pool, atomic: (fn) => inTransaction(pool, fn), commitsEachUnit: true };
+  return {
+    db: pool,
+    atomic: (fn) => inTransaction(pool, fn),
+    commitsEachUnit: true,
+    readAll: <T extends readonly unknown[]>(reads: { readonly [K in keyof T]: () => Promise<T[K]> }) => Promise.all(reads.map((read) => read())) as Promise<unknown> as Promise<T>,
+  };
 }
 
 /** Everything inside the caller's transaction. */
 export function within(tx: Tx): RunScope {
-  return { db: tx, atomic: (fn) => fn(tx), commitsEachUnit: false };
+  return {
+    db: tx,
+    atomic: (fn) => fn(tx),
+    commitsEachUnit: false,
+    readAll: async <T extends readonly unknown[]>(reads: { readonly [K in keyof T]: () => Promise<T[K]> }) => {
+      const results: unknown[] = [];
+      for (const read of reads as readonly (() => Promise<unknown>)[]) results.push(await read());
+      return results as unknown as T;
+    },
+  };
 }
 
 export type Run = StoredRun<RunInputs>;
@@ -158,21 +174,16 @@ export async function postRun(scope: RunScope, run: Run, settings: RunSettings, 
   }
   if (revision > 1) await reverseRevision(scope, day, revision - 1, settings);
   // The database opens and reads the accounts while the allocation is computed here: the queries are sent first
-  // (setImmediate lets them out), the allocation then holds the thread. A revision that has posted nothing yet
+  // (setImmediate lets them out; all of them on a pool, see RunScope.readAll), the allocation then holds the thread. A revision that has posted nothing yet
   // needs no lookup of which keys are in the journal, and settles its credits against one read of its investors'
   // positions, its book (the run lock keeps them ours).
   const investorIds = contracts.map((c) => c.investorId);
-  const bookRead = async (): Promise<Map<string, Receivable> | undefined> => ((await revisionHasCredits(db, day, revision)) ? undefined : readReceivables(db, investorIds));
-  type AccountsRead = [Map<string, number>, number, number, Map<string, Receivable> | undefined];
-  // Side by side on the pool's connections; inside the caller's transaction (one client) one after the other.
-  const accountsRead: Promise<AccountsRead> = scope.commitsEachUnit
-    ? Promise.all([investorAccountIds(db, investorIds), systemAccountId(db, 'pool:receivable'), systemAccountId(db, 'farm:fees'), bookRead()])
-    : (async (): Promise<AccountsRead> => [
-        await investorAccountIds(db, investorIds),
-        await systemAccountId(db, 'pool:receivable'),
-        await systemAccountId(db, 'farm:fees'),
-        await bookRead(),
-      ])();
+  const accountsRead = scope.readAll<[Map<string, number>, number, number, Map<string, Receivable> | undefined]>([
+    () => investorAccountIds(db, investorIds),
+    () => systemAccountId(db, 'pool:receivable'),
+    () => systemAccountId(db, 'farm:fees'),
+    async () => ((await revisionHasCredits(db, day, revision)) ? undefined : readReceivables(db, investorIds)),
+  ]);
   accountsRead.catch(() => undefined); // awaited below; not an unhandled rejection if the allocation throws first
   await new Promise<void>((resolve) => setImmediate(resolve));
   const allocation = allocate(inputs, contracts);
