@@ -238,6 +238,7 @@ export class AlertingService {
       this.logger.warn(restored, 'Redis lost the alerting state (restarted empty?): alerts and notification log written back from memory');
     }
     if (!wasLeader) this.relay?.forget();
+    this.state.openWriter();
     // Every read at once: ioredis pipelines them on the one connection (one round trip, not six in a row).
     const [active, previous, silences, log, retries, acks] = await Promise.all([
       this.activeFaults(),
@@ -264,7 +265,8 @@ export class AlertingService {
     this.ownAlerts = undefined; // if the write fails, the next cycle reads Redis again
     this.lastAlerts = result.alerts;
     // Redis stores the alerts while this process arranges them; nothing is sent before the write has succeeded.
-    const saving = this.state.saveAlerts(result.changed, result.deleted);
+    // When every alert is rewritten (a new lease holder's first cycle) the write replaces the hash as a whole.
+    const saving = this.state.saveAlerts(result.changed, result.deleted, result.changed.length === result.alerts.size);
     saving.catch(() => undefined); // awaited below; this only keeps a failure while arranging from going unhandled
 
     // inhibit, silence, group, dedup, notify

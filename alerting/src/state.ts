@@ -32,6 +32,11 @@ export interface RetryEntry {
   lastError: string;
 }
 
+/** Alerts per HSET of a write. */
+const ALERT_CHUNK = 1000;
+/** How long a staging hash outlives a whole rewrite that was cut off before its rename. */
+const STAGING_TTL_MS = 10 * 60_000;
+
 export class AlertState {
   readonly keys;
   readonly instanceId = randomUUID();
@@ -46,6 +51,8 @@ export class AlertState {
   ) {
     this.keys = {
       alerts: `${prefix}:alerts`,
+      /** Where a whole rewrite of the alerts is written before it is renamed over them (this instance's own). */
+      alertsStaging: `${prefix}:alerts:staging:${this.instanceId}`,
       nflog: `${prefix}:nflog`,
       retry: `${prefix}:retry`,
       silences: `${prefix}:silences`,
@@ -68,24 +75,40 @@ export class AlertState {
   }
 
   /**
-   * Writes a cycle's alerts in one transaction, so other instances and a successor never see half a cycle. MULTI
-   * goes first and each chunk of HSETs is sent as it is built, on a connection of the writes' own (a pipelined MULTI
-   * holds every chunk's JSON and then one copy of the whole transaction until EXEC: ≈ 50 MB more at 50,000 alerts).
-   * Everything is sent in this one synchronous pass, so it all goes over one connection (or waits together for it
-   * to open); that connection never reconnects, so a write cut off mid-transaction fails as a whole instead of its
-   * tail being sent again outside the MULTI.
+   * Writes a cycle's alerts so other instances and a successor never see half a cycle, on a connection of the
+   * writes' own. Everything is sent in one synchronous pass, so it all goes over that connection (or waits
+   * together for it to open); it never reconnects, so a write cut off midway fails as a whole instead of its tail
+   * being sent again on its own.
+   *
+   * A change to some alerts is one MULTI/EXEC, each chunk of HSETs sent as it is built (a pipelined MULTI holds
+   * every chunk's JSON and then one copy of the whole transaction until EXEC: ≈ 50 MB more at 50,000 alerts).
+   * When `whole` (every alert is rewritten, as in a new lease holder's first cycle), the alerts go to a staging hash
+   * of this instance's own instead, which Redis stores chunk by chunk while this process encodes the next, and one
+   * MULTI renames it over the alerts hash. Readers see the old hash or the new one, as with one MULTI, but Redis no
+   * longer holds the whole write queued until EXEC and stores it all after the last chunk (≈ 150 ms of the first
+   * cycle at 50,000 alerts). A staging hash left by a write cut off midway expires on its own.
    */
-  async saveAlerts(changed: readonly Alert[], deleted: readonly string[]): Promise<void> {
+  async saveAlerts(changed: readonly Alert[], deleted: readonly string[], whole = false): Promise<void> {
     if (changed.length === 0 && deleted.length === 0) return;
     const writer = this.alertWriter();
-    const replies: Array<Promise<unknown>> = [writer.multi({ pipeline: false })];
+    const replies: Array<Promise<unknown>> = [];
+    const staged = whole && changed.length > ALERT_CHUNK;
+    const staging = this.keys.alertsStaging;
+    if (staged) replies.push(writer.del(staging));
+    else replies.push(writer.multi({ pipeline: false }));
     // Chunked so 50,000 changed alerts do not become one giant command.
-    for (let i = 0; i < changed.length; i += 1000) {
+    for (let i = 0; i < changed.length; i += ALERT_CHUNK) {
       const args: string[] = [];
-      for (let j = i; j < Math.min(i + 1000, changed.length); j++) args.push(changed[j]!.fingerprint, encodeAlert(changed[j]!));
-      replies.push(writer.hset(this.keys.alerts, args));
+      for (let j = i; j < Math.min(i + ALERT_CHUNK, changed.length); j++) args.push(changed[j]!.fingerprint, encodeAlert(changed[j]!));
+      replies.push(writer.hset(staged ? staging : this.keys.alerts, args));
+      if (staged && i === 0) replies.push(writer.pexpire(staging, STAGING_TTL_MS));
     }
-    for (let i = 0; i < deleted.length; i += 1000) replies.push(writer.hdel(this.keys.alerts, ...deleted.slice(i, i + 1000)));
+    if (staged) {
+      replies.push(writer.multi({ pipeline: false }));
+      replies.push(writer.rename(staging, this.keys.alerts), writer.persist(this.keys.alerts));
+    } else {
+      for (let i = 0; i < deleted.length; i += ALERT_CHUNK) replies.push(writer.hdel(this.keys.alerts, ...deleted.slice(i, i + ALERT_CHUNK)));
+    }
     const exec = writer.exec();
     replies.push(exec);
     await Promise.all(replies);
@@ -98,6 +121,14 @@ export class AlertState {
       const error: unknown = Array.isArray(reply) ? reply[0] : reply;
       if (error instanceof Error) throw error;
     }
+  }
+
+  /**
+   * Opens the writes' connection now if it is not open, so a lease holder's first write does not wait in ioredis's
+   * offline queue (15 MB at 50,000 alerts) for the connection to open, with Redis idle meanwhile.
+   */
+  openWriter(): void {
+    this.alertWriter();
   }
 
   private alertWriter(): Redis {

@@ -1,18 +1,21 @@
 /**
- * How a cycle's alerts reach Redis (AlertState.saveAlerts): one MULTI/EXEC on a connection of the writes' own,
- * against a redis-server of the test's own. A write Redis refuses in part fails as a whole; a lost connection is
- * opened again for the next write, never resumed in the middle of a transaction.
+ * How a cycle's alerts reach Redis (AlertState.saveAlerts): one MULTI/EXEC on a connection of the writes' own, or,
+ * when every alert is rewritten, a staging hash renamed over the alerts; against a redis-server of the test's own.
+ * Readers see the old alerts or the new ones, never a part; a write Redis refuses in part fails as a whole; a lost
+ * connection is opened again for the next write, never resumed in the middle of a transaction.
  */
 import Redis from 'ioredis';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { AlertState } from '../src/state';
 import type { Alert } from '../src/types';
 import { startOwnRedis, type OwnRedis } from './helpers';
 
 const PREFIX = 'flymining:alerting';
 
-function alertsOf(count: number, state: Alert['state'] = 'firing'): Alert[] {
+function alertsOf(count: number, state: Alert['state'] = 'firing', container = 'C01'): Alert[] {
   return Array.from({ length: count }, (_, i) => ({
-    fingerprint: `Hardware|C01-${i}|FAN_STOPPED|part 0`,
+    fingerprint: `Hardware|${container}-${i}|FAN_STOPPED|part 0`,
     labels: { alertname: 'Hardware', container: 'C01', miner: `C01-${i}` },
     annotations: { summary: 'fan stopped', message: `fan ${i}` },
     state,
@@ -95,5 +98,62 @@ describe('alert writes', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     await state.saveAlerts(alertsOf(5), []);
     expect(await redis.hlen(state.keys.alerts)).toBe(5);
+  });
+
+  it('replaces the alerts as a whole when every alert is rewritten, leaving no staging hash and no expiry', async () => {
+    await state.saveAlerts(alertsOf(3000, 'firing', 'C01'), []);
+    const next = alertsOf(2500, 'firing', 'C02');
+    await state.saveAlerts(next, alertsOf(3000, 'firing', 'C01').map((a) => a.fingerprint), true);
+    const stored = await state.alerts();
+    expect(stored.size).toBe(2500);
+    expect([...stored.keys()].every((f) => f.includes('|C02-'))).toBe(true);
+    expect(stored.get(next[1234]!.fingerprint)).toStrictEqual(next[1234]);
+    expect(await redis.exists(state.keys.alertsStaging)).toBe(0);
+    expect(await redis.pttl(state.keys.alerts)).toBe(-1);
+  });
+
+  it('never lets a reader see part of a whole rewrite', async () => {
+    await state.saveAlerts(alertsOf(5000, 'firing', 'C01'), []);
+    // A reader in a process of its own, asking for the size over and over while the 60 chunks go in (this
+    // process's event loop is busy sending them).
+    const reader = spawn('redis-cli', ['-u', own.url, '-r', '-1', '-i', '0.0005', 'HLEN', state.keys.alerts], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const seen: number[] = [];
+    createInterface({ input: reader.stdout! }).on('line', (line) => seen.push(Number(line.replace(/^\(integer\) /, ''))));
+    const sawBefore = async (n: number) => {
+      while (!seen.includes(n)) await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    try {
+      await sawBefore(5000);
+      await state.saveAlerts(alertsOf(60_000, 'firing', 'C02'), alertsOf(5000, 'firing', 'C01').map((a) => a.fingerprint), true);
+      await sawBefore(60_000);
+    } finally {
+      reader.kill();
+    }
+    expect(seen.filter((n) => n !== 5000 && n !== 60_000)).toEqual([]);
+    expect(seen.at(-1)).toBe(60_000);
+  });
+
+  it('keeps the old alerts when a whole rewrite is cut off, and its staging hash expires', async () => {
+    await state.saveAlerts(alertsOf(4000, 'firing', 'C01'), []);
+    // Redis drops the connection at a value over 1 MB: the last chunk of this write breaks it after 4 are stored.
+    await redis.config('SET', 'proto-max-bulk-len', '1mb');
+    try {
+      const next = alertsOf(5000, 'firing', 'C02');
+      next[4500]!.annotations.message = 'x'.repeat(1_100_000);
+      await expect(state.saveAlerts(next, alertsOf(4000, 'firing', 'C01').map((a) => a.fingerprint), true)).rejects.toThrow();
+      expect(await redis.hlen(state.keys.alerts)).toBe(4000);
+      expect(await redis.hexists(state.keys.alerts, alertsOf(1, 'firing', 'C01')[0]!.fingerprint)).toBe(1);
+      expect(await redis.hlen(state.keys.alertsStaging)).toBe(4000);
+      const ttl = await redis.pttl(state.keys.alertsStaging);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(10 * 60_000);
+      // The next whole rewrite (a new connection) starts its staging hash afresh.
+      await state.saveAlerts(alertsOf(1500, 'firing', 'C03'), [], true);
+      const stored = await state.alerts();
+      expect(stored.size).toBe(1500);
+      expect([...stored.keys()].every((f) => f.includes('|C03-'))).toBe(true);
+    } finally {
+      await redis.config('SET', 'proto-max-bulk-len', '512mb');
+    }
   });
 });
