@@ -116,9 +116,10 @@ describe('alert writes', () => {
     await state.saveAlerts(alertsOf(5000, 'firing', 'C01'), []);
     // A reader in a process of its own, asking for the size over and over while the 60 chunks go in (this
     // process's event loop is busy sending them).
-    const reader = spawn('redis-cli', ['-u', own.url, '-r', '-1', '-i', '0.0005', 'HLEN', state.keys.alerts], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const readLoop = `const r = new (require('ioredis'))(process.argv[1]); (async () => { for (;;) console.log(await r.hlen(process.argv[2])); })();`;
+    const reader = spawn(process.execPath, ['-e', readLoop, own.url, state.keys.alerts], { cwd: __dirname, stdio: ['ignore', 'pipe', 'inherit'] });
     const seen: number[] = [];
-    createInterface({ input: reader.stdout! }).on('line', (line) => seen.push(Number(line.replace(/^\(integer\) /, ''))));
+    createInterface({ input: reader.stdout! }).on('line', (line) => seen.push(Number(line)));
     const sawBefore = async (n: number) => {
       while (!seen.includes(n)) await new Promise((resolve) => setTimeout(resolve, 5));
     };
