@@ -12,6 +12,7 @@ import {
   loadInfluxConfig,
   parseDuration,
   readSecretFile,
+  redisAddressSetting,
   type FaultCode,
   type InfluxConfig,
 } from '@flymining/shared';
@@ -208,7 +209,7 @@ const maintenanceSection = z.strictObject({
 });
 
 const configSchema = z.strictObject({
-  redis: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379/0'),
+  redis: redisAddressSetting.default('redis://127.0.0.1:6379/0'),
   key_prefix: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('flymining:alerting'),
   listen: z.string().regex(/^[^:]+:\d{1,5}$/, 'write host:port').default('127.0.0.1:9430'),
   /** Base of the acknowledge links in notices: how staff reach this service. Needs a link secret. */

@@ -5,7 +5,7 @@
  * (src/uplink) brings the edges' fault snapshots from InfluxDB into Redis and judges which edges went silent.
  * With a `maintenance:` section the leader also keeps repair tickets in step and escalates pages (src/tickets).
  */
-import { REDIS_KEYS, InfluxStore, loadInventory, type Fault, type Inventory, type Logger } from '@flymining/shared';
+import { REDIS_KEYS, InfluxStore, loadInventory, openRedis, type Fault, type Inventory, type Logger } from '@flymining/shared';
 import Redis from 'ioredis';
 import { isQueryRule, requireLinkSigner, type AlertingConfig, type QueryRule } from './config';
 import { lowerExpectedDuringWork } from './expected-work';
@@ -98,8 +98,8 @@ export class AlertingService {
     options: ServiceOptions = {},
   ) {
     const links = requireLinkSigner(config); // before any connection: a refused config leaves nothing open
-    this.redis = new Redis(config.redis, { maxRetriesPerRequest: 2 });
-    this.subscriber = new Redis(config.redis);
+    this.redis = openRedis(config.redis, { maxRetriesPerRequest: 2 });
+    this.subscriber = openRedis(config.redis);
     this.watchConnection(this.redis, 'state');
     this.watchConnection(this.subscriber, 'subscriber');
     this.state = new AlertState(this.redis, config.key_prefix);

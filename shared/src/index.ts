@@ -14,3 +14,4 @@ export * from './redis-command';
 export * from './miner-changes';
 export * from './whatsminer-crypto';
 export * from './curtailed-hours';
+export * from './redis-address';

@@ -50,6 +50,8 @@ export function splitUrlCredentials(text: string): UrlCredentials {
 /** A URL fit for a log line: the password replaced by *** (the user name stays: it says which account). */
 export function redactUrl(text: string): string {
   const { url, username, password } = splitUrlCredentials(text);
+  // Not a URL to the WHATWG parser (e.g. redis+sentinel:// with several hosts): the password is cut out as text.
+  if (url === text && username === undefined && password === undefined) return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
   if (username === undefined && password === undefined) return url;
   const parsed = new URL(url);
   parsed.username = encodeURIComponent(username ?? '');

@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import Redis from 'ioredis';
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { PORTAL_KEY_PREFIX, createLogger, formatIssues, readSecretFile, runService } from '@flymining/shared';
+import { PORTAL_KEY_PREFIX, createLogger, formatIssues, openRedis, readSecretFile, redisAddressSetting, runService } from '@flymining/shared';
 import { migratePortal, openPool } from '../db';
 import { createPortalApp, type PortalSettings } from './app';
 import { engineLedger } from './ledger-adapter';
@@ -39,7 +39,7 @@ const proxyList = z
 const settingsSchema = z.object({
   listen: z.string().regex(/^[^:]+:\d{1,5}$/, 'use HOST:PORT, e.g. 127.0.0.1:8480'),
   pgUrl: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL'),
-  redisUrl: z.string().regex(/^rediss?:\/\//, 'a redis:// URL'),
+  redisUrl: redisAddressSetting,
   secret: z
     .string({ error: 'FLYMINING_PORTAL_SESSION_SECRET_FILE (or FLYMINING_PORTAL_SESSION_SECRET) is required (at least 32 random characters)' })
     .min(32, 'FLYMINING_PORTAL_SESSION_SECRET must be at least 32 characters'),
@@ -126,7 +126,7 @@ export async function startPortal(settings: PortalProcessSettings): Promise<Runn
   const log = createLogger('portal');
   const pool = openPool(settings.pgUrl);
   await migratePortal(pool);
-  const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: 2 });
+  const redis = openRedis(settings.redisUrl, { maxRetriesPerRequest: 2 });
   redis.on('error', (err) => log.warn({ err: err.message }, 'Redis connection problem'));
   // Mailed links (password reset) point at the portal as users reach it, never at a request's Host header.
   const portalSettings: PortalSettings = { ...settings, publicUrl: process.env.FLYMINING_PORTAL_URL || undefined };

@@ -9,6 +9,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
 import type { Logger } from '../log';
+import { openRedis } from '../redis-address';
 import { escapeHtml } from '../text/html';
 import { cookieValue, PortalSessionVerifier } from './portal-session';
 import type { AuthSettings } from './settings';
@@ -166,7 +167,7 @@ export function openAuthenticator(
   log: Logger,
   extra: Pick<AuthenticatorOptions, 'tokenCookie'> = {},
 ): { authenticator: Authenticator; close(): Promise<void> } {
-  const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
+  const redis = openRedis(settings.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
   redis.on('error', (err: Error) => log.warn({ err: err.message }, 'auth: Redis connection problem'));
   const pool = settings.portal ? new Pool({ connectionString: settings.portal.pgUrl, max: 4 }) : undefined;
   pool?.on('error', (err: Error) => log.warn({ err: err.message }, 'auth: PostgreSQL connection problem'));

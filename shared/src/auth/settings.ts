@@ -3,6 +3,7 @@
  * validated here; secrets from the environment or a *_FILE, never from a flag (they would show in `ps`).
  */
 import { z } from 'zod';
+import { redisAddressSetting } from '../redis-address';
 import { readSecretFile } from '../secrets';
 import { dottedPath, formatIssues } from '../text/issues';
 import { PORTAL_KEY_PREFIX } from './portal-session';
@@ -30,7 +31,7 @@ const originSchema = z
   .refine((text) => new URL(text).origin === text.replace(/\/$/, ''), 'an origin is scheme://host[:port] with nothing after it');
 
 const schema = z.object({
-  redisUrl: z.string().regex(/^rediss?:\/\//, 'a redis:// URL'),
+  redisUrl: redisAddressSetting,
   secret: z.string().min(32, 'the portal session secret must be at least 32 characters').optional(),
   maxSessionS: z.coerce.number().int('a whole number of seconds').positive('more than 0 seconds'),
   pgUrl: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL'),
