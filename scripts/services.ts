@@ -462,7 +462,7 @@ async function probe(s: Server): Promise<ProbeResult> {
 
 // ---- PostgreSQL: initdb and pg_ctl as user postgres when we are root (PostgreSQL refuses root) ----
 
-function asPgOwner(command: string, args: string[]): [string, string[]] {
+export function asPgOwner(command: string, args: string[]): [string, string[]] {
   return isRoot() ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
 }
 

@@ -11,7 +11,7 @@ import { knownDeviceFor, rememberDevice } from './device';
 import { loginForm, problems, totpForm } from './forms';
 import { html, type SafeHtml } from './html';
 import { accountRoutes, investorRoutes } from './investor-routes';
-import { retryText, signInThrottle, type PortalDeps } from './deps';
+import { ledgerFor, retryText, signInThrottle, type PortalDeps } from './deps';
 import { render } from './respond';
 import { sessionMiddleware } from './session';
 import { staffRoutes } from './staff-routes';
@@ -45,7 +45,7 @@ async function signIn(req: Request, user: PortalUser): Promise<void> {
 }
 
 export function createPortalApp(deps: PortalDeps): express.Express {
-  const { pool, redis, settings, log, ledger } = deps;
+  const { pool, redis, settings, log } = deps;
   const app = express();
   app.disable('x-powered-by');
   if (settings.trustedProxies.length) app.set('trust proxy', settings.trustedProxies);
@@ -197,7 +197,7 @@ export function createPortalApp(deps: PortalDeps): express.Express {
       return render(req, res, 'Statement', messageBody(text, { href: '/login', label: 'Sign in' }), link.reason === 'expired' ? 410 : 403);
     }
     const { i: investorId, m: month } = link.claims.fields as { i: string; m: string };
-    const statement = await ledger.monthlyStatement(investorId, month);
+    const statement = await ledgerFor(deps, req).monthlyStatement(investorId, month);
     res.type('application/pdf').attachment(`flymining-statement-${investorId}-${month}.pdf`).send(await statementPdf(statement));
   });
 

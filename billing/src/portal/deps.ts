@@ -3,7 +3,9 @@ import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import type { Logger } from '@flymining/shared';
 import type { InvestorMailer } from '../mail';
+import type { Request } from 'express';
 import type { PortalLedger } from './ledger-view';
+import type { LedgerReads } from './replica-reads';
 import type { SessionSettings } from './session';
 import { SignInThrottle } from './throttle';
 
@@ -37,6 +39,21 @@ export interface PortalDeps {
   log: Logger;
   /** Mails password-reset links; without it a reset cannot be mailed (logged). */
   mailer?: InvestorMailer;
+  /** With a read replica: where each request's ledger reads go (replica-reads.ts). Without: all on `ledger`. */
+  reads?: LedgerReads;
+}
+
+const requestLedgers = new WeakMap<Request, PortalLedger>();
+
+/**
+ * The ledger one request works with: its pages from the read replica when there is one, writes on the primary. One
+ * view per request, so all of a page is read from one server.
+ */
+export function ledgerFor({ ledger, reads }: Pick<PortalDeps, 'ledger' | 'reads'>, req: Request): PortalLedger {
+  if (!reads) return ledger;
+  let view = requestLedgers.get(req);
+  if (!view) requestLedgers.set(req, (view = reads.forSession(req.session)));
+  return view;
 }
 
 /** The sign-in throttle (progressive delays; see throttle.ts), shared by sign-in and the account page. */

@@ -3,7 +3,7 @@
  * URL or a form field: another investor's contract id answers 404, exactly like one that does not exist.
  */
 import { Router, type Request, type Response } from 'express';
-import { retryText, signInThrottle, type PortalDeps } from './deps';
+import { ledgerFor, retryText, signInThrottle, type PortalDeps } from './deps';
 import { flash, render } from './respond';
 import { btcToSats, idParam, payoutRequestForm, problems, reauthForm, statementQuery, totpForm } from './forms';
 import { PayoutRefused } from './ledger-view';
@@ -18,7 +18,7 @@ function notFound(req: Request, res: Response): void {
   render(req, res, 'Not found', messageBody('There is no such contract among yours.', { href: '/', label: 'Back to your contracts' }), 404);
 }
 
-export function investorRoutes({ ledger, pool }: PortalDeps): Router {
+export function investorRoutes(deps: PortalDeps): Router {
   const router = Router();
 
   // Staff have no investor of their own: their start page is the admin view.
@@ -32,7 +32,7 @@ export function investorRoutes({ ledger, pool }: PortalDeps): Router {
 
   router.get('/', async (req, res) => {
     const investorId = investorOf(res);
-    const [investor, contracts, credits] = await Promise.all([ledger.investor(investorId), ledger.contractsOf(investorId), ledger.creditsOf(investorId)]);
+    const [investor, contracts, credits] = await Promise.all([ledgerFor(deps, req).investor(investorId), ledgerFor(deps, req).contractsOf(investorId), ledgerFor(deps, req).creditsOf(investorId)]);
     if (!investor) return render(req, res, 'Account not found', messageBody('Your investor account no longer exists. Contact the farm.'), 404);
     render(req, res, `${investor.name}: contracts`, dashboardBody({ investor, contracts, credits }));
   });
@@ -41,11 +41,11 @@ export function investorRoutes({ ledger, pool }: PortalDeps): Router {
     const id = idParam.safeParse(req.params);
     if (!id.success) return notFound(req, res);
     const investorId = investorOf(res);
-    const contract = (await ledger.contractsOf(investorId)).find((c) => c.id === id.data.id);
+    const contract = (await ledgerFor(deps, req).contractsOf(investorId)).find((c) => c.id === id.data.id);
     if (!contract) return notFound(req, res);
-    const investor = await ledger.investor(investorId);
+    const investor = await ledgerFor(deps, req).investor(investorId);
     const currency = investor?.currency ?? 'USD';
-    const [credits, market] = await Promise.all([ledger.creditsOf(investorId, { contractId: contract.id }), ledger.marketToday(currency)]);
+    const [credits, market] = await Promise.all([ledgerFor(deps, req).creditsOf(investorId, { contractId: contract.id }), ledgerFor(deps, req).marketToday(currency)]);
     render(req, res, `Contract ${contract.label}`, contractBody(contract, credits, currency, market));
   });
 
@@ -54,26 +54,26 @@ export function investorRoutes({ ledger, pool }: PortalDeps): Router {
     if (!query.success) return render(req, res, 'Statement', messageBody(`Cannot make that statement: ${problems(query.error).join('; ')}.`), 400);
     const investorId = investorOf(res);
     // Without dates: everything from the first contract's start to today.
-    const contracts = await ledger.contractsOf(investorId);
+    const contracts = await ledgerFor(deps, req).contractsOf(investorId);
     const from = query.data.from ?? contracts.map((c) => c.startDay).sort()[0] ?? new Date().toISOString().slice(0, 10);
     const to = query.data.to ?? new Date().toISOString().slice(0, 10);
-    const csv = await ledger.statementCsv(investorId, from, to);
+    const csv = await ledgerFor(deps, req).statementCsv(investorId, from, to);
     res.type('text/csv').attachment(`statement-${investorId}-${from}-to-${to}.csv`).send(csv);
   });
 
   router.get('/statements', async (req, res) => {
-    render(req, res, 'Statements', statementsBody(await ledger.statementMonths(investorOf(res))));
+    render(req, res, 'Statements', statementsBody(await ledgerFor(deps, req).statementMonths(investorOf(res))));
   });
 
   // /statements/2026-10 is the printable page, /statements/2026-10.pdf the PDF; only months of the investor's own.
   router.get('/statements/:file', async (req, res) => {
     const file = /^(\d{4}-(?:0[1-9]|1[0-2]))(\.pdf)?$/.exec(String(req.params.file));
     const investorId = investorOf(res);
-    if (!file || !(await ledger.statementMonths(investorId)).includes(file[1]!)) {
+    if (!file || !(await ledgerFor(deps, req).statementMonths(investorId)).includes(file[1]!)) {
       return render(req, res, 'Not found', messageBody('There is no such statement among yours.', { href: '/statements', label: 'Your statements' }), 404);
     }
     const month = file[1]!;
-    const statement = await ledger.monthlyStatement(investorId, month);
+    const statement = await ledgerFor(deps, req).monthlyStatement(investorId, month);
     if (file[2]) {
       res.type('application/pdf').attachment(`flymining-statement-${investorId}-${month}.pdf`).send(await statementPdf(statement));
       return;
@@ -83,7 +83,7 @@ export function investorRoutes({ ledger, pool }: PortalDeps): Router {
 
   const showPayouts = async (req: Request, res: Response, errors: string[] = [], form?: { amountBtc: string; address: string }, status = 200): Promise<void> => {
     const investorId = investorOf(res);
-    const [investor, payouts] = await Promise.all([ledger.investor(investorId), ledger.payoutsOf(investorId)]);
+    const [investor, payouts] = await Promise.all([ledgerFor(deps, req).investor(investorId), ledgerFor(deps, req).payoutsOf(investorId)]);
     if (!investor) return notFound(req, res);
     render(req, res, 'Payouts', payoutsBody(csrfToken(req), investor, payouts, errors, form), status);
   };
@@ -96,7 +96,7 @@ export function investorRoutes({ ledger, pool }: PortalDeps): Router {
     const form = payoutRequestForm.safeParse(req.body);
     if (!form.success) return showPayouts(req, res, problems(form.error), echo, 400);
     try {
-      const payout = await ledger.requestPayout(investorOf(res), btcToSats(form.data.amountBtc), form.data.address, form.data.requestKey);
+      const payout = await ledgerFor(deps, req).requestPayout(investorOf(res), btcToSats(form.data.amountBtc), form.data.address, form.data.requestKey);
       flash(req, 'ok', `Payout of ${form.data.amountBtc} BTC requested (number ${payout.id}); staff will approve it.`);
       res.redirect(303, '/payouts');
     } catch (err) {

@@ -13,6 +13,7 @@ import { migratePortal, openPool } from '../db';
 import { createPortalApp, type PortalSettings } from './app';
 import { engineLedger } from './ledger-adapter';
 import { mailerFromEnv } from '../mail';
+import { LedgerReads } from './replica-reads';
 
 const positiveInt = (what: string) => z.coerce.number().int(`${what} must be a whole number`).positive(`${what} must be more than 0`);
 
@@ -39,6 +40,7 @@ const proxyList = z
 const settingsSchema = z.object({
   listen: z.string().regex(/^[^:]+:\d{1,5}$/, 'use HOST:PORT, e.g. 127.0.0.1:8480'),
   pgUrl: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL'),
+  pgReadUrl: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional(),
   redisUrl: redisAddressSetting,
   secret: z
     .string({ error: 'FLYMINING_PORTAL_SESSION_SECRET_FILE (or FLYMINING_PORTAL_SESSION_SECRET) is required (at least 32 random characters)' })
@@ -71,6 +73,7 @@ export type PortalProcessSettings = z.infer<typeof settingsSchema>;
 const portalOptions: readonly (readonly [flags: string, help: string, envVar: string, fallback?: string])[] = [
   ['--listen <host:port>', 'address to serve on', 'FLYMINING_PORTAL_LISTEN', '127.0.0.1:8480'],
   ['--pg <url>', 'billing database', 'FLYMINING_PG_URL', 'postgres://postgres@127.0.0.1:5432/flymining'],
+  ['--pg-read-url <url>', "a streaming replica of it for the ledger pages' reads (writes and sign-in stay on --pg)", 'FLYMINING_PG_READ_URL'],
   ['--redis <url>', 'sessions and login rate limits', 'FLYMINING_REDIS_URL', 'redis://127.0.0.1:6379/0'],
   ['--idle-timeout <s>', 'sign out after this many idle seconds', 'FLYMINING_PORTAL_IDLE_TIMEOUT_S', '1800'],
   ['--max-session <s>', 'sign out this many seconds after sign-in', 'FLYMINING_PORTAL_MAX_SESSION_S', '43200'],
@@ -94,6 +97,7 @@ export function readPortalSettings(argv: string[], env: NodeJS.ProcessEnv = proc
   const result = settingsSchema.safeParse({
     listen: o.listen,
     pgUrl: o.pg,
+    pgReadUrl: o.pgReadUrl || undefined,
     redisUrl: o.redis,
     // From a file (a Docker secret) by preference: an environment variable shows in `docker inspect`.
     secret: env.FLYMINING_PORTAL_SESSION_SECRET_FILE ? readSecretFile(env.FLYMINING_PORTAL_SESSION_SECRET_FILE, 'FLYMINING_PORTAL_SESSION_SECRET_FILE') : env.FLYMINING_PORTAL_SESSION_SECRET,
@@ -132,7 +136,11 @@ export async function startPortal(settings: PortalProcessSettings): Promise<Runn
   const portalSettings: PortalSettings = { ...settings, publicUrl: process.env.FLYMINING_PORTAL_URL || undefined };
   const mailer = mailerFromEnv();
   if (!mailer || !portalSettings.publicUrl) log.warn('no FLYMINING_SMTP_URL or FLYMINING_PORTAL_URL: password reset links cannot be mailed');
-  const app = createPortalApp({ pool, redis, ledger: engineLedger(pool, { network: settings.network }), settings: portalSettings, log, mailer });
+  const ledger = engineLedger(pool, { network: settings.network });
+  // A read replica takes the ledger pages' reads (replica-reads.ts); sign-in, accounts and writes stay on the primary.
+  const readPool = settings.pgReadUrl ? openPool(settings.pgReadUrl) : undefined;
+  const reads = readPool ? new LedgerReads({ pool, ledger }, { pool: readPool, ledger: engineLedger(readPool, { network: settings.network }) }, log) : undefined;
+  const app = createPortalApp({ pool, redis, ledger, reads, settings: portalSettings, log, mailer });
   const [host, port] = settings.listen.split(':') as [string, string];
   const server = await new Promise<import('node:http').Server>((resolve, reject) => {
     const s = app.listen(Number(port), host, (err?: Error) => (err ? reject(err) : resolve(s)));
@@ -149,6 +157,7 @@ export async function startPortal(settings: PortalProcessSettings): Promise<Runn
       redis.disconnect();
       mailer?.close();
       await pool.end();
+      await readPool?.end();
     },
   };
 }

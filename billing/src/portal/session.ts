@@ -12,6 +12,8 @@ export type PortalRole = 'investor' | 'staff';
 
 declare module 'express-session' {
   interface SessionData {
+    /** The primary's WAL position after this session's last ledger write (replica-reads.ts). */
+    readAfterLsn: string;
     userId: number;
     email: string;
     role: PortalRole;

@@ -1,7 +1,8 @@
 /** Staff pages under /admin: investors, contracts, payouts to approve and send, and the daily runs. */
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { PortalDeps } from './deps';
+import { ledgerFor, type PortalDeps } from './deps';
+import type { PortalLedger } from './ledger-view';
 import { flash, render } from './respond';
 import { csrfToken } from './csrf';
 import { idParam, markSentForm, problems, rejectForm } from './forms';
@@ -16,7 +17,8 @@ const pageNumber = z.coerce.number({ error: 'a page is a number' }).int('a page 
 const adminPages = z.object({ queue: pageNumber, runs: pageNumber, investors: pageNumber, contracts: pageNumber, payouts: pageNumber });
 export type AdminPages = z.infer<typeof adminPages>;
 
-export function staffRoutes({ ledger, log }: PortalDeps): Router {
+export function staffRoutes(deps: PortalDeps): Router {
+  const { log } = deps;
   const router = Router();
 
   router.use((req, res, next) => {
@@ -29,6 +31,7 @@ export function staffRoutes({ ledger, log }: PortalDeps): Router {
     if (!query.success) return render(req, res, 'Admin', messageBody(`That page does not exist: ${problems(query.error).join('; ')}.`, { href: '/admin', label: 'Back to admin' }), 400);
     const pages = query.data;
     const at = (list: AdminList) => ({ page: pages[list], size: ADMIN_PAGE_SIZE[list] });
+    const ledger = ledgerFor(deps, req);
     const [queue, runs, investors, contracts, payouts] = await Promise.all([
       ledger.payouts(at('queue'), ['requested', 'approved']),
       ledger.dailyRuns(at('runs')),
@@ -43,6 +46,7 @@ export function staffRoutes({ ledger, log }: PortalDeps): Router {
 
   router.get('/investors/:id', async (req, res) => {
     const id = idParam.safeParse(req.params);
+    const ledger = ledgerFor(deps, req);
     const investor = id.success ? await ledger.investor(id.data.id) : undefined;
     if (!investor || !id.success) return render(req, res, 'Not found', messageBody('No such investor.', { href: '/admin', label: 'Back to admin' }), 404);
     const [contracts, credits, payouts] = await Promise.all([ledger.contractsOf(investor.id), ledger.creditsOf(investor.id), ledger.payoutsOf(investor.id)]);
@@ -53,7 +57,7 @@ export function staffRoutes({ ledger, log }: PortalDeps): Router {
   const payoutAction = <T>(
     action: string,
     form: z.ZodType<T>,
-    act: (payoutId: string, fields: T, staff: string) => Promise<void>,
+    act: (ledger: PortalLedger, payoutId: string, fields: T, staff: string) => Promise<void>,
     done: string,
   ): void => {
     router.post(`/payouts/:id/${action}`, async (req, res) => {
@@ -62,7 +66,7 @@ export function staffRoutes({ ledger, log }: PortalDeps): Router {
       const fields = form.safeParse(req.body);
       if (!fields.success) return showAdmin(req, res, problems(fields.error), 400);
       try {
-        await act(id.data.id, fields.data, (res.locals.user as PortalUser).email);
+        await act(ledgerFor(deps, req), id.data.id, fields.data, (res.locals.user as PortalUser).email);
       } catch (err) {
         log.warn({ err, payout: id.data.id, action }, 'payout action refused');
         return showAdmin(req, res, [`Payout ${id.data.id} was not ${done}: ${(err as Error).message}`], 409);
@@ -71,9 +75,9 @@ export function staffRoutes({ ledger, log }: PortalDeps): Router {
       res.redirect(303, '/admin');
     });
   };
-  payoutAction('approve', z.object({}), (id, _fields, staff) => ledger.approvePayout(id, staff), 'approved');
-  payoutAction('sent', markSentForm, (id, { txid }, staff) => ledger.markPayoutSent(id, txid.toLowerCase(), staff), 'marked sent');
-  payoutAction('reject', rejectForm, (id, { reason }, staff) => ledger.rejectPayout(id, reason, staff), 'rejected');
+  payoutAction('approve', z.object({}), (ledger, id, _fields, staff) => ledger.approvePayout(id, staff), 'approved');
+  payoutAction('sent', markSentForm, (ledger, id, { txid }, staff) => ledger.markPayoutSent(id, txid.toLowerCase(), staff), 'marked sent');
+  payoutAction('reject', rejectForm, (ledger, id, { reason }, staff) => ledger.rejectPayout(id, reason, staff), 'rejected');
 
   return router;
 }

@@ -3,6 +3,7 @@
  * express app listening on a spare port, and a small cookie-keeping HTTP client built on fetch.
  */
 import type { Server } from 'node:http';
+import type { LedgerReads } from '../../src/portal/replica-reads';
 import type { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -41,7 +42,7 @@ export async function withTestPortal<T>(name: string, overrides: Partial<PortalS
   }
 }
 
-export async function startTestPortal(name: string, overrides: Partial<PortalSettings> = {}, db?: TestDatabase, mailer?: InvestorMailer): Promise<PortalUnderTest> {
+export async function startTestPortal(name: string, overrides: Partial<PortalSettings> = {}, db?: TestDatabase, mailer?: InvestorMailer, reads?: LedgerReads): Promise<PortalUnderTest> {
   const database = db ?? (await createTestDatabase(name));
   await migratePortal(database.pool);
   const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: 2 });
@@ -59,7 +60,7 @@ export async function startTestPortal(name: string, overrides: Partial<PortalSet
     trustProxyHops: 0,
     ...overrides,
   };
-  const app = createPortalApp({ pool: database.pool, redis, ledger: engineLedger(database.pool, { network: 'mainnet' }), settings, log: createLogger('portal-test', 'error'), mailer });
+  const app = createPortalApp({ pool: database.pool, redis, ledger: engineLedger(database.pool, { network: 'mainnet' }), reads, settings, log: createLogger('portal-test', 'error'), mailer });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
