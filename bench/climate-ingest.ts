@@ -30,7 +30,8 @@ const mqtt = require('mqtt');
 const [url, run, sensors, rounds, secondsPerRound] = process.argv.slice(2).map((v, i) => (i < 2 ? v : Number(v)));
 (async () => {
   const c = await mqtt.connectAsync(url, { clientId: run + '-pub-' + Math.random() });
-  const payload = (t) => JSON.stringify({ Time: '2026-11-24T20:00:00', SHT3X: { Temperature: t, Humidity: 45.5, DewPoint: 9.1 }, TempUnit: 'C' });
+  // Stamped now (Tasmota's local time, here UTC): the exporter refuses readings stamped an hour or more before arrival.
+  const payload = (t) => JSON.stringify({ Time: new Date().toISOString().slice(0, 19), SHT3X: { Temperature: t, Humidity: 45.5, DewPoint: 9.1 }, TempUnit: 'C' });
   const started = Date.now();
   let sent = 0;
   for (let r = 0; r < rounds; r++) {
@@ -134,6 +135,12 @@ async function main(): Promise<void> {
     const stored = await store.queryRows('SELECT count(temperature_c) FROM climate_sensor');
     await store.close();
     const stats = store.stats();
+    const rejectedCount = (rejected?.values ?? []).reduce((s, v) => s + Number(v.value), 0);
+    if (rejectedCount > 0 || climate.received === 0) {
+      // A bench whose messages were refused measures nothing: say why instead of printing figures.
+      const reasons = (rejected?.values ?? []).filter((v) => Number(v.value) > 0).map((v) => `${String(v.labels.reason)} ${v.value}`);
+      throw new Error(`the climate exporter accepted ${climate.received} of the messages and rejected ${rejectedCount} (${reasons.join(', ')})`);
+    }
     console.log(
       JSON.stringify(
         {
@@ -142,7 +149,7 @@ async function main(): Promise<void> {
           burstMessages: SENSORS * BURST_ROUNDS,
           pacedSeconds: Math.max(1, Math.round(PACED_S / 10)) * 10,
           pacedMessagesPerSecond: SENSORS / 10,
-          climateExporter: { ...climate, rejected: (rejected?.values ?? []).reduce((s, v) => s + Number(v.value), 0), pointsStoredInInflux: Number(stored[0]?.count ?? 0), pointsWritten: stats.written },
+          climateExporter: { ...climate, rejected: rejectedCount, pointsStoredInInflux: Number(stored[0]?.count ?? 0), pointsWritten: stats.written },
           baselineBareSubscriber: baseline,
           throughputRatio: Math.round((climate.messagesPerSecond / baseline.messagesPerSecond) * 100) / 100,
           cpuShareGoal: 0.2,
