@@ -21,8 +21,25 @@ export interface ReadYourWrites {
 type Method = keyof PortalLedger;
 type AnyMethod = (...args: unknown[]) => Promise<unknown>;
 
-/** The ledger methods that change the book: always on the primary. */
-const WRITES: ReadonlySet<Method> = new Set<Method>(['requestPayout', 'approvePayout', 'markPayoutSent', 'rejectPayout']);
+/** Every ledger method, and whether it changes the book (always on the primary): the compiler keeps the list whole. */
+const METHODS = {
+  investor: 'read',
+  contractsOf: 'read',
+  creditsOf: 'read',
+  payoutsOf: 'read',
+  marketToday: 'read',
+  statementCsv: 'read',
+  statementMonths: 'read',
+  monthlyStatement: 'read',
+  investors: 'read',
+  contracts: 'read',
+  payouts: 'read',
+  dailyRuns: 'read',
+  requestPayout: 'write',
+  approvePayout: 'write',
+  markPayoutSent: 'write',
+  rejectPayout: 'write',
+} as const satisfies Record<Method, 'read' | 'write'>;
 
 export interface ReplicaReadCounts {
   replica: number;
@@ -48,8 +65,8 @@ export class LedgerReads {
   forSession(session: ReadYourWrites): PortalLedger {
     let source: Promise<'replica' | 'primary'> | undefined;
     const view: Partial<Record<Method, AnyMethod>> = {};
-    for (const name of Object.keys(this.primary.ledger) as Method[]) {
-      view[name] = WRITES.has(name)
+    for (const name of Object.keys(METHODS) as Method[]) {
+      view[name] = METHODS[name] === 'write'
         ? (...args) => this.write(session, name, args)
         : async (...args) => this.read(name, args, await (source ??= this.sourceFor(session)));
     }
