@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
-import { InfluxTestServer } from '../scripts/jest/influx-server';
+import { runBench, type ChildProcesses } from './lib/children';
 import { InfluxStore, createLogger, ensureDatabase, parseInventory, schemaRetention } from '../shared/src';
 import { ClimateExporter } from '../exporters/src/climate/climate-exporter';
 import { configureSensors } from '../exporters/src/climate/settings';
@@ -93,9 +93,9 @@ async function measure(handled: () => number, drain: () => Promise<void>): Promi
   return { messagesPerSecond: Math.round(received / seconds), received, cpuSharePaced: Math.round(((cpu.user + cpu.system) / 1e6 / wallS) * 1000) / 1000 };
 }
 
-async function main(): Promise<void> {
-  const server = await InfluxTestServer.create();
-  await server.start();
+async function main(children: ChildProcesses): Promise<void> {
+  // Owned by the bench's children: stopped on every way out (a signal, a crash) as well as here.
+  const server = await children.influx();
   const spool = mkdtempSync(path.join(os.tmpdir(), 'flymining-bench-spool-'));
   try {
     // Baseline: a bare subscriber that parses JSON and nothing else.
@@ -161,12 +161,8 @@ async function main(): Promise<void> {
       ),
     );
   } finally {
-    await server.destroy();
     rmSync(spool, { recursive: true, force: true });
   }
 }
 
-main().catch((err: Error) => {
-  console.error(`climate-ingest bench: ${err.message}`);
-  process.exit(1);
-});
+runBench(main);

@@ -9,18 +9,18 @@
 import { InfluxStore } from '@flymining/shared';
 import { DEMO_PROFILE_MIX, DEMO_REQUIRED_PROFILES, generateFarmSpecs } from '../simulator/src/farm';
 import { computeHistory, demoOutages, historyDays, writeHistory } from '../simulator/src/history';
-import { InfluxTestServer } from '../scripts/jest/influx-server';
+import { runBench, type ChildProcesses } from './lib/children';
 
 const STEP_MIN = Number(process.argv[2] ?? 20);
 
-async function main(): Promise<void> {
+async function main(children: ChildProcesses): Promise<void> {
   const specs = generateFarmSpecs({ miners: 240, containers: 4, racksPerContainer: 3, profileMix: DEMO_PROFILE_MIX, ensureProfiles: DEMO_REQUIRED_PROFILES, seed: 1 });
   const untilMs = Date.now();
   const days = historyDays(new Date(untilMs).toISOString().slice(0, 10), 21);
   const options = { specs, seed: 1, days, untilMs, stepMs: STEP_MIN * 60_000, outages: demoOutages(specs, days) };
-  const server = await InfluxTestServer.create();
-  await server.start();
-  try {
+  // Owned by the bench's children: stopped on every way out (a signal, a crash) as well as at the end.
+  const server = await children.influx();
+  {
     const open = async (database: string): Promise<InfluxStore> => {
       const store = new InfluxStore({ url: server.url, database, batchSize: 20_000, maxBufferLines: 2_000_000, maxRetries: 1 }, { spool: false });
       await store.query(`CREATE DATABASE "${database}"`);
@@ -66,12 +66,7 @@ async function main(): Promise<void> {
         2,
       ),
     );
-  } finally {
-    await server.stop();
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+runBench(main);

@@ -16,7 +16,7 @@
 import mqtt from 'mqtt';
 import pino from 'pino';
 import Redis from 'ioredis';
-import { InfluxTestServer } from '../scripts/jest/influx-server';
+import { runBench, type ChildProcesses } from './lib/children';
 import { InfluxStore, ensureDatabase, parseInventory, schemaRetention } from '../shared/src';
 import { ClimateExporter } from '../exporters/src/climate/climate-exporter';
 import { configureSensors } from '../exporters/src/climate/settings';
@@ -46,12 +46,11 @@ async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T |
 
 const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
-async function main(): Promise<void> {
+async function main(children: ChildProcesses): Promise<void> {
   const closers: Array<() => Promise<unknown> | unknown> = [];
   try {
-    const influx = await InfluxTestServer.create();
-    closers.push(() => influx.destroy());
-    await influx.start();
+    // Owned by the bench's children: stopped on every way out (a signal, a crash) as well as at the end.
+    const influx = await children.influx();
     // The edge's store as in the demo: the default batch flush (1 s).
     const store = new InfluxStore({ url: influx.url, database: DATABASE }, { spool: false });
     closers.push(() => store.close());
@@ -153,10 +152,4 @@ receivers:
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e: Error) => {
-    process.stderr.write(`door benchmark failed: ${e.stack ?? e.message}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -20,7 +20,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { rawHttpPost } from './raw-post';
 import Redis from 'ioredis';
-import { freePort, InfluxTestServer } from '../scripts/jest/influx-server';
+import { freePort } from '../scripts/jest/influx-server';
+import { runBench, type ChildProcesses } from './lib/children';
 import { InfluxStore, REDIS_KEYS, edgeStatusKey, ensureDatabase, schemaRetention, type EdgeStatus } from '../shared/src';
 import { LinkProxy } from '../simulator/src/link-proxy';
 import { startMailbox, type Mailbox } from '../alerting/test/helpers';
@@ -101,7 +102,7 @@ async function heartbeatCounter(metricsUrl: string): Promise<number> {
   return Number(/^flymining_edge_heartbeats_total (\d+)/m.exec(text)?.[1] ?? 0);
 }
 
-async function main(): Promise<void> {
+async function main(owned: ChildProcesses): Promise<void> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'flymining-bench-uplink-'));
   const children = new Map<string, ChildProcess>();
   const closers: Array<() => Promise<unknown> | unknown> = [];
@@ -113,9 +114,8 @@ async function main(): Promise<void> {
   // Ctrl-C mid-run still stops the servers and processes started here.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopAll().then(() => process.exit(130)));
   try {
-    const influx = await InfluxTestServer.create();
-    closers.push(() => influx.destroy());
-    await influx.start();
+    // Owned by the bench's children: stopped on every way out (a signal, a crash) as well as at the end.
+    const influx = await owned.influx();
     const center = new InfluxStore({ url: influx.url, database: DATABASE, spool: { dir: path.join(work, 'center-spool') } }, { spool: false });
     closers.push(() => center.close());
     await ensureDatabase(center, schemaRetention(DATABASE));
@@ -269,7 +269,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: Error) => {
-  process.stderr.write(`uplink bench failed: ${err.stack ?? err.message}\n`);
-  process.exit(1);
-});
+runBench(main);

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { rawHttpPost } from './raw-post';
-import { InfluxTestServer } from '../scripts/jest/influx-server';
+import { runBench, type ChildProcesses } from './lib/children';
 import { formatLine, InfluxStore } from '../shared/src/influx';
 
 const POINTS = Number(process.argv[2] ?? 200_000);
@@ -72,9 +72,9 @@ async function viaStore(store: InfluxStore, lines: string[]): Promise<number> {
   return performance.now() - started;
 }
 
-async function main(): Promise<void> {
-  const server = await InfluxTestServer.create();
-  await server.start();
+async function main(children: ChildProcesses): Promise<void> {
+  // Owned by the bench's children: stopped on every way out (a signal, a crash) as well as here.
+  const server = await children.influx();
   const spoolDir = mkdtempSync(path.join(os.tmpdir(), 'flymining-bench-'));
   try {
     const stores: InfluxStore[] = [];
@@ -129,12 +129,8 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     if (stats.written !== POINTS * ROUNDS) throw new Error(`store wrote ${stats.written} of ${POINTS * ROUNDS} points`);
   } finally {
-    await server.destroy();
     rmSync(spoolDir, { recursive: true, force: true });
   }
 }
 
-main().catch((err: Error) => {
-  process.stderr.write(`write-path bench failed: ${err.stack ?? err.message}\n`);
-  process.exit(1);
-});
+runBench(main);

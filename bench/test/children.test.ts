@@ -4,7 +4,7 @@
  * starts a real simulator and a real influxd.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -71,3 +71,36 @@ describe.each([
     expect(existsSync(started.influxDataDir)).toBe(false);
   }, 120_000);
 });
+
+/** The influxd processes whose parent is `pid`. */
+function influxdChildrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const [, name, rest] = /^\d+ \((.*)\) (.*)$/.exec(stat.trim())!;
+      if (name === 'influxd' && Number(rest!.split(' ')[1]) === pid) out.push(Number(entry));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
+}
+
+// The benches with an InfluxDB of their own (climate-ingest, write-path, demo-history, door, uplink) take it from
+// children.influx(): stopped on Ctrl-C too. climate-ingest left its influxd running when it died mid-run (seen once).
+it('a bench with its own InfluxDB stopped by Ctrl-C midway leaves no influxd behind', async () => {
+  const bench = spawn(process.execPath, ['-r', 'tsx/cjs', 'bench/climate-ingest.ts', '10000', '60'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => bench.once('exit', (code) => resolve(code)));
+  let influxd: number[] = [];
+  const deadline = Date.now() + 60_000;
+  while (influxd.length === 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    influxd = influxdChildrenOf(bench.pid!);
+  }
+  expect(influxd).toHaveLength(1);
+  bench.kill('SIGINT');
+  expect(await exited).toBe(130);
+  expect(await gone(influxd[0]!, 10_000)).toBe(true);
+}, 120_000);
