@@ -10,7 +10,7 @@
  *                                                     services follow a failover without a restart
  *
  * The user name and password, if any, are the data servers' (sentinels are asked without them). Only an address
- * redacted by `describeRedisAddress` goes into messages and logs.
+ * redacted by `redactUrl` goes into messages and logs.
  */
 import Redis, { type RedisOptions } from 'ioredis';
 import { z } from 'zod';
@@ -30,15 +30,10 @@ export class RedisAddressError extends Error {
 const SENTINEL_SCHEME = 'redis+sentinel://';
 const DEFAULT_SENTINEL_PORT = 26379;
 
-/** The address with any password replaced by ***, for messages and logs. */
-export function describeRedisAddress(url: string): string {
-  return redactUrl(url);
-}
-
 /** Reads an address; a RedisAddressError names what is wrong (with the password hidden). */
 export function parseRedisAddress(url: string): RedisAddress {
   const fail = (why: string): never => {
-    throw new RedisAddressError(`Redis address ${describeRedisAddress(url)}: ${why}`);
+    throw new RedisAddressError(`Redis address ${redactUrl(url)}: ${why}`);
   };
   if (/^rediss?:\/\//.test(url)) {
     try {

@@ -32,7 +32,8 @@ export function investorRoutes(deps: PortalDeps): Router {
 
   router.get('/', async (req, res) => {
     const investorId = investorOf(res);
-    const [investor, contracts, credits] = await Promise.all([ledgerFor(deps, req).investor(investorId), ledgerFor(deps, req).contractsOf(investorId), ledgerFor(deps, req).creditsOf(investorId)]);
+    const ledger = ledgerFor(deps, req);
+    const [investor, contracts, credits] = await Promise.all([ledger.investor(investorId), ledger.contractsOf(investorId), ledger.creditsOf(investorId)]);
     if (!investor) return render(req, res, 'Account not found', messageBody('Your investor account no longer exists. Contact the farm.'), 404);
     render(req, res, `${investor.name}: contracts`, dashboardBody({ investor, contracts, credits }));
   });
@@ -41,11 +42,12 @@ export function investorRoutes(deps: PortalDeps): Router {
     const id = idParam.safeParse(req.params);
     if (!id.success) return notFound(req, res);
     const investorId = investorOf(res);
-    const contract = (await ledgerFor(deps, req).contractsOf(investorId)).find((c) => c.id === id.data.id);
+    const ledger = ledgerFor(deps, req);
+    const contract = (await ledger.contractsOf(investorId)).find((c) => c.id === id.data.id);
     if (!contract) return notFound(req, res);
-    const investor = await ledgerFor(deps, req).investor(investorId);
+    const investor = await ledger.investor(investorId);
     const currency = investor?.currency ?? 'USD';
-    const [credits, market] = await Promise.all([ledgerFor(deps, req).creditsOf(investorId, { contractId: contract.id }), ledgerFor(deps, req).marketToday(currency)]);
+    const [credits, market] = await Promise.all([ledger.creditsOf(investorId, { contractId: contract.id }), ledger.marketToday(currency)]);
     render(req, res, `Contract ${contract.label}`, contractBody(contract, credits, currency, market));
   });
 
@@ -53,27 +55,30 @@ export function investorRoutes(deps: PortalDeps): Router {
     const query = statementQuery.safeParse(req.query);
     if (!query.success) return render(req, res, 'Statement', messageBody(`Cannot make that statement: ${problems(query.error).join('; ')}.`), 400);
     const investorId = investorOf(res);
+    const ledger = ledgerFor(deps, req);
     // Without dates: everything from the first contract's start to today.
-    const contracts = await ledgerFor(deps, req).contractsOf(investorId);
+    const contracts = await ledger.contractsOf(investorId);
     const from = query.data.from ?? contracts.map((c) => c.startDay).sort()[0] ?? new Date().toISOString().slice(0, 10);
     const to = query.data.to ?? new Date().toISOString().slice(0, 10);
-    const csv = await ledgerFor(deps, req).statementCsv(investorId, from, to);
+    const csv = await ledger.statementCsv(investorId, from, to);
     res.type('text/csv').attachment(`statement-${investorId}-${from}-to-${to}.csv`).send(csv);
   });
 
   router.get('/statements', async (req, res) => {
-    render(req, res, 'Statements', statementsBody(await ledgerFor(deps, req).statementMonths(investorOf(res))));
+    const ledger = ledgerFor(deps, req);
+    render(req, res, 'Statements', statementsBody(await ledger.statementMonths(investorOf(res))));
   });
 
   // /statements/2026-10 is the printable page, /statements/2026-10.pdf the PDF; only months of the investor's own.
   router.get('/statements/:file', async (req, res) => {
     const file = /^(\d{4}-(?:0[1-9]|1[0-2]))(\.pdf)?$/.exec(String(req.params.file));
     const investorId = investorOf(res);
-    if (!file || !(await ledgerFor(deps, req).statementMonths(investorId)).includes(file[1]!)) {
+    const ledger = ledgerFor(deps, req);
+    if (!file || !(await ledger.statementMonths(investorId)).includes(file[1]!)) {
       return render(req, res, 'Not found', messageBody('There is no such statement among yours.', { href: '/statements', label: 'Your statements' }), 404);
     }
     const month = file[1]!;
-    const statement = await ledgerFor(deps, req).monthlyStatement(investorId, month);
+    const statement = await ledger.monthlyStatement(investorId, month);
     if (file[2]) {
       res.type('application/pdf').attachment(`flymining-statement-${investorId}-${month}.pdf`).send(await statementPdf(statement));
       return;
@@ -83,7 +88,8 @@ export function investorRoutes(deps: PortalDeps): Router {
 
   const showPayouts = async (req: Request, res: Response, errors: string[] = [], form?: { amountBtc: string; address: string }, status = 200): Promise<void> => {
     const investorId = investorOf(res);
-    const [investor, payouts] = await Promise.all([ledgerFor(deps, req).investor(investorId), ledgerFor(deps, req).payoutsOf(investorId)]);
+    const ledger = ledgerFor(deps, req);
+    const [investor, payouts] = await Promise.all([ledger.investor(investorId), ledger.payoutsOf(investorId)]);
     if (!investor) return notFound(req, res);
     render(req, res, 'Payouts', payoutsBody(csrfToken(req), investor, payouts, errors, form), status);
   };
