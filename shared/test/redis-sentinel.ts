@@ -30,7 +30,10 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = await probe().catch(() => undefined);
+    const value = await probe().catch((err: unknown) => {
+      if (err instanceof PortTaken) throw err;
+      return undefined;
+    });
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`redis sentinel test deployment: ${what} within ${timeoutMs} ms`);
     await sleep(100);
@@ -49,7 +52,23 @@ async function ask(port: number, ...command: string[]): Promise<unknown> {
   }
 }
 
+/**
+ * Starts the deployment, again on other ports if one of its ports was taken meanwhile (tests in other processes pick
+ * free ports at the same time; a redis-server that cannot bind exits, and its port may answer for another test).
+ */
 export async function startSentinelRedis(): Promise<SentinelRedis> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce();
+    } catch (err) {
+      if (!(err instanceof PortTaken) || attempt === 3) throw err;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startOnce(): Promise<SentinelRedis> {
   const dir = mkdtempSync(path.join(tmpdir(), 'redis-sentinel-'));
   const [masterPort, replicaPort, sentinelPort] = [await freePort(), await freePort(), await freePort()];
   const children: ChildProcess[] = [];
@@ -88,6 +107,15 @@ export async function startSentinelRedis(): Promise<SentinelRedis> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
+    // Each port answers for the process started on it, or another test holds that port: start again elsewhere.
+    for (const [port, child] of [masterPort, replicaPort, sentinelPort].map((p, i) => [p, children[i]!] as const)) {
+      const pid = await until(`redis-server on port ${port}`, 10_000, async () => {
+        if (child.exitCode !== null) throw new PortTaken(`redis-server on port ${port} exited (port taken?)`);
+        const match = /process_id:(\d+)/.exec(String(await ask(port, 'INFO', 'server')));
+        return match ? Number(match[1]) : undefined;
+      });
+      if (pid !== child.pid) throw new PortTaken(`port ${port} answers for another process`);
+    }
     // Ready when the replica is in sync and the sentinel has found it (it asks the master every few seconds).
     await until('the replica in sync', 20_000, async () => (String(await ask(replicaPort, 'INFO', 'replication')).includes('master_link_status:up') ? true : undefined));
     await until('the sentinel knowing the replica', 30_000, async () => {
